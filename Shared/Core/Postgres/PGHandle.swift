@@ -1,0 +1,184 @@
+internal import CLibPQ
+import Foundation
+
+/// Owns one `PGconn`. Touched only from its `PostgresConnection`'s thread.
+final class PGHandle {
+    private let connection: OpaquePointer
+
+    init(url: String, applicationName: String) throws(PostgresError) {
+        let keywords = ["dbname", "application_name", "connect_timeout"]
+        let values = [url, applicationName, "10"]
+        let connection = withCStringArray(keywords) { keywords in
+            withCStringArray(values) { values in PQconnectdbParams(keywords, values, 1) }
+        }
+        guard let connection else {
+            throw PostgresError(.connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(connection)
+            throw PostgresError(.connectionFailed, message: message)
+        }
+        crm_pq_silence_notices(connection)
+        self.connection = connection
+    }
+
+    deinit {
+        PQfinish(connection)
+    }
+
+    var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+
+    /// Runs a script (several statements, no parameters).
+    func exec(_ sql: String) throws(PostgresError) {
+        let result = PGResult(PQexec(connection, sql))
+        try check(result, query: sql)
+    }
+
+    /// Runs one statement with text parameters.
+    func execParams(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> PGResult {
+        for value in parameters where value?.utf8.contains(0) == true {
+            throw PostgresError(
+                .serverError, message: "a parameter contains a NUL character, which text cannot store",
+                sqlState: "22021", query: sql)
+        }
+        let result = withOptionalCStringArray(parameters) { values in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        let wrapped = PGResult(result)
+        try check(wrapped, query: sql)
+        return wrapped
+    }
+
+    /// Streams rows through `COPY ... FROM STDIN` in text format.
+    func copyIn(_ statement: String, rows: [[(any PostgresEncodable)?]]) throws(PostgresError) -> Int {
+        let start = PGResult(PQexec(connection, statement))
+        guard start.status == PGRES_COPY_IN else {
+            try check(start, query: statement)
+            throw PostgresError(.serverError, message: "COPY did not start", query: statement)
+        }
+        var buffer = [UInt8]()
+        buffer.reserveCapacity(1 << 16)
+        func flush() -> Bool {
+            defer { buffer.removeAll(keepingCapacity: true) }
+            return buffer.withUnsafeBufferPointer { bytes in
+                bytes.baseAddress.map { base in
+                    base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        PQputCopyData(connection, $0, Int32(bytes.count)) == 1
+                    }
+                } ?? true
+            }
+        }
+        var sent = true
+        for row in rows where sent {
+            for (index, value) in row.enumerated() {
+                if index > 0 { buffer.append(9) }
+                guard let text = value?.postgresText else {
+                    buffer.append(contentsOf: [92, 78])
+                    continue
+                }
+                for byte in text.utf8 {
+                    switch byte {
+                    case 92: buffer.append(contentsOf: [92, 92])
+                    case 9: buffer.append(contentsOf: [92, 116])
+                    case 10: buffer.append(contentsOf: [92, 110])
+                    case 13: buffer.append(contentsOf: [92, 114])
+                    default: buffer.append(byte)
+                    }
+                }
+            }
+            buffer.append(10)
+            if buffer.count >= 1 << 16 { sent = flush() }
+        }
+        if sent { sent = flush() }
+        PQputCopyEnd(connection, sent ? nil : "client failed to send data")
+        var affected = 0
+        var failure: PostgresError?
+        while let next = PQgetResult(connection) {
+            let result = PGResult(next)
+            do {
+                try check(result, query: statement)
+                affected = result.affectedRows
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return affected
+    }
+
+    private func check(_ result: PGResult, query: String) throws(PostgresError) {
+        switch result.status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_IN, PGRES_EMPTY_QUERY:
+            return
+        default:
+            let state = result.field(67)  // PG_DIAG_SQLSTATE: 'C'
+            let primary = result.field(77)  // PG_DIAG_MESSAGE_PRIMARY: 'M'
+            let message = primary ?? String(cString: PQerrorMessage(connection))
+            let code: PostgresError.Code = isHealthy && state != nil ? .serverError : .connectionFailed
+            throw PostgresError(
+                code, message: message.trimmingCharacters(in: .whitespacesAndNewlines), sqlState: state, query: query)
+        }
+    }
+}
+
+/// Owns one `PGresult`.
+final class PGResult {
+    private let result: OpaquePointer?
+
+    init(_ result: OpaquePointer?) {
+        self.result = result
+    }
+
+    deinit {
+        PQclear(result)
+    }
+
+    var status: ExecStatusType { result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR }
+
+    var affectedRows: Int {
+        guard let result, let text = PQcmdTuples(result) else { return 0 }
+        return Int(String(cString: text)) ?? 0
+    }
+
+    func field(_ code: Int32) -> String? {
+        guard let result, let value = PQresultErrorField(result, code) else { return nil }
+        return String(cString: value)
+    }
+
+    func rows() -> [PostgresRow] {
+        guard let result else { return [] }
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        guard rowCount > 0 else { return [] }
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        var values: [String?] = []
+        values.reserveCapacity(rowCount * columnCount)
+        for row in 0..<Int32(rowCount) {
+            for column in 0..<Int32(columnCount) {
+                if PQgetisnull(result, row, column) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, row, column)))
+                }
+            }
+        }
+        return (0..<rowCount).map { index in
+            PostgresRow(columns: columns, values: values[(index * columnCount)..<((index + 1) * columnCount)])
+        }
+    }
+}
+
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStringArray(strings + [nil]) { body($0!) }
+}
+
+/// Copies strings into C memory for one call, with NULL for `nil` (SQL NULL parameters).
+private func withOptionalCStringArray<R>(
+    _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R
+) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}

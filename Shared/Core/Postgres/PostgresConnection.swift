@@ -1,0 +1,146 @@
+internal import CLibPQ
+import Foundation
+import Logging
+
+/// One libpq connection on a thread of its own.
+///
+/// Every call is synchronous inside the actor, so a transaction body runs many statements with no
+/// hop between them; callers outside pay one hop per transaction. After the server restarts the
+/// next call reconnects; the call that met the broken connection fails with a transient error.
+public actor PostgresConnection {
+    private let executor: ThreadExecutor
+    private let url: String
+    private let applicationName: String
+    private let logger: Logger
+    private var handle: PGHandle?
+    private var transactionDepth = 0
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// A connection to `url` (a `postgres://` URI or a libpq key=value string), opened on first use.
+    public init(url: String, applicationName: String, logger: Logger) {
+        self.url = url
+        self.applicationName = applicationName
+        self.logger = logger
+        executor = ThreadExecutor(name: "pg-\(applicationName)", idleInterval: .seconds(60))
+    }
+
+    deinit {
+        executor.shutdown()
+    }
+
+    // MARK: - Statements
+
+    /// Runs one parameterised statement and returns its rows.
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError)
+        -> [PostgresRow]
+    {
+        let result = try run(sql, parameters)
+        return result.rows()
+    }
+
+    /// Runs one parameterised statement and returns the number of rows it affected.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> Int {
+        try run(sql, parameters).affectedRows
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// Nested calls join the outer transaction.
+    @discardableResult
+    public func transaction<T: Sendable>(
+        isolation level: IsolationLevel = .readCommitted,
+        _ body: @Sendable (isolated PostgresConnection) throws -> T
+    ) throws -> T {
+        guard transactionDepth == 0 else { return try body(self) }
+        try execute(level == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(level.rawValue)")
+        transactionDepth = 1
+        defer { transactionDepth = 0 }
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if handle?.isHealthy == true { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// The isolation level of a transaction.
+    public enum IsolationLevel: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+
+    /// Runs a script of several statements with no parameters (migrations only).
+    public func executeScript(_ sql: String) throws(PostgresError) {
+        let handle = try connected()
+        try handle.exec(sql)
+    }
+
+    /// Streams the rows of a query in chunks through a cursor, inside the current transaction.
+    public func forEachChunk(
+        _ sql: String, _ parameters: [(any PostgresEncodable)?] = [], chunkSize: Int = 10_000,
+        _ body: ([PostgresRow]) throws -> Void
+    ) throws {
+        precondition(transactionDepth > 0, "a cursor needs a transaction")
+        let cursor = "crm_cursor_\(UInt32.random(in: 0...UInt32.max))"
+        try execute("DECLARE \(cursor) NO SCROLL CURSOR FOR \(sql)", parameters)
+        while true {
+            let rows = try query("FETCH \(chunkSize) FROM \(cursor)")
+            if rows.isEmpty { break }
+            try body(rows)
+        }
+        try execute("CLOSE \(cursor)")
+    }
+
+    /// Writes rows with `COPY ... FROM STDIN`, the fastest bulk path; returns the row count.
+    @discardableResult
+    public func copy(into table: String, columns: [String], rows: [[(any PostgresEncodable)?]]) throws(PostgresError)
+        -> Int
+    {
+        let handle = try connected()
+        let statement = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
+        return try handle.copyIn(statement, rows: rows)
+    }
+
+    /// Checks the connection with a trivial query.
+    public func ping() throws(PostgresError) {
+        _ = try query("SELECT 1")
+    }
+
+    /// Closes the connection; the next call opens a new one.
+    public func close() {
+        handle = nil
+    }
+
+    // MARK: - Internals
+
+    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PGResult {
+        let handle = try connected()
+        do {
+            return try handle.execParams(sql, parameters.map { $0?.postgresText })
+        } catch {
+            if !handle.isHealthy {
+                logger.warning("PostgreSQL connection lost", metadata: ["error": "\(error)"])
+                self.handle = nil
+                throw PostgresError(.connectionFailed, message: error.message, sqlState: error.sqlState, query: sql)
+            }
+            throw error
+        }
+    }
+
+    private func connected() throws(PostgresError) -> PGHandle {
+        if let handle, handle.isHealthy { return handle }
+        if transactionDepth > 0 {
+            throw PostgresError(.connectionFailed, message: "connection lost inside a transaction")
+        }
+        handle = nil
+        let fresh = try PGHandle(url: url, applicationName: applicationName)
+        try fresh.exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'")
+        handle = fresh
+        return fresh
+    }
+}

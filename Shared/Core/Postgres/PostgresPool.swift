@@ -1,0 +1,111 @@
+import Logging
+import Synchronization
+
+/// A small, fixed pool of `PostgresConnection`s, each on its own thread and opened on first use.
+public final class PostgresPool: Sendable {
+    private struct State {
+        var free: [Int]
+        var waiters: [CheckedContinuation<Int, Never>] = []
+    }
+
+    private let connections: [PostgresConnection]
+    private let state: Mutex<State>
+    private let logger: Logger
+
+    /// A pool of `size` connections to `url` (`CRM_DATABASE_URL`).
+    public init(url: String, size: Int = 4, applicationName: String, logger: Logger) {
+        precondition(size > 0, "a pool needs at least one connection")
+        connections = (0..<size).map { index in
+            PostgresConnection(url: url, applicationName: "\(applicationName)-\(index)", logger: logger)
+        }
+        state = Mutex(State(free: Array((0..<size).reversed())))
+        self.logger = logger
+    }
+
+    /// Lends a connection to `body` and takes it back afterwards.
+    public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let index = await acquire()
+        defer { release(index) }
+        return try await body(connections[index])
+    }
+
+    /// Runs `body` in a transaction on a pooled connection.
+    @discardableResult
+    public func transaction<T: Sendable>(
+        isolation level: PostgresConnection.IsolationLevel = .readCommitted,
+        _ body: @Sendable (isolated PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try await connection.transaction(isolation: level, body)
+        }
+    }
+
+    /// Runs `body` in a transaction, retrying outages (server restart, serialization failure)
+    /// with back-off until `deadline` passes.
+    public func retryingTransaction<T: Sendable>(
+        isolation level: PostgresConnection.IsolationLevel = .readCommitted,
+        for deadline: Duration = .seconds(60),
+        _ body: @Sendable (isolated PostgresConnection) throws -> T
+    ) async throws -> T {
+        let start = ContinuousClock.now
+        var attempt = 0
+        while true {
+            do {
+                return try await transaction(isolation: level, body)
+            } catch let error as PostgresError where error.isTransient && ContinuousClock.now - start < deadline {
+                attempt += 1
+                logger.debug("Retrying transaction", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try await Task.sleep(for: Backoff.delay(attempt: attempt, max: .seconds(5)))
+            }
+        }
+    }
+
+    /// Runs one statement and returns its rows.
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> [PostgresRow] {
+        try await withConnection { try await $0.query(sql, parameters) }
+    }
+
+    /// Runs one statement and returns the number of affected rows.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> Int {
+        try await withConnection { try await $0.execute(sql, parameters) }
+    }
+
+    /// Whether the database answers a trivial query.
+    public func isReachable() async -> Bool {
+        do {
+            try await withConnection { try await $0.ping() }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Closes every connection.
+    public func close() async {
+        for connection in connections { await connection.close() }
+    }
+
+    private func acquire() async -> Int {
+        if let index = state.withLock({ $0.free.popLast() }) { return index }
+        return await withCheckedContinuation { continuation in
+            let index: Int? = state.withLock { state in
+                if let index = state.free.popLast() { return index }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let index { continuation.resume(returning: index) }
+        }
+    }
+
+    private func release(_ index: Int) {
+        let waiter: CheckedContinuation<Int, Never>? = state.withLock { state in
+            if state.waiters.isEmpty {
+                state.free.append(index)
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume(returning: index)
+    }
+}

@@ -1,0 +1,30 @@
+extension Schema {
+    /// Tables every service shares: the transactional outbox and the replicas seen.
+    static let foundation = Migration(
+        version: 1, name: "foundation",
+        sql: """
+            CREATE TABLE crm_outbox (
+                id bigserial PRIMARY KEY,
+                source text NOT NULL,
+                exchange text NOT NULL,
+                routing_key text NOT NULL,
+                message_id text NOT NULL,
+                body text NOT NULL,
+                headers jsonb NOT NULL DEFAULT '{}',
+                created_at timestamptz NOT NULL DEFAULT now(),
+                attempts integer NOT NULL DEFAULT 0,
+                last_error text
+            );
+            CREATE INDEX crm_outbox_source ON crm_outbox (source, id);
+
+            CREATE TABLE crm_instances (
+                instance_id text PRIMARY KEY,
+                service text NOT NULL,
+                host text NOT NULL,
+                version text NOT NULL,
+                started_at timestamptz NOT NULL,
+                last_seen_at timestamptz NOT NULL
+            );
+            CREATE INDEX crm_instances_seen ON crm_instances (service, last_seen_at);
+            """)
+}

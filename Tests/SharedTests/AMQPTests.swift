@@ -1,0 +1,151 @@
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import Shared
+
+/// Publishing, consuming, acking and dead-lettering against the real broker, each test in its own vhost.
+@Suite("AMQP")
+struct AMQPTests {
+    static let topology = Topology.intake
+
+    static func order(_ index: Int, body: String? = nil) -> OutboundMessage {
+        OutboundMessage(
+            exchange: Topology.ordersExchange, routingKey: "order.v1",
+            body: Data((body ?? #"{"n":\#(index)}"#).utf8), headers: ["x-test-index": .int(Int64(index))],
+            messageID: "m-\(index)")
+    }
+
+    @Test func publishesWithConfirmsAndConsumesInBatches() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            for start in stride(from: 0, to: 2000, by: 500) {
+                try await publisher.publish((start..<start + 500).map { Self.order($0) })
+            }
+            let consumer = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 400, logger: TestServers.logger)
+            var seen = Set<String>()
+            var largest = 0
+            while seen.count < 2000 {
+                let batch = try await consumer.nextBatch(maxCount: 200, wait: .seconds(5), linger: .milliseconds(20))
+                try #require(!batch.isEmpty, "deliveries stopped at \(seen.count)")
+                largest = max(largest, batch.count)
+                for message in batch {
+                    seen.insert(message.messageID ?? "")
+                    #expect(message.headers["x-test-index"] != nil)
+                    #expect(message.contentType == "application/json")
+                }
+                try await consumer.acknowledge(upTo: batch.last!)
+            }
+            #expect(seen.count == 2000)
+            #expect(largest == 200)
+            await consumer.close()
+            let depth = try await publisher.inspectQueue(Topology.intakeQueue)
+            #expect(depth.messages == 0)
+            await publisher.close()
+        }
+    }
+
+    @Test func unacknowledgedMessagesAreRedelivered() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            try await publisher.publish((0..<10).map { Self.order($0) })
+            let first = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 20, logger: TestServers.logger)
+            let taken = try await first.nextBatch(maxCount: 10, wait: .seconds(5), linger: .milliseconds(100))
+            #expect(taken.count == 10)
+            #expect(taken.allSatisfy { !$0.redelivered })
+            await first.close()
+            let second = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 20, logger: TestServers.logger)
+            let again = try await second.nextBatch(maxCount: 10, wait: .seconds(5), linger: .milliseconds(100))
+            #expect(Set(again.compactMap(\.messageID)) == Set(taken.compactMap(\.messageID)))
+            #expect(again.allSatisfy { $0.redelivered })
+            try await second.acknowledge(upTo: again.last!)
+            await second.close()
+            await publisher.close()
+        }
+    }
+
+    @Test func unroutablePublishIsAnError() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let lost = OutboundMessage(exchange: Topology.ordersExchange, routingKey: "no.such.binding", body: Data("{}".utf8))
+            await #expect(throws: AMQPError.self) { try await publisher.publish([lost]) }
+            // The publisher stays usable after the error.
+            try await publisher.publish([Self.order(1)])
+            await publisher.close()
+        }
+    }
+
+    @Test func consumerDeadLettersWithReasonAndAcksTheRest() async throws {
+        struct Poison: Error {}
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let messages = (0..<300).map { index in
+                switch index % 50 {
+                case 7: Self.order(index, body: "bad")
+                case 13: Self.order(index, body: "poison")
+                default: Self.order(index)
+                }
+            }
+            try await publisher.publish(messages)
+            let processed = Mutex<Set<String>>([])
+            let consumer = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 100, logger: TestServers.logger)
+            let service = QueueConsumer(
+                queue: Topology.intakeQueue, consumer: consumer, deadLetters: publisher,
+                options: .init(batchSize: 50), logger: TestServers.logger
+            ) { batch in
+                if batch.contains(where: { $0.body == Data("poison".utf8) }) { throw Poison() }
+                return batch.map { message in
+                    if message.body == Data("bad".utf8) { return .deadLetter(reason: "body: not valid JSON") }
+                    processed.withLock { _ = $0.insert(message.messageID!) }
+                    return .processed
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await service.run() }
+                let deadline = ContinuousClock.now + .seconds(30)
+                while processed.withLock({ $0.count }) < 288, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                group.cancelAll()
+            }
+            #expect(processed.withLock { $0.count } == 288)
+            let dead = AMQPConsumer(settings: environment.amqp, queue: "intake.orders.dead", prefetch: 50, logger: TestServers.logger)
+            var letters: [InboundMessage] = []
+            while letters.count < 12 {
+                let batch = try await dead.nextBatch(maxCount: 50, wait: .seconds(5), linger: .milliseconds(50))
+                try #require(!batch.isEmpty, "only \(letters.count) dead letters")
+                letters += batch
+            }
+            let reasons = Dictionary(grouping: letters) { $0.headers[Topology.errorHeader]?.stringValue ?? "" }
+            #expect(reasons["body: not valid JSON"]?.count == 6)
+            #expect(reasons.keys.contains { $0.hasPrefix("processing failed") })
+            #expect(letters.allSatisfy { $0.headers["x-test-index"] != nil })
+            #expect(letters.allSatisfy { $0.headers["x-crm-original-routing-key"] == .string("order.v1") })
+            await dead.close()
+            let depth = try await publisher.inspectQueue(Topology.intakeQueue)
+            #expect(depth.messages == 0)
+            await publisher.close()
+        }
+    }
+
+    @Test func outboxPublishesCommittedRowsOnly() async throws {
+        struct Abort: Error {}
+        try await TestServers.withEnvironment { environment in
+            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let relay = OutboxRelay(source: "test", pool: environment.pool, publisher: publisher, logger: TestServers.logger)
+            try await environment.pool.transaction { connection in
+                try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
+            }
+            try? await environment.pool.transaction { connection in
+                try Outbox.enqueue([Self.order(99)], source: "test", on: connection)
+                throw Abort()
+            }
+            #expect(try await relay.relayOnce() == 3)
+            #expect(try await relay.relayOnce() == 0)
+            let depth = try await publisher.inspectQueue(Topology.intakeQueue)
+            #expect(depth.messages == 3)
+            await publisher.close()
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Shared
+
+@Suite("PostgreSQL")
+struct PostgresTests {
+    @Test func roundTripsTypedValuesThroughParameters() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let date = Date(timeIntervalSince1970: 1_763_600_100.123456)
+            let rows = try await environment.pool.query(
+                "SELECT $1::text, $2::bigint, $3::numeric, $4::timestamptz, $5::boolean, $6::text, $7::double precision",
+                ["O'Reilly; DROP TABLE x", 42, Decimal(string: "129.9000")!, date, true, nil, 0.25])
+            let row = try #require(rows.first)
+            #expect(try row.decode(0, as: String.self) == "O'Reilly; DROP TABLE x")
+            #expect(try row.decode(1, as: Int.self) == 42)
+            #expect(try row.decode(2, as: Decimal.self) == Decimal(string: "129.9")!)
+            let decoded = try row.decode(3, as: Date.self)
+            #expect(abs(decoded.timeIntervalSince1970 - date.timeIntervalSince1970) < 0.000_002)
+            #expect(try row.decode(4, as: Bool.self))
+            #expect(try row.decodeIfPresent(5, as: String.self) == nil)
+            #expect(try row.decode(6, as: Double.self) == 0.25)
+        }
+    }
+
+    @Test func arraysBindForSetWiseWrites() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            try await environment.pool.execute("CREATE TABLE t (k text PRIMARY KEY, v numeric)")
+            let keys = ["a", "b\"quoted\\", "c,d", "{e}"]
+            let values: [Decimal?] = [1, 2.5, nil, 4]
+            let inserted = try await environment.pool.execute(
+                "INSERT INTO t SELECT * FROM unnest($1::text[], $2::numeric[])", [keys, values])
+            #expect(inserted == 4)
+            let rows = try await environment.pool.query("SELECT k, v FROM t ORDER BY k")
+            #expect(try rows.map { try $0.decode(0, as: String.self) } == keys.sorted())
+            #expect(try rows.compactMap { try $0.decodeIfPresent(1, as: Decimal.self) }.count == 3)
+        }
+    }
+
+    @Test func copyWritesRowsWithSpecialCharacters() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            try await environment.pool.execute("CREATE TABLE c (id bigint, note text)")
+            let rows: [[(any PostgresEncodable)?]] = (0..<5000).map { [Int64($0), $0 == 7 ? nil : "line\t\($0)\n\\"] }
+            let count = try await environment.pool.withConnection { try await $0.copy(into: "c", columns: ["id", "note"], rows: rows) }
+            #expect(count == 5000)
+            let check = try await environment.pool.query("SELECT note FROM c WHERE id = 3 OR id = 7 ORDER BY id")
+            #expect(check[0][0] == "line\t3\n\\")
+            #expect(check[1][0] == nil)
+        }
+    }
+
+    @Test func transactionRollsBackWhenTheBodyThrows() async throws {
+        struct Abort: Error {}
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            try await environment.pool.execute("CREATE TABLE r (id int)")
+            await #expect(throws: Abort.self) {
+                try await environment.pool.transaction { connection in
+                    try connection.execute("INSERT INTO r VALUES (1)")
+                    throw Abort()
+                }
+            }
+            try await environment.pool.transaction { connection in
+                try connection.execute("INSERT INTO r VALUES (2)")
+            }
+            let rows = try await environment.pool.query("SELECT id FROM r")
+            #expect(try rows.map { try $0.decode(0, as: Int.self) } == [2])
+        }
+    }
+
+    @Test func serverErrorsCarrySQLStateAndNoValues() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            try await environment.pool.execute("CREATE TABLE u (id text PRIMARY KEY)")
+            try await environment.pool.execute("INSERT INTO u VALUES ($1)", ["secret-value"])
+            do {
+                try await environment.pool.execute("INSERT INTO u VALUES ($1)", ["secret-value"])
+                Issue.record("expected a unique violation")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == PostgresError.uniqueViolation)
+                #expect(!error.isTransient)
+                #expect(!error.description.contains("secret-value"))
+            }
+        }
+    }
+
+    @Test func migrationsApplyOnceEvenConcurrently() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let first = environment.connection(name: "m1")
+            let second = environment.connection(name: "m2")
+            async let a = Migrator().migrate(first, logger: TestServers.logger)
+            async let b = Migrator().migrate(second, logger: TestServers.logger)
+            let (appliedA, appliedB) = try await (a, b)
+            #expect((appliedA + appliedB).sorted() == Schema.migrations.map(\.version).sorted())
+            let again = try await Migrator().migrate(first, logger: TestServers.logger)
+            #expect(again.isEmpty)
+            let recorded = try await Migrator().appliedVersions(first)
+            #expect(recorded.count == Schema.migrations.count)
+            await first.close()
+            await second.close()
+        }
+    }
+
+    @Test func aChangedMigrationIsRefused() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let connection = environment.connection(name: "m")
+            let original = Migration(version: 900, name: "probe", sql: "CREATE TABLE probe (id int)")
+            _ = try await Migrator(migrations: [original]).migrate(connection, logger: TestServers.logger)
+            let edited = Migration(version: 900, name: "probe", sql: "CREATE TABLE probe (id bigint)")
+            await #expect(throws: PostgresError.self) {
+                _ = try await Migrator(migrations: [edited]).migrate(connection, logger: TestServers.logger)
+            }
+            await connection.close()
+        }
+    }
+
+    @Test func timestampsParseInEveryZoneForm() {
+        let expected = Date(timeIntervalSince1970: 1_763_605_800)
+        for text in ["2025-11-20 02:30:00+00", "2025-11-20T10:30:00+08:00", "2025-11-20T02:30:00Z", "2025-11-19T21:30:00-05"] {
+            #expect(PostgresTimestamp.parse(text) == expected, "\(text)")
+        }
+        #expect(PostgresTimestamp.parse("2025-13-01 00:00:00") == nil)
+        #expect(PostgresTimestamp.parse(PostgresTimestamp.format(expected)) == expected)
+    }
+}

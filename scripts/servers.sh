@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs what is missing and starts PostgreSQL and RabbitMQ on loopback, then makes sure the
+# local administrator accounts exist. Idempotent: run it as often as you like.
+#
+# Writes .local/env with the URLs the test suite and the local run use. The passwords in it are
+# generated on first use and stay on this machine (.local/ is ignored by git).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+local_dir="$root/.local"
+mkdir -p "$local_dir"
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+log() { printf '[servers] %s\n' "$*" >&2; }
+
+# --- packages -------------------------------------------------------------------------------------
+packages=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config python3)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq
+  # The packages' own start-up is skipped: the servers are started below, on loopback.
+  as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+secret() {
+  local file="$local_dir/$1.secret"
+  [ -s "$file" ] || python3 -c 'import secrets; print(secrets.token_hex(16))' >"$file"
+  chmod 600 "$file"
+  cat "$file"
+}
+
+# --- PostgreSQL -------------------------------------------------------------------------------------
+pg_version="$(ls /usr/lib/postgresql | sort -n | tail -1)"
+if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
+  log "creating PostgreSQL $pg_version cluster"
+  as_root pg_createcluster "$pg_version" main -- --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+fi
+read -r pg_version pg_cluster pg_port pg_status _ < <(pg_lsclusters -h | head -1)
+if [ "$pg_status" != "online" ]; then
+  log "starting PostgreSQL $pg_version/$pg_cluster on 127.0.0.1:$pg_port"
+  as_root pg_ctlcluster "$pg_version" "$pg_cluster" start -o "-c listen_addresses=127.0.0.1"
+fi
+pg_password="$(secret postgres-admin)"
+as_root su postgres -c "psql -q -p $pg_port -v ON_ERROR_STOP=1 -v pw='$pg_password'" >/dev/null <<'SQL'
+SELECT format('CREATE ROLE crm_admin LOGIN SUPERUSER PASSWORD %L', :'pw')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_admin') \gexec
+SELECT format('ALTER ROLE crm_admin PASSWORD %L', :'pw') \gexec
+SELECT 'CREATE DATABASE crm OWNER crm_admin' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'crm') \gexec
+SQL
+
+# --- RabbitMQ ---------------------------------------------------------------------------------------
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1
+if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+  log "starting RabbitMQ on 127.0.0.1:5672"
+  as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-plugins -q --offline enable rabbitmq_management >/dev/null
+  as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-rabbitmq_management tcp_config [{ip,\"127.0.0.1\"},{port,15672}]" \
+    rabbitmq-server -detached
+fi
+as_root rabbitmqctl -q await_startup --timeout 120 >/dev/null
+as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null 2>&1 || true
+amqp_password="$(secret rabbitmq-admin)"
+if ! as_root rabbitmqctl -q list_users | grep -q '^crm_admin'; then
+  as_root rabbitmqctl -q add_user crm_admin "$amqp_password" >/dev/null
+else
+  as_root rabbitmqctl -q change_password crm_admin "$amqp_password" >/dev/null
+fi
+as_root rabbitmqctl -q set_user_tags crm_admin administrator >/dev/null
+as_root rabbitmqctl -q list_vhosts | grep -qx crm || as_root rabbitmqctl -q add_vhost crm >/dev/null
+as_root rabbitmqctl -q set_permissions -p crm crm_admin '.*' '.*' '.*' >/dev/null
+as_root rabbitmqctl -q set_permissions -p / crm_admin '.*' '.*' '.*' >/dev/null
+
+cat >"$local_dir/env" <<EOF
+# Written by scripts/servers.sh: local servers on loopback, administrator accounts.
+export CRM_TEST_DATABASE_URL='postgres://crm_admin:$pg_password@127.0.0.1:$pg_port/postgres'
+export CRM_TEST_AMQP_URL='amqp://crm_admin:$amqp_password@127.0.0.1:5672/%2F'
+export CRM_TEST_RABBITMQ_API='http://127.0.0.1:15672'
+export CRM_LOCAL_DATABASE_URL='postgres://crm_admin:$pg_password@127.0.0.1:$pg_port/crm'
+export CRM_LOCAL_AMQP_URL='amqp://crm_admin:$amqp_password@127.0.0.1:5672/crm'
+EOF
+chmod 600 "$local_dir/env"
+log "PostgreSQL and RabbitMQ are up on loopback; settings in .local/env"
