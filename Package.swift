@@ -89,6 +89,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
     ]
         + service("Intake", executable: "crm-intake")
         + service("Scoring", executable: "crm-scoring")

@@ -1,1 +1,4 @@
-print("placeholder")
+import Alerts
+import Shared
+
+await ServiceHost.run(name: "crm-alerts", topology: AlertsService.topology, build: AlertsService.parts)

@@ -1,1 +1,4 @@
-print("placeholder")
+import Complaints
+import Shared
+
+await ServiceHost.run(name: "crm-complaints", topology: ComplaintsService.topology, build: ComplaintsService.parts)

@@ -1,1 +1,4 @@
-print("placeholder")
+import Intake
+import Shared
+
+await ServiceHost.run(name: "crm-intake", topology: IntakeService.topology, build: IntakeService.parts)

@@ -1,1 +1,4 @@
-print("placeholder")
+import Scoring
+import Shared
+
+await ServiceHost.run(name: "crm-scoring", topology: ScoringService.topology, build: ScoringService.parts)

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+
+/// `crm migrate`: applies pending migrations and declares the broker topology.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending database migrations and declare the broker topology.",
+        discussion: """
+            Idempotent and safe while services run: migrations apply under an advisory lock, each
+            exactly once, and declaring exchanges and queues that exist changes nothing.
+            """
+    )
+
+    @Flag(help: "Only migrate the database; leave the broker alone.")
+    var skipBroker = false
+
+    func run() async throws {
+        let settings = Settings()
+        let logger = Logger(label: "crm")
+        let databaseURL: String
+        do {
+            databaseURL = try settings.required("CRM_DATABASE_URL")
+        } catch {
+            throw CommandFailure.configuration("\(error)")
+        }
+        let connection = PostgresConnection(url: databaseURL, applicationName: "crm-migrate", logger: logger)
+        let applied = try await Migrator().migrate(connection, logger: logger)
+        await connection.close()
+        print(applied.isEmpty ? "Database schema is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", ")).")
+        guard !skipBroker else { return }
+        let amqp: AMQPSettings
+        do {
+            amqp = try AMQPSettings.from(settings)
+        } catch {
+            throw CommandFailure.configuration("\(error)")
+        }
+        let publisher = AMQPPublisher(settings: amqp, name: "crm-migrate", topology: Topology.system(desks: []), logger: logger)
+        try await publisher.connect()
+        await publisher.close()
+        print("Broker topology declared on \(amqp.redacted).")
+    }
+}
+
+/// A failure the command line reports in one line with its exit code.
+enum CommandFailure: Error, CustomStringConvertible {
+    case configuration(String)
+
+    var description: String {
+        switch self {
+        case .configuration(let text): "configuration error: \(text)"
+        }
+    }
+}

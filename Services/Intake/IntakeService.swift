@@ -1,0 +1,12 @@
+import Shared
+
+/// The parts of `crm-intake` that run inside the service host.
+public enum IntakeService {
+    /// The broker objects this service declares and touches.
+    public static let topology = Topology.intake
+
+    /// Builds the service's long-running parts from its context.
+    public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
+        ServiceParts(services: [])
+    }
+}

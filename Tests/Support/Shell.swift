@@ -1,0 +1,58 @@
+import Foundation
+
+/// Runs operator commands (rabbitmqctl, pg_ctlcluster) and the built executables from tests.
+public enum Shell {
+    /// Runs a shell command to completion; throws when it exits non-zero.
+    ///
+    /// Spawned and reaped with posix_spawn/waitpid, and its output goes through a file: a daemon the
+    /// command starts (pg_ctlcluster restart) inherits the descriptors and would keep a pipe open.
+    @discardableResult
+    public static func run(_ command: String) throws -> String {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("crm-shell-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let wrapped = "(\(command)) </dev/null >'\(log.path)' 2>&1"
+        var pid: pid_t = 0
+        let words: [String] = ["/bin/bash", "-c", wrapped]
+        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { word in strdup(word) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, arguments, environ)
+        guard spawned == 0 else { throw TestSetupError("cannot spawn `\(command)`: \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0, exitCode == 0 else {
+            throw TestSetupError("`\(command)` exited \(exitCode): \(text.suffix(500))")
+        }
+        return text
+    }
+
+    /// Where the built executables are (`CRM_TEST_BIN_DIR`, default `.build/debug`).
+    public static var binDirectory: URL {
+        let path = ProcessInfo.processInfo.environment["CRM_TEST_BIN_DIR"] ?? ".build/debug"
+        return URL(fileURLWithPath: path)
+    }
+
+    /// Starts one of the project's executables with extra environment variables.
+    public static func launch(_ executable: String, arguments: [String] = [], environment: [String: String]) throws
+        -> Process
+    {
+        let process = Process()
+        process.executableURL = binDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// GETs a local URL, returning the status code and body (status 0 when nothing answers).
+    public static func get(_ url: String) -> (status: Int, body: String) {
+        let result = try? run("curl -s -m 5 -w '\\n%{http_code}' '\(url)'")
+        guard let result else { return (0, "") }
+        let lines = result.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.last ?? "") ?? 0
+        return (status, lines.dropLast().joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test suite: starts the servers on loopback (installing them when missing), builds, and runs
+# every test against the real PostgreSQL and RabbitMQ. The system tests, which restart the
+# servers and run the real executables, run last and alone.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/servers.sh
+source .local/env
+swift build --build-tests
+export CRM_TEST_BIN_DIR="$(swift build --show-bin-path)"
+swift test --skip-build --skip SystemTests
+swift test --skip-build --filter SystemTests
