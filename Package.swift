@@ -89,6 +89,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ComplaintsTests", dependencies: ["Complaints", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
     ]
         + service("Intake", executable: "crm-intake")

@@ -1,0 +1,50 @@
+import Foundation
+
+/// A complaint the alert rules count: its id and when it was received.
+public struct ComplaintSignal: Hashable, Sendable, Codable {
+    /// The complaint's `complaint_id`; repeats of one id count once.
+    public var complaintID: String
+    /// The complaint's `received_at`.
+    public var receivedAt: Date
+
+    /// Creates a signal.
+    public init(complaintID: String, receivedAt: Date) {
+        self.complaintID = complaintID
+        self.receivedAt = receivedAt
+    }
+}
+
+/// Everything one alert evaluation of one customer looks at.
+public struct AlertContext: Hashable, Sendable {
+    /// The snapshot evaluated last time; nil the first time a customer is evaluated.
+    public var previous: ScoreSnapshot?
+    /// The snapshot to evaluate now.
+    public var current: ScoreSnapshot
+    /// The customer's complaints received within at least the repeated-complaints window; order does not matter.
+    public var complaints: [ComplaintSignal]
+    /// When this customer was last evaluated; complaints received after it are new. Nil the first time.
+    public var lastEvaluatedAt: Date?
+    /// The evaluation time: the wall clock, or the as-of time of a replay.
+    public var now: Date
+
+    /// Creates a context.
+    public init(
+        previous: ScoreSnapshot?,
+        current: ScoreSnapshot,
+        complaints: [ComplaintSignal] = [],
+        lastEvaluatedAt: Date? = nil,
+        now: Date
+    ) {
+        self.previous = previous
+        self.current = current
+        self.complaints = complaints
+        self.lastEvaluatedAt = lastEvaluatedAt
+        self.now = now
+    }
+
+    /// The better of the previous and current tier.
+    ///
+    /// Eligibility and the playbook use it: the value that is slipping away is the value we want
+    /// back, so a gold customer just downgraded to bronze is still treated as gold this once.
+    public var standingTier: ValueTier { max(previous?.tier ?? current.tier, current.tier) }
+}

@@ -1,0 +1,193 @@
+import Foundation
+
+extension BGNBD {
+    /// Maximum-likelihood fit to customers' summaries, all in one time unit (lifetimes' `BetaGeoFitter.fit`).
+    ///
+    /// Identical (x, t_x, T) are merged first, so the cost of each likelihood pass grows with the distinct
+    /// histories, not the customers. The search runs BFGS with analytic gradients on ln(r, α, a, b), each
+    /// parameter kept in [e⁻¹⁸, e¹⁸], from three starts scaled to the data; the best optimum wins.
+    public static func fit(_ summaries: some Sequence<TransactionSummary>) throws(ModelFitError) -> ModelFit<BGNBD> {
+        let sample = try BGNBDSample(summaries)
+        // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit.
+        let rate = sample.repeatRate
+        let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 5.0)].map { r, a, b in
+            [log(r), log(r / rate), log(a), log(b)]
+        }
+        guard
+            let best = BoundedBFGS.logParameterBox(dimension: 4).minimize(
+                fromEach: starts,
+                sample.negativeLogLikelihood
+            )
+        else { throw ModelFitError(.likelihoodNotFinite) }
+        let model = BGNBD(
+            r: exp(best.point[0]),
+            alpha: exp(best.point[1]),
+            a: exp(best.point[2]),
+            b: exp(best.point[3])
+        )
+        return ModelFit(
+            model: model,
+            logLikelihood: -best.value * sample.totalWeight,
+            iterations: best.iterations,
+            converged: best.converged,
+            customerCount: sample.customerCount
+        )
+    }
+}
+
+/// Summaries compressed for the BG/NBD likelihood: identical (x, t_x, T) merged into one weighted row, and the
+/// distinct values of x, t_x and T listed once, so their logarithms cost one call per value, not per customer.
+struct BGNBDSample {
+    struct Row {
+        var frequency: Int32
+        var recency: Int32
+        var age: Int32
+        var weight: Double
+    }
+
+    private struct Key: Hashable {
+        var frequency: Int
+        var recency: Double
+        var age: Double
+    }
+
+    /// Distinct x, their customer counts, and the distinct t_x and T; rows index into them.
+    private(set) var frequencies: [Int] = []
+    private(set) var frequencyWeights: [Double] = []
+    private(set) var recencies: [Double] = []
+    private(set) var ages: [Double] = []
+    private(set) var rows: [Row] = []
+    private(set) var customerCount = 0
+
+    var totalWeight: Double { Double(customerCount) }
+
+    /// Repeat purchases per unit of observed time; the unit's scale for the starting points.
+    private(set) var repeatRate = 1.0
+
+    init(_ summaries: some Sequence<TransactionSummary>) throws(ModelFitError) {
+        var rowIndex: [Key: Int] = [:]
+        var frequencyIndex: [Int: Int32] = [:]
+        var recencyIndex: [Double: Int32] = [:]
+        var ageIndex: [Double: Int32] = [:]
+        var repeats = 0.0
+        var exposure = 0.0
+
+        for summary in summaries {
+            guard summary.isValid else { throw ModelFitError(.invalidSummary, index: customerCount) }
+            customerCount += 1
+            repeats += Double(summary.frequency)
+            exposure += summary.age
+            let key = Key(frequency: summary.frequency, recency: summary.recency, age: summary.age)
+            if let row = rowIndex[key] {
+                rows[row].weight += 1
+                continue
+            }
+            rowIndex[key] = rows.count
+            rows.append(
+                Row(
+                    frequency: Self.index(of: summary.frequency, in: &frequencies, &frequencyIndex),
+                    recency: Self.index(of: summary.recency, in: &recencies, &recencyIndex),
+                    age: Self.index(of: summary.age, in: &ages, &ageIndex),
+                    weight: 1
+                )
+            )
+        }
+        guard customerCount > 0 else { throw ModelFitError(.noCustomers) }
+        frequencyWeights = Array(repeating: 0, count: frequencies.count)
+        for row in rows { frequencyWeights[Int(row.frequency)] += row.weight }
+        if repeats > 0, exposure > 0 { repeatRate = repeats / exposure }
+    }
+
+    private static func index<Value: Hashable>(
+        of value: Value,
+        in values: inout [Value],
+        _ indices: inout [Value: Int32]
+    ) -> Int32 {
+        if let index = indices[value] { return index }
+        let index = Int32(values.count)
+        values.append(value)
+        indices[value] = index
+        return index
+    }
+}
+
+// MARK: - Likelihood
+
+extension BGNBDSample {
+    /// Mean negative log-likelihood per customer at ln(r, α, a, b), with its gradient in those logs.
+    ///
+    /// Per customer, ln L = ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x) − ln B(a, b) + ln(e^A₃ + [x>0] e^A₄), with
+    /// A₃ = −(r+x) ln(α+T) and A₄ = ln(a / (b+x−1)) − (r+x) ln(α+t_x) (lifetimes' form). The gamma-function
+    /// terms depend on x alone and are summed per distinct x; the sum of exponentials goes through log-sum-exp.
+    func negativeLogLikelihood(_ logParameters: [Double], _ gradient: inout [Double]) -> Double {
+        let (r, alpha, a, b) = (
+            exp(logParameters[0]), exp(logParameters[1]), exp(logParameters[2]), exp(logParameters[3])
+        )
+        var logLikelihood = totalWeight * r * log(alpha)
+        var dr = totalWeight * log(alpha)
+        var dalpha = totalWeight * r / alpha
+        var da = 0.0
+        var db = 0.0
+
+        // Terms of each distinct x: the gamma functions, and what the rows below need.
+        let (lgammaR, lgammaB, lgammaAB) = (
+            SpecialFunctions.logGamma(r), SpecialFunctions.logGamma(b), SpecialFunctions.logGamma(a + b)
+        )
+        let (digammaR, digammaB, digammaAB) = (
+            SpecialFunctions.digamma(r), SpecialFunctions.digamma(b), SpecialFunctions.digamma(a + b)
+        )
+        var logDropoutOdds = [Double](repeating: 0, count: frequencies.count)
+        var inverseBX = [Double](repeating: 0, count: frequencies.count)
+        for (i, x) in frequencies.enumerated() {
+            let (n, weight) = (Double(x), frequencyWeights[i])
+            let digammaABX = SpecialFunctions.digamma(a + b + n)
+            logLikelihood +=
+                weight
+                * (SpecialFunctions.logGamma(r + n) - lgammaR + lgammaAB + SpecialFunctions.logGamma(b + n) - lgammaB
+                    - SpecialFunctions.logGamma(a + b + n))
+            dr += weight * (SpecialFunctions.digamma(r + n) - digammaR)
+            da += weight * (digammaAB - digammaABX)
+            db += weight * (digammaAB + SpecialFunctions.digamma(b + n) - digammaB - digammaABX)
+            if x > 0 {
+                inverseBX[i] = 1 / (b + n - 1)
+                logDropoutOdds[i] = log(a * inverseBX[i])
+            }
+        }
+        let logAlphaT = ages.map { log(alpha + $0) }
+        let inverseAlphaT = ages.map { 1 / (alpha + $0) }
+        let logAlphaTx = recencies.map { log(alpha + $0) }
+        let inverseAlphaTx = recencies.map { 1 / (alpha + $0) }
+
+        var dropoutWeight = 0.0  // Σ w·π₄, for ∂/∂a
+        for row in rows {
+            let (i, w) = (Int(row.frequency), row.weight)
+            let k = r + Double(frequencies[i])
+            let (age, recency) = (Int(row.age), Int(row.recency))
+            let alive = -k * logAlphaT[age]
+            guard frequencies[i] > 0 else {
+                logLikelihood += w * alive
+                dr -= w * logAlphaT[age]
+                dalpha -= w * k * inverseAlphaT[age]
+                continue
+            }
+            let dead = logDropoutOdds[i] - k * logAlphaTx[recency]
+            // ln(e^alive + e^dead) = max + ln(1 + e^−|alive−dead|); π are the two terms' shares of the sum.
+            let e = exp(-abs(alive - dead))
+            let (piAlive, piDead) = alive >= dead ? (1 / (1 + e), e / (1 + e)) : (e / (1 + e), 1 / (1 + e))
+            logLikelihood += w * (max(alive, dead) + log1p(e))
+            dr -= w * (piAlive * logAlphaT[age] + piDead * logAlphaTx[recency])
+            dalpha -= w * k * (piAlive * inverseAlphaT[age] + piDead * inverseAlphaTx[recency])
+            dropoutWeight += w * piDead
+            db -= w * piDead * inverseBX[i]
+        }
+        da += dropoutWeight / a
+
+        // d/d ln θ = θ · d/dθ; negated and per customer to match the returned value.
+        let scale = -1 / totalWeight
+        gradient[0] = scale * r * dr
+        gradient[1] = scale * alpha * dalpha
+        gradient[2] = scale * a * da
+        gradient[3] = scale * b * db
+        return scale * logLikelihood
+    }
+}

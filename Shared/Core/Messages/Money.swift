@@ -1,0 +1,137 @@
+import Foundation
+
+/// An exact, non-negative amount of money with at most four fractional digits, such as `129.90`.
+///
+/// Wraps Foundation's `Decimal`, so `0.1 + 0.2` is `0.3`. Comparison and hashing go by value: `129.9 == 129.90`.
+/// The amount carries no currency; a message pairs it with a ``CurrencyCode``.
+///
+/// Encoded as a JSON string with two to four fractional digits (`"129.90"`, `"0.0001"`, `"5.00"`), whatever scale it
+/// was sent with: the scale of the input is not information worth keeping, and a value-based form lets two senders
+/// that write the same amount differently produce the same canonical JSON.
+public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// The most fractional digits an amount may have.
+    public static let maximumFractionDigits = 4
+
+    /// The largest amount accepted: 15 integer digits, what a PostgreSQL `numeric(19,4)` column holds.
+    public static let maximum = Money(unchecked: Decimal(string: "999999999999999.9999") ?? .zero)
+
+    /// Zero.
+    public static let zero = Money(unchecked: .zero)
+
+    /// The amount.
+    public let decimal: Decimal
+
+    private init(unchecked decimal: Decimal) {
+        self.decimal = decimal
+    }
+
+    /// Creates an amount from a decimal, refusing negatives, NaN, more than four fractional digits and huge values.
+    public init(_ decimal: Decimal) throws(MessageRejection) {
+        guard decimal.isFinite else { throw Self.rejection(.invalidValue, "not a number") }
+        guard decimal >= .zero else { throw Self.rejection(.invalidValue, "negative") }
+        var input = decimal
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &input, Self.maximumFractionDigits, .plain)
+        guard rounded == decimal else {
+            throw Self.rejection(.invalidValue, "more than \(Self.maximumFractionDigits) fractional digits")
+        }
+        guard decimal <= Self.maximum.decimal else {
+            throw Self.rejection(.invalidValue, "larger than \(Self.maximum)")
+        }
+        self.decimal = decimal
+    }
+
+    /// Parses a plain decimal string: digits, optionally a dot and more digits (`"129.90"`, `"0"`, `"0.0001"`).
+    ///
+    /// No sign other than a leading minus (refused as negative unless the value is zero), no exponent, no grouping,
+    /// no decimal comma, no white space: `"12,5"` is refused rather than read as `12`, which `Decimal(string:)` does.
+    public init(_ text: String) throws(MessageRejection) {
+        var digits = Substring(text)
+        let negative = digits.first == "-"
+        if negative { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let integer = parts[0]
+        let fraction = parts.count == 2 ? parts[1] : nil
+        guard Self.isDigits(integer), fraction.map(Self.isDigits) ?? true,
+            integer == "0" || integer.first != "0"
+        else {
+            throw Self.rejection(.invalidValue, "not a decimal number like \"129.90\"")
+        }
+        // Trailing zeros carry no value, so "1.50000" is 1.5; building from the trimmed digits keeps Decimal exact.
+        let significantFraction = fraction.map { $0.reversed().drop(while: { $0 == "0" }).reversed() } ?? []
+        let isZero = integer == "0" && significantFraction.isEmpty
+        guard !negative || isZero else { throw Self.rejection(.invalidValue, "negative") }
+        guard significantFraction.count <= Self.maximumFractionDigits else {
+            throw Self.rejection(.invalidValue, "more than \(Self.maximumFractionDigits) fractional digits")
+        }
+        guard integer.count <= 15 else { throw Self.rejection(.invalidValue, "larger than \(Self.maximum)") }
+        let plain = significantFraction.isEmpty ? String(integer) : integer + "." + String(significantFraction)
+        guard let decimal = Decimal(string: plain, locale: nil) else {
+            throw Self.rejection(.invalidValue, "not a decimal number like \"129.90\"")
+        }
+        try self.init(decimal)
+    }
+
+    /// The amount with two to four fractional digits, e.g. `129.90`; what the JSON encoding holds.
+    public var description: String {
+        // Scaled by 10^4 the amount is a whole number, whose Decimal description is plain digits.
+        var digits = Array((decimal * 10_000).description.utf8)
+        if digits.count < 5 {
+            digits.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: 5 - digits.count), at: 0)
+        }
+        var fraction = digits.suffix(4)
+        while fraction.count > 2, fraction.last == UInt8(ascii: "0") { fraction.removeLast() }
+        return String(decoding: digits.dropLast(4), as: UTF8.self) + "." + String(decoding: fraction, as: UTF8.self)
+    }
+
+    /// Orders by value.
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.decimal < rhs.decimal }
+
+    /// Compares by value: `129.9 == 129.90`.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.decimal == rhs.decimal }
+
+    /// Hashes the value's one textual form, consistently with ``==(_:_:)`` whatever scale `Decimal` kept.
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+
+    private static func isDigits(_ text: Substring) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    private static func rejection(_ code: MessageRejection.Code, _ problem: String) -> MessageRejection {
+        MessageRejection(code, field: "", problem)
+    }
+}
+
+// MARK: - JSON
+
+extension Money {
+    /// Decodes a decimal string (`"129.90"`) or a JSON number (`129.90`).
+    ///
+    /// A JSON number is never read through `Double`. Foundation's `JSONDecoder` (swift-foundation, Swift 6) builds a
+    /// `Decimal` from the number's digits, so `0.1` arrives as exactly 0.1; the tests pin that behaviour. What it
+    /// would do silently, truncating past 38 significant digits, `JSONBodyScanner` refuses before it gets here.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let field = FieldPath.render(decoder.codingPath)
+        guard !container.decodeNil() else {
+            throw MessageRejection(.missingField, field: field, "must not be null")
+        }
+        do throws(MessageRejection) {
+            if let text = try? container.decode(String.self) {
+                try self.init(text)
+            } else if let number = try? container.decode(Decimal.self) {
+                try self.init(number)
+            } else {
+                throw MessageRejection(.wrongType, field: "", "expected a decimal string or number")
+            }
+        } catch {
+            throw error.located(at: decoder.codingPath)
+        }
+    }
+
+    /// Encodes the amount as a decimal string with two to four fractional digits.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

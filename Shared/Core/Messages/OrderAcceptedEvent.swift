@@ -1,0 +1,65 @@
+/// Intake's word to scoring that a customer's orders changed (`order.accepted.v1`; internal, not in the public spec).
+///
+/// One event per customer per intake transaction: a batch of deliveries for one customer yields one event naming
+/// every order stored, so scoring rescores the customer once. A redelivered order that was already stored is not
+/// named again. `occurred_at` is the latest `occurred_at` among the named orders, which lets scoring skip an event
+/// older than the customer's last scoring when orders arrive out of order.
+///
+/// `{"schema": "order.accepted.v1", "customer_id": "C-42", "order_ids": ["A-1001"], "occurred_at": "…"}`
+public struct OrderAcceptedEvent: SchemaMessage {
+    /// `order.accepted.v1`.
+    public static let schema = "order.accepted.v1"
+
+    /// The customer whose orders changed.
+    public var customerID: Identifier
+    /// The orders newly stored; at least one, no repeats.
+    public var orderIDs: [Identifier]
+    /// The latest `occurred_at` among those orders.
+    public var occurredAt: Timestamp
+
+    /// Creates the event; call ``validate()`` to check it.
+    public init(customerID: Identifier, orderIDs: [Identifier], occurredAt: Timestamp) {
+        self.customerID = customerID
+        self.orderIDs = orderIDs
+        self.occurredAt = occurredAt
+    }
+
+    /// Checks that at least one order is named, and none twice.
+    public func validate() throws(MessageRejection) {
+        guard !orderIDs.isEmpty else { throw MessageRejection(.invalidValue, field: "order_ids", "empty") }
+        var seen = Set<Identifier>()
+        for (index, orderID) in orderIDs.enumerated() where !seen.insert(orderID).inserted {
+            throw MessageRejection(.invalidValue, field: "order_ids[\(index)]", "repeated")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema
+        case customerID = "customer_id"
+        case orderIDs = "order_ids"
+        case occurredAt = "occurred_at"
+    }
+
+    /// Decodes and validates the event; ``decode(body:)`` is the entry point for raw bodies.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try container.requireSchema(Self.schema, key: .schema)
+        customerID = try container.required(Identifier.self, .customerID)
+        orderIDs = try container.required([Identifier].self, .orderIDs)
+        occurredAt = try container.required(Timestamp.self, .occurredAt)
+        do throws(MessageRejection) {
+            try validate()
+        } catch {
+            throw error.located(at: decoder.codingPath)
+        }
+    }
+
+    /// Encodes the event.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Self.schema, forKey: .schema)
+        try container.encode(customerID, forKey: .customerID)
+        try container.encode(orderIDs, forKey: .orderIDs)
+        try container.encode(occurredAt, forKey: .occurredAt)
+    }
+}
