@@ -4,9 +4,32 @@ import Shared
 public enum IntakeService {
     /// The broker objects this service declares and touches.
     public static let topology = Topology.intake
+    /// Rows of `crm_outbox` that this service's relay publishes.
+    public static let outboxSource = "intake"
 
-    /// Builds the service's long-running parts from its context.
+    /// Builds the consumer of `intake.orders` and the outbox relay.
+    ///
+    /// Settings: `CRM_BASE_CURRENCY` (default USD), `CRM_INTAKE_BATCH_SIZE` (default 250),
+    /// `CRM_INTAKE_PREFETCH` (default twice the batch size).
     public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
-        ServiceParts(services: [])
+        let settings = context.settings
+        let baseCurrency = settings.string("CRM_BASE_CURRENCY", default: "USD").uppercased()
+        let batchSize = try settings.int("CRM_INTAKE_BATCH_SIZE", default: 250, in: 1...5000)
+        let prefetch = try settings.int("CRM_INTAKE_PREFETCH", default: batchSize * 2, in: 1...65535)
+        let handler = OrderIntakeHandler(pool: context.pool, baseCurrency: baseCurrency)
+        let relay = OutboxRelay(
+            source: outboxSource, pool: context.pool, publisher: context.publisher, logger: context.logger)
+        let consumer = AMQPConsumer(
+            settings: context.amqp, queue: Topology.intakeQueue, prefetch: UInt16(prefetch), topology: topology,
+            logger: context.logger)
+        let queueConsumer = QueueConsumer(
+            queue: Topology.intakeQueue, consumer: consumer, deadLetters: context.publisher,
+            options: .init(batchSize: batchSize), logger: context.logger
+        ) { batch in
+            let dispositions = try await handler.handle(batch)
+            relay.nudge()
+            return dispositions
+        }
+        return ServiceParts(services: [queueConsumer, relay])
     }
 }

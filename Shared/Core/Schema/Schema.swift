@@ -3,6 +3,7 @@
 /// Append new migrations; never edit one that has shipped (the migrator refuses changed checksums).
 public enum Schema {
     public static let migrations: [Migration] = [
-        foundation
+        foundation,
+        intake,
     ]
 }

@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import Shared
+
+/// Connections the subcommands need, from the same environment variables as the services.
+struct CommandEnvironment {
+    let settings = Settings()
+    let logger: Logger = {
+        var logger = Logger(label: "crm")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    func amqp() throws -> AMQPSettings {
+        do {
+            return try AMQPSettings.from(settings)
+        } catch {
+            throw CommandFailure.configuration("\(error)")
+        }
+    }
+
+    func databaseURL() throws -> String {
+        do {
+            return try settings.required("CRM_DATABASE_URL")
+        } catch {
+            throw CommandFailure.configuration("\(error)")
+        }
+    }
+
+    func pool() throws -> PostgresPool {
+        PostgresPool(url: try databaseURL(), size: 1, applicationName: "crm", logger: logger)
+    }
+}
+
+/// A one-line progress bar on standard error, redrawn in place.
+struct ProgressBar {
+    let total: Int
+    let label: String
+    private let started = ContinuousClock.now
+
+    init(total: Int, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    func update(_ done: Int) {
+        let width = 30
+        let fraction = total == 0 ? 1 : Double(done) / Double(total)
+        let filled = Int(fraction * Double(width))
+        let seconds = max((ContinuousClock.now - started).seconds, 0.001)
+        let rate = Int(Double(done) / seconds)
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line = "\r\(label) [\(bar)] \(done)/\(total) \(Int(fraction * 100))% \(rate)/s"
+        FileHandle.standardError.write(Data(line.utf8))
+        if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

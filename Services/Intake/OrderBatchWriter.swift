@@ -1,0 +1,284 @@
+import Foundation
+import Shared
+
+/// What one batch did, for the dispositions and the metrics.
+struct OrderBatchOutcome: Sendable {
+    var rejected: [(index: Int, reason: String)] = []
+    var inserted = 0
+    var duplicates = 0
+    var conflicts = 0
+}
+
+/// Writes a batch of validated orders set-wise inside the caller's transaction.
+///
+/// Every statement covers the whole batch through array parameters, so a batch of 250 orders costs
+/// a handful of round trips, not 250 transactions.
+struct OrderBatchWriter {
+    let baseCurrency: String
+
+    static let conflictReason = "order_id: already stored with different content; the first version stands"
+
+    struct Row {
+        var index: Int
+        var order: OrderMessage
+        var canonical: String
+        var rate: Decimal
+        var held = false
+    }
+
+    func write(_ candidates: [(index: Int, order: OrderMessage)], on connection: isolated PostgresConnection) throws -> OrderBatchOutcome {
+        var outcome = OrderBatchOutcome()
+        guard !candidates.isEmpty else { return outcome }
+
+        // 1. Within the batch: the first occurrence of an id is the candidate; repeats are duplicates or conflicts.
+        var firstByID: [String: String] = [:]
+        var rows: [Row] = []
+        for (index, order) in candidates {
+            let canonical = order.canonicalJSON
+            if let first = firstByID[order.orderID.rawValue] {
+                if first == canonical { outcome.duplicates += 1 } else { reject(index, Self.conflictReason, &outcome) }
+                continue
+            }
+            firstByID[order.orderID.rawValue] = canonical
+            rows.append(Row(index: index, order: order, canonical: canonical, rate: 1))
+        }
+
+        // 2. Against what is stored.
+        let stored = try storedHashesMatch(on: connection, ids: rows.map(\.order.orderID.rawValue), canonicals: rows.map(\.canonical))
+        rows.removeAll { row in
+            guard let same = stored[row.order.orderID.rawValue] else { return false }
+            if same { outcome.duplicates += 1 } else { reject(row.index, Self.conflictReason, &outcome) }
+            return true
+        }
+
+        // 3. Currency conversion.
+        let rates = try exchangeRates(on: connection, for: Set(rows.map(\.order.currency.code)))
+        rows.removeAll { row in
+            guard rates[row.order.currency.code] != nil else {
+                reject(row.index, "currency: no exchange rate from \(row.order.currency.code) to \(baseCurrency); set one with `crm fx set`", &outcome)
+                return true
+            }
+            return false
+        }
+        for position in rows.indices { rows[position].rate = rates[rows[position].order.currency.code] ?? 1 }
+
+        // 4. Refunds must name a purchase of the same customer, or wait for it.
+        try checkRefunds(on: connection, &rows, &outcome)
+        guard !rows.isEmpty else { return outcome }
+
+        // 5. Customers, orders, items.
+        try upsertCustomers(on: connection, rows)
+        let inserted = try insertOrders(on: connection, rows)
+        let raced = rows.filter { !inserted.contains($0.order.orderID.rawValue) }
+        if !raced.isEmpty {
+            // Another replica stored the same id between our check and our insert.
+            let again = try storedHashesMatch(on: connection, ids: raced.map(\.order.orderID.rawValue), canonicals: raced.map(\.canonical))
+            for row in raced {
+                if again[row.order.orderID.rawValue] == true { outcome.duplicates += 1 } else { reject(row.index, Self.conflictReason, &outcome) }
+            }
+        }
+        let written = rows.filter { inserted.contains($0.order.orderID.rawValue) }
+        outcome.inserted = written.count
+        try insertItems(on: connection, written)
+
+        // 6. Held refunds whose purchase just arrived now count.
+        let released = try releaseHeldRefunds(on: connection, purchaseIDs: written.filter { $0.order.kind == .purchase }.map(\.order.orderID.rawValue))
+
+        // 7. Tell scoring, through the outbox, once per customer touched.
+        try enqueueEvents(on: connection, written: written, released: released)
+        return outcome
+    }
+
+    private func reject(_ index: Int, _ reason: String, _ outcome: inout OrderBatchOutcome) {
+        outcome.rejected.append((index, reason))
+        if reason == Self.conflictReason { outcome.conflicts += 1 }
+    }
+
+    /// For ids already stored: whether the stored content equals the incoming one.
+    private func storedHashesMatch(on connection: isolated PostgresConnection, ids: [String], canonicals: [String]) throws -> [String: Bool] {
+        guard !ids.isEmpty else { return [:] }
+        let found = try connection.query(
+            """
+            SELECT i.id, o.content_hash = md5(i.c)
+            FROM unnest($1::text[], $2::text[]) AS i(id, c) JOIN orders o ON o.order_id = i.id
+            """, [ids, canonicals])
+        var result: [String: Bool] = [:]
+        for row in found { result[try row.decode(0)] = try row.decode(1, as: Bool.self) }
+        return result
+    }
+
+    private func exchangeRates(on connection: isolated PostgresConnection, for currencies: Set<String>) throws -> [String: Decimal] {
+        var rates: [String: Decimal] = [baseCurrency: 1]
+        let foreign = currencies.subtracting([baseCurrency]).sorted()
+        guard !foreign.isEmpty else { return rates }
+        for row in try connection.query("SELECT currency, rate_to_base FROM fx_rates WHERE currency = ANY($1::text[])", [foreign]) {
+            rates[try row.decode(0)] = try row.decode(1, as: Decimal.self)
+        }
+        return rates
+    }
+
+    private func checkRefunds(on connection: isolated PostgresConnection, _ rows: inout [Row], _ outcome: inout OrderBatchOutcome) throws {
+        let originals = Set(rows.compactMap { $0.order.originalOrderID?.rawValue })
+        guard !originals.isEmpty else { return }
+        var known: [String: (customer: String, kind: String, amount: Decimal)] = [:]
+        for row in try connection.query(
+            "SELECT order_id, customer_id, kind, amount_base FROM orders WHERE order_id = ANY($1::text[])", [Array(originals)])
+        {
+            known[try row.decode(0)] = (try row.decode(1), try row.decode(2), try row.decode(3))
+        }
+        for row in rows where row.order.kind == .purchase && originals.contains(row.order.orderID.rawValue) {
+            known[row.order.orderID.rawValue] = (row.order.customerID.rawValue, "purchase", row.baseAmount)
+        }
+        var rejected: Set<Int> = []
+        for position in rows.indices {
+            let row = rows[position]
+            guard row.order.kind == .refund, let original = row.order.originalOrderID?.rawValue else { continue }
+            guard let purchase = known[original] else {
+                rows[position].held = true
+                continue
+            }
+            let problem: String? =
+                if purchase.kind != "purchase" { "original_order_id: refers to a refund, not a purchase" }
+                else if purchase.customer != row.order.customerID.rawValue { "original_order_id: refers to another customer's order" }
+                else if row.baseAmount > purchase.amount { "amount: larger than the original order" }
+                else { nil }
+            if let problem {
+                reject(row.index, problem, &outcome)
+                rejected.insert(row.index)
+            }
+        }
+        rows.removeAll { rejected.contains($0.index) }
+    }
+
+    private func upsertCustomers(on connection: isolated PostgresConnection, _ rows: [Row]) throws {
+        // Merge per customer first: one row each, later orders' known fields win, absent fields never erase.
+        var merged: [String: OrderCustomer] = [:]
+        for row in rows.sorted(by: { $0.order.occurredAt < $1.order.occurredAt }) {
+            var customer = merged[row.order.customerID.rawValue] ?? OrderCustomer()
+            if let incoming = row.order.customer {
+                customer.name = incoming.name ?? customer.name
+                customer.email = incoming.email ?? customer.email
+                customer.region = incoming.region ?? customer.region
+                customer.type = incoming.type ?? customer.type
+            }
+            merged[row.order.customerID.rawValue] = customer
+        }
+        let ids = merged.keys.sorted()
+        let customers = ids.map { merged[$0]! }
+        try connection.execute(
+            """
+            INSERT INTO customers (customer_id, name, email, region, customer_type)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+            ON CONFLICT (customer_id) DO UPDATE SET
+                name = COALESCE(EXCLUDED.name, customers.name),
+                email = COALESCE(EXCLUDED.email, customers.email),
+                region = COALESCE(EXCLUDED.region, customers.region),
+                customer_type = COALESCE(EXCLUDED.customer_type, customers.customer_type),
+                updated_at = CASE WHEN (EXCLUDED.name, EXCLUDED.email, EXCLUDED.region, EXCLUDED.customer_type)
+                    IS NOT DISTINCT FROM (NULL::text, NULL::text, NULL::text, NULL::text) THEN customers.updated_at ELSE now() END
+            """,
+            [ids, customers.map(\.name), customers.map(\.email), customers.map(\.region), customers.map { $0.type?.rawValue }])
+    }
+
+    /// Inserts the orders; returns the ids this transaction actually inserted.
+    private func insertOrders(on connection: isolated PostgresConnection, _ rows: [Row]) throws -> Set<String> {
+        let inserted = try connection.query(
+            """
+            INSERT INTO orders (order_id, customer_id, kind, original_order_id, occurred_at, amount, currency,
+                                amount_base, cost, cost_base, channel, held, content_hash)
+            SELECT id, cu, k, orig, at, amt, cur, amtb, cst, cstb, ch, h, md5(c)
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::numeric[], $7::text[],
+                        $8::numeric[], $9::numeric[], $10::numeric[], $11::text[], $12::boolean[], $13::text[])
+                AS t(id, cu, k, orig, at, amt, cur, amtb, cst, cstb, ch, h, c)
+            ON CONFLICT (order_id) DO NOTHING
+            RETURNING order_id
+            """,
+            [
+                rows.map(\.order.orderID.rawValue), rows.map(\.order.customerID.rawValue), rows.map(\.order.kind.rawValue),
+                rows.map { $0.order.originalOrderID?.rawValue }, rows.map(\.order.occurredAt.date),
+                rows.map(\.order.amount.decimal), rows.map(\.order.currency.code), rows.map(\.baseAmount),
+                rows.map { $0.order.cost?.decimal }, rows.map(\.baseCost), rows.map(\.order.channel), rows.map(\.held),
+                rows.map(\.canonical),
+            ])
+        return Set(try inserted.map { try $0.decode(0, as: String.self) })
+    }
+
+    private func insertItems(on connection: isolated PostgresConnection, _ rows: [Row]) throws {
+        var orderIDs: [String] = []
+        var positions: [Int] = []
+        var skus: [String] = []
+        var quantities: [Int] = []
+        var prices: [Decimal?] = []
+        var categories: [String?] = []
+        for row in rows {
+            for (position, item) in row.order.items.enumerated() {
+                orderIDs.append(row.order.orderID.rawValue)
+                positions.append(position)
+                skus.append(item.sku)
+                quantities.append(item.quantity)
+                prices.append(item.unitPrice?.decimal)
+                categories.append(item.category)
+            }
+        }
+        guard !orderIDs.isEmpty else { return }
+        try connection.execute(
+            """
+            INSERT INTO order_items (order_id, position, sku, quantity, unit_price, category)
+            SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::integer[], $5::numeric[], $6::text[])
+            """, [orderIDs, positions, skus, quantities, prices, categories])
+    }
+
+    /// Held refunds of these purchases (same customer, not larger) start counting; returns (customer, refund id).
+    private func releaseHeldRefunds(on connection: isolated PostgresConnection, purchaseIDs: [String]) throws -> [(customer: String, order: String)] {
+        guard !purchaseIDs.isEmpty else { return [] }
+        let released = try connection.query(
+            """
+            UPDATE orders r SET held = false
+            FROM orders p
+            WHERE r.held AND r.original_order_id = p.order_id AND p.order_id = ANY($1::text[])
+              AND p.kind = 'purchase' AND p.customer_id = r.customer_id AND r.amount_base <= p.amount_base
+            RETURNING r.customer_id, r.order_id
+            """, [purchaseIDs])
+        return try released.map { (try $0.decode(0), try $0.decode(1)) }
+    }
+
+    private func enqueueEvents(on connection: isolated PostgresConnection, written: [Row], released: [(customer: String, order: String)]) throws {
+        var byCustomer: [String: (orders: [String], latest: Date)] = [:]
+        for row in written where !row.held {
+            var entry = byCustomer[row.order.customerID.rawValue] ?? ([], .distantPast)
+            entry.orders.append(row.order.orderID.rawValue)
+            entry.latest = max(entry.latest, row.order.occurredAt.date)
+            byCustomer[row.order.customerID.rawValue] = entry
+        }
+        for (customer, order) in released {
+            var entry = byCustomer[customer] ?? ([], .distantPast)
+            entry.orders.append(order)
+            byCustomer[customer] = entry
+        }
+        let messages = try byCustomer.sorted(by: { $0.key < $1.key }).map { customer, entry in
+            let event = OrderAcceptedEvent(
+                customerID: try Identifier(customer), orderIDs: try entry.orders.map { try Identifier($0) },
+                occurredAt: Timestamp(entry.latest == .distantPast ? Date() : entry.latest))
+            return OutboundMessage(
+                exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
+                body: try event.encodedBody())
+        }
+        try Outbox.enqueue(messages, source: IntakeService.outboxSource, on: connection)
+    }
+}
+
+extension OrderBatchWriter.Row {
+    /// The amount in the base currency, to 4 decimals.
+    fileprivate var baseAmount: Decimal { (order.amount.decimal * rate).rounded(scale: 4) }
+    fileprivate var baseCost: Decimal? { order.cost.map { ($0.decimal * rate).rounded(scale: 4) } }
+}
+
+extension Decimal {
+    /// Rounded half away from zero to `scale` fractional digits.
+    func rounded(scale: Int) -> Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, scale, .plain)
+        return result
+    }
+}

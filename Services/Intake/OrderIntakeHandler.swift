@@ -1,0 +1,65 @@
+import Foundation
+import Metrics
+import Shared
+
+/// Validates a batch of `order.v1` messages and stores the valid ones exactly once, in one transaction.
+///
+/// - The same `order_id` with the same content (by canonical form) is a no-op; with other content
+///   it is dead-lettered as a conflict and the first version stands.
+/// - Orders in another currency are converted with the operators' rate table; no rate, no order.
+/// - A refund must name a purchase of the same customer. When that purchase has not arrived yet the
+///   refund is stored `held` and counts from the moment the purchase arrives.
+/// - An `order.accepted` event per customer touched goes into the outbox in the same transaction.
+public struct OrderIntakeHandler: Sendable {
+    /// The currency every value is converted into (`CRM_BASE_CURRENCY`, default USD).
+    public let baseCurrency: String
+    private let pool: PostgresPool
+    private let accepted = Counter(label: "crm_intake_orders_accepted_total")
+    private let duplicates = Counter(label: "crm_intake_duplicates_total")
+    private let conflicts = Counter(label: "crm_intake_conflicts_total")
+    private let batchSize = Recorder(label: "crm_intake_batch_size")
+    private let batchLatency = Timer(label: "crm_intake_batch_seconds")
+
+    public init(pool: PostgresPool, baseCurrency: String) {
+        self.pool = pool
+        self.baseCurrency = baseCurrency
+    }
+
+    /// One disposition per message, after the batch's effects are committed.
+    public func handle(_ batch: [InboundMessage]) async throws -> [MessageDisposition] {
+        let start = ContinuousClock.now
+        var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
+        var candidates: [(index: Int, order: OrderMessage)] = []
+        for (index, message) in batch.enumerated() {
+            do {
+                candidates.append((index, try OrderMessage.decode(body: message.body)))
+            } catch {
+                dispositions[index] = .deadLetter(reason: error.reason)
+                Self.countDeadLetter(error.reason)
+            }
+        }
+        let plan = candidates
+        let baseCurrency = baseCurrency
+        let outcome = try await pool.transaction { connection in
+            try OrderBatchWriter(baseCurrency: baseCurrency).write(plan, on: connection)
+        }
+        for (index, reason) in outcome.rejected {
+            dispositions[index] = .deadLetter(reason: reason)
+            Self.countDeadLetter(reason)
+        }
+        accepted.increment(by: outcome.inserted)
+        duplicates.increment(by: outcome.duplicates)
+        conflicts.increment(by: outcome.conflicts)
+        batchSize.record(batch.count)
+        let elapsed = (ContinuousClock.now - start).components
+        batchLatency.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+        return dispositions
+    }
+
+    /// Counts a dead letter under its field, a small fixed set of label values.
+    static func countDeadLetter(_ reason: String) {
+        let field = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "unknown"
+        let label = field.replacingOccurrences(of: #"\[\d+\]"#, with: "[]", options: .regularExpression)
+        Counter(label: "crm_intake_dead_lettered_total", dimensions: [("reason", String(label.prefix(40)))]).increment()
+    }
+}
