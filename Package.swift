@@ -82,6 +82,12 @@ let package = Package(
             path: "Services/Command",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "IntakeBenchmark",
+            dependencies: ["Intake", "Shared", "TestSupport"],
+            path: "Benchmarks/IntakeBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Shared"],
