@@ -60,22 +60,28 @@ let endToEnd = try await TestServers.withEnvironment { environment in
     let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: IntakeService.topology, logger: TestServers.logger)
     try await publisher.connect()
     let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
-    let consumer = AMQPConsumer(
-        settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 1000, topology: IntakeService.topology,
-        logger: TestServers.logger)
-    let service = QueueConsumer(
-        queue: Topology.intakeQueue, consumer: consumer, deadLetters: publisher, options: .init(batchSize: 500),
-        logger: TestServers.logger, handler: handler.handle)
+    let consumers = Int(ProcessInfo.processInfo.environment["CRM_INTAKE_CONSUMERS"] ?? "2") ?? 2
+    let services = (0..<consumers).map { _ in
+        QueueConsumer(
+            queue: Topology.intakeQueue,
+            consumer: AMQPConsumer(
+                settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 1000,
+                topology: IntakeService.topology, logger: TestServers.logger),
+            deadLetters: publisher, options: .init(batchSize: 500), logger: TestServers.logger,
+            handler: handler.handle)
+    }
     let start = ContinuousClock.now
     let rate = try await withThrowingTaskGroup(of: Double?.self) { group in
-        group.addTask {
-            try await service.run()
-            return nil
+        for service in services {
+            group.addTask {
+                try await service.run()
+                return nil
+            }
         }
         group.addTask {
             try await publishAll(publisher, exchange: Topology.ordersExchange, key: "order.v1")
             while try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self) < bodies.count {
-                try await Task.sleep(for: .milliseconds(20))
+                try await Task.sleep(for: .milliseconds(250))
             }
             return Double(bodies.count) / seconds(ContinuousClock.now - start)
         }

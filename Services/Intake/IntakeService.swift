@@ -10,26 +10,30 @@ public enum IntakeService {
     /// Builds the consumer of `intake.orders` and the outbox relay.
     ///
     /// Settings: `CRM_BASE_CURRENCY` (default USD), `CRM_INTAKE_BATCH_SIZE` (default 250),
-    /// `CRM_INTAKE_PREFETCH` (default twice the batch size).
+    /// `CRM_INTAKE_PREFETCH` (default twice the batch size), `CRM_INTAKE_CONSUMERS` (default 2).
     public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
         let settings = context.settings
         let baseCurrency = settings.string("CRM_BASE_CURRENCY", default: "USD").uppercased()
         let batchSize = try settings.int("CRM_INTAKE_BATCH_SIZE", default: 250, in: 1...5000)
         let prefetch = try settings.int("CRM_INTAKE_PREFETCH", default: batchSize * 2, in: 1...65535)
+        let concurrency = try settings.int("CRM_INTAKE_CONSUMERS", default: 2, in: 1...16)
         let handler = OrderIntakeHandler(pool: context.pool, baseCurrency: baseCurrency)
         let relay = OutboxRelay(
             source: outboxSource, pool: context.pool, publisher: context.publisher, logger: context.logger)
-        let consumer = AMQPConsumer(
-            settings: context.amqp, queue: Topology.intakeQueue, prefetch: UInt16(prefetch), topology: topology,
-            logger: context.logger)
-        let queueConsumer = QueueConsumer(
-            queue: Topology.intakeQueue, consumer: consumer, deadLetters: context.publisher,
-            options: .init(batchSize: batchSize), logger: context.logger
-        ) { batch in
-            let dispositions = try await handler.handle(batch)
-            relay.nudge()
-            return dispositions
+        // Several consumers per process overlap one batch's database work with the next batch's decoding.
+        let consumers = (0..<concurrency).map { _ in
+            QueueConsumer(
+                queue: Topology.intakeQueue,
+                consumer: AMQPConsumer(
+                    settings: context.amqp, queue: Topology.intakeQueue, prefetch: UInt16(prefetch), topology: topology,
+                    logger: context.logger),
+                deadLetters: context.publisher, options: .init(batchSize: batchSize), logger: context.logger
+            ) { batch in
+                let dispositions = try await handler.handle(batch)
+                relay.nudge()
+                return dispositions
+            }
         }
-        return ServiceParts(services: [queueConsumer, relay])
+        return ServiceParts(services: consumers + [relay])
     }
 }

@@ -152,6 +152,7 @@ struct OrderBatchWriter {
 
     private func upsertCustomers(on connection: isolated PostgresConnection, _ rows: [Row]) throws {
         // Merge per customer first: one row each, later orders' known fields win, absent fields never erase.
+        // Unchanged customers are not rewritten (an ON CONFLICT update always writes a new row version).
         var merged: [String: OrderCustomer] = [:]
         for row in rows.sorted(by: { $0.order.occurredAt < $1.order.occurredAt }) {
             var customer = merged[row.order.customerID.rawValue] ?? OrderCustomer()
@@ -174,8 +175,10 @@ struct OrderBatchWriter {
                 email = COALESCE(EXCLUDED.email, customers.email),
                 region = COALESCE(EXCLUDED.region, customers.region),
                 customer_type = COALESCE(EXCLUDED.customer_type, customers.customer_type),
-                updated_at = CASE WHEN (EXCLUDED.name, EXCLUDED.email, EXCLUDED.region, EXCLUDED.customer_type)
-                    IS NOT DISTINCT FROM (NULL::text, NULL::text, NULL::text, NULL::text) THEN customers.updated_at ELSE now() END
+                updated_at = now()
+            WHERE (COALESCE(EXCLUDED.name, customers.name), COALESCE(EXCLUDED.email, customers.email),
+                   COALESCE(EXCLUDED.region, customers.region), COALESCE(EXCLUDED.customer_type, customers.customer_type))
+                IS DISTINCT FROM (customers.name, customers.email, customers.region, customers.customer_type)
             """,
             [ids, customers.map(\.name), customers.map(\.email), customers.map(\.region), customers.map { $0.type?.rawValue }])
     }
