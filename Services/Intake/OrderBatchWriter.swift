@@ -18,6 +18,13 @@ struct OrderBatchWriter {
 
     static let conflictReason = "order_id: already stored with different content; the first version stands"
 
+    /// A decoded order and its canonical form, at its position in the batch.
+    struct Candidate: Sendable {
+        var index: Int
+        var order: OrderMessage
+        var canonical: String
+    }
+
     struct Row {
         var index: Int
         var order: OrderMessage
@@ -26,15 +33,15 @@ struct OrderBatchWriter {
         var held = false
     }
 
-    func write(_ candidates: [(index: Int, order: OrderMessage)], on connection: isolated PostgresConnection) throws -> OrderBatchOutcome {
+    func write(_ candidates: [Candidate], on connection: isolated PostgresConnection) throws -> OrderBatchOutcome {
         var outcome = OrderBatchOutcome()
         guard !candidates.isEmpty else { return outcome }
 
         // 1. Within the batch: the first occurrence of an id is the candidate; repeats are duplicates or conflicts.
         var firstByID: [String: String] = [:]
         var rows: [Row] = []
-        for (index, order) in candidates {
-            let canonical = order.canonicalJSON
+        for candidate in candidates {
+            let (index, order, canonical) = (candidate.index, candidate.order, candidate.canonical)
             if let first = firstByID[order.orderID.rawValue] {
                 if first == canonical { outcome.duplicates += 1 } else { reject(index, Self.conflictReason, &outcome) }
                 continue

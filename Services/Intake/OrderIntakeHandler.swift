@@ -29,10 +29,12 @@ public struct OrderIntakeHandler: Sendable {
     public func handle(_ batch: [InboundMessage]) async throws -> [MessageDisposition] {
         let start = ContinuousClock.now
         var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
-        var candidates: [(index: Int, order: OrderMessage)] = []
+        var candidates: [OrderBatchWriter.Candidate] = []
         for (index, message) in batch.enumerated() {
             do {
-                candidates.append((index, try OrderMessage.decode(body: message.body)))
+                // The canonical form is computed here, outside the transaction, so the connection only writes.
+                let order = try OrderMessage.decode(body: message.body)
+                candidates.append(.init(index: index, order: order, canonical: order.canonicalJSON))
             } catch {
                 dispositions[index] = .deadLetter(reason: error.reason)
                 Self.countDeadLetter(error.reason)
