@@ -7,6 +7,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/servers.sh
 source .local/env
+# The AsyncAPI document against the official schema and the broker definitions.
+python3 -c 'import jsonschema, yaml' 2>/dev/null || pip install -q jsonschema pyyaml
+python3 scripts/check-asyncapi.py
 swift build --build-tests
 export CRM_TEST_BIN_DIR="$(swift build --show-bin-path)"
 swift test --skip-build --skip SystemTests
