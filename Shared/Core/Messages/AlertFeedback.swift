@@ -75,11 +75,7 @@ public struct AlertFeedback: SchemaMessage {
         at = try container.required(Timestamp.self, .at)
         agent = try container.optional(String.self, .agent)
         note = try container.optional(String.self, .note)
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Encodes the feedback with the field names of `alert-feedback.v1`.

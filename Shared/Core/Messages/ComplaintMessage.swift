@@ -112,11 +112,7 @@ extension ComplaintMessage {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         try container.requireSchema(Self.schema, key: .schema)
         try self.init(fields: container)
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Decodes the complaint's own fields, without `schema`; a routed complaint carries them at its top level too.

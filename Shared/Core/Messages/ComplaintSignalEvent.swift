@@ -57,11 +57,7 @@ public struct ComplaintSignalEvent: SchemaMessage {
         tier = try container.optional(String.self, .tier)
         severity = try container.required(ComplaintSeverity.self, .severity)
         receivedAt = try container.required(Timestamp.self, .receivedAt)
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Encodes the event.

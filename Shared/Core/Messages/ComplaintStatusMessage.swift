@@ -71,11 +71,7 @@ public struct ComplaintStatusMessage: SchemaMessage {
         agent = try container.optional(String.self, .agent)
         resolution = try container.optional(String.self, .resolution)
         satisfaction = try container.optionalInteger(.satisfaction, rule: Self.satisfactionRule)
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Encodes the update with the field names of `complaint-status.v1`.

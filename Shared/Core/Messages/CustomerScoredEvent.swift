@@ -90,11 +90,7 @@ public struct CustomerScoredEvent: SchemaMessage {
         customer = try container.required(CustomerValueSnapshot.self, .customer)
         expectedPurchases90d = try container.optionalNumber(.expectedPurchases90d, rule: "must be a number")
         scoredAt = try container.required(Timestamp.self, .scoredAt)
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Encodes the event.

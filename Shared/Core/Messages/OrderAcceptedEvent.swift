@@ -47,11 +47,7 @@ public struct OrderAcceptedEvent: SchemaMessage {
         customerID = try container.required(Identifier.self, .customerID)
         orderIDs = try container.required([Identifier].self, .orderIDs)
         occurredAt = try container.required(Timestamp.self, .occurredAt)
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Encodes the event.

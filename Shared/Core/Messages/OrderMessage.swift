@@ -129,11 +129,7 @@ extension OrderMessage {
         // `"customer": {}` says what no customer says; one value for both keeps == and canonicalJSON agreeing.
         customer = try container.optional(OrderCustomer.self, .customer).flatMap { $0.isEmpty ? nil : $0 }
         items = try container.optional([OrderItem].self, .items) ?? []
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Encodes the order with the field names of `order.v1`; `kind` always, absent optionals left out.

@@ -89,11 +89,7 @@ public struct RetentionAlert: SchemaMessage {
         valueAtRisk = try container.required(Money.self, .valueAtRisk)
         customer = try container.required(CustomerValueSnapshot.self, .customer)
         suggestedAction = try container.optional(String.self, .suggestedAction)
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Encodes the alert with the field names of `retention-alert.v1`.

@@ -21,11 +21,7 @@ extension RoutedComplaint {
         customer = try container.required(Customer.self, .customer)
         sla = try container.required(SLA.self, .sla)
         escalationLevel = try container.requiredInteger(.escalationLevel, rule: Self.escalationRule)
-        do throws(MessageRejection) {
-            try validate()
-        } catch {
-            throw error.located(at: decoder.codingPath)
-        }
+        try validate(locatedAt: decoder.codingPath)
     }
 
     /// Encodes the complaint's fields and routing's at one level, with `schema` `routed-complaint.v1`.

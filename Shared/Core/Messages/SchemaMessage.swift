@@ -13,6 +13,16 @@ public protocol SchemaMessage: Codable, Sendable, Equatable {
 }
 
 extension SchemaMessage {
+    /// Runs ``validate()`` from inside `init(from:)`, locating a rejection at the decoder's path
+    /// so that a message nested in another names its full field path.
+    func validate(locatedAt codingPath: [any CodingKey]) throws(MessageRejection) {
+        do {
+            try validate()
+        } catch {
+            throw error.located(at: codingPath)
+        }
+    }
+
     /// Decodes and validates a raw message body, or says why it cannot be accepted.
     ///
     /// Checks run in this order: size, UTF-8, JSON (syntax, depth, duplicate keys, number range), `schema`, fields.
