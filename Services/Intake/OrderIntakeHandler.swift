@@ -53,8 +53,7 @@ public struct OrderIntakeHandler: Sendable {
         duplicates.increment(by: outcome.duplicates)
         conflicts.increment(by: outcome.conflicts)
         batchSize.record(batch.count)
-        let elapsed = (ContinuousClock.now - start).components
-        batchLatency.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+        batchLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         return dispositions
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// SLA targets per priority and the escalation settings: the `sla` section of the rules.
 ///
@@ -84,7 +85,7 @@ public struct SLAPolicy: Codable, Hashable, Sendable {
 
     /// The working time allowed for a target of a priority, in seconds.
     func allowance(_ target: SLATarget, for priority: ComplaintPriority) -> TimeInterval {
-        targets(for: priority)[target].timeInterval
+        targets(for: priority)[target].seconds
     }
 
     /// The due times to publish with a complaint (`sla.first_response_due`, `sla.resolution_due`).
@@ -131,12 +132,4 @@ public struct SLADeadlines: Hashable, Sendable {
     public var firstResponseDue: Date?
     /// `sla.resolution_due`; `nil` while resolved within target.
     public var resolutionDue: Date?
-}
-
-extension Duration {
-    /// The duration in seconds, as Foundation's dates count.
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
 }

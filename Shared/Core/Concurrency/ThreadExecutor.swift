@@ -99,7 +99,7 @@ extension Duration {
     }
 
     /// The whole duration in nanoseconds, saturating.
-    var nanoseconds: Int64 {
+    public var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow
             ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000

@@ -7,7 +7,9 @@ import Synchronization
 /// Writes events into the transactional outbox, inside the caller's transaction.
 ///
 /// Nothing is published for a transaction that rolls back, and nothing committed is lost if the
-/// process dies before the relay publishes it.
+/// process dies before the relay publishes it. An outbox message keeps its exchange, routing key,
+/// message id and body; AMQP headers are not stored (no event uses them yet; the `headers` column
+/// is there for when one does).
 public enum Outbox {
     /// Adds messages to the outbox of `source` (the service's name) in the current transaction.
     public static func enqueue(_ messages: [OutboundMessage], source: String, on connection: isolated PostgresConnection)
