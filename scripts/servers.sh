@@ -53,14 +53,24 @@ SQL
 
 # --- RabbitMQ ---------------------------------------------------------------------------------------
 export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1
-if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+if ! as_root rabbitmqctl -q ping >/dev/null 2>&1 && ! pgrep -u rabbitmq -f "beam.*rabbit" >/dev/null; then
   log "starting RabbitMQ on 127.0.0.1:5672"
   as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-plugins -q --offline enable rabbitmq_management >/dev/null
   as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-rabbitmq_management tcp_config [{ip,\"127.0.0.1\"},{port,15672}]" \
     rabbitmq-server -detached
 fi
-as_root rabbitmqctl -q await_startup --timeout 120 >/dev/null
+# A detached node registers with epmd a few seconds after it is launched; until then
+# await_startup fails at once, so wait for the node to answer first.
+for _ in $(seq 1 120); do
+  as_root rabbitmqctl -q ping >/dev/null 2>&1 && break
+  sleep 1
+done
+if ! as_root rabbitmqctl -q await_startup --timeout 120 >/dev/null; then
+  log "RabbitMQ did not start; the end of its log follows"
+  as_root sh -c 'tail -n 40 /var/log/rabbitmq/rabbit@*.log' >&2 || true
+  exit 1
+fi
 as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null 2>&1 || true
 amqp_password="$(secret rabbitmq-admin)"
 if ! as_root rabbitmqctl -q list_users | grep -q '^crm_admin'; then
