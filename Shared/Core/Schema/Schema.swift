@@ -5,5 +5,6 @@ public enum Schema {
     public static let migrations: [Migration] = [
         foundation,
         intake,
+        scoring,
     ]
 }
