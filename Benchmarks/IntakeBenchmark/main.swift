@@ -8,32 +8,88 @@ import TestSupport
 //   raw  — a plain client publishes the CDNOW master (batched confirms) into a durable queue while a
 //          plain consumer takes and acks it in batches: the rate the broker allows;
 //   e2e  — the same messages published while intake validates and stores them in PostgreSQL.
-// Run with scripts/bench.sh (release build, servers from scripts/servers.sh).
+// Run with scripts/bench.sh (release build, servers from scripts/servers.sh); --help for the options.
 
-let file = URL(fileURLWithPath: CommandLine.arguments.dropFirst().first ?? "Tests/Fixtures/cdnow/CDNOW_master.txt")
-let (_, bodies) = try OrderFile.bodies(of: file)
-print("messages: \(bodies.count) from \(file.lastPathComponent)")
-
+let options: BenchmarkOptions
 do {
-    let start = ContinuousClock.now
-    var canonicalBytes = 0
-    for body in bodies { canonicalBytes += try OrderMessage.decode(body: body).canonicalJSON.utf8.count }
-    let elapsed = (ContinuousClock.now - start).seconds
-    print(String(format: "decode + validate + canonical form alone: %8.0f msg/s (one core)", Double(bodies.count) / elapsed))
-    _ = canonicalBytes
+    options = try BenchmarkOptions.parse(Array(CommandLine.arguments.dropFirst()))
+} catch let error as UsageError {
+    if let message = error.message { print("error: \(message)\n") }
+    print(BenchmarkOptions.usage)
+    exit(error.message == nil ? 0 : 2)
 }
 
-// The handler alone (decode, validate, one transaction per batch), without the broker.
-let handlerOnly = try await TestServers.withEnvironment { environment in
-    let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
-    let messages = bodies.map { InboundMessage(body: $0) }
-    let start = ContinuousClock.now
-    for batchStart in stride(from: 0, to: messages.count, by: 500) {
-        _ = try await handler.handle(Array(messages[batchStart..<min(batchStart + 500, messages.count)]))
+let (_, bodies) = try OrderFile.bodies(of: URL(fileURLWithPath: options.file))
+print("messages: \(bodies.count) from \((options.file as NSString).lastPathComponent)")
+
+if options.stages.contains(.decode) {
+    var figures = Figures()
+    for _ in 0..<max(options.runs, 3) {
+        let start = ContinuousClock.now
+        var canonicalBytes = 0
+        for body in bodies { canonicalBytes += try OrderMessage.decode(body: body).canonicalJSON.utf8.count }
+        figures.values.append(Double(bodies.count) / (ContinuousClock.now - start).seconds)
+        precondition(canonicalBytes > 0)
     }
-    return Double(messages.count) / (ContinuousClock.now - start).seconds
+    print(String(format: "decode + validate + canonical form alone:         %8.0f msg/s best, %8.0f median (one core)", figures.best, figures.median))
 }
-print(String(format: "intake handler alone, batches of 500, no broker:  %8.0f orders/s", handlerOnly))
+
+if options.stages.contains(.handler) {
+    var figures = Figures()
+    for _ in 0..<options.runs {
+        figures.values.append(try await handlerAlone())
+    }
+    print(String(format: "intake handler alone, batches of %4d, no broker: %8.0f orders/s best, %8.0f median", options.batchSize, figures.best, figures.median))
+}
+
+var raws = Figures()
+var ends = Figures()
+var ratios = Figures()
+for run in 1...options.runs where options.stages.contains(.raw) || options.stages.contains(.e2e) {
+    var line = "run \(run):"
+    var pair: (raw: Double?, e2e: Double?) = (nil, nil)
+    if options.stages.contains(.raw) {
+        let rate = try await rawBroker()
+        raws.values.append(rate)
+        pair.raw = rate
+        line += String(format: "  raw broker %8.0f msg/s", rate)
+    }
+    if options.stages.contains(.e2e) {
+        let rate = try await endToEnd()
+        ends.values.append(rate)
+        pair.e2e = rate
+        line += String(format: "  intake end to end %8.0f orders/s", rate)
+    }
+    if let raw = pair.raw, let e2e = pair.e2e {
+        ratios.values.append(e2e / raw * 100)
+        line += String(format: "  ratio %3.0f%%", e2e / raw * 100)
+    }
+    print(line)
+}
+if !raws.values.isEmpty {
+    print(String(format: "raw broker (publish + consume, durable queue):    %8.0f msg/s best, %8.0f median", raws.best, raws.median))
+}
+if !ends.values.isEmpty {
+    print(String(format: "intake end to end (validate, store once, outbox): %8.0f orders/s best, %8.0f median (%d consumers, batches of %d)", ends.best, ends.median, options.consumers, options.batchSize))
+}
+if !ratios.values.isEmpty {
+    print(String(format: "ratio: %.0f%% best, %.0f%% median of the raw broker rate in the same run (target 70%%)", ratios.best, ratios.median))
+}
+
+// MARK: - Stages
+
+/// The handler alone (decode, validate, one transaction per batch), without the broker.
+func handlerAlone() async throws -> Double {
+    try await TestServers.withEnvironment { environment in
+        let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+        let messages = bodies.map { InboundMessage(body: $0) }
+        let start = ContinuousClock.now
+        for batchStart in stride(from: 0, to: messages.count, by: options.batchSize) {
+            _ = try await handler.handle(Array(messages[batchStart..<min(batchStart + options.batchSize, messages.count)]))
+        }
+        return Double(messages.count) / (ContinuousClock.now - start).seconds
+    }
+}
 
 func publishAll(_ publisher: AMQPPublisher, exchange: String, key: String) async throws {
     for start in stride(from: 0, to: bodies.count, by: 1000) {
@@ -43,71 +99,84 @@ func publishAll(_ publisher: AMQPPublisher, exchange: String, key: String) async
     }
 }
 
-func seconds(_ duration: Duration) -> Double { duration.seconds }
-
-let raw = try await TestServers.withEnvironment(migrate: false) { environment in
-    let topology = Topology(
-        exchanges: [Topology.Exchange("bench")], queues: [Topology.Queue("bench.raw", bindings: [.init("bench", "raw")], deadLettered: false)])
-    let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: topology, logger: TestServers.logger)
-    try await publisher.connect()
-    let consumer = AMQPConsumer(settings: environment.amqp, queue: "bench.raw", prefetch: 500, topology: topology, logger: TestServers.logger)
-    let start = ContinuousClock.now
-    async let published: Void = publishAll(publisher, exchange: "bench", key: "raw")
-    var received = 0
-    while received < bodies.count {
-        let batch = try await consumer.nextBatch(maxCount: 250, wait: .seconds(10), linger: .milliseconds(5))
-        guard let last = batch.last else { break }
-        try await consumer.acknowledge(upTo: last)
-        received += batch.count
+/// A plain client publishing into a durable queue while a plain consumer takes and acks in batches.
+func rawBroker() async throws -> Double {
+    try await TestServers.withEnvironment(migrate: false) { environment in
+        let topology = Topology(
+            exchanges: [Topology.Exchange("bench")], queues: [Topology.Queue("bench.raw", bindings: [.init("bench", "raw")], deadLettered: false)])
+        let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: topology, logger: TestServers.logger)
+        try await publisher.connect()
+        let consumer = AMQPConsumer(settings: environment.amqp, queue: "bench.raw", prefetch: 500, topology: topology, logger: TestServers.logger)
+        let start = ContinuousClock.now
+        async let published: Void = publishAll(publisher, exchange: "bench", key: "raw")
+        var received = 0
+        while received < bodies.count {
+            let batch = try await consumer.nextBatch(maxCount: 250, wait: .seconds(10), linger: .milliseconds(5))
+            guard let last = batch.last else { break }
+            try await consumer.acknowledge(upTo: last)
+            received += batch.count
+        }
+        try await published
+        let elapsed = ContinuousClock.now - start
+        await consumer.close()
+        await publisher.close()
+        return Double(received) / elapsed.seconds
     }
-    try await published
-    let elapsed = ContinuousClock.now - start
-    await consumer.close()
-    await publisher.close()
-    return Double(received) / seconds(elapsed)
 }
-print(String(format: "raw broker (publish + consume, durable queue): %8.0f msg/s", raw))
 
-let endToEnd = try await TestServers.withEnvironment { environment in
-    let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: IntakeService.topology, logger: TestServers.logger)
-    try await publisher.connect()
-    let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
-    let consumers = Int(ProcessInfo.processInfo.environment["CRM_INTAKE_CONSUMERS"] ?? "2") ?? 2
-    let services = (0..<consumers).map { _ in
-        QueueConsumer(
-            queue: Topology.intakeQueue,
-            consumer: AMQPConsumer(
-                settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 1000,
-                topology: IntakeService.topology, logger: TestServers.logger),
-            deadLetters: publisher, options: .init(batchSize: 500), logger: TestServers.logger,
-            handler: handler.handle)
-    }
-    let start = ContinuousClock.now
-    let rate = try await withThrowingTaskGroup(of: Double?.self) { group in
-        for service in services {
+/// Intake consuming while the file is published; done when every order's batch has committed.
+func endToEnd() async throws -> Double {
+    try await TestServers.withEnvironment { environment in
+        let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: IntakeService.topology, logger: TestServers.logger)
+        try await publisher.connect()
+        let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+        // Counted after the handler returns, that is after the batch's commit: exact, and costs the servers nothing.
+        let committed = CommitCount()
+        let services = (0..<options.consumers).map { _ in
+            QueueConsumer(
+                queue: Topology.intakeQueue,
+                consumer: AMQPConsumer(
+                    settings: environment.amqp, queue: Topology.intakeQueue, prefetch: UInt16(min(options.batchSize * 2, 65535)),
+                    topology: IntakeService.topology, logger: TestServers.logger),
+                deadLetters: publisher, options: .init(batchSize: options.batchSize), logger: TestServers.logger
+            ) { batch in
+                let dispositions = try await handler.handle(batch)
+                committed.value.add(dispositions.count { $0 == .processed }, ordering: .relaxed)
+                return dispositions
+            }
+        }
+        let start = ContinuousClock.now
+        let rate = try await withThrowingTaskGroup(of: Double?.self) { group in
+            for service in services {
+                group.addTask {
+                    try await service.run()
+                    return nil
+                }
+            }
             group.addTask {
-                try await service.run()
-                return nil
+                try await publishAll(publisher, exchange: Topology.ordersExchange, key: "order.v1")
+                while committed.value.load(ordering: .relaxed) < bodies.count {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                return Double(bodies.count) / (ContinuousClock.now - start).seconds
             }
-        }
-        group.addTask {
-            try await publishAll(publisher, exchange: Topology.ordersExchange, key: "order.v1")
-            while try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self) < bodies.count {
-                try await Task.sleep(for: .milliseconds(250))
+            var rate = 0.0
+            for try await value in group {
+                if let value {
+                    rate = value
+                    group.cancelAll()
+                }
             }
-            return Double(bodies.count) / seconds(ContinuousClock.now - start)
+            return rate
         }
-        var rate = 0.0
-        for try await value in group {
-            if let value {
-                rate = value
-                group.cancelAll()
-            }
-        }
+        await publisher.close()
+        let stored = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
+        precondition(stored == bodies.count, "stored \(stored) orders of \(bodies.count)")
         return rate
     }
-    await publisher.close()
-    return rate
 }
-print(String(format: "intake end to end (validate, store once, outbox): %8.0f orders/s", endToEnd))
-print(String(format: "ratio: %.0f%% of the raw broker rate (target 70%%)", endToEnd / raw * 100))
+
+/// Orders whose batch has committed, shared by the consumers of one run.
+final class CommitCount: Sendable {
+    let value = Atomic<Int>(0)
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// The command line of the intake benchmark.
+struct BenchmarkOptions {
+    /// The stages the benchmark can run, in the order it runs them.
+    enum Stage: String, CaseIterable {
+        /// Decoding, validation and the canonical form on one core, no I/O.
+        case decode
+        /// The intake handler against PostgreSQL, batch after batch, without the broker.
+        case handler
+        /// A plain client publishing and consuming through a durable queue: the broker's ceiling.
+        case raw
+        /// Intake consuming what is published while it runs, until every order is stored.
+        case e2e
+    }
+
+    var file = "Tests/Fixtures/cdnow/CDNOW_master.txt"
+    var stages = Set(Stage.allCases)
+    var runs = 1
+    var batchSize = 500
+    var consumers = Int(ProcessInfo.processInfo.environment["CRM_INTAKE_CONSUMERS"] ?? "") ?? 2
+
+    static let usage = """
+        USAGE: IntakeBenchmark [FILE] [--stages decode,handler,raw,e2e] [--runs N] [--batch-size N] [--consumers N]
+
+        Measures intake throughput against the broker's own ceiling on this machine, both in the same run.
+          FILE           order.v1 JSON lines or a CDNOW file (default Tests/Fixtures/cdnow/CDNOW_master.txt)
+          --stages       which stages to run (default all):
+                           decode   decoding, validation and the canonical form alone, one core
+                           handler  the intake handler against PostgreSQL, no broker
+                           raw      a plain client publishing and consuming through a durable queue
+                           e2e      intake end to end: published, validated, stored once, outbox written
+          --runs N       repeat the measured stages N times, raw and e2e alternating, and print best and median
+          --batch-size N intake batch size (default 500)
+          --consumers N  intake consumers in the process (default CRM_INTAKE_CONSUMERS or 2)
+        Needs the servers of scripts/servers.sh: `source .local/env` first.
+        """
+
+    static func parse(_ arguments: [String]) throws -> BenchmarkOptions {
+        var options = BenchmarkOptions()
+        var rest = arguments[...]
+        func value(_ name: String) throws -> String {
+            guard let next = rest.popFirst() else { throw UsageError("\(name) needs a value") }
+            return next
+        }
+        func count(_ name: String) throws -> Int {
+            guard let number = Int(try value(name)), number > 0 else { throw UsageError("\(name) needs a positive number") }
+            return number
+        }
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "-h", "--help":
+                throw UsageError(nil)
+            case "--stages":
+                let names = try value(argument).split(separator: ",")
+                options.stages = []
+                for name in names {
+                    guard let stage = Stage(rawValue: String(name)) else { throw UsageError("unknown stage \(name)") }
+                    options.stages.insert(stage)
+                }
+            case "--runs": options.runs = try count(argument)
+            case "--batch-size": options.batchSize = try count(argument)
+            case "--consumers": options.consumers = try count(argument)
+            case _ where argument.hasPrefix("-"): throw UsageError("unknown option \(argument)")
+            default: options.file = argument
+            }
+        }
+        return options
+    }
+}
+
+/// A command line the benchmark cannot run; `nil` asks for the usage alone.
+struct UsageError: Error {
+    var message: String?
+    init(_ message: String?) { self.message = message }
+}
+
+/// Best and median of repeated measurements.
+struct Figures {
+    var values: [Double] = []
+
+    var best: Double { values.max() ?? 0 }
+    var median: Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
