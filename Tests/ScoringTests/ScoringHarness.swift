@@ -59,3 +59,45 @@ enum ScoringHarness {
         return try rows.map { row in try CustomerScoredEvent.decode(body: Data((row[0] ?? "").utf8)) }
     }
 }
+
+extension ScoringHarness {
+    /// Runs crm-scoring's parts in-process, built exactly as the executable builds them, while `body` runs.
+    static func whileScoring<T: Sendable>(
+        _ environment: TestEnvironment, settings extra: [String: String] = [:],
+        _ body: @escaping @Sendable (ServiceContext) async throws -> T
+    ) async throws -> T {
+        let variables = environment.serviceVariables.merging(extra) { $1 }
+        let context = try ServiceHost.makeContext(
+            name: "crm-scoring", settings: Settings(variables), topology: ScoringService.topology)
+        let parts = try await ScoringService.parts(context)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            for service in parts.services {
+                group.addTask {
+                    try await service.run()
+                    return nil
+                }
+            }
+            group.addTask { try await body(context) }
+            var result: T?
+            for try await value in group {
+                if let value {
+                    result = value
+                    group.cancelAll()
+                }
+            }
+            await context.publisher.close()
+            await context.pool.close()
+            return result!
+        }
+    }
+
+    /// Waits until `condition` holds, up to `timeout`.
+    static func eventually(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
+    }
+}

@@ -11,7 +11,7 @@ import Shared
 /// advisory lock for its whole run, released by the server if the process dies.
 public struct FullRescoring: Sendable {
     /// The advisory-lock key of full rescoring.
-    static let lockKey: Int64 = 0x4352_4D5F_5343_4F52  // "CRM_SCOR"
+    public static let lockKey: Int64 = 0x4352_4D5F_5343_4F52  // "CRM_SCOR"
 
     /// What a run did.
     public struct Report: Sendable {
