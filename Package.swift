@@ -88,6 +88,12 @@ let package = Package(
             path: "Benchmarks/IntakeBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ScoringBenchmark",
+            dependencies: ["Scoring", "Intake", "Shared", "TestSupport"],
+            path: "Benchmarks/ScoringBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Shared"],
