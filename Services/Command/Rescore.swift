@@ -42,7 +42,9 @@ struct Rescore: AsyncParsableCommand {
             throw CommandFailure.configuration("\(error)")
         }
         let pool = try environment.pool()
-        let rescoring = FullRescoring(pool: pool, settings: settings, logger: environment.logger)
+        let rescoring = FullRescoring(
+            pool: pool, settings: settings,
+            workMemory: environment.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"), logger: environment.logger)
         let quiet = json
         let report = try await rescoring.run(asOf: asOf.flatMap(Self.parse)) { phase in
             if !quiet { FileHandle.standardError.write(Data("rescore: \(phase)…\n".utf8)) }
