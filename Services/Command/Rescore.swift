@@ -70,7 +70,12 @@ struct Rescore: AsyncParsableCommand {
             print(String(format: "Gamma-Gamma  p=%.4f q=%.4f v=%.4f", spend.p, spend.q, spend.v))
         }
         print("Scores written: \(report.written); customer.scored events: \(report.events).")
-        print("Seconds: " + report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }.joined(separator: ", "))
+        let detail = ["merge", "events"].compactMap { part in
+            model.statistics["seconds.write.\(part)"].map { String(format: "%@ %.2f", part, $0) }
+        }
+        print(
+            "Seconds: " + report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }.joined(separator: ", ")
+                + (detail.isEmpty ? "" : " (write: \(detail.joined(separator: ", ")))"))
     }
 }
 

@@ -51,9 +51,14 @@ import TestSupport
             #expect(try counts[0].decode(1, as: Int.self) == 2357)
             let gold = try counts[0].decode(2, as: Int.self)
             #expect(gold > 2357 / 10 && gold <= 2357 / 5 + 1)
+            // A first score is announced only when it needs attention: decline or termination.
             let events = try await ScoringHarness.scoredEvents(pool: environment.pool)
-            #expect(events.count == 2357)
+            let lapsing = try await environment.pool.query(
+                "SELECT count(*) FROM customer_scores WHERE lifecycle_stage IN ('decline', 'termination')")
+            #expect(events.count == (try lapsing[0].decode(0, as: Int.self)))
+            #expect(events.count > 0)
             #expect(events.allSatisfy { $0.previousLifecycleStage == nil })
+            #expect(events.allSatisfy { ["decline", "termination"].contains($0.customer.lifecycleStage) })
         }
     }
 

@@ -138,9 +138,13 @@ public struct FullRescoring: Sendable {
                 try ScoreStore.stage(scores, on: connection)
                 start = end
             }
+            let staged = ContinuousClock.now
             let written = try ScoreStore.merge(
                 modelID: stored.modelID, scoredAt: asOf, unlessUpdatedSince: started, on: connection)
+            let merged = ContinuousClock.now
             try ScoredEvents.enqueue(events, on: connection)
+            stored.statistics["seconds.write.merge"] = (merged - staged).seconds
+            stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
             for (stage, count) in stages { stored.statistics["customers.stage.\(stage.rawValue)"] = Double(count) }
             for (tier, count) in tiers { stored.statistics["customers.tier.\(tier.rawValue)"] = Double(count) }
             stored.statistics["events"] = Double(events.count)

@@ -153,7 +153,27 @@ enum ScoreStore {
               AND ($3::timestamptz IS NULL OR old.updated_at IS NULL OR old.updated_at < $3)
             """,
             [scoredAt, modelID, guardTime])
-        return try connection.execute(
+        // Existing rows: one UPDATE over a hash join, about twice as fast as INSERT ... ON CONFLICT for a base.
+        let updated = try connection.execute(
+            """
+            UPDATE customer_scores AS s SET
+                model_id = $2, scored_at = $1, updated_at = clock_timestamp(),
+                orders_count = st.orders_count, transactions = st.transactions,
+                first_order_at = to_timestamp(st.first_order_at), last_order_at = to_timestamp(st.last_order_at),
+                recency_days = st.recency_days, monetary_total = round(st.monetary_total::numeric, 4),
+                monetary_average = round(st.monetary_average::numeric, 4), margin_rate = st.margin_rate,
+                rfm_r = st.rfm_r, rfm_f = st.rfm_f, rfm_m = st.rfm_m,
+                clv_historical = round(st.clv_historical::numeric, 4), clv_simple = round(st.clv_simple::numeric, 4),
+                clv_predicted = round(st.clv_predicted::numeric, 4), p_alive = st.p_alive,
+                expected_purchases_90d = st.expected_purchases_90d, expected_interval_days = st.expected_interval_days,
+                lifecycle_stage = st.lifecycle_stage, lifecycle_rule = st.lifecycle_rule, tier = st.tier,
+                grid = st.grid, grid_axis = st.grid_axis, strategy = st.strategy
+            FROM scoring_stage AS st
+            WHERE st.customer_id = s.customer_id AND ($3::timestamptz IS NULL OR s.updated_at < $3)
+            """,
+            [scoredAt, modelID, guardTime])
+        // New customers; a row another scoring inserted meanwhile is updated under the same guard.
+        let inserted = try connection.execute(
             """
             INSERT INTO customer_scores AS s (customer_id, model_id, scored_at, updated_at, orders_count, transactions,
                 first_order_at, last_order_at, recency_days, monetary_total, monetary_average, margin_rate,
@@ -165,7 +185,8 @@ enum ScoreStore {
                    rfm_r, rfm_f, rfm_m, round(clv_historical::numeric, 4), round(clv_simple::numeric, 4),
                    round(clv_predicted::numeric, 4), p_alive, expected_purchases_90d, expected_interval_days,
                    lifecycle_stage, lifecycle_rule, tier, grid, grid_axis, strategy
-            FROM scoring_stage
+            FROM scoring_stage AS st
+            WHERE NOT EXISTS (SELECT 1 FROM customer_scores AS c WHERE c.customer_id = st.customer_id)
             ON CONFLICT (customer_id) DO UPDATE SET
                 model_id = EXCLUDED.model_id, scored_at = EXCLUDED.scored_at, updated_at = EXCLUDED.updated_at,
                 orders_count = EXCLUDED.orders_count, transactions = EXCLUDED.transactions,
@@ -182,6 +203,7 @@ enum ScoreStore {
             WHERE $3::timestamptz IS NULL OR s.updated_at < $3
             """,
             [scoredAt, modelID, guardTime])
+        return updated + inserted
     }
 
     private static func stagedRow(_ score: CustomerScore) -> [(any PostgresEncodable)?] {
