@@ -89,4 +89,20 @@ import TestSupport
             #expect(customer["recency_days"] as? Double == 24)
         }
     }
+
+    /// Replaying the past after wall-clock scoring: today's "terminated" must not hold a customer who was
+    /// active on the replayed date.
+    @Test func aReplayIgnoresScoresFromAfterItsAsOfTime() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
+            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            _ = try await rescoring.run()
+            let today = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
+            #expect(today["lifecycle_stage"] as? String == "termination")
+            _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
+            let then = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
+            #expect(then["lifecycle_stage"] as? String != "termination")
+            #expect(abs((then["p_alive"] as? Double ?? 0) - 0.7266) < 0.00005)
+        }
+    }
 }

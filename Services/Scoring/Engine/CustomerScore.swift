@@ -31,6 +31,8 @@ public struct PreviousScore: Sendable, Hashable {
     public var pAlive: Double?
     public var lastPurchaseAt: Date?
     public var grid: String?
+    /// The as-of time of that score.
+    public var scoredAt: Date
 
     var scoring: PreviousScoring { PreviousScoring(stage: stage, pAlive: pAlive, lastOrderAt: lastPurchaseAt) }
 }
@@ -102,7 +104,8 @@ public struct CustomerScorer: Sendable {
             firstOrderAt: activity.firstPurchaseAt, lastOrderAt: activity.lastPurchaseAt,
             netRevenue: activity.netRevenue, netMargin: nil, recent: activity.recent, earlier: activity.earlier,
             pAlive: predictions.pAlive, expectedIntervalDays: activity.expectedIntervalDays, valueTier: tier,
-            previous: previous?.scoring)
+            // A score from after the as-of time (a replay of the past) says nothing about the customer then.
+            previous: previous.flatMap { $0.scoredAt <= asOf ? $0.scoring : nil })
         let rfmValues = Self.rfmValues(activity, asOf: asOf)
         return CustomerScore(
             customerID: customerID, modelID: model.modelID, scoredAt: asOf, activity: activity,

@@ -30,7 +30,7 @@ enum ScoreStore {
             """
             COPY (
                 SELECT c.customer_id COLLATE "C", s.lifecycle_stage, s.tier, s.p_alive,
-                       extract(epoch FROM s.last_order_at)::float8, s.grid
+                       extract(epoch FROM s.last_order_at)::float8, s.grid, extract(epoch FROM s.scored_at)::float8
                 FROM customers c LEFT JOIN customer_scores s ON s.customer_id = c.customer_id
                 \(customerFilter)
                 ORDER BY 1
@@ -45,10 +45,11 @@ enum ScoreStore {
             let pAlive = try line.optionalDouble()
             let last = try line.optionalDouble()
             let grid = try line.text()
-            if let stage, let tier {
+            let scoredAt = try line.optionalDouble()
+            if let stage, let tier, let scoredAt {
                 entry.previous = PreviousScore(
                     stage: stage, tier: tier, pAlive: pAlive, lastPurchaseAt: last.map(Date.init(timeIntervalSince1970:)),
-                    grid: grid)
+                    grid: grid, scoredAt: Date(timeIntervalSince1970: scoredAt))
             }
             entries.append(entry)
         }
