@@ -12,6 +12,6 @@ struct CRM: AsyncParsableCommand {
             Exit codes: 0 success, 1 failure, 2 bad configuration.
             """,
         version: CRMVersion.current,
-        subcommands: [Migrate.self, LoadOrders.self, Rescore.self, Customer.self, Model.self, ReplayDead.self, FX.self]
+        subcommands: [Migrate.self, LoadOrders.self, Rescore.self, Customer.self, Model.self, Status.self, ReplayDead.self, FX.self]
     )
 }

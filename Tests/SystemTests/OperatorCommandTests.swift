@@ -43,6 +43,17 @@ extension SystemTests {
                 #expect(try await publisher.inspectQueue("intake.orders.dead").messages == 0)
                 let empty = try Shell.execute("crm", arguments: ["replay-dead", "intake.orders"], environment: variables)
                 #expect(empty.output.contains("empty"))
+
+                let status = try Shell.execute("crm", arguments: ["status", "--json"], environment: variables)
+                #expect(status.status == 0)
+                let report = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
+                let queues = try #require(report["queues"] as? [[String: Any]])
+                let orders = try #require(queues.first { $0["queue"] as? String == "intake.orders" })
+                #expect(orders["consumers"] as? Int == 2)
+                #expect(orders["dead_letters"] as? Int == 0)
+                let replicas = try #require(report["replicas"] as? [[String: Any]])
+                #expect(replicas.contains { $0["service"] as? String == "crm-intake" && $0["running"] as? Int == 1 })
+                #expect(report["last_rescoring"] is NSNull)
                 await publisher.close()
             }
         }
