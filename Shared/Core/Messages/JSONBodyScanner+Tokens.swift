@@ -126,7 +126,13 @@ extension JSONBodyScanner {
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             position += 1
             let negative = current == UInt8(ascii: "-")
-            if negative || current == UInt8(ascii: "+") { position += 1 }
+            let signed = negative || current == UInt8(ascii: "+")
+            // Foundation's JSONDecoder refuses exactly this valid form (`0e4`, `0E4`); saying so here beats its
+            // vague "not valid JSON".
+            if !signed, !seenNonZero, fractionDigits == 0, bytes[start] == UInt8(ascii: "0") {
+                throw MessageRejection(.invalidValue, field: currentField, "zero with an exponent (0e4) is not accepted; write 0")
+            }
+            if signed { position += 1 }
             guard let byte = current, Self.isDigit(byte) else { throw malformedNumber(at: start) }
             while let byte = current, Self.isDigit(byte) {
                 // Saturate: anything this large is out of range anyway, and must not overflow.
