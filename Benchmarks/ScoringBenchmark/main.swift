@@ -65,7 +65,10 @@ if !arguments.contains("--skip-cdnow") {
         resetPeakMemory()
         let start = ContinuousClock.now
         let report = try await rescoring.run(asOf: asOf)
-        describe(report, seconds: (ContinuousClock.now - start).seconds)
+        let seconds = (ContinuousClock.now - start).seconds
+        describe(report, seconds: seconds)
+        print(String(format: "RESULT | full rescoring, CDNOW master (%d customers, %d orders) | %.2f s, peak %.0f MiB | |",
+                     report.customers, bodies.count, seconds, peakMemoryMiB()))
     }
 }
 
@@ -130,14 +133,22 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     resetPeakMemory()
     var start = ContinuousClock.now
     let first = try await rescoring.run(asOf: asOf)
-    print("  first full rescoring (every customer new: history and events for all):")
-    describe(first, seconds: (ContinuousClock.now - start).seconds)
+    let firstSeconds = (ContinuousClock.now - start).seconds
+    let firstPeak = peakMemoryMiB()
+    print("  first full rescoring (every customer new: every score inserted, every history row written):")
+    describe(first, seconds: firstSeconds)
     resetPeakMemory()
     start = ContinuousClock.now
     let second = try await rescoring.run(asOf: asOf)
     let swiftSeconds = (ContinuousClock.now - start).seconds
+    let steadyPeak = peakMemoryMiB()
     print("  steady-state full rescoring (scores rewritten, only movers announced):")
     describe(second, seconds: swiftSeconds)
+    let modelSeconds = second.phases.filter { $0.name == "fit" || $0.name == "score" }.reduce(0) { $0 + $1.seconds }
+    print(String(format: "RESULT | full rescoring, %d customers / %d orders, steady state | %.1f s, peak %.0f MiB | < 60 s |",
+                 customerCount, orderCount, swiftSeconds, steadyPeak))
+    print(String(format: "RESULT | full rescoring, same base, first run (all scores inserted) | %.1f s, peak %.0f MiB | |",
+                 firstSeconds, firstPeak))
 
     guard let python = lifetimesPython else { return }
     let csv = FileManager.default.temporaryDirectory.appendingPathComponent("crm-synthetic-orders.csv")
@@ -172,10 +183,17 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     process.waitUntilExit()
     let text = String(decoding: output, as: UTF8.self)
     print(text.split(separator: "\n").map { "  lifetimes: " + $0 }.joined(separator: "\n"))
-    if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("total_seconds") }),
-        let seconds = Double(line.split(separator: " ").last ?? "")
-    {
+    func figure(_ key: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(key + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+    if let seconds = figure("total_seconds") {
         print(String(format: "  ratio: lifetimes %.1f s / crm %.1f s = %.1fx", seconds, swiftSeconds, seconds / swiftSeconds))
+        print(String(format: "RESULT | lifetimes: summary + fit + prediction of the same orders (from CSV) | %.1f s | crm %.1fx faster end to end |",
+                     seconds, seconds / swiftSeconds))
+    }
+    if let model = figure("model_seconds") {
+        print(String(format: "RESULT | fit + prediction alone: lifetimes %.2f s, crm %.2f s | | crm %.1fx faster |",
+                     model, modelSeconds, model / modelSeconds))
     }
     try? FileManager.default.removeItem(at: csv)
 }
