@@ -12,6 +12,6 @@ struct CRM: AsyncParsableCommand {
             Exit codes: 0 success, 1 failure, 2 bad configuration.
             """,
         version: CRMVersion.current,
-        subcommands: [Migrate.self, LoadOrders.self, FX.self]
+        subcommands: [Migrate.self, LoadOrders.self, FX.self, Desks.self, ComplaintRulesCommand.self]
     )
 }

@@ -39,11 +39,20 @@ public enum ComplaintRulesStore {
             SELECT version, document, source, loaded_at, checksum FROM complaint_rules
             ORDER BY version DESC LIMIT 1
             """)
-        return try rows.first.map { row in
-            StoredRules(
-                version: try row.decode(0), document: try row.decode(1), source: try row.decode(2),
-                loadedAt: try row.decode(3), checksum: try row.decode(4))
-        }
+        return try rows.first.map(decodeRow)
+    }
+
+    private static func decodeRow(_ row: PostgresRow) throws -> StoredRules {
+        StoredRules(
+            version: try row.decode(0), document: try row.decode(1), source: try row.decode(2),
+            loadedAt: try row.decode(3), checksum: try row.decode(4))
+    }
+
+    /// One stored version, or `nil` when there is no such version.
+    public static func stored(version: Int, on connection: isolated PostgresConnection) throws -> StoredRules? {
+        try connection.query(
+            "SELECT version, document, source, loaded_at, checksum FROM complaint_rules WHERE version = $1", [version]
+        ).first.map(decodeRow)
     }
 
     /// Every version stored, newest first, without the documents.
@@ -95,11 +104,11 @@ public enum ComplaintRulesStore {
 
     /// The rules in force: the newest stored version, else the default file (not stored).
     ///
-    /// For `crm migrate` and `crm desks`, which run before or without the service.
-    public static func effectiveRules(pool: PostgresPool, defaultFile: String) async throws -> (
+    /// For `crm migrate` and `crm desks`, which may run before the service ever started.
+    public static func effectiveRules(on connection: PostgresConnection, defaultFile: String) async throws -> (
         rules: ComplaintRules, origin: String
     ) {
-        let stored = try await pool.transaction { connection in
+        let stored = try await connection.transaction { connection in
             // Before migration 4 the table does not exist yet: fall back to the file.
             guard try connection.query("SELECT to_regclass('complaint_rules') IS NOT NULL")[0].decode(0, as: Bool.self)
             else { return StoredRules?.none }
@@ -109,7 +118,7 @@ public enum ComplaintRulesStore {
             return (try ComplaintRules.decode(from: Data(stored.document.utf8)), "database version \(stored.version)")
         }
         let text = try readFile(defaultFile)
-        return (try ComplaintRules.decode(from: Data(text.utf8)), defaultFile)
+        return (try ComplaintPolicy(json: Data(text.utf8)).rules, defaultFile)
     }
 
     /// The text of a rules file, or an error that names the file.
