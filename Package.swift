@@ -88,6 +88,12 @@ let package = Package(
             path: "Benchmarks/IntakeBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ComplaintsBenchmark",
+            dependencies: ["Complaints", "Shared", "TestSupport"],
+            path: "Benchmarks/ComplaintsBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Shared"],

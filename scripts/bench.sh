@@ -6,5 +6,7 @@ cd "$root"
 bash scripts/servers.sh
 source .local/env
 swift build -c release --product IntakeBenchmark
+swift build -c release --product ComplaintsBenchmark
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
 "$(swift build -c release --show-bin-path)/IntakeBenchmark" "$@"
+"$(swift build -c release --show-bin-path)/ComplaintsBenchmark"
