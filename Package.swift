@@ -94,6 +94,12 @@ let package = Package(
             path: "Benchmarks/ScoringBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ComplaintsBenchmark",
+            dependencies: ["Complaints", "Shared", "TestSupport"],
+            path: "Benchmarks/ComplaintsBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Shared"],
