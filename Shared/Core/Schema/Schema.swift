@@ -6,5 +6,6 @@ public enum Schema {
         foundation,
         intake,
         scoring,
+        alerts,
     ]
 }
