@@ -74,7 +74,22 @@ enum AlertsHarness {
         return try await condition()
     }
 
-    /// True once `alerts.events` is drained and the alerts' outbox is empty.
+    /// Waits until every score's scoring has been evaluated and the alerts' outbox is empty.
+    static func evaluated(_ scores: [Score], _ environment: TestEnvironment) async throws -> Bool {
+        try await eventually {
+            let done = try await count(
+                environment,
+                """
+                SELECT count(*) FROM alert_customer_state s
+                JOIN unnest($1::text[], $2::timestamptz[]) AS x(c, t) ON s.customer_id = x.c AND s.scored_at >= x.t
+                """, [scores.map(\.customerID), scores.map { $0.scoredAt.addingTimeInterval(-0.001) }])
+            let outbox = try await count(environment, "SELECT count(*) FROM crm_outbox WHERE source = 'alerts'")
+            return done == Set(scores.map(\.customerID)).count && outbox == 0
+        }
+    }
+
+    /// True once `alerts.events` has no ready message and the alerts' outbox is empty (a batch may be in hand).
+
     static func settled(_ environment: TestEnvironment, _ publisher: AMQPPublisher) async throws -> Bool {
         let waiting = try await publisher.inspectQueue(Topology.alertEventsQueue).messages
         let feedback = try await publisher.inspectQueue(Topology.feedbackQueue).messages
