@@ -1,4 +1,6 @@
+import Alerts
 import ArgumentParser
+import Complaints
 import Foundation
 import Shared
 
@@ -52,11 +54,49 @@ struct Status: AsyncParsableCommand {
 /// The queries behind `crm status`.
 enum StatusQueries {
     /// Sections other parts of the system add: a key and how to load its JSON-ready value.
-    static let extraSections: [(key: String, load: @Sendable (PostgresPool) async throws -> Any?)] = []
+    static let extraSections: [(key: String, load: @Sendable (PostgresPool) async throws -> Any?)] = [
+        ("complaints", { pool in try await complaints(pool: pool) }),
+        ("retention", { pool in
+            let report = try await AlertsReport.load(pool: pool)
+            return report.text.split(separator: "\n").map(String.init)
+        }),
+    ]
 
-    /// Every consuming queue of the system.
+    /// Every consuming queue of the system, with a `desk.<name>` queue for every configured desk.
     static func queueNames(pool: PostgresPool) async throws -> [String] {
-        Topology.system(desks: []).queues.map(\.name)
+        let rulesFile = Settings().string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        let desks = try await pool.withConnection { connection in
+            (try? await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile))?.0.desks.map(\.name)
+        }
+        return Topology.system(desks: desks ?? []).queues.map(\.name)
+    }
+
+    /// Complaints by state and SLA attainment per desk.
+    static func complaints(pool: PostgresPool) async throws -> [String] {
+        let rows = try await pool.query(
+            """
+            SELECT desk, count(*) FILTER (WHERE state <> 'resolved'),
+                   count(*) FILTER (WHERE first_response_outcome = 'met'),
+                   count(*) FILTER (WHERE first_response_outcome = 'breached'),
+                   count(*) FILTER (WHERE resolution_outcome = 'met'),
+                   count(*) FILTER (WHERE resolution_outcome = 'breached'),
+                   max(escalation_level)
+            FROM complaints GROUP BY desk ORDER BY desk
+            """)
+        guard !rows.isEmpty else { return ["none received yet"] }
+        func rate(_ met: Int, _ breached: Int) -> String {
+            met + breached == 0 ? "–" : String(format: "%.1f%%", 100 * Double(met) / Double(met + breached))
+        }
+        return try ["desk              open  first response met  resolution met  top escalation"]
+            + rows.map { row in
+                let (open, frMet, frBreached, resMet, resBreached) = (
+                    try row.decode(1, as: Int.self), try row.decode(2, as: Int.self), try row.decode(3, as: Int.self),
+                    try row.decode(4, as: Int.self), try row.decode(5, as: Int.self)
+                )
+                return (row[0] ?? "").padding(toLength: 16, withPad: " ", startingAt: 0) + "\(open)".leftPadded(to: 6)
+                    + rate(frMet, frBreached).leftPadded(to: 20) + rate(resMet, resBreached).leftPadded(to: 16)
+                    + (row[6] ?? "0").leftPadded(to: 16)
+            }
     }
 
     /// Replicas that reported in the last two minutes, by service.
@@ -186,7 +226,7 @@ enum StatusText {
 }
 
 extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
+    func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
