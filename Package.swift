@@ -89,6 +89,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "ScoringBenchmark",
+            dependencies: ["Scoring", "Intake", "Shared", "TestSupport"],
+            path: "Benchmarks/ScoringBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ComplaintsBenchmark",
             dependencies: ["Complaints", "Shared", "TestSupport"],
             path: "Benchmarks/ComplaintsBenchmark",
@@ -102,7 +108,7 @@ let package = Package(
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Intake", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ComplaintsTests", dependencies: ["Complaints", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),

@@ -39,7 +39,10 @@ if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
   as_root pg_createcluster "$pg_version" main -- --auth-local=peer --auth-host=scram-sha-256 >/dev/null
 fi
 read -r pg_version pg_cluster pg_port pg_status _ < <(pg_lsclusters -h | head -1)
+# What this run started, so a caller (scripts/run-local.sh) can stop exactly that and leave the rest.
+started=()
 if [ "$pg_status" != "online" ]; then
+  started+=("postgresql $pg_version $pg_cluster")
   log "starting PostgreSQL $pg_version/$pg_cluster on 127.0.0.1:$pg_port"
   as_root pg_ctlcluster "$pg_version" "$pg_cluster" start -o "-c listen_addresses=127.0.0.1"
 fi
@@ -54,6 +57,7 @@ SQL
 # --- RabbitMQ ---------------------------------------------------------------------------------------
 export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1
 if ! as_root rabbitmqctl -q ping >/dev/null 2>&1 && ! pgrep -u rabbitmq -f "beam.*rabbit" >/dev/null; then
+  started+=("rabbitmq")
   log "starting RabbitMQ on 127.0.0.1:5672"
   as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-plugins -q --offline enable rabbitmq_management >/dev/null
   as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 \
@@ -92,4 +96,5 @@ export CRM_LOCAL_DATABASE_URL='postgres://crm_admin:$pg_password@127.0.0.1:$pg_p
 export CRM_LOCAL_AMQP_URL='amqp://crm_admin:$amqp_password@127.0.0.1:5672/crm'
 EOF
 chmod 600 "$local_dir/env"
+printf '%s\n' "${started[@]+"${started[@]}"}" >"$local_dir/started"
 log "PostgreSQL and RabbitMQ are up on loopback; settings in .local/env"

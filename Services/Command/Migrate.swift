@@ -61,10 +61,12 @@ struct Migrate: AsyncParsableCommand {
 /// A failure the command line reports in one line with its exit code.
 enum CommandFailure: Error, CustomStringConvertible {
     case configuration(String)
+    case notFound(String)
 
     var description: String {
         switch self {
         case .configuration(let text): "configuration error: \(text)"
+        case .notFound(let text): text
         }
     }
 }

@@ -51,7 +51,7 @@ final class PGHandle {
     }
 
     /// Streams rows through `COPY ... FROM STDIN` in text format.
-    func copyIn(_ statement: String, rows: [[(any PostgresEncodable)?]]) throws(PostgresError) -> Int {
+    func copyIn(_ statement: String, rows: some Sequence<[(any PostgresEncodable)?]>) throws(PostgresError) -> Int {
         let start = PGResult(PQexec(connection, statement))
         guard start.status == PGRES_COPY_IN else {
             try check(start, query: statement)
@@ -105,6 +105,44 @@ final class PGHandle {
         }
         if let failure { throw failure }
         return affected
+    }
+
+    /// Streams the rows of `COPY ... TO STDOUT` (text format) to `body`, one line at a time without its
+    /// newline; returns the row count. The stream is drained even when `body` throws, so the connection
+    /// stays usable, and the first error is rethrown.
+    func copyOut(_ statement: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let start = PGResult(PQexec(connection, statement))
+        guard start.status == PGRES_COPY_OUT else {
+            try check(start, query: statement)
+            throw PostgresError(.serverError, message: "COPY did not start", query: statement)
+        }
+        var rows = 0
+        var failure: (any Error)?
+        while true {
+            var line: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(connection, &line, 0)
+            guard length > 0, let line else { break }
+            defer { PQfreemem(line) }
+            rows += 1
+            guard failure == nil else { continue }
+            var count = Int(length)
+            if count > 0, line[count - 1] == 10 { count -= 1 }
+            do {
+                try body(UnsafeRawBufferPointer(start: line, count: count))
+            } catch {
+                failure = error
+            }
+        }
+        while let next = PQgetResult(connection) {
+            let result = PGResult(next)
+            do {
+                try check(result, query: statement)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return rows
     }
 
     private func check(_ result: PGResult, query: String) throws(PostgresError) {

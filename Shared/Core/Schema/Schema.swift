@@ -7,5 +7,6 @@ public enum Schema {
         intake,
         scoring,
         complaints,
+        alerts,
     ]
 }
