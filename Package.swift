@@ -88,6 +88,18 @@ let package = Package(
             path: "Benchmarks/IntakeBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ScoringBenchmark",
+            dependencies: ["Scoring", "Intake", "Shared", "TestSupport"],
+            path: "Benchmarks/ScoringBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ComplaintsBenchmark",
+            dependencies: ["Complaints", "Shared", "TestSupport"],
+            path: "Benchmarks/ComplaintsBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Shared"],

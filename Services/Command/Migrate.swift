@@ -1,4 +1,5 @@
 import ArgumentParser
+import Complaints
 import Foundation
 import Logging
 import Shared
@@ -27,16 +28,30 @@ struct Migrate: AsyncParsableCommand {
         }
         let connection = PostgresConnection(url: databaseURL, applicationName: "crm-migrate", logger: logger)
         let applied = try await Migrator().migrate(connection, logger: logger)
-        await connection.close()
         print(applied.isEmpty ? "Database schema is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", ")).")
-        guard !skipBroker else { return }
+        guard !skipBroker else {
+            await connection.close()
+            return
+        }
+        // A `desk.<name>` queue for every configured desk: the rules in force, else the default rules file.
+        let rulesFile = settings.string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        let desks: [String]
+        do {
+            let (rules, origin) = try await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile)
+            desks = rules.desks.map(\.name)
+            print("Desks (from \(origin)): \(desks.joined(separator: ", ")).")
+        } catch {
+            await connection.close()
+            throw CommandFailure.configuration("cannot read the complaint rules for the desk queues: \(error)")
+        }
+        await connection.close()
         let amqp: AMQPSettings
         do {
             amqp = try AMQPSettings.from(settings)
         } catch {
             throw CommandFailure.configuration("\(error)")
         }
-        let publisher = AMQPPublisher(settings: amqp, name: "crm-migrate", topology: Topology.system(desks: []), logger: logger)
+        let publisher = AMQPPublisher(settings: amqp, name: "crm-migrate", topology: Topology.system(desks: desks), logger: logger)
         try await publisher.connect()
         await publisher.close()
         print("Broker topology declared on \(amqp.redacted).")

@@ -42,7 +42,9 @@ struct Rescore: AsyncParsableCommand {
             throw CommandFailure.configuration("\(error)")
         }
         let pool = try environment.pool()
-        let rescoring = FullRescoring(pool: pool, settings: settings, logger: environment.logger)
+        let rescoring = FullRescoring(
+            pool: pool, settings: settings,
+            workMemory: environment.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"), logger: environment.logger)
         let quiet = json
         let report = try await rescoring.run(asOf: asOf.flatMap(Self.parse)) { phase in
             if !quiet { FileHandle.standardError.write(Data("rescore: \(phase)…\n".utf8)) }
@@ -68,7 +70,12 @@ struct Rescore: AsyncParsableCommand {
             print(String(format: "Gamma-Gamma  p=%.4f q=%.4f v=%.4f", spend.p, spend.q, spend.v))
         }
         print("Scores written: \(report.written); customer.scored events: \(report.events).")
-        print("Seconds: " + report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }.joined(separator: ", "))
+        let detail = ["merge", "events"].compactMap { part in
+            model.statistics["seconds.write.\(part)"].map { String(format: "%@ %.2f", part, $0) }
+        }
+        print(
+            "Seconds: " + report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }.joined(separator: ", ")
+                + (detail.isEmpty ? "" : " (write: \(detail.joined(separator: ", ")))"))
     }
 }
 

@@ -30,7 +30,9 @@ public enum ScoringService {
             return dispositions
         }
         let schedule = RescoreSchedule(
-            rescoring: FullRescoring(pool: context.pool, settings: settings, logger: context.logger),
+            rescoring: FullRescoring(
+                pool: context.pool, settings: settings,
+                workMemory: context.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"), logger: context.logger),
             interval: interval, logger: context.logger)
         return ServiceParts(services: [consumer, relay, schedule], routes: [customerRoute(pool: context.pool)])
     }

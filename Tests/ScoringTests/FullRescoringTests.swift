@@ -51,9 +51,14 @@ import TestSupport
             #expect(try counts[0].decode(1, as: Int.self) == 2357)
             let gold = try counts[0].decode(2, as: Int.self)
             #expect(gold > 2357 / 10 && gold <= 2357 / 5 + 1)
+            // A first score is announced only when it needs attention: decline or termination.
             let events = try await ScoringHarness.scoredEvents(pool: environment.pool)
-            #expect(events.count == 2357)
+            let lapsing = try await environment.pool.query(
+                "SELECT count(*) FROM customer_scores WHERE lifecycle_stage IN ('decline', 'termination')")
+            #expect(events.count == (try lapsing[0].decode(0, as: Int.self)))
+            #expect(events.count > 0)
             #expect(events.allSatisfy { $0.previousLifecycleStage == nil })
+            #expect(events.allSatisfy { ["decline", "termination"].contains($0.customer.lifecycleStage) })
         }
     }
 
@@ -82,6 +87,22 @@ import TestSupport
             #expect(abs((customer["margin_rate"] as? Double ?? 0) - 60.0 / 150.0) < 1e-9)
             #expect(customer["last_order_at"] as? String == "2026-02-05T10:00:00+00:00")
             #expect(customer["recency_days"] as? Double == 24)
+        }
+    }
+
+    /// Replaying the past after wall-clock scoring: today's "terminated" must not hold a customer who was
+    /// active on the replayed date.
+    @Test func aReplayIgnoresScoresFromAfterItsAsOfTime() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
+            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            _ = try await rescoring.run()
+            let today = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
+            #expect(today["lifecycle_stage"] as? String == "termination")
+            _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
+            let then = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
+            #expect(then["lifecycle_stage"] as? String != "termination")
+            #expect(abs((then["p_alive"] as? Double ?? 0) - 0.7266) < 0.00005)
         }
     }
 }

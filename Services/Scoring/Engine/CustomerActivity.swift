@@ -8,24 +8,44 @@ struct OrderDay: Sendable, Hashable {
     /// Days since 1970-01-01 (UTC).
     var day: Int
     /// Purchase orders on the day.
-    var purchases: Int
+    var purchases = 0
     /// Σ amount of the day's purchases.
-    var revenue: Double
+    var revenue = 0.0
     /// Σ value of the day's purchases.
-    var value: Double
+    var value = 0.0
     /// Σ amount of the day's refunds.
-    var refundedRevenue: Double
+    var refundedRevenue = 0.0
     /// Σ value of the day's refunds.
-    var refundedValue: Double
+    var refundedValue = 0.0
     /// Net amount (purchases − refunds) of the orders that carry a cost.
-    var costedRevenue: Double
+    var costedRevenue = 0.0
     /// Net margin of the orders that carry a cost.
-    var costedMargin: Double
+    var costedMargin = 0.0
     /// Whether any order of the day carries a cost.
-    var hasCost: Bool
+    var hasCost = false
     /// The first and last purchase of the day, seconds since 1970; nil on a day of refunds only.
     var firstPurchaseAt: Double?
     var lastPurchaseAt: Double?
+
+    /// Adds one order at `time` (seconds since 1970) of `amount`, with its `cost` when known.
+    mutating func add(time: Double, isPurchase: Bool, amount: Double, cost: Double?) {
+        let orderValue = amount - (cost ?? 0)
+        if isPurchase {
+            purchases += 1
+            revenue += amount
+            value += orderValue
+            firstPurchaseAt = min(firstPurchaseAt ?? time, time)
+            lastPurchaseAt = max(lastPurchaseAt ?? time, time)
+        } else {
+            refundedRevenue += amount
+            refundedValue += orderValue
+        }
+        if cost != nil {
+            hasCost = true
+            costedRevenue += isPurchase ? amount : -amount
+            costedMargin += isPurchase ? orderValue : -orderValue
+        }
+    }
 }
 
 /// Everything the scoring needs to know about one customer's orders as of a time, built from its order days.

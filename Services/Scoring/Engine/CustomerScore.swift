@@ -31,6 +31,8 @@ public struct PreviousScore: Sendable, Hashable {
     public var pAlive: Double?
     public var lastPurchaseAt: Date?
     public var grid: String?
+    /// The as-of time of that score.
+    public var scoredAt: Date
 
     var scoring: PreviousScoring { PreviousScoring(stage: stage, pAlive: pAlive, lastOrderAt: lastPurchaseAt) }
 }
@@ -102,7 +104,8 @@ public struct CustomerScorer: Sendable {
             firstOrderAt: activity.firstPurchaseAt, lastOrderAt: activity.lastPurchaseAt,
             netRevenue: activity.netRevenue, netMargin: nil, recent: activity.recent, earlier: activity.earlier,
             pAlive: predictions.pAlive, expectedIntervalDays: activity.expectedIntervalDays, valueTier: tier,
-            previous: previous?.scoring)
+            // A score from after the as-of time (a replay of the past) says nothing about the customer then.
+            previous: previous.flatMap { $0.scoredAt <= asOf ? $0.scoring : nil })
         let rfmValues = Self.rfmValues(activity, asOf: asOf)
         return CustomerScore(
             customerID: customerID, modelID: model.modelID, scoredAt: asOf, activity: activity,
@@ -111,11 +114,12 @@ public struct CustomerScorer: Sendable {
             lifecycle: classifier.rule(for: facts), tier: tier, grid: grid)
     }
 
-    /// Whether a new score is worth a `customer.scored` event: the first scoring with a model, or a change of
-    /// stage or tier, or p_alive moved by at least the setting.
+    /// Whether a new score is worth a `customer.scored` event: a change of stage or tier, or p_alive moved by at
+    /// least the setting. A first score is a move only into decline or termination: the others need nobody's
+    /// attention yet, and a first full rescoring of a large base would otherwise announce every customer.
     public func isNotable(_ score: CustomerScore, previous: PreviousScore?) -> Bool {
         guard score.pAlive != nil else { return false }
-        guard let previous else { return true }
+        guard let previous else { return score.stage == .decline || score.stage == .termination }
         if previous.stage != score.stage || previous.tier != score.tier { return true }
         guard let before = previous.pAlive, let now = score.pAlive else { return true }
         return abs(before - now) >= model.settings.eventPAliveChange - 1e-12

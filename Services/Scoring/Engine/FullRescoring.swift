@@ -30,11 +30,15 @@ public struct FullRescoring: Sendable {
     public let pool: PostgresPool
     public let settings: ScoringSettings
     public let logger: Logger
+    /// PostgreSQL's `work_mem` for the rescoring's sort of all orders (`CRM_SCORING_WORK_MEM`, default 512MB):
+    /// enough keeps the sort of ten million orders in memory instead of spilling it to disk.
+    public let workMemory: String
 
     /// A rescoring over `pool` with `settings`.
-    public init(pool: PostgresPool, settings: ScoringSettings, logger: Logger) {
+    public init(pool: PostgresPool, settings: ScoringSettings, workMemory: String = "512MB", logger: Logger) {
         self.pool = pool
         self.settings = settings
+        self.workMemory = workMemory
         self.logger = logger
     }
 
@@ -74,10 +78,14 @@ public struct FullRescoring: Sendable {
             clock = now
         }
         let settings = self.settings
+        let workMemory = self.workMemory
 
         progress("reading orders")
         let entries = try await connection.transaction(isolation: .repeatableRead) { connection in
-            try ScoreStore.read(customers: nil, asOf: asOf, settings: settings, on: connection)
+            // One big sort: JIT compilation costs more than it saves, and work_mem decides memory against disk.
+            try connection.execute(
+                "SELECT set_config('work_mem', $1, true), set_config('jit', 'off', true)", [workMemory])
+            return try ScoreStore.read(customers: nil, asOf: asOf, settings: settings, on: connection)
         }
         lap("read")
 
@@ -130,9 +138,13 @@ public struct FullRescoring: Sendable {
                 try ScoreStore.stage(scores, on: connection)
                 start = end
             }
+            let staged = ContinuousClock.now
             let written = try ScoreStore.merge(
                 modelID: stored.modelID, scoredAt: asOf, unlessUpdatedSince: started, on: connection)
+            let merged = ContinuousClock.now
             try ScoredEvents.enqueue(events, on: connection)
+            stored.statistics["seconds.write.merge"] = (merged - staged).seconds
+            stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
             for (stage, count) in stages { stored.statistics["customers.stage.\(stage.rawValue)"] = Double(count) }
             for (tier, count) in tiers { stored.statistics["customers.tier.\(tier.rawValue)"] = Double(count) }
             stored.statistics["events"] = Double(events.count)

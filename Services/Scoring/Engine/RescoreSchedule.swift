@@ -40,10 +40,10 @@ public struct RescoreSchedule: Service {
         }
     }
 
-    /// Whether the newest wall-clock model is older than the interval (replays with `--as-of` do not count).
+    /// Whether the newest model was fitted longer than the interval ago. A replay with `--as-of` counts as fresh,
+    /// so the schedule does not overwrite it at once with wall-clock scores.
     func isDue() async throws -> Bool {
-        let rows = try await rescoring.pool.query(
-            "SELECT max(fitted_at) FROM scoring_models WHERE NOT as_of_requested")
+        let rows = try await rescoring.pool.query("SELECT max(fitted_at) FROM scoring_models")
         guard let last = try rows.first?.decodeIfPresent(0, as: Date.self) else { return true }
         return Date().timeIntervalSince(last) >= interval.seconds
     }

@@ -30,7 +30,7 @@ enum ScoreStore {
             """
             COPY (
                 SELECT c.customer_id COLLATE "C", s.lifecycle_stage, s.tier, s.p_alive,
-                       extract(epoch FROM s.last_order_at)::float8, s.grid
+                       extract(epoch FROM s.last_order_at)::float8, s.grid, extract(epoch FROM s.scored_at)::float8
                 FROM customers c LEFT JOIN customer_scores s ON s.customer_id = c.customer_id
                 \(customerFilter)
                 ORDER BY 1
@@ -45,10 +45,11 @@ enum ScoreStore {
             let pAlive = try line.optionalDouble()
             let last = try line.optionalDouble()
             let grid = try line.text()
-            if let stage, let tier {
+            let scoredAt = try line.optionalDouble()
+            if let stage, let tier, let scoredAt {
                 entry.previous = PreviousScore(
                     stage: stage, tier: tier, pAlive: pAlive, lastPurchaseAt: last.map(Date.init(timeIntervalSince1970:)),
-                    grid: grid)
+                    grid: grid, scoredAt: Date(timeIntervalSince1970: scoredAt))
             }
             entries.append(entry)
         }
@@ -65,51 +66,40 @@ enum ScoreStore {
                 days: days, asOfDay: asOfDay, unit: settings.timeUnit, lifecycle: settings.lifecycle)
             days.removeAll(keepingCapacity: true)
         }
+        // Raw orders sorted by customer and time: PostgreSQL only filters and sorts (in parallel, in memory
+        // with the work_mem the caller sets); folding them into days here is cheaper than any GROUP BY.
         try connection.copyOut(
             """
             COPY (
-                SELECT customer_id COLLATE "C",
-                       (occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
-                       count(*) FILTER (WHERE kind = 'purchase'),
-                       coalesce(sum(amount_base) FILTER (WHERE kind = 'purchase'), 0)::float8,
-                       coalesce(sum(amount_base - coalesce(cost_base, 0)) FILTER (WHERE kind = 'purchase'), 0)::float8,
-                       coalesce(sum(amount_base) FILTER (WHERE kind = 'refund'), 0)::float8,
-                       coalesce(sum(amount_base - coalesce(cost_base, 0)) FILTER (WHERE kind = 'refund'), 0)::float8,
-                       coalesce(sum(CASE kind WHEN 'purchase' THEN amount_base ELSE -amount_base END)
-                                FILTER (WHERE cost_base IS NOT NULL), 0)::float8,
-                       coalesce(sum(CASE kind WHEN 'purchase' THEN amount_base - cost_base ELSE cost_base - amount_base END)
-                                FILTER (WHERE cost_base IS NOT NULL), 0)::float8,
-                       bool_or(cost_base IS NOT NULL),
-                       extract(epoch FROM min(occurred_at) FILTER (WHERE kind = 'purchase'))::float8,
-                       extract(epoch FROM max(occurred_at) FILTER (WHERE kind = 'purchase'))::float8
+                SELECT customer_id COLLATE "C", extract(epoch FROM occurred_at)::float8, kind = 'purchase',
+                       amount_base::float8, cost_base::float8
                 FROM orders
                 WHERE NOT held AND occurred_at <= current_setting('crm.scoring_as_of')::timestamptz \(orderFilter)
-                GROUP BY 1, 2
                 ORDER BY 1, 2
             ) TO STDOUT
             """
         ) { bytes in
             var line = CopyLine(bytes)
-            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "order day without a customer") }
+            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "an order without a customer") }
             if id != current {
                 finish()
                 if current != nil { index += 1 }
-                // Both streams are in byte order: customers without order days are passed over.
+                // Both streams are in byte order: customers without orders are passed over.
                 while index < entries.count, entries[index].customerID.utf8.lexicographicallyPrecedes(id.utf8) {
                     index += 1
                 }
                 guard index < entries.count, entries[index].customerID == id else {
-                    throw ScoringError(.unreadableRow, "order days of a customer missing from the customer stream")
+                    throw ScoringError(.unreadableRow, "orders of a customer missing from the customer stream")
                 }
                 current = id
             }
-            days.append(
-                OrderDay(
-                    day: try line.int(), purchases: try line.int(), revenue: try line.double(), value: try line.double(),
-                    refundedRevenue: try line.double(), refundedValue: try line.double(),
-                    costedRevenue: try line.double(), costedMargin: try line.double(),
-                    hasCost: line.optionalBool() ?? false, firstPurchaseAt: try line.optionalDouble(),
-                    lastPurchaseAt: try line.optionalDouble()))
+            let time = try line.double()
+            let isPurchase = line.optionalBool() ?? false
+            let amount = try line.double()
+            let cost = try line.optionalDouble()
+            let day = Int((time / 86_400).rounded(.down))
+            if days.last?.day != day { days.append(OrderDay(day: day)) }
+            days[days.count - 1].add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
         }
         finish()
         return entries
@@ -164,7 +154,27 @@ enum ScoreStore {
               AND ($3::timestamptz IS NULL OR old.updated_at IS NULL OR old.updated_at < $3)
             """,
             [scoredAt, modelID, guardTime])
-        return try connection.execute(
+        // Existing rows: one UPDATE over a hash join, about twice as fast as INSERT ... ON CONFLICT for a base.
+        let updated = try connection.execute(
+            """
+            UPDATE customer_scores AS s SET
+                model_id = $2, scored_at = $1, updated_at = clock_timestamp(),
+                orders_count = st.orders_count, transactions = st.transactions,
+                first_order_at = to_timestamp(st.first_order_at), last_order_at = to_timestamp(st.last_order_at),
+                recency_days = st.recency_days, monetary_total = round(st.monetary_total::numeric, 4),
+                monetary_average = round(st.monetary_average::numeric, 4), margin_rate = st.margin_rate,
+                rfm_r = st.rfm_r, rfm_f = st.rfm_f, rfm_m = st.rfm_m,
+                clv_historical = round(st.clv_historical::numeric, 4), clv_simple = round(st.clv_simple::numeric, 4),
+                clv_predicted = round(st.clv_predicted::numeric, 4), p_alive = st.p_alive,
+                expected_purchases_90d = st.expected_purchases_90d, expected_interval_days = st.expected_interval_days,
+                lifecycle_stage = st.lifecycle_stage, lifecycle_rule = st.lifecycle_rule, tier = st.tier,
+                grid = st.grid, grid_axis = st.grid_axis, strategy = st.strategy
+            FROM scoring_stage AS st
+            WHERE st.customer_id = s.customer_id AND ($3::timestamptz IS NULL OR s.updated_at < $3)
+            """,
+            [scoredAt, modelID, guardTime])
+        // New customers; a row another scoring inserted meanwhile is updated under the same guard.
+        let inserted = try connection.execute(
             """
             INSERT INTO customer_scores AS s (customer_id, model_id, scored_at, updated_at, orders_count, transactions,
                 first_order_at, last_order_at, recency_days, monetary_total, monetary_average, margin_rate,
@@ -176,7 +186,8 @@ enum ScoreStore {
                    rfm_r, rfm_f, rfm_m, round(clv_historical::numeric, 4), round(clv_simple::numeric, 4),
                    round(clv_predicted::numeric, 4), p_alive, expected_purchases_90d, expected_interval_days,
                    lifecycle_stage, lifecycle_rule, tier, grid, grid_axis, strategy
-            FROM scoring_stage
+            FROM scoring_stage AS st
+            WHERE NOT EXISTS (SELECT 1 FROM customer_scores AS c WHERE c.customer_id = st.customer_id)
             ON CONFLICT (customer_id) DO UPDATE SET
                 model_id = EXCLUDED.model_id, scored_at = EXCLUDED.scored_at, updated_at = EXCLUDED.updated_at,
                 orders_count = EXCLUDED.orders_count, transactions = EXCLUDED.transactions,
@@ -193,6 +204,7 @@ enum ScoreStore {
             WHERE $3::timestamptz IS NULL OR s.updated_at < $3
             """,
             [scoredAt, modelID, guardTime])
+        return updated + inserted
     }
 
     private static func stagedRow(_ score: CustomerScore) -> [(any PostgresEncodable)?] {

@@ -6,6 +6,7 @@ public enum Schema {
         foundation,
         intake,
         scoring,
+        complaints,
         alerts,
     ]
 }

@@ -1,0 +1,191 @@
+import Foundation
+import Shared
+import Synchronization
+import TestSupport
+
+/// The whole system as deployed: the four real executables as separate processes against a test database and
+/// vhost, a stream of orders flowing in, and the checks that reconcile what went in with what came out.
+final class SystemHarness: Sendable {
+    static let services = ["crm-intake", "crm-scoring", "crm-alerts", "crm-complaints"]
+
+    let environment: TestEnvironment
+    let publisher: AMQPPublisher
+    private let processes = Mutex<[String: [Process]]>([:])
+
+    init(_ environment: TestEnvironment) {
+        self.environment = environment
+        publisher = AMQPPublisher(
+            settings: environment.amqp, name: "system-test", topology: Topology.system(desks: []), logger: TestServers.logger)
+    }
+
+    /// Starts `replicas` processes of every service (or of the named ones).
+    func start(_ services: [String] = SystemHarness.services, replicas: Int = 1) throws {
+        for service in services {
+            for _ in 0..<replicas { try launch(service) }
+        }
+    }
+
+    /// Starts one more process of `service`.
+    func launch(_ service: String) throws {
+        var variables = environment.serviceVariables
+        variables["CRM_HTTP_PORT"] = "0"
+        let process = try Shell.launch(service, environment: variables)
+        processes.withLock { $0[service, default: []].append(process) }
+    }
+
+    /// Kills one process of `service` with SIGKILL, at whatever it is doing.
+    func killOne(_ service: String) {
+        let victim = processes.withLock { running -> Process? in
+            guard let index = running[service]?.firstIndex(where: \.isRunning) else { return nil }
+            return running[service]?.remove(at: index)
+        }
+        guard let victim else { return }
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+    }
+
+    /// Stops every process with SIGTERM and returns the exit statuses that were not 0.
+    func stopAll() async -> [String] {
+        let all = processes.withLock { running in
+            defer { running = [:] }
+            return running.flatMap { service, list in list.map { (service, $0) } }
+        }
+        for (_, process) in all where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        var failures: [String] = []
+        for (service, process) in all {
+            for _ in 0..<150 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+            if process.isRunning {
+                process.terminate()
+                failures.append("\(service) ignored SIGTERM")
+            } else if process.terminationStatus != 0 {
+                failures.append("\(service) exited \(process.terminationStatus)")
+            }
+        }
+        await publisher.close()
+        return failures
+    }
+
+    // MARK: - The order stream
+
+    /// A deterministic stream: `count` orders over `customers` customers; every 100th invalid (a negative
+    /// amount), every 50th published twice.
+    struct OrderStream: Sendable {
+        var count: Int
+        var customers: Int = 500
+
+        func body(_ index: Int) -> Data {
+            let amount = index % 100 == 99 ? "-1.00" : "\(index % 97 + 1).25"
+            let day = 1 + index % 28
+            return Data(
+                #"{"schema":"order.v1","order_id":"S-\#(index)","customer_id":"C-\#(index % customers)","occurred_at":"2026-10-\#(day < 10 ? "0" : "")\#(day)T10:00:00Z","amount":"\#(amount)","currency":"USD"}"#
+                    .utf8)
+        }
+
+        var invalid: Int { (0..<count).filter { $0 % 100 == 99 }.count }
+        var valid: Int { count - invalid }
+        /// Σ of the valid amounts, in cents.
+        var validCents: Int { (0..<count).filter { $0 % 100 != 99 }.reduce(0) { $0 + ($1 % 97 + 1) * 100 + 25 } }
+        var customersWithValidOrders: Int { Set((0..<count).filter { $0 % 100 != 99 }.map { $0 % customers }).count }
+
+        func messages(_ range: Range<Int>) -> [OutboundMessage] {
+            range.flatMap { index -> [OutboundMessage] in
+                let message = OutboundMessage(
+                    exchange: Topology.ordersExchange, routingKey: "order.v1", body: body(index), messageID: "S-\(index)")
+                return index % 50 == 0 ? [message, message] : [message]
+            }
+        }
+    }
+
+    /// Publishes the stream in batches, retrying through broker outages; `during` runs once, when `faultAt`
+    /// of the stream has been published.
+    func publish(
+        _ stream: OrderStream, faultAt fraction: Double = 0.4, during fault: @Sendable () async throws -> Void = {}
+    ) async throws {
+        let faultIndex = Int(Double(stream.count) * fraction)
+        var faulted = false
+        for start in stride(from: 0, to: stream.count, by: 500) {
+            let end = min(start + 500, stream.count)
+            try await publishRetrying(stream.messages(start..<end))
+            if !faulted, end >= faultIndex {
+                faulted = true
+                try await fault()
+            }
+        }
+    }
+
+    /// Publishes with confirms, retrying while the broker is away (up to a minute).
+    func publishRetrying(_ messages: [OutboundMessage]) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await publisher.publish(messages)
+                return
+            } catch {
+                attempt += 1
+                guard error.isTransient, attempt < 120 else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    // MARK: - Reconciliation
+
+    /// What the system holds once quiet.
+    struct Ledger: Equatable, CustomStringConvertible {
+        var orders = 0
+        var cents = 0
+        var scoredCustomers = 0
+        var deadOrders = 0
+        var outbox = 0
+        var pending = 0
+
+        var description: String {
+            "orders \(orders), cents \(cents), scored \(scoredCustomers), dead \(deadOrders), outbox \(outbox), pending \(pending)"
+        }
+    }
+
+    func ledger() async throws -> Ledger {
+        let rows = try await environment.pool.retryingTransaction(for: .seconds(30)) { connection in
+            try connection.query(
+                """
+                SELECT (SELECT count(*) FROM orders), (SELECT coalesce(sum(amount * 100), 0)::bigint FROM orders),
+                       (SELECT count(*) FROM customer_scores WHERE orders_count > 0), (SELECT count(*) FROM crm_outbox)
+                """)
+        }
+        var ledger = Ledger()
+        ledger.orders = try rows[0].decode(0)
+        ledger.cents = try rows[0].decode(1)
+        ledger.scoredCustomers = try rows[0].decode(2)
+        ledger.outbox = try rows[0].decode(3)
+        ledger.deadOrders = try await publisher.inspectQueue("intake.orders.dead").messages
+        ledger.pending =
+            try await publisher.inspectQueue(Topology.intakeQueue).messages
+            + (try await publisher.inspectQueue(Topology.scoringEventsQueue).messages)
+        return ledger
+    }
+
+    /// The ledger the stream must end in.
+    func expected(_ stream: OrderStream) -> Ledger {
+        Ledger(
+            orders: stream.valid, cents: stream.validCents, scoredCustomers: stream.customersWithValidOrders,
+            deadOrders: stream.invalid, outbox: 0, pending: 0)
+    }
+
+    /// Waits until the system holds exactly what the stream should leave, or the timeout passes; returns the
+    /// last ledger seen.
+    func reconcile(_ stream: OrderStream, timeout: Duration = .seconds(120)) async throws -> Ledger {
+        let target = expected(stream)
+        let deadline = ContinuousClock.now + timeout
+        var last = Ledger()
+        while ContinuousClock.now < deadline {
+            if let current = try? await ledger() {
+                last = current
+                if current == target { return current }
+                // More than the target is a double count: no waiting will undo it.
+                if current.orders > target.orders || current.cents > target.cents { return current }
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return last
+    }
+}
