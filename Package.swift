@@ -95,6 +95,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "AlertsBenchmark",
+            dependencies: ["Alerts", "Complaints", "Intake", "Scoring", "Shared", "TestSupport"],
+            path: "Benchmarks/AlertsBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ComplaintsBenchmark",
             dependencies: ["Complaints", "Shared", "TestSupport"],
             path: "Benchmarks/ComplaintsBenchmark",
