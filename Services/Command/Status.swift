@@ -1,3 +1,4 @@
+import Alerts
 import ArgumentParser
 import Foundation
 import Shared
@@ -52,7 +53,9 @@ struct Status: AsyncParsableCommand {
 /// The queries behind `crm status`.
 enum StatusQueries {
     /// Sections other parts of the system add: a key and how to load its JSON-ready value.
-    static let extraSections: [(key: String, load: @Sendable (PostgresPool) async throws -> Any?)] = []
+    static let extraSections: [(key: String, load: @Sendable (PostgresPool) async throws -> Any?)] = [
+        ("retention_alerts", { pool in try await AlertsReport.load(pool: pool).jsonObject })
+    ]
 
     /// Every consuming queue of the system.
     static func queueNames(pool: PostgresPool) async throws -> [String] {
