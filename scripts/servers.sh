@@ -44,7 +44,7 @@ started=()
 if [ "$pg_status" != "online" ]; then
   started+=("postgresql $pg_version $pg_cluster")
   log "starting PostgreSQL $pg_version/$pg_cluster on 127.0.0.1:$pg_port"
-  as_root pg_ctlcluster "$pg_version" "$pg_cluster" start -o "-c listen_addresses=127.0.0.1"
+  as_root pg_ctlcluster "$pg_version" "$pg_cluster" start -o "-c listen_addresses=127.0.0.1 -c max_connections=300"
 fi
 pg_password="$(secret postgres-admin)"
 as_root su postgres -c "psql -q -p $pg_port -v ON_ERROR_STOP=1 -v pw='$pg_password'" >/dev/null <<'SQL'
@@ -52,6 +52,8 @@ SELECT format('CREATE ROLE crm_admin LOGIN SUPERUSER PASSWORD %L', :'pw')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_admin') \gexec
 SELECT format('ALTER ROLE crm_admin PASSWORD %L', :'pw') \gexec
 SELECT 'CREATE DATABASE crm OWNER crm_admin' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'crm') \gexec
+-- The test suite runs many tests at once, each with its own pool and service processes; a restart keeps this.
+ALTER SYSTEM SET max_connections = 300;
 SQL
 
 # --- RabbitMQ ---------------------------------------------------------------------------------------
