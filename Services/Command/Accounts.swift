@@ -14,8 +14,8 @@ struct Accounts: AsyncParsableCommand {
             CRM_COMPLAINTS_PASSWORD — creates (or updates the password of) the PostgreSQL role crm_<service> and
             grants it exactly its tables, and creates the RabbitMQ user crm_<service> with configure/write/read
             permissions on the vhost of CRM_AMQP_URL limited to its own exchanges and queues (through the management
-            API at CRM_RABBITMQ_API, default http://<broker host>:15672, as the CRM_AMQP_URL user, who must be an
-            administrator). Run it with administrator URLs after crm migrate; give each service its own URLs:
+            API at CRM_RABBITMQ_API, default http://<broker host>:15672, as CRM_RABBITMQ_API_USER and
+            CRM_RABBITMQ_API_PASSWORD, by default the CRM_AMQP_URL user, who must then be an administrator). Run it with administrator URLs after crm migrate; give each service its own URLs:
             postgres://crm_intake:<password>@host/crm and amqp://crm_intake:<password>@host/vhost.
             Passwords are read from the environment only and never printed.
             """)
@@ -51,7 +51,9 @@ struct Accounts: AsyncParsableCommand {
 
         let amqp = try environment.amqp()
         let api = environment.settings.string("CRM_RABBITMQ_API", default: "http://\(amqp.host):15672")
-        let management = BrokerManagement(api: api, user: amqp.user, password: amqp.password)
+        let management = BrokerManagement(
+            api: api, user: environment.settings.string("CRM_RABBITMQ_API_USER", default: amqp.user),
+            password: environment.settings.string("CRM_RABBITMQ_API_PASSWORD", default: amqp.password))
         for (account, password) in accounts {
             try await management.put("/api/users/\(account.name)", ["password": password, "tags": ""])
             let permissions = account.brokerPermissions(desks: [])
