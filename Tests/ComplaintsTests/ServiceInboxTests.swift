@@ -4,7 +4,7 @@ import Shared
 import Testing
 import TestSupport
 
-@Suite("Complaints service: inbox")
+@Suite("Complaints service: inbox", .serialized)
 struct ServiceInboxTests {
     @Test func duplicateComplaintIDsAndStatusUpdatesAreNoOps() async throws {
         try await TestServers.withEnvironment { environment in
