@@ -16,6 +16,7 @@ import TestSupport
 // would: crm-intake, crm-scoring (incremental scoring, outbox relay), crm-complaints and crm-alerts. The base:
 // 4,000 ordinary customers with a year of purchases and 2 × 400 valuable ones (one large repeat purchase each),
 // fully rescored before the run, so the valuable ones are gold and the alerts service has evaluated everyone.
+// Tiers rank realised value (CRM_SCORING_TIER_BASIS=historical): the model's predicted value ignores refunds.
 // Then, every 10 ms, 10 purchases of random ordinary customers go to crm.orders (the background), and 4 times a
 // second a trigger, alternately:
 //   order     — a refund of a valuable customer's large purchase: intake → order.accepted → incremental scoring
@@ -23,7 +24,8 @@ import TestSupport
 //   complaint — a complaint from another valuable customer: complaints → complaint.signal → alerts →
 //               `complaint_valuable_customer`.
 // A probe queue bound to crm.alerts with `retention.*` receives each alert in the broker operation that puts it on
-// its desk queue; arrival time less the trigger's publish time is the latency. Run with scripts/bench.sh.
+// its desk queue; arrival time less the trigger's publish time is the latency. A second probe on crm.events times
+// the internal events between the services, so each leg of the path can be told apart. Run with scripts/bench.sh.
 
 struct Plan: Sendable {
     var seconds: Int
@@ -39,12 +41,15 @@ struct Plan: Sendable {
     var perTick: Int { max(rate * tick / 1000, 1) }
 }
 
-/// Trigger publish times by customer, and the latencies measured so far, by trigger kind.
+/// Trigger publish times by customer, the first internal event seen for each after it, and the latencies, by
+/// trigger kind and leg.
 final class Measurements: Sendable {
     private struct State {
         var sent: [String: ContinuousClock.Instant] = [:]
+        var marks: [String: [String: ContinuousClock.Instant]] = [:]
         var triggered: [String: Int] = [:]
-        var latencies: [String: [Double]] = [:]
+        /// Milliseconds by kind, then by leg (`total`, or the internal event's name: time from the trigger to it).
+        var latencies: [String: [String: [Double]]] = [:]
     }
     private let state = Mutex(State())
 
@@ -55,16 +60,27 @@ final class Measurements: Sendable {
         }
     }
 
+    /// An internal event (`order.accepted`, `customer.scored`, `complaint.signal`) of a triggered customer, first only.
+    func mark(_ customer: String, event: String, at instant: ContinuousClock.Instant) {
+        state.withLock { state in
+            guard state.sent[customer] != nil, state.marks[customer]?[event] == nil else { return }
+            state.marks[customer, default: [:]][event] = instant
+        }
+    }
+
     /// Records an alert's arrival for a triggered customer, once.
     func arrived(_ customer: String, kind: String, at instant: ContinuousClock.Instant) {
         state.withLock { state in
             guard let sent = state.sent.removeValue(forKey: customer) else { return }
-            state.latencies[kind, default: []].append((instant - sent).seconds * 1000)
+            state.latencies[kind, default: [:]]["total", default: []].append((instant - sent).seconds * 1000)
+            for (event, time) in state.marks.removeValue(forKey: customer) ?? [:] {
+                state.latencies[kind, default: [:]][event, default: []].append((time - sent).seconds * 1000)
+            }
         }
     }
 
     var pending: Int { state.withLock { $0.sent.count } }
-    var latencies: [String: [Double]] { state.withLock { $0.latencies } }
+    var latencies: [String: [String: [Double]]] { state.withLock { $0.latencies } }
     var triggered: [String: Int] { state.withLock { $0.triggered } }
 }
 
@@ -104,20 +120,15 @@ func seed(_ pool: PostgresPool, _ plan: Plan) async throws {
 }
 
 let probe = Topology(
-    exchanges: [Topology.Exchange(Topology.alertsExchange)],
-    queues: [Topology.Queue("bench.alerts", bindings: [.init(Topology.alertsExchange, "retention.*")], deadLettered: false)])
+    exchanges: [Topology.Exchange(Topology.alertsExchange), Topology.Exchange(Topology.eventsExchange)],
+    queues: [
+        Topology.Queue("bench.alerts", bindings: [.init(Topology.alertsExchange, "retention.*")], deadLettered: false),
+        Topology.Queue("bench.events", bindings: [.init(Topology.eventsExchange, "#")], deadLettered: false),
+    ])
 
 func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: Int) {
     try await TestServers.withEnvironment { environment in
         try await seed(environment.pool, plan)
-        let rescoring = try await FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
-            .run()
-        let gold = Set(
-            try await environment.pool.query(
-                "SELECT customer_id FROM customer_scores WHERE tier = 'gold' AND customer_id !~ '^BG-'"
-            ).map { try $0.decode(0, as: String.self) })
-        print("base: \(rescoring.customers) customers scored, \(gold.count) of \(2 * plan.valuable) valuable ones gold")
-
         var variables = environment.serviceVariables
         variables["CRM_LOG_LEVEL"] = "error"
         variables["CRM_RETENTION_PLAYBOOK_FILE"] = "deploy/retention-playbook.json"
@@ -125,7 +136,19 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
         variables["CRM_ALERTS_DAILY_CAP_P2"] = "0"
         variables["CRM_ALERTS_DAILY_CAP_P3"] = "0"
         variables["CRM_SCORING_RESCORE_INTERVAL"] = "24h"
+        // Tiers by realised value: a refund lowers it at once, while the model's predicted value, whose spend
+        // model sees purchases only, keeps a refunded purchase.
+        variables["CRM_SCORING_TIER_BASIS"] = "historical"
         let settings = Settings(variables)
+        let rescoring = try await FullRescoring(
+            pool: environment.pool, settings: try ScoringSettings(settings), logger: TestServers.logger
+        ).run()
+        let gold = Set(
+            try await environment.pool.query(
+                "SELECT customer_id FROM customer_scores WHERE tier = 'gold' AND customer_id !~ '^BG-'"
+            ).map { try $0.decode(0, as: String.self) })
+        print("base: \(rescoring.customers) customers scored, \(gold.count) of \(2 * plan.valuable) valuable ones gold")
+
         func context(_ name: String, _ topology: Topology) throws -> ServiceContext {
             try ServiceHost.makeContext(name: name, settings: settings, topology: topology)
         }
@@ -233,6 +256,25 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
                     try await consumer.acknowledge(upTo: last)
                 }
             }
+            group.addTask {
+                // The internal events of triggered customers, to split the latency by service.
+                let events = AMQPConsumer(
+                    settings: environment.amqp, queue: "bench.events", prefetch: 2000, topology: probe,
+                    logger: TestServers.logger)
+                while !Task.isCancelled {
+                    let batch = try await events.nextBatch(maxCount: 1000, wait: .milliseconds(500), linger: .zero)
+                    guard let last = batch.last else { continue }
+                    let arrived = ContinuousClock.now
+                    for message in batch {
+                        guard let object = try? JSONSerialization.jsonObject(with: message.body) as? [String: Any],
+                            let customer = object["customer_id"] as? String, !customer.hasPrefix("BG-")
+                        else { continue }
+                        measurements.mark(customer, event: message.routingKey, at: arrived)
+                    }
+                    try await events.acknowledge(upTo: last)
+                }
+                await events.close()
+            }
             do {
                 try await group.next()
             } catch is CancellationError {}
@@ -241,6 +283,16 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
         let orders = try await environment.pool.query("SELECT count(*) FROM orders WHERE order_id LIKE 'L-%'")[0]
             .decode(0, as: Int.self)
         let stored = try await environment.pool.query("SELECT count(*) FROM retention_alerts")[0].decode(0, as: Int.self)
+        let refunds = try await environment.pool.query(
+            """
+            SELECT count(*), count(*) FILTER (WHERE s.tier <> 'gold'), count(*) FILTER (WHERE st.tier <> 'gold'),
+                   string_agg(DISTINCT s.tier || '/' || s.lifecycle_stage || '/' || round(s.clv_predicted) , ' ')
+            FROM orders o JOIN customer_scores s USING (customer_id) LEFT JOIN alert_customer_state st USING (customer_id)
+            WHERE o.order_id LIKE 'R-T-%'
+            """)[0]
+        print(
+            "refunds stored: \(try refunds.decode(0, as: Int.self)), scored below gold: \(try refunds.decode(1, as: Int.self)), "
+                + "evaluated below gold: \(try refunds.decode(2, as: Int.self)); \(refunds[3] ?? "")")
         await consumer.close()
         await publisher.close()
         for context in [intake, scoring, alerts, complaints] {
@@ -260,12 +312,20 @@ let (measurements, orders, stored) = try await measure(plan)
 let triggered = measurements.triggered
 print("background orders stored by intake: \(orders); retention alerts stored: \(stored)")
 let latencies = measurements.latencies
-for (kind, path) in [("order", "order → alert (refund, via intake and scoring)"), ("complaint", "complaint → alert (via complaints)")] {
-    let sorted = (latencies[kind] ?? []).sorted()
+let paths: [(kind: String, path: String, legs: [String])] = [
+    ("order", "order → alert (refund, via intake and scoring)", ["order.accepted", "customer.scored"]),
+    ("complaint", "complaint → alert (via complaints)", ["complaint.signal"]),
+]
+for (kind, path, legs) in paths {
+    let sorted = (latencies[kind]?["total"] ?? []).sorted()
     let sent = triggered[kind] ?? 0
     let line = String(
         format: "p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d of %d triggers alerted)", percentile(sorted, 0.5),
         percentile(sorted, 0.99), sorted.last ?? .nan, sorted.count, sent)
-    print("\(path): \(line)")
+    let split = legs.map { leg in
+        let times = (latencies[kind]?[leg] ?? []).sorted()
+        return String(format: "%@ at p50 %.0f / p99 %.0f ms", leg, percentile(times, 0.5), percentile(times, 0.99))
+    }.joined(separator: ", ")
+    print("\(path): \(line); \(split)")
     print("RESULT | \(path), under \(plan.rate) orders/s | \(line) | p99 < 250 ms |")
 }
