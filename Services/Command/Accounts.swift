@@ -28,12 +28,18 @@ struct Accounts: AsyncParsableCommand {
     @Flag(help: "Only the database roles; leave the broker alone.")
     var skipBroker = false
 
+    @Flag(help: "Require the password of every service (what a deployment of all four needs).")
+    var all = false
+
     /// Passwords shorter than this are refused, and so is the placeholder of `.env.example`.
     static let minimumPasswordLength = 12
 
     func run() async throws {
         let environment = CommandEnvironment()
         let accounts = try Self.passwords(environment.settings)
+        if all, let missing = ServiceAccount.allCases.first(where: { account in !accounts.contains { $0.account == account } }) {
+            throw CommandFailure.configuration("\(missing.passwordVariable): required but not set (--all)")
+        }
         let pool = try environment.pool()
         let grants: ServiceGrants
         do {
