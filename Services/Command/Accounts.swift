@@ -11,17 +11,19 @@ struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create or update each service's own database role and broker user, with only what it needs.",
         discussion: """
-            For every service whose password is set (CRM_INTAKE_PASSWORD, CRM_SCORING_PASSWORD, CRM_ALERTS_PASSWORD,
-            CRM_COMPLAINTS_PASSWORD), creates the PostgreSQL role crm_<service> or sets its password, and grants it
-            exactly its tables in the database of CRM_DATABASE_URL (whose account needs CREATEROLE, or is a
-            superuser). Then creates the RabbitMQ user crm_<service> or sets its password, with configure, write
-            and read permissions on the vhost of CRM_AMQP_URL limited to its own exchanges and queues, through the
-            management API at CRM_RABBITMQ_API (default http://<broker host>:15672) as CRM_RABBITMQ_API_USER and
-            CRM_RABBITMQ_API_PASSWORD (default: the CRM_AMQP_URL account, which must then be an administrator).
+            For every service whose password is set (CRM_INTAKE_PASSWORD, CRM_SCORING_PASSWORD, \
+            CRM_ALERTS_PASSWORD, CRM_COMPLAINTS_PASSWORD), creates the PostgreSQL role crm_<service> or sets its \
+            password, and grants it exactly its tables in the database of CRM_DATABASE_URL (whose account needs \
+            CREATEROLE, or is a superuser). Then creates the RabbitMQ user crm_<service> or sets its password, with \
+            configure, write and read permissions on the vhost of CRM_AMQP_URL limited to its own exchanges and \
+            queues, through the management API at CRM_RABBITMQ_API (default http://<broker host>:15672) as \
+            CRM_RABBITMQ_API_USER and CRM_RABBITMQ_API_PASSWORD (default: the CRM_AMQP_URL account, which must then \
+            be an administrator).
 
-            Run it with administrator URLs after crm migrate; give each service its own URLs:
+            Run it with administrator URLs after crm migrate, and give each service its own URLs: \
             postgres://crm_intake:<password>@host/crm and amqp://crm_intake:<password>@host/vhost.
-            Passwords are read from the environment only and never printed; PostgreSQL receives only their
+
+            Passwords are read from the environment only and never printed; PostgreSQL receives only their \
             SCRAM-SHA-256 verifiers, computed here. Idempotent: run it again to rotate a password.
             """)
 
