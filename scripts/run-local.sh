@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole system locally: servers on loopback (installed when missing), a build, the
-# migrations, all four services, then data. Ctrl-C stops the services; nothing is left running
-# that this script started.
+# migrations, all four services, then data (the CDNOW master through crm load-orders, a replay of
+# its last day, sample complaints). Ctrl-C stops the services and the servers this run started;
+# servers that were already running are left running.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/servers.sh
 source .local/env
+started_servers="$(cat .local/started 2>/dev/null || true)"
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 swift build -c release
 bin="$(swift build -c release --show-bin-path)"
 export CRM_DATABASE_URL="$CRM_LOCAL_DATABASE_URL" CRM_AMQP_URL="$CRM_LOCAL_AMQP_URL" CRM_LOG_LEVEL="${CRM_LOG_LEVEL:-info}"
@@ -18,6 +21,12 @@ stop() {
   echo "Stopping services..."
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  while read -r server version cluster; do
+    case "$server" in
+      postgresql) echo "Stopping PostgreSQL (started by this run)"; as_root pg_ctlcluster "$version" "$cluster" stop || true ;;
+      rabbitmq) echo "Stopping RabbitMQ (started by this run)"; as_root rabbitmqctl -q stop >/dev/null 2>&1 || true ;;
+    esac
+  done <<<"$started_servers"
 }
 trap stop EXIT INT TERM
 port=8081
@@ -40,13 +49,18 @@ for _ in $(seq 1 300); do
   sleep 1
 done
 "$bin/crm" rescore --as-of 1998-06-30
-"$bin/crm" customer 00001
+"$bin/crm" customer 00004
+"$bin/crm" load-complaints deploy/samples/complaints.jsonl
+sleep 3
+"$bin/crm" status
 cat <<MSG
 
 The system is running against PostgreSQL and RabbitMQ on loopback.
   Metrics:     http://127.0.0.1:8081/metrics (intake), 8082 (scoring), 8083 (alerts), 8084 (complaints)
   Broker UI:   http://127.0.0.1:15672 (user crm_admin, password in .local/rabbitmq-admin.secret)
-  Operator:    source .local/env; CRM_DATABASE_URL=\$CRM_LOCAL_DATABASE_URL CRM_AMQP_URL=\$CRM_LOCAL_AMQP_URL $bin/crm --help
+  Operator:    source .local/env; export CRM_DATABASE_URL=\$CRM_LOCAL_DATABASE_URL CRM_AMQP_URL=\$CRM_LOCAL_AMQP_URL
+               $bin/crm status | crm customer 00004 | crm desks | crm --help
+  Queues:      alerts.retention.p1..p3 (retention alerts), desk.<name> and desk.escalations (complaints)
 Press Ctrl-C to stop.
 MSG
 wait

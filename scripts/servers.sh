@@ -39,9 +39,12 @@ if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
   as_root pg_createcluster "$pg_version" main -- --auth-local=peer --auth-host=scram-sha-256 >/dev/null
 fi
 read -r pg_version pg_cluster pg_port pg_status _ < <(pg_lsclusters -h | head -1)
+# What this run started, so a caller (scripts/run-local.sh) can stop exactly that and leave the rest.
+started=()
 if [ "$pg_status" != "online" ]; then
+  started+=("postgresql $pg_version $pg_cluster")
   log "starting PostgreSQL $pg_version/$pg_cluster on 127.0.0.1:$pg_port"
-  as_root pg_ctlcluster "$pg_version" "$pg_cluster" start -o "-c listen_addresses=127.0.0.1"
+  as_root pg_ctlcluster "$pg_version" "$pg_cluster" start -o "-c listen_addresses=127.0.0.1 -c max_connections=300"
 fi
 pg_password="$(secret postgres-admin)"
 as_root su postgres -c "psql -q -p $pg_port -v ON_ERROR_STOP=1 -v pw='$pg_password'" >/dev/null <<'SQL'
@@ -49,11 +52,14 @@ SELECT format('CREATE ROLE crm_admin LOGIN SUPERUSER PASSWORD %L', :'pw')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_admin') \gexec
 SELECT format('ALTER ROLE crm_admin PASSWORD %L', :'pw') \gexec
 SELECT 'CREATE DATABASE crm OWNER crm_admin' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'crm') \gexec
+-- The test suite runs many tests at once, each with its own pool and service processes; a restart keeps this.
+ALTER SYSTEM SET max_connections = 300;
 SQL
 
 # --- RabbitMQ ---------------------------------------------------------------------------------------
 export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1
 if ! as_root rabbitmqctl -q ping >/dev/null 2>&1 && ! pgrep -u rabbitmq -f "beam.*rabbit" >/dev/null; then
+  started+=("rabbitmq")
   log "starting RabbitMQ on 127.0.0.1:5672"
   as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-plugins -q --offline enable rabbitmq_management >/dev/null
   as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 \
@@ -92,4 +98,5 @@ export CRM_LOCAL_DATABASE_URL='postgres://crm_admin:$pg_password@127.0.0.1:$pg_p
 export CRM_LOCAL_AMQP_URL='amqp://crm_admin:$amqp_password@127.0.0.1:5672/crm'
 EOF
 chmod 600 "$local_dir/env"
+printf '%s\n' "${started[@]+"${started[@]}"}" >"$local_dir/started"
 log "PostgreSQL and RabbitMQ are up on loopback; settings in .local/env"

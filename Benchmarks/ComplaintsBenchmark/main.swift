@@ -173,11 +173,28 @@ func measure(_ plan: Plan) async throws -> [Double] {
     }
 }
 
+Observability.bootstrap(logLevel: .critical)
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let plan = Plan(seconds: arguments.first ?? 20, rate: arguments.dropFirst().first ?? 1000)
 print(
     "complaints: \(plan.total) at \(plan.rate)/s for \(plan.seconds) s (first \(plan.warmup) s not counted), "
         + "\(plan.perTick) per \(plan.tick) ms")
+do {
+    // The decision alone (classify, prioritise, route, SLA deadlines), on one core, without the servers.
+    let policy = try ComplaintPolicy(json: Data(contentsOf: URL(fileURLWithPath: "deploy/complaint-rules.json")))
+    let messages = try (0..<5000).map { try ComplaintMessage.decode(body: complaint($0)) }
+    let start = ContinuousClock.now
+    var desks = 0
+    for message in messages {
+        let facts = ComplaintFacts(
+            receivedAt: message.receivedAt.date, channel: message.channel, subject: message.subject, body: message.body,
+            language: message.language)
+        desks &+= policy.decide(facts, customer: .unknown).routing.desk.name.count
+    }
+    let rate = Double(messages.count) / (ContinuousClock.now - start).seconds
+    print(String(format: "decision alone (classify, priority, route, SLA): %8.0f complaints/s (one core)", rate))
+    _ = desks
+}
 let latencies = try await measure(plan)
 
 let sorted = latencies.sorted()
@@ -186,3 +203,17 @@ print(
     String(
         format: "latency published → on desk queue: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 < 50 ms)",
         percentile(sorted, 0.50), percentile(sorted, 0.90), percentile(sorted, 0.99), sorted.last ?? .nan))
+// What the service measured of itself: batches of complaints.inbox and their transactions.
+var figures: [String: Double] = [:]
+for line in Observability.renderMetrics().split(separator: "\n") where !line.hasPrefix("#") {
+    let parts = line.split(separator: " ")
+    if parts.count == 2, let value = Double(parts[1]) { figures[String(parts[0])] = value }
+}
+let batches = figures["crm_complaints_batch_seconds_count"] ?? 0
+if batches > 0 {
+    print(
+        String(
+            format: "service: %.0f batches, %.1f complaints per batch, %.1f ms per batch transaction (mean)", batches,
+            (figures["crm_amqp_batch_size_sum{queue=\"complaints.inbox\"}"] ?? 0) / batches,
+            (figures["crm_complaints_batch_seconds_sum"] ?? 0) / batches * 1000))
+}

@@ -29,6 +29,11 @@ struct Migrate: AsyncParsableCommand {
         let connection = PostgresConnection(url: databaseURL, applicationName: "crm-migrate", logger: logger)
         let applied = try await Migrator().migrate(connection, logger: logger)
         print(applied.isEmpty ? "Database schema is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", ")).")
+        let granted = try await connection.transaction { connection in try Schema.grantServiceRoles(on: connection) }
+        print(
+            granted.isEmpty
+                ? "No service roles (crm_intake, ...) exist: services use the URL's account (see crm accounts)."
+                : "Privileges granted to \(granted.joined(separator: ", ")).")
         guard !skipBroker else {
             await connection.close()
             return

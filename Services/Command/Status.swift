@@ -1,5 +1,6 @@
 import Alerts
 import ArgumentParser
+import Complaints
 import Foundation
 import Shared
 
@@ -37,8 +38,11 @@ struct Status: AsyncParsableCommand {
         report["replicas"] = try await StatusQueries.replicas(pool: pool)
         report["last_rescoring"] = try await StatusQueries.lastRescoring(pool: pool) ?? NSNull()
         report["customers"] = try await StatusQueries.customerBase(pool: pool)
+        var sections: [(String, [String])] = []
         for section in StatusQueries.extraSections {
-            report[section.key] = try await section.load(pool) ?? NSNull()
+            let loaded = try await section.load(pool)
+            report[section.key] = loaded.json
+            sections.append((section.key, loaded.text))
         }
         await pool.close()
 
@@ -46,20 +50,60 @@ struct Status: AsyncParsableCommand {
             print(try JSONOutput.string(report))
             return
         }
-        StatusText.print(report)
+        StatusText.print(report, sections: sections)
     }
 }
 
 /// The queries behind `crm status`.
 enum StatusQueries {
     /// Sections other parts of the system add: a key and how to load its JSON-ready value.
-    static let extraSections: [(key: String, load: @Sendable (PostgresPool) async throws -> Any?)] = [
-        ("retention_alerts", { pool in try await AlertsReport.load(pool: pool).jsonObject })
+    static let extraSections:
+        [(key: String, load: @Sendable (PostgresPool) async throws -> (json: Any, text: [String]))] = [
+        ("complaints", { pool in
+            let lines = try await complaints(pool: pool)
+            return (lines, lines)
+        }),
+        ("retention_alerts", { pool in
+            let report = try await AlertsReport.load(pool: pool)
+            return (report.jsonObject, report.text.split(separator: "\n").map(String.init))
+        }),
     ]
 
-    /// Every consuming queue of the system.
+    /// Every consuming queue of the system, with a `desk.<name>` queue for every configured desk.
     static func queueNames(pool: PostgresPool) async throws -> [String] {
-        Topology.system(desks: []).queues.map(\.name)
+        let rulesFile = Settings().string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        let desks = try await pool.withConnection { connection in
+            (try? await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile))?.0.desks.map(\.name)
+        }
+        return Topology.system(desks: desks ?? []).queues.map(\.name)
+    }
+
+    /// Complaints by state and SLA attainment per desk.
+    static func complaints(pool: PostgresPool) async throws -> [String] {
+        let rows = try await pool.query(
+            """
+            SELECT desk, count(*) FILTER (WHERE state <> 'resolved'),
+                   count(*) FILTER (WHERE first_response_outcome = 'met'),
+                   count(*) FILTER (WHERE first_response_outcome = 'breached'),
+                   count(*) FILTER (WHERE resolution_outcome = 'met'),
+                   count(*) FILTER (WHERE resolution_outcome = 'breached'),
+                   max(escalation_level)
+            FROM complaints GROUP BY desk ORDER BY desk
+            """)
+        guard !rows.isEmpty else { return ["none received yet"] }
+        func rate(_ met: Int, _ breached: Int) -> String {
+            met + breached == 0 ? "–" : String(format: "%.1f%%", 100 * Double(met) / Double(met + breached))
+        }
+        return try ["desk              open  first response met  resolution met  top escalation"]
+            + rows.map { row in
+                let (open, frMet, frBreached, resMet, resBreached) = (
+                    try row.decode(1, as: Int.self), try row.decode(2, as: Int.self), try row.decode(3, as: Int.self),
+                    try row.decode(4, as: Int.self), try row.decode(5, as: Int.self)
+                )
+                return (row[0] ?? "").padding(toLength: 16, withPad: " ", startingAt: 0) + "\(open)".leftPadded(to: 6)
+                    + rate(frMet, frBreached).leftPadded(to: 20) + rate(resMet, resBreached).leftPadded(to: 16)
+                    + (row[6] ?? "0").leftPadded(to: 16)
+            }
     }
 
     /// Replicas that reported in the last two minutes, by service.
@@ -133,7 +177,7 @@ enum StatusQueries {
 
 /// The text layout of `crm status`.
 enum StatusText {
-    static func print(_ report: [String: Any]) {
+    static func print(_ report: [String: Any], sections: [(String, [String])]) {
         Swift.print("Queues                               messages  consumers  dead letters")
         for queue in report["queues"] as? [[String: Any]] ?? [] {
             let name = (queue["queue"] as? String ?? "").padding(toLength: 36, withPad: " ", startingAt: 0)
@@ -177,19 +221,15 @@ enum StatusText {
             }
             Swift.print("  \(value.padding(toLength: 5, withPad: " ", startingAt: 0)) \(row.joined())")
         }
-        for (key, value) in report where !["queues", "replicas", "last_rescoring", "customers"].contains(key) {
-            Swift.print("\n\(key)")
-            if let lines = value as? [String] {
-                lines.forEach { Swift.print("  \($0)") }
-            } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]) {
-                Swift.print(String(decoding: data, as: UTF8.self))
-            }
+        for (title, lines) in sections {
+            Swift.print("\n\(title.replacingOccurrences(of: "_", with: " ").capitalized)")
+            lines.forEach { Swift.print("  \($0)") }
         }
     }
 }
 
 extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
+    func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

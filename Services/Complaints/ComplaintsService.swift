@@ -63,7 +63,8 @@ public struct ComplaintsRuntime: Sendable {
             source: ComplaintsService.outboxSource, pool: pool, publisher: publisher, logger: logger)
         let handler = ComplaintInboxHandler(
             pool: pool, policies: policies, configuration: configuration, logger: logger)
-        let topology = ComplaintsService.topology
+        // Each consumer declares the desks' queues when it connects, before it takes a message to route.
+        let topology = ComplaintsService.topology(desks: policies.current.policy.router.desks.map(\.name))
         let consumers = (0..<configuration.consumers).map { _ in
             QueueConsumer(
                 queue: Topology.complaintsQueue,

@@ -50,7 +50,7 @@ enum ComplaintsHarness {
             let pool =
                 replica == 0
                 ? environment.pool
-                : PostgresPool(url: environment.database.url, size: 4, applicationName: "replica", logger: TestServers.logger)
+                : PostgresPool(url: environment.database.url, size: 2, applicationName: "replica", logger: TestServers.logger)
             let publisher = AMQPPublisher(
                 settings: environment.amqp, name: "complaints-\(replica)", topology: ComplaintsService.topology,
                 logger: TestServers.logger)

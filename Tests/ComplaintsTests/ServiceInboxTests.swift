@@ -4,7 +4,7 @@ import Shared
 import Testing
 import TestSupport
 
-@Suite("Complaints service: inbox")
+@Suite("Complaints service: inbox", .serialized)
 struct ServiceInboxTests {
     @Test func duplicateComplaintIDsAndStatusUpdatesAreNoOps() async throws {
         try await TestServers.withEnvironment { environment in
@@ -114,5 +114,50 @@ struct ServiceSettingsTests {
         } throws: { error in
             (error as? SettingsError)?.variable == variable
         }
+    }
+}
+
+@Suite("Complaints service: rules store and warning message")
+struct ServiceRulesStoreTests {
+    @Test func desksComeFromTheRulesInForceElseTheDefaultFile() async throws {
+        try await TestServers.withEnvironment { environment in
+            let connection = environment.connection(name: "rules")
+            let fromFile = try await ComplaintRulesStore.effectiveRules(
+                on: connection, defaultFile: ComplaintsHarness.rulesFile)
+            #expect(fromFile.origin == ComplaintsHarness.rulesFile)
+            #expect(fromFile.rules.desks.map(\.name) == ComplaintsHarness.shippedDesks)
+            let custom = try ComplaintsHarness.rules { object in
+                object["desks"] = [["name": "only"]]
+                object["routing"] = ["default_desk": "only", "rules": [] as [Any]]
+            }
+            try await ComplaintsHarness.load(rules: custom, environment)
+            let fromDatabase = try await ComplaintRulesStore.effectiveRules(
+                on: connection, defaultFile: "/nonexistent/rules.json")
+            #expect(fromDatabase.origin == "database version 1")
+            #expect(fromDatabase.rules.desks.map(\.name) == ["only"])
+            #expect(Set(ComplaintsService.topology(desks: ["only"]).queues.map(\.name)).isSuperset(of: ["desk.only", "desk.escalations", "complaints.inbox", "alerts.events"]))
+            await connection.close()
+        }
+    }
+
+    @Test func aWarningEncodesWithTheDocumentedFieldsAndDecodesBack() throws {
+        let warning = SLAWarningMessage(
+            complaintID: try Identifier("K-7"), customerID: try Identifier("C-42"), desk: "logistics", category: "delivery",
+            severity: .medium, priority: .p2, target: "first_response",
+            dueAt: try Timestamp(rfc3339: "2026-11-21T10:00:00Z"), warnedAt: try Timestamp(rfc3339: "2026-11-21T09:48:00Z"),
+            escalationLevel: 0)
+        let body = try warning.encodedBody()
+        let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect(
+            Set(object.keys) == [
+                "schema", "complaint_id", "customer_id", "desk", "category", "severity", "priority", "target", "due_at",
+                "warned_at", "escalation_level",
+            ])
+        #expect(object["schema"] as? String == "complaint-sla-warning.v1")
+        #expect(object["due_at"] as? String == "2026-11-21T10:00:00.000Z")
+        #expect(try JSONDecoder().decode(SLAWarningMessage.self, from: body) == warning)
+        var wrong = warning
+        wrong.target = "lunch"
+        #expect(throws: MessageRejection.self) { try wrong.encodedBody() }
     }
 }

@@ -4,7 +4,7 @@ import Shared
 import Testing
 import TestSupport
 
-@Suite("Complaints service: routing")
+@Suite("Complaints service: routing", .serialized)
 struct ServiceRoutingTests {
     /// An English and a Chinese complaint of each category, from customers never seen.
     static let cases: [(id: String, subject: String, body: String, language: String, category: String, desk: String)] = [

@@ -4,7 +4,7 @@ import Shared
 import Testing
 import TestSupport
 
-@Suite("Complaints service: SLA clocks and escalation")
+@Suite("Complaints service: SLA clocks and escalation", .serialized)
 struct ServiceSLATests {
     /// One-second first response, three-second resolution, for every priority; three escalation levels.
     static func shortSLA(interval: String = "100ms", _ targets: String = "1s/3s") throws -> ComplaintsConfiguration {

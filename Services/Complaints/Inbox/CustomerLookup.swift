@@ -5,18 +5,21 @@ import Shared
 ///
 /// Value comes from `customer_scores` (kept by `crm-scoring`), region from `customers` (kept by `crm-intake`),
 /// complaint counts from `complaints` itself. Every join is a LEFT JOIN: a customer may have no score yet, or not
-/// exist at all, and is routed with what is known.
+/// exist at all, and is routed with what is known. The same statement says whether the complaint is stored already,
+/// so a batch costs one round trip before its insert.
 struct CustomerLookup {
     /// One customer as found.
     struct Record: Sendable {
+        /// Whether the complaint itself is stored already (a duplicate).
+        var stored: Bool
         /// Whether `customers` has the customer (intake has seen an order of theirs).
         var known: Bool
         var snapshot: CustomerSnapshot
     }
 
-    /// The customer of each request (customer id, start of the repeat window), in request order.
+    /// The customer of each request (complaint id, customer id, start of the repeat window), in request order.
     static func records(
-        for requests: [(customerID: String, since: Date)], on connection: isolated PostgresConnection
+        for requests: [(complaintID: String, customerID: String, since: Date)], on connection: isolated PostgresConnection
     ) throws -> [Record] {
         guard !requests.isEmpty else { return [] }
         let rows = try connection.query(
@@ -26,12 +29,13 @@ struct CustomerLookup {
                    COALESCE(s.orders_count, (SELECT count(*) FROM orders o
                                              WHERE o.customer_id = i.id AND o.kind = 'purchase' AND NOT o.held)),
                    (SELECT count(*) FROM complaints k WHERE k.customer_id = i.id AND k.state <> 'resolved'),
-                   (SELECT count(*) FROM complaints k WHERE k.customer_id = i.id AND k.received_at >= i.since)
-            FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS i(id, since, n)
+                   (SELECT count(*) FROM complaints k WHERE k.customer_id = i.id AND k.received_at >= i.since),
+                   EXISTS (SELECT 1 FROM complaints k WHERE k.complaint_id = i.complaint)
+            FROM unnest($1::text[], $2::timestamptz[], $3::text[]) WITH ORDINALITY AS i(id, since, complaint, n)
             LEFT JOIN customers c ON c.customer_id = i.id
             LEFT JOIN customer_scores s ON s.customer_id = i.id
-            """, [requests.map(\.customerID), requests.map(\.since)])
-        var records = [Record](repeating: Record(known: false, snapshot: .unknown), count: requests.count)
+            """, [requests.map(\.customerID), requests.map(\.since), requests.map(\.complaintID)])
+        var records = [Record](repeating: Record(stored: false, known: false, snapshot: .unknown), count: requests.count)
         for row in rows {
             let position: Int = try row.decode(0) - 1
             let known: Bool = try row.decode(1)
@@ -44,7 +48,7 @@ struct CustomerLookup {
                 openComplaints: try row.decode(7),
                 recentComplaints: try row.decode(8),
                 region: try row.decodeIfPresent(2, as: String.self))
-            records[position] = Record(known: known, snapshot: snapshot)
+            records[position] = Record(stored: try row.decode(9), known: known, snapshot: snapshot)
         }
         return records
     }

@@ -43,31 +43,42 @@ struct NewComplaintWriter {
         var routedBody: String
         var nextCheckAt: Date?
         var signal: OutboundMessage?
+
+        /// What the outbox publishes for this complaint: the routed complaint for its desk, and maybe a signal.
+        var messages: [OutboundMessage] {
+            let routed = OutboundMessage(
+                exchange: Topology.desksExchange, routingKey: decision.routing.desk.queue, body: Data(routedBody.utf8),
+                messageID: "\(candidate.message.complaintID.rawValue)/routed")
+            return [routed] + (signal.map { [$0] } ?? [])
+        }
     }
 
     func write(_ candidates: [Candidate], on connection: isolated PostgresConnection) throws -> Outcome {
         var outcome = Outcome()
         guard !candidates.isEmpty else { return outcome }
 
-        // 1. Duplicates: earlier in the batch, or already stored.
+        // 1. Duplicates earlier in the batch; then the customers as known, and which complaints are stored already.
         var seen = Set<String>()
         var fresh = candidates.filter { seen.insert($0.message.complaintID.rawValue).inserted }
         outcome.duplicates += candidates.count - fresh.count
-        let stored = Set(
-            try connection.query(
-                "SELECT complaint_id FROM complaints WHERE complaint_id = ANY($1::text[])",
-                [fresh.map(\.message.complaintID.rawValue)]
-            ).map { try $0.decode(0, as: String.self) })
-        let unseen = fresh.count
-        fresh.removeAll { stored.contains($0.message.complaintID.rawValue) }
-        outcome.duplicates += unseen - fresh.count
-        guard !fresh.isEmpty else { return outcome }
-
-        // 2. The customers as known, then earlier complaints of this batch on top.
         let window = TimeInterval(policy.rules.classification.repeatComplaints.recentWindowDays) * 86_400
         var records = try CustomerLookup.records(
-            for: fresh.map { ($0.message.customerID.rawValue, $0.message.receivedAt.date.addingTimeInterval(-window)) },
+            for: fresh.map {
+                (
+                    $0.message.complaintID.rawValue, $0.message.customerID.rawValue,
+                    $0.message.receivedAt.date.addingTimeInterval(-window)
+                )
+            },
             on: connection)
+        let stored = Set(zip(fresh, records).filter { $1.stored }.map { $0.0.message.complaintID.rawValue })
+        if !stored.isEmpty {
+            outcome.duplicates += stored.count
+            records = zip(fresh, records).filter { !$1.stored }.map(\.1)
+            fresh.removeAll { stored.contains($0.message.complaintID.rawValue) }
+        }
+        guard !fresh.isEmpty else { return outcome }
+
+        // 2. Earlier complaints of this batch count as the customer's too.
         var earlier: [String: [Date]] = [:]
         for (position, candidate) in fresh.enumerated() {
             let customer = candidate.message.customerID.rawValue
@@ -89,26 +100,17 @@ struct NewComplaintWriter {
         }
         guard !rows.isEmpty else { return outcome }
 
-        // 4. Store; a complaint another replica stored meanwhile is a duplicate and publishes nothing.
+        // 4. Store, and in the same statement queue the messages of the complaints this transaction inserted: a
+        //    complaint another replica stored meanwhile is a duplicate and publishes nothing.
         let inserted = try insert(rows, on: connection)
         let written = rows.filter { inserted.contains($0.candidate.message.complaintID.rawValue) }
         outcome.duplicates += rows.count - written.count
-
-        // 5. Publish through the outbox, in this transaction.
-        var messages: [OutboundMessage] = []
-        for row in written {
-            let id = row.candidate.message.complaintID.rawValue
-            messages.append(
-                OutboundMessage(
-                    exchange: Topology.desksExchange, routingKey: row.decision.routing.desk.queue,
-                    body: Data(row.routedBody.utf8), messageID: "\(id)/routed"))
-            if let signal = row.signal { messages.append(signal) }
-            outcome.routed.append(
-                Routed(
-                    complaintID: id, desk: row.decision.routing.desk.name, category: row.decision.category.rawValue,
-                    priority: row.decision.priority.rawValue, signalled: row.signal != nil))
+        outcome.routed = written.map { row in
+            Routed(
+                complaintID: row.candidate.message.complaintID.rawValue, desk: row.decision.routing.desk.name,
+                category: row.decision.category.rawValue, priority: row.decision.priority.rawValue,
+                signalled: row.signal != nil)
         }
-        try Outbox.enqueue(messages, source: ComplaintsService.outboxSource, on: connection)
         return outcome
     }
 
@@ -154,48 +156,62 @@ struct NewComplaintWriter {
             nextCheckAt: plan.isEmpty ? plan.nextCheckAt : now, signal: signal)
     }
 
-    /// Inserts the rows; returns the ids this transaction inserted.
+    /// Inserts the rows and queues their messages in `crm_outbox` (the rows `Outbox.enqueue` writes), in one
+    /// statement so that only complaints this transaction inserted are published; returns their ids.
     private func insert(_ rows: [Row], on connection: isolated PostgresConnection) throws -> Set<String> {
-        func json(_ values: [String]) -> String {
-            (try? JSONEncoder().encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        }
+        // Lists of varying length travel as one text per row, split in SQL on the unit separator (U+001F), which
+        // neither a keyword nor a signal name contains.
+        func list(_ values: [String]) -> String { values.joined(separator: "\u{1F}") }
         let messages = rows.map(\.candidate.message)
         let decisions = rows.map(\.decision)
         let snapshots = rows.map(\.record.snapshot)
+        let outbound = rows.flatMap { row in row.messages.map { (row.candidate.message.complaintID.rawValue, $0) } }
         let parameters: [(any PostgresEncodable)?] = [
             messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(\.receivedAt.date),
             messages.map(\.channel), messages.map(\.language), messages.map { $0.orderID?.rawValue },
             messages.map(\.categoryHint), messages.map(\.subject), messages.map(\.body), rows.map(\.candidate.raw),
             decisions.map(\.category.rawValue), decisions.map(\.classification.categorySource.rawValue),
             decisions.map(\.classification.score), decisions.map(\.severity.rawValue),
-            decisions.map(\.priority.rawValue), decisions.map { json($0.classification.signals) },
-            decisions.map { json($0.classification.matched) }, decisions.map(\.routing.desk.name),
+            decisions.map(\.priority.rawValue), decisions.map { list($0.classification.signals) },
+            decisions.map { list($0.classification.matched) }, decisions.map(\.routing.desk.name),
             decisions.map(\.routing.matchedRule), rulesVersion,
             snapshots.map { $0.tier == .unknown ? nil : $0.tier.rawValue }, snapshots.map { $0.lifecycleStage?.rawValue },
             snapshots.map(\.clv), rows.map { $0.record.known ? $0.record.snapshot.ordersCount : nil },
             snapshots.map { $0.openComplaints + 1 }, rows.map(\.routedBody),
             decisions.map(\.deadlines.firstResponseDue), decisions.map(\.deadlines.resolutionDue),
             rows.map(\.nextCheckAt),
+            ComplaintsService.outboxSource, outbound.map(\.0), outbound.map(\.1.exchange), outbound.map(\.1.routingKey),
+            outbound.map(\.1.messageID), outbound.map { String(decoding: $0.1.body, as: UTF8.self) },
         ]
         let inserted = try connection.query(
             """
-            INSERT INTO complaints (
-                complaint_id, customer_id, received_at, channel, language, order_id, category_hint, subject, body,
-                message, category, category_source, category_score, severity, priority, signals, matched, desk,
-                matched_rule, rules_version, customer_tier, lifecycle_stage, clv, orders_count, open_complaints,
-                routed, first_response_due, resolution_due, next_check_at)
-            SELECT id, cu, rat, ch, lang, ord, hint, subj, bod, msg, cat, src, sc, sev, pri,
-                   ARRAY(SELECT jsonb_array_elements_text(sig::jsonb)), ARRAY(SELECT jsonb_array_elements_text(mat::jsonb)),
-                   dsk, rul, $20::integer, tier, stage, clv, oc, open, routed, frd, rd, nxt
-            FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
-                        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[], $14::text[],
-                        $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $21::text[], $22::text[],
-                        $23::numeric[], $24::integer[], $25::integer[], $26::text[], $27::timestamptz[],
-                        $28::timestamptz[], $29::timestamptz[])
-                AS t(id, cu, rat, ch, lang, ord, hint, subj, bod, msg, cat, src, sc, sev, pri, sig, mat, dsk, rul,
-                     tier, stage, clv, oc, open, routed, frd, rd, nxt)
-            ON CONFLICT (complaint_id) DO NOTHING
-            RETURNING complaint_id
+            WITH inserted AS (
+                INSERT INTO complaints (
+                    complaint_id, customer_id, received_at, channel, language, order_id, category_hint, subject, body,
+                    message, category, category_source, category_score, severity, priority, signals, matched, desk,
+                    matched_rule, rules_version, customer_tier, lifecycle_stage, clv, orders_count, open_complaints,
+                    routed, first_response_due, resolution_due, next_check_at)
+                SELECT id, cu, rat, ch, lang, ord, hint, subj, bod, msg, cat, src, sc, sev, pri,
+                       string_to_array(sig, chr(31)), string_to_array(mat, chr(31)),
+                       dsk, rul, $20::integer, tier, stage, clv, oc, open, routed, frd, rd, nxt
+                FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+                            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[], $14::text[],
+                            $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $21::text[], $22::text[],
+                            $23::numeric[], $24::integer[], $25::integer[], $26::text[], $27::timestamptz[],
+                            $28::timestamptz[], $29::timestamptz[])
+                    AS t(id, cu, rat, ch, lang, ord, hint, subj, bod, msg, cat, src, sc, sev, pri, sig, mat, dsk, rul,
+                         tier, stage, clv, oc, open, routed, frd, rd, nxt)
+                ON CONFLICT (complaint_id) DO NOTHING
+                RETURNING complaint_id
+            ), queued AS (
+                INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, headers)
+                SELECT $30, m.exchange, m.routing_key, m.message_id, m.body, '{}'::jsonb
+                FROM unnest($31::text[], $32::text[], $33::text[], $34::text[], $35::text[]) WITH ORDINALITY
+                    AS m(complaint_id, exchange, routing_key, message_id, body, n)
+                JOIN inserted USING (complaint_id)
+                ORDER BY m.n
+            )
+            SELECT complaint_id FROM inserted
             """, parameters)
         return Set(try inserted.map { try $0.decode(0, as: String.self) })
     }

@@ -6,10 +6,11 @@ import Shared
 
 /// Keeps the rules in force current and every configured desk's queue declared.
 ///
-/// Every `CRM_COMPLAINTS_RULES_REFRESH` it looks for a newer version in `complaint_rules`, compiles it and puts it
-/// in force; it declares `desk.<name>` for every desk of the rules in force (at start-up and after each change),
-/// retrying while the broker is away, so a routed complaint always has a queue to land in. A version that does not
-/// compile (stored by hand, bypassing `crm rules load`) is logged once and skipped; the last good one stays.
+/// Every `CRM_COMPLAINTS_RULES_REFRESH` it looks for a newer version in `complaint_rules`, compiles it, declares
+/// `desk.<name>` for each of its new desks and only then puts it in force, so a routed complaint always has a queue
+/// to land in (the desks of the version in force at start-up are declared by the consumers when they connect). A
+/// version that does not compile (stored by hand, bypassing `crm rules load`) is logged once and skipped; the last
+/// good one stays.
 public struct ComplaintRulesWatcher: Service {
     private let holder: ComplaintPolicyHolder
     private let pool: PostgresPool
@@ -30,36 +31,40 @@ public struct ComplaintRulesWatcher: Service {
     }
 
     public func run() async throws {
-        var declared: Set<String> = []
+        // The consumers declare the desks of the version in force at start-up before they take a message.
+        var declared = Set(holder.current.policy.router.desks.map(\.name))
         var skipped: Int?
         var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if let newer = await lookForNewer(skipping: skipped) {
-                switch newer {
-                case .success(let current):
-                    holder.replace(with: current)
-                    logger.info("Complaint rules in force", metadata: ["rules.version": "\(current.version)"])
-                case .failure(let version, let error):
-                    skipped = version
-                    logger.error(
-                        "Stored complaint rules do not compile; keeping the version in force",
-                        metadata: ["rules.version": "\(version)", "error": "\(error)"])
-                }
-            }
-            let current = holder.current
-            versionGauge.record(current.version)
-            let desks = current.policy.router.desks.map(\.name)
-            if !Set(desks).isSubset(of: declared) {
+            switch await lookForNewer(skipping: skipped) {
+            case .success(let newer):
+                // Queues first: a complaint is never routed to a desk whose queue does not exist yet.
+                let desks = newer.policy.router.desks.map(\.name)
                 do {
-                    try await Self.declare(desks: desks, amqp: amqp, logger: logger)
-                    declared.formUnion(desks)
+                    if !Set(desks).isSubset(of: declared) {
+                        try await Self.declare(desks: desks, amqp: amqp, logger: logger)
+                        declared.formUnion(desks)
+                    }
+                    holder.replace(with: newer)
                     failures = 0
+                    logger.info("Complaint rules in force", metadata: ["rules.version": "\(newer.version)"])
                 } catch {
                     failures += 1
-                    logger.warning("Cannot declare the desk queues; retrying", metadata: ["error": "\(error)"])
+                    logger.warning(
+                        "Cannot declare the desk queues of new complaint rules; retrying",
+                        metadata: ["rules.version": "\(newer.version)", "error": "\(error)"])
                 }
+            case .failure(let version, let error):
+                skipped = version
+                logger.error(
+                    "Stored complaint rules do not compile; keeping the version in force",
+                    metadata: ["rules.version": "\(version)", "error": "\(error)"])
+            case nil:
+                break
             }
-            let pause = failures > 0 ? Backoff.delay(attempt: failures, max: configuration.rulesRefresh) : configuration.rulesRefresh
+            versionGauge.record(holder.current.version)
+            let pause =
+                failures > 0 ? Backoff.delay(attempt: failures, max: configuration.rulesRefresh) : configuration.rulesRefresh
             try? await gracefulSleep(pause)
         }
     }
@@ -72,8 +77,14 @@ public struct ComplaintRulesWatcher: Service {
     private func lookForNewer(skipping skipped: Int?) async -> Lookup? {
         let inForce = holder.current.version
         do {
-            let stored = try await pool.transaction { connection in try ComplaintRulesStore.newest(on: connection) }
-            guard let stored, stored.version > inForce, stored.version != skipped else { return nil }
+            // The version alone first: the document is read only when it changed.
+            let stored = try await pool.transaction { connection -> ComplaintRulesStore.StoredRules? in
+                let newest = try connection.query("SELECT max(version) FROM complaint_rules")[0].decodeIfPresent(
+                    0, as: Int.self)
+                guard let newest, newest > inForce, newest != skipped else { return nil }
+                return try ComplaintRulesStore.stored(version: newest, on: connection)
+            }
+            guard let stored else { return nil }
             do {
                 return .success(try ComplaintPolicyHolder.compile(stored, configuration: configuration))
             } catch {

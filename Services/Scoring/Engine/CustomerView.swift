@@ -62,10 +62,13 @@ public enum CustomerView {
     }
 }
 
-/// How the customer view counts a customer's open alerts and complaints.
+/// How the customer view counts a customer's open alerts and complaints (the tables of crm-alerts and
+/// crm-complaints: read here, never written).
 enum OpenItems {
-    static let alertsCount = "0"
-    static let complaintsCount = "0"
+    static let alertsCount =
+        "(SELECT count(*) FROM retention_alerts a WHERE a.customer_id = s.customer_id AND a.status <> 'resolved')"
+    static let complaintsCount =
+        "(SELECT count(*) FROM complaints c WHERE c.customer_id = s.customer_id AND c.state <> 'resolved')"
 }
 
 /// The model object of the interface: `crm model --json`.
