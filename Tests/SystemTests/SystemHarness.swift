@@ -10,14 +10,18 @@ final class SystemHarness: Sendable {
 
     let environment: TestEnvironment
     let publisher: AMQPPublisher
+    /// Run each service with its own database role and broker user, as deployed (`grantServiceAccounts` first),
+    /// rather than the test administrator's.
+    let ownAccounts: Bool
     private let processes = Mutex<[String: [Process]]>([:])
     /// Routed complaints taken from the desk queues so far: message ids, and deliveries counted with repeats.
     private let routed = Mutex<(ids: Set<String>, deliveries: Int)>(([], 0))
     /// Dead letters of intake taken so far, the same way.
     private let dead = Mutex<(ids: Set<String>, deliveries: Int)>(([], 0))
 
-    init(_ environment: TestEnvironment) {
+    init(_ environment: TestEnvironment, ownAccounts: Bool = false) {
         self.environment = environment
+        self.ownAccounts = ownAccounts
         publisher = AMQPPublisher(
             settings: environment.amqp, name: "system-test", topology: Topology.system(desks: []), logger: TestServers.logger)
     }
@@ -32,6 +36,9 @@ final class SystemHarness: Sendable {
     /// Starts one more process of `service`.
     func launch(_ service: String) throws {
         var variables = environment.serviceVariables
+        if ownAccounts, let account = ServiceAccount.allCases.first(where: { $0.executable == service }) {
+            variables = try environment.serviceVariables(as: account)
+        }
         variables["CRM_HTTP_PORT"] = "0"
         let process = try Shell.launch(service, environment: variables)
         processes.withLock { $0[service, default: []].append(process) }

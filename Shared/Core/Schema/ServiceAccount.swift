@@ -13,8 +13,16 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
     /// The executable.
     public var executable: String { "crm-\(rawValue)" }
 
-    /// Table privileges, by table. Every service also writes its own rows of `crm_outbox` and its replica row in
-    /// `crm_instances`, and reads `crm_schema_migrations`.
+    /// The variable `crm accounts` reads the account's password from, e.g. `CRM_INTAKE_PASSWORD`.
+    public var passwordVariable: String { "CRM_\(rawValue.uppercased())_PASSWORD" }
+
+    /// The `source` of the service's rows in `crm_outbox`; row-level security shows a role only these.
+    public var outboxSource: String { rawValue }
+
+    // MARK: - PostgreSQL
+
+    /// Table privileges, by table: what the service's SQL reads and writes, nothing more. Every service also
+    /// uses ``commonTables``.
     public var tables: [String: String] {
         let own = "SELECT, INSERT, UPDATE, DELETE"
         switch self {
@@ -24,8 +32,9 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 "order_items": "SELECT, INSERT", "fx_rates": "SELECT",
             ]
         case .scoring:
+            // Customers' names and e-mail addresses stay with intake: scoring needs only who exists.
             return [
-                "customers": "SELECT", "orders": "SELECT", "scoring_models": own, "customer_scores": own,
+                "customers": "SELECT (customer_id)", "orders": "SELECT", "scoring_models": own, "customer_scores": own,
                 "customer_score_history": own,
                 // The customer view counts open alerts and complaints: two columns each, nothing else.
                 "retention_alerts": "SELECT (customer_id, status)", "complaints": "SELECT (customer_id, state)",
@@ -38,20 +47,31 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
             ]
         case .complaints:
             return [
-                "customer_scores": "SELECT", "customers": "SELECT", "orders": "SELECT (order_id, customer_id)",
+                // Enrichment: the region of a known customer and the count of its purchases, nothing personal.
+                "customer_scores": "SELECT", "customers": "SELECT (customer_id, region)",
+                "orders": "SELECT (customer_id, kind, held)",
                 "complaint_rules": own, "complaints": own, "complaint_status_events": own,
                 "complaint_escalations": own, "complaint_sla_warnings": own,
             ]
         }
     }
 
-    /// Tables every service uses the same way.
+    /// Tables every service uses the same way: its own outbox rows (row-level security), its replica row, and
+    /// the applied migrations.
     public static let commonTables: [String: String] = [
         "crm_outbox": "SELECT, INSERT, UPDATE, DELETE", "crm_instances": "SELECT, INSERT, UPDATE, DELETE",
         "crm_schema_migrations": "SELECT",
     ]
 
-    /// The broker objects the service declares at start.
+    /// Tables no service touches: operators change them through `crm` with the owner's account.
+    public static let operatorTables: Set<String> = []
+
+    /// The database privileges: every role connects; only scoring stages a full rescoring in a temporary table.
+    public var databasePrivileges: String { self == .scoring ? "CONNECT, TEMPORARY" : "CONNECT" }
+
+    // MARK: - RabbitMQ
+
+    /// The broker objects the service declares at start (its `ServiceHost` topology).
     public func topology(desks: [String]) -> Topology {
         switch self {
         case .intake: Topology.intake
@@ -70,26 +90,54 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         }
     }
 
-    /// RabbitMQ permissions (configure, write, read) as anchored regular expressions: configure what it declares,
-    /// write the exchanges it publishes to and the queues it binds, read its queues and the exchanges it binds from.
-    /// A `desk.*` pattern covers desks the operators add later.
-    public func brokerPermissions(desks: [String]) -> (configure: String, write: String, read: String) {
+    /// Whether a queue is the service's own: it consumes it, or creates it for the desks that do. Another
+    /// service's queue in its topology (complaints binds `alerts.events` to its signals) is configured and
+    /// bound, never read.
+    public func owns(queue name: String) -> Bool {
+        switch self {
+        case .intake: name.hasPrefix("intake.")
+        case .scoring: name.hasPrefix("scoring.")
+        case .alerts: name.hasPrefix("alerts.")
+        case .complaints: name.hasPrefix("complaints.") || name.hasPrefix("desk.")
+        }
+    }
+
+    /// RabbitMQ permissions as anchored regular expressions, from the service's topology:
+    /// - configure: the exchanges and queues it declares;
+    /// - write: the exchanges it publishes to, and the queues it binds (`queue.bind` needs write on the queue);
+    /// - read: its own queues (consuming, and declaring a dead-lettered queue anew, need read on it) and the
+    ///   exchanges it binds from (`queue.bind` needs read on the exchange).
+    ///
+    /// Complaints gets a `desk\.[^.]+(\.dead)?` pattern for desks that operators add later.
+    public func brokerPermissions(desks: [String]) -> BrokerPermissions {
         let topology = topology(desks: desks)
-        var queues = topology.queues.flatMap { [$0.name, $0.deadLetterQueue] }
+        let sources = topology.allQueues.flatMap(\.queue.bindings).map(\.exchange)
+        var queues = topology.allQueues.map(\.queue)
         var extra: [String] = []
         if self == .complaints {
-            queues.removeAll { $0.hasPrefix("desk.") }
+            queues.removeAll { $0.name.hasPrefix("desk.") }
             extra = [#"desk\.[^.]+(\.dead)?"#]
         }
-        let exchanges = topology.exchanges.map(\.name)
         func pattern(_ names: [String], _ raw: [String] = []) -> String {
             let escaped = Set(names).sorted().map { $0.replacingOccurrences(of: ".", with: "\\.") }
             return "^(" + (escaped + raw).joined(separator: "|") + ")$"
         }
-        return (
-            configure: pattern(exchanges + queues, extra),
-            write: pattern(publishesTo + queues, extra),
-            read: pattern(exchanges + queues, extra)
-        )
+        return BrokerPermissions(
+            configure: pattern(topology.exchanges.map(\.name) + queues.map(\.name), extra),
+            write: pattern(publishesTo + queues.map(\.name), extra),
+            read: pattern(sources + queues.map(\.name).filter(owns(queue:)), extra))
+    }
+}
+
+/// A RabbitMQ user's permissions on one virtual host: three regular expressions over resource names.
+public struct BrokerPermissions: Sendable, Equatable {
+    public var configure: String
+    public var write: String
+    public var read: String
+
+    public init(configure: String, write: String, read: String) {
+        self.configure = configure
+        self.write = write
+        self.read = read
     }
 }
