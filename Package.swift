@@ -95,6 +95,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "AlertsBenchmark",
+            dependencies: ["Alerts", "Complaints", "Intake", "Scoring", "Shared", "TestSupport"],
+            path: "Benchmarks/AlertsBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ComplaintsBenchmark",
             dependencies: ["Complaints", "Shared", "TestSupport"],
             path: "Benchmarks/ComplaintsBenchmark",
@@ -109,7 +115,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Intake", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Scoring", "Intake", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ComplaintsTests", dependencies: ["Complaints", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
     ]

@@ -10,7 +10,9 @@ struct Migrate: AsyncParsableCommand {
         abstract: "Apply pending database migrations and declare the broker topology.",
         discussion: """
             Idempotent and safe while services run: migrations apply under an advisory lock, each
-            exactly once, and declaring exchanges and queues that exist changes nothing.
+            exactly once, and declaring exchanges and queues that exist changes nothing. Then each
+            service role that exists (crm_intake, crm_scoring, crm_alerts, crm_complaints) is granted
+            exactly its tables; absent roles are skipped and named (crm accounts creates them).
             """
     )
 
@@ -29,6 +31,9 @@ struct Migrate: AsyncParsableCommand {
         let connection = PostgresConnection(url: databaseURL, applicationName: "crm-migrate", logger: logger)
         let applied = try await Migrator().migrate(connection, logger: logger)
         print(applied.isEmpty ? "Database schema is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", ")).")
+        // Each service's role (when it exists) gets exactly its tables again, new ones included.
+        let grants = try await connection.transaction { connection in try Schema.grantServiceRoles(on: connection) }
+        print(grants.summary)
         guard !skipBroker else {
             await connection.close()
             return

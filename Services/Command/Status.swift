@@ -38,8 +38,11 @@ struct Status: AsyncParsableCommand {
         report["replicas"] = try await StatusQueries.replicas(pool: pool)
         report["last_rescoring"] = try await StatusQueries.lastRescoring(pool: pool) ?? NSNull()
         report["customers"] = try await StatusQueries.customerBase(pool: pool)
+        var sections: [(String, [String])] = []
         for section in StatusQueries.extraSections {
-            report[section.key] = try await section.load(pool) ?? NSNull()
+            let loaded = try await section.load(pool)
+            report[section.key] = loaded.json
+            sections.append((section.key, loaded.text))
         }
         await pool.close()
 
@@ -47,18 +50,22 @@ struct Status: AsyncParsableCommand {
             print(try JSONOutput.string(report))
             return
         }
-        StatusText.print(report)
+        StatusText.print(report, sections: sections)
     }
 }
 
 /// The queries behind `crm status`.
 enum StatusQueries {
     /// Sections other parts of the system add: a key and how to load its JSON-ready value.
-    static let extraSections: [(key: String, load: @Sendable (PostgresPool) async throws -> Any?)] = [
-        ("complaints", { pool in try await complaints(pool: pool) }),
-        ("retention", { pool in
+    static let extraSections:
+        [(key: String, load: @Sendable (PostgresPool) async throws -> (json: Any, text: [String]))] = [
+        ("complaints", { pool in
+            let lines = try await complaints(pool: pool)
+            return (lines, lines)
+        }),
+        ("retention_alerts", { pool in
             let report = try await AlertsReport.load(pool: pool)
-            return report.text.split(separator: "\n").map(String.init)
+            return (report.jsonObject, report.text.split(separator: "\n").map(String.init))
         }),
     ]
 
@@ -170,7 +177,7 @@ enum StatusQueries {
 
 /// The text layout of `crm status`.
 enum StatusText {
-    static func print(_ report: [String: Any]) {
+    static func print(_ report: [String: Any], sections: [(String, [String])]) {
         Swift.print("Queues                               messages  consumers  dead letters")
         for queue in report["queues"] as? [[String: Any]] ?? [] {
             let name = (queue["queue"] as? String ?? "").padding(toLength: 36, withPad: " ", startingAt: 0)
@@ -214,13 +221,9 @@ enum StatusText {
             }
             Swift.print("  \(value.padding(toLength: 5, withPad: " ", startingAt: 0)) \(row.joined())")
         }
-        for (key, value) in report where !["queues", "replicas", "last_rescoring", "customers"].contains(key) {
-            Swift.print("\n\(key)")
-            if let lines = value as? [String] {
-                lines.forEach { Swift.print("  \($0)") }
-            } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]) {
-                Swift.print(String(decoding: data, as: UTF8.self))
-            }
+        for (title, lines) in sections {
+            Swift.print("\n\(title.replacingOccurrences(of: "_", with: " ").capitalized)")
+            lines.forEach { Swift.print("  \($0)") }
         }
     }
 }

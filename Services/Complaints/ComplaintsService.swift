@@ -12,14 +12,10 @@ public enum ComplaintsService {
     /// deployed). The desks' queues follow from the rules (`ComplaintRulesWatcher`).
     public static let topology = topology(desks: [])
 
-    /// The service's topology with a `desk.<name>` queue for each desk.
+    /// The service's topology with a `desk.<name>` queue for each desk: `Topology.complaints(desks:)`, which
+    /// `ServiceAccount.complaints` derives the broker user's permissions from.
     public static func topology(desks: [String]) -> Topology {
-        Topology.complaints(desks: desks).merging(
-            Topology(queues: [
-                Topology.Queue(
-                    Topology.alertEventsQueue,
-                    bindings: [Topology.Binding(Topology.eventsExchange, Topology.EventKey.complaintSignal)])
-            ]))
+        Topology.complaints(desks: desks)
     }
 
     /// Builds the consumers of `complaints.inbox`, the outbox relay, the SLA sweeper and the rules watcher.

@@ -79,6 +79,12 @@ struct AlertsFeedbackTests {
             #expect(decline.key == "lifecycle_decline" && decline.retentionRate == 0.5)
             #expect(report.text.contains("lifecycle_decline"))
             #expect(report.text.contains(" 50.0%"))
+            // What `crm status --json` prints.
+            let object = report.jsonObject
+            #expect(JSONSerialization.isValidJSONObject(object))
+            let tiers = try #require(object["by_tier"] as? [String: [String: Any]])
+            #expect(tiers["gold"]?["retention_rate"] as? Double == 1)
+            #expect(tiers["silver"]?["lost"] as? Int == 1)
             await publisher.close()
         }
     }

@@ -64,11 +64,12 @@ enum AlertsHarness {
         return result
     }
 
-    /// Waits until `condition` holds, up to `timeout`.
+    /// Waits until `condition` holds, up to `timeout`. A failing check (a server restarting under another test)
+    /// counts as "not yet" until the last try.
     static func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if try await condition() { return true }
+            if (try? await condition()) == true { return true }
             try await Task.sleep(for: .milliseconds(50))
         }
         return try await condition()

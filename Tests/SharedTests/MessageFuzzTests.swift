@@ -24,6 +24,8 @@ struct MessageFuzzTests {
         OrderAcceptedEvent.schema: { body throws(MessageRejection) in try roundTrip(OrderAcceptedEvent.self, body) },
         CustomerScoredEvent.schema: { body throws(MessageRejection) in try roundTrip(CustomerScoredEvent.self, body) },
         ComplaintSignalEvent.schema: { body throws(MessageRejection) in try roundTrip(ComplaintSignalEvent.self, body) },
+        RetentionAlert.schema: { body throws(MessageRejection) in try roundTrip(RetentionAlert.self, body) },
+        RoutedComplaint.schema: { body throws(MessageRejection) in try roundTrip(RoutedComplaint.self, body) },
     ]
 
     /// Decodes; an accepted message must survive encoding and decoding unchanged.

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+import ServiceLifecycle
 import Shared
 
 /// Evaluates every customer whose stored score is newer than this service's last evaluation of it.
@@ -61,7 +61,8 @@ struct AlertSweep: Sendable {
         var tally = AlertsMetrics.Tally()
         var customers = 0
         var after = ""
-        while !Task.isCancelled {
+        // On shutdown the sweep stops between chunks; the next one (here or on another replica) picks up the rest.
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let ids = try await connection.query(
                 """
                 SELECT s.customer_id FROM customer_scores s

@@ -85,7 +85,35 @@ public struct AlertsReport: Sendable, Hashable, Codable {
             notContacted: try row.decode(7), held: try row.decode(8))
     }
 
-    /// The report as a few aligned lines of text, for `crm status`.
+    /// The report as a JSON-ready object, for `crm status --json`: `total`, `by_tier`, `by_reason` (each line with
+    /// `raised`, `open`, `acknowledged`, `resolved`, `retained`, `lost`, `not_contacted`, `held`, `retention_rate`)
+    /// and `last_sweep`.
+    public var jsonObject: [String: Any] {
+        func object(_ line: Line) -> [String: Any] {
+            [
+                "raised": line.raised, "open": line.open, "acknowledged": line.acknowledged, "resolved": line.resolved,
+                "retained": line.retained, "lost": line.lost, "not_contacted": line.notContacted, "held": line.held,
+                "retention_rate": line.retentionRate.map { ($0 * 10_000).rounded() / 10_000 } as Any? ?? NSNull(),
+            ]
+        }
+        var result: [String: Any] = [
+            "total": object(total),
+            "by_tier": Dictionary(uniqueKeysWithValues: byTier.map { ($0.key, object($0)) }),
+            "by_reason": Dictionary(uniqueKeysWithValues: byReason.map { ($0.key, object($0)) }),
+        ]
+        if let lastSweep {
+            result["last_sweep"] = [
+                "started_at": Timestamp(lastSweep.startedAt).rfc3339,
+                "finished_at": lastSweep.finishedAt.map { Timestamp($0).rfc3339 } as Any? ?? NSNull(),
+                "customers": lastSweep.customers, "alerts": lastSweep.alerts,
+            ]
+        } else {
+            result["last_sweep"] = NSNull()
+        }
+        return result
+    }
+
+    /// The report as a few aligned lines of text.
     public var text: String {
         func rate(_ line: Line) -> String {
             line.retentionRate.map { String(format: "%5.1f%%", $0 * 100) } ?? "    -"

@@ -116,6 +116,7 @@ public struct FullRescoring: Sendable {
             var events: [OutboundMessage] = []
             var stages: [LifecycleStage: Int] = [:]
             var tiers: [ValueTier: Int] = [:]
+            var cells: [String: Int] = [:]
             var start = 0
             while start < entries.count {
                 let end = min(start + 20_000, entries.count)
@@ -128,6 +129,7 @@ public struct FullRescoring: Sendable {
                         asOf: asOf, predictions: bulk[index])
                     stages[score.stage, default: 0] += 1
                     tiers[score.tier, default: 0] += 1
+                    if let grid = score.grid { cells[grid.id, default: 0] += 1 }
                     if scorer.isNotable(score, previous: entry.previous),
                         let message = try ScoredEvents.message(for: score, previous: entry.previous)
                     {
@@ -147,6 +149,7 @@ public struct FullRescoring: Sendable {
             stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
             for (stage, count) in stages { stored.statistics["customers.stage.\(stage.rawValue)"] = Double(count) }
             for (tier, count) in tiers { stored.statistics["customers.tier.\(tier.rawValue)"] = Double(count) }
+            for (cell, count) in cells { stored.statistics["customers.grid.\(cell)"] = Double(count) }
             stored.statistics["events"] = Double(events.count)
             stored.statistics["written"] = Double(written)
             return (model: stored, written: written, events: events.count)
@@ -158,6 +161,14 @@ public struct FullRescoring: Sendable {
         let finished = model
         try await connection.transaction { connection in try ModelStore.updateStatistics(finished, on: connection) }
         Timer(label: "crm_scoring_rescore_seconds").recordSeconds(phases.reduce(0) { $0 + $1.seconds })
+        // The nine-grid as the dashboard shows it: customers per cell after the newest full rescoring.
+        for value in GridLevel.allCases {
+            for second in GridLevel.allCases {
+                let cell = "\(value.rawValue)-\(second.rawValue)"
+                Gauge(label: "crm_scoring_grid_customers", dimensions: [("cell", cell)])
+                    .record(model.statistics["customers.grid.\(cell)"] ?? 0)
+            }
+        }
         logger.info(
             "full rescoring finished",
             metadata: [

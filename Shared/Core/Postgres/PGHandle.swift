@@ -17,7 +17,8 @@ final class PGHandle {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(connection)
-            throw PostgresError(.connectionFailed, message: message)
+            // libpq quotes pieces of a malformed URL back ("invalid percent-encoded token: ..."), password included.
+            throw PostgresError(.connectionFailed, message: Self.redacting(message, secretsOf: url))
         }
         crm_pq_silence_notices(connection)
         self.connection = connection
@@ -28,6 +29,40 @@ final class PGHandle {
     }
 
     var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+
+    /// The SCRAM-SHA-256 verifier of a role's password, computed here: `CREATE ROLE ... PASSWORD` with it never
+    /// sends the password itself to the server (nor into its statement log).
+    func encryptPassword(_ password: String, user: String) throws(PostgresError) -> String {
+        guard let encrypted = PQencryptPasswordConn(connection, password, user, "scram-sha-256") else {
+            let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw PostgresError(.serverError, message: "cannot encrypt a password: \(message)")
+        }
+        defer { PQfreemem(encrypted) }
+        return String(cString: encrypted)
+    }
+
+    /// `message` with every form of the password in `url` (a `postgres://` URI or `key=value` pairs) masked.
+    static func redacting(_ message: String, secretsOf url: String) -> String {
+        var secrets: [String] = []
+        if let scheme = url.range(of: "://") {
+            let rest = url[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" }
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                let raw = String(authority[authority.index(after: colon)..<at])
+                secrets += [raw, raw.removingPercentEncoding ?? raw]
+            }
+        }
+        for match in url.matches(of: /password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)/) {
+            var value = String(match.output.1)
+            if value.hasPrefix("'") { value = String(value.dropFirst().dropLast()) }
+            secrets += [value, value.removingPercentEncoding ?? value]
+        }
+        var redacted = message
+        for secret in Set(secrets) where !secret.isEmpty {
+            redacted = redacted.replacingOccurrences(of: secret, with: "***")
+        }
+        return redacted
+    }
 
     /// Runs a script (several statements, no parameters).
     func exec(_ sql: String) throws(PostgresError) {

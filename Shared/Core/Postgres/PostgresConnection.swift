@@ -119,6 +119,12 @@ public actor PostgresConnection {
         return try handle.copyOut(statement, body)
     }
 
+    /// The SCRAM-SHA-256 verifier of `password` for the role `user`, computed on the client (libpq's
+    /// `PQencryptPasswordConn`), for `CREATE ROLE ... PASSWORD`: the password itself never reaches the server.
+    public func encryptedPassword(_ password: String, user: String) throws(PostgresError) -> String {
+        try connected().encryptPassword(password, user: user)
+    }
+
     /// Checks the connection with a trivial query.
     public func ping() throws(PostgresError) {
         _ = try query("SELECT 1")

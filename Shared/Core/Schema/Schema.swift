@@ -8,5 +8,6 @@ public enum Schema {
         scoring,
         complaints,
         alerts,
+        privileges,
     ]
 }
