@@ -30,11 +30,17 @@ summary[["recency", "T"]] = summary[["recency", "T"]] / 7.0
 phases["summary"] = time.perf_counter() - clock
 
 clock = time.perf_counter()
-bgf = BetaGeoFitter(penalizer_coef=0.0)
-bgf.fit(summary["frequency"], summary["recency"], summary["T"])
+def fitted(fitter, *columns):
+    """Fits; on a large base scipy may stop at "precision loss" a hair from the optimum: retry looser."""
+    try:
+        return fitter.fit(*columns)
+    except Exception:  # lifetimes' ConvergenceError
+        return fitter.fit(*columns, tol=1e-4)
+
+
+bgf = fitted(BetaGeoFitter(penalizer_coef=0.0), summary["frequency"], summary["recency"], summary["T"])
 spenders = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-ggf = GammaGammaFitter(penalizer_coef=0.0)
-ggf.fit(spenders["frequency"], spenders["monetary_value"])
+ggf = fitted(GammaGammaFitter(penalizer_coef=0.0), spenders["frequency"], spenders["monetary_value"])
 phases["fit"] = time.perf_counter() - clock
 
 clock = time.perf_counter()

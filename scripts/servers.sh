@@ -17,7 +17,9 @@ log() { printf '[servers] %s\n' "$*" >&2; }
 packages=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config python3 socat openssl)
 missing=()
 for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  # Output captured first: with pipefail, `grep -q` closing a pipe early makes the pipeline fail (SIGPIPE).
+  status="$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)"
+  [[ "$status" == *"install ok installed"* ]] || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
@@ -35,7 +37,7 @@ secret() {
 
 # --- PostgreSQL -------------------------------------------------------------------------------------
 pg_version="$(ls /usr/lib/postgresql | sort -n | tail -1)"
-if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
+if [ -z "$(pg_lsclusters -h 2>/dev/null || true)" ]; then
   log "creating PostgreSQL $pg_version cluster"
   as_root pg_createcluster "$pg_version" main -- --auth-local=peer --auth-host=scram-sha-256 >/dev/null
 fi
@@ -80,13 +82,15 @@ if ! as_root rabbitmqctl -q await_startup --timeout 120 >/dev/null; then
 fi
 as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null 2>&1 || true
 amqp_password="$(secret rabbitmq-admin)"
-if ! as_root rabbitmqctl -q list_users | grep -q '^crm_admin'; then
+rabbit_users="$(as_root rabbitmqctl -q list_users)"
+if ! grep -q '^crm_admin' <<<"$rabbit_users"; then
   as_root rabbitmqctl -q add_user crm_admin "$amqp_password" >/dev/null
 else
   as_root rabbitmqctl -q change_password crm_admin "$amqp_password" >/dev/null
 fi
 as_root rabbitmqctl -q set_user_tags crm_admin administrator >/dev/null
-as_root rabbitmqctl -q list_vhosts | grep -qx crm || as_root rabbitmqctl -q add_vhost crm >/dev/null
+rabbit_vhosts="$(as_root rabbitmqctl -q list_vhosts)"
+grep -qx crm <<<"$rabbit_vhosts" || as_root rabbitmqctl -q add_vhost crm >/dev/null
 as_root rabbitmqctl -q set_permissions -p crm crm_admin '.*' '.*' '.*' >/dev/null
 as_root rabbitmqctl -q set_permissions -p / crm_admin '.*' '.*' '.*' >/dev/null
 

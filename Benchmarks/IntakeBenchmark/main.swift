@@ -111,3 +111,6 @@ let endToEnd = try await TestServers.withEnvironment { environment in
 }
 print(String(format: "intake end to end (validate, store once, outbox): %8.0f orders/s", endToEnd))
 print(String(format: "ratio: %.0f%% of the raw broker rate (target 70%%)", endToEnd / raw * 100))
+print(String(format: "RESULT | intake end to end, CDNOW master (%d orders) | %.0f orders/s = %.0f%% of the raw broker's %.0f msg/s | >= 70%% |",
+             bodies.count, endToEnd, endToEnd / raw * 100, raw))
+print(String(format: "RESULT | intake handler alone (decode, validate, store), no broker | %.0f orders/s | |", handlerOnly))
