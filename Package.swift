@@ -88,6 +88,24 @@ let package = Package(
             path: "Benchmarks/IntakeBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ScoringBenchmark",
+            dependencies: ["Scoring", "Intake", "Shared", "TestSupport"],
+            path: "Benchmarks/ScoringBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AlertsBenchmark",
+            dependencies: ["Alerts", "Complaints", "Intake", "Scoring", "Shared", "TestSupport"],
+            path: "Benchmarks/AlertsBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ComplaintsBenchmark",
+            dependencies: ["Complaints", "Shared", "TestSupport"],
+            path: "Benchmarks/ComplaintsBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Shared"],
@@ -96,8 +114,8 @@ let package = Package(
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Intake", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Scoring", "Intake", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ComplaintsTests", dependencies: ["Complaints", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
     ]

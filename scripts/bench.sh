@@ -1,10 +1,49 @@
 #!/usr/bin/env bash
-# Runs the benchmarks in a release build against the local servers and prints their figures.
+# Runs every benchmark of the project in a release build against the local servers, then prints one
+# markdown table of their figures (the lines each benchmark prints as `RESULT | what | figure | target |`).
+# BENCHMARKS.md holds the table of a real run. Usage: scripts/bench.sh [--customers N] (scoring's synthetic base)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+customers=1000000
+if [ "${1:-}" = "--customers" ]; then customers="$2"; fi
 bash scripts/servers.sh
 source .local/env
-swift build -c release --product IntakeBenchmark
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
-"$(swift build -c release --show-bin-path)/IntakeBenchmark" "$@"
+# libpq's GSSAPI probe aborts a benchmark at exit on some machines (k5_mutex_unlock); nothing here uses Kerberos.
+export PGGSSENCMODE=disable
+swift build -c release >/dev/null
+bin="$(swift build -c release --show-bin-path)"
+
+# lifetimes (PyPI) is the reference the scoring benchmark compares itself with.
+venv="$root/.local/lifetimes-venv"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import lifetimes" 2>/dev/null; then
+  python3 -m venv "$venv" 2>/dev/null || { sudo apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
+  "$venv/bin/pip" install -q lifetimes
+fi
+
+logs="$root/.local/bench"
+mkdir -p "$logs"
+run() {  # name, then the command
+  local name="$1"
+  shift
+  echo "== $name" >&2
+  "$@" 2>&1 | tee "$logs/$name.log" >&2
+}
+benchmarks=(IntakeBenchmark ScoringBenchmark AlertsBenchmark ComplaintsBenchmark)
+for benchmark in "${benchmarks[@]}"; do
+  [ -x "$bin/$benchmark" ] || continue
+  case "$benchmark" in
+    ScoringBenchmark) run "$benchmark" "$bin/$benchmark" --customers "$customers" --lifetimes "$venv/bin/python" ;;
+    *) run "$benchmark" "$bin/$benchmark" ;;
+  esac
+done
+
+echo
+echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); PostgreSQL $(psql "$CRM_TEST_DATABASE_URL" -Atc 'SHOW server_version' | cut -d' ' -f1), RabbitMQ $(rabbitmqctl -q version 2>/dev/null || echo '?'); $(swift --version 2>&1 | head -1)"
+echo
+echo "| benchmark | what | figure | target |"
+echo "| --- | --- | --- | --- |"
+for benchmark in "${benchmarks[@]}"; do
+  [ -f "$logs/$benchmark.log" ] || continue
+  grep '^RESULT |' "$logs/$benchmark.log" | sed "s/^RESULT |/| ${benchmark%Benchmark} |/"
+done

@@ -40,6 +40,7 @@ if options.stages.contains(.handler) {
         figures.values.append(try await handlerAlone())
     }
     print(String(format: "intake handler alone, batches of %4d, no broker: %8.0f orders/s best, %8.0f median", options.batchSize, figures.best, figures.median))
+    print(String(format: "RESULT | intake handler alone (decode, validate, store), no broker | %.0f orders/s | |", figures.median))
 }
 
 var raws = Figures()
@@ -74,6 +75,8 @@ if !ends.values.isEmpty {
 }
 if !ratios.values.isEmpty {
     print(String(format: "ratio: %.0f%% best, %.0f%% median of the raw broker rate in the same run (target 70%%)", ratios.best, ratios.median))
+    print(String(format: "RESULT | intake end to end, CDNOW master (%d orders) | %.0f orders/s = %.0f%% of the raw broker's %.0f msg/s | >= 70%% |",
+                 bodies.count, ends.median, ratios.median, raws.median))
 }
 
 // MARK: - Stages

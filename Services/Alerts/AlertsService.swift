@@ -4,9 +4,46 @@ import Shared
 public enum AlertsService {
     /// The broker objects this service declares and touches.
     public static let topology = Topology.alerts
+    /// Rows of `crm_outbox` that this service's relay publishes.
+    public static let outboxSource = AlertEvaluator.outboxSource
 
-    /// Builds the service's long-running parts from its context.
+    /// Builds the consumers of `alerts.events` and `alerts.feedback`, the outbox relay of retention alerts and the
+    /// scheduler (held-alert release, sweep, gauges, playbook reload). Settings: see ``AlertsConfiguration``.
     public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
-        ServiceParts(services: [])
+        let configuration = try AlertsConfiguration(context.settings)
+        let playbook = try PlaybookSource(path: configuration.playbookFile, logger: context.logger)
+        return parts(context, configuration: configuration, playbook: playbook)
+    }
+
+    /// The parts with settings and playbook given, for tests and benchmarks.
+    public static func parts(
+        _ context: ServiceContext, configuration: AlertsConfiguration, playbook: PlaybookSource
+    ) -> ServiceParts {
+        let evaluator = AlertEvaluator(configuration: configuration, playbook: playbook)
+        let relay = OutboxRelay(
+            source: outboxSource, pool: context.pool, publisher: context.publisher, logger: context.logger)
+        let events = AlertEventsHandler(evaluator: evaluator, pool: context.pool)
+        let feedback = AlertFeedbackHandler(pool: context.pool)
+        func consumer(_ queue: String, _ handle: @escaping QueueConsumer.Handler) -> QueueConsumer {
+            QueueConsumer(
+                queue: queue,
+                consumer: AMQPConsumer(
+                    settings: context.amqp, queue: queue, prefetch: UInt16(configuration.batchSize * 2),
+                    topology: topology, logger: context.logger),
+                deadLetters: context.publisher, options: .init(batchSize: configuration.batchSize),
+                logger: context.logger, handler: handle)
+        }
+        let eventsConsumer = consumer(Topology.alertEventsQueue) { batch in
+            let dispositions = try await events.handle(batch)
+            relay.nudge()
+            return dispositions
+        }
+        let feedbackConsumer = consumer(Topology.feedbackQueue, feedback.handle)
+        var sweep = AlertSweep(evaluator: evaluator, pool: context.pool, instanceID: context.instanceID)
+        sweep.afterChunk = { relay.nudge() }
+        let scheduler = AlertScheduler(
+            configuration: configuration, pool: context.pool, playbook: playbook, sweep: sweep,
+            nudge: { relay.nudge() }, logger: context.logger)
+        return ServiceParts(services: [eventsConsumer, feedbackConsumer, relay, scheduler])
     }
 }

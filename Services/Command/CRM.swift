@@ -12,6 +12,9 @@ struct CRM: AsyncParsableCommand {
             Exit codes: 0 success, 1 failure, 2 bad configuration.
             """,
         version: CRMVersion.current,
-        subcommands: [Migrate.self, LoadOrders.self, FX.self]
+        subcommands: [
+            Migrate.self, Status.self, LoadOrders.self, Customer.self, Model.self, Rescore.self, ReplayDead.self,
+            LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self, Accounts.self,
+        ]
     )
 }

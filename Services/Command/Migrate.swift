@@ -1,4 +1,5 @@
 import ArgumentParser
+import Complaints
 import Foundation
 import Logging
 import Shared
@@ -9,7 +10,9 @@ struct Migrate: AsyncParsableCommand {
         abstract: "Apply pending database migrations and declare the broker topology.",
         discussion: """
             Idempotent and safe while services run: migrations apply under an advisory lock, each
-            exactly once, and declaring exchanges and queues that exist changes nothing.
+            exactly once, and declaring exchanges and queues that exist changes nothing. Then each
+            service role that exists (crm_intake, crm_scoring, crm_alerts, crm_complaints) is granted
+            exactly its tables; absent roles are skipped and named (crm accounts creates them).
             """
     )
 
@@ -27,16 +30,33 @@ struct Migrate: AsyncParsableCommand {
         }
         let connection = PostgresConnection(url: databaseURL, applicationName: "crm-migrate", logger: logger)
         let applied = try await Migrator().migrate(connection, logger: logger)
-        await connection.close()
         print(applied.isEmpty ? "Database schema is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", ")).")
-        guard !skipBroker else { return }
+        // Each service's role (when it exists) gets exactly its tables again, new ones included.
+        let grants = try await connection.transaction { connection in try Schema.grantServiceRoles(on: connection) }
+        print(grants.summary)
+        guard !skipBroker else {
+            await connection.close()
+            return
+        }
+        // A `desk.<name>` queue for every configured desk: the rules in force, else the default rules file.
+        let rulesFile = settings.string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        let desks: [String]
+        do {
+            let (rules, origin) = try await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile)
+            desks = rules.desks.map(\.name)
+            print("Desks (from \(origin)): \(desks.joined(separator: ", ")).")
+        } catch {
+            await connection.close()
+            throw CommandFailure.configuration("cannot read the complaint rules for the desk queues: \(error)")
+        }
+        await connection.close()
         let amqp: AMQPSettings
         do {
             amqp = try AMQPSettings.from(settings)
         } catch {
             throw CommandFailure.configuration("\(error)")
         }
-        let publisher = AMQPPublisher(settings: amqp, name: "crm-migrate", topology: Topology.system(desks: []), logger: logger)
+        let publisher = AMQPPublisher(settings: amqp, name: "crm-migrate", topology: Topology.system(desks: desks), logger: logger)
         try await publisher.connect()
         await publisher.close()
         print("Broker topology declared on \(amqp.redacted).")
@@ -46,10 +66,12 @@ struct Migrate: AsyncParsableCommand {
 /// A failure the command line reports in one line with its exit code.
 enum CommandFailure: Error, CustomStringConvertible {
     case configuration(String)
+    case notFound(String)
 
     var description: String {
         switch self {
         case .configuration(let text): "configuration error: \(text)"
+        case .notFound(let text): text
         }
     }
 }

@@ -97,6 +97,20 @@ struct RulesAlertTriggerTests {
         #expect(evidence == .complaintReceived(complaintIDs: ["K-7"], tier: .gold))
     }
 
+    @Test("complaints named new by id count as new whatever their received_at")
+    func newComplaintsByID() {
+        // Received before the last evaluation, but it reached the service only now.
+        let late = [F.complaint("K-7", daysAgo: 2)]
+        var context = F.context(previous: F.healthy(), current: F.healthy(), complaints: late)
+        #expect(trigger.findings(context).isEmpty)
+        context.newComplaintIDs = ["K-7"]
+        #expect(trigger.findings(context).map(\.reason) == [.complaintValuableCustomer])
+        // Named as already weighed: a complaint after the last evaluation is not new either.
+        context.complaints = [F.complaint("K-8", daysAgo: 0.1)]
+        context.newComplaintIDs = []
+        #expect(trigger.findings(context).isEmpty)
+    }
+
     @Test("repeated complaints: three distinct in the last 30 days, one of them new")
     func repeatedComplaints() {
         let silver = F.healthy(tier: .silver)

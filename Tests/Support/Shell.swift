@@ -47,6 +47,26 @@ public enum Shell {
         return process
     }
 
+    /// Runs one of the project's executables to completion; returns its exit status and standard output.
+    public static func execute(_ executable: String, arguments: [String] = [], environment: [String: String]) throws
+        -> (status: Int32, output: String)
+    {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("crm-exec-\(UUID().uuidString).out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        let process = Process()
+        process.executableURL = binDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = handle
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
     /// GETs a local URL, returning the status code and body (status 0 when nothing answers).
     public static func get(_ url: String) -> (status: Int, body: String) {
         let result = try? run("curl -s -m 5 -w '\\n%{http_code}' '\(url)'")

@@ -24,6 +24,12 @@ public struct AlertContext: Hashable, Sendable {
     public var complaints: [ComplaintSignal]
     /// When this customer was last evaluated; complaints received after it are new. Nil the first time.
     public var lastEvaluatedAt: Date?
+    /// The complaints not yet weighed in an evaluation, by id; when set, these are the new ones and
+    /// `lastEvaluatedAt` is not consulted.
+    ///
+    /// The service sets it: a complaint's `received_at` is the sender's clock, and a complaint that reaches
+    /// this service after an evaluation that came later than its `received_at` would otherwise never count as new.
+    public var newComplaintIDs: Set<String>?
     /// The evaluation time: the wall clock, or the as-of time of a replay.
     public var now: Date
 
@@ -33,12 +39,14 @@ public struct AlertContext: Hashable, Sendable {
         current: ScoreSnapshot,
         complaints: [ComplaintSignal] = [],
         lastEvaluatedAt: Date? = nil,
+        newComplaintIDs: Set<String>? = nil,
         now: Date
     ) {
         self.previous = previous
         self.current = current
         self.complaints = complaints
         self.lastEvaluatedAt = lastEvaluatedAt
+        self.newComplaintIDs = newComplaintIDs
         self.now = now
     }
 

@@ -22,7 +22,8 @@ import Foundation
 /// ≥ `overdueMinimumDays`, with at least `overdueMinimumOrders` orders.
 ///
 /// A complaint is new when received after the last evaluation and not after now; on a first
-/// evaluation, within the complaints window. Eligibility is not checked here; see
+/// evaluation, within the complaints window. When the context names the new complaints by id
+/// (``AlertContext/newComplaintIDs``), those are the new ones. Eligibility is not checked here; see
 /// ``RetentionAlertComposer``.
 public struct AlertTrigger: Hashable, Sendable {
     /// The settings in use.
@@ -119,7 +120,9 @@ public struct AlertTrigger: Hashable, Sendable {
         let windowStart = context.now.addingTimeInterval(-settings.repeatedComplaintsWindowDays * 86_400)
         let newSince = context.lastEvaluatedAt ?? windowStart
         let known = context.complaints.filter { $0.receivedAt <= context.now }
-        let newIDs = uniqueIDsNewestFirst(known.filter { $0.receivedAt > newSince })
+        let isNew: (ComplaintSignal) -> Bool =
+            context.newComplaintIDs.map { ids in { ids.contains($0.complaintID) } } ?? { $0.receivedAt > newSince }
+        let newIDs = uniqueIDsNewestFirst(known.filter(isNew))
         guard !newIDs.isEmpty else { return [] }
 
         var findings: [AlertFinding] = []

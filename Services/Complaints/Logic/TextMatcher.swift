@@ -35,6 +35,8 @@ struct KeywordMatcher: Hashable, Sendable {
     /// The keyword as configured, for audit output.
     let term: String
     private let normalized: String
+    /// The normalized keyword's UTF-8, for the byte-level pre-check.
+    private let bytes: [UInt8]
     private let leadingBoundary: Bool
     private let trailingBoundary: Bool
 
@@ -44,18 +46,45 @@ struct KeywordMatcher: Hashable, Sendable {
         guard let first = normalized.first, let last = normalized.last else { return nil }
         self.term = term
         self.normalized = normalized
+        self.bytes = Array(normalized.utf8)
         self.leadingBoundary = first.isSpacedWordCharacter
         self.trailingBoundary = last.isSpacedWordCharacter
     }
 
     /// Whether the keyword occurs in `text`, which must already be normalized.
+    ///
+    /// Text and keyword are both in the same normal form, so a match of Characters is also a match of their UTF-8
+    /// bytes: a byte search, about a hundred times cheaper than searching Characters, rules out the many keywords
+    /// that do not occur. Only a keyword whose bytes occur is searched again by Character, with word boundaries.
     func matches(_ text: String) -> Bool {
+        guard Self.contains(bytes, in: text) else { return false }
         var searchStart = text.startIndex
         while let range = text[searchStart...].firstRange(of: normalized) {
             if isBounded(range, in: text) { return true }
             searchStart = text.index(after: range.lowerBound)
         }
         return false
+    }
+
+    /// Whether `needle` occurs in the UTF-8 of `text`.
+    static func contains(_ needle: [UInt8], in text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { haystack in
+            needle.withUnsafeBufferPointer { needle in
+                guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+                var start = 0
+                let last = haystack.count - needle.count
+                while start <= last {
+                    if haystack[start] == first {
+                        var offset = 1
+                        while offset < needle.count && haystack[start + offset] == needle[offset] { offset += 1 }
+                        if offset == needle.count { return true }
+                    }
+                    start += 1
+                }
+                return false
+            }
+        }
     }
 
     private func isBounded(_ range: Range<String.Index>, in text: String) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The time SLA targets are counted in: every second, or only a desk's open hours.
 public enum WorkingTime: Hashable, Sendable {
@@ -74,13 +75,49 @@ struct WorkingIntervals: Sequence, IteratorProtocol {
         }
         while pending.isEmpty {
             guard daysWithoutOpening < 3_660 else { return nil }
-            pending = hours.intervals(onDayStarting: day, calendar: calendar).compactMap { [start] interval in
+            let entry = WorkingDayCache.shared.entry(hours, day: day, calendar: calendar)
+            pending = entry.intervals.compactMap { [start] interval in
                 interval.end > start ? DateInterval(start: Swift.max(interval.start, start), end: interval.end) : nil
             }
             daysWithoutOpening = pending.isEmpty ? daysWithoutOpening + 1 : 0
-            day = BusinessHours.nextDay(after: day, calendar: calendar)
+            day = entry.next
         }
         return pending.removeFirst()
+    }
+}
+
+/// The open intervals of one local day of one desk's hours, and where the next local day starts, memoised.
+///
+/// Foundation's calendar arithmetic costs tens of microseconds a call, and every SLA walk (two deadlines per routed
+/// complaint, a plan per sweep) visits the same few days of the same few desks. Entries are pure functions of
+/// (hours, day), so sharing them across tasks changes no result; the table is emptied when it grows large.
+final class WorkingDayCache: Sendable {
+    static let shared = WorkingDayCache()
+
+    struct Entry: Sendable {
+        var intervals: [DateInterval]
+        var next: Date
+    }
+
+    private struct Key: Hashable {
+        var hours: BusinessHours
+        var day: Date
+    }
+
+    private static let capacity = 20_000
+    private let entries = Mutex<[Key: Entry]>([:])
+
+    func entry(_ hours: BusinessHours, day: Date, calendar: Calendar) -> Entry {
+        let key = Key(hours: hours, day: day)
+        if let hit = entries.withLock({ $0[key] }) { return hit }
+        let entry = Entry(
+            intervals: hours.intervals(onDayStarting: day, calendar: calendar),
+            next: BusinessHours.nextDay(after: day, calendar: calendar))
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = entry
+        }
+        return entry
     }
 }
 

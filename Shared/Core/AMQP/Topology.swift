@@ -149,6 +149,9 @@ extension Topology {
         ))
 
     /// What `crm-complaints` touches, with a `desk.<name>` queue for every configured desk.
+    ///
+    /// It also binds `alerts.events` to its complaint signals, so a signal is never unroutable while `crm-alerts`
+    /// is not yet deployed; the queue is alerts' (`crm_complaints` may declare and bind it, never read it).
     public static func complaints(desks: [String]) -> Topology {
         let deskQueues = (desks + ["escalations"]).map { desk in
             Queue("desk.\(desk)", bindings: [Binding(desksExchange, "desk.\(desk)")])
@@ -162,7 +165,8 @@ extension Topology {
                         bindings: [
                             Binding(complaintsExchange, "complaint.v1.new"),
                             Binding(complaintsExchange, "complaint.v1.status"),
-                        ])
+                        ]),
+                    Queue(alertEventsQueue, bindings: [Binding(eventsExchange, EventKey.complaintSignal)]),
                 ] + deskQueues
             ))
     }

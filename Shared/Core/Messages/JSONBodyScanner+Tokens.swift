@@ -123,10 +123,13 @@ extension JSONBodyScanner {
             }
         }
         var exponent = 0
+        var zeroWithUnsignedExponent = false
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             position += 1
             let negative = current == UInt8(ascii: "-")
-            if negative || current == UInt8(ascii: "+") { position += 1 }
+            let signed = negative || current == UInt8(ascii: "+")
+            zeroWithUnsignedExponent = !signed && !seenNonZero && fractionDigits == 0 && bytes[start] == UInt8(ascii: "0")
+            if signed { position += 1 }
             guard let byte = current, Self.isDigit(byte) else { throw malformedNumber(at: start) }
             while let byte = current, Self.isDigit(byte) {
                 // Saturate: anything this large is out of range anyway, and must not overflow.
@@ -138,6 +141,11 @@ extension JSONBodyScanner {
         let scale = exponent - fractionDigits
         guard significantDigits <= 38, (-128...127).contains(scale) else {
             throw MessageRejection(.invalidValue, field: currentField, "number out of range")
+        }
+        // Foundation's JSONDecoder refuses exactly this valid form (`0e4`, `0E4`); saying so here beats its vague
+        // "not valid JSON".
+        if zeroWithUnsignedExponent {
+            throw MessageRejection(.invalidValue, field: currentField, "zero with an exponent (0e4) is not accepted; write 0")
         }
     }
 

@@ -17,7 +17,8 @@ final class PGHandle {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(connection)
-            throw PostgresError(.connectionFailed, message: message)
+            // libpq quotes pieces of a malformed URL back ("invalid percent-encoded token: ..."), password included.
+            throw PostgresError(.connectionFailed, message: Self.redacting(message, secretsOf: url))
         }
         crm_pq_silence_notices(connection)
         self.connection = connection
@@ -28,6 +29,40 @@ final class PGHandle {
     }
 
     var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+
+    /// The SCRAM-SHA-256 verifier of a role's password, computed here: `CREATE ROLE ... PASSWORD` with it never
+    /// sends the password itself to the server (nor into its statement log).
+    func encryptPassword(_ password: String, user: String) throws(PostgresError) -> String {
+        guard let encrypted = PQencryptPasswordConn(connection, password, user, "scram-sha-256") else {
+            let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw PostgresError(.serverError, message: "cannot encrypt a password: \(message)")
+        }
+        defer { PQfreemem(encrypted) }
+        return String(cString: encrypted)
+    }
+
+    /// `message` with every form of the password in `url` (a `postgres://` URI or `key=value` pairs) masked.
+    static func redacting(_ message: String, secretsOf url: String) -> String {
+        var secrets: [String] = []
+        if let scheme = url.range(of: "://") {
+            let rest = url[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" }
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                let raw = String(authority[authority.index(after: colon)..<at])
+                secrets += [raw, raw.removingPercentEncoding ?? raw]
+            }
+        }
+        for match in url.matches(of: /password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)/) {
+            var value = String(match.output.1)
+            if value.hasPrefix("'") { value = String(value.dropFirst().dropLast()) }
+            secrets += [value, value.removingPercentEncoding ?? value]
+        }
+        var redacted = message
+        for secret in Set(secrets) where !secret.isEmpty {
+            redacted = redacted.replacingOccurrences(of: secret, with: "***")
+        }
+        return redacted
+    }
 
     /// Runs a script (several statements, no parameters).
     func exec(_ sql: String) throws(PostgresError) {
@@ -51,7 +86,7 @@ final class PGHandle {
     }
 
     /// Streams rows through `COPY ... FROM STDIN` in text format.
-    func copyIn(_ statement: String, rows: [[(any PostgresEncodable)?]]) throws(PostgresError) -> Int {
+    func copyIn(_ statement: String, rows: some Sequence<[(any PostgresEncodable)?]>) throws(PostgresError) -> Int {
         let start = PGResult(PQexec(connection, statement))
         guard start.status == PGRES_COPY_IN else {
             try check(start, query: statement)
@@ -105,6 +140,44 @@ final class PGHandle {
         }
         if let failure { throw failure }
         return affected
+    }
+
+    /// Streams the rows of `COPY ... TO STDOUT` (text format) to `body`, one line at a time without its
+    /// newline; returns the row count. The stream is drained even when `body` throws, so the connection
+    /// stays usable, and the first error is rethrown.
+    func copyOut(_ statement: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let start = PGResult(PQexec(connection, statement))
+        guard start.status == PGRES_COPY_OUT else {
+            try check(start, query: statement)
+            throw PostgresError(.serverError, message: "COPY did not start", query: statement)
+        }
+        var rows = 0
+        var failure: (any Error)?
+        while true {
+            var line: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(connection, &line, 0)
+            guard length > 0, let line else { break }
+            defer { PQfreemem(line) }
+            rows += 1
+            guard failure == nil else { continue }
+            var count = Int(length)
+            if count > 0, line[count - 1] == 10 { count -= 1 }
+            do {
+                try body(UnsafeRawBufferPointer(start: line, count: count))
+            } catch {
+                failure = error
+            }
+        }
+        while let next = PQgetResult(connection) {
+            let result = PGResult(next)
+            do {
+                try check(result, query: statement)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return rows
     }
 
     private func check(_ result: PGResult, query: String) throws(PostgresError) {

@@ -97,13 +97,32 @@ public actor PostgresConnection {
     }
 
     /// Writes rows with `COPY ... FROM STDIN`, the fastest bulk path; returns the row count.
+    ///
+    /// `rows` is read once, lazily: a lazy sequence streams a large table without building it in memory.
     @discardableResult
-    public func copy(into table: String, columns: [String], rows: [[(any PostgresEncodable)?]]) throws(PostgresError)
-        -> Int
-    {
+    public func copy(
+        into table: String, columns: [String], rows: some Sequence<[(any PostgresEncodable)?]>
+    ) throws(PostgresError) -> Int {
         let handle = try connected()
         let statement = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
         return try handle.copyIn(statement, rows: rows)
+    }
+
+    /// Streams the result of `COPY (query) TO STDOUT` to `body`, one text-format line at a time (columns
+    /// separated by tabs, `\\N` for NULL, without the newline); returns the row count.
+    ///
+    /// COPY takes no bind parameters: pass values through `set_config` in the same transaction and read them
+    /// with `current_setting` in the query, never by splicing them into its text.
+    @discardableResult
+    public func copyOut(_ statement: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let handle = try connected()
+        return try handle.copyOut(statement, body)
+    }
+
+    /// The SCRAM-SHA-256 verifier of `password` for the role `user`, computed on the client (libpq's
+    /// `PQencryptPasswordConn`), for `CREATE ROLE ... PASSWORD`: the password itself never reaches the server.
+    public func encryptedPassword(_ password: String, user: String) throws(PostgresError) -> String {
+        try connected().encryptPassword(password, user: user)
     }
 
     /// Checks the connection with a trivial query.

@@ -6,5 +6,8 @@ public enum Schema {
         foundation,
         intake,
         scoring,
+        complaints,
+        alerts,
+        privileges,
     ]
 }

@@ -1,0 +1,142 @@
+import Foundation
+import Shared
+
+/// Everything known about one customer when it is evaluated: what this service saw last, what is new, and the
+/// alerts that stand in the way.
+struct CustomerCase: Sendable {
+    var customerID: String
+    /// The figures of this service's last evaluation and when it ran; nil for a customer never evaluated.
+    var stored: (figures: ScoredFigures, evaluatedAt: Date)?
+    /// The figures of a `customer.scored` event in hand.
+    var event: ScoredFigures?
+    /// The previous stage and tier the event names, used only for a customer never evaluated.
+    var eventPrevious: ScoreSnapshot?
+    /// The customer's `customer_scores` row.
+    var scored: ScoredFigures?
+    /// Complaints received within the repeated-complaints window.
+    var complaints: [ComplaintSignal] = []
+    /// Complaints not weighed in an evaluation yet.
+    var newComplaintIDs: Set<String> = []
+    /// Reasons of this customer's open alerts.
+    var openReasons: Set<AlertReason> = []
+    /// Reasons of this customer's alerts resolved within the cooldown.
+    var coolingReasons: Set<AlertReason> = []
+}
+
+/// Why a reason that fired raised no alert.
+enum SuppressionCause: String, Sendable, CaseIterable {
+    /// An alert for the same customer and reason is still open.
+    case open
+    /// An alert for the same customer and reason was resolved within the cooldown.
+    case cooldown
+}
+
+/// An alert decided on, with its published body.
+struct PlannedAlert: Sendable {
+    var alertID: UUID
+    var customerID: String
+    var raisedAt: Date
+    var content: RetentionAlertContent
+    var figures: ScoredFigures
+    var evidence: [EvidenceRecord]
+    var body: Data
+
+    var priority: AlertPriority { content.priority }
+}
+
+/// What one evaluation concluded.
+struct Evaluation: Sendable {
+    var customerID: String
+    /// The figures evaluated; stored as the next evaluation's previous.
+    var current: ScoredFigures
+    /// The alert to raise, if any.
+    var alert: PlannedAlert?
+    /// Reasons that fired but were held back, by cause.
+    var suppressed: [SuppressionCause: Int] = [:]
+    /// True when an alert was due but its figures could not make a valid message (logged, counted, not raised).
+    var unpublishable = false
+}
+
+/// Decides, for one customer, which figures are current and whether an alert is raised: pure, no I/O.
+///
+/// - The current figures are the newest of the event's, the `customer_scores` row's and the stored ones, by
+///   scoring time; a tie goes to the event, whose figures the alert copies unchanged. Figures no newer than the
+///   stored ones are not a change: a redelivered or reordered event never moves a customer backwards, and two
+///   replicas (or a sweep and a consumer) seeing the same scoring raise one alert.
+/// - Nothing new (no newer figures, no new complaint): no evaluation at all.
+/// - Reasons of an open alert, or of one resolved within the cooldown, are held back (``SuppressionCause``).
+struct AlertDecider: Sendable {
+    let composer: RetentionAlertComposer
+
+    func decide(_ customer: CustomerCase, now: Date) -> Evaluation? {
+        let newest = [customer.event, customer.scored].compactMap { $0 }.reduce(nil as ScoredFigures?) { best, next in
+            guard let best else { return next }
+            return next.scoredAt > best.scoredAt ? next : best
+        }
+        let current: ScoredFigures
+        let previous: ScoreSnapshot?
+        let advanced: Bool
+        if let stored = customer.stored {
+            previous = stored.figures.snapshot
+            if let newest, newest.scoredAt > stored.figures.scoredAt {
+                current = newest
+                advanced = true
+            } else {
+                current = stored.figures
+                advanced = false
+            }
+        } else {
+            guard let newest else { return nil }
+            previous = customer.eventPrevious
+            current = newest
+            advanced = true
+        }
+        guard advanced || !customer.newComplaintIDs.isEmpty else { return nil }
+
+        let context = AlertContext(
+            previous: previous, current: current.snapshot, complaints: customer.complaints,
+            lastEvaluatedAt: customer.stored?.evaluatedAt, newComplaintIDs: customer.newComplaintIDs, now: now)
+        var evaluation = Evaluation(customerID: customer.customerID, current: current)
+        guard let unfiltered = composer.compose(context) else { return evaluation }
+        let blocked = customer.openReasons.union(customer.coolingReasons)
+        for reason in unfiltered.reasons where blocked.contains(reason) {
+            let cause: SuppressionCause = customer.openReasons.contains(reason) ? .open : .cooldown
+            evaluation.suppressed[cause, default: 0] += 1
+        }
+        guard let content = composer.compose(context, openReasons: blocked) else { return evaluation }
+        evaluation.alert = plan(content, customerID: customer.customerID, figures: current, now: now)
+        evaluation.unpublishable = evaluation.alert == nil
+        return evaluation
+    }
+
+    /// The alert with its body; nil only if the figures cannot make a valid message (then no alert is raised).
+    private func plan(_ content: RetentionAlertContent, customerID: String, figures: ScoredFigures, now: Date)
+        -> PlannedAlert?
+    {
+        let alertID = UUID()
+        let evidence = content.findings.map(EvidenceRecord.init)
+        guard let id = try? Identifier(alertID.uuidString.lowercased()),
+            let customer = try? Identifier(customerID),
+            let valueAtRisk = ScoredFigures.money(content.valueAtRisk)
+        else { return nil }
+        let alert = RetentionAlert(
+            alertID: id, customerID: customer, raisedAt: Timestamp(now), priority: content.priority.message,
+            reasons: content.reasons.map(\.rawValue), valueAtRisk: valueAtRisk, customer: figures.customer,
+            suggestedAction: content.suggestedAction)
+        guard let body = try? AlertMessage(alert: alert, evidence: evidence).body() else { return nil }
+        return PlannedAlert(
+            alertID: alertID, customerID: customerID, raisedAt: Timestamp(now).date, content: content,
+            figures: figures, evidence: evidence, body: body)
+    }
+}
+
+extension AlertPriority {
+    /// The same priority in the message vocabulary of `Shared`.
+    var message: Shared.AlertPriority {
+        switch self {
+        case .p1: .p1
+        case .p2: .p2
+        case .p3: .p3
+        }
+    }
+}

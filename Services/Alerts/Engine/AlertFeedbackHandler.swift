@@ -1,0 +1,108 @@
+import Foundation
+import Shared
+
+/// Handles a batch of `alerts.feedback` (`alert-feedback.v1` from the desks) in one transaction.
+///
+/// - Every feedback message is kept in `alert_feedback`; the same alert, status and time again is a redelivery
+///   and changes nothing.
+/// - An alert moves forward only: open → acknowledged → resolved. A late `acknowledged` never reopens a resolved
+///   alert, and the first resolution's outcome stands.
+/// - Resolving closes the alert's reasons, which starts their cooldown at the resolution time (the desk's `at`,
+///   or now if that lies in the future).
+/// - Feedback naming no alert this service raised is dead-lettered with the reason `alert_id: no such alert`.
+public struct AlertFeedbackHandler: Sendable {
+    private let pool: PostgresPool
+    private let metrics = AlertsMetrics()
+
+    /// A handler writing to `pool`.
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// One disposition per message, after the batch's effects are committed.
+    public func handle(_ batch: [InboundMessage]) async throws -> [MessageDisposition] {
+        var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
+        var valid: [(index: Int, alertID: UUID, feedback: AlertFeedback)] = []
+        for (index, message) in batch.enumerated() {
+            do throws(MessageRejection) {
+                let feedback = try AlertFeedback.decode(body: message.body)
+                guard let id = UUID(uuidString: feedback.alertID.rawValue) else {
+                    throw Self.noSuchAlert
+                }
+                valid.append((index, id, feedback))
+            } catch {
+                dispositions[index] = .deadLetter(reason: error.reason)
+            }
+        }
+        guard !valid.isEmpty else { return dispositions }
+        let items = valid
+        let result = try await pool.transaction { connection in
+            try Self.apply(items.map { ($0.alertID, $0.feedback) }, on: connection)
+        }
+        for (position, item) in valid.enumerated() {
+            if result.unknown.contains(position) {
+                dispositions[item.index] = .deadLetter(reason: Self.noSuchAlert.reason)
+            }
+        }
+        for status in result.stored { metrics.feedback(status: status) }
+        return dispositions
+    }
+
+    static let noSuchAlert = MessageRejection(.invalidValue, field: "alert_id", "no such alert")
+
+    /// Applies feedback in order; returns the positions that name no alert and the statuses newly stored.
+    static func apply(
+        _ items: [(alertID: UUID, feedback: AlertFeedback)], on connection: isolated PostgresConnection
+    ) throws -> (unknown: Set<Int>, stored: [String]) {
+        let known = Set(
+            try connection.query(
+                "SELECT alert_id FROM retention_alerts WHERE alert_id = ANY($1::uuid[]) FOR UPDATE",
+                [items.map(\.alertID)]
+            ).map { try $0.decode(0, as: UUID.self) })
+        var unknown = Set<Int>()
+        var stored: [String] = []
+        for (position, item) in items.enumerated() {
+            guard known.contains(item.alertID) else {
+                unknown.insert(position)
+                continue
+            }
+            let feedback = item.feedback
+            let inserted = try connection.query(
+                """
+                INSERT INTO alert_feedback (alert_id, status, outcome, at, agent, note)
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (alert_id, status, at) DO NOTHING RETURNING id
+                """,
+                [item.alertID, feedback.status.rawValue, feedback.outcome?.rawValue, feedback.at.date, feedback.agent,
+                 feedback.note])
+            guard !inserted.isEmpty else { continue }
+            stored.append(feedback.status.rawValue)
+            switch feedback.status {
+            case .acknowledged:
+                try connection.execute(
+                    """
+                    UPDATE retention_alerts SET status = 'acknowledged', acknowledged_at = least($2, now()),
+                        agent = coalesce($3, agent)
+                    WHERE alert_id = $1 AND status = 'open'
+                    """,
+                    [item.alertID, feedback.at.date, feedback.agent])
+            case .resolved:
+                let resolved = try connection.execute(
+                    """
+                    UPDATE retention_alerts SET status = 'resolved', resolved_at = least($2, now()), outcome = $3,
+                        agent = coalesce($4, agent)
+                    WHERE alert_id = $1 AND status <> 'resolved'
+                    """,
+                    [item.alertID, feedback.at.date, feedback.outcome?.rawValue, feedback.agent])
+                if resolved > 0 {
+                    try connection.execute(
+                        """
+                        UPDATE retention_alert_reasons SET open = false, closed_at = least($2, now())
+                        WHERE alert_id = $1 AND open
+                        """,
+                        [item.alertID, feedback.at.date])
+                }
+            }
+        }
+        return (unknown, stored)
+    }
+}

@@ -1,0 +1,84 @@
+import Metrics
+
+/// The service's metrics, recorded after the work they count has committed.
+///
+/// | metric | labels | meaning |
+/// | --- | --- | --- |
+/// | `crm_alerts_raised_total` | `priority` | alerts raised (queued or held) |
+/// | `crm_alerts_overflow_total` | `priority` | alerts held back by the daily cap of their queue |
+/// | `crm_alerts_released_total` | `priority` | held alerts published on a later day |
+/// | `crm_alerts_held` | `priority` | alerts waiting for room in their queue now |
+/// | `crm_alerts_suppressed_total` | `cause` | reasons not raised: `open` alert or `cooldown` |
+/// | `crm_alerts_evaluations_total` | `source` | customers evaluated, by `event`, `complaint` or `sweep` |
+/// | `crm_alerts_feedback_total` | `status` | desk feedback stored |
+/// | `crm_alerts_retention_rate_by_tier` | `tier` | retained ÷ (retained + lost) of resolved alerts |
+/// | `crm_alerts_retention_rate_by_reason` | `reason` | the same per reason |
+/// | `crm_alerts_sweep_seconds` | | duration of each sweep |
+struct AlertsMetrics: Sendable {
+    /// The work a transaction committed, to count.
+    struct Tally: Sendable {
+        var evaluated = 0
+        var raised: [AlertPriority: Int] = [:]
+        var held: [AlertPriority: Int] = [:]
+        var suppressed: [SuppressionCause: Int] = [:]
+        var unpublishable = 0
+
+        var alerts: Int { raised.values.reduce(0, +) }
+
+        mutating func add(_ other: Tally) {
+            evaluated += other.evaluated
+            raised.merge(other.raised, uniquingKeysWith: +)
+            held.merge(other.held, uniquingKeysWith: +)
+            suppressed.merge(other.suppressed, uniquingKeysWith: +)
+            unpublishable += other.unpublishable
+        }
+    }
+
+    func record(_ tally: Tally, source: String) {
+        Counter(label: "crm_alerts_evaluations_total", dimensions: [("source", source)]).increment(by: tally.evaluated)
+        for (priority, count) in tally.raised where count > 0 {
+            Counter(label: "crm_alerts_raised_total", dimensions: [("priority", priority.rawValue)]).increment(by: count)
+        }
+        for (priority, count) in tally.held where count > 0 {
+            Counter(label: "crm_alerts_overflow_total", dimensions: [("priority", priority.rawValue)]).increment(by: count)
+        }
+        for (cause, count) in tally.suppressed where count > 0 {
+            Counter(label: "crm_alerts_suppressed_total", dimensions: [("cause", cause.rawValue)]).increment(by: count)
+        }
+        if tally.unpublishable > 0 {
+            Counter(label: "crm_alerts_unpublishable_total").increment(by: tally.unpublishable)
+        }
+    }
+
+    func released(_ counts: [AlertPriority: Int]) {
+        for (priority, count) in counts where count > 0 {
+            Counter(label: "crm_alerts_released_total", dimensions: [("priority", priority.rawValue)]).increment(by: count)
+        }
+    }
+
+    func held(_ counts: [AlertPriority: Int]) {
+        for priority in AlertPriority.allCases {
+            Gauge(label: "crm_alerts_held", dimensions: [("priority", priority.rawValue)])
+                .record(counts[priority] ?? 0)
+        }
+    }
+
+    func feedback(status: String) {
+        Counter(label: "crm_alerts_feedback_total", dimensions: [("status", status)]).increment()
+    }
+
+    func retention(_ report: AlertsReport) {
+        for line in report.byTier {
+            Gauge(label: "crm_alerts_retention_rate_by_tier", dimensions: [("tier", line.key)])
+                .record(line.retentionRate ?? 0)
+        }
+        for line in report.byReason {
+            Gauge(label: "crm_alerts_retention_rate_by_reason", dimensions: [("reason", line.key)])
+                .record(line.retentionRate ?? 0)
+        }
+    }
+
+    func sweep(seconds: Double) {
+        Timer(label: "crm_alerts_sweep_seconds").recordSeconds(seconds)
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Complaints
+import Foundation
+import Shared
+
+/// `crm desks`: the configured support desks, their queues and their open complaints.
+struct Desks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the support desks: queue depth, consumers, hours and open complaints.",
+        discussion: """
+            Desks come from the complaint rules in force (`crm rules`), else the default rules file.
+            Queue figures need CRM_AMQP_URL; without a reachable broker they are shown as '-'.
+            """
+    )
+
+    @Flag(help: "One JSON object on standard output.")
+    var json = false
+
+    struct Row: Encodable {
+        var name: String
+        var queue: String
+        var hours: String
+        var messages: Int?
+        var consumers: Int?
+        var openComplaints: Int
+        var breachedOpen: Int
+        var escalatedOpen: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, queue, hours, messages, consumers
+            case openComplaints = "open_complaints"
+            case breachedOpen = "breached_open"
+            case escalatedOpen = "escalated_open"
+        }
+    }
+
+    func run() async throws {
+        let environment = CommandEnvironment()
+        let connection = PostgresConnection(
+            url: try environment.databaseURL(), applicationName: "crm-desks", logger: environment.logger)
+        let (rules, origin) = try await ComplaintRulesStore.effectiveRules(
+            on: connection, defaultFile: environment.rulesFile)
+        let counts = try await openCounts(connection)
+        await connection.close()
+        var rows = rules.desks.map { desk in
+            Row(
+                name: desk.name, queue: desk.queue, hours: Self.describe(desk.businessHours),
+                openComplaints: counts[desk.name]?.open ?? 0, breachedOpen: counts[desk.name]?.breached ?? 0,
+                escalatedOpen: counts[desk.name]?.escalated ?? 0)
+        }
+        rows.append(
+            Row(
+                name: "(escalations)", queue: Desk.escalationsQueue, hours: "-",
+                openComplaints: counts.values.reduce(0) { $0 + $1.escalated }, breachedOpen: 0, escalatedOpen: 0))
+        if let amqp = try? environment.amqp() {
+            let publisher = AMQPPublisher(settings: amqp, name: "crm-desks", logger: environment.logger)
+            for index in rows.indices {
+                if let figures = try? await publisher.inspectQueue(rows[index].queue) {
+                    rows[index].messages = figures.messages
+                    rows[index].consumers = figures.consumers
+                }
+            }
+            await publisher.close()
+        }
+        if json {
+            struct Output: Encodable {
+                var rules: String
+                var desks: [Row]
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(Output(rules: origin, desks: rows)), as: UTF8.self))
+            return
+        }
+        print("Desks from \(origin):")
+        let header = ["desk", "queue", "waiting", "consumers", "open", "breached", "escalated", "hours"]
+        let table = [header] + rows.map { row in
+            [
+                row.name, row.queue, row.messages.map(String.init) ?? "-", row.consumers.map(String.init) ?? "-",
+                "\(row.openComplaints)", "\(row.breachedOpen)", "\(row.escalatedOpen)", row.hours,
+            ]
+        }
+        let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
+        for line in table {
+            let padded = zip(line.dropLast(), widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+            print((padded + [line.last ?? ""]).joined(separator: "  "))
+        }
+    }
+
+    /// Open, breached-and-open and escalated-and-open complaints per desk.
+    private func openCounts(_ connection: PostgresConnection) async throws -> [String: (
+        open: Int, breached: Int, escalated: Int
+    )] {
+        let rows = try await connection.query(
+            """
+            SELECT desk, count(*),
+                   count(*) FILTER (WHERE first_response_outcome = 'breached' OR resolution_outcome = 'breached'),
+                   count(*) FILTER (WHERE escalation_level > 0)
+            FROM complaints WHERE state <> 'resolved'
+            GROUP BY desk
+            """)
+        var counts: [String: (open: Int, breached: Int, escalated: Int)] = [:]
+        for row in rows { counts[try row.decode(0)] = (try row.decode(1), try row.decode(2), try row.decode(3)) }
+        return counts
+    }
+
+    /// `Asia/Shanghai mon,tue 09:00-18:00`, or `24/7`.
+    static func describe(_ hours: BusinessHours?) -> String {
+        guard let hours else { return "24/7" }
+        func time(_ value: BusinessHours.TimeOfDay) -> String {
+            String(format: "%02d:%02d", value.hour, value.minute)
+        }
+        let windows = hours.windows.map { window in
+            "\(window.days.map(\.rawValue).joined(separator: ",")) \(time(window.opens))-\(time(window.closes))"
+        }
+        return "\(hours.timeZone.identifier) " + windows.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Scoring
+import Shared
+
+/// `crm rescore`: a full rescoring now, in this process, under the same lock as the services' schedule.
+struct Rescore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rescore every customer: aggregate the orders, refit the models, write all scores.",
+        discussion: """
+            Only orders at or before the as-of time count; scores, stages and events are as of that time, so
+            history can be replayed. A date alone means the end of that day (UTC). Only one full rescoring runs
+            at a time: if a service replica is running one, this exits 1 and says so.
+            Reads the model settings (CRM_SCORING_*) from the environment, like crm-scoring.
+            """)
+
+    @Option(name: .customLong("as-of"), help: "RFC 3339 time or YYYY-MM-DD (end of that day, UTC); default now.")
+    var asOf: String?
+
+    @Flag(help: "Print the report as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if let asOf, Self.parse(asOf) == nil {
+            throw ValidationError("--as-of must be an RFC 3339 time or a date YYYY-MM-DD, got \(asOf)")
+        }
+    }
+
+    /// An RFC 3339 time, or the last millisecond of a UTC date.
+    static func parse(_ text: String) -> Date? {
+        if let timestamp = try? Timestamp(rfc3339: text) { return timestamp.date }
+        guard text.count == 10, let midnight = try? Timestamp(rfc3339: text + "T00:00:00Z") else { return nil }
+        return midnight.date.addingTimeInterval(86_400 - 0.001)
+    }
+
+    func run() async throws {
+        let environment = CommandEnvironment()
+        let settings: ScoringSettings
+        do {
+            settings = try ScoringSettings(environment.settings)
+        } catch {
+            throw CommandFailure.configuration("\(error)")
+        }
+        let pool = try environment.pool()
+        let rescoring = FullRescoring(
+            pool: pool, settings: settings,
+            workMemory: environment.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"), logger: environment.logger)
+        let quiet = json
+        let report = try await rescoring.run(asOf: asOf.flatMap(Self.parse)) { phase in
+            if !quiet { FileHandle.standardError.write(Data("rescore: \(phase)…\n".utf8)) }
+        }
+        await pool.close()
+        if json {
+            var object: [String: Any] = [
+                "model_id": report.model.modelID ?? 0, "as_of": Timestamp(report.model.asOf).rfc3339,
+                "customers": report.customers, "written": report.written, "events": report.events,
+            ]
+            object["seconds"] = Dictionary(uniqueKeysWithValues: report.phases.map { ($0.name, $0.seconds) })
+            print(try JSONOutput.string(object))
+            return
+        }
+        let model = report.model
+        print("Rescored \(report.customers) customers as of \(Timestamp(model.asOf).rfc3339) (model \(model.modelID ?? 0)).")
+        if let bgnbd = model.bgnbd?.parameters {
+            print(String(format: "BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f", bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b))
+        } else {
+            print("BG/NBD       not fitted (fewer than \(settings.minimumFitCustomers) customers with purchases)")
+        }
+        if let spend = model.gammaGamma?.parameters {
+            print(String(format: "Gamma-Gamma  p=%.4f q=%.4f v=%.4f", spend.p, spend.q, spend.v))
+        }
+        print("Scores written: \(report.written); customer.scored events: \(report.events).")
+        let detail = ["merge", "events"].compactMap { part in
+            model.statistics["seconds.write.\(part)"].map { String(format: "%@ %.2f", part, $0) }
+        }
+        print(
+            "Seconds: " + report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }.joined(separator: ", ")
+                + (detail.isEmpty ? "" : " (write: \(detail.joined(separator: ", ")))"))
+    }
+}
+
+/// One JSON object on standard output, keys sorted.
+enum JSONOutput {
+    static func string(_ object: Any) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,235 @@
+import Alerts
+import ArgumentParser
+import Complaints
+import Foundation
+import Shared
+
+/// `crm status`: the state of the whole system on one screen.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show queues, dead letters, replicas, the last full rescoring and the customer base at a glance.",
+        discussion: """
+            Queue depths and consumers come from the broker, everything else from the database. A queue that
+            grows while its consumers count is 0 means its service is down; dead letters wait in <queue>.dead
+            for `crm replay-dead <queue>` once their cause is fixed.
+            """)
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let environment = CommandEnvironment()
+        let pool = try environment.pool()
+        let publisher = AMQPPublisher(settings: try environment.amqp(), name: "crm-status", logger: environment.logger)
+        var report: [String: Any] = [:]
+
+        var queues: [[String: Any]] = []
+        for queue in try await StatusQueries.queueNames(pool: pool) {
+            var entry: [String: Any] = ["queue": queue]
+            if let live = try? await publisher.inspectQueue(queue) {
+                entry["messages"] = live.messages
+                entry["consumers"] = live.consumers
+            }
+            if let dead = try? await publisher.inspectQueue(queue + ".dead") { entry["dead_letters"] = dead.messages }
+            queues.append(entry)
+        }
+        await publisher.close()
+        report["queues"] = queues
+        report["replicas"] = try await StatusQueries.replicas(pool: pool)
+        report["last_rescoring"] = try await StatusQueries.lastRescoring(pool: pool) ?? NSNull()
+        report["customers"] = try await StatusQueries.customerBase(pool: pool)
+        var sections: [(String, [String])] = []
+        for section in StatusQueries.extraSections {
+            let loaded = try await section.load(pool)
+            report[section.key] = loaded.json
+            sections.append((section.key, loaded.text))
+        }
+        await pool.close()
+
+        if json {
+            print(try JSONOutput.string(report))
+            return
+        }
+        StatusText.print(report, sections: sections)
+    }
+}
+
+/// The queries behind `crm status`.
+enum StatusQueries {
+    /// Sections other parts of the system add: a key and how to load its JSON-ready value.
+    static let extraSections:
+        [(key: String, load: @Sendable (PostgresPool) async throws -> (json: Any, text: [String]))] = [
+        ("complaints", { pool in
+            let lines = try await complaints(pool: pool)
+            return (lines, lines)
+        }),
+        ("retention_alerts", { pool in
+            let report = try await AlertsReport.load(pool: pool)
+            return (report.jsonObject, report.text.split(separator: "\n").map(String.init))
+        }),
+    ]
+
+    /// Every consuming queue of the system, with a `desk.<name>` queue for every configured desk.
+    static func queueNames(pool: PostgresPool) async throws -> [String] {
+        let rulesFile = Settings().string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        let desks = try await pool.withConnection { connection in
+            (try? await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile))?.0.desks.map(\.name)
+        }
+        return Topology.system(desks: desks ?? []).queues.map(\.name)
+    }
+
+    /// Complaints by state and SLA attainment per desk.
+    static func complaints(pool: PostgresPool) async throws -> [String] {
+        let rows = try await pool.query(
+            """
+            SELECT desk, count(*) FILTER (WHERE state <> 'resolved'),
+                   count(*) FILTER (WHERE first_response_outcome = 'met'),
+                   count(*) FILTER (WHERE first_response_outcome = 'breached'),
+                   count(*) FILTER (WHERE resolution_outcome = 'met'),
+                   count(*) FILTER (WHERE resolution_outcome = 'breached'),
+                   max(escalation_level)
+            FROM complaints GROUP BY desk ORDER BY desk
+            """)
+        guard !rows.isEmpty else { return ["none received yet"] }
+        func rate(_ met: Int, _ breached: Int) -> String {
+            met + breached == 0 ? "–" : String(format: "%.1f%%", 100 * Double(met) / Double(met + breached))
+        }
+        return try ["desk              open  first response met  resolution met  top escalation"]
+            + rows.map { row in
+                let (open, frMet, frBreached, resMet, resBreached) = (
+                    try row.decode(1, as: Int.self), try row.decode(2, as: Int.self), try row.decode(3, as: Int.self),
+                    try row.decode(4, as: Int.self), try row.decode(5, as: Int.self)
+                )
+                return (row[0] ?? "").padding(toLength: 16, withPad: " ", startingAt: 0) + "\(open)".leftPadded(to: 6)
+                    + rate(frMet, frBreached).leftPadded(to: 20) + rate(resMet, resBreached).leftPadded(to: 16)
+                    + (row[6] ?? "0").leftPadded(to: 16)
+            }
+    }
+
+    /// Replicas that reported in the last two minutes, by service.
+    static func replicas(pool: PostgresPool) async throws -> [[String: Any]] {
+        let rows = try await pool.query(
+            """
+            SELECT service, count(*) FILTER (WHERE last_seen_at > now() - interval '2 minutes'),
+                   max(last_seen_at)::text, string_agg(DISTINCT version, ', ')
+            FROM crm_instances GROUP BY service ORDER BY service
+            """)
+        return try rows.map { row in
+            ["service": row[0] ?? "", "running": try row.decode(1, as: Int.self), "last_seen": row[2] ?? "",
+             "versions": row[3] ?? ""]
+        }
+    }
+
+    /// The newest model and its run.
+    static func lastRescoring(pool: PostgresPool) async throws -> [String: Any]? {
+        let rows = try await pool.query(
+            """
+            SELECT model_id, as_of::text, fitted_at::text, customers, as_of_requested,
+                   coalesce((statistics->>'seconds.read')::float8, 0) + coalesce((statistics->>'seconds.fit')::float8, 0)
+                   + coalesce((statistics->>'seconds.score')::float8, 0) + coalesce((statistics->>'seconds.write')::float8, 0),
+                   (bgnbd #>> '{parameters,r}')::float8, (bgnbd #>> '{parameters,alpha}')::float8,
+                   (bgnbd #>> '{parameters,a}')::float8, (bgnbd #>> '{parameters,b}')::float8,
+                   (gamma_gamma #>> '{parameters,p}')::float8, (gamma_gamma #>> '{parameters,q}')::float8,
+                   (gamma_gamma #>> '{parameters,v}')::float8
+            FROM scoring_models ORDER BY model_id DESC LIMIT 1
+            """)
+        guard let row = rows.first else { return nil }
+        var result: [String: Any] = [
+            "model_id": try row.decode(0, as: Int.self), "as_of": row[1] ?? "", "fitted_at": row[2] ?? "",
+            "customers": try row.decode(3, as: Int.self), "replay": try row.decode(4, as: Bool.self),
+            "seconds": try row.decode(5, as: Double.self),
+        ]
+        if let r = try row.decodeIfPresent(6, as: Double.self) {
+            result["bgnbd"] = [
+                "r": r, "alpha": try row.decode(7, as: Double.self), "a": try row.decode(8, as: Double.self),
+                "b": try row.decode(9, as: Double.self),
+            ]
+        }
+        if let p = try row.decodeIfPresent(10, as: Double.self) {
+            result["gamma_gamma"] = [
+                "p": p, "q": try row.decode(11, as: Double.self), "v": try row.decode(12, as: Double.self),
+            ]
+        }
+        return result
+    }
+
+    /// Customers by stage, by tier, and the nine-grid with counts and predicted value per cell.
+    static func customerBase(pool: PostgresPool) async throws -> [String: Any] {
+        let stages = try await pool.query(
+            "SELECT lifecycle_stage, count(*) FROM customer_scores GROUP BY 1 ORDER BY 1")
+        let tiers = try await pool.query("SELECT tier, count(*) FROM customer_scores GROUP BY 1 ORDER BY 1")
+        let grid = try await pool.query(
+            """
+            SELECT grid, min(strategy), count(*), coalesce(sum(clv_predicted), sum(clv_historical))::text
+            FROM customer_scores WHERE grid IS NOT NULL GROUP BY 1 ORDER BY 1
+            """)
+        return [
+            "scored": try stages.reduce(0) { $0 + (try $1.decode(1, as: Int.self)) },
+            "stages": Dictionary(uniqueKeysWithValues: try stages.map { ($0[0] ?? "", try $0.decode(1, as: Int.self)) }),
+            "tiers": Dictionary(uniqueKeysWithValues: try tiers.map { ($0[0] ?? "", try $0.decode(1, as: Int.self)) }),
+            "grid": try grid.map { row in
+                ["cell": row[0] ?? "", "strategy": row[1] ?? "", "customers": try row.decode(2, as: Int.self),
+                 "value": row[3] ?? "0"] as [String: Any]
+            },
+        ]
+    }
+}
+
+/// The text layout of `crm status`.
+enum StatusText {
+    static func print(_ report: [String: Any], sections: [(String, [String])]) {
+        Swift.print("Queues                               messages  consumers  dead letters")
+        for queue in report["queues"] as? [[String: Any]] ?? [] {
+            let name = (queue["queue"] as? String ?? "").padding(toLength: 36, withPad: " ", startingAt: 0)
+            func cell(_ key: String) -> String {
+                (queue[key].map { "\($0)" } ?? "absent").leftPadded(to: 9)
+            }
+            Swift.print("  \(name)\(cell("messages"))  \(cell("consumers"))  \(cell("dead_letters"))")
+        }
+        Swift.print("\nReplicas")
+        let replicas = report["replicas"] as? [[String: Any]] ?? []
+        if replicas.isEmpty { Swift.print("  none running") }
+        for replica in replicas {
+            Swift.print("  \(replica["service"] ?? "")  running \(replica["running"] ?? 0), last seen \(replica["last_seen"] ?? "")")
+        }
+        Swift.print("\nLast full rescoring")
+        if let rescoring = report["last_rescoring"] as? [String: Any] {
+            let seconds = String(format: "%.1f", rescoring["seconds"] as? Double ?? 0)
+            Swift.print("  model \(rescoring["model_id"] ?? "") as of \(rescoring["as_of"] ?? "")\((rescoring["replay"] as? Bool ?? false) ? " (replay)" : ""), fitted \(rescoring["fitted_at"] ?? ""), \(rescoring["customers"] ?? 0) customers in \(seconds) s")
+            if let bgnbd = rescoring["bgnbd"] as? [String: Double] {
+                Swift.print(String(format: "  BG/NBD r=%.3f alpha=%.3f a=%.3f b=%.3f", bgnbd["r"] ?? 0, bgnbd["alpha"] ?? 0, bgnbd["a"] ?? 0, bgnbd["b"] ?? 0))
+            }
+        } else {
+            Swift.print("  none yet: crm-scoring runs one at start, or run crm rescore")
+        }
+        let base = report["customers"] as? [String: Any] ?? [:]
+        Swift.print("\nCustomers scored: \(base["scored"] ?? 0)")
+        let stages = base["stages"] as? [String: Int] ?? [:]
+        Swift.print("  stages  " + ["potential", "development", "growth", "maturity", "decline", "termination", "recovery"]
+            .map { "\($0) \(stages[$0] ?? 0)" }.joined(separator: ", "))
+        let tiers = base["tiers"] as? [String: Int] ?? [:]
+        Swift.print("  tiers   " + ["gold", "silver", "bronze"].map { "\($0) \(tiers[$0] ?? 0)" }.joined(separator: ", "))
+        let cells = Dictionary(
+            (base["grid"] as? [[String: Any]] ?? []).map { ($0["cell"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        Swift.print("\nNine-grid: customers / value (strategy); rows value high..low, columns second axis high..low")
+        for value in ["high", "mid", "low"] {
+            let row = ["high", "mid", "low"].map { second -> String in
+                guard let cell = cells["\(value)-\(second)"] else { return "–".padding(toLength: 30, withPad: " ", startingAt: 0) }
+                let value = Double(cell["value"] as? String ?? "0") ?? 0
+                return "\(cell["customers"] ?? 0) / \(String(format: "%.0f", value)) (\(cell["strategy"] ?? ""))"
+                    .padding(toLength: 30, withPad: " ", startingAt: 0)
+            }
+            Swift.print("  \(value.padding(toLength: 5, withPad: " ", startingAt: 0)) \(row.joined())")
+        }
+        for (title, lines) in sections {
+            Swift.print("\n\(title.replacingOccurrences(of: "_", with: " ").capitalized)")
+            lines.forEach { Swift.print("  \($0)") }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Metrics
+import Shared
+
+/// Handles a batch from `complaints.inbox`: new complaints and desks' status updates, in one transaction.
+///
+/// - Invalid messages are dead-lettered with the field at fault (`received_at: not RFC 3339 ...`).
+/// - A new complaint is classified, enriched with the customer's value, prioritised, routed and stored once; its
+///   routed form (and a signal for valuable customers) leaves through the outbox in the same transaction.
+/// - A duplicate `complaint_id` is a no-op; a status update for a complaint never received is dead-lettered.
+/// - The whole batch is decided by one version of the rules.
+public struct ComplaintInboxHandler: Sendable {
+    private let pool: PostgresPool
+    private let policies: ComplaintPolicyHolder
+    private let configuration: ComplaintsConfiguration
+    private let logger: Logger
+    private let duplicates = Counter(label: "crm_complaints_duplicates_total")
+    private let signals = Counter(label: "crm_complaints_signals_total")
+    private let batchLatency = Timer(label: "crm_complaints_batch_seconds")
+
+    public init(pool: PostgresPool, policies: ComplaintPolicyHolder, configuration: ComplaintsConfiguration, logger: Logger) {
+        self.pool = pool
+        self.policies = policies
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// One disposition per message, after the batch's effects are committed.
+    public func handle(_ batch: [InboundMessage]) async throws -> [MessageDisposition] {
+        let start = ContinuousClock.now
+        var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
+        var complaints: [NewComplaintWriter.Candidate] = []
+        var updates: [StatusUpdateWriter.Candidate] = []
+        for (index, message) in batch.enumerated() {
+            do {
+                let raw = String(decoding: message.body, as: UTF8.self)
+                switch try ComplaintsInboxMessage.decode(body: message.body) {
+                case .complaint(let complaint): complaints.append(.init(index: index, message: complaint, raw: raw))
+                case .status(let status): updates.append(.init(index: index, message: status, raw: raw))
+                }
+            } catch {
+                dispositions[index] = .deadLetter(reason: error.reason)
+                ComplaintMetrics.deadLettered(error.reason)
+            }
+        }
+        guard !complaints.isEmpty || !updates.isEmpty else { return dispositions }
+        let current = policies.current
+        let (routing, statuses) = try await pool.transaction { [configuration, complaints, updates] connection in
+            let now = Date()
+            let routing = try NewComplaintWriter(
+                policy: current.policy, rulesVersion: current.version, configuration: configuration, now: now
+            ).write(complaints, on: connection)
+            let statuses = try StatusUpdateWriter(policy: current.policy, now: now).write(updates, on: connection)
+            return (routing, statuses)
+        }
+        for (index, reason) in routing.rejected + statuses.rejected {
+            dispositions[index] = .deadLetter(reason: reason)
+            ComplaintMetrics.deadLettered(reason)
+        }
+        for routed in routing.routed {
+            ComplaintMetrics.routed(desk: routed.desk, category: routed.category, priority: routed.priority)
+            if routed.signalled { signals.increment() }
+            logger.debug(
+                "Complaint routed",
+                metadata: ["complaint.id": "\(routed.complaintID)", "desk": "\(routed.desk)", "priority": "\(routed.priority)"])
+        }
+        for update in updates where dispositions[update.index] == .processed {
+            ComplaintMetrics.statusUpdate(update.message.status.rawValue)
+        }
+        for stop in statuses.stops { ComplaintMetrics.clockStopped(stop) }
+        duplicates.increment(by: routing.duplicates)
+        batchLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        return dispositions
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import Shared
+
+/// Decides and stores a batch of new complaints inside the caller's transaction, set-wise.
+///
+/// For each complaint: the customer as known (`CustomerLookup`), then classification, priority, desk and SLA
+/// deadlines (`ComplaintPolicy.decide`), then one row in `complaints` and, in the same transaction, the routed
+/// complaint for `desk.<desk>` and (for customers at or above the signal tier) a signal for `crm-alerts` in the
+/// outbox. A `complaint_id` already stored, or seen earlier in the batch, is a no-op.
+struct NewComplaintWriter {
+    let policy: ComplaintPolicy
+    let rulesVersion: Int
+    let configuration: ComplaintsConfiguration
+    let now: Date
+
+    /// A validated complaint at its position in the batch, with its body as received.
+    struct Candidate: Sendable {
+        var index: Int
+        var message: ComplaintMessage
+        var raw: String
+    }
+
+    /// One complaint routed by this transaction, for metrics and logs.
+    struct Routed: Sendable {
+        var complaintID: String
+        var desk: String
+        var category: String
+        var priority: String
+        var signalled: Bool
+    }
+
+    struct Outcome: Sendable {
+        var routed: [Routed] = []
+        var duplicates = 0
+        var rejected: [(index: Int, reason: String)] = []
+    }
+
+    /// A decided complaint, ready to insert.
+    private struct Row {
+        var candidate: Candidate
+        var record: CustomerLookup.Record
+        var decision: ComplaintDecision
+        var routedBody: String
+        var nextCheckAt: Date?
+        var signal: OutboundMessage?
+
+        /// What the outbox publishes for this complaint: the routed complaint for its desk, and maybe a signal.
+        var messages: [OutboundMessage] {
+            let routed = OutboundMessage(
+                exchange: Topology.desksExchange, routingKey: decision.routing.desk.queue, body: Data(routedBody.utf8),
+                messageID: "\(candidate.message.complaintID.rawValue)/routed")
+            return [routed] + (signal.map { [$0] } ?? [])
+        }
+    }
+
+    func write(_ candidates: [Candidate], on connection: isolated PostgresConnection) throws -> Outcome {
+        var outcome = Outcome()
+        guard !candidates.isEmpty else { return outcome }
+
+        // 1. Duplicates earlier in the batch; then the customers as known, and which complaints are stored already.
+        var seen = Set<String>()
+        var fresh = candidates.filter { seen.insert($0.message.complaintID.rawValue).inserted }
+        outcome.duplicates += candidates.count - fresh.count
+        let window = TimeInterval(policy.rules.classification.repeatComplaints.recentWindowDays) * 86_400
+        var records = try CustomerLookup.records(
+            for: fresh.map {
+                (
+                    $0.message.complaintID.rawValue, $0.message.customerID.rawValue,
+                    $0.message.receivedAt.date.addingTimeInterval(-window)
+                )
+            },
+            on: connection)
+        let stored = Set(zip(fresh, records).filter { $1.stored }.map { $0.0.message.complaintID.rawValue })
+        if !stored.isEmpty {
+            outcome.duplicates += stored.count
+            records = zip(fresh, records).filter { !$1.stored }.map(\.1)
+            fresh.removeAll { stored.contains($0.message.complaintID.rawValue) }
+        }
+        guard !fresh.isEmpty else { return outcome }
+
+        // 2. Earlier complaints of this batch count as the customer's too.
+        var earlier: [String: [Date]] = [:]
+        for (position, candidate) in fresh.enumerated() {
+            let customer = candidate.message.customerID.rawValue
+            let received = candidate.message.receivedAt.date
+            let before = earlier[customer] ?? []
+            records[position].snapshot.openComplaints += before.count
+            records[position].snapshot.recentComplaints += before.filter { $0 >= received.addingTimeInterval(-window) }.count
+            earlier[customer] = before + [received]
+        }
+
+        // 3. Decide each; a routed complaint that would not encode is dead-lettered, never the whole batch.
+        var rows: [Row] = []
+        for (candidate, record) in zip(fresh, records) {
+            do {
+                rows.append(try decide(candidate, record))
+            } catch {
+                outcome.rejected.append((candidate.index, error.reason))
+            }
+        }
+        guard !rows.isEmpty else { return outcome }
+
+        // 4. Store, and in the same statement queue the messages of the complaints this transaction inserted: a
+        //    complaint another replica stored meanwhile is a duplicate and publishes nothing.
+        let inserted = try insert(rows, on: connection)
+        let written = rows.filter { inserted.contains($0.candidate.message.complaintID.rawValue) }
+        outcome.duplicates += rows.count - written.count
+        outcome.routed = written.map { row in
+            Routed(
+                complaintID: row.candidate.message.complaintID.rawValue, desk: row.decision.routing.desk.name,
+                category: row.decision.category.rawValue, priority: row.decision.priority.rawValue,
+                signalled: row.signal != nil)
+        }
+        return outcome
+    }
+
+    private func decide(_ candidate: Candidate, _ record: CustomerLookup.Record) throws(MessageRejection) -> Row {
+        let message = candidate.message
+        let facts = ComplaintFacts(
+            receivedAt: message.receivedAt.date, channel: message.channel, subject: message.subject,
+            body: message.body, categoryHint: message.categoryHint, language: message.language)
+        let snapshot = record.snapshot
+        let decision = policy.decide(facts, customer: snapshot)
+        let routed = RoutedComplaint(
+            complaint: message,
+            category: decision.category.rawValue,
+            severity: decision.severity.published,
+            priority: decision.priority.published,
+            desk: decision.routing.desk.name,
+            matchedRule: decision.routing.matchedRule,
+            customer: RoutedComplaint.Customer(
+                tier: snapshot.tier == .unknown ? nil : snapshot.tier.rawValue,
+                lifecycleStage: snapshot.lifecycleStage?.rawValue,
+                clv: snapshot.clv.flatMap { try? Money($0.roundedToMoneyScale) },
+                ordersCount: record.known ? snapshot.ordersCount : nil,
+                openComplaints: snapshot.openComplaints + 1),
+            sla: RoutedComplaint.SLA(
+                firstResponseDue: Timestamp(decision.deadlines.firstResponseDue ?? .distantFuture),
+                resolutionDue: Timestamp(decision.deadlines.resolutionDue ?? .distantFuture)),
+            escalationLevel: 0)
+        let body = String(decoding: try routed.encodedBody(), as: UTF8.self)
+        let plan = policy.escalationPlan(
+            for: decision.clock, priority: decision.priority, desk: decision.routing.desk.name, progress: .init(),
+            now: now)
+        var signal: OutboundMessage?
+        if configuration.signals(snapshot.tier) {
+            let event = ComplaintSignalEvent(
+                complaintID: message.complaintID, customerID: message.customerID, tier: snapshot.tier.rawValue,
+                severity: decision.severity.published, receivedAt: message.receivedAt)
+            signal = OutboundMessage(
+                exchange: Topology.eventsExchange, routingKey: Topology.EventKey.complaintSignal,
+                body: try event.encodedBody(), messageID: "\(message.complaintID.rawValue)/signal")
+        }
+        return Row(
+            candidate: candidate, record: record, decision: decision, routedBody: body,
+            nextCheckAt: plan.isEmpty ? plan.nextCheckAt : now, signal: signal)
+    }
+
+    /// Inserts the rows and queues their messages in `crm_outbox` (the rows `Outbox.enqueue` writes), in one
+    /// statement so that only complaints this transaction inserted are published; returns their ids.
+    private func insert(_ rows: [Row], on connection: isolated PostgresConnection) throws -> Set<String> {
+        // Lists of varying length travel as one text per row, split in SQL on the unit separator (U+001F), which
+        // neither a keyword nor a signal name contains.
+        func list(_ values: [String]) -> String { values.joined(separator: "\u{1F}") }
+        let messages = rows.map(\.candidate.message)
+        let decisions = rows.map(\.decision)
+        let snapshots = rows.map(\.record.snapshot)
+        let outbound = rows.flatMap { row in row.messages.map { (row.candidate.message.complaintID.rawValue, $0) } }
+        let parameters: [(any PostgresEncodable)?] = [
+            messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(\.receivedAt.date),
+            messages.map(\.channel), messages.map(\.language), messages.map { $0.orderID?.rawValue },
+            messages.map(\.categoryHint), messages.map(\.subject), messages.map(\.body), rows.map(\.candidate.raw),
+            decisions.map(\.category.rawValue), decisions.map(\.classification.categorySource.rawValue),
+            decisions.map(\.classification.score), decisions.map(\.severity.rawValue),
+            decisions.map(\.priority.rawValue), decisions.map { list($0.classification.signals) },
+            decisions.map { list($0.classification.matched) }, decisions.map(\.routing.desk.name),
+            decisions.map(\.routing.matchedRule), rulesVersion,
+            snapshots.map { $0.tier == .unknown ? nil : $0.tier.rawValue }, snapshots.map { $0.lifecycleStage?.rawValue },
+            snapshots.map(\.clv), rows.map { $0.record.known ? $0.record.snapshot.ordersCount : nil },
+            snapshots.map { $0.openComplaints + 1 }, rows.map(\.routedBody),
+            decisions.map(\.deadlines.firstResponseDue), decisions.map(\.deadlines.resolutionDue),
+            rows.map(\.nextCheckAt),
+            ComplaintsService.outboxSource, outbound.map(\.0), outbound.map(\.1.exchange), outbound.map(\.1.routingKey),
+            outbound.map(\.1.messageID), outbound.map { String(decoding: $0.1.body, as: UTF8.self) },
+        ]
+        let inserted = try connection.query(
+            """
+            WITH inserted AS (
+                INSERT INTO complaints (
+                    complaint_id, customer_id, received_at, channel, language, order_id, category_hint, subject, body,
+                    message, category, category_source, category_score, severity, priority, signals, matched, desk,
+                    matched_rule, rules_version, customer_tier, lifecycle_stage, clv, orders_count, open_complaints,
+                    routed, first_response_due, resolution_due, next_check_at)
+                SELECT id, cu, rat, ch, lang, ord, hint, subj, bod, msg, cat, src, sc, sev, pri,
+                       string_to_array(sig, chr(31)), string_to_array(mat, chr(31)),
+                       dsk, rul, $20::integer, tier, stage, clv, oc, open, routed, frd, rd, nxt
+                FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+                            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[], $14::text[],
+                            $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $21::text[], $22::text[],
+                            $23::numeric[], $24::integer[], $25::integer[], $26::text[], $27::timestamptz[],
+                            $28::timestamptz[], $29::timestamptz[])
+                    AS t(id, cu, rat, ch, lang, ord, hint, subj, bod, msg, cat, src, sc, sev, pri, sig, mat, dsk, rul,
+                         tier, stage, clv, oc, open, routed, frd, rd, nxt)
+                ON CONFLICT (complaint_id) DO NOTHING
+                RETURNING complaint_id
+            ), queued AS (
+                INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, headers)
+                SELECT $30, m.exchange, m.routing_key, m.message_id, m.body, '{}'::jsonb
+                FROM unnest($31::text[], $32::text[], $33::text[], $34::text[], $35::text[]) WITH ORDINALITY
+                    AS m(complaint_id, exchange, routing_key, message_id, body, n)
+                JOIN inserted USING (complaint_id)
+                ORDER BY m.n
+            )
+            SELECT complaint_id FROM inserted
+            """, parameters)
+        return Set(try inserted.map { try $0.decode(0, as: String.self) })
+    }
+}
+
+// MARK: - Published vocabularies
+
+extension ComplaintSeverity {
+    /// The same severity as the public message vocabulary.
+    var published: Shared.ComplaintSeverity { Shared.ComplaintSeverity(rawValue: rawValue) ?? .critical }
+}
+
+extension ComplaintPriority {
+    /// The same priority as the public message vocabulary.
+    var published: Shared.ComplaintPriority { Shared.ComplaintPriority(rawValue: rawValue) ?? .p1 }
+}
+
+extension Decimal {
+    /// Rounded half away from zero to 4 fractional digits, the most a `Money` holds.
+    var roundedToMoneyScale: Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, 4, .plain)
+        return result
+    }
+}

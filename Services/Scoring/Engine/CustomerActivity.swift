@@ -1,0 +1,147 @@
+import Foundation
+
+/// One calendar day (UTC) of a customer's stored orders, as the aggregation query returns it.
+///
+/// An order's value is its margin (amount − cost) where it carries a cost and its amount where not;
+/// amounts are in the base currency. A day with purchases is one transaction, however many orders it holds.
+struct OrderDay: Sendable, Hashable {
+    /// Days since 1970-01-01 (UTC).
+    var day: Int
+    /// Purchase orders on the day.
+    var purchases = 0
+    /// Σ amount of the day's purchases.
+    var revenue = 0.0
+    /// Σ value of the day's purchases.
+    var value = 0.0
+    /// Σ amount of the day's refunds.
+    var refundedRevenue = 0.0
+    /// Σ value of the day's refunds.
+    var refundedValue = 0.0
+    /// Net amount (purchases − refunds) of the orders that carry a cost.
+    var costedRevenue = 0.0
+    /// Net margin of the orders that carry a cost.
+    var costedMargin = 0.0
+    /// Whether any order of the day carries a cost.
+    var hasCost = false
+    /// The first and last purchase of the day, seconds since 1970; nil on a day of refunds only.
+    var firstPurchaseAt: Double?
+    var lastPurchaseAt: Double?
+
+    /// Adds one order at `time` (seconds since 1970) of `amount`, with its `cost` when known.
+    mutating func add(time: Double, isPurchase: Bool, amount: Double, cost: Double?) {
+        let orderValue = amount - (cost ?? 0)
+        if isPurchase {
+            purchases += 1
+            revenue += amount
+            value += orderValue
+            firstPurchaseAt = min(firstPurchaseAt ?? time, time)
+            lastPurchaseAt = max(lastPurchaseAt ?? time, time)
+        } else {
+            refundedRevenue += amount
+            refundedValue += orderValue
+        }
+        if cost != nil {
+            hasCost = true
+            costedRevenue += isPurchase ? amount : -amount
+            costedMargin += isPurchase ? orderValue : -orderValue
+        }
+    }
+}
+
+/// Everything the scoring needs to know about one customer's orders as of a time, built from its order days.
+public struct CustomerActivity: Sendable, Hashable {
+    /// Purchase orders.
+    public var orderCount = 0
+    /// Distinct purchase days: transactions, the first included.
+    public var transactions = 0
+    /// First and last purchase.
+    public var firstPurchaseAt: Date?
+    public var lastPurchaseAt: Date?
+    /// Net revenue: purchases minus refunds.
+    public var netRevenue = 0.0
+    /// Net value: margin where orders carry a cost, revenue where not; refunds subtracted.
+    public var netValue = 0.0
+    /// Margin over revenue of the orders that carry a cost; nil when none does.
+    public var marginRate: Double?
+    /// The BG/NBD and Gamma-Gamma summary in the model's time unit; nil without purchases.
+    public var summary: TransactionSummary?
+    /// Purchase activity in the recent window and before it, for the lifecycle trends.
+    public var recent = ActivityWindow.empty
+    public var earlier = ActivityWindow.empty
+    /// Mean days between purchase days; nil before a repeat.
+    public var expectedIntervalDays: Double?
+
+    /// No orders at all.
+    public static let none = CustomerActivity()
+
+    /// Repeat transactions: purchase days after the first.
+    public var repeatTransactions: Int { max(transactions - 1, 0) }
+}
+
+extension CustomerActivity {
+    /// Builds the activity from a customer's order days sorted by day, as of the end of `asOfDay`.
+    ///
+    /// Days after `asOfDay` must already be left out (the query does). The first purchase day is not a repeat
+    /// and its value does not enter the Gamma-Gamma monetary value; a repeat day's value enters it floored at
+    /// zero, since a spend model has no negative spend.
+    init(days: some Collection<OrderDay>, asOfDay: Int, unit: TimeUnit, lifecycle: LifecycleSettings) {
+        var activity = CustomerActivity()
+        var firstDay: Int?
+        var lastDay = 0
+        var repeatValue = 0.0
+        var costedRevenue = 0.0
+        var costedMargin = 0.0
+        var hasCost = false
+        for day in days {
+            activity.netRevenue += day.revenue - day.refundedRevenue
+            activity.netValue += day.value - day.refundedValue
+            costedRevenue += day.costedRevenue
+            costedMargin += day.costedMargin
+            hasCost = hasCost || day.hasCost
+            guard day.purchases > 0 else { continue }
+            activity.orderCount += day.purchases
+            activity.transactions += 1
+            if let first = day.firstPurchaseAt, activity.firstPurchaseAt == nil {
+                activity.firstPurchaseAt = Date(timeIntervalSince1970: first)
+            }
+            if let last = day.lastPurchaseAt { activity.lastPurchaseAt = Date(timeIntervalSince1970: last) }
+            if firstDay == nil {
+                firstDay = day.day
+            } else {
+                repeatValue += max(day.value, 0)
+            }
+            lastDay = day.day
+        }
+        if hasCost, costedRevenue > 0 { activity.marginRate = costedMargin / costedRevenue }
+        guard let firstDay else {
+            self = activity
+            return
+        }
+        let repeats = activity.repeatTransactions
+        activity.summary = TransactionSummary(
+            frequency: repeats,
+            recency: Double(lastDay - firstDay) / unit.days,
+            age: Double(max(asOfDay, lastDay) - firstDay) / unit.days,
+            monetaryValue: repeats > 0 ? repeatValue / Double(repeats) : 0
+        )
+        if repeats > 0 { activity.expectedIntervalDays = Double(lastDay - firstDay) / Double(repeats) }
+
+        // The recent window reaches back max(minimum, k × the customer's own interval); the rest is "earlier".
+        let window = Int(lifecycle.recentWindowDays(expectedIntervalDays: activity.expectedIntervalDays).rounded(.up))
+        let boundary = asOfDay - window
+        var recent = (purchases: 0, spend: 0.0)
+        var earlier = (purchases: 0, spend: 0.0)
+        for day in days where day.purchases > 0 {
+            if day.day > boundary {
+                recent.purchases += 1
+                recent.spend += day.value
+            } else {
+                earlier.purchases += 1
+                earlier.spend += day.value
+            }
+        }
+        activity.recent = ActivityWindow(days: Double(min(window, asOfDay - firstDay + 1)), purchases: recent.purchases, spend: recent.spend)
+        activity.earlier = ActivityWindow(days: Double(max(boundary - firstDay + 1, 0)), purchases: earlier.purchases, spend: earlier.spend)
+        self = activity
+    }
+}

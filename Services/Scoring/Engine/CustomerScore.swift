@@ -1,0 +1,133 @@
+import Foundation
+import Shared
+
+/// One customer's complete score: the row of `customer_scores` and the object `crm customer` shows.
+public struct CustomerScore: Sendable, Hashable {
+    public var customerID: String
+    public var modelID: Int64?
+    /// The as-of time of the scoring.
+    public var scoredAt: Date
+    public var activity: CustomerActivity
+    /// Days from the last purchase to the as-of time, whole days; nil without purchases.
+    public var recencyDays: Int?
+    public var rfm: RFMScore?
+    public var clv: CLVFigures
+    public var pAlive: Double?
+    public var expectedPurchases90d: Double?
+    public var lifecycle: LifecycleRule
+    public var tier: ValueTier
+    public var grid: NineGridCell?
+
+    /// Lifecycle stage.
+    public var stage: LifecycleStage { lifecycle.stage }
+    /// Mean spend per purchase order.
+    public var monetaryAverage: Double { activity.orderCount > 0 ? activity.netValue / Double(activity.orderCount) : 0 }
+}
+
+/// What a customer's previous score said, as far as the next scoring needs it.
+public struct PreviousScore: Sendable, Hashable {
+    public var stage: LifecycleStage
+    public var tier: ValueTier
+    public var pAlive: Double?
+    public var lastPurchaseAt: Date?
+    public var grid: String?
+    /// The as-of time of that score.
+    public var scoredAt: Date
+
+    var scoring: PreviousScoring { PreviousScoring(stage: stage, pAlive: pAlive, lastOrderAt: lastPurchaseAt) }
+}
+
+/// Turns a customer's activity into a score with a given model: the one place the rules meet the models.
+public struct CustomerScorer: Sendable {
+    public let model: ScoringModel
+    private let lifetime: LifetimeValue?
+    private let classifier: LifecycleClassifier
+    private let tiering: ValueTiering?
+    private let rfm: RFMScorer?
+
+    /// A scorer for `model`; without tier cut-offs every customer is bronze, without RFM quintiles `rfm` is nil.
+    public init(model: ScoringModel) {
+        self.model = model
+        lifetime = model.lifetimeValue
+        classifier = LifecycleClassifier(settings: model.settings.lifecycle)
+        tiering = model.tierCutoffs.map { ValueTiering(cutoffs: $0, settings: model.settings.tiering) }
+        rfm = model.rfm.map { RFMScorer(breakpoints: $0) }
+    }
+
+    /// The model-based figures of one customer: p_alive, expected purchases in 90 days, predicted value.
+    public func predictions(_ activity: CustomerActivity) -> (pAlive: Double?, expected90d: Double?, predicted: Double?) {
+        guard let summary = activity.summary, let bgnbd = model.bgnbd?.parameters else { return (nil, nil, nil) }
+        let pAlive = bgnbd.probabilityAlive(summary)
+        let expected = bgnbd.conditionalExpectedPurchases(t: 90 / model.settings.timeUnitDays, for: summary)
+        let predicted = lifetime.map { $0.value(for: summary) }
+        return (pAlive, expected, predicted)
+    }
+
+    /// Historical and plain-formula value.
+    public func plainValues(_ activity: CustomerActivity, asOf: Date) -> (historical: Double, simple: Double) {
+        let simple = SimpleLifetimeValue(
+            netValue: activity.netValue, purchaseCount: activity.orderCount, firstPurchaseAt: activity.firstPurchaseAt,
+            asOf: asOf, settings: model.settings.simpleValue)
+        return (activity.netValue, simple.value)
+    }
+
+    /// The RFM raw values of a customer with purchases.
+    public static func rfmValues(_ activity: CustomerActivity, asOf: Date) -> RFMValues? {
+        RFMValues(
+            purchaseCount: activity.orderCount, netValue: activity.netValue, lastPurchaseAt: activity.lastPurchaseAt,
+            asOf: asOf)
+    }
+
+    /// Scores one customer. `predictions` may be passed in when computed in bulk.
+    public func score(
+        customerID: String, activity: CustomerActivity, previous: PreviousScore?, asOf: Date,
+        predictions given: (pAlive: Double?, expected90d: Double?, predicted: Double?)? = nil
+    ) -> CustomerScore {
+        let predictions = given ?? predictions(activity)
+        let plain = plainValues(activity, asOf: asOf)
+        let clv = CLVFigures(historical: plain.historical, simple: plain.simple, predicted: predictions.predicted)
+        let trends = classifier.trends(
+            CustomerFacts(asOf: asOf, recent: activity.recent, earlier: activity.earlier))
+        var tier = ValueTier.bronze
+        var grid: NineGridCell?
+        if activity.orderCount > 0 {
+            if let tiering {
+                let placement = tiering.place(clv, marginRate: activity.marginRate, trend: trends.spend)
+                tier = placement.tier
+                grid = placement.cell
+            } else {
+                grid = nil
+            }
+        }
+        let facts = CustomerFacts(
+            asOf: asOf, orderCount: activity.orderCount, repeatTransactions: activity.repeatTransactions,
+            firstOrderAt: activity.firstPurchaseAt, lastOrderAt: activity.lastPurchaseAt,
+            netRevenue: activity.netRevenue, netMargin: nil, recent: activity.recent, earlier: activity.earlier,
+            pAlive: predictions.pAlive, expectedIntervalDays: activity.expectedIntervalDays, valueTier: tier,
+            // A score from after the as-of time (a replay of the past) says nothing about the customer then.
+            previous: previous.flatMap { $0.scoredAt <= asOf ? $0.scoring : nil })
+        let rfmValues = Self.rfmValues(activity, asOf: asOf)
+        return CustomerScore(
+            customerID: customerID, modelID: model.modelID, scoredAt: asOf, activity: activity,
+            recencyDays: rfmValues?.recencyDays, rfm: rfmValues.flatMap { values in rfm?.score(values) }, clv: clv,
+            pAlive: predictions.pAlive, expectedPurchases90d: predictions.expected90d,
+            lifecycle: classifier.rule(for: facts), tier: tier, grid: grid)
+    }
+
+    /// Whether a new score is worth a `customer.scored` event: a change of stage or tier, or p_alive moved by at
+    /// least the setting. A first score is a move only into decline or termination: the others need nobody's
+    /// attention yet, and a first full rescoring of a large base would otherwise announce every customer.
+    public func isNotable(_ score: CustomerScore, previous: PreviousScore?) -> Bool {
+        guard score.pAlive != nil else { return false }
+        guard let previous else { return score.stage == .decline || score.stage == .termination }
+        if previous.stage != score.stage || previous.tier != score.tier { return true }
+        guard let before = previous.pAlive, let now = score.pAlive else { return true }
+        return abs(before - now) >= model.settings.eventPAliveChange - 1e-12
+    }
+
+    /// Whether the change is one the history keeps: a new stage or tier, or the first scoring.
+    public static func changesHistory(_ score: CustomerScore, previous: PreviousScore?) -> Bool {
+        guard let previous else { return true }
+        return previous.stage != score.stage || previous.tier != score.tier
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import Metrics
+import Shared
+
+/// Rescores every customer from the stored orders: aggregates set-wise, fits BG/NBD and Gamma-Gamma, computes
+/// RFM quintiles and tier cut-offs over the whole base, writes all scores back in bulk, records the model and
+/// publishes `customer.scored` for every notable change through the outbox.
+///
+/// Only one full rescoring runs at a time across all replicas and `crm rescore`: it holds a PostgreSQL
+/// advisory lock for its whole run, released by the server if the process dies.
+public struct FullRescoring: Sendable {
+    /// The advisory-lock key of full rescoring.
+    public static let lockKey: Int64 = 0x4352_4D5F_5343_4F52  // "CRM_SCOR"
+
+    /// What a run did.
+    public struct Report: Sendable {
+        /// The stored model.
+        public var model: ScoringModel
+        /// Customers scored.
+        public var customers: Int
+        /// Scores written (fewer than `customers` when incremental scorings overtook the run).
+        public var written: Int
+        /// `customer.scored` events enqueued.
+        public var events: Int
+        /// Seconds per phase: read, fit, score, write.
+        public var phases: [(name: String, seconds: Double)]
+    }
+
+    public let pool: PostgresPool
+    public let settings: ScoringSettings
+    public let logger: Logger
+    /// PostgreSQL's `work_mem` for the rescoring's sort of all orders (`CRM_SCORING_WORK_MEM`, default 512MB):
+    /// enough keeps the sort of ten million orders in memory instead of spilling it to disk.
+    public let workMemory: String
+
+    /// A rescoring over `pool` with `settings`.
+    public init(pool: PostgresPool, settings: ScoringSettings, workMemory: String = "512MB", logger: Logger) {
+        self.pool = pool
+        self.settings = settings
+        self.workMemory = workMemory
+        self.logger = logger
+    }
+
+    /// Runs a full rescoring as of `asOf` (the wall clock when nil). Throws ``ScoringError/Code/rescoringInProgress``
+    /// at once when another run holds the lock. `progress` hears each phase's name as it starts.
+    public func run(asOf requested: Date? = nil, progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
+        let started = Date()
+        let asOf = requested ?? started
+        if let requested, requested > started.addingTimeInterval(60) {
+            throw ScoringError(.invalidAsOf, "the as-of time \(Timestamp(requested)) is in the future")
+        }
+        return try await pool.withConnection { connection in
+            let locked = try await connection.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey])
+            guard (try locked.first?.decode(0, as: Bool.self)) == true else {
+                throw ScoringError(.rescoringInProgress, "another full rescoring is running")
+            }
+            do {
+                let report = try await run(asOf: asOf, requested: requested != nil, started: started, on: connection, progress: progress)
+                _ = try? await connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey])
+                return report
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey])
+                throw error
+            }
+        }
+    }
+
+    private func run(
+        asOf: Date, requested: Bool, started: Date, on connection: PostgresConnection,
+        progress: @Sendable (String) -> Void
+    ) async throws -> Report {
+        var phases: [(name: String, seconds: Double)] = []
+        var clock = ContinuousClock.now
+        func lap(_ name: String) {
+            let now = ContinuousClock.now
+            phases.append((name, (now - clock).seconds))
+            clock = now
+        }
+        let settings = self.settings
+        let workMemory = self.workMemory
+
+        progress("reading orders")
+        let entries = try await connection.transaction(isolation: .repeatableRead) { connection in
+            // One big sort: JIT compilation costs more than it saves, and work_mem decides memory against disk.
+            try connection.execute(
+                "SELECT set_config('work_mem', $1, true), set_config('jit', 'off', true)", [workMemory])
+            return try ScoreStore.read(customers: nil, asOf: asOf, settings: settings, on: connection)
+        }
+        lap("read")
+
+        progress("fitting models")
+        var model = try Self.fit(entries: entries, settings: settings, asOf: asOf, requested: requested)
+        lap("fit")
+
+        progress("scoring customers")
+        let bulk = Self.predict(entries: entries, model: model)
+        model.rfm = RFMBreakpoints(
+            base: entries.compactMap { CustomerScorer.rfmValues($0.activity, asOf: asOf) }, settings: settings.rfm)
+        let withPurchases = entries.indices.filter { entries[$0].activity.orderCount > 0 }
+        let scorerWithoutTiers = CustomerScorer(model: model)
+        model.tierCutoffs = TierCutoffs(
+            base: withPurchases.map { index in
+                let plain = scorerWithoutTiers.plainValues(entries[index].activity, asOf: asOf)
+                return CLVFigures(historical: plain.historical, simple: plain.simple, predicted: bulk[index].predicted)
+            },
+            settings: settings.tiering)
+        lap("score")
+
+        progress("writing scores")
+        let prepared = model
+        let outcome = try await connection.transaction { connection in
+            var stored = try ModelStore.insert(prepared, on: connection)
+            let scorer = CustomerScorer(model: stored)
+            try ScoreStore.createStage(on: connection)
+            var events: [OutboundMessage] = []
+            var stages: [LifecycleStage: Int] = [:]
+            var tiers: [ValueTier: Int] = [:]
+            var cells: [String: Int] = [:]
+            var start = 0
+            while start < entries.count {
+                let end = min(start + 20_000, entries.count)
+                var scores: [CustomerScore] = []
+                scores.reserveCapacity(end - start)
+                for index in start..<end {
+                    let entry = entries[index]
+                    let score = scorer.score(
+                        customerID: entry.customerID, activity: entry.activity, previous: entry.previous,
+                        asOf: asOf, predictions: bulk[index])
+                    stages[score.stage, default: 0] += 1
+                    tiers[score.tier, default: 0] += 1
+                    if let grid = score.grid { cells[grid.id, default: 0] += 1 }
+                    if scorer.isNotable(score, previous: entry.previous),
+                        let message = try ScoredEvents.message(for: score, previous: entry.previous)
+                    {
+                        events.append(message)
+                    }
+                    scores.append(score)
+                }
+                try ScoreStore.stage(scores, on: connection)
+                start = end
+            }
+            let staged = ContinuousClock.now
+            let written = try ScoreStore.merge(
+                modelID: stored.modelID, scoredAt: asOf, unlessUpdatedSince: started, on: connection)
+            let merged = ContinuousClock.now
+            try ScoredEvents.enqueue(events, on: connection)
+            stored.statistics["seconds.write.merge"] = (merged - staged).seconds
+            stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
+            for (stage, count) in stages { stored.statistics["customers.stage.\(stage.rawValue)"] = Double(count) }
+            for (tier, count) in tiers { stored.statistics["customers.tier.\(tier.rawValue)"] = Double(count) }
+            for (cell, count) in cells { stored.statistics["customers.grid.\(cell)"] = Double(count) }
+            stored.statistics["events"] = Double(events.count)
+            stored.statistics["written"] = Double(written)
+            return (model: stored, written: written, events: events.count)
+        }
+        lap("write")
+
+        model = outcome.model
+        for phase in phases { model.statistics["seconds.\(phase.name)"] = phase.seconds }
+        let finished = model
+        try await connection.transaction { connection in try ModelStore.updateStatistics(finished, on: connection) }
+        Timer(label: "crm_scoring_rescore_seconds").recordSeconds(phases.reduce(0) { $0 + $1.seconds })
+        // The nine-grid as the dashboard shows it: customers per cell after the newest full rescoring.
+        for value in GridLevel.allCases {
+            for second in GridLevel.allCases {
+                let cell = "\(value.rawValue)-\(second.rawValue)"
+                Gauge(label: "crm_scoring_grid_customers", dimensions: [("cell", cell)])
+                    .record(model.statistics["customers.grid.\(cell)"] ?? 0)
+            }
+        }
+        logger.info(
+            "full rescoring finished",
+            metadata: [
+                "model.id": "\(model.modelID ?? 0)", "as_of": "\(Timestamp(asOf))", "customers": "\(entries.count)",
+                "written": "\(outcome.written)", "events": "\(outcome.events)",
+                "seconds": "\(phases.map { "\($0.name)=\(String(format: "%.2f", $0.seconds))" }.joined(separator: " "))",
+            ])
+        return Report(model: model, customers: entries.count, written: outcome.written, events: outcome.events, phases: phases)
+    }
+
+    // MARK: - Phases
+
+    /// Fits BG/NBD on every customer with purchases and Gamma-Gamma on those with repeat purchases of value.
+    static func fit(entries: [ScoringEntry], settings: ScoringSettings, asOf: Date, requested: Bool) throws -> ScoringModel {
+        var model = ScoringModel.empty(settings: settings, asOf: asOf)
+        model.asOfRequested = requested
+        model.fittedAt = Date()
+        model.customers = entries.count
+        let summaries = entries.compactMap(\.activity.summary)
+        guard summaries.count >= settings.minimumFitCustomers, summaries.contains(where: { $0.frequency > 0 }) else {
+            return model
+        }
+        model.bgnbd = ScoringModel.Fitted(try BGNBD.fit(summaries))
+        let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
+        if spenders.count >= 2 {
+            model.gammaGamma = ScoringModel.Fitted(try GammaGamma.fit(spenders))
+        }
+        return model
+    }
+
+    /// The model figures of every entry, computed once per distinct history where the models allow.
+    static func predict(
+        entries: [ScoringEntry], model: ScoringModel
+    ) -> [(pAlive: Double?, expected90d: Double?, predicted: Double?)] {
+        guard let bgnbd = model.bgnbd?.parameters else { return entries.map { _ in (nil, nil, nil) } }
+        let summaries = entries.map { $0.activity.summary ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
+        let expected = bgnbd.conditionalExpectedPurchases(t: 90 / model.settings.timeUnitDays, for: summaries)
+        let values = model.lifetimeValue?.values(for: summaries)
+        return entries.indices.map { index in
+            guard entries[index].activity.summary != nil else { return (nil, nil, nil) }
+            return (bgnbd.probabilityAlive(summaries[index]), expected[index], values?[index])
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import Metrics
+import Shared
+import Synchronization
+
+/// Rescores the customers named by `order.accepted` events, a batch at a time, with the newest stored model.
+///
+/// Idempotent and order-free: a customer is always rescored from all its stored orders, so a repeated or late
+/// event only repeats the same result (and a score that did not move publishes nothing). Replicas serialise on
+/// per-customer advisory locks, taken in one order, so two replicas never write an older view last.
+public final class IncrementalScoring: Sendable {
+    private let pool: PostgresPool
+    private let settings: ScoringSettings
+    private let logger: Logger
+    private let cachedModel = Mutex<ScoringModel?>(nil)
+    private let scored = Counter(label: "crm_scoring_customers_scored_total", dimensions: [("mode", "incremental")])
+    private let published = Counter(label: "crm_scoring_events_total", dimensions: [("mode", "incremental")])
+    private let latency = Timer(label: "crm_scoring_batch_seconds", dimensions: [("mode", "incremental")])
+
+    /// Scoring over `pool`; `settings` apply until the first full rescoring stores a model with its own.
+    public init(pool: PostgresPool, settings: ScoringSettings, logger: Logger) {
+        self.pool = pool
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Handles a batch of `scoring.events` deliveries.
+    public func handle(_ batch: [InboundMessage]) async throws -> [MessageDisposition] {
+        var dispositions: [MessageDisposition] = []
+        var customers = Set<String>()
+        for message in batch {
+            do throws(MessageRejection) {
+                let event = try OrderAcceptedEvent.decode(body: message.body)
+                customers.insert(event.customerID.rawValue)
+                dispositions.append(.processed)
+            } catch {
+                dispositions.append(.deadLetter(reason: error.reason))
+            }
+        }
+        guard !customers.isEmpty else { return dispositions }
+        let started = ContinuousClock.now
+        let count = try await rescore(customers: customers.sorted())
+        latency.recordSeconds((ContinuousClock.now - started).seconds)
+        scored.increment(by: Int64(customers.count))
+        published.increment(by: Int64(count))
+        return dispositions
+    }
+
+    /// Rescores the named customers as of now and returns the number of events published.
+    @discardableResult
+    public func rescore(customers: [String], asOf: Date = Date()) async throws -> Int {
+        let fallback = settings
+        return try await pool.retryingTransaction { connection in
+            try connection.execute(
+                """
+                SELECT pg_advisory_xact_lock(k)
+                FROM (SELECT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys
+                """,
+                [customers])
+            let model = try self.currentModel(fallback: fallback, asOf: asOf, on: connection)
+            let entries = try ScoreStore.read(customers: customers, asOf: asOf, settings: model.settings, on: connection)
+            let scorer = CustomerScorer(model: model)
+            var events: [OutboundMessage] = []
+            let scores = try entries.map { entry in
+                let score = scorer.score(
+                    customerID: entry.customerID, activity: entry.activity, previous: entry.previous, asOf: asOf)
+                if scorer.isNotable(score, previous: entry.previous),
+                    let message = try ScoredEvents.message(for: score, previous: entry.previous)
+                {
+                    events.append(message)
+                }
+                return score
+            }
+            try ScoreStore.createStage(on: connection)
+            try ScoreStore.stage(scores, on: connection)
+            try ScoreStore.merge(modelID: model.modelID, scoredAt: asOf, unlessUpdatedSince: nil, on: connection)
+            try ScoredEvents.enqueue(events, on: connection)
+            return events.count
+        }
+    }
+
+    /// The newest stored model, read again only when a newer one exists.
+    private func currentModel(
+        fallback: ScoringSettings, asOf: Date, on connection: isolated PostgresConnection
+    ) throws -> ScoringModel {
+        let newest = try connection.query("SELECT max(model_id) FROM scoring_models").first?.decodeIfPresent(
+            0, as: Int64.self)
+        if let cached = cachedModel.withLock({ $0 }), cached.modelID == newest { return cached }
+        let model = try ModelStore.latest(on: connection) ?? .empty(settings: fallback, asOf: asOf)
+        cachedModel.withLock { $0 = model }
+        return model
+    }
+}

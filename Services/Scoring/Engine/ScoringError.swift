@@ -1,0 +1,27 @@
+/// Why a scoring could not be done.
+public struct ScoringError: Error, CustomStringConvertible, Sendable, Hashable {
+    /// The kind of failure.
+    public enum Code: String, Sendable, Hashable {
+        /// A row of the aggregation could not be read.
+        case unreadableRow
+        /// Another replica or `crm rescore` holds the full-rescoring lock.
+        case rescoringInProgress
+        /// A stored model could not be read back.
+        case unreadableModel
+        /// The as-of time is in the future or otherwise unusable.
+        case invalidAsOf
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What was being done, in words; never customer data.
+    public var context: String
+
+    /// An error of `code` with its context.
+    public init(_ code: Code, _ context: String) {
+        self.code = code
+        self.context = context
+    }
+
+    public var description: String { "scoring failed (\(code.rawValue)): \(context)" }
+}

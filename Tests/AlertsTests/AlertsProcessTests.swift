@@ -1,0 +1,80 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+@testable import Alerts
+
+private typealias H = AlertsHarness
+
+/// The real `crm-alerts` executable, killed with SIGKILL after its alerts committed and before they were published.
+@Suite("Alerts processes")
+struct AlertsProcessTests {
+    static let playbookFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("deploy/retention-playbook.json").path
+
+    /// Lets the test administrator publish anywhere in the test's virtual host except, when `blocked`, to `crm.alerts`:
+    /// the service then commits alerts whose publishing fails until the permission comes back.
+    static func permit(_ environment: TestEnvironment, alertsBlocked blocked: Bool) async throws {
+        let user = try AMQPSettings(url: TestServers.amqpAdminURL).user
+        let write = blocked ? #"^(?!crm\\.alerts$).*"# : ".*"
+        try await ManagementAPI.request(
+            "PUT", "/api/permissions/\(environment.virtualHost.name)/\(user)",
+            body: #"{"configure":".*","write":"\#(write)","read":".*"}"#)
+    }
+
+    @Test func aCrashBetweenCommitAndPublishLosesAndDuplicatesNothing() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = H.publisher(environment)
+            try await publisher.connect()
+            func launch() throws -> Process {
+                var variables = environment.serviceVariables
+                variables["CRM_HTTP_PORT"] = "0"
+                variables["CRM_RETENTION_PLAYBOOK_FILE"] = Self.playbookFile
+                variables["CRM_ALERTS_DAILY_CAP_P3"] = "0"
+                return try Shell.launch("crm-alerts", environment: variables)
+            }
+            let now = Date()
+            let scores = (0..<40).map { index in
+                H.Score(
+                    customerID: "K-\(index)", stage: .termination, tier: index.isMultiple(of: 2) ? .gold : .silver,
+                    pAlive: 0.1, predicted: Double(50 + index * 40), lastOrderAt: now - 400 * 86_400, scoredAt: now)
+            }
+            try await Self.permit(environment, alertsBlocked: true)
+            let first = try launch()
+            defer { if first.isRunning { first.terminate() } }
+            try await publisher.publish(scores.map { try H.event($0) })
+            // Committed: every alert and its outbox row are in PostgreSQL, and nothing reached a desk queue.
+            let committed = try await H.eventually {
+                try await H.count(environment, "SELECT count(*) FROM retention_alerts") == scores.count
+            }
+            #expect(committed)
+            let pending = try await H.count(environment, "SELECT count(*) FROM crm_outbox WHERE source = 'alerts'")
+            #expect(pending == scores.count)
+            for priority in ["p1", "p2", "p3"] {
+                #expect(try await publisher.inspectQueue("alerts.retention.\(priority)").messages == 0)
+            }
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+
+            try await Self.permit(environment, alertsBlocked: false)
+            let second = try launch()
+            defer { if second.isRunning { second.terminate() } }
+            let published = try await H.eventually {
+                try await H.count(environment, "SELECT count(*) FROM crm_outbox WHERE source = 'alerts'") == 0
+            }
+            #expect(published)
+            second.terminate()
+            second.waitUntilExit()
+            #expect(second.terminationStatus == 0)
+
+            let received = try await H.drainAlerts(environment)
+            let stored = try await H.storedAlerts(environment)
+            #expect(stored.count == scores.count)
+            #expect(received.count == scores.count)
+            #expect(Set(received.map(\.alert.alertID.rawValue)) == Set(stored.map(\.id)))
+            #expect(Set(received.map(\.alert.customerID.rawValue)).count == scores.count)
+            await publisher.close()
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Complaints
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+@Suite("Complaints service: inbox", .serialized)
+struct ServiceInboxTests {
+    @Test func duplicateComplaintIDsAndStatusUpdatesAreNoOps() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = ComplaintsHarness.publisher(environment)
+            let original = ComplaintsHarness.complaint("D-1", subject: "Parcel", body: "The parcel never arrived.")
+            let rewritten = ComplaintsHarness.complaint("D-1", subject: "Other", body: "You charged me twice, refund!")
+            try await ComplaintsHarness.publish([original, original, rewritten], with: publisher)
+            let (first, later, billing) = try await ComplaintsHarness.whileRunning(environment) { _ in
+                // The routed complaint, then a short look for a second one that must not come.
+                var first = try await ComplaintsHarness.take(1, from: "desk.logistics", environment)
+                first += try await ComplaintsHarness.take(1, from: "desk.logistics", environment, timeout: .seconds(2))
+                // Again, in a later batch, and the same status update twice.
+                try await ComplaintsHarness.publish([original], with: publisher)
+                let at = Date()
+                try await ComplaintsHarness.publish(
+                    [ComplaintsHarness.status("D-1", "acknowledged", at: at), ComplaintsHarness.status("D-1", "acknowledged", at: at)],
+                    key: "complaint.v1.status", with: publisher)
+                _ = try await ComplaintsHarness.eventually {
+                    let waiting = try await ComplaintsHarness.depth(Topology.complaintsQueue, environment)
+                    let events = try await environment.pool.query("SELECT 1 FROM complaint_status_events")
+                    return waiting == 0 && !events.isEmpty
+                }
+                try await Task.sleep(for: .milliseconds(500))
+                return (
+                    first, try await ComplaintsHarness.depth("desk.logistics", environment),
+                    try await ComplaintsHarness.depth("desk.billing", environment)
+                )
+            }
+            #expect(first.count == 1)
+            #expect(later == 0 && billing == 0)
+            let rows = try await environment.pool.query("SELECT subject, state FROM complaints")
+            #expect(rows.map { [$0[0], $0[1]] } == [["Parcel", "in_progress"]])
+            let events = try await environment.pool.query("SELECT count(*) FROM complaint_status_events")
+            #expect(events.first?[0] == "1")
+            #expect(try await ComplaintsHarness.depth("complaints.inbox.dead", environment) == 0)
+            await publisher.close()
+        }
+    }
+
+    @Test func invalidMessagesAndUpdatesOfUnknownComplaintsAreDeadLetteredWithReasons() async throws {
+        let bad: [(body: Data, key: String, reason: String)] = [
+            (Data("not json".utf8), "complaint.v1.new", "body"),
+            (Data(#"{"schema":"complaint.v1","customer_id":"C-1","received_at":"2026-11-21T09:00:00Z","channel":"email","subject":"x"}"#.utf8), "complaint.v1.new", "complaint_id: missing"),
+            (Data(#"{"schema":"complaint.v9","complaint_id":"X-1"}"#.utf8), "complaint.v1.new", "schema: unknown"),
+            (ComplaintsHarness.complaint("X-2", subject: "Parcel", language: "e"), "complaint.v1.new", "language"),
+            (Data(#"{"schema":"complaint.v1","complaint_id":"X-3","customer_id":"C-1","received_at":"2026-11-21T09:00:00Z","channel":"email"}"#.utf8), "complaint.v1.new", "subject: missing"),
+            (ComplaintsHarness.status("NOPE-404", "acknowledged"), "complaint.v1.status", "complaint_id: no complaint"),
+            (Data(#"{"schema":"complaint-status.v1","complaint_id":"V-1","status":"closed","at":"2026-11-21T09:00:00Z"}"#.utf8), "complaint.v1.status", "status"),
+        ]
+        try await TestServers.withEnvironment { environment in
+            let publisher = ComplaintsHarness.publisher(environment)
+            for (index, item) in bad.enumerated() {
+                try await ComplaintsHarness.publish(
+                    [ComplaintsHarness.complaint("V-\(index)", subject: "Parcel", body: "The parcel never arrived.")],
+                    with: publisher)
+                try await ComplaintsHarness.publish([item.body], key: item.key, with: publisher)
+            }
+            let (routed, letters) = try await ComplaintsHarness.whileRunning(environment) { _ in
+                (
+                    try await ComplaintsHarness.take(bad.count, from: "desk.logistics", environment),
+                    try await ComplaintsHarness.take(bad.count, from: "complaints.inbox.dead", environment)
+                )
+            }
+            #expect(routed.count == bad.count)
+            #expect(letters.count == bad.count)
+            let reasons = letters.map { $0.headers[Topology.errorHeader]?.stringValue ?? "" }
+            for item in bad {
+                #expect(
+                    zip(letters, reasons).contains { $0.body == item.body && $1.hasPrefix(item.reason) },
+                    "no dead letter starting with \"\(item.reason)\"; got \(reasons)")
+            }
+            await publisher.close()
+        }
+    }
+}
+
+@Suite("Complaints service: settings")
+struct ServiceSettingsTests {
+    @Test func slaTargetsOverrideTheRulesPerPriority() throws {
+        let configuration = try ComplaintsConfiguration(
+            settings: Settings([
+                "CRM_COMPLAINTS_SLA_TARGETS": "p1=30s/2m, p4=1h/2d", "CRM_COMPLAINTS_MAX_ESCALATION_LEVEL": "5",
+                "CRM_COMPLAINTS_SIGNAL_TIER": "gold",
+            ]))
+        let rules = configuration.applyingOverrides(to: try Fixture.policy().rules)
+        #expect(rules.sla.targets[.p1] == SLAPolicy.Targets(firstResponse: .seconds(30), resolution: .seconds(120)))
+        #expect(rules.sla.targets[.p4] == SLAPolicy.Targets(firstResponse: .seconds(3600), resolution: .seconds(172_800)))
+        #expect(rules.sla.targets[.p2] == (try Fixture.policy().rules.sla.targets[.p2]))
+        #expect(rules.sla.maxEscalationLevel == 5)
+        #expect(configuration.signals(.gold) && !configuration.signals(.silver) && !configuration.signals(.unknown))
+        let defaults = try ComplaintsConfiguration(settings: Settings([:]))
+        #expect(defaults.signals(.silver) && !defaults.signals(.bronze))
+        #expect(defaults.batchSize == 100 && defaults.prefetch == 200 && defaults.maxEscalationLevel == nil)
+    }
+
+    @Test(arguments: [
+        ("CRM_COMPLAINTS_SLA_TARGETS", "p1=15m"),
+        ("CRM_COMPLAINTS_SLA_TARGETS", "p9=1m/2m"),
+        ("CRM_COMPLAINTS_SLA_TARGETS", "p1=2h/1h"),
+        ("CRM_COMPLAINTS_SIGNAL_TIER", "platinum"),
+        ("CRM_COMPLAINTS_SWEEP_INTERVAL", "0s"),
+        ("CRM_COMPLAINTS_BATCH_SIZE", "0"),
+    ])
+    func aBadSettingIsNamed(_ variable: String, _ value: String) {
+        #expect {
+            _ = try ComplaintsConfiguration(settings: Settings([variable: value]))
+        } throws: { error in
+            (error as? SettingsError)?.variable == variable
+        }
+    }
+}
+
+@Suite("Complaints service: rules store and warning message")
+struct ServiceRulesStoreTests {
+    @Test func desksComeFromTheRulesInForceElseTheDefaultFile() async throws {
+        try await TestServers.withEnvironment { environment in
+            let connection = environment.connection(name: "rules")
+            let fromFile = try await ComplaintRulesStore.effectiveRules(
+                on: connection, defaultFile: ComplaintsHarness.rulesFile)
+            #expect(fromFile.origin == ComplaintsHarness.rulesFile)
+            #expect(fromFile.rules.desks.map(\.name) == ComplaintsHarness.shippedDesks)
+            let custom = try ComplaintsHarness.rules { object in
+                object["desks"] = [["name": "only"]]
+                object["routing"] = ["default_desk": "only", "rules": [] as [Any]]
+            }
+            try await ComplaintsHarness.load(rules: custom, environment)
+            let fromDatabase = try await ComplaintRulesStore.effectiveRules(
+                on: connection, defaultFile: "/nonexistent/rules.json")
+            #expect(fromDatabase.origin == "database version 1")
+            #expect(fromDatabase.rules.desks.map(\.name) == ["only"])
+            #expect(Set(ComplaintsService.topology(desks: ["only"]).queues.map(\.name)).isSuperset(of: ["desk.only", "desk.escalations", "complaints.inbox", "alerts.events"]))
+            await connection.close()
+        }
+    }
+
+    @Test func aWarningEncodesWithTheDocumentedFieldsAndDecodesBack() throws {
+        let warning = SLAWarningMessage(
+            complaintID: try Identifier("K-7"), customerID: try Identifier("C-42"), desk: "logistics", category: "delivery",
+            severity: .medium, priority: .p2, target: "first_response",
+            dueAt: try Timestamp(rfc3339: "2026-11-21T10:00:00Z"), warnedAt: try Timestamp(rfc3339: "2026-11-21T09:48:00Z"),
+            escalationLevel: 0)
+        let body = try warning.encodedBody()
+        let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect(
+            Set(object.keys) == [
+                "schema", "complaint_id", "customer_id", "desk", "category", "severity", "priority", "target", "due_at",
+                "warned_at", "escalation_level",
+            ])
+        #expect(object["schema"] as? String == "complaint-sla-warning.v1")
+        #expect(object["due_at"] as? String == "2026-11-21T10:00:00.000Z")
+        #expect(try JSONDecoder().decode(SLAWarningMessage.self, from: body) == warning)
+        var wrong = warning
+        wrong.target = "lunch"
+        #expect(throws: MessageRejection.self) { try wrong.encodedBody() }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Scoring
+import Shared
+import Testing
+import TestSupport
+
+/// Full rescoring against the real database, on the CDNOW data.
+@Suite struct FullRescoringTests {
+    /// The published estimates of the CDNOW sample as of 1997-09-30 (Fader, Hardie & Lee 2005), reproduced
+    /// through the whole path: orders stored by intake's writer, aggregated by PostgreSQL, fitted in Swift.
+    @Test func cdnowSampleAsOfCalibrationEndReproducesThePublishedEstimates() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            let stored = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
+            #expect(stored == 6919)
+            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            let report = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
+
+            #expect(report.customers == 2357)
+            #expect(report.written == 2357)
+            let bgnbd = try #require(report.model.bgnbd?.parameters)
+            #expect(abs(bgnbd.r - 0.243) < 0.0005)
+            #expect(abs(bgnbd.alpha - 4.414) < 0.005)
+            #expect(abs(bgnbd.a - 0.793) < 0.0005)
+            #expect(abs(bgnbd.b - 2.426) < 0.005)
+            let spend = try #require(report.model.gammaGamma)
+            #expect(spend.customers == 946)
+            #expect(abs(spend.parameters.p - 6.25) < 0.005)
+            #expect(abs(spend.parameters.q - 3.74) < 0.005)
+            #expect(abs(spend.parameters.v - 15.44) < 0.01)
+
+            // Customer 1 of the published summary is the sample file's first customer.
+            let first = try String(contentsOf: ScoringHarness.fixtures.appendingPathComponent("CDNOW_sample.txt"), encoding: .utf8)
+                .split(whereSeparator: \.isNewline)[0].split(whereSeparator: \.isWhitespace)[0]
+            let customer = try #require(try await ScoringHarness.customer(String(first), pool: environment.pool))
+            let pAlive = try #require(customer["p_alive"] as? Double)
+            #expect(abs(pAlive - 0.7266) < 0.00005)
+            let summary = TransactionSummary(frequency: 2, recency: 213.0 / 7, age: 272.0 / 7)
+            #expect(abs(bgnbd.conditionalExpectedPurchases(t: 39, for: summary) - 1.2259) < 0.0005)
+            #expect(customer["orders_count"] as? Int == 3)
+            #expect(customer["transactions"] as? Int == 3)
+
+            // Stored with the model; every customer scored once, first scorings recorded and announced.
+            let counts = try await environment.pool.query(
+                """
+                SELECT (SELECT count(*) FROM customer_scores WHERE model_id = $1),
+                       (SELECT count(*) FROM customer_score_history),
+                       (SELECT count(*) FROM customer_scores WHERE tier = 'gold'),
+                       (SELECT count(*) FROM customer_scores WHERE orders_count > 0)
+                """, [report.model.modelID])
+            #expect(try counts[0].decode(0, as: Int.self) == 2357)
+            #expect(try counts[0].decode(1, as: Int.self) == 2357)
+            let gold = try counts[0].decode(2, as: Int.self)
+            #expect(gold > 2357 / 10 && gold <= 2357 / 5 + 1)
+            // A first score is announced only when it needs attention: decline or termination.
+            let events = try await ScoringHarness.scoredEvents(pool: environment.pool)
+            let lapsing = try await environment.pool.query(
+                "SELECT count(*) FROM customer_scores WHERE lifecycle_stage IN ('decline', 'termination')")
+            #expect(events.count == (try lapsing[0].decode(0, as: Int.self)))
+            #expect(events.count > 0)
+            #expect(events.allSatisfy { $0.previousLifecycleStage == nil })
+            #expect(events.allSatisfy { ["decline", "termination"].contains($0.customer.lifecycleStage) })
+        }
+    }
+
+    /// Orders after the as-of time do not count, same-day purchases are one transaction, and a refund lowers
+    /// the value; margin is used where orders carry a cost.
+    @Test func asOfSameDayRefundsAndMargin() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            try await ScoringHarness.store(
+                [
+                    ScoringHarness.order("O-1", customer: "A", at: "2026-01-05T09:00:00Z", amount: "100.00", cost: "60.00"),
+                    ScoringHarness.order("O-2", customer: "A", at: "2026-01-05T18:00:00Z", amount: "50.00", cost: "30.00"),
+                    ScoringHarness.order("O-3", customer: "A", at: "2026-02-05T10:00:00Z", amount: "80.00", cost: "40.00"),
+                    ScoringHarness.order(
+                        "R-3", customer: "A", at: "2026-02-06T10:00:00Z", amount: "80.00", cost: "40.00", kind: "refund",
+                        original: "O-3"),
+                    ScoringHarness.order("O-4", customer: "A", at: "2026-05-01T10:00:00Z", amount: "999.00"),
+                ], pool: environment.pool)
+            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("2026-03-01"))
+            let customer = try #require(try await ScoringHarness.customer("A", pool: environment.pool))
+            #expect(customer["orders_count"] as? Int == 3)
+            #expect(customer["transactions"] as? Int == 2)
+            // Margin: (100-60) + (50-30) + (80-40) - (80-40) = 60.
+            let clv = try #require(customer["clv"] as? [String: Any])
+            #expect(clv["historical"] as? String == "60.0000")
+            #expect(abs((customer["margin_rate"] as? Double ?? 0) - 60.0 / 150.0) < 1e-9)
+            #expect(customer["last_order_at"] as? String == "2026-02-05T10:00:00+00:00")
+            #expect(customer["recency_days"] as? Double == 24)
+        }
+    }
+
+    /// Replaying the past after wall-clock scoring: today's "terminated" must not hold a customer who was
+    /// active on the replayed date.
+    @Test func aReplayIgnoresScoresFromAfterItsAsOfTime() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
+            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            _ = try await rescoring.run()
+            let today = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
+            #expect(today["lifecycle_stage"] as? String == "termination")
+            _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
+            let then = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
+            #expect(then["lifecycle_stage"] as? String != "termination")
+            #expect(abs((then["p_alive"] as? Double ?? 0) - 0.7266) < 0.00005)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Intake
+import Scoring
+import Shared
+import TestSupport
+
+/// Loads orders into a test database the way intake stores them, and reads scores back.
+enum ScoringHarness {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/cdnow")
+
+    /// Stores order.v1 bodies through intake's own handler (no broker); returns how many were stored.
+    @discardableResult
+    static func store(_ bodies: [Data], pool: PostgresPool) async throws -> Int {
+        let handler = OrderIntakeHandler(pool: pool, baseCurrency: "USD")
+        var stored = 0
+        for start in stride(from: 0, to: bodies.count, by: 1000) {
+            let batch = bodies[start..<min(start + 1000, bodies.count)].map { InboundMessage(body: $0) }
+            let dispositions = try await handler.handle(batch)
+            stored += dispositions.filter { if case .processed = $0 { true } else { false } }.count
+        }
+        return stored
+    }
+
+    /// Stores a CDNOW fixture file.
+    static func storeCDNOW(_ file: String, pool: PostgresPool) async throws -> Int {
+        let (_, bodies) = try OrderFile.bodies(of: fixtures.appendingPathComponent(file))
+        return try await store(bodies, pool: pool)
+    }
+
+    /// One order.v1 body.
+    static func order(
+        _ id: String, customer: String, at time: String, amount: String, cost: String? = nil,
+        kind: String = "purchase", original: String? = nil
+    ) -> Data {
+        var fields = [
+            #""schema":"order.v1""#, #""order_id":"\#(id)""#, #""customer_id":"\#(customer)""#,
+            #""occurred_at":"\#(time)""#, #""kind":"\#(kind)""#, #""amount":"\#(amount)""#, #""currency":"USD""#,
+        ]
+        if let cost { fields.append(#""cost":"\#(cost)""#) }
+        if let original { fields.append(#""original_order_id":"\#(original)""#) }
+        return Data(("{" + fields.joined(separator: ",") + "}").utf8)
+    }
+
+    /// The end of a UTC day, as `crm rescore --as-of YYYY-MM-DD` means it.
+    static func endOfDay(_ date: String) throws -> Date {
+        try Timestamp(rfc3339: date + "T00:00:00Z").date.addingTimeInterval(86_400 - 0.001)
+    }
+
+    /// A customer's object as `crm customer --json` prints it.
+    static func customer(_ id: String, pool: PostgresPool) async throws -> [String: Any]? {
+        guard let json = try await CustomerView.json(customerID: id, pool: pool) else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+    }
+
+    /// Rows of `crm_outbox` from scoring.
+    static func scoredEvents(pool: PostgresPool) async throws -> [CustomerScoredEvent] {
+        let rows = try await pool.query("SELECT body FROM crm_outbox WHERE source = 'scoring' ORDER BY id")
+        return try rows.map { row in try CustomerScoredEvent.decode(body: Data((row[0] ?? "").utf8)) }
+    }
+}
+
+extension ScoringHarness {
+    /// Runs crm-scoring's parts in-process, built exactly as the executable builds them, while `body` runs.
+    static func whileScoring<T: Sendable>(
+        _ environment: TestEnvironment, settings extra: [String: String] = [:],
+        _ body: @escaping @Sendable (ServiceContext) async throws -> T
+    ) async throws -> T {
+        let variables = environment.serviceVariables.merging(extra) { $1 }
+        let context = try ServiceHost.makeContext(
+            name: "crm-scoring", settings: Settings(variables), topology: ScoringService.topology)
+        let parts = try await ScoringService.parts(context)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            for service in parts.services {
+                group.addTask {
+                    try await service.run()
+                    return nil
+                }
+            }
+            group.addTask { try await body(context) }
+            var result: T?
+            for try await value in group {
+                if let value {
+                    result = value
+                    group.cancelAll()
+                }
+            }
+            await context.publisher.close()
+            await context.pool.close()
+            return result!
+        }
+    }
+
+    /// Waits until `condition` holds, up to `timeout`.
+    static func eventually(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+extension SystemTests {
+    /// The four real executables, each with its own database role and broker user as deployed, do the whole job:
+    /// the grants and permissions are enough, not only narrow.
+    @Suite("Least privilege, end to end", .serialized)
+    struct LeastPrivilegeFlowTests {
+        @Test func theWholeSystemWorksWithEachServicesOwnAccounts() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                try await environment.grantServiceAccounts(desks: SystemHarness.desks)
+                let system = SystemHarness(environment, ownAccounts: true)
+                // What `crm migrate` declares first in a deployment: complaints binds alerts' queue, never creates it.
+                try await system.publisher.connect()
+                try system.start()
+                let port = Int.random(in: 20_000...40_000)
+                var scoringVariables = try environment.serviceVariables(as: .scoring)
+                scoringVariables["CRM_HTTP_PORT"] = "\(port)"
+                let reader = try Shell.launch("crm-scoring", environment: scoringVariables)
+                defer { if reader.isRunning { reader.terminate() } }
+
+                let stream = SystemHarness.OrderStream(count: 1_000, customers: 200)
+                try await system.publish(stream)
+                // A valuable customer slipping into decline: crm-alerts raises a retention alert through its outbox.
+                let scored = CustomerScoredEvent(
+                    customerID: try Identifier("C-7"), previousLifecycleStage: "maturity", previousTier: "gold",
+                    customer: CustomerValueSnapshot(
+                        tier: "gold", lifecycleStage: "decline", clv: try Money("5000.00"), pAlive: 0.3,
+                        lastOrderAt: Timestamp(Date().addingTimeInterval(-120 * 86_400)), ordersCount: 12,
+                        expectedIntervalDays: 20, daysSinceLastOrder: 120),
+                    scoredAt: Timestamp(Date()))
+                try await system.publishRetrying([
+                    OutboundMessage(
+                        exchange: Topology.eventsExchange, routingKey: Topology.EventKey.customerScored,
+                        body: try scored.encodedBody())
+                ])
+
+                let ledger = try await system.reconcile(stream)
+                #expect(ledger == system.expected(stream), "\(ledger), expected \(system.expected(stream))")
+                var retention = 0
+                for _ in 0..<100 where retention == 0 {
+                    for priority in ["p1", "p2", "p3"] {
+                        retention += try await system.publisher.inspectQueue("alerts.retention.\(priority)").messages
+                    }
+                    if retention == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(retention >= 1, "crm-alerts published no retention alert")
+                for queue in ["scoring.events.dead", "alerts.events.dead", "complaints.inbox.dead", "alerts.feedback.dead"] {
+                    #expect(try await system.publisher.inspectQueue(queue).messages == 0, "dead letters in \(queue)")
+                }
+                // Scoring's read API, as its own role: the customer object counts open alerts and complaints from
+                // the two columns it may read.
+                let customer = Shell.get("http://127.0.0.1:\(port)/customers/C-7")
+                #expect(customer.status == 200, "GET /customers/C-7 answered \(customer)")
+                let object = try JSONSerialization.jsonObject(with: Data(customer.body.utf8)) as? [String: Any]
+                #expect(object?["open_alerts"] is Int && object?["open_complaints"] is Int, "\(customer.body)")
+
+                kill(reader.processIdentifier, SIGTERM)
+                let failures = await system.stopAll()
+                #expect(failures.isEmpty, "\(failures)")
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+extension SystemTests {
+    /// Each service's own account reaches its own tables and queues, and nothing of the others'; the real services
+    /// do their whole job with nothing more.
+    @Suite("Least privilege", .serialized)
+    struct PrivilegeTests {
+        /// The SQLSTATE a statement fails with, or nil when it succeeds.
+        static func sqlState(_ connection: PostgresConnection, _ sql: String) async -> String? {
+            do {
+                try await connection.execute(sql)
+                return nil
+            } catch {
+                return error.sqlState ?? "connection"
+            }
+        }
+
+        /// What a grant string (`SELECT, INSERT`, `SELECT (customer_id, status)`) allows.
+        struct Allowed: Equatable, CustomStringConvertible {
+            var select = false
+            var columns: [String] = []
+            var insert = false
+            var update = false
+            var delete = false
+
+            init(_ grant: String?) {
+                guard let grant else { return }
+                if let open = grant.firstIndex(of: "(") {
+                    columns = grant[grant.index(after: open)...].dropLast().split(separator: ",").map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    }
+                    return
+                }
+                let words = Set(grant.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                (select, insert, update, delete) =
+                    (words.contains("SELECT"), words.contains("INSERT"), words.contains("UPDATE"), words.contains("DELETE"))
+            }
+
+            var description: String {
+                "select \(select) columns \(columns) insert \(insert) update \(update) delete \(delete)"
+            }
+        }
+
+        @Test func eachRoleReadsAndWritesExactlyItsTables() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                try await environment.grantServiceAccounts()
+                let tables = try await environment.pool.query(
+                    """
+                    SELECT c.relname, (SELECT a.attname FROM pg_attribute a
+                                       WHERE a.attrelid = c.oid AND a.attnum = 1)
+                    FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY 1
+                    """
+                ).map { (table: try $0.decode(0, as: String.self), column: try $0.decode(1, as: String.self)) }
+                #expect(tables.count >= 20, "the migrated schema has \(tables.count) tables")
+                let sequences = try await environment.pool.query(
+                    """
+                    SELECT s.relname, t.relname FROM pg_class s
+                    JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i') JOIN pg_class t ON t.oid = d.refobjid
+                    WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace
+                    """
+                ).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: String.self)) }
+                #expect(sequences.count >= 5)
+                // A table no service is granted is either an operator's or a forgotten grant.
+                let granted = Set(ServiceAccount.allCases.flatMap(\.tables.keys)).union(ServiceAccount.commonTables.keys)
+                let ungranted = Set(tables.map(\.table)).subtracting(granted).subtracting(ServiceAccount.operatorTables)
+                #expect(ungranted.isEmpty, "tables no service account is granted: \(ungranted.sorted())")
+                for account in ServiceAccount.allCases {
+                    let connection = PostgresConnection(
+                        url: try environment.databaseURL(as: account), applicationName: account.name,
+                        logger: TestServers.logger)
+                    #expect(try await connection.query("SELECT current_user")[0][0] == account.name)
+                    let grants = account.tables.merging(ServiceAccount.commonTables) { own, _ in own }
+                    for (table, column) in tables {
+                        let allowed = Allowed(grants[table])
+                        let probes: [(what: String, sql: String, expected: Bool)] = [
+                            ("SELECT *", "SELECT * FROM \(table) LIMIT 0", allowed.select),
+                            ("INSERT", "INSERT INTO \(table) SELECT * FROM \(table) WHERE false", allowed.insert),
+                            ("UPDATE", "UPDATE \(table) SET \(column) = \(column) WHERE false", allowed.update),
+                            ("DELETE", "DELETE FROM \(table) WHERE false", allowed.delete),
+                        ]
+                        for probe in probes {
+                            let state = await Self.sqlState(connection, probe.sql)
+                            if probe.expected {
+                                #expect(state == nil, "\(account.name) cannot \(probe.what) \(table): \(state ?? "")")
+                            } else {
+                                #expect(state == "42501", "\(account.name) may \(probe.what) \(table) (\(state ?? "allowed"))")
+                            }
+                        }
+                        if !allowed.columns.isEmpty {
+                            let sql = "SELECT \(allowed.columns.joined(separator: ", ")) FROM \(table) LIMIT 0"
+                            #expect(await Self.sqlState(connection, sql) == nil, "\(account.name): \(sql)")
+                        }
+                    }
+                    // Nothing else: no new tables, and only the sequences of the tables it inserts into.
+                    #expect(await Self.sqlState(connection, "CREATE TABLE stolen (a int)") == "42501")
+                    for (sequence, table) in sequences {
+                        let state = await Self.sqlState(connection, "SELECT nextval('\(sequence)')")
+                        if Allowed(grants[table]).insert {
+                            #expect(state == nil, "\(account.name) cannot draw from \(sequence)")
+                        } else {
+                            #expect(state == "42501", "\(account.name) may draw from \(sequence)")
+                        }
+                    }
+                    await connection.close()
+                }
+            }
+        }
+
+        @Test func eachRoleSeesAndWritesOnlyItsOwnOutboxRows() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                try await environment.grantServiceAccounts()
+                for account in ServiceAccount.allCases {
+                    try await environment.pool.execute(
+                        "INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body) VALUES ($1, 'x', 'y', $2, '{}')",
+                        [account.outboxSource, "m-\(account.rawValue)"])
+                }
+                for account in ServiceAccount.allCases {
+                    let connection = PostgresConnection(
+                        url: try environment.databaseURL(as: account), applicationName: account.name,
+                        logger: TestServers.logger)
+                    let visible = try await connection.query("SELECT source FROM crm_outbox").compactMap { $0[0] }
+                    #expect(visible == [account.outboxSource], "\(account.name) sees outbox rows of \(visible)")
+                    #expect(try await connection.execute("UPDATE crm_outbox SET attempts = attempts + 1") == 1)
+                    #expect(try await connection.execute("DELETE FROM crm_outbox WHERE source <> $1", [account.outboxSource]) == 0)
+                    let other = ServiceAccount.allCases.first { $0 != account }!.outboxSource
+                    let insert = "INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body) VALUES ('\(other)', 'x', 'y', 'forged', '{}')"
+                    #expect(await Self.sqlState(connection, insert) == "42501", "\(account.name) wrote a row as \(other)")
+                    await connection.close()
+                }
+                let attempts = try await environment.pool.query("SELECT count(*) FROM crm_outbox WHERE attempts = 1")
+                #expect(attempts[0][0] == "4")
+            }
+        }
+
+        @Test func crmAccountsAndMigrateSetUpTheAccountsWithoutShowingAPassword() async throws {
+            try await TestServers.withEnvironment(migrate: false) { environment in
+                var variables = environment.serviceVariables
+                let migrate = try Shell.execute("crm", arguments: ["migrate", "--skip-broker"], environment: variables)
+                #expect(migrate.status == 0)
+                #expect(migrate.output.contains("Privileges granted to crm_intake, crm_scoring, crm_alerts, crm_complaints."))
+
+                variables["CRM_RABBITMQ_API"] = TestServers.managementAPI
+                variables["CRM_INTAKE_PASSWORD"] = "change-me"
+                let placeholder = try Shell.execute("crm", arguments: ["accounts"], environment: variables)
+                #expect(placeholder.status != 0, "crm accounts accepted the placeholder password")
+
+                var passwords: [String] = []
+                for account in ServiceAccount.allCases {
+                    let password = try TestServers.password(of: account)
+                    variables[account.passwordVariable] = password
+                    passwords.append(password)
+                }
+                let accounts = try Shell.execute("crm", arguments: ["accounts"], environment: variables)
+                #expect(accounts.status == 0, "\(accounts.output)")
+                #expect(accounts.output.contains("crm_complaints"))
+                for password in passwords { #expect(!accounts.output.contains(password)) }
+
+                let roles = try await environment.pool.query(
+                    "SELECT rolname FROM pg_authid WHERE rolname = ANY($1) AND rolcanlogin AND NOT rolsuper AND NOT rolbypassrls "
+                        + "AND NOT rolcreaterole AND NOT rolcreatedb AND rolpassword LIKE 'SCRAM-SHA-256$%'",
+                    [ServiceAccount.allCases.map(\.name)])
+                #expect(roles.count == 4, "roles set up: \(roles.compactMap { $0[0] })")
+                for account in ServiceAccount.allCases {
+                    let data = try await ManagementAPI.request(
+                        "GET", "/api/permissions/\(environment.virtualHost.name)/\(account.name)")
+                    let set = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+                    let expected = account.brokerPermissions(desks: [])
+                    #expect(set["configure"] as? String == expected.configure)
+                    #expect(set["write"] as? String == expected.write)
+                    #expect(set["read"] as? String == expected.read)
+                }
+            }
+        }
+    }
+}
