@@ -33,8 +33,8 @@ public struct OrderIntakeHandler: Sendable {
         for (index, message) in batch.enumerated() {
             do {
                 // The canonical form is computed here, outside the transaction, so the connection only writes.
-                let order = try OrderMessage.decode(body: message.body)
-                candidates.append(.init(index: index, order: order, canonical: order.canonicalJSON))
+                let (order, canonical) = try OrderMessage.decodeWithCanonicalForm(body: message.body)
+                candidates.append(.init(index: index, order: order, canonical: canonical))
             } catch {
                 dispositions[index] = .deadLetter(reason: error.reason)
                 Self.countDeadLetter(error.reason)

@@ -6,8 +6,12 @@ import Testing
 /// `canonicalJSON` tells a harmless redelivery (same content, written differently) from a conflicting order.
 @Suite("Canonical order JSON")
 struct MessageCanonicalTests {
+    /// The canonical text, checked against its specification and against intake's decoder.
     static func canonical(_ body: Data) throws -> String {
-        try OrderMessage.decode(body: body).canonicalJSON
+        let order = try OrderMessage.decode(body: body)
+        #expect(order.canonicalJSON == order.canonicalValue.text)
+        #expect(try OrderMessage.decodeWithCanonicalForm(body: body).canonicalJSON == order.canonicalJSON)
+        return order.canonicalJSON
     }
 
     static let reference = Fixture.order()

@@ -69,12 +69,57 @@ enum Fixture {
 }
 
 /// Why decoding `body` as `M` fails, or `nil` when it succeeds.
+///
+/// For `order.v1` it also runs intake's decoder and expects the same verdict, so every reason a test pins holds for
+/// both paths.
 func rejection<M: SchemaMessage>(_ body: Data, as type: M.Type) -> MessageRejection? {
+    let verdict: MessageRejection?
     do {
         _ = try M.decode(body: body)
-        return nil
+        verdict = nil
     } catch {
-        return error
+        verdict = error
+    }
+    if M.self == OrderMessage.self {
+        #expect(
+            CheckedDecoding.verdict(body) == CheckedDecoding.referenceVerdict(body),
+            "\(String(decoding: body, as: UTF8.self).prefix(300))")
+    }
+    return verdict
+}
+
+/// The two ways to decode `order.v1`: Foundation's `JSONDecoder` with ``CanonicalJSON`` (the reference), and intake's
+/// ``OrderMessage/decodeWithCanonicalForm(body:)``.
+enum CheckedDecoding {
+    /// What a decoder made of a body: the order and its canonical text, or the rejection.
+    enum Verdict: Equatable, CustomStringConvertible {
+        case accepted(OrderMessage, String)
+        case rejected(MessageRejection)
+
+        var description: String {
+            switch self {
+            case .accepted(_, let canonical): "accepted \(canonical)"
+            case .rejected(let rejection): "rejected \(rejection.code.rawValue) \(rejection.reason)"
+            }
+        }
+    }
+
+    static func referenceVerdict(_ body: Data) -> Verdict {
+        do {
+            let order = try OrderMessage.decode(body: body)
+            return .accepted(order, order.canonicalValue.text)
+        } catch {
+            return .rejected(error)
+        }
+    }
+
+    static func verdict(_ body: Data) -> Verdict {
+        do {
+            let (order, canonical) = try OrderMessage.decodeWithCanonicalForm(body: body)
+            return .accepted(order, canonical)
+        } catch {
+            return .rejected(error)
+        }
     }
 }
 

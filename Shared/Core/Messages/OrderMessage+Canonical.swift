@@ -10,11 +10,18 @@ extension OrderMessage {
     /// - timestamps are written in UTC with milliseconds (`10:15+08:00` and `02:15Z` are one instant);
     /// - an absent `kind` is `purchase`, absent `items` are `[]`, and a `customer` with no fields is no customer.
     /// Item order does matter, as does any difference in text (no Unicode normalization is applied).
+    ///
+    /// The text must never change for the same content: stored hashes depend on it. ``canonicalValue`` states the
+    /// form as a ``CanonicalJSON`` value; this writes the same bytes directly, members in their sorted order, and the
+    /// tests hold the two to equality.
     public var canonicalJSON: String {
-        canonicalValue.text
+        var out = CanonicalOrderWriter()
+        out.write(self)
+        return out.text
     }
 
-    private var canonicalValue: CanonicalJSON {
+    /// The canonical form as a value: the specification ``canonicalJSON`` follows.
+    var canonicalValue: CanonicalJSON {
         .object([
             ("schema", .string(Self.schema)),
             ("order_id", .string(orderID.rawValue)),
@@ -48,5 +55,110 @@ extension OrderMessage {
             ("unit_price", item.unitPrice.map { .string($0.description) }),
             ("category", item.category.map { .string($0) }),
         ])
+    }
+}
+
+/// Writes ``OrderMessage/canonicalValue`` as ``CanonicalJSON`` would, straight into bytes.
+///
+/// Members go out in the order `CanonicalJSON` sorts them (every name is ASCII, so UTF-16 order is byte order);
+/// absent optionals are left out; strings are escaped as `CanonicalJSON` escapes them.
+private struct CanonicalOrderWriter {
+    private var bytes: [UInt8] = []
+
+    init() {
+        bytes.reserveCapacity(320)
+    }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func write(_ order: OrderMessage) {
+        var object = ObjectWriter()
+        object.member("amount", order.amount.description, &bytes)
+        object.member("channel", order.channel, &bytes)
+        object.member("cost", order.cost?.description, &bytes)
+        object.member("currency", order.currency.code, &bytes)
+        if let customer = order.customer, !customer.isEmpty {
+            object.key("customer", &bytes)
+            write(customer)
+        }
+        object.member("customer_id", order.customerID.rawValue, &bytes)
+        object.key("items", &bytes)
+        bytes.append(UInt8(ascii: "["))
+        for (index, item) in order.items.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            write(item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        object.member("kind", order.kind.rawValue, &bytes)
+        object.member("occurred_at", order.occurredAt.rfc3339, &bytes)
+        object.member("order_id", order.orderID.rawValue, &bytes)
+        object.member("original_order_id", order.originalOrderID?.rawValue, &bytes)
+        object.member("schema", OrderMessage.schema, &bytes)
+        object.close(&bytes)
+    }
+
+    private mutating func write(_ customer: OrderCustomer) {
+        var object = ObjectWriter()
+        object.member("email", customer.email, &bytes)
+        object.member("name", customer.name, &bytes)
+        object.member("region", customer.region, &bytes)
+        object.member("type", customer.type?.rawValue, &bytes)
+        object.close(&bytes)
+    }
+
+    private mutating func write(_ item: OrderItem) {
+        var object = ObjectWriter()
+        object.member("category", item.category, &bytes)
+        object.key("quantity", &bytes)
+        bytes.append(contentsOf: String(item.quantity).utf8)
+        object.member("sku", item.sku, &bytes)
+        object.member("unit_price", item.unitPrice?.description, &bytes)
+        object.close(&bytes)
+    }
+
+    /// The members of one object, written in the order the caller gives them.
+    private struct ObjectWriter {
+        private var count = 0
+
+        mutating func key(_ name: StaticString, _ bytes: inout [UInt8]) {
+            bytes.append(count == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            count += 1
+            bytes.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+
+        mutating func member(_ name: StaticString, _ value: String?, _ bytes: inout [UInt8]) {
+            guard let value else { return }
+            key(name, &bytes)
+            CanonicalOrderWriter.writeString(value, &bytes)
+        }
+
+        func close(_ bytes: inout [UInt8]) {
+            if count == 0 { bytes.append(UInt8(ascii: "{")) }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// A string as `CanonicalJSON` writes it: `"` `\` and controls escaped, everything else as its UTF-8 bytes.
+    static func writeString(_ value: String, _ bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                bytes.append(contentsOf: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }
