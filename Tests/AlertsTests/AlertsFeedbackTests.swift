@@ -19,7 +19,7 @@ struct AlertsFeedbackTests {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)
             // Long enough that a loaded machine still finishes the in-cooldown steps inside it.
-            let configuration = H.configuration(cooldown: .seconds(15))
+            let configuration = H.configuration(cooldown: .seconds(40))
             let start = Date().addingTimeInterval(-3_600)
             @Sendable func step(_ scores: [H.Score]) async throws {
                 try await publisher.publish(scores.map { try H.event($0) })
@@ -61,7 +61,7 @@ struct AlertsFeedbackTests {
                 #expect(try await H.storedAlerts(environment).count == 2)
 
                 // After the cooldown the same change raises a new alert.
-                try await Task.sleep(until: .now + .seconds(max(15 - Date().timeIntervalSince(resolvedAt), 0) + 0.5))
+                try await Task.sleep(until: .now + .seconds(max(40 - Date().timeIntervalSince(resolvedAt), 0) + 0.5))
                 try await step([Self.flip("F-1", to: .maturity, at: start + 240)])
                 try await step([Self.flip("F-1", to: .decline, at: start + 300)])
                 let last = try await H.storedAlerts(environment)
