@@ -10,11 +10,8 @@ extension SystemTests {
     struct LeastPrivilegeFlowTests {
         @Test func theWholeSystemWorksWithEachServicesOwnAccounts() async throws {
             try await TestServers.withEnvironment(migrate: true) { environment in
-                try await environment.grantServiceAccounts(desks: SystemHarness.desks)
                 let system = SystemHarness(environment, ownAccounts: true)
-                // What `crm migrate` declares first in a deployment: complaints binds alerts' queue, never creates it.
-                try await system.publisher.connect()
-                try system.start()
+                try await system.start()
                 let port = Int.random(in: 20_000...40_000)
                 var scoringVariables = try environment.serviceVariables(as: .scoring)
                 scoringVariables["CRM_HTTP_PORT"] = "\(port)"
