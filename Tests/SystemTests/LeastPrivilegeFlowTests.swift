@@ -44,7 +44,9 @@ extension SystemTests {
                     if retention == 0 { try await Task.sleep(for: .milliseconds(100)) }
                 }
                 #expect(retention >= 1, "crm-alerts published no retention alert")
-                for queue in ["scoring.events.dead", "alerts.events.dead", "complaints.inbox.dead", "alerts.feedback.dead"] {
+                for queue in [
+                    "scoring.events.dead", "alerts.events.dead", "complaints.inbox.dead", "alerts.feedback.dead",
+                ] {
                     #expect(try await system.publisher.inspectQueue(queue).messages == 0, "dead letters in \(queue)")
                 }
                 // Scoring's read API, as its own role: the customer object counts open alerts and complaints from
