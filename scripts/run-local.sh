@@ -14,6 +14,11 @@ swift build -c release
 bin="$(swift build -c release --show-bin-path)"
 export CRM_DATABASE_URL="$CRM_LOCAL_DATABASE_URL" CRM_AMQP_URL="$CRM_LOCAL_AMQP_URL" CRM_LOG_LEVEL="${CRM_LOG_LEVEL:-info}"
 "$bin/crm" migrate
+# Each service runs as its own PostgreSQL role and RabbitMQ user (made by servers.sh), as deployed:
+# crm accounts grants them their tables in the crm database and their permissions on the crm vhost.
+CRM_INTAKE_PASSWORD="$CRM_TEST_INTAKE_PASSWORD" CRM_SCORING_PASSWORD="$CRM_TEST_SCORING_PASSWORD" \
+  CRM_ALERTS_PASSWORD="$CRM_TEST_ALERTS_PASSWORD" CRM_COMPLAINTS_PASSWORD="$CRM_TEST_COMPLAINTS_PASSWORD" \
+  CRM_RABBITMQ_API="$CRM_TEST_RABBITMQ_API" "$bin/crm" accounts --all
 
 mkdir -p .local/logs
 pids=()
@@ -30,10 +35,13 @@ stop() {
 }
 trap stop EXIT INT TERM
 port=8081
-for service in crm-intake crm-scoring crm-alerts crm-complaints; do
-  CRM_HTTP_PORT=$port "$bin/$service" >".local/logs/$service.log" 2>&1 &
+for name in intake scoring alerts complaints; do
+  service="crm-$name" password_variable="CRM_TEST_${name^^}_PASSWORD"
+  CRM_DATABASE_URL="${CRM_LOCAL_DATABASE_URL/#*@/postgres://crm_$name:${!password_variable}@}" \
+    CRM_AMQP_URL="${CRM_LOCAL_AMQP_URL/#*@/amqp://crm_$name:${!password_variable}@}" \
+    CRM_HTTP_PORT=$port "$bin/$service" >".local/logs/$service.log" 2>&1 &
   pids+=($!)
-  echo "$service: http://127.0.0.1:$port/health/ready  (logs: .local/logs/$service.log)"
+  echo "$service as crm_$name: http://127.0.0.1:$port/health/ready  (logs: .local/logs/$service.log)"
   port=$((port + 1))
 done
 for port in 8081 8082 8083 8084; do

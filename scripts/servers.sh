@@ -13,7 +13,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 log() { printf '[servers] %s\n' "$*" >&2; }
 
 # --- packages -------------------------------------------------------------------------------------
-packages=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config python3)
+# socat and openssl: the TLS test puts a TLS listener with a throw-away certificate in front of the broker.
+packages=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config python3 socat openssl)
 missing=()
 for package in "${packages[@]}"; do
   # Output captured first: with pipefail, `grep -q` closing a pipe early makes the pipeline fail (SIGPIPE).

@@ -11,22 +11,27 @@ struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create or update each service's own database role and broker user, with only what it needs.",
         discussion: """
-            For every service whose password is set (CRM_INTAKE_PASSWORD, CRM_SCORING_PASSWORD, CRM_ALERTS_PASSWORD,
-            CRM_COMPLAINTS_PASSWORD), creates the PostgreSQL role crm_<service> or sets its password, and grants it
-            exactly its tables in the database of CRM_DATABASE_URL (whose account needs CREATEROLE, or is a
-            superuser). Then creates the RabbitMQ user crm_<service> or sets its password, with configure, write
-            and read permissions on the vhost of CRM_AMQP_URL limited to its own exchanges and queues, through the
-            management API at CRM_RABBITMQ_API (default http://<broker host>:15672) as CRM_RABBITMQ_API_USER and
-            CRM_RABBITMQ_API_PASSWORD (default: the CRM_AMQP_URL account, which must then be an administrator).
+            For every service whose password is set (CRM_INTAKE_PASSWORD, CRM_SCORING_PASSWORD, \
+            CRM_ALERTS_PASSWORD, CRM_COMPLAINTS_PASSWORD), creates the PostgreSQL role crm_<service> or sets its \
+            password, and grants it exactly its tables in the database of CRM_DATABASE_URL (whose account needs \
+            CREATEROLE, or is a superuser). Then creates the RabbitMQ user crm_<service> or sets its password, with \
+            configure, write and read permissions on the vhost of CRM_AMQP_URL limited to its own exchanges and \
+            queues, through the management API at CRM_RABBITMQ_API (default http://<broker host>:15672) as \
+            CRM_RABBITMQ_API_USER and CRM_RABBITMQ_API_PASSWORD (default: the CRM_AMQP_URL account, which must then \
+            be an administrator).
 
-            Run it with administrator URLs after crm migrate; give each service its own URLs:
+            Run it with administrator URLs after crm migrate, and give each service its own URLs: \
             postgres://crm_intake:<password>@host/crm and amqp://crm_intake:<password>@host/vhost.
-            Passwords are read from the environment only and never printed; PostgreSQL receives only their
+
+            Passwords are read from the environment only and never printed; PostgreSQL receives only their \
             SCRAM-SHA-256 verifiers, computed here. Idempotent: run it again to rotate a password.
             """)
 
     @Flag(help: "Only the database roles; leave the broker alone.")
     var skipBroker = false
+
+    @Flag(help: "Require the password of every service (what a deployment of all four needs).")
+    var all = false
 
     /// Passwords shorter than this are refused, and so is the placeholder of `.env.example`.
     static let minimumPasswordLength = 12
@@ -34,12 +39,18 @@ struct Accounts: AsyncParsableCommand {
     func run() async throws {
         let environment = CommandEnvironment()
         let accounts = try Self.passwords(environment.settings)
+        let given = Set(accounts.map(\.account))
+        if all, let missing = ServiceAccount.allCases.first(where: { !given.contains($0) }) {
+            throw CommandFailure.configuration("\(missing.passwordVariable): required but not set (--all)")
+        }
         let pool = try environment.pool()
         let grants: ServiceGrants
         do {
             grants = try await pool.withConnection { connection in
                 try await connection.transaction { connection in
-                    for (account, password) in accounts { try Self.setRole(account, password: password, on: connection) }
+                    for (account, password) in accounts {
+                        try Self.setRole(account, password: password, on: connection)
+                    }
                     return try Schema.grantServiceRoles(on: connection)
                 }
             }
@@ -91,7 +102,9 @@ struct Accounts: AsyncParsableCommand {
 
     /// Creates the role or sets its password, from a verifier computed here; refuses a role that could bypass
     /// its grants (a superuser, or one with BYPASSRLS).
-    static func setRole(_ account: ServiceAccount, password: String, on connection: isolated PostgresConnection) throws {
+    static func setRole(
+        _ account: ServiceAccount, password: String, on connection: isolated PostgresConnection
+    ) throws {
         let verifier = try connection.encryptedPassword(password, user: account.name)
         let existing = try connection.query(
             "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = $1", [account.name])
@@ -101,7 +114,8 @@ struct Accounts: AsyncParsableCommand {
         }
         // The role's name is a code constant and the verifier a parameter; format() quotes both.
         let template = existing.isEmpty ? "CREATE ROLE %I LOGIN PASSWORD %L" : "ALTER ROLE %I LOGIN PASSWORD %L"
-        let statement = try connection.query("SELECT format($1, $2::text, $3::text)", [template, account.name, verifier])
+        let statement = try connection.query(
+            "SELECT format($1, $2::text, $3::text)", [template, account.name, verifier])
         try connection.execute(statement[0][0] ?? "")
     }
 }
@@ -118,7 +132,9 @@ struct BrokerManagement {
     }
 
     func put(_ path: String, _ body: [String: String]) async throws {
-        guard let url = URL(string: api + path) else { throw CommandFailure.configuration("bad CRM_RABBITMQ_API: \(api)") }
+        guard let url = URL(string: api + path) else {
+            throw CommandFailure.configuration("bad CRM_RABBITMQ_API: \(api)")
+        }
         var request = URLRequest(url: url)
         request.httpMethod = "PUT"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -129,7 +145,8 @@ struct BrokerManagement {
         do {
             (_, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw CommandFailure.configuration("the broker's management API at \(api) did not answer: \(error.localizedDescription)")
+            throw CommandFailure.configuration(
+                "the broker's management API at \(api) did not answer: \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {

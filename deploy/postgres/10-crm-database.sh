@@ -16,8 +16,9 @@ fi
 # psql variables keep the name and the password quoted correctly, whatever they contain.
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
     --set=app_user="$app_user" --set=app_password="$CRM_DB_PASSWORD" <<'SQL'
--- CREATEROLE: the migrate job (crm accounts) creates each service's own role and grants it its tables.
-CREATE ROLE :"app_user" LOGIN CREATEROLE PASSWORD :'app_password';
+-- No CREATEROLE (in PostgreSQL 15 nearly a superuser): the accounts job creates the services' roles as the
+-- superuser. This role owns the database and its tables and grants the service roles their share.
+CREATE ROLE :"app_user" LOGIN PASSWORD :'app_password';
 CREATE DATABASE crm OWNER :"app_user" ENCODING 'UTF8' TEMPLATE template0;
 REVOKE ALL ON DATABASE crm FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE crm TO :"app_user";

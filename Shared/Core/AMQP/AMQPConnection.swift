@@ -58,7 +58,8 @@ final class AMQPConnection {
             if let socket {
                 amqp_ssl_socket_set_verify_peer(socket, 1)
                 amqp_ssl_socket_set_verify_hostname(socket, 1)
-                if let caFile = settings.caFile {
+                // Always a trust store: without one, verification would refuse every broker.
+                if let caFile = settings.trustedCAFile {
                     let status = amqp_ssl_socket_set_cacert(socket, caFile)
                     guard status == AMQP_STATUS_OK.rawValue else {
                         throw AMQPError(.connectionFailed, operation: "TLS CA file", detail: Self.describe(status))

@@ -9,7 +9,8 @@ public struct AMQPSettings: Sendable, Equatable {
     public var virtualHost: String
     /// TLS, chosen by the `amqps://` scheme.
     public var useTLS: Bool
-    /// CA bundle for TLS peer verification (`CRM_AMQP_CA_FILE`); the system store when unset.
+    /// CA bundle for TLS peer verification (`CRM_AMQP_CA_FILE`); the system store when unset
+    /// (``systemCAFile``: librabbitmq loads no default trust store of its own).
     public var caFile: String?
     /// Client certificate and key for mutual TLS (`CRM_AMQP_CERT_FILE`, `CRM_AMQP_KEY_FILE`).
     public var certificateFile: String?
@@ -92,12 +93,32 @@ public struct AMQPSettings: Sendable, Equatable {
         result.caFile = settings.string("CRM_AMQP_CA_FILE")
         result.certificateFile = settings.string("CRM_AMQP_CERT_FILE")
         result.keyFile = settings.string("CRM_AMQP_KEY_FILE")
+        // TLS files with a plain URL, or half a client certificate, are mistakes that would otherwise pass silently.
+        for (variable, value) in [
+            ("CRM_AMQP_CA_FILE", result.caFile), ("CRM_AMQP_CERT_FILE", result.certificateFile),
+            ("CRM_AMQP_KEY_FILE", result.keyFile),
+        ] where value != nil && !result.useTLS {
+            throw SettingsError(variable: variable, problem: "set, but \(urlVariable) is not amqps:// (TLS is off)")
+        }
+        if (result.certificateFile == nil) != (result.keyFile == nil) {
+            throw SettingsError(
+                variable: result.keyFile == nil ? "CRM_AMQP_KEY_FILE" : "CRM_AMQP_CERT_FILE",
+                problem: "a client certificate needs both CRM_AMQP_CERT_FILE and CRM_AMQP_KEY_FILE")
+        }
         result.heartbeat = try settings.duration("CRM_AMQP_HEARTBEAT", default: .seconds(30))
         result.connectTimeout = try settings.duration("CRM_AMQP_CONNECT_TIMEOUT", default: .seconds(10))
         result.quorumQueues = try settings.bool("CRM_AMQP_QUORUM_QUEUES", default: false)
         result.reconnectMaxDelay = try settings.duration("CRM_AMQP_RECONNECT_MAX", default: .seconds(30))
         return result
     }
+
+    /// The operating system's CA bundle, where Debian, Alpine and Red Hat keep it; nil when none exists.
+    public static let systemCAFile: String? = [
+        "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem", "/etc/pki/tls/certs/ca-bundle.crt",
+    ].first { FileManager.default.isReadableFile(atPath: $0) }
+
+    /// The CA bundle TLS verifies the broker against: `caFile`, else the system's.
+    public var trustedCAFile: String? { caFile ?? Self.systemCAFile }
 
     /// The URL without its password, safe to log.
     public var redacted: String {

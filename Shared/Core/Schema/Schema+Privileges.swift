@@ -41,7 +41,8 @@ extension Schema {
                 try connection.execute("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM \(role)")
                 let tables = account.tables.merging(ServiceAccount.commonTables) { own, _ in own }
                 for (table, granted) in tables.sorted(by: { $0.key < $1.key }) {
-                    try connection.execute("GRANT \(try privileges(granted)) ON TABLE \(try identifier(table)) TO \(role)")
+                    try connection.execute(
+                        "GRANT \(try privileges(granted)) ON TABLE \(try identifier(table)) TO \(role)")
                 }
                 // The sequences behind the tables it inserts into.
                 let sequences = try connection.query(

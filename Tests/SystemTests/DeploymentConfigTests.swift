@@ -1,0 +1,80 @@
+import Foundation
+import Shared
+import Testing
+
+extension SystemTests {
+    /// docker-compose.yml and .env.example, read as text: every service runs with its own accounts, every setting
+    /// the file needs is in the example, and the example holds no secret.
+    @Suite("Deployment configuration")
+    struct DeploymentConfigTests {
+        static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+
+        static func text(_ path: String) throws -> String {
+            try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+        }
+
+        /// The lines of one top-level service of the compose file, up to the next one.
+        static func block(_ service: String, in compose: String) -> String {
+            let lines = compose.split(separator: "\n", omittingEmptySubsequences: false)
+            guard let start = lines.firstIndex(of: "  \(service):") else { return "" }
+            let end = lines[(start + 1)...].firstIndex {
+                $0.hasPrefix("  ") && !$0.hasPrefix("   ") && $0.hasSuffix(":")
+            }
+            return lines[start..<(end ?? lines.endIndex)].joined(separator: "\n")
+        }
+
+        @Test func eachServiceConnectsWithItsOwnAccounts() throws {
+            let compose = try Self.text("docker-compose.yml")
+            for account in ServiceAccount.allCases {
+                let block = Self.block(account.executable, in: compose)
+                #expect(!block.isEmpty, "no \(account.executable) in docker-compose.yml")
+                let credentials = "\(account.name):${\(account.passwordVariable)}@"
+                #expect(
+                    block.contains("CRM_DATABASE_URL: postgres://\(credentials)postgres:5432/crm"),
+                    "\(account.executable)")
+                #expect(block.contains("CRM_AMQP_URL: amqp://\(credentials)rabbitmq:5672/crm"), "\(account.executable)")
+                #expect(!block.contains("ADMIN_PASSWORD"), "\(account.executable) holds an administrator's password")
+                #expect(block.contains("<<: *crm-service"))
+            }
+            // Services start once their accounts exist.
+            let shared =
+                compose.components(separatedBy: "x-crm-service: &crm-service").last?
+                .components(separatedBy: "\nservices:").first ?? ""
+            #expect(shared.contains("    accounts:\n      condition: service_completed_successfully"))
+            let accounts = Self.block("accounts", in: compose)
+            #expect(accounts.contains(#"command: ["crm", "accounts", "--all"]"#))
+            for account in ServiceAccount.allCases {
+                #expect(accounts.contains("\(account.passwordVariable): ${\(account.passwordVariable)}"))
+            }
+            #expect(
+                !Self.block("migrate", in: compose).contains("ADMIN_PASSWORD"),
+                "the migrate job holds an administrator's password")
+        }
+
+        @Test func theExampleNamesEverySettingAndHoldsNoSecret() throws {
+            let compose = try Self.text("docker-compose.yml")
+            let example = try Self.text(".env.example")
+            var defined: [String: String] = [:]
+            for line in example.split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2 else { continue }
+                defined[String(parts[0])] = String(parts[1])
+            }
+            // ${NAME} without a default must be in the example (${NAME:-default} may be; $${NAME} is the container's).
+            let required = Set(
+                compose.matches(of: /(\$?)\$\{([A-Z0-9_]+)\}/).filter { $0.output.1.isEmpty }.map {
+                    String($0.output.2)
+                })
+            let missing = required.subtracting(defined.keys)
+            #expect(missing.isEmpty, ".env.example lacks \(missing.sorted())")
+            let secrets = defined.filter { $0.key.contains("PASSWORD") || $0.key.contains("SECRET") }
+            #expect(secrets.count >= 9)
+            for (name, value) in secrets {
+                #expect(value == "change-me", "\(name) in .env.example is not the change-me placeholder")
+            }
+            let ignored = try Self.text(".gitignore").split(separator: "\n")
+            #expect(ignored.contains(".env") && ignored.contains(".local/"))
+        }
+    }
+}

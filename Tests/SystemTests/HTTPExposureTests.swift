@@ -1,0 +1,88 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+extension SystemTests {
+    /// The HTTP port serves health and metrics (and scoring's customer read API), to GET only, and gives nothing
+    /// away: no other path, no secret in any answer.
+    @Suite("HTTP exposure", .serialized)
+    struct HTTPExposureTests {
+        /// The status of a request with `method`, or 0 when nothing answers.
+        static func status(_ method: String, _ url: String) -> Int {
+            let output = try? Shell.run(
+                "curl -s -o /dev/null -m 5 -X \(method) -w '%{http_code}' --path-as-is '\(url)'")
+            return Int(output?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        }
+
+        @Test func onlyHealthMetricsAndScoringsReadAPIAreServed() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                try await environment.grantServiceAccounts(desks: SystemHarness.desks)
+                let publisher = AMQPPublisher(
+                    settings: environment.amqp, name: "test", topology: Topology.system(desks: SystemHarness.desks),
+                    logger: TestServers.logger)
+                try await publisher.connect()
+                await publisher.close()
+                var ports: [ServiceAccount: Int] = [:]
+                var processes: [Process] = []
+                defer { for process in processes where process.isRunning { process.terminate() } }
+                for account in ServiceAccount.allCases {
+                    let port = Int.random(in: 20_000...40_000)
+                    var variables = try environment.serviceVariables(as: account)
+                    variables["CRM_HTTP_PORT"] = "\(port)"
+                    processes.append(try Shell.launch(account.executable, environment: variables))
+                    ports[account] = port
+                }
+                let secrets =
+                    try [environment.amqp.password] + ServiceAccount.allCases.map { try TestServers.password(of: $0) }
+                for (account, port) in ports.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                    let base = "http://127.0.0.1:\(port)"
+                    var ready = (status: 0, body: "")
+                    for _ in 0..<150 where ready.status != 200 {
+                        try await Task.sleep(for: .milliseconds(100))
+                        ready = Shell.get("\(base)/health/ready")
+                    }
+                    #expect(ready.status == 200, "\(account.executable) ready: \(ready)")
+                    for path in ["/health/live", "/metrics"] {
+                        let answer = Shell.get(base + path)
+                        #expect(answer.status == 200, "\(account.executable) \(path)")
+                        for secret in secrets {
+                            #expect(!answer.body.contains(secret), "\(account.executable) \(path) shows a password")
+                        }
+                    }
+                    let hidden = [
+                        "/", "/health", "/health/", "/metrics/", "/debug", "/admin", "/env", "/config", "/customers",
+                        "/health/ready/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+                    ]
+                    for path in hidden {
+                        #expect(Self.status("GET", base + path) == 404, "\(account.executable) serves \(path)")
+                    }
+                    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+                        #expect(Self.status(method, base + "/metrics") == 405, "\(account.executable) takes \(method)")
+                    }
+                    #expect(
+                        Self.status("GET", base + "/customers/C-404") == 404, "\(account.executable) /customers/C-404")
+                    if account != .scoring {
+                        #expect(
+                            Self.status("GET", base + "/customers/C-1") == 404, "\(account.executable) serves customers"
+                        )
+                    }
+                }
+                // Scoring's read API answers for a customer it knows, and nothing else under /customers.
+                try await environment.pool.execute("INSERT INTO customers (customer_id, name) VALUES ('C-1', 'Li Lei')")
+                try await environment.pool.execute(
+                    """
+                    INSERT INTO customer_scores (customer_id, scored_at, orders_count, transactions, monetary_total,
+                        monetary_average, clv_historical, clv_simple, lifecycle_stage, lifecycle_rule, tier)
+                    VALUES ('C-1', now(), 1, 1, 5, 5, 5, 5, 'potential', 'test', 'bronze')
+                    """)
+                let scoring = "http://127.0.0.1:\(ports[.scoring] ?? 0)"
+                let known = Shell.get(scoring + "/customers/C-1")
+                #expect(known.status == 200, "\(known)")
+                #expect(!known.body.contains("Li Lei"), "the read API shows a customer's name")
+                #expect(Self.status("GET", scoring + "/customers/C-1/../../metrics") == 404)
+                for process in processes { kill(process.processIdentifier, SIGTERM) }
+            }
+        }
+    }
+}
