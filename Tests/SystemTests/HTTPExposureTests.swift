@@ -17,12 +17,7 @@ extension SystemTests {
 
         @Test func onlyHealthMetricsAndScoringsReadAPIAreServed() async throws {
             try await TestServers.withEnvironment(migrate: true) { environment in
-                try await environment.grantServiceAccounts(desks: SystemHarness.desks)
-                let publisher = AMQPPublisher(
-                    settings: environment.amqp, name: "test", topology: Topology.system(desks: SystemHarness.desks),
-                    logger: TestServers.logger)
-                try await publisher.connect()
-                await publisher.close()
+                await (try await SystemHarness.prepareDeployment(environment)).close()
                 var ports: [ServiceAccount: Int] = [:]
                 var processes: [Process] = []
                 defer { for process in processes where process.isRunning { process.terminate() } }

@@ -45,11 +45,7 @@ extension SystemTests {
 
         @Test func noPasswordAndNoMessageContentInAnyServicesLog() async throws {
             try await TestServers.withEnvironment(migrate: true) { environment in
-                try await environment.grantServiceAccounts(desks: SystemHarness.desks)
-                let publisher = AMQPPublisher(
-                    settings: environment.amqp, name: "test", topology: Topology.system(desks: SystemHarness.desks),
-                    logger: TestServers.logger)
-                try await publisher.connect()
+                let publisher = try await SystemHarness.prepareDeployment(environment)
                 var logs: [(service: String, file: URL, handle: FileHandle)] = []
                 var processes: [Process] = []
                 defer {

@@ -26,6 +26,18 @@ final class SystemHarness: Sendable {
             settings: environment.amqp, name: "system-test", topology: Topology.system(desks: []), logger: TestServers.logger)
     }
 
+    /// What a deployment's migrate and accounts jobs do before services run on their own accounts: the whole
+    /// topology (complaints binds alerts' queue, which it may not create), the grants and the broker permissions.
+    /// Returns the connected administrator's publisher; the caller closes it.
+    static func prepareDeployment(_ environment: TestEnvironment) async throws -> AMQPPublisher {
+        try await environment.grantServiceAccounts(desks: desks)
+        let publisher = AMQPPublisher(
+            settings: environment.amqp, name: "test", topology: Topology.system(desks: desks),
+            logger: TestServers.logger)
+        try await publisher.connect()
+        return publisher
+    }
+
     /// Starts `replicas` processes of every service (or of the named ones). With their own accounts, first what a
     /// deployment's migrate and accounts jobs do: the whole topology (complaints binds alerts' queue, which it may
     /// not create), the grants and the broker permissions.
