@@ -36,6 +36,9 @@ extension SystemTests {
 
                 let ledger = try await system.reconcile(stream)
                 #expect(ledger == system.expected(stream), "\(ledger), expected \(system.expected(stream))")
+                // Each service recorded its replica under its own role's row security.
+                let replicas = try await environment.pool.query("SELECT DISTINCT service FROM crm_instances ORDER BY 1")
+                #expect(replicas.compactMap { $0[0] } == SystemHarness.services.sorted())
                 var retention = 0
                 for _ in 0..<100 where retention == 0 {
                     for priority in ["p1", "p2", "p3"] {

@@ -145,6 +145,37 @@ extension SystemTests {
             }
         }
 
+        @Test func eachRoleSeesAndWritesOnlyItsOwnReplicasRows() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                try await environment.grantServiceAccounts()
+                for account in ServiceAccount.allCases {
+                    try await environment.pool.execute(
+                        """
+                        INSERT INTO crm_instances (instance_id, service, host, version, started_at, last_seen_at)
+                        VALUES ($1, $2, 'h', 'v', now(), now())
+                        """, ["i-\(account.rawValue)", account.executable])
+                }
+                for account in ServiceAccount.allCases {
+                    let connection = PostgresConnection(
+                        url: try environment.databaseURL(as: account), applicationName: account.name,
+                        logger: TestServers.logger)
+                    let visible = try await connection.query("SELECT service FROM crm_instances").compactMap { $0[0] }
+                    #expect(visible == [account.executable], "\(account.name) sees replicas of \(visible)")
+                    #expect(try await connection.execute("DELETE FROM crm_instances WHERE service <> $1",
+                                                         [account.executable]) == 0)
+                    let other = ServiceAccount.allCases.first { $0 != account }!.executable
+                    let forged = """
+                        INSERT INTO crm_instances (instance_id, service, host, version, started_at, last_seen_at)
+                        VALUES ('forged', '\(other)', 'h', 'v', now(), now())
+                        """
+                    #expect(await Self.sqlState(connection, forged) == "42501", "\(account.name) wrote a replica of \(other)")
+                    await connection.close()
+                }
+                let rows = try await environment.pool.query("SELECT count(*) FROM crm_instances")
+                #expect(rows[0][0] == "4")
+            }
+        }
+
         @Test func crmAccountsAndMigrateSetUpTheAccountsWithoutShowingAPassword() async throws {
             try await TestServers.withEnvironment(migrate: false) { environment in
                 var variables = environment.serviceVariables

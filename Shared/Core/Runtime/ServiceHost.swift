@@ -146,7 +146,7 @@ struct InstanceHeartbeat: Service {
                     """,
                     [context.instanceID, context.name, ProcessInfo.processInfo.hostName, CRMVersion.current, started])
             } catch {
-                context.logger.debug("Instance heartbeat failed", metadata: ["error": "\(error)"])
+                context.logger.warning("Instance heartbeat failed", metadata: ["error": "\(error)"])
             }
             try? await gracefulSleep(.seconds(15))
         }
