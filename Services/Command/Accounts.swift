@@ -39,7 +39,8 @@ struct Accounts: AsyncParsableCommand {
     func run() async throws {
         let environment = CommandEnvironment()
         let accounts = try Self.passwords(environment.settings)
-        if all, let missing = ServiceAccount.allCases.first(where: { account in !accounts.contains { $0.account == account } }) {
+        let given = Set(accounts.map(\.account))
+        if all, let missing = ServiceAccount.allCases.first(where: { !given.contains($0) }) {
             throw CommandFailure.configuration("\(missing.passwordVariable): required but not set (--all)")
         }
         let pool = try environment.pool()
@@ -47,7 +48,9 @@ struct Accounts: AsyncParsableCommand {
         do {
             grants = try await pool.withConnection { connection in
                 try await connection.transaction { connection in
-                    for (account, password) in accounts { try Self.setRole(account, password: password, on: connection) }
+                    for (account, password) in accounts {
+                        try Self.setRole(account, password: password, on: connection)
+                    }
                     return try Schema.grantServiceRoles(on: connection)
                 }
             }
@@ -99,7 +102,9 @@ struct Accounts: AsyncParsableCommand {
 
     /// Creates the role or sets its password, from a verifier computed here; refuses a role that could bypass
     /// its grants (a superuser, or one with BYPASSRLS).
-    static func setRole(_ account: ServiceAccount, password: String, on connection: isolated PostgresConnection) throws {
+    static func setRole(
+        _ account: ServiceAccount, password: String, on connection: isolated PostgresConnection
+    ) throws {
         let verifier = try connection.encryptedPassword(password, user: account.name)
         let existing = try connection.query(
             "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = $1", [account.name])
@@ -109,7 +114,8 @@ struct Accounts: AsyncParsableCommand {
         }
         // The role's name is a code constant and the verifier a parameter; format() quotes both.
         let template = existing.isEmpty ? "CREATE ROLE %I LOGIN PASSWORD %L" : "ALTER ROLE %I LOGIN PASSWORD %L"
-        let statement = try connection.query("SELECT format($1, $2::text, $3::text)", [template, account.name, verifier])
+        let statement = try connection.query(
+            "SELECT format($1, $2::text, $3::text)", [template, account.name, verifier])
         try connection.execute(statement[0][0] ?? "")
     }
 }
@@ -126,7 +132,9 @@ struct BrokerManagement {
     }
 
     func put(_ path: String, _ body: [String: String]) async throws {
-        guard let url = URL(string: api + path) else { throw CommandFailure.configuration("bad CRM_RABBITMQ_API: \(api)") }
+        guard let url = URL(string: api + path) else {
+            throw CommandFailure.configuration("bad CRM_RABBITMQ_API: \(api)")
+        }
         var request = URLRequest(url: url)
         request.httpMethod = "PUT"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -137,7 +145,8 @@ struct BrokerManagement {
         do {
             (_, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw CommandFailure.configuration("the broker's management API at \(api) did not answer: \(error.localizedDescription)")
+            throw CommandFailure.configuration(
+                "the broker's management API at \(api) did not answer: \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {

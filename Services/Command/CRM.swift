@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Shared
 
 /// The operator's command line.
@@ -9,7 +10,7 @@ struct CRM: AsyncParsableCommand {
         abstract: "Operate the customer-value engine: schema, broker topology and status.",
         discussion: """
             Reads CRM_DATABASE_URL and CRM_AMQP_URL from the environment, like the services.
-            Exit codes: 0 success, 1 failure, 2 bad configuration.
+            Exit codes: 0 success, 1 failure, 2 bad configuration, 64 a wrong command line.
             """,
         version: CRMVersion.current,
         subcommands: [
@@ -17,4 +18,22 @@ struct CRM: AsyncParsableCommand {
             LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self, Accounts.self,
         ]
     )
+
+    /// Runs the chosen subcommand; a configuration error exits 2, as the services do, so that scripts can tell
+    /// "fix the environment" from "try again".
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("crm: \(failure)\n".utf8))
+            Foundation.exit(failure.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -74,4 +74,12 @@ enum CommandFailure: Error, CustomStringConvertible {
         case .notFound(let text): text
         }
     }
+
+    /// 2 for configuration, like the services; 1 otherwise.
+    var exitCode: Int32 {
+        switch self {
+        case .configuration: 2
+        case .notFound: 1
+        }
+    }
 }

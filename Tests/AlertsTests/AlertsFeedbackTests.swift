@@ -19,7 +19,7 @@ struct AlertsFeedbackTests {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)
             // Long enough that a loaded machine still finishes the in-cooldown steps inside it.
-            let configuration = H.configuration(cooldown: .seconds(15))
+            let configuration = H.configuration(cooldown: .seconds(40), rules: H.silverAndUp)
             let start = Date().addingTimeInterval(-3_600)
             @Sendable func step(_ scores: [H.Score]) async throws {
                 try await publisher.publish(scores.map { try H.event($0) })
@@ -61,7 +61,7 @@ struct AlertsFeedbackTests {
                 #expect(try await H.storedAlerts(environment).count == 2)
 
                 // After the cooldown the same change raises a new alert.
-                try await Task.sleep(until: .now + .seconds(max(15 - Date().timeIntervalSince(resolvedAt), 0) + 0.5))
+                try await Task.sleep(until: .now + .seconds(max(40 - Date().timeIntervalSince(resolvedAt), 0) + 0.5))
                 try await step([Self.flip("F-1", to: .maturity, at: start + 240)])
                 try await step([Self.flip("F-1", to: .decline, at: start + 300)])
                 let last = try await H.storedAlerts(environment)
@@ -92,11 +92,11 @@ struct AlertsFeedbackTests {
     @Test func aDailyCapHoldsTheLeastValuableAndReleasesThemLaterMostValuableFirst() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)
-            // Five silver customers entering decline; value at risk 10, 20, ..., 50: all p3.
+            // Five gold customers entering decline; value at risk 10, 20, ..., 50: all p3.
             let now = Date()
             let scores = (1...5).map { index in
                 H.Score(
-                    customerID: "D-\(index)", stage: .decline, tier: .silver, pAlive: 0.5, predicted: Double(index) * 10,
+                    customerID: "D-\(index)", stage: .decline, tier: .gold, pAlive: 0.5, predicted: Double(index) * 10,
                     lastOrderAt: now.addingTimeInterval(-5 * 86_400), scoredAt: now)
             }
             let capped = H.configuration(caps: [.p1: 0, .p2: 0, .p3: 2])

@@ -16,6 +16,9 @@ enum AlertsHarness {
             tickInterval: .milliseconds(100), batchSize: 100)
     }
 
+    /// Rules with the eligibility lowered from gold to silver, for tests about more than one tier.
+    static let silverAndUp = AlertSettings(eligibility: AlertEligibility(minimumTier: .silver))
+
     static func playbook() throws -> PlaybookSource {
         PlaybookSource(playbook: try RulesAlertFixtures.deployPlaybook(), logger: TestServers.logger)
     }

@@ -32,6 +32,7 @@ struct AlertsProcessTests {
                 variables["CRM_HTTP_PORT"] = "0"
                 variables["CRM_RETENTION_PLAYBOOK_FILE"] = Self.playbookFile
                 variables["CRM_ALERTS_DAILY_CAP_P3"] = "0"
+                variables["CRM_ALERTS_MINIMUM_TIER"] = "silver"
                 return try Shell.launch("crm-alerts", environment: variables)
             }
             let now = Date()

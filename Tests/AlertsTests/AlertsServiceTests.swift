@@ -68,7 +68,8 @@ struct AlertsServiceTests {
             try await H.store(
                 [H.Score(customerID: "G-1"), H.Score(customerID: "S-1", tier: .silver), H.Score(customerID: "B-1", tier: .bronze)],
                 environment)
-            let received = try await H.whileRunning(environment) {
+            // Silver customers are eligible here (the default minimum is gold); bronze ones never are.
+            let received = try await H.whileRunning(environment, configuration: H.configuration(rules: H.silverAndUp)) {
                 // A complaint received before the customer's first evaluation still counts as new.
                 try await publisher.publish([try H.complaint("K-1", customer: "G-1", receivedAt: Date().addingTimeInterval(-3_600))])
                 try await publisher.publish((1...3).map { try! H.complaint("K-S\($0)", customer: "S-1") })

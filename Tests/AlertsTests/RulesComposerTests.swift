@@ -27,13 +27,14 @@ struct RulesComposerTests {
         let previous = F.healthy(tier: .bronze, pAlive: 0.8)
         let current = F.healthy(stage: .termination, tier: .bronze, pAlive: 0.05)
         #expect(try composer().compose(F.context(previous: previous, current: current)) == nil)
-        let silver = try composer().compose(
-            F.context(
-                previous: F.healthy(tier: .silver, pAlive: 0.8),
-                current: F.healthy(stage: .termination, tier: .silver, pAlive: 0.05)
-            )
+        // Silver is below the default minimum (gold), and alerted once the minimum is lowered to it.
+        let silverContext = F.context(
+            previous: F.healthy(tier: .silver, pAlive: 0.8),
+            current: F.healthy(stage: .termination, tier: .silver, pAlive: 0.05)
         )
-        #expect(silver?.reasons.first == .lifecycleTermination)
+        #expect(try composer().compose(silverContext) == nil)
+        let toSilver = AlertSettings(eligibility: AlertEligibility(minimumTier: .silver))
+        #expect(try composer(toSilver).compose(silverContext)?.reasons.first == .lifecycleTermination)
     }
 
     @Test("a minimum predicted value can replace the tier minimum; the boundary is inclusive")

@@ -82,7 +82,8 @@ struct AMQPTLSTests {
 
             // A certificate no trusted CA signed (the system store is used when no CA file is given)...
             let untrusted = AMQPPublisher(
-                settings: Self.settings(environment, port: good.port, caFile: nil), name: "tls", logger: TestServers.logger)
+                settings: Self.settings(environment, port: good.port, caFile: nil), name: "tls",
+                logger: TestServers.logger)
             await #expect(throws: AMQPError.self) { try await untrusted.connect() }
             await untrusted.close()
             // ...and a trusted certificate for another name are refused.

@@ -30,7 +30,9 @@ struct ServiceAccountTests {
         }
         let sources = Set(topology.allQueues.flatMap(\.queue.bindings).map(\.exchange))
         for exchange in Self.everyExchange {
-            #expect(Self.allows(permissions.read, exchange) == sources.contains(exchange), "\(account.name) read \(exchange)")
+            #expect(
+                Self.allows(permissions.read, exchange) == sources.contains(exchange),
+                "\(account.name) read \(exchange)")
         }
     }
 
@@ -40,7 +42,9 @@ struct ServiceAccountTests {
         let topology = account.topology(desks: Self.desks)
         let declared = Set(topology.allQueues.map(\.queue.name))
         for queue in Self.everyQueue {
-            #expect(Self.allows(permissions.configure, queue) == declared.contains(queue), "\(account.name) configure \(queue)")
+            #expect(
+                Self.allows(permissions.configure, queue) == declared.contains(queue),
+                "\(account.name) configure \(queue)")
             #expect(Self.allows(permissions.write, queue) == declared.contains(queue), "\(account.name) write \(queue)")
         }
         for exchange in Self.everyExchange {
@@ -70,7 +74,9 @@ struct ServiceAccountTests {
 
     @Test func grantListsAreWellFormedAndPersonalDataStaysWithIntake() throws {
         for account in ServiceAccount.allCases {
-            for (table, list) in account.tables.merging(ServiceAccount.commonTables, uniquingKeysWith: { own, _ in own }) {
+            for (table, list) in account.tables.merging(
+                ServiceAccount.commonTables, uniquingKeysWith: { own, _ in own })
+            {
                 #expect(throws: Never.self) { _ = try Schema.identifier(table) }
                 #expect(throws: Never.self) { _ = try Schema.privileges(list) }
             }

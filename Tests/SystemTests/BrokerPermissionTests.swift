@@ -12,11 +12,18 @@ extension SystemTests {
 
         /// Where each service publishes, with a routing key that reaches a queue (publishes are mandatory).
         static let publishes: [ServiceAccount: [(exchange: String, key: String)]] = [
-            .intake: [(Topology.eventsExchange, Topology.EventKey.orderAccepted), (Topology.deadLetterExchange, "intake.orders")],
-            .scoring: [(Topology.eventsExchange, Topology.EventKey.customerScored), (Topology.deadLetterExchange, "scoring.events")],
+            .intake: [
+                (Topology.eventsExchange, Topology.EventKey.orderAccepted),
+                (Topology.deadLetterExchange, "intake.orders"),
+            ],
+            .scoring: [
+                (Topology.eventsExchange, Topology.EventKey.customerScored),
+                (Topology.deadLetterExchange, "scoring.events"),
+            ],
             .alerts: [(Topology.alertsExchange, "retention.p1"), (Topology.deadLetterExchange, "alerts.feedback")],
             .complaints: [
-                (Topology.desksExchange, "desk.escalations"), (Topology.eventsExchange, Topology.EventKey.complaintSignal),
+                (Topology.desksExchange, "desk.escalations"),
+                (Topology.eventsExchange, Topology.EventKey.complaintSignal),
                 (Topology.deadLetterExchange, "complaints.inbox"),
             ],
         ]
@@ -48,7 +55,9 @@ extension SystemTests {
                     let publisher = AMQPPublisher(
                         settings: try environment.amqp(as: account), name: account.name,
                         topology: account.topology(desks: Self.desks), logger: TestServers.logger)
-                    #expect(await Self.replyCode { try await publisher.connect() } == nil, "\(account.name) cannot declare its topology")
+                    #expect(
+                        await Self.replyCode { try await publisher.connect() } == nil,
+                        "\(account.name) cannot declare its topology")
                     await publisher.close()
                 }
                 for account in ServiceAccount.allCases {
@@ -64,7 +73,8 @@ extension SystemTests {
                     await publisher.close()
                     for queue in Self.consumes[account] ?? [] {
                         let consumer = AMQPConsumer(
-                            settings: try environment.amqp(as: account), queue: queue, prefetch: 1, logger: TestServers.logger)
+                            settings: try environment.amqp(as: account), queue: queue, prefetch: 1,
+                            logger: TestServers.logger)
                         let code = await Self.replyCode {
                             _ = try await consumer.nextBatch(maxCount: 1, wait: .milliseconds(50), linger: .zero)
                         }
@@ -78,11 +88,14 @@ extension SystemTests {
                     let settings = try environment.amqp(as: account)
                     let own = Set(account.topology(desks: Self.desks).allQueues.map(\.queue.name))
                     for (queue, _) in system.allQueues where !account.owns(queue: queue.name) {
-                        let consumer = AMQPConsumer(settings: settings, queue: queue.name, prefetch: 1, logger: TestServers.logger)
+                        let consumer = AMQPConsumer(
+                            settings: settings, queue: queue.name, prefetch: 1, logger: TestServers.logger)
                         let code = await Self.replyCode {
                             _ = try await consumer.nextBatch(maxCount: 1, wait: .milliseconds(50), linger: .zero)
                         }
-                        #expect(code == 403, "\(account.name) consumed \(queue.name) (\(code.map(String.init) ?? "allowed"))")
+                        #expect(
+                            code == 403,
+                            "\(account.name) consumed \(queue.name) (\(code.map(String.init) ?? "allowed"))")
                         await consumer.close()
                     }
                     let publisher = AMQPPublisher(settings: settings, name: account.name, logger: TestServers.logger)
@@ -92,17 +105,23 @@ extension SystemTests {
                                 OutboundMessage(exchange: exchange.name, routingKey: "x", body: Data("{}".utf8)),
                                 confirmTimeout: .seconds(5))
                         }
-                        #expect(code == 403, "\(account.name) published to \(exchange.name) (\(code.map(String.init) ?? "allowed"))")
+                        #expect(
+                            code == 403,
+                            "\(account.name) published to \(exchange.name) (\(code.map(String.init) ?? "allowed"))")
                     }
                     await publisher.close()
                     // Nothing beyond its own topology can be declared, even under its own prefix.
                     let stranger = Topology(queues: [
                         Topology.Queue(
-                            "\(account.rawValue).stranger", bindings: [Topology.Binding(Topology.ordersExchange, "order.v1")])
+                            "\(account.rawValue).stranger",
+                            bindings: [Topology.Binding(Topology.ordersExchange, "order.v1")])
                     ])
                     #expect(!own.contains("\(account.rawValue).stranger"))
-                    let declarer = AMQPPublisher(settings: settings, name: account.name, topology: stranger, logger: TestServers.logger)
-                    #expect(await Self.replyCode { try await declarer.connect() } == 403, "\(account.name) declared a queue of its own")
+                    let declarer = AMQPPublisher(
+                        settings: settings, name: account.name, topology: stranger, logger: TestServers.logger)
+                    #expect(
+                        await Self.replyCode { try await declarer.connect() } == 403,
+                        "\(account.name) declared a queue of its own")
                     await declarer.close()
                 }
             }

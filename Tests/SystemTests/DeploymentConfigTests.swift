@@ -18,7 +18,9 @@ extension SystemTests {
         static func block(_ service: String, in compose: String) -> String {
             let lines = compose.split(separator: "\n", omittingEmptySubsequences: false)
             guard let start = lines.firstIndex(of: "  \(service):") else { return "" }
-            let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && $0.hasSuffix(":") }
+            let end = lines[(start + 1)...].firstIndex {
+                $0.hasPrefix("  ") && !$0.hasPrefix("   ") && $0.hasSuffix(":")
+            }
             return lines[start..<(end ?? lines.endIndex)].joined(separator: "\n")
         }
 
@@ -28,13 +30,16 @@ extension SystemTests {
                 let block = Self.block(account.executable, in: compose)
                 #expect(!block.isEmpty, "no \(account.executable) in docker-compose.yml")
                 let credentials = "\(account.name):${\(account.passwordVariable)}@"
-                #expect(block.contains("CRM_DATABASE_URL: postgres://\(credentials)postgres:5432/crm"), "\(account.executable)")
+                #expect(
+                    block.contains("CRM_DATABASE_URL: postgres://\(credentials)postgres:5432/crm"),
+                    "\(account.executable)")
                 #expect(block.contains("CRM_AMQP_URL: amqp://\(credentials)rabbitmq:5672/crm"), "\(account.executable)")
                 #expect(!block.contains("ADMIN_PASSWORD"), "\(account.executable) holds an administrator's password")
                 #expect(block.contains("<<: *crm-service"))
             }
             // Services start once their accounts exist.
-            let shared = compose.components(separatedBy: "x-crm-service: &crm-service").last?
+            let shared =
+                compose.components(separatedBy: "x-crm-service: &crm-service").last?
                 .components(separatedBy: "\nservices:").first ?? ""
             #expect(shared.contains("    accounts:\n      condition: service_completed_successfully"))
             let accounts = Self.block("accounts", in: compose)
@@ -42,7 +47,9 @@ extension SystemTests {
             for account in ServiceAccount.allCases {
                 #expect(accounts.contains("\(account.passwordVariable): ${\(account.passwordVariable)}"))
             }
-            #expect(!Self.block("migrate", in: compose).contains("ADMIN_PASSWORD"), "the migrate job holds an administrator's password")
+            #expect(
+                !Self.block("migrate", in: compose).contains("ADMIN_PASSWORD"),
+                "the migrate job holds an administrator's password")
         }
 
         @Test func theExampleNamesEverySettingAndHoldsNoSecret() throws {
@@ -56,7 +63,9 @@ extension SystemTests {
             }
             // ${NAME} without a default must be in the example (${NAME:-default} may be; $${NAME} is the container's).
             let required = Set(
-                compose.matches(of: /(\$?)\$\{([A-Z0-9_]+)\}/).filter { $0.output.1.isEmpty }.map { String($0.output.2) })
+                compose.matches(of: /(\$?)\$\{([A-Z0-9_]+)\}/).filter { $0.output.1.isEmpty }.map {
+                    String($0.output.2)
+                })
             let missing = required.subtracting(defined.keys)
             #expect(missing.isEmpty, ".env.example lacks \(missing.sorted())")
             let secrets = defined.filter { $0.key.contains("PASSWORD") || $0.key.contains("SECRET") }

@@ -4,9 +4,9 @@ import Testing
 import TestSupport
 
 extension SystemTests {
-    /// Faults while orders flow through the real executables; each run ends in an exact reconciliation: every
-    /// valid order stored once, every customer scored, dead letters only for the invalid orders, nothing left
-    /// in an outbox or a queue.
+    /// Faults while orders flow through the real executables, each with its own accounts as deployed; each run
+    /// ends in an exact reconciliation: every valid order stored once, every customer scored, dead letters only
+    /// for the invalid orders, nothing left in an outbox or a queue.
     @Suite("Faults under load", .serialized)
     struct FaultTests {
         enum Fault: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -20,7 +20,7 @@ extension SystemTests {
             try await TestServers.withEnvironment(migrate: true) { environment in
                 let system = SystemHarness(environment)
                 let stream = SystemHarness.OrderStream(count: 8_000)
-                try system.start(replicas: fault == .twoReplicasOneKilled ? 2 : 1)
+                try await system.start(replicas: fault == .twoReplicasOneKilled ? 2 : 1)
                 try await system.publish(stream) {
                     switch fault {
                     case .brokerRestart:
@@ -61,7 +61,7 @@ extension SystemTests {
                 let queued = try await system.publisher.inspectQueue(Topology.intakeQueue).messages
                 #expect(queued == 102_000)
                 let started = ContinuousClock.now
-                try system.start()
+                try await system.start()
                 let ledger = try await system.reconcile(stream, timeout: .seconds(600))
                 let drained = ContinuousClock.now - started
                 let failures = await system.stopAll()

@@ -10,18 +10,14 @@ extension SystemTests {
     struct HTTPExposureTests {
         /// The status of a request with `method`, or 0 when nothing answers.
         static func status(_ method: String, _ url: String) -> Int {
-            let output = try? Shell.run("curl -s -o /dev/null -m 5 -X \(method) -w '%{http_code}' --path-as-is '\(url)'")
+            let output = try? Shell.run(
+                "curl -s -o /dev/null -m 5 -X \(method) -w '%{http_code}' --path-as-is '\(url)'")
             return Int(output?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         }
 
         @Test func onlyHealthMetricsAndScoringsReadAPIAreServed() async throws {
             try await TestServers.withEnvironment(migrate: true) { environment in
-                try await environment.grantServiceAccounts(desks: SystemHarness.desks)
-                let publisher = AMQPPublisher(
-                    settings: environment.amqp, name: "test", topology: Topology.system(desks: SystemHarness.desks),
-                    logger: TestServers.logger)
-                try await publisher.connect()
-                await publisher.close()
+                await (try await SystemHarness.prepareDeployment(environment)).close()
                 var ports: [ServiceAccount: Int] = [:]
                 var processes: [Process] = []
                 defer { for process in processes where process.isRunning { process.terminate() } }
@@ -32,7 +28,8 @@ extension SystemTests {
                     processes.append(try Shell.launch(account.executable, environment: variables))
                     ports[account] = port
                 }
-                let secrets = try [environment.amqp.password] + ServiceAccount.allCases.map { try TestServers.password(of: $0) }
+                let secrets =
+                    try [environment.amqp.password] + ServiceAccount.allCases.map { try TestServers.password(of: $0) }
                 for (account, port) in ports.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                     let base = "http://127.0.0.1:\(port)"
                     var ready = (status: 0, body: "")
@@ -44,7 +41,9 @@ extension SystemTests {
                     for path in ["/health/live", "/metrics"] {
                         let answer = Shell.get(base + path)
                         #expect(answer.status == 200, "\(account.executable) \(path)")
-                        for secret in secrets { #expect(!answer.body.contains(secret), "\(account.executable) \(path) shows a password") }
+                        for secret in secrets {
+                            #expect(!answer.body.contains(secret), "\(account.executable) \(path) shows a password")
+                        }
                     }
                     let hidden = [
                         "/", "/health", "/health/", "/metrics/", "/debug", "/admin", "/env", "/config", "/customers",
@@ -56,9 +55,12 @@ extension SystemTests {
                     for method in ["POST", "PUT", "DELETE", "PATCH"] {
                         #expect(Self.status(method, base + "/metrics") == 405, "\(account.executable) takes \(method)")
                     }
-                    #expect(Self.status("GET", base + "/customers/C-404") == 404, "\(account.executable) /customers/C-404")
+                    #expect(
+                        Self.status("GET", base + "/customers/C-404") == 404, "\(account.executable) /customers/C-404")
                     if account != .scoring {
-                        #expect(Self.status("GET", base + "/customers/C-1") == 404, "\(account.executable) serves customers")
+                        #expect(
+                            Self.status("GET", base + "/customers/C-1") == 404, "\(account.executable) serves customers"
+                        )
                     }
                 }
                 // Scoring's read API answers for a customer it knows, and nothing else under /customers.

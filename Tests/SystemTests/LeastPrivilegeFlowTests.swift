@@ -10,11 +10,8 @@ extension SystemTests {
     struct LeastPrivilegeFlowTests {
         @Test func theWholeSystemWorksWithEachServicesOwnAccounts() async throws {
             try await TestServers.withEnvironment(migrate: true) { environment in
-                try await environment.grantServiceAccounts(desks: SystemHarness.desks)
                 let system = SystemHarness(environment, ownAccounts: true)
-                // What `crm migrate` declares first in a deployment: complaints binds alerts' queue, never creates it.
-                try await system.publisher.connect()
-                try system.start()
+                try await system.start()
                 let port = Int.random(in: 20_000...40_000)
                 var scoringVariables = try environment.serviceVariables(as: .scoring)
                 scoringVariables["CRM_HTTP_PORT"] = "\(port)"
@@ -39,6 +36,9 @@ extension SystemTests {
 
                 let ledger = try await system.reconcile(stream)
                 #expect(ledger == system.expected(stream), "\(ledger), expected \(system.expected(stream))")
+                // Each service recorded its replica under its own role's row security.
+                let replicas = try await environment.pool.query("SELECT DISTINCT service FROM crm_instances ORDER BY 1")
+                #expect(replicas.compactMap { $0[0] } == SystemHarness.services.sorted())
                 var retention = 0
                 for _ in 0..<100 where retention == 0 {
                     for priority in ["p1", "p2", "p3"] {
@@ -47,7 +47,9 @@ extension SystemTests {
                     if retention == 0 { try await Task.sleep(for: .milliseconds(100)) }
                 }
                 #expect(retention >= 1, "crm-alerts published no retention alert")
-                for queue in ["scoring.events.dead", "alerts.events.dead", "complaints.inbox.dead", "alerts.feedback.dead"] {
+                for queue in [
+                    "scoring.events.dead", "alerts.events.dead", "complaints.inbox.dead", "alerts.feedback.dead",
+                ] {
                     #expect(try await system.publisher.inspectQueue(queue).messages == 0, "dead letters in \(queue)")
                 }
                 // Scoring's read API, as its own role: the customer object counts open alerts and complaints from

@@ -21,13 +21,16 @@ extension SystemTests {
             return [
                 message(
                     Topology.ordersExchange, "order.v1",
-                    #"{"schema":"order.v1","order_id":"L-1","customer_id":"C-1","occurred_at":"2026-11-20T10:15:00Z","amount":"5.00","currency":"USD","customer":{"name":"\#(marker)","email":"\#(marker)@example.com"}}"#),
+                    #"{"schema":"order.v1","order_id":"L-1","customer_id":"C-1","occurred_at":"2026-11-20T10:15:00Z","amount":"5.00","currency":"USD","customer":{"name":"\#(marker)","email":"\#(marker)@example.com"}}"#
+                ),
                 message(
                     Topology.ordersExchange, "order.v1",
-                    #"{"schema":"order.v1","order_id":"L-2","customer_id":"C-1","amount":"-1","currency":"USD","customer":{"name":"\#(marker)"}}"#),
+                    #"{"schema":"order.v1","order_id":"L-2","customer_id":"C-1","amount":"-1","currency":"USD","customer":{"name":"\#(marker)"}}"#
+                ),
                 message(
                     Topology.complaintsExchange, "complaint.v1.new",
-                    #"{"schema":"complaint.v1","complaint_id":"L-3","customer_id":"C-1","received_at":"\#(now)","channel":"email","subject":"\#(marker)","body":"\#(marker) lives at 1 Privet Drive"}"#),
+                    #"{"schema":"complaint.v1","complaint_id":"L-3","customer_id":"C-1","received_at":"\#(now)","channel":"email","subject":"\#(marker)","body":"\#(marker) lives at 1 Privet Drive"}"#
+                ),
                 message(
                     Topology.complaintsExchange, "complaint.v1.new",
                     #"{"schema":"complaint.v1","complaint_id":"L-4","subject":"\#(marker)","body":"\#(marker)"}"#),
@@ -35,17 +38,14 @@ extension SystemTests {
                 message(Topology.eventsExchange, Topology.EventKey.customerScored, #"{"customer_id":"\#(marker)"}"#),
                 message(
                     Topology.alertsExchange, "alert.v1.feedback",
-                    #"{"schema":"alert-feedback.v1","alert_id":"A-1","status":"resolved","outcome":"retained","at":"\#(now)","agent":"\#(marker)","note":"\#(marker)"}"#),
+                    #"{"schema":"alert-feedback.v1","alert_id":"A-1","status":"resolved","outcome":"retained","at":"\#(now)","agent":"\#(marker)","note":"\#(marker)"}"#
+                ),
             ]
         }
 
         @Test func noPasswordAndNoMessageContentInAnyServicesLog() async throws {
             try await TestServers.withEnvironment(migrate: true) { environment in
-                try await environment.grantServiceAccounts(desks: SystemHarness.desks)
-                let publisher = AMQPPublisher(
-                    settings: environment.amqp, name: "test", topology: Topology.system(desks: SystemHarness.desks),
-                    logger: TestServers.logger)
-                try await publisher.connect()
+                let publisher = try await SystemHarness.prepareDeployment(environment)
                 var logs: [(service: String, file: URL, handle: FileHandle)] = []
                 var processes: [Process] = []
                 defer {
@@ -53,7 +53,8 @@ extension SystemTests {
                     for log in logs { try? FileManager.default.removeItem(at: log.file) }
                 }
                 for account in ServiceAccount.allCases {
-                    let file = FileManager.default.temporaryDirectory.appendingPathComponent("crm-log-\(UUID().uuidString)")
+                    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                        "crm-log-\(UUID().uuidString)")
                     _ = FileManager.default.createFile(atPath: file.path, contents: nil)
                     let handle = try FileHandle(forWritingTo: file)
                     let process = Process()
@@ -75,13 +76,18 @@ extension SystemTests {
                 for _ in 0..<300 where !done {
                     try await Task.sleep(for: .milliseconds(100))
                     let stored = try await environment.pool.query(
-                        "SELECT (SELECT count(*) FROM orders WHERE order_id = 'L-1'), (SELECT count(*) FROM complaints WHERE complaint_id = 'L-3'), (SELECT count(*) FROM customer_scores WHERE customer_id = 'C-1')")
+                        "SELECT (SELECT count(*) FROM orders WHERE order_id = 'L-1'), (SELECT count(*) FROM complaints WHERE complaint_id = 'L-3'), (SELECT count(*) FROM customer_scores WHERE customer_id = 'C-1')"
+                    )
                     var dead = 0
-                    for queue in ["intake.orders.dead", "complaints.inbox.dead", "scoring.events.dead", "alerts.events.dead"] {
+                    for queue in [
+                        "intake.orders.dead", "complaints.inbox.dead", "scoring.events.dead", "alerts.events.dead",
+                    ] {
                         dead += try await publisher.inspectQueue(queue).messages > 0 ? 1 : 0
                     }
                     let feedback = try await publisher.inspectQueue(Topology.feedbackQueue).messages
-                    done = stored.first.map { $0[0] == "1" && $0[1] == "1" && $0[2] == "1" } == true && dead == 4 && feedback == 0
+                    done =
+                        stored.first.map { $0[0] == "1" && $0[1] == "1" && $0[2] == "1" } == true && dead == 4
+                        && feedback == 0
                 }
                 #expect(done, "the services did not process every message")
                 await publisher.close()
@@ -92,7 +98,8 @@ extension SystemTests {
 
                 var secrets = [environment.amqp.password]
                 secrets += try ServiceAccount.allCases.map { try TestServers.password(of: $0) }
-                if let components = URLComponents(string: environment.database.url), let password = components.password {
+                if let components = URLComponents(string: environment.database.url), let password = components.password
+                {
                     secrets.append(password)
                 }
                 for log in logs {

@@ -36,7 +36,10 @@ extension SystemTests {
                 }
                 let words = Set(grant.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
                 (select, insert, update, delete) =
-                    (words.contains("SELECT"), words.contains("INSERT"), words.contains("UPDATE"), words.contains("DELETE"))
+                    (
+                        words.contains("SELECT"), words.contains("INSERT"), words.contains("UPDATE"),
+                        words.contains("DELETE")
+                    )
             }
 
             var description: String {
@@ -64,7 +67,8 @@ extension SystemTests {
                 ).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: String.self)) }
                 #expect(sequences.count >= 5)
                 // A table no service is granted is either an operator's or a forgotten grant.
-                let granted = Set(ServiceAccount.allCases.flatMap(\.tables.keys)).union(ServiceAccount.commonTables.keys)
+                let granted = Set(ServiceAccount.allCases.flatMap(\.tables.keys)).union(
+                    ServiceAccount.commonTables.keys)
                 let ungranted = Set(tables.map(\.table)).subtracting(granted).subtracting(ServiceAccount.operatorTables)
                 #expect(ungranted.isEmpty, "tables no service account is granted: \(ungranted.sorted())")
                 for account in ServiceAccount.allCases {
@@ -86,7 +90,9 @@ extension SystemTests {
                             if probe.expected {
                                 #expect(state == nil, "\(account.name) cannot \(probe.what) \(table): \(state ?? "")")
                             } else {
-                                #expect(state == "42501", "\(account.name) may \(probe.what) \(table) (\(state ?? "allowed"))")
+                                #expect(
+                                    state == "42501",
+                                    "\(account.name) may \(probe.what) \(table) (\(state ?? "allowed"))")
                             }
                         }
                         if !allowed.columns.isEmpty {
@@ -124,14 +130,49 @@ extension SystemTests {
                     let visible = try await connection.query("SELECT source FROM crm_outbox").compactMap { $0[0] }
                     #expect(visible == [account.outboxSource], "\(account.name) sees outbox rows of \(visible)")
                     #expect(try await connection.execute("UPDATE crm_outbox SET attempts = attempts + 1") == 1)
-                    #expect(try await connection.execute("DELETE FROM crm_outbox WHERE source <> $1", [account.outboxSource]) == 0)
+                    #expect(
+                        try await connection.execute(
+                            "DELETE FROM crm_outbox WHERE source <> $1", [account.outboxSource]) == 0)
                     let other = ServiceAccount.allCases.first { $0 != account }!.outboxSource
-                    let insert = "INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body) VALUES ('\(other)', 'x', 'y', 'forged', '{}')"
-                    #expect(await Self.sqlState(connection, insert) == "42501", "\(account.name) wrote a row as \(other)")
+                    let insert =
+                        "INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body) VALUES ('\(other)', 'x', 'y', 'forged', '{}')"
+                    #expect(
+                        await Self.sqlState(connection, insert) == "42501", "\(account.name) wrote a row as \(other)")
                     await connection.close()
                 }
                 let attempts = try await environment.pool.query("SELECT count(*) FROM crm_outbox WHERE attempts = 1")
                 #expect(attempts[0][0] == "4")
+            }
+        }
+
+        @Test func eachRoleSeesAndWritesOnlyItsOwnReplicasRows() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                try await environment.grantServiceAccounts()
+                for account in ServiceAccount.allCases {
+                    try await environment.pool.execute(
+                        """
+                        INSERT INTO crm_instances (instance_id, service, host, version, started_at, last_seen_at)
+                        VALUES ($1, $2, 'h', 'v', now(), now())
+                        """, ["i-\(account.rawValue)", account.executable])
+                }
+                for account in ServiceAccount.allCases {
+                    let connection = PostgresConnection(
+                        url: try environment.databaseURL(as: account), applicationName: account.name,
+                        logger: TestServers.logger)
+                    let visible = try await connection.query("SELECT service FROM crm_instances").compactMap { $0[0] }
+                    #expect(visible == [account.executable], "\(account.name) sees replicas of \(visible)")
+                    #expect(try await connection.execute("DELETE FROM crm_instances WHERE service <> $1",
+                                                         [account.executable]) == 0)
+                    let other = ServiceAccount.allCases.first { $0 != account }!.executable
+                    let forged = """
+                        INSERT INTO crm_instances (instance_id, service, host, version, started_at, last_seen_at)
+                        VALUES ('forged', '\(other)', 'h', 'v', now(), now())
+                        """
+                    #expect(await Self.sqlState(connection, forged) == "42501", "\(account.name) wrote a replica of \(other)")
+                    await connection.close()
+                }
+                let rows = try await environment.pool.query("SELECT count(*) FROM crm_instances")
+                #expect(rows[0][0] == "4")
             }
         }
 
@@ -140,7 +181,9 @@ extension SystemTests {
                 var variables = environment.serviceVariables
                 let migrate = try Shell.execute("crm", arguments: ["migrate", "--skip-broker"], environment: variables)
                 #expect(migrate.status == 0)
-                #expect(migrate.output.contains("Privileges granted to crm_intake, crm_scoring, crm_alerts, crm_complaints."))
+                #expect(
+                    migrate.output.contains(
+                        "Privileges granted to crm_intake, crm_scoring, crm_alerts, crm_complaints."))
 
                 variables["CRM_RABBITMQ_API"] = TestServers.managementAPI
                 variables["CRM_INTAKE_PASSWORD"] = "change-me"

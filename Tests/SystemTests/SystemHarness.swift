@@ -10,8 +10,8 @@ final class SystemHarness: Sendable {
 
     let environment: TestEnvironment
     let publisher: AMQPPublisher
-    /// Run each service with its own database role and broker user, as deployed (`grantServiceAccounts` first),
-    /// rather than the test administrator's.
+    /// Run each service with its own database role and broker user, as deployed, rather than the test
+    /// administrator's: faults are met with no more privilege than in production.
     let ownAccounts: Bool
     private let processes = Mutex<[String: [Process]]>([:])
     /// Routed complaints taken from the desk queues so far: message ids, and deliveries counted with repeats.
@@ -19,15 +19,33 @@ final class SystemHarness: Sendable {
     /// Dead letters of intake taken so far, the same way.
     private let dead = Mutex<(ids: Set<String>, deliveries: Int)>(([], 0))
 
-    init(_ environment: TestEnvironment, ownAccounts: Bool = false) {
+    init(_ environment: TestEnvironment, ownAccounts: Bool = true) {
         self.environment = environment
         self.ownAccounts = ownAccounts
         publisher = AMQPPublisher(
             settings: environment.amqp, name: "system-test", topology: Topology.system(desks: []), logger: TestServers.logger)
     }
 
-    /// Starts `replicas` processes of every service (or of the named ones).
-    func start(_ services: [String] = SystemHarness.services, replicas: Int = 1) throws {
+    /// What a deployment's migrate and accounts jobs do before services run on their own accounts: the whole
+    /// topology (complaints binds alerts' queue, which it may not create), the grants and the broker permissions.
+    /// Returns the connected administrator's publisher; the caller closes it.
+    static func prepareDeployment(_ environment: TestEnvironment) async throws -> AMQPPublisher {
+        try await environment.grantServiceAccounts(desks: desks)
+        let publisher = AMQPPublisher(
+            settings: environment.amqp, name: "test", topology: Topology.system(desks: desks),
+            logger: TestServers.logger)
+        try await publisher.connect()
+        return publisher
+    }
+
+    /// Starts `replicas` processes of every service (or of the named ones). With their own accounts, first what a
+    /// deployment's migrate and accounts jobs do: the whole topology (complaints binds alerts' queue, which it may
+    /// not create), the grants and the broker permissions.
+    func start(_ services: [String] = SystemHarness.services, replicas: Int = 1) async throws {
+        if ownAccounts {
+            try await publisher.connect()
+            try await environment.grantServiceAccounts(desks: Self.desks)
+        }
         for service in services {
             for _ in 0..<replicas { try launch(service) }
         }

@@ -38,10 +38,3 @@ public struct ScoringRulesError: Error, Hashable, Sendable, CustomStringConverti
         guard condition else { throw ScoringRulesError(code: .invalidSettings, context: context()) }
     }
 }
-
-extension KeyedDecodingContainer {
-    /// Decodes `key` when present and falls back to `defaultValue`, so a settings file names only what it changes.
-    func decode<Value: Decodable>(_ key: Key, default defaultValue: Value) throws -> Value {
-        try decodeIfPresent(Value.self, forKey: key) ?? defaultValue
-    }
-}

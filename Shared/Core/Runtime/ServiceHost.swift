@@ -74,6 +74,11 @@ public enum ServiceHost {
             await context.pool.close()
             logger.info("Stopped", metadata: ["service": "\(name)"])
             exit(0)
+        } catch let error as SettingsError {
+            // A service's own settings are read while it builds its parts: still a configuration error.
+            logger.critical("Configuration error", metadata: ["service": "\(name)", "error": "\(error)"])
+            FileHandle.standardError.write(Data("\(name): configuration error: \(error)\n".utf8))
+            exit(2)
         } catch {
             logger.critical("Service failed", metadata: ["service": "\(name)", "error": "\(error)"])
             exit(1)
@@ -141,7 +146,7 @@ struct InstanceHeartbeat: Service {
                     """,
                     [context.instanceID, context.name, ProcessInfo.processInfo.hostName, CRMVersion.current, started])
             } catch {
-                context.logger.debug("Instance heartbeat failed", metadata: ["error": "\(error)"])
+                context.logger.warning("Instance heartbeat failed", metadata: ["error": "\(error)"])
             }
             try? await gracefulSleep(.seconds(15))
         }

@@ -10,6 +10,17 @@ extension Schema {
                 WITH CHECK (source = regexp_replace(current_user, '^crm_', ''));
             """)
 
+    /// Row-level security on the replica registry: a service role sees and changes only its own replicas' rows
+    /// (`crm_intake` → `crm-intake`), so no service can hide or forge another's replicas in `crm status`.
+    static let instancePrivileges = Migration(
+        version: 7, name: "instances row security",
+        sql: """
+            ALTER TABLE crm_instances ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY crm_instances_own_service ON crm_instances
+                USING (service = replace(current_user, '_', '-'))
+                WITH CHECK (service = replace(current_user, '_', '-'));
+            """)
+
     /// Grants each existing service role exactly its privileges (``ServiceAccount/tables``), after revoking
     /// everything it had on the schema's tables and sequences, in one transaction under an advisory lock (two
     /// migrators granting at once would otherwise collide on the catalog). Idempotent. Roles that do not exist
@@ -41,7 +52,8 @@ extension Schema {
                 try connection.execute("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM \(role)")
                 let tables = account.tables.merging(ServiceAccount.commonTables) { own, _ in own }
                 for (table, granted) in tables.sorted(by: { $0.key < $1.key }) {
-                    try connection.execute("GRANT \(try privileges(granted)) ON TABLE \(try identifier(table)) TO \(role)")
+                    try connection.execute(
+                        "GRANT \(try privileges(granted)) ON TABLE \(try identifier(table)) TO \(role)")
                 }
                 // The sequences behind the tables it inserts into.
                 let sequences = try connection.query(

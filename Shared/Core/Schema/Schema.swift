@@ -9,5 +9,6 @@ public enum Schema {
         complaints,
         alerts,
         privileges,
+        instancePrivileges,
     ]
 }
