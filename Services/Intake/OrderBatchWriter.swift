@@ -102,15 +102,21 @@ struct OrderBatchWriter {
     }
 
     /// For ids already stored: whether the stored content equals the incoming one.
+    ///
+    /// One primary-key probe per id, written as a subquery so that no plan can read the whole table instead: a join
+    /// planned on a young table's statistics hashed every stored order for every batch.
     private func storedHashesMatch(on connection: isolated PostgresConnection, ids: [String], canonicals: [String]) throws -> [String: Bool] {
         guard !ids.isEmpty else { return [:] }
         let found = try connection.query(
             """
-            SELECT i.id, o.content_hash = md5(i.c)
-            FROM unnest($1::text[], $2::text[]) AS i(id, c) JOIN orders o ON o.order_id = i.id
+            SELECT i.id, (SELECT o.content_hash = md5(i.c) FROM orders o WHERE o.order_id = i.id)
+            FROM unnest($1::text[], $2::text[]) AS i(id, c)
             """, [ids, canonicals])
         var result: [String: Bool] = [:]
-        for row in found { result[try row.decode(0)] = try row.decode(1, as: Bool.self) }
+        for row in found {
+            guard let same = try row.decodeIfPresent(1, as: Bool.self) else { continue }
+            result[try row.decode(0)] = same
+        }
         return result
     }
 
@@ -129,7 +135,12 @@ struct OrderBatchWriter {
         guard !originals.isEmpty else { return }
         var known: [String: (customer: String, kind: String, amount: Decimal)] = [:]
         for row in try connection.query(
-            "SELECT order_id, customer_id, kind, amount_base FROM orders WHERE order_id = ANY($1::text[])", [Array(originals)])
+            // A probe per id (OFFSET 0 keeps the subquery a parameterised index scan), as in storedHashesMatch.
+            """
+            SELECT o.order_id, o.customer_id, o.kind, o.amount_base
+            FROM unnest($1::text[]) AS i(id)
+                CROSS JOIN LATERAL (SELECT * FROM orders WHERE order_id = i.id OFFSET 0) AS o
+            """, [Array(originals)])
         {
             known[try row.decode(0)] = (try row.decode(1), try row.decode(2), try row.decode(3))
         }
@@ -239,13 +250,16 @@ struct OrderBatchWriter {
     }
 
     /// Held refunds of these purchases (same customer, not larger) start counting; returns (customer, refund id).
+    ///
+    /// The ids filter the held refunds (the small partial index `orders_held`), never the purchases: filtering the
+    /// purchases by a 500-element array read every stored order.
     private func releaseHeldRefunds(on connection: isolated PostgresConnection, purchaseIDs: [String]) throws -> [(customer: String, order: String)] {
         guard !purchaseIDs.isEmpty else { return [] }
         let released = try connection.query(
             """
             UPDATE orders r SET held = false
             FROM orders p
-            WHERE r.held AND r.original_order_id = p.order_id AND p.order_id = ANY($1::text[])
+            WHERE r.held AND r.original_order_id = ANY($1::text[]) AND p.order_id = r.original_order_id
               AND p.kind = 'purchase' AND p.customer_id = r.customer_id AND r.amount_base <= p.amount_base
             RETURNING r.customer_id, r.order_id
             """, [purchaseIDs])
