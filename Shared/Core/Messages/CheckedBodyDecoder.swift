@@ -261,20 +261,24 @@ extension CheckedBodyDecoder {
     }
 
     /// Whether a member's name is `name`, compared as `JSONDecoder`'s dictionary does: by `String` equality.
-    fileprivate func member(_ member: Member, isNamed name: String) -> Bool {
-        if member.plain {
-            var utf8 = name.utf8.makeIterator()
-            var allASCII = true
+    ///
+    /// `utf8` is `name`'s UTF-8 and `ascii` whether it is all ASCII, worked out once per lookup. Equal bytes are
+    /// equal strings; an ASCII name and a plain member name differ when their bytes do. Anything else (escapes,
+    /// other scripts, where canonical equivalence can join different bytes) is decided by `String` equality.
+    fileprivate func member(
+        _ member: Member, isNamed name: String, utf8: UnsafeBufferPointer<UInt8>, ascii: Bool
+    ) -> Bool {
+        let start = member.key + 1
+        let end = member.keyEnd - 1
+        if end - start == utf8.count {
             var equal = true
-            var position = member.key + 1
-            while let byte = utf8.next() {
-                if byte >= 0x80 { allASCII = false }
-                if position >= member.keyEnd - 1 || bytes[position] != byte { equal = false }
-                position += 1
+            for index in 0..<utf8.count where bytes[start + index] != utf8[index] {
+                equal = false
+                break
             }
-            if allASCII { return equal && position == member.keyEnd - 1 }
+            if equal { return true }
         }
-        // Escapes or non-ASCII text: canonical equivalence decides, as it does for a dictionary key.
+        if member.plain && ascii { return false }
         return string(at: member.key) == name
     }
 
@@ -407,8 +411,14 @@ extension CheckedBodyDecoder {
 
         private func lookUp(_ key: Key) -> Int? {
             let name = key.stringValue
-            for member in members where decoder.member(member, isNamed: name) { return member.value }
-            return nil
+            var utf8 = name
+            return utf8.withUTF8 { utf8 in
+                let ascii = utf8.allSatisfy { $0 < 0x80 }
+                for member in members where decoder.member(member, isNamed: name, utf8: utf8, ascii: ascii) {
+                    return member.value
+                }
+                return nil
+            }
         }
 
         private func value(for key: Key) throws -> Int {

@@ -8,6 +8,15 @@ enum TextRules {
 
     /// What is wrong with a short printable string, or `nil` when it is acceptable.
     static func problem(inLabel value: String, maximumLength: Int = maximumLength) -> String? {
+        if isPrintableASCII(value) {
+            // The same verdicts as below, without looking up Unicode properties: no character from U+0020 to
+            // U+007E is a control or a separator, and only the space is white space.
+            let utf8 = value.utf8
+            guard let first = utf8.first, let last = utf8.last else { return "empty" }
+            if utf8.count > maximumLength { return "longer than \(maximumLength) characters" }
+            if first == UInt8(ascii: " ") || last == UInt8(ascii: " ") { return "has leading or trailing white space" }
+            return nil
+        }
         guard let first = value.unicodeScalars.first, let last = value.unicodeScalars.last else { return "empty" }
         var count = 0
         for scalar in value.unicodeScalars {
@@ -27,6 +36,11 @@ enum TextRules {
             return "has leading or trailing white space"
         }
         return nil
+    }
+
+    /// Whether every character is printable ASCII, U+0020 to U+007E: most identifiers and labels.
+    private static func isPrintableASCII(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }
     }
 
     /// The bidirectional controls that make one string display as another ("Trojan Source", CVE-2021-42574).
