@@ -62,7 +62,7 @@ extension OrderMessage {
 ///
 /// Members go out in the order `CanonicalJSON` sorts them (every name is ASCII, so UTF-16 order is byte order);
 /// absent optionals are left out; strings are escaped as `CanonicalJSON` escapes them.
-private struct CanonicalOrderWriter {
+struct CanonicalOrderWriter {
     private var bytes: [UInt8] = []
 
     init() {
