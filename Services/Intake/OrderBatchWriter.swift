@@ -202,7 +202,14 @@ struct OrderBatchWriter {
     }
 
     /// Inserts the orders; returns the ids this transaction actually inserted.
+    ///
+    /// Amounts travel as ``Money``'s plain digits, which `numeric` parses exactly; at a rate of 1 the base amounts
+    /// are the same text, so most orders convert each amount to text once.
     private func insertOrders(on connection: isolated PostgresConnection, _ rows: [Row]) throws -> Set<String> {
+        let amounts = rows.map(\.order.amount.description)
+        let costs = rows.map { $0.order.cost?.description }
+        let baseAmounts = rows.indices.map { rows[$0].rate == 1 ? amounts[$0] : rows[$0].baseAmount.description }
+        let baseCosts = rows.indices.map { rows[$0].rate == 1 ? costs[$0] : rows[$0].baseCost?.description }
         let inserted = try connection.query(
             """
             INSERT INTO orders (order_id, customer_id, kind, original_order_id, occurred_at, amount, currency,
@@ -217,8 +224,8 @@ struct OrderBatchWriter {
             [
                 rows.map(\.order.orderID.rawValue), rows.map(\.order.customerID.rawValue), rows.map(\.order.kind.rawValue),
                 rows.map { $0.order.originalOrderID?.rawValue }, rows.map(\.order.occurredAt.date),
-                rows.map(\.order.amount.decimal), rows.map(\.order.currency.code), rows.map(\.baseAmount),
-                rows.map { $0.order.cost?.decimal }, rows.map(\.baseCost), rows.map(\.order.channel), rows.map(\.held),
+                amounts, rows.map(\.order.currency.code), baseAmounts, costs, baseCosts, rows.map(\.order.channel),
+                rows.map(\.held),
                 rows.map(\.canonical),
             ])
         return Set(try inserted.map { try $0.decode(0, as: String.self) })

@@ -104,4 +104,26 @@ struct MessageMoneyTests {
         let data = try JSONEncoder().encode([try Money("129.9"), try Money("0.0001")])
         #expect(String(decoding: data, as: UTF8.self) == #"["129.90","0.0001"]"#)
     }
+
+    @Test("the description read from text is the one worked out from the value")
+    func descriptionFromText() throws {
+        var random = Mutator(seed: 20_261_123)
+        var texts = ["0", "-0", "0.0", "0.0000", "0.0001", "5", "5.5", "5.50", "129.90", "129.9000000", "10", "100.01"]
+        texts.append("999999999999999.9999")
+        for _ in 0..<1_000 {
+            let integer = random.next(4) == 0 ? "0" : String(1 + random.next(9)) + digits(random.next(15), &random)
+            let fraction = digits(random.next(5), &random) + String(repeating: "0", count: random.next(4))
+            texts.append(fraction.isEmpty ? integer : integer + "." + fraction)
+        }
+        for text in texts {
+            let money = try Money(text)
+            #expect(money.description == Money.description(of: money.decimal), "\(text)")
+            let fromValue = try Money(money.decimal)
+            #expect(money == fromValue && money.hashValue == fromValue.hashValue)
+        }
+    }
+
+    private func digits(_ count: Int, _ random: inout Mutator) -> String {
+        String((0..<count).map { _ in Character(String(random.next(10))) })
+    }
 }

@@ -20,13 +20,22 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
 
     /// The amount.
     public let decimal: Decimal
+    /// ``description``, when the amount was read from text and the text gave it for free; otherwise `nil` and worked
+    /// out from `decimal`, which costs more than the rest of decoding an order's amount.
+    private let knownDescription: String?
 
     private init(unchecked decimal: Decimal) {
         self.decimal = decimal
+        self.knownDescription = nil
     }
 
     /// Creates an amount from a decimal, refusing negatives, NaN, more than four fractional digits and huge values.
     public init(_ decimal: Decimal) throws(MessageRejection) {
+        try self.init(decimal, description: nil)
+    }
+
+    /// Checks `decimal` as ``init(_:)-(Decimal)`` does; `description` is its ``description`` when known.
+    private init(_ decimal: Decimal, description: String?) throws(MessageRejection) {
         guard decimal.isFinite else { throw Self.rejection(.invalidValue, "not a number") }
         guard decimal >= .zero else { throw Self.rejection(.invalidValue, "negative") }
         var input = decimal
@@ -39,6 +48,7 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
             throw Self.rejection(.invalidValue, "larger than \(Self.maximum)")
         }
         self.decimal = decimal
+        self.knownDescription = description
     }
 
     /// Parses a plain decimal string: digits, optionally a dot and more digits (`"129.90"`, `"0"`, `"0.0001"`).
@@ -69,11 +79,20 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         guard let decimal = Decimal(string: plain, locale: nil) else {
             throw Self.rejection(.invalidValue, "not a decimal number like \"129.90\"")
         }
-        try self.init(decimal)
+        // The description from the digits themselves: the integer part has no leading zero, and the significant
+        // fraction is padded to two digits.
+        let padding = String(repeating: "0", count: max(0, 2 - significantFraction.count))
+        try self.init(decimal, description: integer + "." + String(significantFraction) + padding)
     }
 
     /// The amount with two to four fractional digits, e.g. `129.90`; what the JSON encoding holds.
     public var description: String {
+        if let knownDescription { return knownDescription }
+        return Self.description(of: decimal)
+    }
+
+    /// ``description`` worked out from the value alone.
+    static func description(of decimal: Decimal) -> String {
         // Scaled by 10^4 the amount is a whole number, whose Decimal description is plain digits.
         var digits = Array((decimal * 10_000).description.utf8)
         if digits.count < 5 {
