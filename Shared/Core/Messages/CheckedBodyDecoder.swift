@@ -20,9 +20,9 @@ import Foundation
 final class CheckedBodyDecoder {
     let bytes: [UInt8]
     /// The offset of the current value's first byte.
-    private var value: Int
+    var value: Int
     /// Where the current value sits.
-    private(set) var codingPath: [any CodingKey]
+    var codingPath: [any CodingKey]
 
     private init(bytes: [UInt8], value: Int) {
         self.bytes = bytes
@@ -39,7 +39,7 @@ final class CheckedBodyDecoder {
     }
 
     /// Runs `body` with `offset` as the current value at `path`, then restores the current value.
-    fileprivate func with<T>(value offset: Int, path key: (any CodingKey)?, _ body: () throws -> T) rethrows -> T {
+    func with<T>(value offset: Int, path key: (any CodingKey)?, _ body: () throws -> T) rethrows -> T {
         let (savedValue, savedPath) = (value, codingPath)
         value = offset
         if let key { codingPath.append(key) }
@@ -58,11 +58,11 @@ final class CheckedBodyDecoder {
 
 extension CheckedBodyDecoder {
     /// The JSON type of the value starting at `offset`.
-    fileprivate enum Kind {
+    enum Kind {
         case object, array, string, number, bool, null
     }
 
-    fileprivate func kind(at offset: Int) -> Kind {
+    func kind(at offset: Int) -> Kind {
         switch bytes[offset] {
         case UInt8(ascii: "{"): .object
         case UInt8(ascii: "["): .array
@@ -74,7 +74,7 @@ extension CheckedBodyDecoder {
     }
 
     /// What `JSONDecoder` calls each kind in a type mismatch's description (the description is never shown).
-    fileprivate func describe(_ kind: Kind) -> String {
+    func describe(_ kind: Kind) -> String {
         switch kind {
         case .object: "a dictionary"
         case .array: "an array"
@@ -85,7 +85,7 @@ extension CheckedBodyDecoder {
         }
     }
 
-    fileprivate static func skipWhitespace(_ bytes: [UInt8], _ offset: inout Int) {
+    static func skipWhitespace(_ bytes: [UInt8], _ offset: inout Int) {
         while offset < bytes.count {
             switch bytes[offset] {
             case 0x20, 0x0A, 0x0D, 0x09: offset += 1
@@ -95,7 +95,7 @@ extension CheckedBodyDecoder {
     }
 
     /// The offset just past the string token starting at `offset`, and whether it holds an escape.
-    fileprivate func stringEnd(from offset: Int) -> (end: Int, escaped: Bool) {
+    func stringEnd(from offset: Int) -> (end: Int, escaped: Bool) {
         var position = offset + 1
         var escaped = false
         while position < bytes.count {
@@ -111,7 +111,7 @@ extension CheckedBodyDecoder {
     }
 
     /// The offset just past the value starting at `offset`.
-    fileprivate func valueEnd(from offset: Int) -> Int {
+    func valueEnd(from offset: Int) -> Int {
         switch bytes[offset] {
         case UInt8(ascii: "\""):
             return stringEnd(from: offset).end
@@ -147,7 +147,7 @@ extension CheckedBodyDecoder {
     }
 
     /// The string token starting at `offset`, unescaped.
-    fileprivate func string(at offset: Int) -> String {
+    func string(at offset: Int) -> String {
         let (end, escaped) = stringEnd(from: offset)
         let content = bytes[(offset + 1)..<(end - 1)]
         // The scanner validated the UTF-8, so decoding substitutes nothing.
@@ -204,7 +204,7 @@ extension CheckedBodyDecoder {
     }
 
     /// The members of the object starting at `offset`, in document order.
-    fileprivate func members(of offset: Int) -> [Member] {
+    func members(of offset: Int) -> [Member] {
         var members: [Member] = []
         members.reserveCapacity(12)
         var position = offset + 1
@@ -234,7 +234,7 @@ extension CheckedBodyDecoder {
     }
 
     /// The elements of the array starting at `offset`, as the offsets of their first bytes.
-    fileprivate func elements(of offset: Int) -> [Int] {
+    func elements(of offset: Int) -> [Int] {
         var elements: [Int] = []
         var position = offset + 1
         Self.skipWhitespace(bytes, &position)
@@ -251,7 +251,7 @@ extension CheckedBodyDecoder {
     }
 
     /// One member of an object: where its name and its value start.
-    fileprivate struct Member {
+    struct Member {
         /// The offset of the name's opening quote, and just past its closing quote.
         var key: Int
         var keyEnd: Int
@@ -265,7 +265,7 @@ extension CheckedBodyDecoder {
     /// `utf8` is `name`'s UTF-8 and `ascii` whether it is all ASCII, worked out once per lookup. Equal bytes are
     /// equal strings; an ASCII name and a plain member name differ when their bytes do. Anything else (escapes,
     /// other scripts, where canonical equivalence can join different bytes) is decided by `String` equality.
-    fileprivate func member(
+    func member(
         _ member: Member, isNamed name: String, utf8: UnsafeBufferPointer<UInt8>, ascii: Bool
     ) -> Bool {
         let start = member.key + 1
@@ -283,7 +283,7 @@ extension CheckedBodyDecoder {
     }
 
     /// A type mismatch at the current value plus `key`.
-    fileprivate func mismatch(_ type: Any.Type, at offset: Int, key: (any CodingKey)?) -> DecodingError {
+    func mismatch(_ type: Any.Type, at offset: Int, key: (any CodingKey)?) -> DecodingError {
         .typeMismatch(
             type,
             .init(
@@ -292,7 +292,7 @@ extension CheckedBodyDecoder {
     }
 
     /// The error for null where a value of `type` is required.
-    fileprivate func null(_ type: Any.Type, key: (any CodingKey)?) -> DecodingError {
+    func null(_ type: Any.Type, key: (any CodingKey)?) -> DecodingError {
         .valueNotFound(
             type,
             .init(
@@ -302,7 +302,7 @@ extension CheckedBodyDecoder {
 
     // MARK: Values, as JSONDecoder unwraps them
 
-    fileprivate func decodeString(at offset: Int, key: (any CodingKey)?) throws -> String {
+    func decodeString(at offset: Int, key: (any CodingKey)?) throws -> String {
         switch kind(at: offset) {
         case .string: return string(at: offset)
         case .null: throw null(String.self, key: key)
@@ -310,14 +310,14 @@ extension CheckedBodyDecoder {
         }
     }
 
-    fileprivate func decodeBool(at offset: Int, key: (any CodingKey)?) throws -> Bool {
+    func decodeBool(at offset: Int, key: (any CodingKey)?) throws -> Bool {
         switch kind(at: offset) {
         case .bool: return bytes[offset] == UInt8(ascii: "t")
         default: throw mismatch(Bool.self, at: offset, key: key)
         }
     }
 
-    fileprivate func decodeValue<T: Decodable>(_ type: T.Type, at offset: Int, key: (any CodingKey)?) throws -> T {
+    func decodeValue<T: Decodable>(_ type: T.Type, at offset: Int, key: (any CodingKey)?) throws -> T {
         if type == Decimal.self {
             switch kind(at: offset) {
             case .null: throw null(Decimal.self, key: key)
@@ -336,289 +336,5 @@ extension CheckedBodyDecoder {
         }
         if type == Date.self || type == Data.self || type == URL.self { throw unsupported(type) }
         return try with(value: offset, path: key) { try T(from: self) }
-    }
-}
-
-// MARK: - Decoder
-
-extension CheckedBodyDecoder: Decoder {
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        switch kind(at: value) {
-        case .object:
-            return KeyedDecodingContainer(
-                KeyedContainer<Key>(decoder: self, codingPath: codingPath, members: members(of: value)))
-        case .null:
-            throw DecodingError.valueNotFound(
-                [String: Any].self,
-                .init(
-                    codingPath: codingPath,
-                    debugDescription: "Cannot get keyed decoding container -- found null value instead"))
-        default:
-            throw mismatch([String: Any].self, at: value, key: nil)
-        }
-    }
-
-    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        switch kind(at: value) {
-        case .array:
-            return UnkeyedContainer(decoder: self, codingPath: codingPath, elements: elements(of: value))
-        case .null:
-            throw DecodingError.valueNotFound(
-                [Any].self,
-                .init(
-                    codingPath: codingPath,
-                    debugDescription: "Cannot get unkeyed decoding container -- found null value instead"))
-        default:
-            throw mismatch([Any].self, at: value, key: nil)
-        }
-    }
-
-    func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
-}
-
-extension CheckedBodyDecoder: SingleValueDecodingContainer {
-    func decodeNil() -> Bool { kind(at: value) == .null }
-    func decode(_ type: Bool.Type) throws -> Bool { try decodeBool(at: value, key: nil) }
-    func decode(_ type: String.Type) throws -> String { try decodeString(at: value, key: nil) }
-    func decode(_ type: Double.Type) throws -> Double { throw unsupported(type) }
-    func decode(_ type: Float.Type) throws -> Float { throw unsupported(type) }
-    func decode(_ type: Int.Type) throws -> Int { throw unsupported(type) }
-    func decode(_ type: Int8.Type) throws -> Int8 { throw unsupported(type) }
-    func decode(_ type: Int16.Type) throws -> Int16 { throw unsupported(type) }
-    func decode(_ type: Int32.Type) throws -> Int32 { throw unsupported(type) }
-    func decode(_ type: Int64.Type) throws -> Int64 { throw unsupported(type) }
-    func decode(_ type: UInt.Type) throws -> UInt { throw unsupported(type) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { throw unsupported(type) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { throw unsupported(type) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { throw unsupported(type) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { throw unsupported(type) }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeValue(type, at: value, key: nil) }
-}
-
-// MARK: - Containers
-
-extension CheckedBodyDecoder {
-    fileprivate struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-        let decoder: CheckedBodyDecoder
-        let codingPath: [any CodingKey]
-        let members: [Member]
-
-        var allKeys: [Key] { members.compactMap { Key(stringValue: decoder.string(at: $0.key)) } }
-
-        func contains(_ key: Key) -> Bool { lookUp(key) != nil }
-
-        private func lookUp(_ key: Key) -> Int? {
-            let name = key.stringValue
-            var utf8 = name
-            return utf8.withUTF8 { utf8 in
-                let ascii = utf8.allSatisfy { $0 < 0x80 }
-                for member in members where decoder.member(member, isNamed: name, utf8: utf8, ascii: ascii) {
-                    return member.value
-                }
-                return nil
-            }
-        }
-
-        private func value(for key: Key) throws -> Int {
-            guard let offset = lookUp(key) else {
-                throw DecodingError.keyNotFound(
-                    key,
-                    .init(
-                        codingPath: codingPath,
-                        debugDescription: "No value associated with key \(key) (\"\(key.stringValue)\")."))
-            }
-            return offset
-        }
-
-        /// Runs `body` with the decoder positioned at this container, as nested decodes may have moved it.
-        private func here<T>(_ body: () throws -> T) rethrows -> T {
-            try decoder.with(value: 0, path: nil) {
-                decoder.codingPath = codingPath
-                return try body()
-            }
-        }
-
-        func decodeNil(forKey key: Key) throws -> Bool { decoder.kind(at: try value(for: key)) == .null }
-
-        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
-            let offset = try value(for: key)
-            return try here { try decoder.decodeBool(at: offset, key: key) }
-        }
-
-        func decode(_ type: String.Type, forKey key: Key) throws -> String {
-            let offset = try value(for: key)
-            return try here { try decoder.decodeString(at: offset, key: key) }
-        }
-
-        func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
-            guard let offset = lookUp(key), decoder.kind(at: offset) != .null else { return nil }
-            return try here { try decoder.decodeString(at: offset, key: key) }
-        }
-
-        func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
-            guard let offset = lookUp(key), decoder.kind(at: offset) != .null else { return nil }
-            return try here { try decoder.decodeBool(at: offset, key: key) }
-        }
-
-        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-            let offset = try value(for: key)
-            return try here { try decoder.decodeValue(type, at: offset, key: key) }
-        }
-
-        func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-            guard let offset = lookUp(key), decoder.kind(at: offset) != .null else { return nil }
-            return try here { try decoder.decodeValue(type, at: offset, key: key) }
-        }
-
-        func decode(_ type: Double.Type, forKey key: Key) throws -> Double { throw decoder.unsupported(type) }
-        func decode(_ type: Float.Type, forKey key: Key) throws -> Float { throw decoder.unsupported(type) }
-        func decode(_ type: Int.Type, forKey key: Key) throws -> Int { throw decoder.unsupported(type) }
-        func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { throw decoder.unsupported(type) }
-        func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { throw decoder.unsupported(type) }
-        func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { throw decoder.unsupported(type) }
-        func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { throw decoder.unsupported(type) }
-        func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { throw decoder.unsupported(type) }
-        func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { throw decoder.unsupported(type) }
-        func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { throw decoder.unsupported(type) }
-        func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { throw decoder.unsupported(type) }
-        func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { throw decoder.unsupported(type) }
-        func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { throw decoder.unsupported(type) }
-
-        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
-            -> KeyedDecodingContainer<NestedKey>
-        {
-            let offset = try value(for: key)
-            return try here { try decoder.with(value: offset, path: key) { try decoder.container(keyedBy: type) } }
-        }
-
-        func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-            let offset = try value(for: key)
-            return try here { try decoder.with(value: offset, path: key) { try decoder.unkeyedContainer() } }
-        }
-
-        func superDecoder() throws -> any Decoder { throw decoder.unsupported((any Decoder).self) }
-        func superDecoder(forKey key: Key) throws -> any Decoder { throw decoder.unsupported((any Decoder).self) }
-    }
-
-    /// An array's position as a coding key, as `JSONDecoder` writes it: `Index 2`, with the integer 2.
-    fileprivate struct IndexKey: CodingKey {
-        var stringValue: String { "Index \(index)" }
-        var intValue: Int? { index }
-        let index: Int
-        init(index: Int) { self.index = index }
-        init?(stringValue: String) { nil }
-        init?(intValue: Int) { self.index = intValue }
-    }
-
-    fileprivate struct UnkeyedContainer: UnkeyedDecodingContainer {
-        let decoder: CheckedBodyDecoder
-        let codingPath: [any CodingKey]
-        let elements: [Int]
-        private(set) var currentIndex = 0
-
-        init(decoder: CheckedBodyDecoder, codingPath: [any CodingKey], elements: [Int]) {
-            self.decoder = decoder
-            self.codingPath = codingPath
-            self.elements = elements
-        }
-
-        var count: Int? { elements.count }
-        var isAtEnd: Bool { currentIndex >= elements.count }
-
-        private func next(_ type: Any.Type) throws -> Int {
-            guard !isAtEnd else {
-                throw DecodingError.valueNotFound(
-                    type,
-                    .init(
-                        codingPath: codingPath + [IndexKey(index: currentIndex)],
-                        debugDescription: "Unkeyed container is at end."))
-            }
-            return elements[currentIndex]
-        }
-
-        private func here<T>(_ body: () throws -> T) rethrows -> T {
-            try decoder.with(value: 0, path: nil) {
-                decoder.codingPath = codingPath
-                return try body()
-            }
-        }
-
-        mutating func decodeNil() throws -> Bool {
-            guard decoder.kind(at: try next(Never.self)) == .null else { return false }
-            currentIndex += 1
-            return true
-        }
-
-        mutating func decode(_ type: Bool.Type) throws -> Bool {
-            let offset = try next(type)
-            let key = IndexKey(index: currentIndex)
-            let result = try here { try decoder.decodeBool(at: offset, key: key) }
-            currentIndex += 1
-            return result
-        }
-
-        mutating func decode(_ type: String.Type) throws -> String {
-            let offset = try next(type)
-            let key = IndexKey(index: currentIndex)
-            let result = try here { try decoder.decodeString(at: offset, key: key) }
-            currentIndex += 1
-            return result
-        }
-
-        mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            let offset = try next(type)
-            let key = IndexKey(index: currentIndex)
-            let result = try here { try decoder.decodeValue(type, at: offset, key: key) }
-            currentIndex += 1
-            return result
-        }
-
-        mutating func decode(_ type: Double.Type) throws -> Double { throw decoder.unsupported(type) }
-        mutating func decode(_ type: Float.Type) throws -> Float { throw decoder.unsupported(type) }
-        mutating func decode(_ type: Int.Type) throws -> Int { throw decoder.unsupported(type) }
-        mutating func decode(_ type: Int8.Type) throws -> Int8 { throw decoder.unsupported(type) }
-        mutating func decode(_ type: Int16.Type) throws -> Int16 { throw decoder.unsupported(type) }
-        mutating func decode(_ type: Int32.Type) throws -> Int32 { throw decoder.unsupported(type) }
-        mutating func decode(_ type: Int64.Type) throws -> Int64 { throw decoder.unsupported(type) }
-        mutating func decode(_ type: UInt.Type) throws -> UInt { throw decoder.unsupported(type) }
-        mutating func decode(_ type: UInt8.Type) throws -> UInt8 { throw decoder.unsupported(type) }
-        mutating func decode(_ type: UInt16.Type) throws -> UInt16 { throw decoder.unsupported(type) }
-        mutating func decode(_ type: UInt32.Type) throws -> UInt32 { throw decoder.unsupported(type) }
-        mutating func decode(_ type: UInt64.Type) throws -> UInt64 { throw decoder.unsupported(type) }
-
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
-            -> KeyedDecodingContainer<NestedKey>
-        {
-            let offset = try next(KeyedDecodingContainer<NestedKey>.self)
-            let key = IndexKey(index: currentIndex)
-            let result = try here {
-                try decoder.with(value: offset, path: key) { try decoder.container(keyedBy: type) }
-            }
-            currentIndex += 1
-            return result
-        }
-
-        mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-            let offset = try next((any UnkeyedDecodingContainer).self)
-            let key = IndexKey(index: currentIndex)
-            let result = try here { try decoder.with(value: offset, path: key) { try decoder.unkeyedContainer() } }
-            currentIndex += 1
-            return result
-        }
-
-        mutating func superDecoder() throws -> any Decoder { throw decoder.unsupported((any Decoder).self) }
     }
 }
