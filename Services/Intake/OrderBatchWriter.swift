@@ -182,7 +182,17 @@ struct OrderBatchWriter {
             }
             merged[row.order.customerID.rawValue] = customer
         }
-        let ids = merged.keys.sorted()
+        // A customer the batch knows nothing about needs only to exist. An ON CONFLICT update would lock the stored
+        // row even when its WHERE leaves it unchanged: a row lock written (and logged) for every order of a returning
+        // customer, and a wait whenever two consumers' batches share a customer. DO NOTHING takes no lock.
+        let bare = merged.filter { $0.value.isEmpty }.keys.sorted()
+        if !bare.isEmpty {
+            try connection.execute(
+                "INSERT INTO customers (customer_id) SELECT unnest($1::text[]) ON CONFLICT (customer_id) DO NOTHING",
+                [bare])
+        }
+        let ids = merged.filter { !$0.value.isEmpty }.keys.sorted()
+        guard !ids.isEmpty else { return }
         let customers = ids.map { merged[$0]! }
         try connection.execute(
             """

@@ -1,0 +1,43 @@
+import Foundation
+import Intake
+import Shared
+import Testing
+import TestSupport
+
+@Suite("Intake customers")
+struct IntakeCustomerTests {
+    @Test func customersAreCreatedOnceAndKnownFieldsAreNeverErased() async throws {
+        try await TestServers.withEnvironment { environment in
+            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let batches: [[Data]] = [
+                [
+                    IntakeHarness.order("K-1", customer: "C-1", extra: #","customer":{"name":"Li Lei","region":"east"}"#),
+                    IntakeHarness.order("K-2", customer: "C-2"),
+                ],
+                [IntakeHarness.order("K-3", customer: "C-1"), IntakeHarness.order("K-4", customer: "C-2")],
+                [
+                    IntakeHarness.order("K-5", customer: "C-1", extra: #","customer":{"email":"li@example.com"}"#),
+                    IntakeHarness.order("K-6", customer: "C-2", extra: #","customer":{"region":"west"}"#),
+                    IntakeHarness.order("K-7", customer: "C-3"),
+                ],
+                [IntakeHarness.order("K-8", customer: "C-1", extra: #","customer":{}"#)],
+            ]
+            for batch in batches {
+                let dispositions = try await handler.handle(batch.map { InboundMessage(body: $0) })
+                #expect(dispositions.allSatisfy { $0 == .processed })
+            }
+            let rows = try await environment.pool.query(
+                "SELECT customer_id, name, email, region, customer_type FROM customers ORDER BY customer_id")
+            let customers = try rows.map { row in
+                [try row.decode(0, as: String.self)] + (1...4).map { row[$0] ?? "-" }
+            }
+            #expect(
+                customers == [
+                    ["C-1", "Li Lei", "li@example.com", "east", "-"], ["C-2", "-", "-", "west", "-"],
+                    ["C-3", "-", "-", "-", "-"],
+                ])
+            let orders = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
+            #expect(orders == 8)
+        }
+    }
+}
