@@ -1,8 +1,8 @@
 import Foundation
 import Intake
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Intake customers")
 struct IntakeCustomerTests {
@@ -11,7 +11,8 @@ struct IntakeCustomerTests {
             let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
             let batches: [[Data]] = [
                 [
-                    IntakeHarness.order("K-1", customer: "C-1", extra: #","customer":{"name":"Li Lei","region":"east"}"#),
+                    IntakeHarness.order(
+                        "K-1", customer: "C-1", extra: #","customer":{"name":"Li Lei","region":"east"}"#),
                     IntakeHarness.order("K-2", customer: "C-2"),
                 ],
                 [IntakeHarness.order("K-3", customer: "C-1"), IntakeHarness.order("K-4", customer: "C-2")],
