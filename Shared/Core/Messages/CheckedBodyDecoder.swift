@@ -32,7 +32,7 @@ final class CheckedBodyDecoder {
 
     /// Decodes the top-level value of a checked body.
     static func decode<T: Decodable>(_ type: T.Type, from checked: MessageBody.Checked) throws -> T {
-        let bytes = [UInt8](checked.body)
+        let bytes = checked.bytes
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         Self.skipWhitespace(bytes, &start)
         return try T(from: CheckedBodyDecoder(bytes: bytes, value: start))

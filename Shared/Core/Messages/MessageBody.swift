@@ -18,6 +18,8 @@ public enum MessageBody {
     /// A body that passed the structural checks, with its schema read.
     struct Checked {
         let body: Data
+        /// The body's bytes, as the scanner read them.
+        let bytes: [UInt8]
         let schema: String
     }
 
@@ -36,7 +38,7 @@ public enum MessageBody {
         case .notAString:
             throw MessageRejection(.wrongType, field: "schema", "expected a string")
         case .string(let schema):
-            return Checked(body: body, schema: schema)
+            return Checked(body: body, bytes: bytes, schema: schema)
         }
     }
 
