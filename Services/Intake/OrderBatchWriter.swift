@@ -103,15 +103,26 @@ struct OrderBatchWriter {
 
     /// For ids already stored: whether the stored content equals the incoming one.
     ///
-    /// One primary-key probe per id, written as a subquery so that no plan can read the whole table instead: a join
+    /// First which ids are stored at all, sending the ids alone; then, for those few, the comparison of contents, so
+    /// the canonical forms travel (and PostgreSQL parses them) only for redeliveries. Each lookup is one
+    /// primary-key probe per id, written as a subquery so that no plan can read the whole table instead: a join
     /// planned on a young table's statistics hashed every stored order for every batch.
     private func storedHashesMatch(on connection: isolated PostgresConnection, ids: [String], canonicals: [String]) throws -> [String: Bool] {
         guard !ids.isEmpty else { return [:] }
+        let stored = Set(
+            try connection.query(
+                """
+                SELECT i.id FROM unnest($1::text[]) AS i(id)
+                WHERE (SELECT true FROM orders o WHERE o.order_id = i.id)
+                """, [ids]
+            ).map { try $0.decode(0, as: String.self) })
+        guard !stored.isEmpty else { return [:] }
+        let known = ids.indices.filter { stored.contains(ids[$0]) }
         let found = try connection.query(
             """
             SELECT i.id, (SELECT o.content_hash = md5(i.c) FROM orders o WHERE o.order_id = i.id)
             FROM unnest($1::text[], $2::text[]) AS i(id, c)
-            """, [ids, canonicals])
+            """, [known.map { ids[$0] }, known.map { canonicals[$0] }])
         var result: [String: Bool] = [:]
         for row in found {
             guard let same = try row.decodeIfPresent(1, as: Bool.self) else { continue }
