@@ -8,7 +8,7 @@ extension MessageVocabulary {
     /// Decodes one of the words, or refuses naming the field and the words allowed.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        let field = FieldPath.render(decoder.codingPath)
+        var field: String { FieldPath.render(decoder.codingPath) }  // rendered only for a rejection
         if container.decodeNil() {
             throw MessageRejection(.missingField, field: field, "must not be null")
         }

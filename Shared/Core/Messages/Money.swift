@@ -131,7 +131,7 @@ extension Money {
     /// would do silently, truncating past 38 significant digits, `JSONBodyScanner` refuses before it gets here.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        let field = FieldPath.render(decoder.codingPath)
+        var field: String { FieldPath.render(decoder.codingPath) }  // rendered only for a rejection
         guard !container.decodeNil() else {
             throw MessageRejection(.missingField, field: field, "must not be null")
         }

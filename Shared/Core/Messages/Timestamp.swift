@@ -63,7 +63,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Decodes an RFC 3339 string.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        let field = FieldPath.render(decoder.codingPath)
+        var field: String { FieldPath.render(decoder.codingPath) }  // rendered only for a rejection
         guard !container.decodeNil() else {
             throw MessageRejection(.missingField, field: field, "must not be null")
         }
