@@ -307,13 +307,17 @@ struct OrderBatchWriter {
             entry.orders.append(order)
             byCustomer[customer] = entry
         }
-        let messages = try byCustomer.sorted(by: { $0.key < $1.key }).map { customer, entry in
+        // One random id for the transaction, numbered per event: a fresh UUID per event (nearly one per order) opened
+        // and read /dev/urandom each time, a twentieth of intake's processor time.
+        let transaction = UUID().uuidString.lowercased()
+        let messages = try byCustomer.sorted(by: { $0.key < $1.key }).enumerated().map { number, element in
+            let (customer, entry) = element
             let event = OrderAcceptedEvent(
                 customerID: try Identifier(customer), orderIDs: try entry.orders.map { try Identifier($0) },
                 occurredAt: Timestamp(entry.latest == .distantPast ? Date() : entry.latest))
             return OutboundMessage(
                 exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
-                body: try event.encodedBody())
+                body: try event.encodedBody(), messageID: "\(transaction)/\(number)")
         }
         try Outbox.enqueue(messages, source: IntakeService.outboxSource, on: connection)
     }
