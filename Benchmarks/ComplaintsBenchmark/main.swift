@@ -139,18 +139,23 @@ func measure(_ plan: Plan) async throws -> [Double] {
             }
             group.addTask {
                 var latencies: [Double] = []
-                var received = 0
-                while received < total {
+                var received = Set<Int>()
+                var duplicates = 0
+                defer { if duplicates > 0 { print("duplicates received: \(duplicates)") } }
+                while received.count < total {
                     let batch = try await consumer.nextBatch(maxCount: 500, wait: .seconds(30), linger: .zero)
                     guard let last = batch.last else { break }
                     let arrived = ContinuousClock.now
                     try await consumer.acknowledge(upTo: last)
-                    received += batch.count
                     let indices = batch.map { message -> Int in
                         guard let id = message.messageID, id.hasPrefix("B-"), id.hasSuffix("/routed"),
-                            let index = Int(id.dropFirst(2).dropLast(7)), index >= counted
+                            let index = Int(id.dropFirst(2).dropLast(7))
                         else { return Int.max }
-                        return index
+                        if !received.insert(index).inserted {
+                            duplicates += 1
+                            return Int.max
+                        }
+                        return index >= counted ? index : Int.max
                     }
                     let times = sent.lookup(indices)
                     for time in times.compactMap({ $0 }) { latencies.append((arrived - time).seconds * 1000) }
