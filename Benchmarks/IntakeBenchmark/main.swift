@@ -139,7 +139,7 @@ func endToEnd() async throws -> Double {
             QueueConsumer(
                 queue: Topology.intakeQueue,
                 consumer: AMQPConsumer(
-                    settings: environment.amqp, queue: Topology.intakeQueue, prefetch: UInt16(min(options.batchSize * 2, 65535)),
+                    settings: environment.amqp, queue: Topology.intakeQueue, prefetch: UInt16(min(options.prefetch ?? options.batchSize * 2, 65535)),
                     topology: IntakeService.topology, logger: TestServers.logger),
                 deadLetters: publisher, options: .init(batchSize: options.batchSize), logger: TestServers.logger
             ) { batch in
