@@ -19,9 +19,12 @@ struct BenchmarkOptions {
     var runs = 1
     var batchSize = 500
     var consumers = Int(ProcessInfo.processInfo.environment["CRM_INTAKE_CONSUMERS"] ?? "") ?? 2
+    /// Unacknowledged deliveries per consumer; `nil` is the service's default, twice the batch size.
+    var prefetch: Int?
 
     static let usage = """
         USAGE: IntakeBenchmark [FILE] [--stages decode,handler,raw,e2e] [--runs N] [--batch-size N] [--consumers N]
+               [--prefetch N]
 
         Measures intake throughput against the broker's own ceiling on this machine, both in the same run.
           FILE           order.v1 JSON lines or a CDNOW file (default Tests/Fixtures/cdnow/CDNOW_master.txt)
@@ -33,6 +36,7 @@ struct BenchmarkOptions {
           --runs N       repeat the measured stages N times, raw and e2e alternating, and print best and median
           --batch-size N intake batch size (default 500)
           --consumers N  intake consumers in the process (default CRM_INTAKE_CONSUMERS or 2)
+          --prefetch N   unacknowledged deliveries per intake consumer (default twice the batch size)
         Needs the servers of scripts/servers.sh: `source .local/env` first.
         """
 
@@ -61,6 +65,7 @@ struct BenchmarkOptions {
             case "--runs": options.runs = try count(argument)
             case "--batch-size": options.batchSize = try count(argument)
             case "--consumers": options.consumers = try count(argument)
+            case "--prefetch": options.prefetch = try count(argument)
             case _ where argument.hasPrefix("-"): throw UsageError("unknown option \(argument)")
             default: options.file = argument
             }

@@ -27,7 +27,9 @@ if options.stages.contains(.decode) {
     for _ in 0..<max(options.runs, 3) {
         let start = ContinuousClock.now
         var canonicalBytes = 0
-        for body in bodies { canonicalBytes += try OrderMessage.decodeWithCanonicalForm(body: body).canonicalJSON.utf8.count }
+        for body in bodies {
+            canonicalBytes += try OrderMessage.decodeWithCanonicalForm(body: body).canonicalJSON.utf8.count
+        }
         figures.values.append(Double(bodies.count) / (ContinuousClock.now - start).seconds)
         precondition(canonicalBytes > 0)
     }
@@ -139,7 +141,8 @@ func endToEnd() async throws -> Double {
             QueueConsumer(
                 queue: Topology.intakeQueue,
                 consumer: AMQPConsumer(
-                    settings: environment.amqp, queue: Topology.intakeQueue, prefetch: UInt16(min(options.batchSize * 2, 65535)),
+                    settings: environment.amqp, queue: Topology.intakeQueue,
+                    prefetch: UInt16(min(options.prefetch ?? options.batchSize * 2, 65535)),
                     topology: IntakeService.topology, logger: TestServers.logger),
                 deadLetters: publisher, options: .init(batchSize: options.batchSize), logger: TestServers.logger
             ) { batch in
