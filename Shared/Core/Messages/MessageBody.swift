@@ -47,8 +47,14 @@ public enum MessageBody {
         _ type: Message.Type,
         from checked: Checked
     ) throws(MessageRejection) -> Message {
+        try rejecting { try JSONDecoder().decode(Message.self, from: checked.body) }
+    }
+
+    /// Runs a decoding, turning what it throws into the rejection a sender reads: a ``MessageRejection`` as it is,
+    /// a `DecodingError` by its path and kind.
+    static func rejecting<Value>(_ decode: () throws -> Value) throws(MessageRejection) -> Value {
         do {
-            return try JSONDecoder().decode(Message.self, from: checked.body)
+            return try decode()
         } catch let rejection as MessageRejection {
             throw rejection
         } catch let error as DecodingError {

@@ -14,16 +14,7 @@ extension OrderMessage {
     ) {
         let checked = try MessageBody.check(body)
         guard checked.schema == schema else { throw MessageBody.unknownSchema(checked.schema) }
-        let order: OrderMessage
-        do {
-            order = try CheckedBodyDecoder.decode(OrderMessage.self, from: checked)
-        } catch let rejection as MessageRejection {
-            throw rejection
-        } catch let error as DecodingError {
-            throw MessageRejection(error)
-        } catch {
-            throw MessageRejection(.invalidValue, field: "body", "could not be decoded")
-        }
+        let order = try MessageBody.rejecting { try CheckedBodyDecoder.decode(OrderMessage.self, from: checked) }
         return (order, order.canonicalJSON)
     }
 }
