@@ -14,9 +14,9 @@ enum CanonicalJSON: Hashable, Sendable {
 
     /// The canonical text.
     var text: String {
-        var out = ""
-        write(into: &out)
-        return out
+        var bytes: [UInt8] = []
+        write(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// An object with the optional members left out when `nil`.
@@ -28,50 +28,29 @@ enum CanonicalJSON: Hashable, Sendable {
         return .object(object)
     }
 
-    private func write(into out: inout String) {
+    private func write(into bytes: inout [UInt8]) {
         switch self {
         case .string(let value):
-            Self.writeString(value, into: &out)
+            CanonicalOrderWriter.writeString(value, &bytes)
         case .integer(let value):
-            out += String(value)
+            bytes.append(contentsOf: String(value).utf8)
         case .array(let elements):
-            out += "["
+            bytes.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { out += "," }
-                element.write(into: &out)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                element.write(into: &bytes)
             }
-            out += "]"
+            bytes.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
+            bytes.append(UInt8(ascii: "{"))
             let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
             for (index, key) in keys.enumerated() {
-                if index > 0 { out += "," }
-                Self.writeString(key, into: &out)
-                out += ":"
-                members[key]?.write(into: &out)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                CanonicalOrderWriter.writeString(key, &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                members[key]?.write(into: &bytes)
             }
-            out += "}"
+            bytes.append(UInt8(ascii: "}"))
         }
-    }
-
-    private static func writeString(_ value: String, into out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

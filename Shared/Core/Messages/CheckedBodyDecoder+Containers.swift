@@ -224,25 +224,22 @@ extension CheckedBodyDecoder {
         }
 
         mutating func decode(_ type: Bool.Type) throws -> Bool {
-            let offset = try next(type)
-            let key = IndexKey(index: currentIndex)
-            let result = try here { try decoder.decodeBool(at: offset, key: key) }
-            currentIndex += 1
-            return result
+            try step(type) { [decoder] offset, key in try decoder.decodeBool(at: offset, key: key) }
         }
 
         mutating func decode(_ type: String.Type) throws -> String {
-            let offset = try next(type)
-            let key = IndexKey(index: currentIndex)
-            let result = try here { try decoder.decodeString(at: offset, key: key) }
-            currentIndex += 1
-            return result
+            try step(type) { [decoder] offset, key in try decoder.decodeString(at: offset, key: key) }
         }
 
         mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            try step(type) { [decoder] offset, key in try decoder.decodeValue(type, at: offset, key: key) }
+        }
+
+        /// Decodes the next element with `body`, given its offset and its path key, then moves past it.
+        private mutating func step<T>(_ type: Any.Type, _ body: (Int, IndexKey) throws -> T) throws -> T {
             let offset = try next(type)
             let key = IndexKey(index: currentIndex)
-            let result = try here { try decoder.decodeValue(type, at: offset, key: key) }
+            let result = try here { try body(offset, key) }
             currentIndex += 1
             return result
         }
@@ -263,21 +260,15 @@ extension CheckedBodyDecoder {
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
             -> KeyedDecodingContainer<NestedKey>
         {
-            let offset = try next(KeyedDecodingContainer<NestedKey>.self)
-            let key = IndexKey(index: currentIndex)
-            let result = try here {
+            try step(KeyedDecodingContainer<NestedKey>.self) { [decoder] offset, key in
                 try decoder.with(value: offset, path: key) { try decoder.container(keyedBy: type) }
             }
-            currentIndex += 1
-            return result
         }
 
         mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-            let offset = try next((any UnkeyedDecodingContainer).self)
-            let key = IndexKey(index: currentIndex)
-            let result = try here { try decoder.with(value: offset, path: key) { try decoder.unkeyedContainer() } }
-            currentIndex += 1
-            return result
+            try step((any UnkeyedDecodingContainer).self) { [decoder] offset, key in
+                try decoder.with(value: offset, path: key) { try decoder.unkeyedContainer() }
+            }
         }
 
         mutating func superDecoder() throws -> any Decoder { throw decoder.unsupported((any Decoder).self) }
