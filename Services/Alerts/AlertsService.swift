@@ -33,11 +33,7 @@ public enum AlertsService {
                 deadLetters: context.publisher, options: .init(batchSize: configuration.batchSize),
                 logger: context.logger, handler: handle)
         }
-        let eventsConsumer = consumer(Topology.alertEventsQueue) { batch in
-            let dispositions = try await events.handle(batch)
-            relay.nudge()
-            return dispositions
-        }
+        let eventsConsumer = consumer(Topology.alertEventsQueue, events.handle)
         let feedbackConsumer = consumer(Topology.feedbackQueue, feedback.handle)
         var sweep = AlertSweep(evaluator: evaluator, pool: context.pool, instanceID: context.instanceID)
         sweep.afterChunk = { relay.nudge() }

@@ -69,12 +69,7 @@ public struct ComplaintsRuntime: Sendable {
                     topology: topology, logger: logger),
                 deadLetters: publisher,
                 options: .init(batchSize: configuration.batchSize, linger: configuration.linger),
-                logger: logger
-            ) { batch in
-                let dispositions = try await handler.handle(batch)
-                relay.nudge()
-                return dispositions
-            }
+                logger: logger, handler: handler.handle)
         }
         let sweeper = SLASweeper(
             pool: pool, policies: policies, interval: configuration.sweepInterval, batchSize: configuration.sweepBatch,

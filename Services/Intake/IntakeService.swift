@@ -27,12 +27,8 @@ public enum IntakeService {
                 consumer: AMQPConsumer(
                     settings: context.amqp, queue: Topology.intakeQueue, prefetch: UInt16(prefetch), topology: topology,
                     logger: context.logger),
-                deadLetters: context.publisher, options: .init(batchSize: batchSize), logger: context.logger
-            ) { batch in
-                let dispositions = try await handler.handle(batch)
-                relay.nudge()
-                return dispositions
-            }
+                deadLetters: context.publisher, options: .init(batchSize: batchSize), logger: context.logger,
+                handler: handler.handle)
         }
         return ServiceParts(services: consumers + [relay])
     }

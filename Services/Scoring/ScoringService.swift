@@ -23,12 +23,8 @@ public enum ScoringService {
             consumer: AMQPConsumer(
                 settings: context.amqp, queue: Topology.scoringEventsQueue, prefetch: UInt16(batchSize * 2),
                 topology: topology, logger: context.logger),
-            deadLetters: context.publisher, options: .init(batchSize: batchSize), logger: context.logger
-        ) { batch in
-            let dispositions = try await incremental.handle(batch)
-            relay.nudge()
-            return dispositions
-        }
+            deadLetters: context.publisher, options: .init(batchSize: batchSize), logger: context.logger,
+            handler: incremental.handle)
         let schedule = RescoreSchedule(
             rescoring: FullRescoring(
                 pool: context.pool, settings: settings,

@@ -157,7 +157,8 @@ struct NewComplaintWriter {
     }
 
     /// Inserts the rows and queues their messages in `crm_outbox` (the rows `Outbox.enqueue` writes), in one
-    /// statement so that only complaints this transaction inserted are published; returns their ids.
+    /// statement so that only complaints this transaction inserted are published, leased to this process's relay
+    /// when it has room (`OutboxLease`), which publishes them at commit; returns the complaints' ids.
     private func insert(_ rows: [Row], on connection: isolated PostgresConnection) throws -> Set<String> {
         // Lists of varying length travel as one text per row, split in SQL on the unit separator (U+001F), which
         // neither a keyword nor a signal name contains.
@@ -166,6 +167,7 @@ struct NewComplaintWriter {
         let decisions = rows.map(\.decision)
         let snapshots = rows.map(\.record.snapshot)
         let outbound = rows.flatMap { row in row.messages.map { (row.candidate.message.complaintID.rawValue, $0) } }
+        let lease = OutboxLease.take(outbound.count, source: ComplaintsService.outboxSource, on: connection)
         let parameters: [(any PostgresEncodable)?] = [
             messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(\.receivedAt.date),
             messages.map(\.channel), messages.map(\.language), messages.map { $0.orderID?.rawValue },
@@ -182,8 +184,9 @@ struct NewComplaintWriter {
             rows.map(\.nextCheckAt),
             ComplaintsService.outboxSource, outbound.map(\.0), outbound.map(\.1.exchange), outbound.map(\.1.routingKey),
             outbound.map(\.1.messageID), outbound.map { String(decoding: $0.1.body, as: UTF8.self) },
+            lease?.milliseconds,
         ]
-        let inserted = try connection.query(
+        let returned = try connection.query(
             """
             WITH inserted AS (
                 INSERT INTO complaints (
@@ -204,16 +207,31 @@ struct NewComplaintWriter {
                 ON CONFLICT (complaint_id) DO NOTHING
                 RETURNING complaint_id
             ), queued AS (
-                INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, headers)
-                SELECT $30, m.exchange, m.routing_key, m.message_id, m.body, '{}'::jsonb
+                INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, headers, claimed_until)
+                SELECT $30, m.exchange, m.routing_key, m.message_id, m.body, '{}'::jsonb,
+                       now() + $36::integer * interval '1 millisecond'
                 FROM unnest($31::text[], $32::text[], $33::text[], $34::text[], $35::text[]) WITH ORDINALITY
                     AS m(complaint_id, exchange, routing_key, message_id, body, n)
                 JOIN inserted USING (complaint_id)
                 ORDER BY m.n
+                RETURNING \(Outbox.returnedColumns)
             )
-            SELECT complaint_id FROM inserted
+            SELECT complaint_id, NULL::bigint, NULL, NULL, NULL, NULL FROM inserted
+            UNION ALL
+            SELECT NULL, \(Outbox.returnedColumns) FROM queued WHERE $36::integer IS NOT NULL
             """, parameters)
-        return Set(try inserted.map { try $0.decode(0, as: String.self) })
+        // The complaints inserted, then (when the relay took a lease) the outbox rows to hand it.
+        var inserted: Set<String> = []
+        var queued: [PostgresRow] = []
+        for row in returned {
+            if let complaintID = try row.decodeIfPresent(0, as: String.self) {
+                inserted.insert(complaintID)
+            } else {
+                queued.append(row)
+            }
+        }
+        try lease?.handOff(queued, from: 1)
+        return inserted
     }
 }
 

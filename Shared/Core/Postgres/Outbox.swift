@@ -10,92 +10,217 @@ import Synchronization
 /// process dies before the relay publishes it. An outbox message keeps its exchange, routing key,
 /// message id and body; AMQP headers are not stored (no event uses them yet; the `headers` column
 /// is there for when one does).
+///
+/// When a relay of the same source runs in this process, the rows are written leased to it
+/// (`claimed_until`) and handed to it in memory the moment the transaction commits: the relay
+/// publishes them without reading them back, and no other relay touches them before the lease
+/// expires. Without one (or with its backlog full) they wait for a relay's poll.
 public enum Outbox {
+    /// The columns a leased insert returns, in the order `OutboxLease.handOff` reads them.
+    public static let returnedColumns = "id, exchange, routing_key, message_id, body"
+
     /// Adds messages to the outbox of `source` (the service's name) in the current transaction.
     public static func enqueue(_ messages: [OutboundMessage], source: String, on connection: isolated PostgresConnection)
         throws
     {
         guard !messages.isEmpty else { return }
-        try connection.execute(
+        let lease = OutboxLease.take(messages.count, source: source, on: connection)
+        let parameters: [(any PostgresEncodable)?] = [
+            source, messages.map(\.exchange), messages.map(\.routingKey), messages.map(\.messageID),
+            messages.map { String(decoding: $0.body, as: UTF8.self) }, lease?.milliseconds,
+        ]
+        let insert = """
+            INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, headers, claimed_until)
+            SELECT $1, e, k, m, b, '{}'::jsonb, now() + $6::integer * interval '1 millisecond'
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(e, k, m, b)
             """
-            INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, headers)
-            SELECT $1, e, k, m, b, '{}'::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(e, k, m, b)
-            """,
-            [
-                source, messages.map(\.exchange), messages.map(\.routingKey), messages.map(\.messageID),
-                messages.map { String(decoding: $0.body, as: UTF8.self) },
-            ])
+        if let lease {
+            try lease.handOff(try connection.query(insert + " RETURNING \(returnedColumns)", parameters))
+        } else {
+            try connection.execute(insert, parameters)
+        }
+    }
+
+    /// The message of an outbox row read as `returnedColumns`, starting at `column`.
+    static func message(of row: PostgresRow, from column: Int) throws -> (id: Int64, message: OutboundMessage) {
+        let id: Int64 = try row.decode(column)
+        let message = OutboundMessage(
+            exchange: try row.decode(column + 1), routingKey: try row.decode(column + 2),
+            body: Data((try row.decode(column + 4, as: String.self)).utf8), messageID: try row.decode(column + 3))
+        return (id, message)
+    }
+}
+
+/// Outbox rows of one transaction leased to the relay of this process, handed to it when the transaction commits.
+///
+/// A writer that inserts outbox rows in a statement of its own (rather than through `Outbox.enqueue`) takes a
+/// lease, sets `claimed_until = now() + <milliseconds> * interval '1 millisecond'` (NULL when it got none) and
+/// returns `Outbox.returnedColumns` from the insert, then passes those rows to `handOff`.
+public final class OutboxLease: Sendable {
+    /// The lease's length, for the rows' `claimed_until`.
+    public let milliseconds: Int
+    private let relay: OutboxRelay
+    private let reserved: Int
+    private let rows = Mutex<[(id: Int64, message: OutboundMessage)]>([])
+
+    private init(relay: OutboxRelay, reserved: Int) {
+        self.relay = relay
+        self.reserved = reserved
+        milliseconds = Int(relay.lease.components.seconds * 1_000)
+    }
+
+    /// A lease on `count` rows of `source`, or nil when no relay of it runs in this process or its backlog is full.
+    /// The rows are handed over (or the reservation given back) when the current transaction ends.
+    public static func take(_ count: Int, source: String, on connection: isolated PostgresConnection) -> OutboxLease? {
+        guard let relay = OutboxRelay.running(source: source, database: connection.url) else { return nil }
+        guard relay.reserve(count) else {
+            // Full: the rows wait for the poll, which the relay starts as soon as they are committed.
+            connection.whenTransactionEnds { committed in if committed { relay.nudge() } }
+            return nil
+        }
+        let lease = OutboxLease(relay: relay, reserved: count)
+        connection.whenTransactionEnds { [lease] committed in lease.end(committed: committed) }
+        return lease
+    }
+
+    /// Records the inserted rows (`Outbox.returnedColumns` from `column` on); they go to the relay on commit.
+    public func handOff(_ inserted: [PostgresRow], from column: Int = 0) throws {
+        let messages = try inserted.map { try Outbox.message(of: $0, from: column) }
+        rows.withLock { $0 += messages }
+    }
+
+    private func end(committed: Bool) {
+        // Not committed includes "the answer to COMMIT never came": rows that did commit stay leased and are
+        // published by a poll once the lease expires.
+        let handed = committed ? rows.withLock { $0 } : []
+        relay.accept(handed, reserved: reserved)
     }
 }
 
 /// Publishes a service's outbox with confirms and deletes what the broker confirmed.
 ///
-/// Rows are claimed with `FOR UPDATE SKIP LOCKED` inside a transaction that stays open across the
-/// confirmed publish, so replicas never publish the same row concurrently. A crash after publish
-/// and before commit publishes the row again: delivery is at least once and every consumer
-/// deduplicates by message id or by content.
+/// Two paths. Rows handed over in memory by this process's writers (`OutboxLease`) are published as soon as
+/// their transaction commits, then deleted by a statement of their own, off the publishing path; if the publish
+/// fails their lease is released for the poll. The poll (every `idlePoll`, or on `nudge`) claims unleased or
+/// expired rows with `FOR UPDATE SKIP LOCKED` inside a transaction that stays open across the confirmed publish,
+/// so replicas never publish the same row concurrently: rows of other replicas' writers when they have none,
+/// rows of a crashed process, rows whose publish failed. A crash after publish and before the delete publishes
+/// the rows again: delivery is at least once and every consumer deduplicates by message id or by content.
 public final class OutboxRelay: Service, Sendable {
     private let source: String
     private let pool: PostgresPool
     private let publisher: AMQPPublisher
     private let batchSize: Int
     private let idlePoll: Duration
+    /// How long a handed-over row is left to this relay before a poll may publish it.
+    let lease: Duration
+    private let maxBacklog: Int
     private let logger: Logger
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    private let deletions: AsyncStream<Void>
+    private let deletionDue: AsyncStream<Void>.Continuation
+    private let state = Mutex(HandOver())
     private let published: Counter
     private let failures: Counter
 
+    /// Rows handed over and not yet published.
+    private struct HandOver {
+        var accepting = false
+        /// Rows leased by transactions still open, or handed over and not yet published.
+        var reserved = 0
+        var queued: [(id: Int64, message: OutboundMessage)] = []
+        /// Published rows not yet deleted.
+        var confirmed: [Int64] = []
+        /// The poll is due (a tick, a nudge, a failed publish).
+        var pollDue = true
+    }
+
+    /// A relay of the rows of `source`.
+    ///
+    /// - Parameters:
+    ///   - batchSize: rows per publish (default 500).
+    ///   - idlePoll: how often the outbox is polled without a nudge (default 250 ms).
+    ///   - lease: how long rows handed over in memory are left to this relay (default 15 s); after a crash, other
+    ///     replicas (or this service restarted) publish them once it has passed.
+    ///   - maxBacklog: rows handed over and not yet published beyond which writers stop handing rows over and
+    ///     leave them to the poll (default 20 × `batchSize`).
     public init(
         source: String, pool: PostgresPool, publisher: AMQPPublisher, batchSize: Int = 500,
-        idlePoll: Duration = .milliseconds(250), logger: Logger
+        idlePoll: Duration = .milliseconds(250), lease: Duration = .seconds(15), maxBacklog: Int? = nil,
+        logger: Logger
     ) {
+        precondition(batchSize > 0 && lease >= .seconds(1), "an outbox relay needs a batch and a lease of a second")
         self.source = source
         self.pool = pool
         self.publisher = publisher
         self.batchSize = batchSize
         self.idlePoll = idlePoll
+        self.lease = lease
+        self.maxBacklog = maxBacklog ?? batchSize * 20
         self.logger = logger
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (deletions, deletionDue) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         published = Counter(label: "crm_outbox_published_total", dimensions: [("source", source)])
         failures = Counter(label: "crm_outbox_publish_failures_total", dimensions: [("source", source)])
     }
 
-    /// Asks the relay to look at the outbox now rather than at its next poll.
+    /// Asks the relay to poll the outbox now rather than at its next tick.
     public func nudge() {
+        state.withLock { $0.pollDue = true }
         wake.yield()
     }
 
     public func run() async throws {
-        var attempt = 0
+        state.withLock { $0.accepting = true }
+        Self.register(self)
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { [idlePoll, wake] in
-                    // A steady tick, so rows written by other replicas or before a crash get published.
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: idlePoll)
-                        wake.yield()
-                    }
+            // A steady tick, so rows written by other replicas or before a crash get published.
+            let tick = Task { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: idlePoll)
+                    nudge()
                 }
+            }
+            defer { tick.cancel() }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [self] in
+                    // Published rows are deleted beside the publishing, several batches per statement under load.
+                    for await _ in deletions { await deleteConfirmed() }
+                    await deleteConfirmed()
+                }
+                var attempt = 0
                 for await _ in wakeups {
+                    await publishHandedOver()
+                    let pollDue = state.withLock { state in
+                        defer { state.pollDue = false }
+                        return state.pollDue
+                    }
+                    guard pollDue else { continue }
                     do {
                         while try await relayOnce() == batchSize {}
                         attempt = 0
                     } catch {
                         attempt += 1
                         failures.increment()
+                        state.withLock { $0.pollDue = true }
                         logger.warning("Outbox relay failed; retrying", metadata: ["error": "\(error)"])
                         try? await Task.sleep(for: Backoff.delay(attempt: attempt, max: .seconds(10)))
                     }
                 }
-                group.cancelAll()
+                // Stopping: what was handed over before the writers stopped goes out and is deleted.
+                await publishHandedOver()
+                deletionDue.finish()
             }
-        } onGracefulShutdown: { [wake] in
+        } onGracefulShutdown: { [self] in
+            Self.unregister(self)
+            state.withLock { $0.accepting = false }
             wake.finish()
         }
+        Self.unregister(self)
     }
 
-    /// Publishes one batch; returns how many rows it published.
+    /// Polls: publishes one batch of unleased rows and waits for its confirms; returns how many rows it published.
     @discardableResult
     public func relayOnce() async throws -> Int {
         try await pool.withConnection { connection in
@@ -108,24 +233,17 @@ public final class OutboxRelay: Service, Sendable {
         do {
             let rows = try await connection.query(
                 """
-                SELECT id, exchange, routing_key, message_id, body FROM crm_outbox
-                WHERE source = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+                SELECT \(Outbox.returnedColumns) FROM crm_outbox
+                WHERE source = $1 AND (claimed_until IS NULL OR claimed_until < now())
+                ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
                 """, [source, batchSize])
             guard !rows.isEmpty else {
                 try await connection.execute("COMMIT")
                 return 0
             }
-            var ids: [Int64] = []
-            var messages: [OutboundMessage] = []
-            for row in rows {
-                ids.append(try row.decode(0))
-                messages.append(
-                    OutboundMessage(
-                        exchange: try row.decode(1), routingKey: try row.decode(2),
-                        body: Data((try row.decode(4, as: String.self)).utf8), messageID: try row.decode(3)))
-            }
-            try await publisher.publish(messages)
-            try await connection.execute("DELETE FROM crm_outbox WHERE id = ANY($1::bigint[])", [ids])
+            let claimed = try rows.map { try Outbox.message(of: $0, from: 0) }
+            try await publisher.publish(claimed.map(\.message))
+            try await connection.execute("DELETE FROM crm_outbox WHERE id = ANY($1::bigint[])", [claimed.map(\.id)])
             try await connection.execute("COMMIT")
             published.increment(by: rows.count)
             return rows.count
@@ -133,5 +251,98 @@ public final class OutboxRelay: Service, Sendable {
             _ = try? await connection.execute("ROLLBACK")
             throw error
         }
+    }
+
+    // MARK: - Rows handed over in memory
+
+    /// Reserves room for `count` rows about to be written leased to this relay; false when it cannot take them.
+    fileprivate func reserve(_ count: Int) -> Bool {
+        state.withLock { state in
+            guard state.accepting, state.reserved + count <= maxBacklog else { return false }
+            state.reserved += count
+            return true
+        }
+    }
+
+    /// Takes the committed rows of a lease (none when the transaction did not commit) and gives back the rest of
+    /// its reservation.
+    fileprivate func accept(_ rows: [(id: Int64, message: OutboundMessage)], reserved: Int) {
+        state.withLock { state in
+            state.queued += rows
+            state.reserved -= reserved - rows.count
+        }
+        if !rows.isEmpty { wake.yield() }
+    }
+
+    private func publishHandedOver() async {
+        while true {
+            let batch = state.withLock { state in
+                let batch = state.queued.prefix(batchSize)
+                state.queued.removeFirst(batch.count)
+                return Array(batch)
+            }
+            guard !batch.isEmpty else { return }
+            let ids = batch.map(\.id)
+            do {
+                try await publisher.publish(batch.map(\.message))
+                published.increment(by: batch.count)
+                state.withLock { state in
+                    state.confirmed += ids
+                    state.reserved -= batch.count
+                }
+                deletionDue.yield()
+            } catch {
+                failures.increment()
+                logger.warning("Outbox publish failed; the poll retries", metadata: ["error": "\(error)"])
+                // Back to the poll, which retries with back-off; if this fails too, the lease expires.
+                _ = try? await pool.execute(
+                    """
+                    UPDATE crm_outbox SET claimed_until = NULL, attempts = attempts + 1, last_error = $2
+                    WHERE id = ANY($1::bigint[])
+                    """, [ids, "\(error)"])
+                state.withLock { state in
+                    state.reserved -= batch.count
+                    state.pollDue = true
+                }
+                return
+            }
+        }
+    }
+
+    private func deleteConfirmed() async {
+        let ids = state.withLock { state in
+            defer { state.confirmed.removeAll() }
+            return state.confirmed
+        }
+        guard !ids.isEmpty else { return }
+        do {
+            try await pool.execute("DELETE FROM crm_outbox WHERE id = ANY($1::bigint[])", [ids])
+        } catch {
+            // Kept for the next round; if they are never deleted, the lease expires and they go out again.
+            state.withLock { $0.confirmed += ids }
+            logger.warning("Deleting published outbox rows failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - The relays running in this process
+
+    /// Running relays by source and database: a writer hands rows only to a relay of the database it wrote them to.
+    private static let relays = Mutex<[String: [OutboxRelay]]>([:])
+
+    private var registryKey: String { Self.registryKey(source: source, database: pool.url) }
+
+    private static func registryKey(source: String, database: String) -> String { "\(source) \(database)" }
+
+    /// A relay of `source` over `database` running in this process.
+    fileprivate static func running(source: String, database: String) -> OutboxRelay? {
+        relays.withLock { $0[registryKey(source: source, database: database)]?.first }
+    }
+
+    private static func register(_ relay: OutboxRelay) {
+        relays.withLock { $0[relay.registryKey, default: []].append(relay) }
+    }
+
+    private static func unregister(_ relay: OutboxRelay) {
+        relays.withLock { relays in relays[relay.registryKey]?.removeAll { $0 === relay } }
     }
 }

@@ -9,11 +9,14 @@ import Logging
 /// next call reconnects; the call that met the broken connection fails with a transient error.
 public actor PostgresConnection {
     private let executor: ThreadExecutor
-    private let url: String
+    /// The database this connection opens (the outbox keys its relays by it).
+    let url: String
     private let applicationName: String
     private let logger: Logger
     private var handle: PGHandle?
     private var transactionDepth = 0
+    /// What the current transaction asked to run once it ends, told whether it committed.
+    private var transactionEndActions: [@Sendable (_ committed: Bool) -> Void] = []
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -60,11 +63,32 @@ public actor PostgresConnection {
         do {
             let value = try body(self)
             try execute("COMMIT")
+            endTransaction(committed: true)
             return value
         } catch {
             if handle?.isHealthy == true { _ = try? execute("ROLLBACK") }
+            endTransaction(committed: false)
             throw error
         }
+    }
+
+    /// Runs `action` when the current transaction ends, telling it whether the transaction committed; outside a
+    /// transaction block (a statement commits on its own) it runs at once, as committed.
+    ///
+    /// A commit whose answer never arrives (the connection broke during `COMMIT`) counts as not committed: the
+    /// action must treat "not committed" as "unknown", never as "rolled back for sure".
+    public func whenTransactionEnds(_ action: @escaping @Sendable (_ committed: Bool) -> Void) {
+        if transactionDepth == 0 {
+            action(true)
+        } else {
+            transactionEndActions.append(action)
+        }
+    }
+
+    private func endTransaction(committed: Bool) {
+        let actions = transactionEndActions
+        transactionEndActions = []
+        for action in actions { action(committed) }
     }
 
     /// The isolation level of a transaction.

@@ -11,10 +11,13 @@ public final class PostgresPool: Sendable {
     private let connections: [PostgresConnection]
     private let state: Mutex<State>
     private let logger: Logger
+    /// The database the pool's connections open.
+    let url: String
 
     /// A pool of `size` connections to `url` (`CRM_DATABASE_URL`).
     public init(url: String, size: Int = 4, applicationName: String, logger: Logger) {
         precondition(size > 0, "a pool needs at least one connection")
+        self.url = url
         connections = (0..<size).map { index in
             PostgresConnection(url: url, applicationName: "\(applicationName)-\(index)", logger: logger)
         }

@@ -28,3 +28,13 @@ extension Schema {
             CREATE INDEX crm_instances_seen ON crm_instances (service, last_seen_at);
             """)
 }
+
+extension Schema {
+    /// Leases on outbox rows: a row written for this process's relay to publish straight from memory is left to it
+    /// until `claimed_until`; polls take only unleased or expired rows.
+    static let outboxLeases = Migration(
+        version: 8, name: "outbox leases",
+        sql: """
+            ALTER TABLE crm_outbox ADD COLUMN claimed_until timestamptz;
+            """)
+}

@@ -10,5 +10,6 @@ public enum Schema {
         alerts,
         privileges,
         instancePrivileges,
+        outboxLeases,
     ]
 }

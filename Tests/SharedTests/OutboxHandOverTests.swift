@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Shared
+
+/// The outbox's two paths against the real servers: rows handed to the running relay at commit, and the poll that
+/// takes what nobody holds a lease on.
+@Suite("Outbox hand-over")
+struct OutboxHandOverTests {
+    struct Abort: Error {}
+
+    static func order(_ index: Int) -> OutboundMessage {
+        OutboundMessage(
+            exchange: Topology.ordersExchange, routingKey: "order.v1", body: Data(#"{"n":\#(index)}"#.utf8),
+            messageID: "m-\(index)")
+    }
+
+    /// Message ids on `intake.orders` until `count` arrived or `wait` passed.
+    static func received(_ count: Int, within wait: Duration, environment: TestEnvironment) async throws -> [String] {
+        let consumer = AMQPConsumer(
+            settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 100, logger: TestServers.logger)
+        var ids: [String] = []
+        let deadline = ContinuousClock.now + wait
+        while ids.count < count, ContinuousClock.now < deadline {
+            let batch = try await consumer.nextBatch(maxCount: 100, wait: .milliseconds(100), linger: .zero)
+            ids += batch.map { $0.messageID ?? "?" }
+            if let last = batch.last { try await consumer.acknowledge(upTo: last) }
+        }
+        await consumer.close()
+        return ids
+    }
+
+    static func outboxRows(_ environment: TestEnvironment) async throws -> (all: Int, leased: Int) {
+        let row = try await environment.pool.query(
+            "SELECT count(*), count(claimed_until) FROM crm_outbox WHERE source = 'test'")[0]
+        return (try row.decode(0), try row.decode(1))
+    }
+
+    @Test func committedRowsGoOutFromMemoryAtOnceAndAreDeleted() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = AMQPPublisher(
+                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
+            // A poll only every minute: what arrives within seconds came through the hand-over.
+            let relay = OutboxRelay(
+                source: "test", pool: environment.pool, publisher: publisher, idlePoll: .seconds(60),
+                logger: TestServers.logger)
+            try await publisher.connect()  // declares the queue the test reads
+            let running = Task { try await relay.run() }
+            defer { running.cancel() }
+            try await Task.sleep(for: .milliseconds(200))  // the first poll (empty) has run
+            try await environment.pool.transaction { connection in
+                try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
+            }
+            try? await environment.pool.transaction { connection in
+                try Outbox.enqueue([Self.order(99)], source: "test", on: connection)
+                throw Abort()
+            }
+            let ids = try await Self.received(3, within: .seconds(10), environment: environment)
+            #expect(ids.sorted() == ["m-0", "m-1", "m-2"])
+            #expect(try await Self.received(1, within: .seconds(1), environment: environment).isEmpty)
+            var rows = try await Self.outboxRows(environment)
+            for _ in 0..<50 where rows.all > 0 {
+                try await Task.sleep(for: .milliseconds(50))
+                rows = try await Self.outboxRows(environment)
+            }
+            #expect(rows.all == 0, "published rows are deleted")
+            await publisher.close()
+        }
+    }
+
+    @Test func withoutARunningRelayRowsAreUnleasedAndThePollTakesThem() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = AMQPPublisher(
+                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
+            let relay = OutboxRelay(source: "test", pool: environment.pool, publisher: publisher, logger: TestServers.logger)
+            try await environment.pool.transaction { connection in
+                try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
+            }
+            #expect(try await Self.outboxRows(environment) == (3, 0))
+            #expect(try await relay.relayOnce() == 3)
+            #expect(try await Self.outboxRows(environment) == (0, 0))
+            await publisher.close()
+        }
+    }
+
+    @Test func aLeaseKeepsThePollAwayUntilItExpires() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = AMQPPublisher(
+                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
+            let relay = OutboxRelay(source: "test", pool: environment.pool, publisher: publisher, logger: TestServers.logger)
+            // Rows a crashed process had leased for another hour, and one nobody holds.
+            try await environment.pool.execute(
+                """
+                INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, claimed_until)
+                SELECT 'test', $1, 'order.v1', 'm-' || n, '{}', CASE WHEN n < 3 THEN now() + interval '1 hour' END
+                FROM generate_series(0, 3) AS n
+                """, [Topology.ordersExchange])
+            #expect(try await relay.relayOnce() == 1)
+            #expect(try await relay.relayOnce() == 0)
+            // The hour has passed.
+            try await environment.pool.execute(
+                "UPDATE crm_outbox SET claimed_until = now() - interval '1 second' WHERE source = 'test'")
+            #expect(try await relay.relayOnce() == 3)
+            let ids = try await Self.received(4, within: .seconds(10), environment: environment)
+            #expect(ids.sorted() == ["m-0", "m-1", "m-2", "m-3"])
+            await publisher.close()
+        }
+    }
+
+    @Test func aFullBacklogLeavesRowsToThePollWhichTheCommitStarts() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = AMQPPublisher(
+                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
+            let relay = OutboxRelay(
+                source: "test", pool: environment.pool, publisher: publisher, idlePoll: .seconds(60), maxBacklog: 2,
+                logger: TestServers.logger)
+            try await publisher.connect()  // declares the queue the test reads
+            let running = Task { try await relay.run() }
+            defer { running.cancel() }
+            try await Task.sleep(for: .milliseconds(200))
+            let leased = try await environment.pool.transaction { connection in
+                try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
+                return try connection.query(
+                    "SELECT count(claimed_until) FROM crm_outbox WHERE source = 'test'")[0].decode(0, as: Int.self)
+            }
+            #expect(leased == 0, "three rows do not fit a backlog of two")
+            let ids = try await Self.received(3, within: .seconds(10), environment: environment)
+            #expect(ids.sorted() == ["m-0", "m-1", "m-2"])
+            await publisher.close()
+        }
+    }
+}
