@@ -280,15 +280,17 @@ struct OrderBatchWriter {
     /// Held refunds of these purchases (same customer, not larger) start counting; returns (customer, refund id).
     ///
     /// The ids filter the held refunds (the small partial index `orders_held`), never the purchases: filtering the
-    /// purchases by a 500-element array read every stored order.
+    /// purchases by a 500-element array read every stored order. Each held refund found looks its purchase up by
+    /// primary key in a scalar subquery, which the planner cannot turn into a join: as a join, a young table's
+    /// statistics made it scan every stored purchase per batch (55-70 ms at 50,000 orders).
     private func releaseHeldRefunds(on connection: isolated PostgresConnection, purchaseIDs: [String]) throws -> [(customer: String, order: String)] {
         guard !purchaseIDs.isEmpty else { return [] }
         let released = try connection.query(
             """
             UPDATE orders r SET held = false
-            FROM orders p
-            WHERE r.held AND r.original_order_id = ANY($1::text[]) AND p.order_id = r.original_order_id
-              AND p.kind = 'purchase' AND p.customer_id = r.customer_id AND r.amount_base <= p.amount_base
+            WHERE r.held AND r.original_order_id = ANY($1::text[])
+              AND (SELECT p.kind = 'purchase' AND p.customer_id = r.customer_id AND r.amount_base <= p.amount_base
+                   FROM orders p WHERE p.order_id = r.original_order_id)
             RETURNING r.customer_id, r.order_id
             """, [purchaseIDs])
         return try released.map { (try $0.decode(0), try $0.decode(1)) }
