@@ -69,6 +69,44 @@ struct OutboxHandOverTests {
         }
     }
 
+    @Test func outsideATransactionBlockRowsGoOutWhenTheStatementReturns() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = AMQPPublisher(
+                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
+            let relay = OutboxRelay(
+                source: "test", pool: environment.pool, publisher: publisher, idlePoll: .seconds(60),
+                logger: TestServers.logger)
+            try await publisher.connect()
+            let running = Task { try await relay.run() }
+            defer { running.cancel() }
+            try await Task.sleep(for: .milliseconds(200))
+            try await environment.pool.withConnection { connection in
+                try await connection.withoutTransaction { connection in
+                    try Outbox.enqueue((0..<2).map { Self.order($0) }, source: "test", on: connection)
+                }
+            }
+            // A statement that fails after the lease was taken gives the reservation back.
+            let broken = OutboundMessage(
+                exchange: Topology.ordersExchange, routingKey: "order\u{0}v1", body: Data("{}".utf8), messageID: "m-7")
+            await #expect(throws: PostgresError.self) {
+                try await environment.pool.withConnection { connection in
+                    try await connection.withoutTransaction { connection in
+                        try Outbox.enqueue([broken], source: "test", on: connection)
+                    }
+                }
+            }
+            let ids = try await Self.received(2, within: .seconds(10), environment: environment)
+            #expect(ids.sorted() == ["m-0", "m-1"])
+            var backlog = relay.backlog
+            for _ in 0..<50 where backlog > 0 {
+                try await Task.sleep(for: .milliseconds(50))
+                backlog = relay.backlog
+            }
+            #expect(backlog == 0)
+            await publisher.close()
+        }
+    }
+
     @Test func withoutARunningRelayRowsAreUnleasedAndThePollTakesThem() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = AMQPPublisher(

@@ -3,7 +3,7 @@ import Logging
 import Metrics
 import Shared
 
-/// Handles a batch from `complaints.inbox`: new complaints and desks' status updates, in one transaction.
+/// Handles a batch from `complaints.inbox`: new complaints and desks' status updates, committed together.
 ///
 /// - Invalid messages are dead-lettered with the field at fault (`received_at: not RFC 3339 ...`).
 /// - A new complaint is classified, enriched with the customer's value, prioritised, routed and stored once; its
@@ -46,13 +46,28 @@ public struct ComplaintInboxHandler: Sendable {
         }
         guard !complaints.isEmpty || !updates.isEmpty else { return dispositions }
         let current = policies.current
-        let (routing, statuses) = try await pool.transaction { [configuration, complaints, updates] connection in
-            let now = Date()
-            let routing = try NewComplaintWriter(
-                policy: current.policy, rulesVersion: current.version, configuration: configuration, now: now
-            ).write(complaints, on: connection)
-            let statuses = try StatusUpdateWriter(policy: current.policy, now: now).write(updates, on: connection)
-            return (routing, statuses)
+        let routing: NewComplaintWriter.Outcome
+        let statuses: StatusUpdateWriter.Outcome
+        if updates.isEmpty {
+            // New complaints only: one INSERT stores them with their outbox rows atomically, and the lookup before it
+            // would read no more consistently inside a READ COMMITTED transaction, so no BEGIN and COMMIT round trips.
+            routing = try await pool.withConnection { [configuration, complaints] connection in
+                try await connection.withoutTransaction { connection in
+                    try NewComplaintWriter(
+                        policy: current.policy, rulesVersion: current.version, configuration: configuration, now: Date()
+                    ).write(complaints, on: connection)
+                }
+            }
+            statuses = StatusUpdateWriter.Outcome()
+        } else {
+            (routing, statuses) = try await pool.transaction { [configuration, complaints, updates] connection in
+                let now = Date()
+                let routing = try NewComplaintWriter(
+                    policy: current.policy, rulesVersion: current.version, configuration: configuration, now: now
+                ).write(complaints, on: connection)
+                let statuses = try StatusUpdateWriter(policy: current.policy, now: now).write(updates, on: connection)
+                return (routing, statuses)
+            }
         }
         for (index, reason) in routing.rejected + statuses.rejected {
             dispositions[index] = .deadLetter(reason: reason)

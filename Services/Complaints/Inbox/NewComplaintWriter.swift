@@ -1,10 +1,10 @@
 import Foundation
 import Shared
 
-/// Decides and stores a batch of new complaints inside the caller's transaction, set-wise.
+/// Decides and stores a batch of new complaints set-wise, in two statements: a lookup, then one atomic insert.
 ///
 /// For each complaint: the customer as known (`CustomerLookup`), then classification, priority, desk and SLA
-/// deadlines (`ComplaintPolicy.decide`), then one row in `complaints` and, in the same transaction, the routed
+/// deadlines (`ComplaintPolicy.decide`), then one row in `complaints` and, in the same statement, the routed
 /// complaint for `desk.<desk>` and (for customers at or above the signal tier) a signal for `crm-alerts` in the
 /// outbox. A `complaint_id` already stored, or seen earlier in the batch, is a no-op.
 struct NewComplaintWriter {

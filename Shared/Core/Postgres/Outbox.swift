@@ -55,18 +55,27 @@ public enum Outbox {
 ///
 /// A writer that inserts outbox rows in a statement of its own (rather than through `Outbox.enqueue`) takes a
 /// lease, sets `claimed_until = now() + <milliseconds> * interval '1 millisecond'` (NULL when it got none) and
-/// returns `Outbox.returnedColumns` from the insert, then passes those rows to `handOff`.
+/// returns `Outbox.returnedColumns` from the insert, then passes those rows to `handOff`. Outside a transaction
+/// block the insert has committed when it returns, and `handOff` hands the rows over at once; a lease dropped
+/// without `handOff` (the insert failed) gives its reservation back.
 public final class OutboxLease: Sendable {
     /// The lease's length, for the rows' `claimed_until`.
     public let milliseconds: Int
     private let relay: OutboxRelay
     private let reserved: Int
+    private let committedOnHandOff: Bool
     private let rows = Mutex<[(id: Int64, message: OutboundMessage)]>([])
+    private let ended = Atomic<Bool>(false)
 
-    private init(relay: OutboxRelay, reserved: Int) {
+    private init(relay: OutboxRelay, reserved: Int, committedOnHandOff: Bool) {
         self.relay = relay
         self.reserved = reserved
+        self.committedOnHandOff = committedOnHandOff
         milliseconds = Int(relay.lease.components.seconds * 1_000)
+    }
+
+    deinit {
+        end(committed: false)
     }
 
     /// A lease on `count` rows of `source`, or nil when no relay of it runs in this process or its backlog is full.
@@ -78,18 +87,23 @@ public final class OutboxLease: Sendable {
             connection.whenTransactionEnds { committed in if committed { relay.nudge() } }
             return nil
         }
-        let lease = OutboxLease(relay: relay, reserved: count)
-        connection.whenTransactionEnds { [lease] committed in lease.end(committed: committed) }
+        let lease = OutboxLease(relay: relay, reserved: count, committedOnHandOff: !connection.isInTransaction)
+        if connection.isInTransaction {
+            connection.whenTransactionEnds { [lease] committed in lease.end(committed: committed) }
+        }
         return lease
     }
 
-    /// Records the inserted rows (`Outbox.returnedColumns` from `column` on); they go to the relay on commit.
+    /// Records the inserted rows (`Outbox.returnedColumns` from `column` on); they go to the relay on commit, or at
+    /// once outside a transaction block.
     public func handOff(_ inserted: [PostgresRow], from column: Int = 0) throws {
         let messages = try inserted.map { try Outbox.message(of: $0, from: column) }
         rows.withLock { $0 += messages }
+        if committedOnHandOff { end(committed: true) }
     }
 
     private func end(committed: Bool) {
+        guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
         // Not committed includes "the answer to COMMIT never came": rows that did commit stay leased and are
         // published by a poll once the lease expires.
         let handed = committed ? rows.withLock { $0 } : []
@@ -254,6 +268,9 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     // MARK: - Rows handed over in memory
+
+    /// Rows leased to this relay and not yet published or given back.
+    var backlog: Int { state.withLock { $0.reserved } }
 
     /// Reserves room for `count` rows about to be written leased to this relay; false when it cannot take them.
     fileprivate func reserve(_ count: Int) -> Bool {

@@ -72,6 +72,19 @@ public actor PostgresConnection {
         }
     }
 
+    /// Runs `body` on the connection's thread outside any transaction: each statement commits on its own.
+    ///
+    /// For work whose writes are one statement (atomic by itself), after reads that a READ COMMITTED transaction
+    /// would not make more consistent: it saves the round trips of `BEGIN` and `COMMIT`.
+    @discardableResult
+    public func withoutTransaction<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) throws -> T {
+        precondition(transactionDepth == 0, "withoutTransaction inside a transaction")
+        return try body(self)
+    }
+
+    /// Whether a transaction block is open (statements do not commit on their own).
+    public var isInTransaction: Bool { transactionDepth > 0 }
+
     /// Runs `action` when the current transaction ends, telling it whether the transaction committed; outside a
     /// transaction block (a statement commits on its own) it runs at once, as committed.
     ///
