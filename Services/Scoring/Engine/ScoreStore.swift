@@ -27,12 +27,18 @@ enum ScoreStore {
         // subqueries behind `OFFSET 0`, which the planner can neither flatten nor turn into joins. Planned as joins
         // or `= ANY` filters, a young table's statistics made PostgreSQL scan every stored order for a batch of 80
         // customers (50 ms at 50,000 orders).
+        let scoreColumns = "lifecycle_stage, tier, p_alive, last_order_at, grid, scored_at"
+        let orderColumns = "customer_id, occurred_at, kind, amount_base, cost_base, held"
         let named = "(SELECT DISTINCT id FROM unnest(current_setting('crm.scoring_customers')::text[]) AS id) AS f(id)"
-        func each(_ table: String) -> String { "(SELECT * FROM \(table) WHERE customer_id = f.id OFFSET 0)" }
+        // Only the columns read: the service's role may select no others (column grants, `ServiceAccount`).
+        func each(_ table: String, _ columns: String) -> String {
+            "(SELECT \(columns) FROM \(table) WHERE customer_id = f.id OFFSET 0)"
+        }
         let customers =
             filter == nil
             ? "customers c LEFT JOIN customer_scores s ON s.customer_id = c.customer_id"
-            : "\(named) CROSS JOIN LATERAL \(each("customers")) c LEFT JOIN LATERAL \(each("customer_scores")) s ON true"
+            : "\(named) CROSS JOIN LATERAL \(each("customers", "customer_id")) c"
+                + " LEFT JOIN LATERAL \(each("customer_scores", scoreColumns)) s ON true"
         var entries: [ScoringEntry] = []
         try connection.copyOut(
             """
@@ -78,7 +84,7 @@ enum ScoreStore {
             COPY (
                 SELECT o.customer_id COLLATE "C", extract(epoch FROM o.occurred_at)::float8, o.kind = 'purchase',
                        o.amount_base::float8, o.cost_base::float8
-                FROM \(filter == nil ? "orders o" : "\(named) CROSS JOIN LATERAL \(each("orders")) o")
+                FROM \(filter == nil ? "orders o" : "\(named) CROSS JOIN LATERAL \(each("orders", orderColumns)) o")
                 WHERE NOT o.held AND o.occurred_at <= current_setting('crm.scoring_as_of')::timestamptz
                 ORDER BY 1, 2
             ) TO STDOUT
@@ -112,11 +118,13 @@ enum ScoreStore {
 
     // MARK: - Writing
 
-    /// Creates the transaction's staging table for ``stage(_:on:)`` and ``merge(modelID:scoredAt:unlessUpdatedSince:on:)``.
+    /// Creates the session's staging table for ``stage(_:on:)`` and ``merge(modelID:scoredAt:unlessUpdatedSince:on:)``
+    /// unless it exists; it empties at every commit. Created once per connection rather than per transaction: an
+    /// incremental batch would otherwise write the catalog twice (create, drop) for a few dozen rows.
     static func createStage(on connection: isolated PostgresConnection) throws {
         try connection.execute(
             """
-            CREATE TEMP TABLE scoring_stage (
+            CREATE TEMP TABLE IF NOT EXISTS scoring_stage (
                 customer_id text PRIMARY KEY, orders_count integer, transactions integer,
                 first_order_at float8, last_order_at float8, recency_days float8,
                 monetary_total float8, monetary_average float8, margin_rate float8,
@@ -124,7 +132,7 @@ enum ScoreStore {
                 clv_historical float8, clv_simple float8, clv_predicted float8,
                 p_alive float8, expected_purchases_90d float8, expected_interval_days float8,
                 lifecycle_stage text, lifecycle_rule text, tier text, grid text, grid_axis text, strategy text
-            ) ON COMMIT DROP
+            ) ON COMMIT DELETE ROWS
             """)
     }
 
