@@ -37,18 +37,38 @@ struct OutboxHandOverTests {
         return (try row.decode(0), try row.decode(1))
     }
 
-    @Test func committedRowsGoOutFromMemoryAtOnceAndAreDeleted() async throws {
+    /// Runs `body` with a relay of source `test` running, which polls only every minute: what arrives within seconds
+    /// came through the hand-over.
+    static func withRunningRelay(
+        maxBacklog: Int? = nil, _ body: (TestEnvironment, OutboxRelay) async throws -> Void
+    ) async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = AMQPPublisher(
                 settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
-            // A poll only every minute: what arrives within seconds came through the hand-over.
             let relay = OutboxRelay(
                 source: "test", pool: environment.pool, publisher: publisher, idlePoll: .seconds(60),
-                logger: TestServers.logger)
-            try await publisher.connect()  // declares the queue the test reads
+                maxBacklog: maxBacklog, logger: TestServers.logger)
+            try await publisher.connect()  // declares the queue the tests read
             let running = Task { try await relay.run() }
-            defer { running.cancel() }
             try await Task.sleep(for: .milliseconds(200))  // the first poll (empty) has run
+            try await body(environment, relay)
+            running.cancel()
+            await publisher.close()
+        }
+    }
+
+    /// `value` once `done` holds for it, or after about 2.5 s.
+    static func settled<T>(_ value: () async throws -> T, _ done: (T) -> Bool) async throws -> T {
+        var current = try await value()
+        for _ in 0..<50 where !done(current) {
+            try await Task.sleep(for: .milliseconds(50))
+            current = try await value()
+        }
+        return current
+    }
+
+    @Test func committedRowsGoOutFromMemoryAtOnceAndAreDeleted() async throws {
+        try await Self.withRunningRelay { environment, _ in
             try await environment.pool.transaction { connection in
                 try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
             }
@@ -59,27 +79,13 @@ struct OutboxHandOverTests {
             let ids = try await Self.received(3, within: .seconds(10), environment: environment)
             #expect(ids.sorted() == ["m-0", "m-1", "m-2"])
             #expect(try await Self.received(1, within: .seconds(1), environment: environment).isEmpty)
-            var rows = try await Self.outboxRows(environment)
-            for _ in 0..<50 where rows.all > 0 {
-                try await Task.sleep(for: .milliseconds(50))
-                rows = try await Self.outboxRows(environment)
-            }
+            let rows = try await Self.settled({ try await Self.outboxRows(environment) }) { $0.all == 0 }
             #expect(rows.all == 0, "published rows are deleted")
-            await publisher.close()
         }
     }
 
     @Test func outsideATransactionBlockRowsGoOutWhenTheStatementReturns() async throws {
-        try await TestServers.withEnvironment { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
-            let relay = OutboxRelay(
-                source: "test", pool: environment.pool, publisher: publisher, idlePoll: .seconds(60),
-                logger: TestServers.logger)
-            try await publisher.connect()
-            let running = Task { try await relay.run() }
-            defer { running.cancel() }
-            try await Task.sleep(for: .milliseconds(200))
+        try await Self.withRunningRelay { environment, relay in
             try await environment.pool.withConnection { connection in
                 try await connection.withoutTransaction { connection in
                     try Outbox.enqueue((0..<2).map { Self.order($0) }, source: "test", on: connection)
@@ -97,13 +103,7 @@ struct OutboxHandOverTests {
             }
             let ids = try await Self.received(2, within: .seconds(10), environment: environment)
             #expect(ids.sorted() == ["m-0", "m-1"])
-            var backlog = relay.backlog
-            for _ in 0..<50 where backlog > 0 {
-                try await Task.sleep(for: .milliseconds(50))
-                backlog = relay.backlog
-            }
-            #expect(backlog == 0)
-            await publisher.close()
+            #expect(try await Self.settled({ relay.backlog }) { $0 == 0 } == 0)
         }
     }
 
@@ -147,16 +147,7 @@ struct OutboxHandOverTests {
     }
 
     @Test func aFullBacklogLeavesRowsToThePollWhichTheCommitStarts() async throws {
-        try await TestServers.withEnvironment { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
-            let relay = OutboxRelay(
-                source: "test", pool: environment.pool, publisher: publisher, idlePoll: .seconds(60), maxBacklog: 2,
-                logger: TestServers.logger)
-            try await publisher.connect()  // declares the queue the test reads
-            let running = Task { try await relay.run() }
-            defer { running.cancel() }
-            try await Task.sleep(for: .milliseconds(200))
+        try await Self.withRunningRelay(maxBacklog: 2) { environment, _ in
             let leased = try await environment.pool.transaction { connection in
                 try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
                 return try connection.query(
@@ -165,7 +156,6 @@ struct OutboxHandOverTests {
             #expect(leased == 0, "three rows do not fit a backlog of two")
             let ids = try await Self.received(3, within: .seconds(10), environment: environment)
             #expect(ids.sorted() == ["m-0", "m-1", "m-2"])
-            await publisher.close()
         }
     }
 }
