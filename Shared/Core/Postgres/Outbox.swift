@@ -224,7 +224,8 @@ public final class OutboxRelay: Service, Sendable {
                         failures.increment()
                         state.withLock { $0.pollDue = true }
                         logger.warning("Outbox relay failed; retrying", metadata: ["error": "\(error)"])
-                        try? await Task.sleep(for: Backoff.delay(attempt: attempt, max: .seconds(10)))
+                        // Shutdown cuts the back-off short: what was handed over still goes out below.
+                        try? await gracefulSleep(Backoff.delay(attempt: attempt, max: .seconds(10)))
                     }
                 }
                 // Stopping: what was handed over before the writers stopped goes out and is deleted.

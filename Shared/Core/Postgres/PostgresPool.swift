@@ -55,10 +55,16 @@ public final class PostgresPool: Sendable {
         while true {
             do {
                 return try await transaction(isolation: level, body)
-            } catch let error as PostgresError where error.isTransient && ContinuousClock.now - start < deadline {
+            } catch let outage as PostgresError where outage.isTransient && ContinuousClock.now - start < deadline {
                 attempt += 1
-                logger.debug("Retrying transaction", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-                try await Task.sleep(for: Backoff.delay(attempt: attempt, max: .seconds(5)))
+                logger.debug("Retrying transaction", metadata: ["error": "\(outage)", "attempt": "\(attempt)"])
+                // On graceful shutdown the outage is the answer: a caller such as a queue consumer then leaves its
+                // batch unacknowledged instead of holding the shutdown for the rest of the deadline.
+                do {
+                    try await gracefulSleep(Backoff.delay(attempt: attempt, max: .seconds(5)))
+                } catch {
+                    throw outage
+                }
             }
         }
     }
