@@ -35,11 +35,10 @@ public enum AlertsService {
         }
         let eventsConsumer = consumer(Topology.alertEventsQueue, events.handle)
         let feedbackConsumer = consumer(Topology.feedbackQueue, feedback.handle)
-        var sweep = AlertSweep(evaluator: evaluator, pool: context.pool, instanceID: context.instanceID)
-        sweep.afterChunk = { relay.nudge() }
+        let sweep = AlertSweep(evaluator: evaluator, pool: context.pool, instanceID: context.instanceID)
         let scheduler = AlertScheduler(
             configuration: configuration, pool: context.pool, playbook: playbook, sweep: sweep,
-            nudge: { relay.nudge() }, logger: context.logger)
+            logger: context.logger)
         return ServiceParts(services: [eventsConsumer, feedbackConsumer, relay, scheduler])
     }
 }

@@ -73,7 +73,7 @@ public struct ComplaintsRuntime: Sendable {
         }
         let sweeper = SLASweeper(
             pool: pool, policies: policies, interval: configuration.sweepInterval, batchSize: configuration.sweepBatch,
-            logger: logger, afterPublishing: { relay.nudge() })
+            logger: logger)
         let watcher = ComplaintRulesWatcher(
             holder: policies, pool: pool, amqp: amqp, configuration: configuration, logger: logger)
         return ComplaintsRuntime(

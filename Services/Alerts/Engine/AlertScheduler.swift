@@ -13,20 +13,18 @@ struct AlertScheduler: Service {
     let playbook: PlaybookSource
     let sweep: AlertSweep
     let release: HeldAlertRelease
-    let nudge: @Sendable () -> Void
     let logger: Logger
     private let metrics = AlertsMetrics()
 
     init(
         configuration: AlertsConfiguration, pool: PostgresPool, playbook: PlaybookSource, sweep: AlertSweep,
-        nudge: @escaping @Sendable () -> Void, logger: Logger
+        logger: Logger
     ) {
         self.configuration = configuration
         self.pool = pool
         self.playbook = playbook
         self.sweep = sweep
         self.release = HeldAlertRelease(configuration: configuration)
-        self.nudge = nudge
         self.logger = logger
     }
 
@@ -65,7 +63,6 @@ struct AlertScheduler: Service {
                 try release.release(waiting, now: Date(), on: connection)
             }
             if released.values.contains(where: { $0 > 0 }) {
-                nudge()
                 metrics.released(released)
                 held.merge(released) { $0 - $1 }
             }

@@ -28,8 +28,6 @@ struct AlertSweep: Sendable {
     let instanceID: String
     /// Customers per transaction.
     var chunkSize = 1000
-    /// Called after each chunk commits (the service nudges its outbox relay).
-    var afterChunk: @Sendable () -> Void = {}
 
     /// Sweeps unless another replica is sweeping or a sweep started less than `interval` ago; nil when skipped.
     func runIfDue(interval: Duration?) async throws -> Report? {
@@ -79,7 +77,6 @@ struct AlertSweep: Sendable {
             tally.add(chunk)
             customers += ids.count
             after = last
-            afterChunk()
         }
         try await connection.execute(
             "UPDATE alert_sweeps SET finished_at = now(), customers = $2, alerts = $3 WHERE id = $1",

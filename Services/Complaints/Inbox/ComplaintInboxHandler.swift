@@ -46,25 +46,21 @@ public struct ComplaintInboxHandler: Sendable {
         }
         guard !complaints.isEmpty || !updates.isEmpty else { return dispositions }
         let current = policies.current
+        let now = Date()
+        let writer = NewComplaintWriter(
+            policy: current.policy, rulesVersion: current.version, configuration: configuration, now: now)
         let routing: NewComplaintWriter.Outcome
         let statuses: StatusUpdateWriter.Outcome
         if updates.isEmpty {
             // New complaints only: one INSERT stores them with their outbox rows atomically, and the lookup before it
             // would read no more consistently inside a READ COMMITTED transaction, so no BEGIN and COMMIT round trips.
-            routing = try await pool.withConnection { [configuration, complaints] connection in
-                try await connection.withoutTransaction { connection in
-                    try NewComplaintWriter(
-                        policy: current.policy, rulesVersion: current.version, configuration: configuration, now: Date()
-                    ).write(complaints, on: connection)
-                }
+            routing = try await pool.withConnection { [complaints] connection in
+                try await connection.withoutTransaction { connection in try writer.write(complaints, on: connection) }
             }
             statuses = StatusUpdateWriter.Outcome()
         } else {
-            (routing, statuses) = try await pool.transaction { [configuration, complaints, updates] connection in
-                let now = Date()
-                let routing = try NewComplaintWriter(
-                    policy: current.policy, rulesVersion: current.version, configuration: configuration, now: now
-                ).write(complaints, on: connection)
+            (routing, statuses) = try await pool.transaction { [complaints, updates] connection in
+                let routing = try writer.write(complaints, on: connection)
                 let statuses = try StatusUpdateWriter(policy: current.policy, now: now).write(updates, on: connection)
                 return (routing, statuses)
             }

@@ -37,20 +37,18 @@ public struct SLASweeper: Service {
     private let interval: Duration
     private let batchSize: Int
     private let logger: Logger
-    private let afterPublishing: @Sendable () -> Void
     private let sweepTime = Timer(label: "crm_complaints_sweep_seconds")
 
-    /// A sweeper of `batchSize` complaints per transaction every `interval`; `afterPublishing` nudges the relay.
+    /// A sweeper of `batchSize` complaints per transaction every `interval`. What it enqueues reaches the outbox
+    /// relay of this process at commit (`OutboxLease`).
     public init(
-        pool: PostgresPool, policies: ComplaintPolicyHolder, interval: Duration, batchSize: Int, logger: Logger,
-        afterPublishing: @escaping @Sendable () -> Void = {}
+        pool: PostgresPool, policies: ComplaintPolicyHolder, interval: Duration, batchSize: Int, logger: Logger
     ) {
         self.pool = pool
         self.policies = policies
         self.interval = interval
         self.batchSize = batchSize
         self.logger = logger
-        self.afterPublishing = afterPublishing
     }
 
     public func run() async throws {
@@ -71,7 +69,7 @@ public struct SLASweeper: Service {
         }
     }
 
-    /// Sweeps once at `now`: plans, records and enqueues what is due, then nudges the relay.
+    /// Sweeps once at `now`: plans, records and enqueues what is due.
     @discardableResult
     public func sweepOnce(now: Date = Date()) async throws -> Outcome {
         let start = ContinuousClock.now
@@ -91,7 +89,6 @@ public struct SLASweeper: Service {
                 ])
         }
         for breach in result.breaches { ComplaintMetrics.breached(desk: breach.desk, target: breach.target) }
-        if !result.warnings.isEmpty || !result.escalations.isEmpty { afterPublishing() }
         if result.swept { sweepTime.recordNanoseconds((ContinuousClock.now - start).nanoseconds) }
         return Outcome(
             swept: result.swept, examined: result.examined,

@@ -52,16 +52,16 @@ public final class IncrementalScoring: Sendable {
     public func rescore(customers: [String], asOf: Date = Date()) async throws -> Int {
         let fallback = settings
         return try await pool.retryingTransaction { connection in
+            // One round trip: the customers' locks, in one order, and the planner told that every join of this
+            // transaction is a primary-key probe (a batch names a few dozen customers; seeing a staging table without
+            // statistics against a small scored base, it would hash-join over all of customer_scores).
             try connection.execute(
                 """
-                SELECT pg_advisory_xact_lock(k)
-                FROM (SELECT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys
+                SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+                       (SELECT count(pg_advisory_xact_lock(k))
+                        FROM (SELECT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys)
                 """,
                 [customers])
-            // A batch names a few dozen customers: every join is a primary-key probe. The planner, seeing a staging
-            // table without statistics against a small scored base, would hash-join over all of customer_scores.
-            try connection.execute(
-                "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)")
             let model = try self.currentModel(fallback: fallback, asOf: asOf, on: connection)
             let entries = try ScoreStore.read(customers: customers, asOf: asOf, settings: model.settings, on: connection)
             let scorer = CustomerScorer(model: model)
