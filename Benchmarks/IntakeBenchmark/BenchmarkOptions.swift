@@ -1,4 +1,5 @@
 import Foundation
+import Intake
 
 /// The command line of the intake benchmark.
 struct BenchmarkOptions {
@@ -17,14 +18,16 @@ struct BenchmarkOptions {
     var file = "Tests/Fixtures/cdnow/CDNOW_master.txt"
     var stages = Set(Stage.allCases)
     var runs = 1
-    var batchSize = 500
-    var consumers = Int(ProcessInfo.processInfo.environment["CRM_INTAKE_CONSUMERS"] ?? "") ?? 2
+    var batchSize = IntakeService.defaultBatchSize
+    var consumers = IntakeService.defaultConsumers
     /// Unacknowledged deliveries per consumer; `nil` is the service's default, twice the batch size.
     var prefetch: Int?
+    /// Also measure the raw client with its acks held back this many milliseconds.
+    var ackDelay: Int?
 
     static let usage = """
         USAGE: IntakeBenchmark [FILE] [--stages decode,handler,raw,e2e] [--runs N] [--batch-size N] [--consumers N]
-               [--prefetch N]
+               [--prefetch N] [--ack-delay MS]
 
         Measures intake throughput against the broker's own ceiling on this machine, both in the same run.
           FILE           order.v1 JSON lines or a CDNOW file (default Tests/Fixtures/cdnow/CDNOW_master.txt)
@@ -34,9 +37,10 @@ struct BenchmarkOptions {
                            raw      a plain client publishing and consuming through a durable queue
                            e2e      intake end to end: published, validated, stored once, outbox written
           --runs N       repeat the measured stages N times, raw and e2e alternating, and print best and median
-          --batch-size N intake batch size (default 500)
-          --consumers N  intake consumers in the process (default CRM_INTAKE_CONSUMERS or 2)
+          --batch-size N intake batch size (default the service's, \(IntakeService.defaultBatchSize))
+          --consumers N  intake consumers in the process (default the service's, \(IntakeService.defaultConsumers))
           --prefetch N   unacknowledged deliveries per intake consumer (default twice the batch size)
+          --ack-delay MS also run the raw client with each batch's ack held back MS milliseconds
         Needs the servers of scripts/servers.sh: `source .local/env` first.
         """
 
@@ -66,6 +70,7 @@ struct BenchmarkOptions {
             case "--batch-size": options.batchSize = try count(argument)
             case "--consumers": options.consumers = try count(argument)
             case "--prefetch": options.prefetch = try count(argument)
+            case "--ack-delay": options.ackDelay = try count(argument)
             case _ where argument.hasPrefix("-"): throw UsageError("unknown option \(argument)")
             default: options.file = argument
             }

@@ -7,7 +7,9 @@ import TestSupport
 // Intake throughput against the broker's own ceiling, measured in the same run on the same machine:
 //   raw  — a plain client publishes the CDNOW master (batched confirms) into a durable queue while a
 //          plain consumer takes and acks it in batches: the rate the broker allows;
-//   e2e  — the same messages published while intake validates and stores them in PostgreSQL.
+//   e2e  — the same messages published while intake, as the service runs it (its batch size, consumers and
+//          outbox relay), validates and stores them in PostgreSQL and publishes the `order.accepted` events.
+// `--ack-delay MS` adds the raw client with every ack held back MS milliseconds, as a commit holds intake's back.
 // Run with scripts/bench.sh (release build, servers from scripts/servers.sh); --help for the options.
 
 let options: BenchmarkOptions
@@ -46,6 +48,7 @@ if options.stages.contains(.handler) {
 }
 
 var raws = Figures()
+var delayedRaws = Figures()
 var ends = Figures()
 var ratios = Figures()
 for run in 1...options.runs where options.stages.contains(.raw) || options.stages.contains(.e2e) {
@@ -56,6 +59,11 @@ for run in 1...options.runs where options.stages.contains(.raw) || options.stage
         raws.values.append(rate)
         pair.raw = rate
         line += String(format: "  raw broker %8.0f msg/s", rate)
+        if let delay = options.ackDelay {
+            let delayed = try await rawBroker(ackDelay: .milliseconds(delay))
+            delayedRaws.values.append(delayed)
+            line += String(format: "  (acks %d ms late: %8.0f msg/s)", delay, delayed)
+        }
     }
     if options.stages.contains(.e2e) {
         let rate = try await endToEnd()
@@ -71,6 +79,9 @@ for run in 1...options.runs where options.stages.contains(.raw) || options.stage
 }
 if !raws.values.isEmpty {
     print(String(format: "raw broker (publish + consume, durable queue):    %8.0f msg/s best, %8.0f median", raws.best, raws.median))
+}
+if let delay = options.ackDelay, !delayedRaws.values.isEmpty {
+    print(String(format: "raw broker, every ack %3d ms late:                %8.0f msg/s best, %8.0f median", delay, delayedRaws.best, delayedRaws.median))
 }
 if !ends.values.isEmpty {
     print(String(format: "intake end to end (validate, store once, outbox): %8.0f orders/s best, %8.0f median (%d consumers, batches of %d)", ends.best, ends.median, options.consumers, options.batchSize))
@@ -104,8 +115,9 @@ func publishAll(_ publisher: AMQPPublisher, exchange: String, key: String) async
     }
 }
 
-/// A plain client publishing into a durable queue while a plain consumer takes and acks in batches.
-func rawBroker() async throws -> Double {
+/// A plain client publishing into a durable queue while a plain consumer takes and acks in batches, each batch's ack
+/// held back `ackDelay` (a consumer that commits before it acks holds its acks back by the commit).
+func rawBroker(ackDelay: Duration = .zero) async throws -> Double {
     try await TestServers.withEnvironment(migrate: false) { environment in
         let topology = Topology(
             exchanges: [Topology.Exchange("bench")], queues: [Topology.Queue("bench.raw", bindings: [.init("bench", "raw")], deadLettered: false)])
@@ -118,6 +130,7 @@ func rawBroker() async throws -> Double {
         while received < bodies.count {
             let batch = try await consumer.nextBatch(maxCount: 250, wait: .seconds(10), linger: .milliseconds(5))
             guard let last = batch.last else { break }
+            if ackDelay > .zero { try await Task.sleep(for: ackDelay) }
             try await consumer.acknowledge(upTo: last)
             received += batch.count
         }
@@ -129,11 +142,18 @@ func rawBroker() async throws -> Double {
     }
 }
 
-/// Intake consuming while the file is published; done when every order's batch has committed.
+/// Intake consuming while the file is published, its relay publishing the events; done when every order's batch has
+/// committed and the outbox is empty.
 func endToEnd() async throws -> Double {
     try await TestServers.withEnvironment { environment in
-        let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: IntakeService.topology, logger: TestServers.logger)
+        // Scoring's queue takes the events, as in a deployment (nothing consumes them here).
+        let topology = IntakeService.topology.merging(Topology.scoring)
+        let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: topology, logger: TestServers.logger)
         try await publisher.connect()
+        let relay = OutboxRelay(
+            source: IntakeService.outboxSource, pool: environment.pool,
+            publisher: AMQPPublisher(settings: environment.amqp, name: "relay", topology: topology, logger: TestServers.logger),
+            logger: TestServers.logger)
         let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
         // Counted after the handler returns, that is after the batch's commit: exact, and costs the servers nothing.
         let committed = CommitCount()
@@ -160,8 +180,15 @@ func endToEnd() async throws -> Double {
                 }
             }
             group.addTask {
+                try await relay.run()
+                return nil
+            }
+            group.addTask {
                 try await publishAll(publisher, exchange: Topology.ordersExchange, key: "order.v1")
                 while committed.value.load(ordering: .relaxed) < bodies.count {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                while try await environment.pool.query("SELECT EXISTS (SELECT 1 FROM crm_outbox)")[0].decode(0, as: Bool.self) {
                     try await Task.sleep(for: .milliseconds(10))
                 }
                 return Double(bodies.count) / (ContinuousClock.now - start).seconds

@@ -107,7 +107,7 @@ struct ReplayDead: AsyncParsableCommand {
         return OutboundMessage(
             exchange: exchange, routingKey: routingKey, body: message.body, headers: headers,
             contentType: message.contentType ?? "application/json",
-            messageID: message.messageID ?? UUID().uuidString.lowercased(), correlationID: message.correlationID,
+            messageID: message.messageID ?? MessageID.random(), correlationID: message.correlationID,
             type: message.type, timestamp: message.timestamp)
     }
 }

@@ -82,7 +82,7 @@ public struct OutboundMessage: Sendable {
 
     public init(
         exchange: String, routingKey: String, body: Data, headers: [String: AMQPHeaderValue] = [:],
-        contentType: String = "application/json", messageID: String = UUID().uuidString.lowercased(),
+        contentType: String = "application/json", messageID: String = MessageID.random(),
         correlationID: String? = nil, type: String? = nil,
         timestamp: UInt64? = UInt64(Date().timeIntervalSince1970),
         persistent: Bool = true, mandatory: Bool = true
@@ -117,7 +117,7 @@ extension OutboundMessage {
             body: message.body,
             headers: headers,
             contentType: message.contentType ?? "application/octet-stream",
-            messageID: message.messageID ?? UUID().uuidString.lowercased(),
+            messageID: message.messageID ?? MessageID.random(),
             correlationID: message.correlationID,
             type: message.type,
             timestamp: message.timestamp
