@@ -266,10 +266,12 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
                     guard let last = batch.last else { continue }
                     let arrived = ContinuousClock.now
                     for message in batch {
-                        guard let object = try? JSONSerialization.jsonObject(with: message.body) as? [String: Any],
-                            let customer = object["customer_id"] as? String, !customer.hasPrefix("BG-")
-                        else { continue }
-                        measurements.mark(customer, event: message.routingKey, at: arrived)
+                        guard let object = try? JSONSerialization.jsonObject(with: message.body) as? [String: Any] else { continue }
+                        // order.accepted.v2 names many customers; the other events one.
+                        let entries = object["customers"] as? [[String: Any]] ?? [object]
+                        for case let customer as String in entries.map({ $0["customer_id"] }) where !customer.hasPrefix("BG-") {
+                            measurements.mark(customer, event: message.routingKey, at: arrived)
+                        }
                     }
                     try await events.acknowledge(upTo: last)
                 }

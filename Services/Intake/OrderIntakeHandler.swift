@@ -9,7 +9,8 @@ import Shared
 /// - Orders in another currency are converted with the operators' rate table; no rate, no order.
 /// - A refund must name a purchase of the same customer. When that purchase has not arrived yet the
 ///   refund is stored `held` and counts from the moment the purchase arrives.
-/// - An `order.accepted` event per customer touched goes into the outbox in the same transaction.
+/// - An `order.accepted` event naming every customer touched (with its new orders) goes into the outbox in the same
+///   transaction: one message per batch (`order.accepted.v2`).
 public struct OrderIntakeHandler: Sendable {
     /// The currency every value is converted into (`CRM_BASE_CURRENCY`, default USD).
     public let baseCurrency: String

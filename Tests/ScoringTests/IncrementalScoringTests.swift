@@ -65,12 +65,18 @@ import TestSupport
         }
     }
 
-    /// An event that is not an order.accepted event is dead-lettered with its reason; the rest are scored.
+    /// An event that is not an order.accepted event is dead-lettered with its reason; the rest, of either version,
+    /// are scored.
     @Test func anInvalidEventIsDeadLetteredAndTheRestFlowOn() async throws {
         try await TestServers.withEnvironment(migrate: true) { environment in
             try await ScoringHarness.store(
-                [ScoringHarness.order("O-1", customer: "B", at: "2026-01-05T09:00:00Z", amount: "10.00")],
+                [
+                    ScoringHarness.order("O-1", customer: "B", at: "2026-01-05T09:00:00Z", amount: "10.00"),
+                    ScoringHarness.order("O-2", customer: "E", at: "2026-01-06T09:00:00Z", amount: "12.00"),
+                    ScoringHarness.order("O-3", customer: "F", at: "2026-01-07T09:00:00Z", amount: "14.00"),
+                ],
                 pool: environment.pool)
+            try await environment.pool.execute("DELETE FROM crm_outbox")
             try await ScoringHarness.whileScoring(environment) { context in
                 let valid = OrderAcceptedEvent(
                     customerID: try Identifier("B"), orderIDs: [try Identifier("O-1")], occurredAt: Timestamp(Date()))
@@ -81,9 +87,19 @@ import TestSupport
                     OutboundMessage(
                         exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
                         body: try valid.encodedBody()),
+                    OutboundMessage(
+                        exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
+                        body: try OrderAcceptedEvents(customers: [
+                            .init(customerID: Identifier("E"), orderIDs: [Identifier("O-2")], occurredAt: Timestamp(Date())),
+                            .init(customerID: Identifier("F"), orderIDs: [Identifier("O-3")], occurredAt: Timestamp(Date())),
+                        ]).encodedBody()),
                 ])
                 let scored = try await ScoringHarness.eventually {
-                    try await ScoringHarness.customer("B", pool: environment.pool) != nil
+                    var all = true
+                    for customer in ["B", "E", "F"] where try await ScoringHarness.customer(customer, pool: environment.pool) == nil {
+                        all = false
+                    }
+                    return all
                 }
                 #expect(scored)
                 let dead = AMQPConsumer(

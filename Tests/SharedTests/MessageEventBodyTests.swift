@@ -51,3 +51,85 @@ struct MessageEventBodyTests {
         }
     }
 }
+
+/// `order.accepted.v2`: every customer of an intake transaction in one message, packed within the size limits.
+@Suite("Order accepted events, many customers")
+struct MessageOrderAcceptedEventsTests {
+    static let timestamp = try! Timestamp(rfc3339: "2026-11-20T10:15:00.123+08:00")
+
+    static func customer(_ id: String, orders: [String]) throws -> OrderAcceptedEvents.Customer {
+        .init(customerID: try Identifier(id), orderIDs: try orders.map { try Identifier($0) }, occurredAt: timestamp)
+    }
+
+    @Test("writes the bytes JSONEncoder writes, and decodes to the same message")
+    func sameBytes() throws {
+        let events = OrderAcceptedEvents(customers: [
+            try Self.customer("C-\"42\"/é", orders: ["A-1", #"quote " and \ backslash"#]),
+            try Self.customer("C-7", orders: ["a/b</script>"]),
+            try Self.customer("中文", orders: ["é e\u{301} 😀"]),
+        ])
+        let direct = try events.encodedBody()
+        #expect(direct == (try MessageEventBodyTests.encoderBody(events)), "\(String(decoding: direct, as: UTF8.self))")
+        #expect(try OrderAcceptedEvents.decode(body: direct) == events)
+    }
+
+    @Test("refuses no customers, a customer twice, and names the entry at fault")
+    func refusals() throws {
+        let cases: [(OrderAcceptedEvents, String)] = [
+            (OrderAcceptedEvents(customers: []), "customers: empty"),
+            (OrderAcceptedEvents(customers: [try Self.customer("C", orders: ["A"]), try Self.customer("C", orders: ["B"])]),
+             "customers[1].customer_id: repeated"),
+            (OrderAcceptedEvents(customers: [try Self.customer("C", orders: ["A"]), try Self.customer("D", orders: ["B", "B"])]),
+             "customers[1].order_ids[1]: repeated"),
+            (OrderAcceptedEvents(customers: [try Self.customer("C", orders: [])]), "customers[0].order_ids: empty"),
+        ]
+        for (events, reason) in cases {
+            #expect(throws: MessageRejection.self) { try events.encodedBody() }
+            do {
+                _ = try MessageEventBodyTests.encoderBody(events)
+                Issue.record("\(reason) was accepted")
+            } catch {
+                #expect(error.reason == reason)
+            }
+        }
+        let body = Data(#"{"schema": "order.accepted.v2", "customers": [{"customer_id": "C", "order_ids": ["A"]}]}"#.utf8)
+        #expect(throws: MessageRejection.self) { try OrderAcceptedEvents.decode(body: body) }
+    }
+
+    @Test("packs within the entry and byte limits, keeping every order once and in order")
+    func packing() throws {
+        // 1,200 small customers, one with 20,000 long order ids (more than one message holds), then more small ones.
+        var customers = try (0..<1200).map { try Self.customer("C-\($0)", orders: ["A-\($0)-1", "A-\($0)-2"]) }
+        customers.append(try Self.customer("BIG", orders: (0..<20_000).map { "order-\($0)-" + String(repeating: "x", count: 40) }))
+        customers += try (0..<10).map { try Self.customer("D-\($0)", orders: ["B-\($0)"]) }
+        let messages = OrderAcceptedEvents.packed(customers)
+        #expect(messages.count > 4)
+        var seen: [String: [Identifier]] = [:]
+        var order: [String] = []
+        for message in messages {
+            #expect(message.customers.count <= OrderAcceptedEvents.maximumCustomers)
+            let body = try message.encodedBody()
+            #expect(body.count <= OrderAcceptedEvents.maximumBodyBytes)
+            #expect(body.count <= MessageBody.maximumSize)
+            #expect(try OrderAcceptedEvents.customerIDs(in: body) == message.customers.map(\.customerID))
+            for entry in message.customers {
+                if seen[entry.customerID.rawValue] == nil { order.append(entry.customerID.rawValue) }
+                seen[entry.customerID.rawValue, default: []] += entry.orderIDs
+            }
+        }
+        #expect(order == customers.map(\.customerID.rawValue))
+        for customer in customers { #expect(seen[customer.customerID.rawValue] == customer.orderIDs) }
+        #expect(OrderAcceptedEvents.packed([]).isEmpty)
+    }
+
+    @Test("scoring reads the customers of either version and refuses other schemas")
+    func eitherVersion() throws {
+        let v1 = try OrderAcceptedEvent(customerID: Identifier("C-1"), orderIDs: [Identifier("A")], occurredAt: Self.timestamp)
+            .encodedBody()
+        #expect(try OrderAcceptedEvents.customerIDs(in: v1) == [try Identifier("C-1")])
+        let v2 = try OrderAcceptedEvents(customers: [Self.customer("C-1", orders: ["A"]), Self.customer("C-2", orders: ["B"])])
+            .encodedBody()
+        #expect(try OrderAcceptedEvents.customerIDs(in: v2).map(\.rawValue) == ["C-1", "C-2"])
+        #expect(throws: MessageRejection.self) { try OrderAcceptedEvents.customerIDs(in: Data(#"{"schema": "order.v1"}"#.utf8)) }
+    }
+}

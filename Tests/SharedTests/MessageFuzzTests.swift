@@ -22,6 +22,7 @@ struct MessageFuzzTests {
         ComplaintStatusMessage.schema: { body throws(MessageRejection) in try roundTrip(ComplaintStatusMessage.self, body) },
         AlertFeedback.schema: { body throws(MessageRejection) in try roundTrip(AlertFeedback.self, body) },
         OrderAcceptedEvent.schema: { body throws(MessageRejection) in try roundTrip(OrderAcceptedEvent.self, body) },
+        OrderAcceptedEvents.schema: { body throws(MessageRejection) in try roundTrip(OrderAcceptedEvents.self, body) },
         CustomerScoredEvent.schema: { body throws(MessageRejection) in try roundTrip(CustomerScoredEvent.self, body) },
         ComplaintSignalEvent.schema: { body throws(MessageRejection) in try roundTrip(ComplaintSignalEvent.self, body) },
         RetentionAlert.schema: { body throws(MessageRejection) in try roundTrip(RetentionAlert.self, body) },

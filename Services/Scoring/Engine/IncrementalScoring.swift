@@ -31,8 +31,7 @@ public final class IncrementalScoring: Sendable {
         var customers = Set<String>()
         for message in batch {
             do throws(MessageRejection) {
-                let event = try OrderAcceptedEvent.decode(body: message.body)
-                customers.insert(event.customerID.rawValue)
+                for customer in try OrderAcceptedEvents.customerIDs(in: message.body) { customers.insert(customer.rawValue) }
                 dispositions.append(.processed)
             } catch {
                 dispositions.append(.deadLetter(reason: error.reason))

@@ -1,7 +1,9 @@
 /// Intake's word to scoring that a customer's orders changed (`order.accepted.v1`; internal, not in the public spec).
 ///
-/// One event per customer per intake transaction: a batch of deliveries for one customer yields one event naming
-/// every order stored, so scoring rescores the customer once. A redelivered order that was already stored is not
+/// Intake now writes ``OrderAcceptedEvents`` (`order.accepted.v2`, every customer of a transaction in one message);
+/// scoring still takes this one-customer form, which an older intake may have left in its outbox. One event per
+/// customer per intake transaction: a batch of deliveries for one customer yields one event naming every order
+/// stored, so scoring rescores the customer once. A redelivered order that was already stored is not
 /// named again. `occurred_at` is the latest `occurred_at` among the named orders, which lets scoring skip an event
 /// older than the customer's last scoring when orders arrive out of order.
 ///
@@ -26,11 +28,7 @@ public struct OrderAcceptedEvent: SchemaMessage {
 
     /// Checks that at least one order is named, and none twice.
     public func validate() throws(MessageRejection) {
-        guard !orderIDs.isEmpty else { throw MessageRejection(.invalidValue, field: "order_ids", "empty") }
-        var seen = Set<Identifier>()
-        for (index, orderID) in orderIDs.enumerated() where !seen.insert(orderID).inserted {
-            throw MessageRejection(.invalidValue, field: "order_ids[\(index)]", "repeated")
-        }
+        try OrderAcceptedEvents.Customer(customerID: customerID, orderIDs: orderIDs, occurredAt: occurredAt).validate()
     }
 
     enum CodingKeys: String, CodingKey {
