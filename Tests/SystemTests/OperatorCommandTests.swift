@@ -49,7 +49,7 @@ extension SystemTests {
                 let report = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
                 let queues = try #require(report["queues"] as? [[String: Any]])
                 let orders = try #require(queues.first { $0["queue"] as? String == "intake.orders" })
-                #expect(orders["consumers"] as? Int == 2)
+                #expect(orders["consumers"] as? Int == 1)  // one replica, one consumer (CRM_INTAKE_CONSUMERS default)
                 #expect(orders["dead_letters"] as? Int == 0)
                 let replicas = try #require(report["replicas"] as? [[String: Any]])
                 #expect(replicas.contains { $0["service"] as? String == "crm-intake" && $0["running"] as? Int == 1 })
