@@ -297,23 +297,22 @@ struct OrderBatchWriter {
     }
 
     private func enqueueEvents(on connection: isolated PostgresConnection, written: [Row], released: [(customer: String, order: String)]) throws {
-        var byCustomer: [String: (orders: [String], latest: Date)] = [:]
+        // The decoded orders' identifiers are valid already; only the released refunds' come back as text.
+        var byCustomer: [Identifier: (orders: [Identifier], latest: Date)] = [:]
         for row in written where !row.held {
-            var entry = byCustomer[row.order.customerID.rawValue] ?? ([], .distantPast)
-            entry.orders.append(row.order.orderID.rawValue)
+            var entry = byCustomer[row.order.customerID] ?? ([], .distantPast)
+            entry.orders.append(row.order.orderID)
             entry.latest = max(entry.latest, row.order.occurredAt.date)
-            byCustomer[row.order.customerID.rawValue] = entry
+            byCustomer[row.order.customerID] = entry
         }
         for (customer, order) in released {
-            var entry = byCustomer[customer] ?? ([], .distantPast)
-            entry.orders.append(order)
-            byCustomer[customer] = entry
+            byCustomer[try Identifier(customer), default: ([], .distantPast)].orders.append(try Identifier(order))
         }
         // Every customer of the transaction in one message (more past the size limits), ids numbered from one random
         // id per transaction.
-        let customers = try byCustomer.sorted(by: { $0.key < $1.key }).map { customer, entry in
+        let customers = byCustomer.sorted(by: { $0.key < $1.key }).map { customer, entry in
             OrderAcceptedEvents.Customer(
-                customerID: try Identifier(customer), orderIDs: try entry.orders.map { try Identifier($0) },
+                customerID: customer, orderIDs: entry.orders,
                 occurredAt: Timestamp(entry.latest == .distantPast ? Date() : entry.latest))
         }
         let transaction = MessageID.random()

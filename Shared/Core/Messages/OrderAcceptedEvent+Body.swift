@@ -10,7 +10,7 @@ extension OrderAcceptedEvent {
         try validate()
         var bytes: [UInt8] = [UInt8(ascii: "{")]
         bytes.reserveCapacity(96 + 24 * orderIDs.count)
-        OrderAcceptedEvents.Customer(customerID: customerID, orderIDs: orderIDs, occurredAt: occurredAt).writeMembers(&bytes)
+        entry.writeMembers(&bytes)
         bytes.append(contentsOf: #","schema":"#.utf8)
         CanonicalOrderWriter.writeString(Self.schema, &bytes)
         bytes.append(UInt8(ascii: "}"))

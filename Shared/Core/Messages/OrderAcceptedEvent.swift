@@ -12,39 +12,45 @@ public struct OrderAcceptedEvent: SchemaMessage {
     /// `order.accepted.v1`.
     public static let schema = "order.accepted.v1"
 
+    /// The customer and its orders, as a `order.accepted.v2` entry holds them.
+    public var entry: OrderAcceptedEvents.Customer
+
     /// The customer whose orders changed.
-    public var customerID: Identifier
+    public var customerID: Identifier {
+        get { entry.customerID }
+        set { entry.customerID = newValue }
+    }
     /// The orders newly stored; at least one, no repeats.
-    public var orderIDs: [Identifier]
+    public var orderIDs: [Identifier] {
+        get { entry.orderIDs }
+        set { entry.orderIDs = newValue }
+    }
     /// The latest `occurred_at` among those orders.
-    public var occurredAt: Timestamp
+    public var occurredAt: Timestamp {
+        get { entry.occurredAt }
+        set { entry.occurredAt = newValue }
+    }
 
     /// Creates the event; call ``validate()`` to check it.
     public init(customerID: Identifier, orderIDs: [Identifier], occurredAt: Timestamp) {
-        self.customerID = customerID
-        self.orderIDs = orderIDs
-        self.occurredAt = occurredAt
+        entry = OrderAcceptedEvents.Customer(customerID: customerID, orderIDs: orderIDs, occurredAt: occurredAt)
     }
 
     /// Checks that at least one order is named, and none twice.
     public func validate() throws(MessageRejection) {
-        try OrderAcceptedEvents.Customer(customerID: customerID, orderIDs: orderIDs, occurredAt: occurredAt).validate()
+        try entry.validate()
     }
 
     enum CodingKeys: String, CodingKey {
         case schema
-        case customerID = "customer_id"
-        case orderIDs = "order_ids"
-        case occurredAt = "occurred_at"
     }
 
-    /// Decodes and validates the event; ``decode(body:)`` is the entry point for raw bodies.
+    /// Decodes and validates the event; ``decode(body:)`` is the entry point for raw bodies. The members besides
+    /// `schema` are an entry's, decoded and encoded by it.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         try container.requireSchema(Self.schema, key: .schema)
-        customerID = try container.required(Identifier.self, .customerID)
-        orderIDs = try container.required([Identifier].self, .orderIDs)
-        occurredAt = try container.required(Timestamp.self, .occurredAt)
+        entry = try OrderAcceptedEvents.Customer(from: decoder)
         try validate(locatedAt: decoder.codingPath)
     }
 
@@ -52,8 +58,6 @@ public struct OrderAcceptedEvent: SchemaMessage {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(Self.schema, forKey: .schema)
-        try container.encode(customerID, forKey: .customerID)
-        try container.encode(orderIDs, forKey: .orderIDs)
-        try container.encode(occurredAt, forKey: .occurredAt)
+        try entry.encode(to: encoder)
     }
 }

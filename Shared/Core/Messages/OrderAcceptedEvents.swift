@@ -174,27 +174,30 @@ extension OrderAcceptedEvents.Customer {
 
 extension OrderAcceptedEvents.Customer {
     /// At least the bytes the entry takes in a body, every character counted as escaped.
-    var boundOnBytes: Int {
-        64 + 2 * customerID.rawValue.utf8.count + orderIDs.reduce(0) { $0 + 3 + 2 * $1.rawValue.utf8.count }
-    }
+    var boundOnBytes: Int { orderIDs.reduce(boundWithoutOrders) { $0 + Self.bound(of: $1) } }
 
     /// The entry, or its orders split over entries that each take at most `bytes`.
     func parts(fitting bytes: Int) -> [Self] {
         guard boundOnBytes > bytes else { return [self] }
         var parts: [Self] = []
-        var orders: [Identifier] = []
-        var size = 64 + 2 * customerID.rawValue.utf8.count
+        var part = Self(customerID: customerID, orderIDs: [], occurredAt: occurredAt)
+        var size = boundWithoutOrders
         for orderID in orderIDs {
-            let cost = 3 + 2 * orderID.rawValue.utf8.count
-            if !orders.isEmpty, size + cost > bytes {
-                parts.append(Self(customerID: customerID, orderIDs: orders, occurredAt: occurredAt))
-                orders = []
-                size = 64 + 2 * customerID.rawValue.utf8.count
+            if !part.orderIDs.isEmpty, size + Self.bound(of: orderID) > bytes {
+                parts.append(part)
+                part.orderIDs = []
+                size = boundWithoutOrders
             }
-            orders.append(orderID)
-            size += cost
+            part.orderIDs.append(orderID)
+            size += Self.bound(of: orderID)
         }
-        parts.append(Self(customerID: customerID, orderIDs: orders, occurredAt: occurredAt))
+        parts.append(part)
         return parts
     }
+
+    /// The member names, the timestamp, punctuation and the customer id, escaped.
+    private var boundWithoutOrders: Int { 64 + 2 * customerID.rawValue.utf8.count }
+
+    /// An order id in the list: quotes, comma and the id, escaped.
+    private static func bound(of orderID: Identifier) -> Int { 3 + 2 * orderID.rawValue.utf8.count }
 }
