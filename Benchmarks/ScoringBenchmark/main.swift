@@ -9,9 +9,11 @@ import TestSupport
 //                of 1998-06-30;
 //   synthetic  — N customers (default 1,000,000) whose purchases are drawn from known BG/NBD and Gamma-Gamma
 //                parameters, bulk-loaded, rescored; the fit must recover the parameters.
-// With --lifetimes PYTHON, the same synthetic orders are exported and lifetimes (PyPI) does the same summary,
-// fit and prediction (scripts/lifetimes_bench.py), and the ratio is printed.
-// Usage: ScoringBenchmark [--customers N] [--skip-cdnow] [--lifetimes /path/to/python]
+// With --lifetimes PYTHON, the same synthetic orders are exported to a CSV file, on which lifetimes (PyPI) does the
+// summary, fit and prediction (scripts/lifetimes_bench.py) and crm's scoring engine the same (OrderCSVEngine), and
+// the ratios are printed: engine against engine on the same file, and the full rescoring against lifetimes.
+// --engine-only skips PostgreSQL: the synthetic orders go straight to the file, for the two engines alone.
+// Usage: ScoringBenchmark [--customers N] [--skip-cdnow] [--lifetimes /path/to/python] [--engine-only]
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -20,6 +22,7 @@ func option(_ name: String) -> String? {
 }
 let customerCount = Int(option("--customers") ?? "") ?? 1_000_000
 let lifetimesPython = option("--lifetimes")
+let engineOnly = arguments.contains("--engine-only")
 
 /// Peak resident memory of this process so far, in MiB (VmHWM).
 func peakMemoryMiB() -> Double {
@@ -51,7 +54,7 @@ func describe(_ report: FullRescoring.Report, seconds: Double) {
 let logger = TestServers.logger
 let settings = ScoringSettings()
 
-if !arguments.contains("--skip-cdnow") {
+if !arguments.contains("--skip-cdnow") && !engineOnly {
     print("== CDNOW master, as of 1998-06-30")
     try await TestServers.withEnvironment(migrate: true) { environment in
         let (_, bodies) = try OrderFile.bodies(of: URL(fileURLWithPath: "Tests/Fixtures/cdnow/CDNOW_master.txt"))
@@ -77,31 +80,100 @@ let truth = BGNBD(r: 0.9, alpha: 9.0, a: 0.45, b: 6.0)
 let truthSpend = GammaGamma(p: 6.0, q: 4.0, v: 15.0)
 let windowWeeks = 156.0
 let entryWeeks = 52.0
+// Customers enter over the first year and are observed to the end of the third; times are whole days.
+let origin = try Timestamp(rfc3339: "2023-01-01T00:00:00Z").date.timeIntervalSince1970
+let asOf = Date(timeIntervalSince1970: origin + windowWeeks * 7 * 86_400 - 0.001)
+
+/// Draws the synthetic base: `body` hears each customer's id and orders (day since the origin, amount in cents
+/// rounded); returns the number of orders.
+func generateSyntheticBase(_ body: (_ id: String, _ orders: [(day: Int, amount: Double)]) throws -> Void) rethrows -> Int {
+    var simulator = BGNBDSimulator(transactions: truth, spend: truthSpend, seed: 20_261_123)
+    var purchases: [BGNBDSimulator.Purchase] = []
+    var orderCount = 0
+    var entryState: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for customer in 0..<customerCount {
+        // A cheap deterministic entry day in the first year.
+        entryState = entryState &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        let entryDay = Int((entryState >> 33) % UInt64(entryWeeks * 7))
+        let age = (windowWeeks * 7 - Double(entryDay)) / 7
+        _ = simulator.nextCustomer(age: age, purchases: &purchases)
+        try body("S\(customer)", purchases.map { (entryDay + Int(($0.time * 7).rounded(.down)), ($0.amount * 100).rounded() / 100) })
+        orderCount += purchases.count
+    }
+    return orderCount
+}
+
+let csv = FileManager.default.temporaryDirectory.appendingPathComponent("crm-synthetic-orders.csv")
+
+/// crm's engine and lifetimes on the CSV file of the synthetic orders; prints both and their ratio, and returns
+/// lifetimes' total seconds and its fit + prediction seconds (nil without `--lifetimes`).
+func compareEngines() throws -> (total: Double, model: Double)? {
+    let engine = OrderCSVEngine(settings: settings)
+    resetPeakMemory()
+    let run = try engine.run(path: csv.path, asOf: asOf)
+    let phases = run.phases.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", ")
+    print(String(format: "  crm engine on the CSV file: %.2f s for %d customers, %d orders (%@), peak %.0f MiB",
+                 run.seconds, run.customers, run.orders, phases, peakMemoryMiB()))
+    if let bgnbd = run.model.bgnbd?.parameters, let spend = run.model.gammaGamma?.parameters {
+        print(String(format: "  crm engine: BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
+                     bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b, spend.p, spend.q, spend.v))
+    }
+    guard let python = lifetimesPython else { return nil }
+    let end = Timestamp(asOf).rfc3339.prefix(10)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["scripts/lifetimes_bench.py", csv.path, String(end)]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: output, as: UTF8.self)
+    print(text.split(separator: "\n").map { "  lifetimes: " + $0 }.joined(separator: "\n"))
+    func figure(_ key: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(key + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+    guard let total = figure("total_seconds"), let model = figure("model_seconds") else { return nil }
+    let crmModel = run.phases.filter { $0.name == "fit" || $0.name == "predict" }.reduce(0) { $0 + $1.seconds }
+    print(String(format: "  ratio, engine against engine on the same file: lifetimes %.1f s / crm %.2f s = %.1fx", total, run.seconds, total / run.seconds))
+    print(String(format: "RESULT | summary + fit + prediction of the same CSV file: lifetimes %.1f s, crm engine %.2f s (peak %.0f MiB) | crm %.1fx faster | >= 10x |",
+                 total, run.seconds, peakMemoryMiB(), total / run.seconds))
+    print(String(format: "RESULT | fit + prediction alone: lifetimes %.2f s, crm %.2f s | | crm %.1fx faster |",
+                 model, crmModel, model / crmModel))
+    return (total, model)
+}
+
+if engineOnly {
+    let start = ContinuousClock.now
+    _ = FileManager.default.createFile(atPath: csv.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: csv)
+    var buffer = "customer_id,date,amount\n"
+    let originDay = Int(origin / 86_400)
+    let dates = (0..<Int(windowWeeks * 7) + 1).map { Timestamp(Date(timeIntervalSince1970: Double(originDay + $0) * 86_400)).rfc3339.prefix(10) }
+    let orders = generateSyntheticBase { id, orders in
+        for order in orders { buffer += "\(id),\(dates[order.day]),\(order.amount)\n" }
+        if buffer.utf8.count > 1 << 20 {
+            handle.write(Data(buffer.utf8))
+            buffer = ""
+        }
+    }
+    handle.write(Data(buffer.utf8))
+    try handle.close()
+    print(String(format: "  generated %d orders into %@ in %.1f s", orders, csv.path, (ContinuousClock.now - start).seconds))
+    _ = try compareEngines()
+    try? FileManager.default.removeItem(at: csv)
+    exit(0)
+}
+
 try await TestServers.withEnvironment(migrate: true) { environment in
-    // Customers enter over the first year and are observed to the end of the third; times are whole days.
-    let origin = try Timestamp(rfc3339: "2023-01-01T00:00:00Z").date.timeIntervalSince1970
     let generationStart = ContinuousClock.now
     let connection = environment.connection(name: "load")
     let orderCount = try await connection.transaction { connection in
-        var simulator = BGNBDSimulator(transactions: truth, spend: truthSpend, seed: 20_261_123)
-        var purchases: [BGNBDSimulator.Purchase] = []
-        var orderCount = 0
         try connection.execute("CREATE TEMP TABLE synthetic (customer_id text, day integer, amount float8) ON COMMIT DROP")
         var rows: [[(any PostgresEncodable)?]] = []
         rows.reserveCapacity(200_000)
-        var entryState: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for customer in 0..<customerCount {
-            // A cheap deterministic entry day in the first year.
-            entryState = entryState &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let entryDay = Int((entryState >> 33) % UInt64(entryWeeks * 7))
-            let age = (windowWeeks * 7 - Double(entryDay)) / 7
-            _ = simulator.nextCustomer(age: age, purchases: &purchases)
-            let id = "S\(customer)"
-            for purchase in purchases {
-                let day = entryDay + Int((purchase.time * 7).rounded(.down))
-                rows.append([id, String(day), String((purchase.amount * 100).rounded() / 100)])
-            }
-            orderCount += purchases.count
+        let orderCount = try generateSyntheticBase { id, orders in
+            for order in orders { rows.append([id, String(order.day), String(order.amount)]) }
             if rows.count >= 100_000 {
                 try connection.copy(into: "synthetic", columns: ["customer_id", "day", "amount"], rows: rows)
                 rows.removeAll(keepingCapacity: true)
@@ -128,7 +200,6 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     print(String(format: "  true BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
                  truth.r, truth.alpha, truth.a, truth.b, truthSpend.p, truthSpend.q, truthSpend.v))
 
-    let asOf = Date(timeIntervalSince1970: origin + windowWeeks * 7 * 86_400 - 0.001)
     let rescoring = FullRescoring(pool: environment.pool, settings: settings, logger: logger)
     resetPeakMemory()
     var start = ContinuousClock.now
@@ -144,14 +215,12 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     let steadyPeak = peakMemoryMiB()
     print("  steady-state full rescoring (scores rewritten, only movers announced):")
     describe(second, seconds: swiftSeconds)
-    let modelSeconds = second.phases.filter { $0.name == "fit" || $0.name == "score" }.reduce(0) { $0 + $1.seconds }
     print(String(format: "RESULT | full rescoring, %d customers / %d orders, steady state | %.1f s, peak %.0f MiB | < 60 s |",
                  customerCount, orderCount, swiftSeconds, steadyPeak))
     print(String(format: "RESULT | full rescoring, same base, first run (all scores inserted) | %.1f s, peak %.0f MiB | |",
                  firstSeconds, firstPeak))
 
-    guard let python = lifetimesPython else { return }
-    let csv = FileManager.default.temporaryDirectory.appendingPathComponent("crm-synthetic-orders.csv")
+    guard lifetimesPython != nil else { return }
     _ = FileManager.default.createFile(atPath: csv.path, contents: nil)
     let handle = try FileHandle(forWritingTo: csv)
     let exporter = environment.connection(name: "export")
@@ -172,28 +241,11 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     }
     try handle.close()
     await exporter.close()
-    let end = Timestamp(asOf).rfc3339.prefix(10)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["scripts/lifetimes_bench.py", csv.path, String(end)]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: output, as: UTF8.self)
-    print(text.split(separator: "\n").map { "  lifetimes: " + $0 }.joined(separator: "\n"))
-    func figure(_ key: String) -> Double? {
-        text.split(separator: "\n").first { $0.hasPrefix(key + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
-    }
-    if let seconds = figure("total_seconds") {
-        print(String(format: "  ratio: lifetimes %.1f s / crm %.1f s = %.1fx", seconds, swiftSeconds, seconds / swiftSeconds))
-        print(String(format: "RESULT | lifetimes: summary + fit + prediction of the same orders (from CSV) | %.1f s | crm %.1fx faster end to end |",
-                     seconds, seconds / swiftSeconds))
-    }
-    if let model = figure("model_seconds") {
-        print(String(format: "RESULT | fit + prediction alone: lifetimes %.2f s, crm %.2f s | | crm %.1fx faster |",
-                     model, modelSeconds, model / modelSeconds))
+    if let lifetimes = try compareEngines() {
+        print(String(format: "  ratio, full rescoring (from PostgreSQL, written back) against lifetimes (from the file, nothing written): %.1f s / %.1f s = %.1fx",
+                     lifetimes.total, swiftSeconds, lifetimes.total / swiftSeconds))
+        print(String(format: "RESULT | full rescoring from PostgreSQL and back, against lifetimes from the file | crm %.1f s, lifetimes %.1f s | crm %.1fx faster | |",
+                     swiftSeconds, lifetimes.total, lifetimes.total / swiftSeconds))
     }
     try? FileManager.default.removeItem(at: csv)
 }

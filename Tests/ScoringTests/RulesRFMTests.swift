@@ -66,6 +66,31 @@ struct RulesRFMTests {
         #expect(RankThreshold.requiredWorseCount(share: 0.6, baseSize: 3) == 2)
     }
 
+    @Test("cut-offs found by selection are the values a sort puts at the cut-off positions")
+    func cutoffsBySelection() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ distinct: UInt64) -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double((state >> 33) % distinct) / 4
+        }
+        let shares = [0.8, 0.2, 0.5, 0.2, 1.0, 0.999]
+        for size in [1, 2, 3, 6, 17, 1_000, 20_000] {
+            for distinct: UInt64 in [1, 3, 50, 1 << 30] {
+                let values = (0..<size).map { _ in next(distinct) } + [.nan, .infinity]
+                for direction in [ScoreDirection.higherIsBetter, .lowerIsBetter] {
+                    let finite = values.filter(\.isFinite)
+                    let sorted = direction == .higherIsBetter ? finite.sorted(by: <) : finite.sorted(by: >)
+                    let expected = shares.map { share in
+                        sorted[min(max(RankThreshold.requiredWorseCount(share: share, baseSize: sorted.count), 1), sorted.count) - 1]
+                    }
+                    let found = RankThreshold.cutoffs(values, direction: direction, shares: shares)
+                    #expect(found == expected, "size \(size), \(distinct) distinct, \(direction)")
+                }
+            }
+        }
+        #expect(RankThreshold.cutoffs([Double.nan], direction: .higherIsBetter, shares: [0.5]) == [nil])
+    }
+
     @Test("the scorer reads raw values from purchases and scores R, F and M")
     func scorer() throws {
         let asOf = RulesFixtures.asOf

@@ -145,3 +145,72 @@ extension CustomerActivity {
         self = activity
     }
 }
+
+extension OrderDay {
+    /// Adds the orders of `other`, the same day's.
+    mutating func merge(_ other: OrderDay) {
+        purchases += other.purchases
+        revenue += other.revenue
+        value += other.value
+        refundedRevenue += other.refundedRevenue
+        refundedValue += other.refundedValue
+        costedRevenue += other.costedRevenue
+        costedMargin += other.costedMargin
+        hasCost = hasCost || other.hasCost
+        if let first = other.firstPurchaseAt { firstPurchaseAt = min(firstPurchaseAt ?? first, first) }
+        if let last = other.lastPurchaseAt { lastPurchaseAt = max(lastPurchaseAt ?? last, last) }
+    }
+}
+
+/// Folds one customer's orders into its ``CustomerActivity`` as of a time: what a full rescoring does with the
+/// order stream PostgreSQL sorts, and what any other source of orders (a file, a test) can do the same way.
+///
+/// Orders are grouped into UTC days as they come; orders in time order cost nothing more, others a sort of the
+/// customer's days at ``finish()``. Orders after the as-of time must be left out by the caller.
+public struct ActivityBuilder: Sendable {
+    private let asOfDay: Int
+    private let unit: TimeUnit
+    private let lifecycle: LifecycleSettings
+    private var days: [OrderDay] = []
+    private var inOrder = true
+
+    /// A builder for activities as of `asOf`, in the units and windows of `settings`.
+    public init(asOf: Date, settings: ScoringSettings) {
+        asOfDay = Int((asOf.timeIntervalSince1970 / 86_400).rounded(.down))
+        unit = settings.timeUnit
+        lifecycle = settings.lifecycle
+    }
+
+    /// Adds one order of the current customer: at `time` (seconds since 1970), a purchase or a refund of
+    /// `amount` in the base currency, with its `cost` when known.
+    public mutating func add(time: Double, isPurchase: Bool, amount: Double, cost: Double?) {
+        let day = Int((time / 86_400).rounded(.down))
+        if let last = days.last?.day, last == day {
+            days[days.count - 1].add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
+            return
+        }
+        if let last = days.last?.day, day < last { inOrder = false }
+        var orderDay = OrderDay(day: day)
+        orderDay.add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
+        days.append(orderDay)
+    }
+
+    /// The activity of the orders added since the previous call (``CustomerActivity/none`` without any); the
+    /// builder is then ready for the next customer.
+    public mutating func finish() -> CustomerActivity {
+        defer {
+            days.removeAll(keepingCapacity: true)
+            inOrder = true
+        }
+        guard !days.isEmpty else { return .none }
+        if !inOrder {
+            days.sort { $0.day < $1.day }
+            var merged: [OrderDay] = []
+            for day in days {
+                if merged.last?.day == day.day { merged[merged.count - 1].merge(day) } else { merged.append(day) }
+            }
+            days = merged
+        }
+        return CustomerActivity(days: days, asOfDay: asOfDay, unit: unit, lifecycle: lifecycle)
+    }
+}

@@ -90,21 +90,13 @@ public struct FullRescoring: Sendable {
         lap("read")
 
         progress("fitting models")
-        var model = try Self.fit(entries: entries, settings: settings, asOf: asOf, requested: requested)
+        let activities = entries.lazy.map(\.activity)
+        var model = try Self.fit(activities, settings: settings, asOf: asOf, requested: requested)
         lap("fit")
 
         progress("scoring customers")
-        let bulk = Self.predict(entries: entries, model: model)
-        model.rfm = RFMBreakpoints(
-            base: entries.compactMap { CustomerScorer.rfmValues($0.activity, asOf: asOf) }, settings: settings.rfm)
-        let withPurchases = entries.indices.filter { entries[$0].activity.orderCount > 0 }
-        let scorerWithoutTiers = CustomerScorer(model: model)
-        model.tierCutoffs = TierCutoffs(
-            base: withPurchases.map { index in
-                let plain = scorerWithoutTiers.plainValues(entries[index].activity, asOf: asOf)
-                return CLVFigures(historical: plain.historical, simple: plain.simple, predicted: bulk[index].predicted)
-            },
-            settings: settings.tiering)
+        let bulk = Self.predict(activities, model: model)
+        Self.calibrate(&model, activities: activities, predictions: bulk)
         lap("score")
 
         progress("writing scores")
@@ -179,15 +171,19 @@ public struct FullRescoring: Sendable {
         return Report(model: model, customers: entries.count, written: outcome.written, events: outcome.events, phases: phases)
     }
 
-    // MARK: - Phases
+    // MARK: - The model of a base
+    // What a rescoring does between reading and writing, for any base held in memory.
 
-    /// Fits BG/NBD on every customer with purchases and Gamma-Gamma on those with repeat purchases of value.
-    static func fit(entries: [ScoringEntry], settings: ScoringSettings, asOf: Date, requested: Bool) throws -> ScoringModel {
+    /// Fits BG/NBD on every customer with purchases and Gamma-Gamma on those with repeat purchases of value;
+    /// a base smaller than the settings' minimum, or without a repeat purchase, gets a model without either.
+    public static func fit(
+        _ activities: some Collection<CustomerActivity>, settings: ScoringSettings, asOf: Date, requested: Bool = false
+    ) throws -> ScoringModel {
         var model = ScoringModel.empty(settings: settings, asOf: asOf)
         model.asOfRequested = requested
         model.fittedAt = Date()
-        model.customers = entries.count
-        let summaries = entries.compactMap(\.activity.summary)
+        model.customers = activities.count
+        let summaries = activities.compactMap(\.summary)
         guard summaries.count >= settings.minimumFitCustomers, summaries.contains(where: { $0.frequency > 0 }) else {
             return model
         }
@@ -199,17 +195,40 @@ public struct FullRescoring: Sendable {
         return model
     }
 
-    /// The model figures of every entry, computed once per distinct history where the models allow.
-    static func predict(
-        entries: [ScoringEntry], model: ScoringModel
+    /// Every customer's model figures, in order: p_alive, expected purchases in 90 days, predicted value (all nil
+    /// without purchases or without a fitted BG/NBD). What depends on (x, T) alone is computed once per distinct pair.
+    public static func predict(
+        _ activities: some Collection<CustomerActivity>, model: ScoringModel
     ) -> [(pAlive: Double?, expected90d: Double?, predicted: Double?)] {
-        guard let bgnbd = model.bgnbd?.parameters else { return entries.map { _ in (nil, nil, nil) } }
-        let summaries = entries.map { $0.activity.summary ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
-        let expected = bgnbd.conditionalExpectedPurchases(t: 90 / model.settings.timeUnitDays, for: summaries)
-        let values = model.lifetimeValue?.values(for: summaries)
-        return entries.indices.map { index in
-            guard entries[index].activity.summary != nil else { return (nil, nil, nil) }
+        guard let bgnbd = model.bgnbd?.parameters else { return activities.map { _ in (nil, nil, nil) } }
+        let hasSummary = activities.map { $0.summary != nil }
+        let summaries = activities.map { $0.summary ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
+        let histories = DistinctHistories(summaries)
+        let expected = bgnbd.conditionalExpectedPurchases(
+            t: 90 / model.settings.timeUnitDays, for: summaries, histories: histories)
+        let values = model.lifetimeValue?.values(for: summaries, histories: histories)
+        return ParallelChunks.array(count: summaries.count) { index in
+            guard hasSummary[index] else { return (nil, nil, nil) }
             return (bgnbd.probabilityAlive(summaries[index]), expected[index], values?[index])
         }
+    }
+
+    /// Sets the base-wide figures of `model` from the whole base: the RFM quintile breakpoints and the value tiers'
+    /// cut-offs (which rank every customer with purchases by value, `predictions` included).
+    public static func calibrate(
+        _ model: inout ScoringModel, activities: some Collection<CustomerActivity>,
+        predictions: [(pAlive: Double?, expected90d: Double?, predicted: Double?)]
+    ) {
+        let asOf = model.asOf
+        model.rfm = RFMBreakpoints(
+            base: activities.compactMap { CustomerScorer.rfmValues($0, asOf: asOf) }, settings: model.settings.rfm)
+        let scorer = CustomerScorer(model: model)
+        model.tierCutoffs = TierCutoffs(
+            base: zip(activities, predictions).compactMap { activity, prediction in
+                guard activity.orderCount > 0 else { return nil }
+                let plain = scorer.plainValues(activity, asOf: asOf)
+                return CLVFigures(historical: plain.historical, simple: plain.simple, predicted: prediction.predicted)
+            },
+            settings: model.settings.tiering)
     }
 }

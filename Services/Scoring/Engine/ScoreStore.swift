@@ -67,15 +67,12 @@ enum ScoreStore {
             entries.append(entry)
         }
 
-        let asOfDay = Int((asOf.timeIntervalSince1970 / 86_400).rounded(.down))
         var index = 0
-        var days: [OrderDay] = []
+        var builder = ActivityBuilder(asOf: asOf, settings: settings)
         var current: String?
         func finish() {
             guard current != nil else { return }
-            entries[index].activity = CustomerActivity(
-                days: days, asOfDay: asOfDay, unit: settings.timeUnit, lifecycle: settings.lifecycle)
-            days.removeAll(keepingCapacity: true)
+            entries[index].activity = builder.finish()
         }
         // Raw orders sorted by customer and time: PostgreSQL only filters and sorts (in parallel, in memory
         // with the work_mem the caller sets); folding them into days here is cheaper than any GROUP BY.
@@ -108,9 +105,7 @@ enum ScoreStore {
             let isPurchase = line.optionalBool() ?? false
             let amount = try line.double()
             let cost = try line.optionalDouble()
-            let day = Int((time / 86_400).rounded(.down))
-            if days.last?.day != day { days.append(OrderDay(day: day)) }
-            days[days.count - 1].add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
+            builder.add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
         }
         finish()
         return entries

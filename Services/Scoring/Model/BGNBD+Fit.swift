@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 extension BGNBD {
     /// Maximum-likelihood fit to customers' summaries, all in one time unit (lifetimes' `BetaGeoFitter.fit`).
@@ -45,12 +46,6 @@ struct BGNBDSample {
         var weight: Double
     }
 
-    private struct Key: Hashable {
-        var frequency: Int
-        var recency: Double
-        var age: Double
-    }
-
     /// Distinct x, their customer counts, and the distinct t_x and T; rows index into them.
     private(set) var frequencies: [Int] = []
     private(set) var frequencyWeights: [Double] = []
@@ -65,25 +60,21 @@ struct BGNBDSample {
     private(set) var repeatRate = 1.0
 
     init(_ summaries: some Sequence<TransactionSummary>) throws(ModelFitError) {
-        var rowIndex: [Key: Int] = [:]
         var frequencyIndex: [Int: Int32] = [:]
         var recencyIndex: [Double: Int32] = [:]
         var ageIndex: [Double: Int32] = [:]
         var repeats = 0.0
         var exposure = 0.0
-
+        // Each customer as the positions of its x, t_x and T among the distinct values: a few hundred or thousand
+        // values each, so these lookups stay in cache where a table of whole histories would not.
+        var histories: [Row] = []
+        histories.reserveCapacity(summaries.underestimatedCount)
         for summary in summaries {
             guard summary.isValid else { throw ModelFitError(.invalidSummary, index: customerCount) }
             customerCount += 1
             repeats += Double(summary.frequency)
             exposure += summary.age
-            let key = Key(frequency: summary.frequency, recency: summary.recency, age: summary.age)
-            if let row = rowIndex[key] {
-                rows[row].weight += 1
-                continue
-            }
-            rowIndex[key] = rows.count
-            rows.append(
+            histories.append(
                 Row(
                     frequency: Self.index(of: summary.frequency, in: &frequencies, &frequencyIndex),
                     recency: Self.index(of: summary.recency, in: &recencies, &recencyIndex),
@@ -93,6 +84,15 @@ struct BGNBDSample {
             )
         }
         guard customerCount > 0 else { throw ModelFitError(.noCustomers) }
+        // Identical histories made adjacent by a sort, then merged into one row per run weighted by its length.
+        histories.sort { ($0.frequency, $0.recency, $0.age) < ($1.frequency, $1.recency, $1.age) }
+        for history in histories {
+            if let last = rows.last, (last.frequency, last.recency, last.age) == (history.frequency, history.recency, history.age) {
+                rows[rows.count - 1].weight += 1
+            } else {
+                rows.append(history)
+            }
+        }
         frequencyWeights = Array(repeating: 0, count: frequencies.count)
         for row in rows { frequencyWeights[Int(row.frequency)] += row.weight }
         if repeats > 0, exposure > 0 { repeatRate = repeats / exposure }
@@ -136,8 +136,8 @@ extension BGNBDSample {
         let (digammaR, digammaB, digammaAB) = (
             SpecialFunctions.digamma(r), SpecialFunctions.digamma(b), SpecialFunctions.digamma(a + b)
         )
-        var logDropoutOdds = [Double](repeating: 0, count: frequencies.count)
-        var inverseBX = [Double](repeating: 0, count: frequencies.count)
+        var dropoutOddsOfX = [Double](repeating: 0, count: frequencies.count)
+        var inverseBXOfX = [Double](repeating: 0, count: frequencies.count)
         for (i, x) in frequencies.enumerated() {
             let (n, weight) = (Double(x), frequencyWeights[i])
             let digammaABX = SpecialFunctions.digamma(a + b + n)
@@ -149,36 +149,49 @@ extension BGNBDSample {
             da += weight * (digammaAB - digammaABX)
             db += weight * (digammaAB + SpecialFunctions.digamma(b + n) - digammaB - digammaABX)
             if x > 0 {
-                inverseBX[i] = 1 / (b + n - 1)
-                logDropoutOdds[i] = log(a * inverseBX[i])
+                inverseBXOfX[i] = 1 / (b + n - 1)
+                dropoutOddsOfX[i] = log(a * inverseBXOfX[i])
             }
         }
+        let (logDropoutOdds, inverseBX) = (dropoutOddsOfX, inverseBXOfX)
         let logAlphaT = ages.map { log(alpha + $0) }
         let inverseAlphaT = ages.map { 1 / (alpha + $0) }
         let logAlphaTx = recencies.map { log(alpha + $0) }
         let inverseAlphaTx = recencies.map { 1 / (alpha + $0) }
 
-        var dropoutWeight = 0.0  // Σ w·π₄, for ∂/∂a
-        for row in rows {
-            let (i, w) = (Int(row.frequency), row.weight)
-            let k = r + Double(frequencies[i])
-            let (age, recency) = (Int(row.age), Int(row.recency))
-            let alive = -k * logAlphaT[age]
-            guard frequencies[i] > 0 else {
-                logLikelihood += w * alive
-                dr -= w * logAlphaT[age]
-                dalpha -= w * k * inverseAlphaT[age]
-                continue
+        // The rows, nearly all of the work, in chunks over the cores; each chunk's sums are added in chunk order.
+        let partials = ParallelChunks.map(count: rows.count, chunk: Self.rowsPerChunk) { chunk in
+            var sums = RowSums()
+            for row in rows[chunk] {
+                let (i, w) = (Int(row.frequency), row.weight)
+                let k = r + Double(frequencies[i])
+                let (age, recency) = (Int(row.age), Int(row.recency))
+                let alive = -k * logAlphaT[age]
+                guard frequencies[i] > 0 else {
+                    sums.logLikelihood += w * alive
+                    sums.dr -= w * logAlphaT[age]
+                    sums.dalpha -= w * k * inverseAlphaT[age]
+                    continue
+                }
+                let dead = logDropoutOdds[i] - k * logAlphaTx[recency]
+                // ln(e^alive + e^dead) = max + ln(1 + e^−|alive−dead|); π are the two terms' shares of the sum.
+                let e = exp(-abs(alive - dead))
+                let (piAlive, piDead) = alive >= dead ? (1 / (1 + e), e / (1 + e)) : (e / (1 + e), 1 / (1 + e))
+                sums.logLikelihood += w * (max(alive, dead) + log1p(e))
+                sums.dr -= w * (piAlive * logAlphaT[age] + piDead * logAlphaTx[recency])
+                sums.dalpha -= w * k * (piAlive * inverseAlphaT[age] + piDead * inverseAlphaTx[recency])
+                sums.dropoutWeight += w * piDead
+                sums.db -= w * piDead * inverseBX[i]
             }
-            let dead = logDropoutOdds[i] - k * logAlphaTx[recency]
-            // ln(e^alive + e^dead) = max + ln(1 + e^−|alive−dead|); π are the two terms' shares of the sum.
-            let e = exp(-abs(alive - dead))
-            let (piAlive, piDead) = alive >= dead ? (1 / (1 + e), e / (1 + e)) : (e / (1 + e), 1 / (1 + e))
-            logLikelihood += w * (max(alive, dead) + log1p(e))
-            dr -= w * (piAlive * logAlphaT[age] + piDead * logAlphaTx[recency])
-            dalpha -= w * k * (piAlive * inverseAlphaT[age] + piDead * inverseAlphaTx[recency])
-            dropoutWeight += w * piDead
-            db -= w * piDead * inverseBX[i]
+            return sums
+        }
+        var dropoutWeight = 0.0  // Σ w·π₄, for ∂/∂a
+        for sums in partials {
+            logLikelihood += sums.logLikelihood
+            dr += sums.dr
+            dalpha += sums.dalpha
+            dropoutWeight += sums.dropoutWeight
+            db += sums.db
         }
         da += dropoutWeight / a
 
@@ -189,5 +202,17 @@ extension BGNBDSample {
         gradient[2] = scale * a * da
         gradient[3] = scale * b * db
         return scale * logLikelihood
+    }
+
+    /// Rows per chunk of a likelihood pass: big enough that a chunk costs far more than handing it to a core.
+    static let rowsPerChunk = 8_192
+
+    /// One chunk's share of the likelihood and of its derivatives.
+    private struct RowSums {
+        var logLikelihood = 0.0
+        var dr = 0.0
+        var dalpha = 0.0
+        var dropoutWeight = 0.0
+        var db = 0.0
     }
 }

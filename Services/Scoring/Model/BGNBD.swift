@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// The BG/NBD model of repeat buying (Fader, Hardie & Lee, 2005), as fitted by lifetimes' `BetaGeoFitter`.
 ///
@@ -70,18 +71,18 @@ public struct BGNBD: Sendable, Hashable, Codable {
         t: Double,
         for customers: some Collection<TransactionSummary>
     ) -> [Double] {
+        let customers = Array(customers)
+        return conditionalExpectedPurchases(t: t, for: customers, histories: DistinctHistories(customers))
+    }
+
+    /// ``conditionalExpectedPurchases(t:for:)`` with the customers' distinct histories already listed.
+    func conditionalExpectedPurchases(
+        t: Double, for customers: [TransactionSummary], histories: DistinctHistories
+    ) -> [Double] {
         guard t > 0 else { return Array(repeating: t == 0 ? 0 : .nan, count: customers.count) }
-        var ifAlive: [HistoryKey: Double] = [:]
-        return customers.map { customer in
-            let key = HistoryKey(customer)
-            let expected: Double
-            if let known = ifAlive[key] {
-                expected = known
-            } else {
-                expected = expectedPurchasesIfAlive(t: t, x: customer.frequency, T: customer.age)
-                ifAlive[key] = expected
-            }
-            return probabilityAlive(customer) * expected
+        let ifAlive = histories.evaluate { expectedPurchasesIfAlive(t: t, x: $0.frequency, T: $0.age) }
+        return ParallelChunks.array(count: customers.count) { i in
+            probabilityAlive(customers[i]) * ifAlive[Int(histories.index[i])]
         }
     }
 
@@ -113,5 +114,33 @@ struct HistoryKey: Hashable {
     init(_ customer: TransactionSummary) {
         self.frequency = customer.frequency
         self.age = customer.age
+    }
+}
+
+/// The distinct (x, T) of a list of customers, and which one each customer has: what depends on them alone is
+/// computed once per distinct pair (on a real base, a few per cent of the customers) and on all cores.
+struct DistinctHistories {
+    /// Each distinct pair once, in order of first appearance.
+    let keys: [HistoryKey]
+    /// Per customer, the position of its pair in ``keys``.
+    let index: [Int32]
+
+    init(_ customers: [TransactionSummary]) {
+        var positions: [HistoryKey: Int32] = [:]
+        var keys: [HistoryKey] = []
+        index = customers.map { customer in
+            let key = HistoryKey(customer)
+            if let known = positions[key] { return known }
+            let position = Int32(keys.count)
+            positions[key] = position
+            keys.append(key)
+            return position
+        }
+        self.keys = keys
+    }
+
+    /// `value` of every distinct pair, in the order of ``keys``.
+    func evaluate(_ value: @Sendable (HistoryKey) -> Double) -> [Double] {
+        ParallelChunks.array(count: keys.count, chunk: 256) { value(keys[$0]) }
     }
 }

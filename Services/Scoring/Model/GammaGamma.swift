@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// The Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee, 2005), as lifetimes' `GammaGammaFitter`.
 ///
@@ -81,11 +82,6 @@ extension GammaGamma {
 /// Repeat buyers compressed for the Gamma-Gamma likelihood: identical (x, z̄) merged into one weighted row,
 /// and the terms that depend on x alone summed per distinct x.
 struct GammaGammaSample {
-    private struct Key: Hashable {
-        var frequency: Int
-        var monetaryValue: Double
-    }
-
     struct Row {
         var frequency: Int32
         /// x z̄, the customer's total repeat spend.
@@ -104,8 +100,8 @@ struct GammaGammaSample {
     var totalWeight: Double { Double(customerCount) }
 
     init(_ summaries: some Sequence<TransactionSummary>) throws(ModelFitError) {
-        var rowIndex: [Key: Int] = [:]
         var frequencyIndex: [Int: Int] = [:]
+        var spenders: [(frequency: Int32, monetaryValue: Double)] = []
         var index = -1
         for summary in summaries {
             index += 1
@@ -113,11 +109,6 @@ struct GammaGammaSample {
             guard summary.frequency > 0, summary.monetaryValue > 0 else { continue }
             customerCount += 1
             meanSpend += summary.monetaryValue
-            let key = Key(frequency: summary.frequency, monetaryValue: summary.monetaryValue)
-            if let row = rowIndex[key] {
-                rows[row].weight += 1
-                continue
-            }
             let x: Int
             if let known = frequencyIndex[summary.frequency] {
                 x = known
@@ -126,10 +117,19 @@ struct GammaGammaSample {
                 frequencyIndex[summary.frequency] = x
                 frequencies.append(summary.frequency)
             }
-            rowIndex[key] = rows.count
-            rows.append(
-                Row(frequency: Int32(x), totalSpend: Double(summary.frequency) * summary.monetaryValue, weight: 1)
-            )
+            spenders.append((Int32(x), summary.monetaryValue))
+        }
+        // Identical (x, z̄) made adjacent by a sort, then merged into one row per run weighted by its length.
+        spenders.sort { ($0.frequency, $0.monetaryValue) < ($1.frequency, $1.monetaryValue) }
+        var last: (frequency: Int32, monetaryValue: Double)?
+        for spender in spenders {
+            if let last, last == spender {
+                rows[rows.count - 1].weight += 1
+            } else {
+                let n = Double(frequencies[Int(spender.frequency)])
+                rows.append(Row(frequency: spender.frequency, totalSpend: n * spender.monetaryValue, weight: 1))
+            }
+            last = spender
         }
         guard customerCount > 0 else { throw ModelFitError(.noCustomers) }
         meanSpend /= Double(customerCount)
@@ -165,13 +165,24 @@ struct GammaGammaSample {
             dq += weight * (digammaShapeQ - digammaQ + logV)
             dv += weight * q / v
         }
-        for row in rows {
-            let (n, w) = (Double(frequencies[Int(row.frequency)]), row.weight)
-            let logTotal = log(row.totalSpend + v)
-            logLikelihood -= w * (p * n + q) * logTotal
-            dp -= w * n * logTotal
-            dq -= w * logTotal
-            dv -= w * (p * n + q) / (row.totalSpend + v)
+        // The rows in chunks over the cores, their sums added in chunk order (as BG/NBD's).
+        let partials = ParallelChunks.map(count: rows.count, chunk: BGNBDSample.rowsPerChunk) { chunk in
+            var sums = (logLikelihood: 0.0, dp: 0.0, dq: 0.0, dv: 0.0)
+            for row in rows[chunk] {
+                let (n, w) = (Double(frequencies[Int(row.frequency)]), row.weight)
+                let logTotal = log(row.totalSpend + v)
+                sums.logLikelihood -= w * (p * n + q) * logTotal
+                sums.dp -= w * n * logTotal
+                sums.dq -= w * logTotal
+                sums.dv -= w * (p * n + q) / (row.totalSpend + v)
+            }
+            return sums
+        }
+        for sums in partials {
+            logLikelihood += sums.logLikelihood
+            dp += sums.dp
+            dq += sums.dq
+            dv += sums.dv
         }
         // d/d ln θ = θ · d/dθ; negated and per customer to match the returned value.
         let scale = -1 / totalWeight

@@ -1,3 +1,5 @@
+import Shared
+
 /// Discounted expected customer lifetime value, as lifetimes' `GammaGammaFitter.customer_lifetime_value`.
 ///
 /// The horizon is cut into ``periods`` periods of ``periodLength`` model time units. Period k contributes the
@@ -52,17 +54,17 @@ public struct LifetimeValue: Sendable, Hashable {
     /// The discounted purchase sum, nearly all of the work, depends on (x, T) alone, so it is computed once per
     /// distinct pair: on a real base, a few per cent of the customers.
     public func values(for customers: some Collection<TransactionSummary>) -> [Double] {
-        var sums: [HistoryKey: Double] = [:]
-        return customers.map { customer in
-            let key = HistoryKey(customer)
-            let sum: Double
-            if let known = sums[key] {
-                sum = known
-            } else {
-                sum = discountedPurchasesIfAlive(x: customer.frequency, T: customer.age)
-                sums[key] = sum
-            }
-            return transactions.probabilityAlive(customer) * spend.conditionalExpectedAverageSpend(customer) * sum
+        let customers = Array(customers)
+        return values(for: customers, histories: DistinctHistories(customers))
+    }
+
+    /// ``values(for:)`` with the customers' distinct histories already listed.
+    func values(for customers: [TransactionSummary], histories: DistinctHistories) -> [Double] {
+        let sums = histories.evaluate { discountedPurchasesIfAlive(x: $0.frequency, T: $0.age) }
+        return ParallelChunks.array(count: customers.count) { i in
+            let customer = customers[i]
+            return transactions.probabilityAlive(customer) * spend.conditionalExpectedAverageSpend(customer)
+                * sums[Int(histories.index[i])]
         }
     }
 

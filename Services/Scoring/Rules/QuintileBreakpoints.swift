@@ -10,13 +10,10 @@ public struct QuintileBreakpoints: Hashable, Sendable {
     /// Four cut-offs ordered worst to best, or empty for an empty base; score = 1 + cut-offs beaten.
     public let cutoffs: [Double]
 
-    /// Computes the cut-offs from every customer's raw value; non-finite values are ignored. O(n log n).
+    /// Computes the cut-offs from every customer's raw value; non-finite values are ignored. O(n).
     public init(values: some Sequence<Double>, direction: ScoreDirection) {
-        let sorted = RankThreshold.sortedWorstFirst(values, direction: direction)
         self.direction = direction
-        self.cutoffs = (1...4).compactMap { quintile in
-            RankThreshold.cutoff(sortedWorstFirst: sorted, share: Double(quintile) / 5)
-        }
+        self.cutoffs = RankThreshold.cutoffs(values, direction: direction, shares: [0.2, 0.4, 0.6, 0.8]).compactMap { $0 }
     }
 
     /// Restores stored cut-offs, checking there are none or four and that they run worst to best.

@@ -11,15 +11,63 @@
 /// is that a tie group straddling a cut-off falls entirely below it; with heavy ties (most
 /// customers buying once) a bucket can be empty and scores skip, which is the honest answer.
 enum RankThreshold {
-    /// The cut-off value for "at least `share` of `sortedWorstFirst` is strictly worse", or nil when
-    /// the base is empty (nobody can clear a bar set by nobody).
+    /// The cut-off value for each of `shares` ("at least `share` of the base is strictly worse"): the value at
+    /// position `ceil(share × n) − 1` of the finite `values` sorted worst first; all nil when there is none
+    /// (nobody can clear a bar set by nobody).
     ///
-    /// `share` must be in `0 < share ≤ 1`; callers validate their settings, so a share outside that
+    /// Found by selection rather than a sort: a few order statistics of a base of a million cost a few passes
+    /// over it. Each `share` must be in `0 < share ≤ 1`; callers validate their settings, so a share outside that
     /// range is clamped rather than trapped on.
-    static func cutoff(sortedWorstFirst values: [Double], share: Double) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let position = requiredWorseCount(share: share, baseSize: values.count)
-        return values[min(max(position, 1), values.count) - 1]
+    static func cutoffs(_ values: some Sequence<Double>, direction: ScoreDirection, shares: [Double]) -> [Double?] {
+        // Worst first is ascending order of these keys: values where lower is better are negated (exact).
+        var keys = values.compactMap { value -> Double? in
+            guard value.isFinite else { return nil }
+            return direction == .higherIsBetter ? value : -value
+        }
+        guard !keys.isEmpty else { return shares.map { _ in nil } }
+        let positions = shares.map { min(max(requiredWorseCount(share: $0, baseSize: keys.count), 1), keys.count) - 1 }
+        var selected: [Int: Double] = [:]
+        keys.withUnsafeMutableBufferPointer { keys in
+            // After a selection nothing beyond the position is smaller, so the next (larger) one searches there.
+            var lower = 0
+            for position in Set(positions).sorted() {
+                select(position, in: keys, from: lower)
+                selected[position] = keys[position]
+                lower = position + 1
+            }
+        }
+        return positions.map { direction == .higherIsBetter ? selected[$0]! : -selected[$0]! }
+    }
+
+    /// Rearranges `keys[lower...]` so that `keys[position]` holds what a sort would put there, with nothing greater
+    /// before it and nothing smaller after it. Quickselect with a three-way partition, so ties cost nothing extra.
+    private static func select(_ position: Int, in keys: UnsafeMutableBufferPointer<Double>, from lower: Int) {
+        var (low, high) = (lower, keys.count)
+        while high - low > 1 {
+            let (first, middle, last) = (keys[low], keys[low + (high - low) / 2], keys[high - 1])
+            let pivot = max(min(first, middle), min(max(first, middle), last))  // median of three
+            // [low, less) < pivot, [less, next) == pivot, [greater, high) > pivot.
+            var (less, next, greater) = (low, low, high)
+            while next < greater {
+                if keys[next] < pivot {
+                    keys.swapAt(next, less)
+                    less += 1
+                    next += 1
+                } else if keys[next] > pivot {
+                    greater -= 1
+                    keys.swapAt(next, greater)
+                } else {
+                    next += 1
+                }
+            }
+            if position < less {
+                high = less
+            } else if position >= greater {
+                low = greater
+            } else {
+                return
+            }
+        }
     }
 
     /// `ceil(share × baseSize)`, robust to binary fractions: 0.7 × 10 is 7.000000000000001 in a
@@ -28,15 +76,6 @@ enum RankThreshold {
         let exact = share * Double(baseSize)
         let tolerance = 1e-9 * max(1, exact)
         return Int((exact - tolerance).rounded(.up))
-    }
-
-    /// Finite values of `values`, sorted so the worst comes first under `direction`.
-    static func sortedWorstFirst(_ values: some Sequence<Double>, direction: ScoreDirection) -> [Double] {
-        let finite = values.filter(\.isFinite)
-        switch direction {
-        case .higherIsBetter: return finite.sorted(by: <)
-        case .lowerIsBetter: return finite.sorted(by: >)
-        }
     }
 }
 

@@ -16,17 +16,16 @@ public struct TierCutoffs: Hashable, Sendable {
     /// Customers with positive value the cut-offs were computed from.
     public let baseSize: Int
 
-    /// Computes cut-offs from the whole base's lifetime values. O(n log n).
+    /// Computes cut-offs from the whole base's lifetime values. O(n).
     public init(base: some Sequence<CLVFigures>, settings: TieringSettings = TieringSettings()) {
-        let values = base.map { $0.value(for: settings.valueBasis).value }.filter { $0 > 0 }
-        let sorted = RankThreshold.sortedWorstFirst(values, direction: .higherIsBetter)
+        let values = base.map { $0.value(for: settings.valueBasis).value }.filter { $0 > 0 && $0.isFinite }
+        let cutoffs = RankThreshold.cutoffs(
+            values, direction: .higherIsBetter,
+            shares: [1 - settings.goldShare, 1 - (settings.goldShare + settings.silverShare)])
         self.valueBasis = settings.valueBasis
-        self.baseSize = sorted.count
-        self.gold = RankThreshold.cutoff(sortedWorstFirst: sorted, share: 1 - settings.goldShare)
-        self.silver = RankThreshold.cutoff(
-            sortedWorstFirst: sorted,
-            share: 1 - (settings.goldShare + settings.silverShare)
-        )
+        self.baseSize = values.count
+        self.gold = cutoffs[0]
+        self.silver = cutoffs[1]
     }
 
     /// Restores stored cut-offs, checking both are present or both absent and silver ≤ gold.
