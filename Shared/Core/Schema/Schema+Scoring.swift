@@ -74,3 +74,14 @@ extension Schema {
             CREATE INDEX customer_score_history_customer ON customer_score_history (customer_id, changed_at);
             """)
 }
+
+extension Schema {
+    /// A score's `model_id` names the model that scored it without a foreign key: a full rescoring moves every
+    /// score to its new model, and the key made PostgreSQL look the model up and lock it once per score, a third
+    /// of rewriting a million scores. Models are only ever added, so the reference cannot dangle through crm.
+    static let scoreModelReference = Migration(
+        version: 9, name: "score model reference",
+        sql: """
+            ALTER TABLE customer_scores DROP CONSTRAINT IF EXISTS customer_scores_model_id_fkey;
+            """)
+}

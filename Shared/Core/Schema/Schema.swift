@@ -11,5 +11,6 @@ public enum Schema {
         privileges,
         instancePrivileges,
         outboxLeases,
+        scoreModelReference,
     ]
 }
