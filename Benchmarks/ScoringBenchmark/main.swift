@@ -79,8 +79,9 @@ print("== synthetic base: \(customerCount) customers")
 let truth = BGNBD(r: 0.9, alpha: 9.0, a: 0.45, b: 6.0)
 let truthSpend = GammaGamma(p: 6.0, q: 4.0, v: 15.0)
 let windowWeeks = 156.0
-let entryWeeks = 52.0
-// Customers enter over the first year and are observed to the end of the third; times are whole days.
+let entryWeeks = 36.0
+// Customers enter over the first 36 weeks and are observed to the end of the third year (about ten million orders
+// for a million customers); times are whole days.
 let origin = try Timestamp(rfc3339: "2023-01-01T00:00:00Z").date.timeIntervalSince1970
 let asOf = Date(timeIntervalSince1970: origin + windowWeeks * 7 * 86_400 - 0.001)
 
@@ -92,7 +93,7 @@ func generateSyntheticBase(_ body: (_ id: String, _ orders: [(day: Int, amount: 
     var orderCount = 0
     var entryState: UInt64 = 0x9E37_79B9_7F4A_7C15
     for customer in 0..<customerCount {
-        // A cheap deterministic entry day in the first year.
+        // A cheap deterministic entry day in the entry period.
         entryState = entryState &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         let entryDay = Int((entryState >> 33) % UInt64(entryWeeks * 7))
         let age = (windowWeeks * 7 - Double(entryDay)) / 7
