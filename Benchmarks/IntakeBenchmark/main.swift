@@ -108,8 +108,8 @@ func handlerAlone() async throws -> Double {
 }
 
 func publishAll(_ publisher: AMQPPublisher, exchange: String, key: String) async throws {
-    for start in stride(from: 0, to: bodies.count, by: 1000) {
-        try await publisher.publish(bodies[start..<min(start + 1000, bodies.count)].map {
+    for start in stride(from: 0, to: bodies.count, by: options.publishBatch) {
+        try await publisher.publish(bodies[start..<min(start + options.publishBatch, bodies.count)].map {
             OutboundMessage(exchange: exchange, routingKey: key, body: $0)
         })
     }
