@@ -22,15 +22,9 @@ struct OrderCSVEngine {
     let settings: ScoringSettings
 
     func run(path: String, asOf: Date) throws -> Run {
-        var phases: [(name: String, seconds: Double)] = []
-        var clock = ContinuousClock.now
-        func lap(_ name: String) {
-            let now = ContinuousClock.now
-            phases.append((name, (now - clock).seconds))
-            clock = now
-        }
+        var clock = PhaseClock()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        lap("read")
+        clock.lap("read")
 
         let asOfDay = Int32((asOf.timeIntervalSince1970 / 86_400).rounded(.down))
         let orders = try bytes.withUnsafeBytes { try Self.group(Self.parse($0, asOfDay: asOfDay)) }
@@ -44,15 +38,15 @@ struct OrderCSVEngine {
                 return builder.finish()
             }
         }.flatMap { $0 }
-        lap("summary")
+        clock.lap("summary")
 
         var model = try FullRescoring.fit(activities, settings: settings, asOf: asOf)
-        lap("fit")
+        clock.lap("fit")
 
         let predictions = FullRescoring.predict(activities, model: model)
         FullRescoring.calibrate(&model, activities: activities, predictions: predictions)
-        lap("predict")
-        return Run(phases: phases, model: model, customers: orders.customers, orders: orders.days.count)
+        clock.lap("predict")
+        return Run(phases: clock.phases, model: model, customers: orders.customers, orders: orders.days.count)
     }
 
     // MARK: - Parsing and grouping

@@ -70,13 +70,7 @@ public struct FullRescoring: Sendable {
         asOf: Date, requested: Bool, started: Date, on connection: PostgresConnection,
         progress: @Sendable (String) -> Void
     ) async throws -> Report {
-        var phases: [(name: String, seconds: Double)] = []
-        var clock = ContinuousClock.now
-        func lap(_ name: String) {
-            let now = ContinuousClock.now
-            phases.append((name, (now - clock).seconds))
-            clock = now
-        }
+        var clock = PhaseClock()
         let settings = self.settings
         let workMemory = self.workMemory
 
@@ -92,17 +86,17 @@ public struct FullRescoring: Sendable {
                 """, [workMemory])
             return try ScoreStore.read(customers: nil, asOf: asOf, settings: settings, on: connection)
         }
-        lap("read")
+        clock.lap("read")
 
         progress("fitting models")
         let activities = entries.lazy.map(\.activity)
         var model = try Self.fit(activities, settings: settings, asOf: asOf, requested: requested)
-        lap("fit")
+        clock.lap("fit")
 
         progress("scoring customers")
         let bulk = Self.predict(activities, model: model)
         Self.calibrate(&model, activities: activities, predictions: bulk)
-        lap("score")
+        clock.lap("score")
 
         progress("writing scores")
         let prepared = model
@@ -151,13 +145,14 @@ public struct FullRescoring: Sendable {
             stored.statistics["written"] = Double(written)
             return (model: stored, written: written, events: events.count)
         }
-        lap("write")
+        clock.lap("write")
 
         model = outcome.model
+        let phases = clock.phases
         for phase in phases { model.statistics["seconds.\(phase.name)"] = phase.seconds }
         let finished = model
         try await connection.transaction { connection in try ModelStore.updateStatistics(finished, on: connection) }
-        Timer(label: "crm_scoring_rescore_seconds").recordSeconds(phases.reduce(0) { $0 + $1.seconds })
+        Timer(label: "crm_scoring_rescore_seconds").recordSeconds(clock.total)
         // The nine-grid as the dashboard shows it: customers per cell after the newest full rescoring.
         for value in GridLevel.allCases {
             for second in GridLevel.allCases {
