@@ -34,6 +34,7 @@ for benchmark in "${benchmarks[@]}"; do
   [ -x "$bin/$benchmark" ] || continue
   case "$benchmark" in
     ScoringBenchmark) run "$benchmark" "$bin/$benchmark" --customers "$customers" --lifetimes "$venv/bin/python" ;;
+    IntakeBenchmark) run "$benchmark" "$bin/$benchmark" --runs 3 --ack-delay 100 ;;
     *) run "$benchmark" "$bin/$benchmark" ;;
   esac
 done

@@ -42,7 +42,7 @@ struct BenchmarkOptions {
           --batch-size N intake batch size (default the service's, \(IntakeService.defaultBatchSize))
           --consumers N  intake consumers in the process (default the service's, \(IntakeService.defaultConsumers))
           --prefetch N   unacknowledged deliveries per intake consumer (default twice the batch size)
-          --ack-delay MS also run the raw client with each batch's ack held back MS milliseconds
+          --ack-delay MS also run the raw client acking each batch MS ms after it arrived, consuming on meanwhile
           --publish-batch N  messages published per confirmed batch, raw and e2e alike (default 1000)
         Needs the servers of scripts/servers.sh: `source .local/env` first.
         """
