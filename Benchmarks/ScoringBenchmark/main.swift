@@ -106,6 +106,25 @@ func generateSyntheticBase(_ body: (_ id: String, _ orders: [(day: Int, amount: 
 
 let csv = FileManager.default.temporaryDirectory.appendingPathComponent("crm-synthetic-orders.csv")
 
+/// Checks that `model` recovered the generating parameters: every one within 10% (a million customers recover
+/// them within 3%); prints the largest error, and stops the benchmark with a failure when a fit missed.
+func checkRecovery(_ model: ScoringModel, of what: String) {
+    guard let bgnbd = model.bgnbd?.parameters, let spend = model.gammaGamma?.parameters else {
+        print("  \(what): no fitted model")
+        exit(1)
+    }
+    let pairs = [
+        ("r", bgnbd.r, truth.r), ("alpha", bgnbd.alpha, truth.alpha), ("a", bgnbd.a, truth.a), ("b", bgnbd.b, truth.b),
+        ("p", spend.p, truthSpend.p), ("q", spend.q, truthSpend.q), ("v", spend.v, truthSpend.v),
+    ]
+    let worst = pairs.map { ($0.0, abs($0.1 - $0.2) / $0.2) }.max { $0.1 < $1.1 }!
+    print(String(format: "  %@: generating parameters recovered within %.1f%% (largest error: %@)", what, worst.1 * 100, worst.0))
+    guard worst.1 <= 0.10 else {
+        print("  \(what): the fit did not recover the generating parameters")
+        exit(1)
+    }
+}
+
 /// crm's engine and lifetimes on the CSV file of the synthetic orders; prints both and their ratio, and returns
 /// lifetimes' total seconds and its fit + prediction seconds (nil without `--lifetimes`).
 func compareEngines() throws -> (total: Double, model: Double)? {
@@ -119,6 +138,7 @@ func compareEngines() throws -> (total: Double, model: Double)? {
         print(String(format: "  crm engine: BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
                      bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b, spend.p, spend.q, spend.v))
     }
+    checkRecovery(run.model, of: "crm engine")
     guard let python = lifetimesPython else { return nil }
     let end = Timestamp(asOf).rfc3339.prefix(10)
     let process = Process()
@@ -216,6 +236,7 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     let steadyPeak = peakMemoryMiB()
     print("  steady-state full rescoring (scores rewritten, only movers announced):")
     describe(second, seconds: swiftSeconds)
+    checkRecovery(second.model, of: "full rescoring")
     print(String(format: "RESULT | full rescoring, %d customers / %d orders, steady state | %.1f s, peak %.0f MiB | < 60 s |",
                  customerCount, orderCount, swiftSeconds, steadyPeak))
     print(String(format: "RESULT | full rescoring, same base, first run (all scores inserted) | %.1f s, peak %.0f MiB | |",
