@@ -136,8 +136,6 @@ extension BGNBDSample {
         let (digammaR, digammaB, digammaAB) = (
             SpecialFunctions.digamma(r), SpecialFunctions.digamma(b), SpecialFunctions.digamma(a + b)
         )
-        var dropoutOddsOfX = [Double](repeating: 0, count: frequencies.count)
-        var inverseBXOfX = [Double](repeating: 0, count: frequencies.count)
         for (i, x) in frequencies.enumerated() {
             let (n, weight) = (Double(x), frequencyWeights[i])
             let digammaABX = SpecialFunctions.digamma(a + b + n)
@@ -148,12 +146,9 @@ extension BGNBDSample {
             dr += weight * (SpecialFunctions.digamma(r + n) - digammaR)
             da += weight * (digammaAB - digammaABX)
             db += weight * (digammaAB + SpecialFunctions.digamma(b + n) - digammaB - digammaABX)
-            if x > 0 {
-                inverseBXOfX[i] = 1 / (b + n - 1)
-                dropoutOddsOfX[i] = log(a * inverseBXOfX[i])
-            }
         }
-        let (logDropoutOdds, inverseBX) = (dropoutOddsOfX, inverseBXOfX)
+        let inverseBX = frequencies.map { $0 > 0 ? 1 / (b + Double($0) - 1) : 0 }
+        let logDropoutOdds = zip(frequencies, inverseBX).map { x, inverse in x > 0 ? log(a * inverse) : 0 }
         let logAlphaT = ages.map { log(alpha + $0) }
         let inverseAlphaT = ages.map { 1 / (alpha + $0) }
         let logAlphaTx = recencies.map { log(alpha + $0) }
