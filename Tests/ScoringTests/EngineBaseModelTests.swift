@@ -68,8 +68,7 @@ import Testing
         #expect(abs((predictions[0].pAlive ?? 0) - 0.7266) < 0.00005)
         let scorer = CustomerScorer(model: model)
         for (activity, bulk) in zip(activities, predictions) {
-            let one = scorer.predictions(activity)
-            #expect(bulk.pAlive == one.pAlive && bulk.expected90d == one.expected90d && bulk.predicted == one.predicted)
+            #expect(bulk == scorer.predictions(activity))
         }
 
         FullRescoring.calibrate(&model, activities: activities, predictions: predictions)

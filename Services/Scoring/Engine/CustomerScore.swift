@@ -37,6 +37,26 @@ public struct PreviousScore: Sendable, Hashable {
     var scoring: PreviousScoring { PreviousScoring(stage: stage, pAlive: pAlive, lastOrderAt: lastPurchaseAt) }
 }
 
+/// The model-based figures of one customer; all nil without purchases or without a fitted BG/NBD, and `predicted`
+/// nil without a fitted Gamma-Gamma.
+public struct CustomerPredictions: Sendable, Hashable {
+    /// Probability that the customer is still active (BG/NBD).
+    public var pAlive: Double?
+    /// Expected repeat purchases in the next 90 days (BG/NBD).
+    public var expected90d: Double?
+    /// Predicted lifetime value over the horizon, discounted (BG/NBD × Gamma-Gamma).
+    public var predicted: Double?
+
+    /// No predictions.
+    public static let none = CustomerPredictions()
+
+    public init(pAlive: Double? = nil, expected90d: Double? = nil, predicted: Double? = nil) {
+        self.pAlive = pAlive
+        self.expected90d = expected90d
+        self.predicted = predicted
+    }
+}
+
 /// Turns a customer's activity into a score with a given model: the one place the rules meet the models.
 public struct CustomerScorer: Sendable {
     public let model: ScoringModel
@@ -55,12 +75,12 @@ public struct CustomerScorer: Sendable {
     }
 
     /// The model-based figures of one customer: p_alive, expected purchases in 90 days, predicted value.
-    public func predictions(_ activity: CustomerActivity) -> (pAlive: Double?, expected90d: Double?, predicted: Double?) {
-        guard let summary = activity.summary, let bgnbd = model.bgnbd?.parameters else { return (nil, nil, nil) }
-        let pAlive = bgnbd.probabilityAlive(summary)
-        let expected = bgnbd.conditionalExpectedPurchases(t: 90 / model.settings.timeUnitDays, for: summary)
-        let predicted = lifetime.map { $0.value(for: summary) }
-        return (pAlive, expected, predicted)
+    public func predictions(_ activity: CustomerActivity) -> CustomerPredictions {
+        guard let summary = activity.summary, let bgnbd = model.bgnbd?.parameters else { return .none }
+        return CustomerPredictions(
+            pAlive: bgnbd.probabilityAlive(summary),
+            expected90d: bgnbd.conditionalExpectedPurchases(t: 90 / model.settings.timeUnitDays, for: summary),
+            predicted: lifetime.map { $0.value(for: summary) })
     }
 
     /// Historical and plain-formula value.
@@ -81,7 +101,7 @@ public struct CustomerScorer: Sendable {
     /// Scores one customer. `predictions` may be passed in when computed in bulk.
     public func score(
         customerID: String, activity: CustomerActivity, previous: PreviousScore?, asOf: Date,
-        predictions given: (pAlive: Double?, expected90d: Double?, predicted: Double?)? = nil
+        predictions given: CustomerPredictions? = nil
     ) -> CustomerScore {
         let predictions = given ?? predictions(activity)
         let plain = plainValues(activity, asOf: asOf)

@@ -199,8 +199,8 @@ public struct FullRescoring: Sendable {
     /// without purchases or without a fitted BG/NBD). What depends on (x, T) alone is computed once per distinct pair.
     public static func predict(
         _ activities: some Collection<CustomerActivity>, model: ScoringModel
-    ) -> [(pAlive: Double?, expected90d: Double?, predicted: Double?)] {
-        guard let bgnbd = model.bgnbd?.parameters else { return activities.map { _ in (nil, nil, nil) } }
+    ) -> [CustomerPredictions] {
+        guard let bgnbd = model.bgnbd?.parameters else { return activities.map { _ in .none } }
         let hasSummary = activities.map { $0.summary != nil }
         let summaries = activities.map { $0.summary ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
         let histories = DistinctHistories(summaries)
@@ -208,8 +208,9 @@ public struct FullRescoring: Sendable {
             t: 90 / model.settings.timeUnitDays, for: summaries, histories: histories)
         let values = model.lifetimeValue?.values(for: summaries, histories: histories)
         return ParallelChunks.array(count: summaries.count) { index in
-            guard hasSummary[index] else { return (nil, nil, nil) }
-            return (bgnbd.probabilityAlive(summaries[index]), expected[index], values?[index])
+            guard hasSummary[index] else { return .none }
+            return CustomerPredictions(
+                pAlive: bgnbd.probabilityAlive(summaries[index]), expected90d: expected[index], predicted: values?[index])
         }
     }
 
@@ -217,7 +218,7 @@ public struct FullRescoring: Sendable {
     /// cut-offs (which rank every customer with purchases by value, `predictions` included).
     public static func calibrate(
         _ model: inout ScoringModel, activities: some Collection<CustomerActivity>,
-        predictions: [(pAlive: Double?, expected90d: Double?, predicted: Double?)]
+        predictions: [CustomerPredictions]
     ) {
         let asOf = model.asOf
         model.rfm = RFMBreakpoints(
