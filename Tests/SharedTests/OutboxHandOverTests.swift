@@ -50,9 +50,9 @@ struct OutboxHandOverTests {
                 maxBacklog: maxBacklog, logger: TestServers.logger)
             try await publisher.connect()  // declares the queue the tests read
             let running = Task { try await relay.run() }
+            defer { running.cancel() }
             try await Task.sleep(for: .milliseconds(200))  // the first poll (empty) has run
             try await body(environment, relay)
-            running.cancel()
             await publisher.close()
         }
     }

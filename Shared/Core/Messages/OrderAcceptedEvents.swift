@@ -37,11 +37,7 @@ public struct OrderAcceptedEvents: SchemaMessage {
 
         /// Checks that at least one order is named, and none twice.
         public func validate() throws(MessageRejection) {
-            guard !orderIDs.isEmpty else { throw MessageRejection(.invalidValue, field: "order_ids", "empty") }
-            var seen = Set<Identifier>()
-            for (index, orderID) in orderIDs.enumerated() where !seen.insert(orderID).inserted {
-                throw MessageRejection(.invalidValue, field: "order_ids[\(index)]", "repeated")
-            }
+            try ListRules.checkDistinct(orderIDs, field: "order_ids", key: { $0 })
         }
 
         enum CodingKeys: String, CodingKey {
@@ -68,16 +64,12 @@ public struct OrderAcceptedEvents: SchemaMessage {
 
     /// Checks that at least one customer is named, none twice, and each entry.
     public func validate() throws(MessageRejection) {
-        guard !customers.isEmpty else { throw MessageRejection(.invalidValue, field: "customers", "empty") }
-        var seen = Set<Identifier>()
-        for (index, customer) in customers.enumerated() {
-            do {
+        try ListRules.checkDistinct(customers, field: "customers", key: \.customerID, keyField: "customer_id") {
+            customer, index throws(MessageRejection) in
+            do throws(MessageRejection) {
                 try customer.validate()
             } catch {
                 throw error.within("customers[\(index)]")
-            }
-            guard seen.insert(customer.customerID).inserted else {
-                throw MessageRejection(.invalidValue, field: "customers[\(index)].customer_id", "repeated")
             }
         }
     }

@@ -51,13 +51,8 @@ public struct RetentionAlert: SchemaMessage {
 
     /// Checks the reasons and the customer snapshot.
     public func validate() throws(MessageRejection) {
-        guard !reasons.isEmpty else { throw MessageRejection(.invalidValue, field: "reasons", "empty") }
-        var seen = Set<String>()
-        for (index, reason) in reasons.enumerated() {
+        try ListRules.checkDistinct(reasons, field: "reasons", key: { $0 }) { reason, index throws(MessageRejection) in
             try TextRules.check(label: reason, field: "reasons[\(index)]")
-            guard seen.insert(reason).inserted else {
-                throw MessageRejection(.invalidValue, field: "reasons[\(index)]", "repeated")
-            }
         }
         do throws(MessageRejection) {
             try customer.validate()
