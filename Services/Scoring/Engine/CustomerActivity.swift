@@ -185,11 +185,13 @@ public struct ActivityBuilder: Sendable {
     /// `amount` in the base currency, with its `cost` when known.
     public mutating func add(time: Double, isPurchase: Bool, amount: Double, cost: Double?) {
         let day = Int((time / 86_400).rounded(.down))
-        if let last = days.last?.day, last == day {
-            days[days.count - 1].add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
-            return
+        if let last = days.last?.day {
+            if last == day {
+                days[days.count - 1].add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
+                return
+            }
+            if day < last { inOrder = false }
         }
-        if let last = days.last?.day, day < last { inOrder = false }
         var orderDay = OrderDay(day: day)
         orderDay.add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
         days.append(orderDay)
