@@ -257,7 +257,7 @@ struct OrderBatchWriter {
         var positions: [Int] = []
         var skus: [String] = []
         var quantities: [Int] = []
-        var prices: [Decimal?] = []
+        var prices: [String?] = []
         var categories: [String?] = []
         for row in rows {
             for (position, item) in row.order.items.enumerated() {
@@ -265,7 +265,7 @@ struct OrderBatchWriter {
                 positions.append(position)
                 skus.append(item.sku)
                 quantities.append(item.quantity)
-                prices.append(item.unitPrice?.decimal)
+                prices.append(item.unitPrice?.description)
                 categories.append(item.category)
             }
         }

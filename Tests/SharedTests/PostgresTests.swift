@@ -38,6 +38,43 @@ struct PostgresTests {
         }
     }
 
+    /// Every element type a batch binds as bytes comes back from the server as it went in: integers at their limits,
+    /// timestamps to the microsecond, NULL elements, quotes, backslashes and multi-byte text.
+    @Test func arrayElementsRoundTripThroughTheServer() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let integers: [Int] = [0, -1, 7, 10, 99, 100, Int(Int32.max), Int.max, Int.min + 1]
+            let dates = [0, 1_763_600_100.123456, 951_782_400.999_999, -86_400.5, 253_402_300_799].map(Date.init(timeIntervalSince1970:))
+            let texts: [String?] = ["plain", nil, "quote \" and \\ back", "NULL", "", "Zoë — 東京 🙂", "{a,b}"]
+            let rows = try await environment.pool.query(
+                """
+                SELECT (SELECT array_agg(x::text ORDER BY o) FROM unnest($1::bigint[]) WITH ORDINALITY AS u(x, o)),
+                       (SELECT array_agg(to_char(x AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') ORDER BY o)
+                        FROM unnest($2::timestamptz[]) WITH ORDINALITY AS u(x, o)),
+                       (SELECT count(*) FROM unnest($3::text[]) AS u(x) WHERE x IS NULL),
+                       (SELECT string_agg(coalesce(x, '<null>'), '|' ORDER BY o) FROM unnest($3::text[]) WITH ORDINALITY AS u(x, o)),
+                       $4::boolean[]::text, $5::int[]::text
+                """, [integers, dates, texts, [true, false], [Int32.min, Int32(5)]])
+            let row = try #require(rows.first)
+            #expect(try row.decode(0, as: String.self) == "{" + integers.map(String.init).joined(separator: ",") + "}")
+            #expect(try row.decode(1, as: String.self) == "{" + dates.map { String(PostgresTimestamp.format($0).dropLast()) }.joined(separator: ",") + "}")
+            #expect(try row.decode(2, as: Int.self) == 1)
+            #expect(try row.decode(3, as: String.self) == texts.map { $0 ?? "<null>" }.joined(separator: "|"))
+            #expect(try row.decode(4, as: String.self) == "{t,f}")
+            #expect(try row.decode(5, as: String.self) == "{-2147483648,5}")
+        }
+    }
+
+    @Test func aParameterHoldingNULIsRefusedBeforeItIsSent() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            await #expect(throws: PostgresError.self) {
+                _ = try await environment.pool.query("SELECT $1::text[]", [["fine", "bad\u{0}byte"]])
+            }
+            // The connection is still good.
+            let after = try await environment.pool.query("SELECT $1::text", ["after"])
+            #expect(try after[0].decode(0, as: String.self) == "after")
+        }
+    }
+
     @Test func copyWritesRowsWithSpecialCharacters() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
             try await environment.pool.execute("CREATE TABLE c (id bigint, note text)")
@@ -120,5 +157,12 @@ struct PostgresTests {
         }
         #expect(PostgresTimestamp.parse("2025-13-01 00:00:00") == nil)
         #expect(PostgresTimestamp.parse(PostgresTimestamp.format(expected)) == expected)
+    }
+
+    @Test func timestampsFormatWithMicrosecondsInUTC() {
+        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000000Z")
+        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: 1_763_605_800.25)) == "2025-11-20T02:30:00.250000Z")
+        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: 951_782_400.999_999_9)) == "2000-02-29T00:00:01.000000Z")
+        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: -62_135_596_800)) == "0001-01-01T00:00:00.000000Z")
     }
 }

@@ -71,14 +71,35 @@ final class PGHandle {
     }
 
     /// Runs one statement with text parameters.
-    func execParams(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> PGResult {
-        for value in parameters where value?.utf8.contains(0) == true {
-            throw PostgresError(
-                .serverError, message: "a parameter contains a NUL character, which text cannot store",
-                sqlState: "22021", query: sql)
+    ///
+    /// Every parameter's text goes into one buffer, each followed by its terminating NUL, and libpq reads them there:
+    /// no per-parameter `String` or C copy.
+    func execParams(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PGResult {
+        var text: [UInt8] = [0]  // never empty, so always an address
+        var starts: [Int?] = []
+        starts.reserveCapacity(parameters.count)
+        for parameter in parameters {
+            let start = text.count
+            guard let parameter, parameter.appendPostgresText(to: &text) else {
+                starts.append(nil)
+                continue
+            }
+            let holdsNUL = text.withUnsafeBufferPointer { all in
+                memchr(all.baseAddress! + start, 0, all.count - start) != nil
+            }
+            if holdsNUL {
+                throw PostgresError(
+                    .serverError, message: "a parameter contains a NUL character, which text cannot store",
+                    sqlState: "22021", query: sql)
+            }
+            text.append(0)
+            starts.append(start)
         }
-        let result = withOptionalCStringArray(parameters) { values in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        let result = text.withUnsafeBufferPointer { all in
+            all.baseAddress!.withMemoryRebound(to: CChar.self, capacity: all.count) { base in
+                let values: [UnsafePointer<CChar>?] = starts.map { $0.map { base + $0 } }
+                return PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            }
         }
         let wrapped = PGResult(result)
         try check(wrapped, query: sql)
@@ -242,16 +263,10 @@ final class PGResult {
     }
 }
 
+/// Copies strings into C memory for one call, as a NULL-terminated array.
 private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    withOptionalCStringArray(strings + [nil]) { body($0!) }
-}
-
-/// Copies strings into C memory for one call, with NULL for `nil` (SQL NULL parameters).
-private func withOptionalCStringArray<R>(
-    _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R
-) -> R {
-    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    let copies = strings.map { strdup($0) }
     defer { copies.forEach { free($0) } }
-    let pointers = copies.map { UnsafePointer($0) }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+    let pointers = copies.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

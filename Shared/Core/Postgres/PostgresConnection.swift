@@ -177,7 +177,7 @@ public actor PostgresConnection {
     private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PGResult {
         let handle = try connected()
         do {
-            return try handle.execParams(sql, parameters.map { $0?.postgresText })
+            return try handle.execParams(sql, parameters)
         } catch {
             if !handle.isHealthy {
                 logger.warning("PostgreSQL connection lost", metadata: ["error": "\(error)"])

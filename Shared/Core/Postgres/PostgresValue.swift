@@ -7,6 +7,21 @@ import Foundation
 public protocol PostgresEncodable: Sendable {
     /// The text form PostgreSQL parses for the parameter's type; `nil` is SQL NULL.
     var postgresText: String? { get }
+
+    /// Appends ``postgresText``'s UTF-8 to `bytes`, or returns false (appending nothing) for SQL NULL.
+    ///
+    /// Statements build their parameters this way: a batch's array parameter holds thousands of elements, and
+    /// appending each one's bytes costs a fraction of making a `String` per element. The default goes through
+    /// ``postgresText``; the types batches bind element-wise write their bytes directly.
+    func appendPostgresText(to bytes: inout [UInt8]) -> Bool
+}
+
+extension PostgresEncodable {
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        guard let text = postgresText else { return false }
+        bytes.append(contentsOf: text.utf8)
+        return true
+    }
 }
 
 /// A Swift type a result column decodes into, from PostgreSQL's text format.
@@ -16,11 +31,19 @@ public protocol PostgresDecodable {
 
 extension String: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { self }
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        bytes.append(contentsOf: utf8)
+        return true
+    }
     public init(postgresText text: String) { self = text }
 }
 
 extension Int: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        appendDecimalDigits(Int64(self), to: &bytes)
+        return true
+    }
     public init(postgresText text: String) throws(PostgresError) {
         guard let value = Int(text) else { throw .decoding(text, as: "Int") }
         self = value
@@ -29,6 +52,10 @@ extension Int: PostgresEncodable, PostgresDecodable {
 
 extension Int64: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        appendDecimalDigits(Int64(self), to: &bytes)
+        return true
+    }
     public init(postgresText text: String) throws(PostgresError) {
         guard let value = Int64(text) else { throw .decoding(text, as: "Int64") }
         self = value
@@ -37,6 +64,10 @@ extension Int64: PostgresEncodable, PostgresDecodable {
 
 extension Int32: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        appendDecimalDigits(Int64(self), to: &bytes)
+        return true
+    }
     public init(postgresText text: String) throws(PostgresError) {
         guard let value = Int32(text) else { throw .decoding(text, as: "Int32") }
         self = value
@@ -57,6 +88,10 @@ extension Double: PostgresEncodable, PostgresDecodable {
 
 extension Bool: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { self ? "true" : "false" }
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        bytes.append(contentsOf: self ? "true".utf8 : "false".utf8)
+        return true
+    }
     public init(postgresText text: String) throws(PostgresError) {
         switch text {
         case "t", "true": self = true
@@ -87,6 +122,10 @@ extension UUID: PostgresEncodable, PostgresDecodable {
 extension Date: PostgresEncodable, PostgresDecodable {
     /// ISO 8601 in UTC with microseconds, which `timestamptz` parses exactly.
     public var postgresText: String? { PostgresTimestamp.format(self) }
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        PostgresTimestamp.append(self, to: &bytes)
+        return true
+    }
     public init(postgresText text: String) throws(PostgresError) {
         guard let value = PostgresTimestamp.parse(text) else { throw .decoding(text, as: "Date") }
         self = value
@@ -105,31 +144,69 @@ extension Data: PostgresEncodable {
 
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
     public var postgresText: String? { self?.postgresText }
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        self?.appendPostgresText(to: &bytes) ?? false
+    }
 }
 
 extension Array: PostgresEncodable where Element: PostgresEncodable {
     /// A one-dimensional array literal with every element quoted, for `unnest($1::text[])` batch writes.
     public var postgresText: String? {
-        // Built as UTF-8 bytes: `"` and `\` are single bytes that never occur inside a multi-byte
-        // sequence, and appending bytes is many times faster than appending scalars to a String.
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        bytes.reserveCapacity(count * 16 + 2)
-        for (index, element) in enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            guard let value = element.postgresText else {
-                bytes.append(contentsOf: "NULL".utf8)
-                continue
-            }
-            bytes.append(UInt8(ascii: "\""))
-            for byte in value.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
-                bytes.append(byte)
-            }
-            bytes.append(UInt8(ascii: "\""))
-        }
-        bytes.append(UInt8(ascii: "}"))
+        var bytes: [UInt8] = []
+        _ = appendPostgresText(to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Each element's bytes go straight into the literal; `"` and `\` (single bytes that never occur inside a
+    /// multi-byte sequence) are escaped afterwards, in the rare element that holds one.
+    public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        bytes.reserveCapacity(bytes.count + count * 16 + 2)
+        bytes.append(UInt8(ascii: "{"))
+        for index in indices {
+            if index > startIndex { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(quote)
+            let start = bytes.count
+            guard self[index].appendPostgresText(to: &bytes) else {
+                bytes[start - 1] = UInt8(ascii: "N")
+                bytes.append(contentsOf: "ULL".utf8)
+                continue
+            }
+            let special = bytes.withUnsafeBufferPointer { all in
+                all[start...].contains { $0 == quote || $0 == backslash }
+            }
+            if special {
+                let element = [UInt8](bytes[start...])
+                bytes.removeSubrange(start...)
+                for byte in element {
+                    if byte == quote || byte == backslash { bytes.append(backslash) }
+                    bytes.append(byte)
+                }
+            }
+            bytes.append(quote)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return true
+    }
+}
+
+/// Appends an integer's decimal digits without making a `String`.
+private func appendDecimalDigits(_ value: Int64, to bytes: inout [UInt8]) {
+    if value < 0 { bytes.append(UInt8(ascii: "-")) }
+    var magnitude = value.magnitude
+    var width = 1
+    var rest = magnitude
+    while rest >= 10 {
+        rest /= 10
+        width += 1
+    }
+    bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+    var position = bytes.count - 1
+    repeat {
+        bytes[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+        magnitude /= 10
+        position -= 1
+    } while magnitude > 0
 }
 
 extension PostgresError {
