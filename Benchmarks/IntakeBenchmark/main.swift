@@ -185,12 +185,12 @@ func endToEnd() async throws -> Double {
                     settings: environment.amqp, queue: Topology.intakeQueue,
                     prefetch: UInt16(min(options.prefetch ?? options.batchSize * 2, 65535)),
                     topology: IntakeService.topology, logger: TestServers.logger),
-                deadLetters: publisher, options: .init(batchSize: options.batchSize), logger: TestServers.logger
-            ) { batch in
-                let dispositions = try await handler.handle(batch)
-                committed.value.add(dispositions.count { $0 == .processed }, ordering: .relaxed)
-                return dispositions
-            }
+                deadLetters: publisher, options: .init(batchSize: options.batchSize), logger: TestServers.logger,
+                handler: .init(prepare: handler.prepare) { batch, prepared in
+                    let dispositions = try await handler.commit(batch, prepared)
+                    committed.value.add(dispositions.count { $0 == .processed }, ordering: .relaxed)
+                    return dispositions
+                })
         }
         let start = ContinuousClock.now
         let rate = try await withThrowingTaskGroup(of: Double?.self) { group in

@@ -11,8 +11,9 @@ public enum IntakeService {
     /// stay small; under a backlog, large batches cost PostgreSQL and the broker least per order (measured on the
     /// CDNOW master: 15,700 orders/s with two consumers of 250, 18,400 with one of 1,000, 19,800 with one of 2,000).
     public static let defaultBatchSize = 2000
-    /// Consumers per process (`CRM_INTAKE_CONSUMERS`). Two consumers overlap one batch's decoding with the other's
-    /// transaction, but their concurrent inserts cost PostgreSQL more than the overlap gains on two cores.
+    /// Consumers per process (`CRM_INTAKE_CONSUMERS`). One consumer already decodes its next batch while the previous
+    /// one commits; a second adds concurrent inserts into the same indexes, which cost PostgreSQL more than they gain
+    /// on two cores.
     public static let defaultConsumers = 1
 
     /// Builds the consumer of `intake.orders` and the outbox relay.
@@ -28,7 +29,7 @@ public enum IntakeService {
         let handler = OrderIntakeHandler(pool: context.pool, baseCurrency: baseCurrency)
         let relay = OutboxRelay(
             source: outboxSource, pool: context.pool, publisher: context.publisher, logger: context.logger)
-        // Several consumers per process overlap one batch's database work with the next batch's decoding.
+        // Each consumer decodes its next batch while the previous one commits.
         let consumers = (0..<concurrency).map { _ in
             QueueConsumer(
                 queue: Topology.intakeQueue,
@@ -36,7 +37,7 @@ public enum IntakeService {
                     settings: context.amqp, queue: Topology.intakeQueue, prefetch: UInt16(prefetch), topology: topology,
                     logger: context.logger),
                 deadLetters: context.publisher, options: .init(batchSize: batchSize), logger: context.logger,
-                handler: handler.handle)
+                handler: handler.staged)
         }
         return ServiceParts(services: consumers + [relay])
     }

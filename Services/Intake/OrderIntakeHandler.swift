@@ -26,35 +26,61 @@ public struct OrderIntakeHandler: Sendable {
         self.baseCurrency = baseCurrency
     }
 
+    /// A batch decoded and validated, ready for its transaction.
+    public struct PreparedBatch: Sendable {
+        /// The dispositions so far: every message processed except those that failed validation.
+        var dispositions: [MessageDisposition]
+        var candidates: [OrderBatchWriter.Candidate]
+        var decoding: Duration
+    }
+
+    /// How a ``QueueConsumer`` runs this handler: the next batch is decoded while the previous one commits.
+    public var staged: QueueConsumer.StagedHandler<PreparedBatch> {
+        QueueConsumer.StagedHandler(prepare: prepare, commit: commit)
+    }
+
     /// One disposition per message, after the batch's effects are committed.
     public func handle(_ batch: [InboundMessage]) async throws -> [MessageDisposition] {
+        try await commit(batch, prepare(batch))
+    }
+
+    /// Decodes and validates every message, and works out each valid order's canonical form; touches nothing.
+    @Sendable public func prepare(_ batch: [InboundMessage]) -> PreparedBatch {
         let start = ContinuousClock.now
         var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
         var candidates: [OrderBatchWriter.Candidate] = []
+        candidates.reserveCapacity(batch.count)
         for (index, message) in batch.enumerated() {
             do {
-                // The canonical form is computed here, outside the transaction, so the connection only writes.
                 let (order, canonical) = try OrderMessage.decodeWithCanonicalForm(body: message.body)
                 candidates.append(.init(index: index, order: order, canonical: canonical))
             } catch {
                 dispositions[index] = .deadLetter(reason: error.reason)
-                Self.countDeadLetter(error.reason)
             }
         }
-        let plan = candidates
+        return PreparedBatch(dispositions: dispositions, candidates: candidates, decoding: ContinuousClock.now - start)
+    }
+
+    /// Stores the prepared batch's valid orders in one transaction; one disposition per message, after the commit.
+    @Sendable public func commit(_ batch: [InboundMessage], _ prepared: PreparedBatch) async throws -> [MessageDisposition] {
+        let start = ContinuousClock.now
+        var dispositions = prepared.dispositions
+        let plan = prepared.candidates
         let baseCurrency = baseCurrency
         let outcome = try await pool.transaction { connection in
             try OrderBatchWriter(baseCurrency: baseCurrency).write(plan, on: connection)
         }
         for (index, reason) in outcome.rejected {
             dispositions[index] = .deadLetter(reason: reason)
+        }
+        for case .deadLetter(let reason) in dispositions {
             Self.countDeadLetter(reason)
         }
         accepted.increment(by: outcome.inserted)
         duplicates.increment(by: outcome.duplicates)
         conflicts.increment(by: outcome.conflicts)
         batchSize.record(batch.count)
-        batchLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        batchLatency.recordNanoseconds((prepared.decoding + (ContinuousClock.now - start)).nanoseconds)
         return dispositions
     }
 

@@ -31,7 +31,7 @@ enum IntakeHarness {
             topology: IntakeService.topology, logger: TestServers.logger)
         let service = QueueConsumer(
             queue: Topology.intakeQueue, consumer: consumer, deadLetters: publisher,
-            options: .init(batchSize: batchSize), logger: TestServers.logger, handler: handler.handle)
+            options: .init(batchSize: batchSize), logger: TestServers.logger, handler: handler.staged)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 try await service.run()

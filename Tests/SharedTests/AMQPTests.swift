@@ -129,6 +129,67 @@ struct AMQPTests {
         }
     }
 
+    /// A staged handler prepares the next batch while the current one commits; every message is committed once, in
+    /// order, with the preparation made for its own batch, and a batch taken ahead when the consumer stops is left
+    /// unacknowledged, so the next consumer gets it.
+    @Test func stagedHandlerPreparesAheadAndLosesNothingOnStop() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            try await publisher.publish((0..<600).map { Self.order($0) })
+            struct State {
+                var committed: [String] = []
+                var committing = false
+                var preparedDuringCommit = 0
+            }
+            let state = Mutex(State())
+            func consumerService() -> QueueConsumer {
+                let handler = QueueConsumer.StagedHandler<[String]>(
+                    prepare: { batch in
+                        state.withLock { if $0.committing { $0.preparedDuringCommit += 1 } }
+                        return batch.map { $0.messageID ?? "" }
+                    },
+                    commit: { batch, prepared in
+                        #expect(prepared == batch.map { $0.messageID ?? "" })
+                        state.withLock { $0.committing = true }
+                        try await Task.sleep(for: .milliseconds(30))
+                        state.withLock {
+                            $0.committed += prepared
+                            $0.committing = false
+                        }
+                        return batch.map { _ in .processed }
+                    })
+                return QueueConsumer(
+                    queue: Topology.intakeQueue,
+                    consumer: AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 100, logger: TestServers.logger),
+                    deadLetters: publisher, options: .init(batchSize: 50), logger: TestServers.logger, handler: handler)
+            }
+            func run(until count: Int) async throws {
+                let service = consumerService()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await service.run() }
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while state.withLock({ $0.committed.count }) < count, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    group.cancelAll()
+                }
+            }
+            // Stopped mid-stream: the batch it had taken ahead was never committed, nor acknowledged.
+            try await run(until: 200)
+            let first = state.withLock { $0.committed }
+            #expect(first.count < 600)
+            #expect(state.withLock { $0.preparedDuringCommit } > 0)
+            try await run(until: 600)
+            let all = state.withLock { $0.committed }
+            #expect(all.count == 600, "every message committed exactly once")
+            #expect(Set(all).count == 600)
+            #expect(Array(all.prefix(first.count)) == (0..<first.count).map { "m-\($0)" }, "in order")
+            let depth = try await publisher.inspectQueue(Topology.intakeQueue)
+            #expect(depth.messages == 0)
+            await publisher.close()
+        }
+    }
+
     @Test func outboxPublishesCommittedRowsOnly() async throws {
         struct Abort: Error {}
         try await TestServers.withEnvironment { environment in

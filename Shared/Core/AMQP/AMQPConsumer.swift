@@ -63,10 +63,24 @@ public actor AMQPConsumer {
             drop(reason: error)
             throw error
         }
-        let count = min(maxCount, buffer.count)
-        let batch = Array(buffer.prefix(count))
-        buffer.removeFirst(count)
-        return batch
+        return takeBuffered(maxCount)
+    }
+
+    /// Up to `maxCount` messages that have already arrived, without waiting; empty when none has (or when the
+    /// connection is down: this never opens one).
+    public func arrivedBatch(maxCount: Int) throws(AMQPError) -> [InboundMessage] {
+        guard let connection, connection.isOpen else { return [] }
+        do {
+            while buffer.count < maxCount,
+                let message = try connection.nextDelivery(timeout: .zero, generation: generation)
+            {
+                buffer.append(message)
+            }
+        } catch {
+            drop(reason: error)
+            throw error
+        }
+        return takeBuffered(maxCount)
     }
 
     /// Acknowledges every delivery up to and including `message`.
@@ -115,6 +129,13 @@ public actor AMQPConsumer {
         connection = fresh
         logger.info("Consuming", metadata: ["amqp.queue": "\(queue)", "amqp.prefetch": "\(prefetch)"])
         return fresh
+    }
+
+    private func takeBuffered(_ maxCount: Int) -> [InboundMessage] {
+        let count = min(maxCount, buffer.count)
+        let batch = Array(buffer.prefix(count))
+        buffer.removeFirst(count)
+        return batch
     }
 
     private func drop(reason: AMQPError) {

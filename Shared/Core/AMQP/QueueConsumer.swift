@@ -27,9 +27,35 @@ extension AMQPError: TransientClassifiable {}
 ///   back-off; nothing is acknowledged meanwhile.
 /// - Any other failure of a batch is narrowed down message by message, so one poisonous message is
 ///   dead-lettered with the error as its reason and the valid ones around it still flow.
-/// - On graceful shutdown it stops taking batches, finishes the one in hand, and closes.
+/// - On graceful shutdown it stops taking batches, finishes the one in hand, and closes. Cancelled instead, it
+///   settles nothing the cancellation made fail: those messages stay unacknowledged for the broker to redeliver.
+/// - With a ``StagedHandler``, the next batch (what has already arrived) is taken and prepared while the current
+///   one commits; it is acknowledged only after its own commit, and dropped unacknowledged on shutdown.
 public struct QueueConsumer: Service {
     public typealias Handler = @Sendable ([InboundMessage]) async throws -> [MessageDisposition]
+
+    /// A handler in two steps, so that one batch's CPU work overlaps the previous batch's commit.
+    public struct StagedHandler<Prepared: Sendable>: Sendable {
+        /// Work without effects (decoding, validating); may run while the previous batch commits.
+        public var prepare: @Sendable ([InboundMessage]) -> Prepared
+        /// Commits the batch's effects; one disposition per message.
+        public var commit: @Sendable ([InboundMessage], Prepared) async throws -> [MessageDisposition]
+
+        public init(
+            prepare: @escaping @Sendable ([InboundMessage]) -> Prepared,
+            commit: @escaping @Sendable ([InboundMessage], Prepared) async throws -> [MessageDisposition]
+        ) {
+            self.prepare = prepare
+            self.commit = commit
+        }
+    }
+
+    /// The handler with its preparation's type erased; `lookahead` when the preparation is worth overlapping.
+    private struct Stages: Sendable {
+        var lookahead: Bool
+        var prepare: @Sendable ([InboundMessage]) -> any Sendable
+        var commit: @Sendable ([InboundMessage], any Sendable) async throws -> [MessageDisposition]
+    }
 
     /// How a queue is consumed.
     public struct Options: Sendable {
@@ -50,7 +76,7 @@ public struct QueueConsumer: Service {
     private let deadLetters: AMQPPublisher
     private let options: Options
     private let logger: Logger
-    private let handler: Handler
+    private let stages: Stages
     private let consumed: Counter
     private let deadLettered: Counter
     private let batchSizes: Recorder
@@ -60,12 +86,35 @@ public struct QueueConsumer: Service {
         queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options = Options(),
         logger: Logger, handler: @escaping Handler
     ) {
+        self.init(
+            queue: queue, consumer: consumer, deadLetters: deadLetters, options: options, logger: logger,
+            stages: Stages(lookahead: false, prepare: { _ in () }, commit: { batch, _ in try await handler(batch) }))
+    }
+
+    public init<Prepared>(
+        queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options = Options(),
+        logger: Logger, handler: StagedHandler<Prepared>
+    ) {
+        self.init(
+            queue: queue, consumer: consumer, deadLetters: deadLetters, options: options, logger: logger,
+            stages: Stages(
+                lookahead: true, prepare: handler.prepare,
+                commit: { batch, prepared in
+                    // Always the value `prepare` made for this batch.
+                    try await handler.commit(batch, prepared as! Prepared)
+                }))
+    }
+
+    private init(
+        queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options, logger: Logger,
+        stages: Stages
+    ) {
         self.queue = queue
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.options = options
         self.logger = logger
-        self.handler = handler
+        self.stages = stages
         consumed = Counter(label: "crm_amqp_messages_consumed_total", dimensions: [("queue", queue)])
         deadLettered = Counter(label: "crm_amqp_dead_lettered_total", dimensions: [("queue", queue)])
         batchSizes = Recorder(label: "crm_amqp_batch_size", dimensions: [("queue", queue)])
@@ -74,26 +123,42 @@ public struct QueueConsumer: Service {
 
     public func run() async throws {
         var failures = 0
+        // A batch taken and prepared while the previous one committed.
+        var ready: (batch: [InboundMessage], prepared: any Sendable)?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let batch: [InboundMessage]
-            do {
-                batch = try await consumer.nextBatch(
-                    maxCount: options.batchSize, wait: .milliseconds(500), linger: options.linger)
-                failures = 0
-            } catch {
-                failures += 1
-                logger.warning(
-                    "Cannot consume; retrying", metadata: ["amqp.queue": "\(queue)", "error": "\(error)"])
-                try? await gracefulSleep(backoff(failures))
-                continue
+            let prepared: any Sendable
+            if let next = ready {
+                (batch, prepared) = next
+                ready = nil
+            } else {
+                do {
+                    batch = try await consumer.nextBatch(
+                        maxCount: options.batchSize, wait: .milliseconds(500), linger: options.linger)
+                    failures = 0
+                } catch {
+                    failures += 1
+                    logger.warning(
+                        "Cannot consume; retrying", metadata: ["amqp.queue": "\(queue)", "error": "\(error)"])
+                    try? await gracefulSleep(backoff(failures))
+                    continue
+                }
+                guard !batch.isEmpty else { continue }
+                prepared = stages.prepare(batch)
             }
             guard let last = batch.last else { continue }
             let start = ContinuousClock.now
-            guard let dispositions = await dispositions(for: batch) else { break }
+            async let verdicts = dispositions(for: batch, prepared: prepared)
+            if stages.lookahead {
+                ready = await takeAhead()
+            }
+            guard let dispositions = await verdicts else { break }
             guard await settle(batch, dispositions) else { break }
             do {
                 try await consumer.acknowledge(upTo: last)
             } catch {
+                // The messages taken ahead came on the same connection: the broker redelivers them too.
+                ready = nil
                 logger.warning("Ack failed; the broker will redeliver", metadata: ["error": "\(error)"])
             }
             consumed.increment(by: batch.count)
@@ -104,14 +169,26 @@ public struct QueueConsumer: Service {
         logger.info("Stopped consuming", metadata: ["amqp.queue": "\(queue)"])
     }
 
+    /// The messages that have already arrived, prepared; nil when none has.
+    private func takeAhead() async -> (batch: [InboundMessage], prepared: any Sendable)? {
+        guard let batch = try? await consumer.arrivedBatch(maxCount: options.batchSize), !batch.isEmpty else {
+            return nil
+        }
+        return (batch, stages.prepare(batch))
+    }
+
     /// The handler's verdicts, retrying outages; `nil` when shutdown interrupted the retries.
-    private func dispositions(for batch: [InboundMessage]) async -> [MessageDisposition]? {
+    private func dispositions(for batch: [InboundMessage], prepared: any Sendable) async -> [MessageDisposition]? {
         var attempt = 0
         while true {
             do {
-                let result = try await handler(batch)
+                let result = try await stages.commit(batch, prepared)
                 precondition(result.count == batch.count, "handler must return one disposition per message")
                 return result
+            } catch where Task.isCancelled {
+                // Stopping abruptly: whatever failed stays unacknowledged, and the broker redelivers it.
+                logger.warning("Batch interrupted by cancellation", metadata: ["amqp.queue": "\(queue)", "error": "\(error)"])
+                return nil
             } catch let error as any TransientClassifiable where error.isTransient {
                 attempt += 1
                 logger.warning(
@@ -128,7 +205,9 @@ public struct QueueConsumer: Service {
                 // Narrow the failure down: each message on its own, so only the culprit is dead-lettered.
                 var result: [MessageDisposition] = []
                 for message in batch {
-                    guard let single = await dispositions(for: [message]) else { return nil }
+                    guard let single = await dispositions(for: [message], prepared: stages.prepare([message])) else {
+                        return nil
+                    }
                     result.append(contentsOf: single)
                 }
                 return result
