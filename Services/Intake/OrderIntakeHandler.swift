@@ -26,46 +26,40 @@ public struct OrderIntakeHandler: Sendable {
         self.baseCurrency = baseCurrency
     }
 
-    /// A batch decoded and validated, ready for its transaction.
-    public struct PreparedBatch: Sendable {
-        /// The dispositions so far: every message processed except those that failed validation.
-        var dispositions: [MessageDisposition]
-        var candidates: [OrderBatchWriter.Candidate]
-        var decoding: Duration
+    /// A message decoded and validated with its canonical form, or the reason it is a dead letter.
+    public struct PreparedOrder: Sendable {
+        var decoded: Result<(order: OrderMessage, canonicalJSON: String), MessageRejection>
     }
 
-    /// How a ``QueueConsumer`` runs this handler: the next batch is decoded while the previous one commits.
-    public var staged: QueueConsumer.StagedHandler<PreparedBatch> {
+    /// How a ``QueueConsumer`` runs this handler: messages are decoded as they arrive, while a batch commits.
+    public var staged: QueueConsumer.StagedHandler<PreparedOrder> {
         QueueConsumer.StagedHandler(prepare: prepare, commit: commit)
     }
 
     /// One disposition per message, after the batch's effects are committed.
     public func handle(_ batch: [InboundMessage]) async throws -> [MessageDisposition] {
-        try await commit(batch, prepare(batch))
+        try await commit(batch, batch.map(prepare))
     }
 
-    /// Decodes and validates every message, and works out each valid order's canonical form; touches nothing.
-    @Sendable public func prepare(_ batch: [InboundMessage]) -> PreparedBatch {
+    /// Decodes and validates a message and works out its canonical form; touches nothing.
+    @Sendable public func prepare(_ message: InboundMessage) -> PreparedOrder {
+        // The canonical form is computed here, outside the transaction, so the connection only writes.
+        PreparedOrder(decoded: Result { () throws(MessageRejection) in try OrderMessage.decodeWithCanonicalForm(body: message.body) })
+    }
+
+    /// Stores the batch's valid orders in one transaction; one disposition per message, after the commit.
+    @Sendable public func commit(_ batch: [InboundMessage], _ prepared: [PreparedOrder]) async throws -> [MessageDisposition] {
         let start = ContinuousClock.now
         var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
         var candidates: [OrderBatchWriter.Candidate] = []
         candidates.reserveCapacity(batch.count)
-        for (index, message) in batch.enumerated() {
-            do {
-                let (order, canonical) = try OrderMessage.decodeWithCanonicalForm(body: message.body)
-                candidates.append(.init(index: index, order: order, canonical: canonical))
-            } catch {
-                dispositions[index] = .deadLetter(reason: error.reason)
+        for (index, preparation) in prepared.enumerated() {
+            switch preparation.decoded {
+            case .success(let decoded): candidates.append(.init(index: index, order: decoded.order, canonical: decoded.canonicalJSON))
+            case .failure(let rejection): dispositions[index] = .deadLetter(reason: rejection.reason)
             }
         }
-        return PreparedBatch(dispositions: dispositions, candidates: candidates, decoding: ContinuousClock.now - start)
-    }
-
-    /// Stores the prepared batch's valid orders in one transaction; one disposition per message, after the commit.
-    @Sendable public func commit(_ batch: [InboundMessage], _ prepared: PreparedBatch) async throws -> [MessageDisposition] {
-        let start = ContinuousClock.now
-        var dispositions = prepared.dispositions
-        let plan = prepared.candidates
+        let plan = candidates
         let baseCurrency = baseCurrency
         let outcome = try await pool.transaction { connection in
             try OrderBatchWriter(baseCurrency: baseCurrency).write(plan, on: connection)
@@ -80,7 +74,7 @@ public struct OrderIntakeHandler: Sendable {
         duplicates.increment(by: outcome.duplicates)
         conflicts.increment(by: outcome.conflicts)
         batchSize.record(batch.count)
-        batchLatency.recordNanoseconds((prepared.decoding + (ContinuousClock.now - start)).nanoseconds)
+        batchLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         return dispositions
     }
 

@@ -143,10 +143,10 @@ struct AMQPTests {
             }
             let state = Mutex(State())
             func consumerService() -> QueueConsumer {
-                let handler = QueueConsumer.StagedHandler<[String]>(
-                    prepare: { batch in
+                let handler = QueueConsumer.StagedHandler<String>(
+                    prepare: { message in
                         state.withLock { if $0.committing { $0.preparedDuringCommit += 1 } }
-                        return batch.map { $0.messageID ?? "" }
+                        return message.messageID ?? ""
                     },
                     commit: { batch, prepared in
                         #expect(prepared == batch.map { $0.messageID ?? "" })

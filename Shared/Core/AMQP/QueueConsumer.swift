@@ -29,32 +29,26 @@ extension AMQPError: TransientClassifiable {}
 ///   dead-lettered with the error as its reason and the valid ones around it still flow.
 /// - On graceful shutdown it stops taking batches, finishes the one in hand, and closes. Cancelled instead, it
 ///   settles nothing the cancellation made fail: those messages stay unacknowledged for the broker to redeliver.
-/// - With a ``StagedHandler``, the next batch (what has already arrived) is taken and prepared while the current
-///   one commits; it is acknowledged only after its own commit, and dropped unacknowledged on shutdown.
+/// - With a ``StagedHandler``, messages are prepared (decoded, validated) as they are taken: those that arrive
+///   while a batch commits are prepared meanwhile and, with whatever else has arrived by the commit's end, make the
+///   next batch. They are acknowledged only after their own commit, and left unacknowledged on shutdown.
 public struct QueueConsumer: Service {
     public typealias Handler = @Sendable ([InboundMessage]) async throws -> [MessageDisposition]
 
-    /// A handler in two steps, so that one batch's CPU work overlaps the previous batch's commit.
+    /// A handler in two steps, so that the CPU work on the next messages overlaps the current batch's commit.
     public struct StagedHandler<Prepared: Sendable>: Sendable {
-        /// Work without effects (decoding, validating); may run while the previous batch commits.
-        public var prepare: @Sendable ([InboundMessage]) -> Prepared
-        /// Commits the batch's effects; one disposition per message.
-        public var commit: @Sendable ([InboundMessage], Prepared) async throws -> [MessageDisposition]
+        /// Work without effects on one message (decoding, validating); may run while an earlier batch commits.
+        public var prepare: @Sendable (InboundMessage) -> Prepared
+        /// Commits a batch's effects from its messages' preparations; one disposition per message.
+        public var commit: @Sendable ([InboundMessage], [Prepared]) async throws -> [MessageDisposition]
 
         public init(
-            prepare: @escaping @Sendable ([InboundMessage]) -> Prepared,
-            commit: @escaping @Sendable ([InboundMessage], Prepared) async throws -> [MessageDisposition]
+            prepare: @escaping @Sendable (InboundMessage) -> Prepared,
+            commit: @escaping @Sendable ([InboundMessage], [Prepared]) async throws -> [MessageDisposition]
         ) {
             self.prepare = prepare
             self.commit = commit
         }
-    }
-
-    /// The handler with its preparation's type erased; `lookahead` when the preparation is worth overlapping.
-    private struct Stages: Sendable {
-        var lookahead: Bool
-        var prepare: @Sendable ([InboundMessage]) -> any Sendable
-        var commit: @Sendable ([InboundMessage], any Sendable) async throws -> [MessageDisposition]
     }
 
     /// How a queue is consumed.
@@ -76,7 +70,8 @@ public struct QueueConsumer: Service {
     private let deadLetters: AMQPPublisher
     private let options: Options
     private let logger: Logger
-    private let stages: Stages
+    /// The consumption loop, specialised for the handler's preparation type.
+    private let loop: @Sendable (QueueConsumer) async -> Void
     private let consumed: Counter
     private let deadLettered: Counter
     private let batchSizes: Recorder
@@ -86,35 +81,31 @@ public struct QueueConsumer: Service {
         queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options = Options(),
         logger: Logger, handler: @escaping Handler
     ) {
+        let staged = StagedHandler<Void>(prepare: { _ in }, commit: { batch, _ in try await handler(batch) })
         self.init(
             queue: queue, consumer: consumer, deadLetters: deadLetters, options: options, logger: logger,
-            stages: Stages(lookahead: false, prepare: { _ in () }, commit: { batch, _ in try await handler(batch) }))
+            loop: { await $0.consume(staged, lookahead: false) })
     }
 
-    public init<Prepared>(
+    public init<Prepared: Sendable>(
         queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options = Options(),
         logger: Logger, handler: StagedHandler<Prepared>
     ) {
         self.init(
             queue: queue, consumer: consumer, deadLetters: deadLetters, options: options, logger: logger,
-            stages: Stages(
-                lookahead: true, prepare: handler.prepare,
-                commit: { batch, prepared in
-                    // Always the value `prepare` made for this batch.
-                    try await handler.commit(batch, prepared as! Prepared)
-                }))
+            loop: { await $0.consume(handler, lookahead: true) })
     }
 
     private init(
         queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options, logger: Logger,
-        stages: Stages
+        loop: @escaping @Sendable (QueueConsumer) async -> Void
     ) {
         self.queue = queue
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.options = options
         self.logger = logger
-        self.stages = stages
+        self.loop = loop
         consumed = Counter(label: "crm_amqp_messages_consumed_total", dimensions: [("queue", queue)])
         deadLettered = Counter(label: "crm_amqp_dead_lettered_total", dimensions: [("queue", queue)])
         batchSizes = Recorder(label: "crm_amqp_batch_size", dimensions: [("queue", queue)])
@@ -122,67 +113,76 @@ public struct QueueConsumer: Service {
     }
 
     public func run() async throws {
-        var failures = 0
-        // A batch taken and prepared while the previous one committed.
-        var ready: (batch: [InboundMessage], prepared: any Sendable)?
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let batch: [InboundMessage]
-            let prepared: any Sendable
-            if let next = ready {
-                (batch, prepared) = next
-                ready = nil
-            } else {
-                do {
-                    batch = try await consumer.nextBatch(
-                        maxCount: options.batchSize, wait: .milliseconds(500), linger: options.linger)
-                    failures = 0
-                } catch {
-                    failures += 1
-                    logger.warning(
-                        "Cannot consume; retrying", metadata: ["amqp.queue": "\(queue)", "error": "\(error)"])
-                    try? await gracefulSleep(backoff(failures))
-                    continue
-                }
-                guard !batch.isEmpty else { continue }
-                prepared = stages.prepare(batch)
-            }
-            guard let last = batch.last else { continue }
-            let start = ContinuousClock.now
-            async let verdicts = dispositions(for: batch, prepared: prepared)
-            if stages.lookahead {
-                ready = await takeAhead()
-            }
-            guard let dispositions = await verdicts else { break }
-            guard await settle(batch, dispositions) else { break }
-            do {
-                try await consumer.acknowledge(upTo: last)
-            } catch {
-                // The messages taken ahead came on the same connection: the broker redelivers them too.
-                ready = nil
-                logger.warning("Ack failed; the broker will redeliver", metadata: ["error": "\(error)"])
-            }
-            consumed.increment(by: batch.count)
-            batchSizes.record(batch.count)
-            batchTime.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
-        }
+        await loop(self)
         await consumer.close()
         logger.info("Stopped consuming", metadata: ["amqp.queue": "\(queue)"])
     }
 
-    /// The messages that have already arrived, prepared; nil when none has.
-    private func takeAhead() async -> (batch: [InboundMessage], prepared: any Sendable)? {
-        guard let batch = try? await consumer.arrivedBatch(maxCount: options.batchSize), !batch.isEmpty else {
-            return nil
+    /// Messages taken from the queue with their preparations, in delivery order.
+    private struct Taken<Prepared: Sendable> {
+        var messages: [InboundMessage] = []
+        var prepared: [Prepared] = []
+
+        mutating func append(_ more: [InboundMessage], _ handler: StagedHandler<Prepared>) {
+            messages += more
+            prepared += more.map(handler.prepare)
         }
-        return (batch, stages.prepare(batch))
+    }
+
+    private func consume<Prepared: Sendable>(_ handler: StagedHandler<Prepared>, lookahead: Bool) async {
+        var failures = 0
+        // Messages that arrived while the previous batch committed, already prepared.
+        var ahead = Taken<Prepared>()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var batch = ahead
+            ahead = Taken()
+            do {
+                if batch.messages.isEmpty {
+                    batch.append(
+                        try await consumer.nextBatch(
+                            maxCount: options.batchSize, wait: .milliseconds(500), linger: options.linger),
+                        handler)
+                } else if batch.messages.count < options.batchSize {
+                    // Topped up with what arrived by the end of the previous commit.
+                    batch.append(try await consumer.arrivedBatch(maxCount: options.batchSize - batch.messages.count), handler)
+                }
+                failures = 0
+            } catch {
+                failures += 1
+                logger.warning(
+                    "Cannot consume; retrying", metadata: ["amqp.queue": "\(queue)", "error": "\(error)"])
+                try? await gracefulSleep(backoff(failures))
+                continue
+            }
+            guard let last = batch.messages.last else { continue }
+            let start = ContinuousClock.now
+            async let verdicts = dispositions(for: batch.messages, prepared: batch.prepared, handler)
+            if lookahead, let arrived = try? await consumer.arrivedBatch(maxCount: options.batchSize) {
+                ahead.append(arrived, handler)
+            }
+            guard let dispositions = await verdicts else { break }
+            guard await settle(batch.messages, dispositions) else { break }
+            do {
+                try await consumer.acknowledge(upTo: last)
+            } catch {
+                // The messages taken ahead came on the same connection: the broker redelivers them too.
+                ahead = Taken()
+                logger.warning("Ack failed; the broker will redeliver", metadata: ["error": "\(error)"])
+            }
+            consumed.increment(by: batch.messages.count)
+            batchSizes.record(batch.messages.count)
+            batchTime.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        }
     }
 
     /// The handler's verdicts, retrying outages; `nil` when shutdown interrupted the retries.
-    private func dispositions(for batch: [InboundMessage], prepared: any Sendable) async -> [MessageDisposition]? {
+    private func dispositions<Prepared: Sendable>(
+        for batch: [InboundMessage], prepared: [Prepared], _ handler: StagedHandler<Prepared>
+    ) async -> [MessageDisposition]? {
         var attempt = 0
         while true {
             do {
-                let result = try await stages.commit(batch, prepared)
+                let result = try await handler.commit(batch, prepared)
                 precondition(result.count == batch.count, "handler must return one disposition per message")
                 return result
             } catch where Task.isCancelled {
@@ -204,8 +204,8 @@ public struct QueueConsumer: Service {
                 }
                 // Narrow the failure down: each message on its own, so only the culprit is dead-lettered.
                 var result: [MessageDisposition] = []
-                for message in batch {
-                    guard let single = await dispositions(for: [message], prepared: stages.prepare([message])) else {
+                for (message, preparation) in zip(batch, prepared) {
+                    guard let single = await dispositions(for: [message], prepared: [preparation], handler) else {
                         return nil
                     }
                     result.append(contentsOf: single)
