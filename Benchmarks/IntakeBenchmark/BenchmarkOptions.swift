@@ -24,12 +24,12 @@ struct BenchmarkOptions {
     var prefetch: Int?
     /// Also measure the raw client with its acks held back this many milliseconds.
     var ackDelay: Int?
-    /// Messages the publisher sends per confirmed batch (raw and e2e alike).
-    var publishBatch = 1000
+    /// Most messages the publisher leaves unconfirmed (raw and e2e alike; `crm load-orders` publishes so too).
+    var publishWindow = 4000
 
     static let usage = """
         USAGE: IntakeBenchmark [FILE] [--stages decode,handler,raw,e2e] [--runs N] [--batch-size N] [--consumers N]
-               [--prefetch N] [--ack-delay MS] [--publish-batch N]
+               [--prefetch N] [--ack-delay MS] [--publish-window N]
 
         Measures intake throughput against the broker's own ceiling on this machine, both in the same run.
           FILE           order.v1 JSON lines or a CDNOW file (default Tests/Fixtures/cdnow/CDNOW_master.txt)
@@ -43,7 +43,7 @@ struct BenchmarkOptions {
           --consumers N  intake consumers in the process (default the service's, \(IntakeService.defaultConsumers))
           --prefetch N   unacknowledged deliveries per intake consumer (default twice the batch size)
           --ack-delay MS also run the raw client acking each batch MS ms after it arrived, consuming on meanwhile
-          --publish-batch N  messages published per confirmed batch, raw and e2e alike (default 1000)
+          --publish-window N most messages the publisher leaves unconfirmed, raw and e2e alike (default 4000, as `crm load-orders`)
         Needs the servers of scripts/servers.sh: `source .local/env` first.
         """
 
@@ -74,7 +74,7 @@ struct BenchmarkOptions {
             case "--consumers": options.consumers = try count(argument)
             case "--prefetch": options.prefetch = try count(argument)
             case "--ack-delay": options.ackDelay = try count(argument)
-            case "--publish-batch": options.publishBatch = try count(argument)
+            case "--publish-window": options.publishWindow = try count(argument)
             case _ where argument.hasPrefix("-"): throw UsageError("unknown option \(argument)")
             default: options.file = argument
             }

@@ -5,7 +5,7 @@ import Synchronization
 import TestSupport
 
 // Intake throughput against the broker's own ceiling, measured in the same run on the same machine:
-//   raw  — a plain client publishes the CDNOW master (batched confirms) into a durable queue while a
+//   raw  — a plain client publishes the CDNOW master (confirms streamed, as `crm load-orders` does) into a durable queue while a
 //          plain consumer takes and acks it in batches: the rate the broker allows;
 //   e2e  — the same messages published while intake, as the service runs it (its batch size, consumers and
 //          outbox relay), validates and stores them in PostgreSQL and publishes the `order.accepted` events.
@@ -110,11 +110,8 @@ func handlerAlone() async throws -> Double {
 }
 
 func publishAll(_ publisher: AMQPPublisher, exchange: String, key: String) async throws {
-    for start in stride(from: 0, to: bodies.count, by: options.publishBatch) {
-        try await publisher.publish(bodies[start..<min(start + options.publishBatch, bodies.count)].map {
-            OutboundMessage(exchange: exchange, routingKey: key, body: $0)
-        })
-    }
+    try await publisher.publish(
+        streaming: bodies.map { OutboundMessage(exchange: exchange, routingKey: key, body: $0) }, window: options.publishWindow)
 }
 
 /// A plain client publishing into a durable queue while a plain consumer takes and acks in batches. With `ackDelay`,

@@ -65,6 +65,46 @@ struct AMQPTests {
         }
     }
 
+    /// A long run of messages is published with a bounded window of unconfirmed ones; the confirmed count only
+    /// grows, ends at every message, and every message is in the queue once.
+    @Test func streamingPublishKeepsAWindowAndReportsConfirmedMessages() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let reports = Mutex<[Int]>([])
+            try await publisher.publish(streaming: (0..<5000).map { Self.order($0) }, window: 300) { count in
+                reports.withLock { $0.append(count) }
+            }
+            let seen = reports.withLock { $0 }
+            #expect(seen.last == 5000)
+            #expect(seen == seen.sorted() && Set(seen).count == seen.count)
+            #expect(seen.count > 1, "confirms are reported as they come, not only at the end")
+            let depth = try await publisher.inspectQueue(Topology.intakeQueue)
+            #expect(depth.messages == 5000)
+            // An unroutable message in a stream is still an error.
+            let lost = OutboundMessage(exchange: Topology.ordersExchange, routingKey: "no.such.binding", body: Data("{}".utf8))
+            await #expect(throws: AMQPError.self) {
+                try await publisher.publish(streaming: (0..<50).map { Self.order($0) } + [lost], window: 10)
+            }
+            await publisher.close()
+        }
+    }
+
+    @Test func confirmTrackerFollowsSingleMultipleAndNegativeConfirms() {
+        var tracker = ConfirmTracker(first: 11, count: 6)  // tags 11...16
+        tracker.settle(tag: 9, multiple: true, positive: true)  // an earlier run's
+        #expect(tracker.pending == 6 && tracker.confirmedPrefix == 0)
+        tracker.settle(tag: 12, multiple: false, positive: true)
+        #expect(tracker.settledCount == 1 && tracker.confirmedPrefix == 0)
+        tracker.settle(tag: 11, multiple: false, positive: true)
+        #expect(tracker.confirmedPrefix == 2)
+        tracker.settle(tag: 14, multiple: true, positive: false)  // nacks 13 and 14, not 11 and 12 again
+        #expect(tracker.nacked == 2 && tracker.settledCount == 4 && tracker.confirmedPrefix == 2)
+        tracker.settle(tag: 16, multiple: true, positive: true)
+        #expect(tracker.isComplete && tracker.nacked == 2 && tracker.confirmedPrefix == 2)
+        tracker.settle(tag: 17, multiple: false, positive: true)  // past the run
+        #expect(tracker.pending == 0)
+    }
+
     @Test func unroutablePublishIsAnError() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
             let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)

@@ -1,12 +1,13 @@
 import Foundation
 import Logging
 
-/// Publishes batches with publisher confirms on a connection of its own thread.
+/// Publishes with publisher confirms on a connection of its own thread.
 ///
 /// `publish` returns only when the broker has confirmed every message of the batch; a nack, an
 /// unroutable return or a missing confirm within the deadline throws, and the caller retries the
-/// batch (consumers deduplicate, so a retry never double-counts). The connection opens lazily and
-/// is opened anew after any failure.
+/// batch (consumers deduplicate, so a retry never double-counts). `publish(streaming:window:)` keeps
+/// publishing while earlier messages await their confirms, at most `window` of them at a time, for
+/// long runs of messages. The connection opens lazily and is opened anew after any failure.
 public actor AMQPPublisher {
     private let executor: ThreadExecutor
     private let settings: AMQPSettings
@@ -37,10 +38,24 @@ public actor AMQPPublisher {
 
     /// Publishes every message and waits for all their confirms.
     public func publish(_ messages: [OutboundMessage], confirmTimeout: Duration = .seconds(15)) throws(AMQPError) {
+        try publish(streaming: messages, window: messages.count, confirmTimeout: confirmTimeout)
+    }
+
+    /// Publishes the messages in order with at most `window` of them unconfirmed at a time, and returns when every
+    /// one is confirmed.
+    ///
+    /// A persistent message is confirmed once the broker has written it to disk, so waiting for each batch's confirms
+    /// before sending the next leaves the connection idle for a disk flush per batch; a window keeps it busy.
+    /// `confirmed` is told, as it grows, how many leading messages the broker has confirmed: after an error, those
+    /// need not be sent again.
+    public func publish(
+        streaming messages: [OutboundMessage], window: Int, confirmTimeout: Duration = .seconds(15),
+        confirmed: (@Sendable (Int) -> Void)? = nil
+    ) throws(AMQPError) {
         guard !messages.isEmpty else { return }
         let connection = try connected()
         do {
-            try publishAndConfirm(messages, on: connection, timeout: confirmTimeout)
+            try publishAndConfirm(messages, window: max(window, 1), on: connection, timeout: confirmTimeout, confirmed: confirmed)
         } catch {
             if !connection.isOpen || error.code == .confirmTimeout { drop(reason: error) }
             throw error
@@ -91,30 +106,57 @@ public actor AMQPPublisher {
         return fresh
     }
 
-    private func publishAndConfirm(_ messages: [OutboundMessage], on connection: AMQPConnection, timeout: Duration)
-        throws(AMQPError)
-    {
-        let first = nextTag
-        for message in messages {
+    private func publishAndConfirm(
+        _ messages: [OutboundMessage], window: Int, on connection: AMQPConnection, timeout: Duration,
+        confirmed: (@Sendable (Int) -> Void)?
+    ) throws(AMQPError) {
+        var tracker = ConfirmTracker(first: nextTag, count: messages.count)
+        var returned: [String] = []
+        var reported = 0
+        /// Reads confirm frames until one arrives or, without `blocking`, until none is waiting.
+        func readConfirms(blocking: Bool) throws(AMQPError) {
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                let remaining = deadline - .now
+                guard remaining > .zero else {
+                    throw AMQPError(
+                        .confirmTimeout, operation: "publish",
+                        detail: "\(tracker.pending) of \(messages.count) messages unconfirmed after \(timeout)")
+                }
+                switch try connection.nextConfirmFrame(timeout: blocking ? min(remaining, .milliseconds(200)) : .zero) {
+                case .ack(let tag, let multiple)?: tracker.settle(tag: tag, multiple: multiple, positive: true)
+                case .nack(let tag, let multiple)?: tracker.settle(tag: tag, multiple: multiple, positive: false)
+                case .returned(let messageID, let replyText)?:
+                    returned.append("\(messageID ?? "?") (\(replyText))")
+                    continue
+                case nil:
+                    if blocking { continue }
+                    return
+                }
+                if blocking { return }
+            }
+        }
+        func report() {
+            guard let confirmed, tracker.confirmedPrefix > reported else { return }
+            reported = tracker.confirmedPrefix
+            confirmed(reported)
+        }
+        for (index, message) in messages.enumerated() {
+            while index - tracker.settledCount >= window {
+                try readConfirms(blocking: true)
+                report()
+            }
             try connection.publish(message)
             nextTag += 1
+            // Confirms that have already arrived are taken now and then, so the window reflects them.
+            if index % 64 == 63 && window < messages.count {
+                try readConfirms(blocking: false)
+                report()
+            }
         }
-        var tracker = ConfirmTracker(first: first, count: messages.count)
-        var returned: [String] = []
-        let deadline = ContinuousClock.now + timeout
         while !tracker.isComplete {
-            let remaining = deadline - .now
-            guard remaining > .zero else {
-                throw AMQPError(
-                    .confirmTimeout, operation: "publish",
-                    detail: "\(tracker.pending) of \(messages.count) messages unconfirmed after \(timeout)")
-            }
-            switch try connection.nextConfirmFrame(timeout: min(remaining, .milliseconds(200))) {
-            case .ack(let tag, let multiple)?: tracker.settle(tag: tag, multiple: multiple, positive: true)
-            case .nack(let tag, let multiple)?: tracker.settle(tag: tag, multiple: multiple, positive: false)
-            case .returned(let messageID, let replyText)?: returned.append("\(messageID ?? "?") (\(replyText))")
-            case nil: continue
-            }
+            try readConfirms(blocking: true)
+            report()
         }
         if !returned.isEmpty {
             throw AMQPError(
@@ -143,30 +185,44 @@ public actor AMQPPublisher {
     }
 }
 
-/// Which delivery tags of one published batch the broker has confirmed.
+/// Which delivery tags of one published run of messages the broker has confirmed.
 struct ConfirmTracker {
     let first: UInt64
     private var settled: [Bool]
+    private var positive: [Bool]
     private(set) var pending: Int
     private(set) var nacked = 0
+    /// How many leading messages are confirmed (acked, none nacked before them).
+    private(set) var confirmedPrefix = 0
+    /// Every message before this one is settled, so a multiple confirm starts here.
+    private var firstUnsettled = 0
 
     init(first: UInt64, count: Int) {
         self.first = first
         settled = Array(repeating: false, count: count)
+        positive = Array(repeating: false, count: count)
         pending = count
     }
 
     var isComplete: Bool { pending == 0 }
+    var settledCount: Int { settled.count - pending }
 
-    /// Records an ack or nack; `multiple` covers every tag up to `tag`. Tags of earlier batches are ignored.
-    mutating func settle(tag: UInt64, multiple: Bool, positive: Bool) {
+    /// Records an ack or nack; `multiple` covers every tag up to `tag`. Tags of earlier runs are ignored.
+    mutating func settle(tag: UInt64, multiple: Bool, positive isAck: Bool) {
         guard tag >= first, tag - first < UInt64(settled.count) else { return }
         let last = Int(tag - first)
-        let range = multiple ? 0...last : last...last
+        let range = multiple ? min(firstUnsettled, last)...last : last...last
         for index in range where !settled[index] {
             settled[index] = true
+            positive[index] = isAck
             pending -= 1
-            if !positive { nacked += 1 }
+            if !isAck { nacked += 1 }
+        }
+        while firstUnsettled < settled.count && settled[firstUnsettled] {
+            firstUnsettled += 1
+        }
+        while confirmedPrefix < settled.count && settled[confirmedPrefix] && positive[confirmedPrefix] {
+            confirmedPrefix += 1
         }
     }
 }
