@@ -18,17 +18,18 @@ struct OrderBatchWriter {
 
     static let conflictReason = "order_id: already stored with different content; the first version stands"
 
-    /// A decoded order and its canonical form, at its position in the batch.
+    /// A decoded order and the fingerprint of its canonical form (`MD5.hex`, as `orders.content_hash` holds it), at
+    /// its position in the batch.
     struct Candidate: Sendable {
         var index: Int
         var order: OrderMessage
-        var canonical: String
+        var contentHash: String
     }
 
     struct Row {
         var index: Int
         var order: OrderMessage
-        var canonical: String
+        var contentHash: String
         var rate: Decimal
         var held = false
     }
@@ -41,17 +42,17 @@ struct OrderBatchWriter {
         var firstByID: [String: String] = [:]
         var rows: [Row] = []
         for candidate in candidates {
-            let (index, order, canonical) = (candidate.index, candidate.order, candidate.canonical)
+            let (index, order, hash) = (candidate.index, candidate.order, candidate.contentHash)
             if let first = firstByID[order.orderID.rawValue] {
-                if first == canonical { outcome.duplicates += 1 } else { reject(index, Self.conflictReason, &outcome) }
+                if first == hash { outcome.duplicates += 1 } else { reject(index, Self.conflictReason, &outcome) }
                 continue
             }
-            firstByID[order.orderID.rawValue] = canonical
-            rows.append(Row(index: index, order: order, canonical: canonical, rate: 1))
+            firstByID[order.orderID.rawValue] = hash
+            rows.append(Row(index: index, order: order, contentHash: hash, rate: 1))
         }
 
         // 2. Against what is stored.
-        let stored = try storedHashesMatch(on: connection, ids: rows.map(\.order.orderID.rawValue), canonicals: rows.map(\.canonical))
+        let stored = try storedHashesMatch(on: connection, ids: rows.map(\.order.orderID.rawValue), hashes: rows.map(\.contentHash))
         rows.removeAll { row in
             guard let same = stored[row.order.orderID.rawValue] else { return false }
             if same { outcome.duplicates += 1 } else { reject(row.index, Self.conflictReason, &outcome) }
@@ -79,7 +80,7 @@ struct OrderBatchWriter {
         let raced = rows.filter { !inserted.contains($0.order.orderID.rawValue) }
         if !raced.isEmpty {
             // Another replica stored the same id between our check and our insert.
-            let again = try storedHashesMatch(on: connection, ids: raced.map(\.order.orderID.rawValue), canonicals: raced.map(\.canonical))
+            let again = try storedHashesMatch(on: connection, ids: raced.map(\.order.orderID.rawValue), hashes: raced.map(\.contentHash))
             for row in raced {
                 if again[row.order.orderID.rawValue] == true { outcome.duplicates += 1 } else { reject(row.index, Self.conflictReason, &outcome) }
             }
@@ -103,11 +104,11 @@ struct OrderBatchWriter {
 
     /// For ids already stored: whether the stored content equals the incoming one.
     ///
-    /// First which ids are stored at all, sending the ids alone; then, for those few, the comparison of contents, so
-    /// the canonical forms travel (and PostgreSQL parses them) only for redeliveries. Each lookup is one
+    /// First which ids are stored at all, sending the ids alone; then, for those few, the comparison of content
+    /// fingerprints, so those travel only for redeliveries. Each lookup is one
     /// primary-key probe per id, written as a subquery so that no plan can read the whole table instead: a join
     /// planned on a young table's statistics hashed every stored order for every batch.
-    private func storedHashesMatch(on connection: isolated PostgresConnection, ids: [String], canonicals: [String]) throws -> [String: Bool] {
+    private func storedHashesMatch(on connection: isolated PostgresConnection, ids: [String], hashes: [String]) throws -> [String: Bool] {
         guard !ids.isEmpty else { return [:] }
         let stored = Set(
             try connection.query(
@@ -120,9 +121,9 @@ struct OrderBatchWriter {
         let known = ids.indices.filter { stored.contains(ids[$0]) }
         let found = try connection.query(
             """
-            SELECT i.id, (SELECT o.content_hash = md5(i.c) FROM orders o WHERE o.order_id = i.id)
-            FROM unnest($1::text[], $2::text[]) AS i(id, c)
-            """, [known.map { ids[$0] }, known.map { canonicals[$0] }])
+            SELECT i.id, (SELECT o.content_hash = i.h FROM orders o WHERE o.order_id = i.id)
+            FROM unnest($1::text[], $2::text[]) AS i(id, h)
+            """, [known.map { ids[$0] }, known.map { hashes[$0] }])
         var result: [String: Bool] = [:]
         for row in found {
             guard let same = try row.decodeIfPresent(1, as: Bool.self) else { continue }
@@ -235,10 +236,9 @@ struct OrderBatchWriter {
             """
             INSERT INTO orders (order_id, customer_id, kind, original_order_id, occurred_at, amount, currency,
                                 amount_base, cost, cost_base, channel, held, content_hash)
-            SELECT id, cu, k, orig, at, amt, cur, amtb, cst, cstb, ch, h, md5(c)
+            SELECT *
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::numeric[], $7::text[],
                         $8::numeric[], $9::numeric[], $10::numeric[], $11::text[], $12::boolean[], $13::text[])
-                AS t(id, cu, k, orig, at, amt, cur, amtb, cst, cstb, ch, h, c)
             ON CONFLICT (order_id) DO NOTHING
             RETURNING order_id
             """,
@@ -247,7 +247,7 @@ struct OrderBatchWriter {
                 rows.map { $0.order.originalOrderID?.rawValue }, rows.map(\.order.occurredAt.date),
                 amounts, rows.map(\.order.currency.code), baseAmounts, costs, baseCosts, rows.map(\.order.channel),
                 rows.map(\.held),
-                rows.map(\.canonical),
+                rows.map(\.contentHash),
             ])
         return Set(try inserted.map { try $0.decode(0, as: String.self) })
     }

@@ -26,9 +26,9 @@ public struct OrderIntakeHandler: Sendable {
         self.baseCurrency = baseCurrency
     }
 
-    /// A message decoded and validated with its canonical form, or the reason it is a dead letter.
+    /// A message decoded and validated with its content fingerprint, or the reason it is a dead letter.
     public struct PreparedOrder: Sendable {
-        var decoded: Result<(order: OrderMessage, canonicalJSON: String), MessageRejection>
+        var decoded: Result<(order: OrderMessage, contentHash: String), MessageRejection>
     }
 
     /// How a ``QueueConsumer`` runs this handler: messages are decoded as they arrive, while a batch commits.
@@ -41,10 +41,13 @@ public struct OrderIntakeHandler: Sendable {
         try await commit(batch, batch.map(prepare))
     }
 
-    /// Decodes and validates a message and works out its canonical form; touches nothing.
+    /// Decodes and validates a message and fingerprints its canonical form; touches nothing.
     @Sendable public func prepare(_ message: InboundMessage) -> PreparedOrder {
-        // The canonical form is computed here, outside the transaction, so the connection only writes.
-        PreparedOrder(decoded: Result { () throws(MessageRejection) in try OrderMessage.decodeWithCanonicalForm(body: message.body) })
+        PreparedOrder(
+            decoded: Result { () throws(MessageRejection) in
+                let (order, canonical) = try OrderMessage.decodeWithCanonicalForm(body: message.body)
+                return (order, MD5.hex(canonical))
+            })
     }
 
     /// Stores the batch's valid orders in one transaction; one disposition per message, after the commit.
@@ -55,7 +58,7 @@ public struct OrderIntakeHandler: Sendable {
         candidates.reserveCapacity(batch.count)
         for (index, preparation) in prepared.enumerated() {
             switch preparation.decoded {
-            case .success(let decoded): candidates.append(.init(index: index, order: decoded.order, canonical: decoded.canonicalJSON))
+            case .success(let decoded): candidates.append(.init(index: index, order: decoded.order, contentHash: decoded.contentHash))
             case .failure(let rejection): dispositions[index] = .deadLetter(reason: rejection.reason)
             }
         }
