@@ -65,6 +65,20 @@ struct MessageHostileInputTests {
         #expect(refusal.code == .invalidJSON)
     }
 
+    /// Objects with more members than the short list holds are checked by the set that takes over, repeats at any
+    /// position included.
+    @Test func duplicateKeysInLargeObjects() throws {
+        let names = (0..<40).map { "k\($0)" }
+        func body(_ members: [String]) -> Data {
+            Data(("{\"schema\": \"order.v1\", " + members.map { "\"\($0)\": 1" }.joined(separator: ", ") + "}").utf8)
+        }
+        #expect(rejection(body(names), as: OrderMessage.self)?.reason.contains("duplicate key") != true)
+        for repeated in [3, 15, 16, 17, 39] {
+            let refusal = try #require(rejection(body(names + [names[repeated]]), as: OrderMessage.self))
+            #expect(refusal.reason == "k\(repeated): duplicate key")
+        }
+    }
+
     @Test(
         "tokens outside JSON are refused as syntax errors",
         arguments: [

@@ -17,6 +17,26 @@ struct MessageMoneyTests {
         #expect(try Money(text).description == encoded)
     }
 
+    /// The value read straight from the digits equals Foundation's parse of the same text, and the description
+    /// equals the one worked out from the value alone, across integer lengths, scales and trailing zeros.
+    @Test func digitsGiveTheValueFoundationParses() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let integerDigits = Int.random(in: 1...15, using: &generator)
+            var integer = String(Int.random(in: 1...9, using: &generator))
+            for _ in 1..<integerDigits { integer += String(Int.random(in: 0...9, using: &generator)) }
+            if Bool.random(using: &generator) { integer = "0" }
+            let fraction = (0..<Int.random(in: 0...4, using: &generator)).map { _ in String(Int.random(in: 0...9, using: &generator)) }.joined()
+            let zeros = String(repeating: "0", count: Int.random(in: 0...3, using: &generator))
+            let text = fraction.isEmpty && zeros.isEmpty ? integer : integer + "." + fraction + zeros
+            let money = try Money(text)
+            let expected = try #require(Decimal(string: text, locale: nil))
+            #expect(money.decimal == expected, "\(text)")
+            #expect(money.description == Money.description(of: expected), "\(text)")
+            #expect(try Money(expected) == money)
+        }
+    }
+
     @Test(
         "refuses malformed, negative, too precise and too large strings",
         arguments: [

@@ -75,14 +75,13 @@ struct JSONBodyScanner {
             position += 1
             return
         }
-        var keys = Set<String>()
+        var keys = MemberNames()
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw unexpected(expecting: "a member name") }
             let key = try scanString(decoding: true) ?? ""
             path.append(.key(key))
-            // Swift string equality is canonical equivalence, the same comparison JSONDecoder's key lookup uses.
-            guard keys.insert(key).inserted else {
+            guard keys.insert(key) else {
                 throw MessageRejection(.invalidJSON, field: FieldPath.render(path), "duplicate key")
             }
             skipWhitespace()
@@ -152,6 +151,26 @@ struct JSONBodyScanner {
     private func checkDepth(_ depth: Int) throws(MessageRejection) {
         guard depth <= Self.maximumDepth else {
             throw MessageRejection(.invalidJSON, field: "body", "nested deeper than \(Self.maximumDepth) levels")
+        }
+    }
+
+    /// The member names of one object so far. Messages' objects have a dozen members at most, which a list
+    /// compares faster than a set hashes; a hostile object with thousands goes to a set past `listLimit`.
+    /// Swift string equality is canonical equivalence, the same comparison JSONDecoder's key lookup uses.
+    private struct MemberNames {
+        static let listLimit = 16
+        private var list: [String] = []
+        private var set: Set<String>?
+
+        /// False when `name` is already there.
+        mutating func insert(_ name: String) -> Bool {
+            if set == nil {
+                if list.contains(name) { return false }
+                list.append(name)
+                if list.count > Self.listLimit { set = Set(list) }
+                return true
+            }
+            return set!.insert(name).inserted
         }
     }
 

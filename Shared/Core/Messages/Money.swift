@@ -56,33 +56,59 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
     /// No sign other than a leading minus (refused as negative unless the value is zero), no exponent, no grouping,
     /// no decimal comma, no white space: `"12,5"` is refused rather than read as `12`, which `Decimal(string:)` does.
     public init(_ text: String) throws(MessageRejection) {
-        var digits = Substring(text)
-        let negative = digits.first == "-"
-        if negative { digits = digits.dropFirst() }
-        let parts = digits.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let integer = parts[0]
-        let fraction = parts.count == 2 ? parts[1] : nil
-        guard Self.isDigits(integer), fraction.map(Self.isDigits) ?? true,
-            integer == "0" || integer.first != "0"
-        else {
-            throw Self.rejection(.invalidValue, "not a decimal number like \"129.90\"")
+        var text = text
+        let parsed = text.withUTF8 { Self.parse($0) }
+        switch parsed {
+        case .failure(let rejection): throw rejection
+        case .success(let (decimal, description)):
+            // The parse has checked everything `init(_:)` checks: a sign only on zero, at most four significant
+            // fractional digits, at most 15 integer digits.
+            self.decimal = decimal
+            self.knownDescription = description
         }
-        // Trailing zeros carry no value, so "1.50000" is 1.5; building from the trimmed digits keeps Decimal exact.
-        let significantFraction = fraction.map { $0.reversed().drop(while: { $0 == "0" }).reversed() } ?? []
-        let isZero = integer == "0" && significantFraction.isEmpty
-        guard !negative || isZero else { throw Self.rejection(.invalidValue, "negative") }
-        guard significantFraction.count <= Self.maximumFractionDigits else {
-            throw Self.rejection(.invalidValue, "more than \(Self.maximumFractionDigits) fractional digits")
+    }
+
+    /// Reads the digits once: the value straight from them (at most 19 significant digits, so a `UInt64` mantissa
+    /// holds it exactly), and the description too, with the significant fraction padded to two digits.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<(Decimal, String), MessageRejection> {
+        let zero = UInt8(ascii: "0")
+        let negative = bytes.first == UInt8(ascii: "-")
+        let body = UnsafeBufferPointer(rebasing: bytes[(negative ? 1 : 0)...])
+        let dot = body.firstIndex(of: UInt8(ascii: "."))
+        let integer = UnsafeBufferPointer(rebasing: body[..<(dot ?? body.endIndex)])
+        let fraction = dot.map { UnsafeBufferPointer(rebasing: body[($0 + 1)...]) }
+        func isDigits(_ part: UnsafeBufferPointer<UInt8>) -> Bool {
+            !part.isEmpty && part.allSatisfy { $0 >= zero && $0 <= UInt8(ascii: "9") }
         }
-        guard integer.count <= 15 else { throw Self.rejection(.invalidValue, "larger than \(Self.maximum)") }
-        let plain = significantFraction.isEmpty ? String(integer) : integer + "." + String(significantFraction)
-        guard let decimal = Decimal(string: plain, locale: nil) else {
-            throw Self.rejection(.invalidValue, "not a decimal number like \"129.90\"")
+        guard isDigits(integer), fraction.map(isDigits) ?? true, integer.count == 1 || integer.first != zero else {
+            return .failure(rejection(.invalidValue, "not a decimal number like \"129.90\""))
         }
-        // The description from the digits themselves: the integer part has no leading zero, and the significant
-        // fraction is padded to two digits.
-        let padding = String(repeating: "0", count: max(0, 2 - significantFraction.count))
-        try self.init(decimal, description: integer + "." + String(significantFraction) + padding)
+        // Trailing zeros carry no value: "1.50000" is 1.5.
+        var significant = fraction?.count ?? 0
+        while significant > 0, fraction![significant - 1] == zero { significant -= 1 }
+        let isZero = integer.count == 1 && integer[0] == zero && significant == 0
+        guard !negative || isZero else { return .failure(rejection(.invalidValue, "negative")) }
+        guard significant <= maximumFractionDigits else {
+            return .failure(rejection(.invalidValue, "more than \(maximumFractionDigits) fractional digits"))
+        }
+        guard integer.count <= 15 else { return .failure(rejection(.invalidValue, "larger than \(maximum)")) }
+        var mantissa: UInt64 = 0
+        var description: [UInt8] = []
+        description.reserveCapacity(integer.count + 5)
+        for digit in integer {
+            mantissa = mantissa * 10 + UInt64(digit - zero)
+            description.append(digit)
+        }
+        description.append(UInt8(ascii: "."))
+        if let fraction {
+            for digit in fraction[..<significant] {
+                mantissa = mantissa * 10 + UInt64(digit - zero)
+                description.append(digit)
+            }
+        }
+        if significant < 2 { description.append(contentsOf: repeatElement(zero, count: 2 - significant)) }
+        let decimal = Decimal(sign: .plus, exponent: -significant, significand: Decimal(mantissa))
+        return .success((decimal, String(decoding: description, as: UTF8.self)))
     }
 
     /// The amount with two to four fractional digits, e.g. `129.90`; what the JSON encoding holds.
@@ -111,10 +137,6 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
 
     /// Hashes the value's one textual form, consistently with ``==(_:_:)`` whatever scale `Decimal` kept.
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }
-
-    private static func isDigits(_ text: Substring) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-    }
 
     private static func rejection(_ code: MessageRejection.Code, _ problem: String) -> MessageRejection {
         MessageRejection(code, field: "", problem)
