@@ -57,10 +57,12 @@ extension SystemTests {
                 // and a valuable customer falling into decline.
                 let publisher = AMQPPublisher(
                     settings: environment.amqp, name: "test", topology: Topology.system(desks: []), logger: TestServers.logger)
+                // A safety complaint: its desk works around the clock, so the SLA clock runs whatever the hour (a
+                // desk with business hours would put the breach on its next working morning).
                 func complaint(_ id: String) -> OutboundMessage {
                     OutboundMessage(
                         exchange: Topology.complaintsExchange, routingKey: "complaint.v1.new",
-                        body: Data(#"{"schema":"complaint.v1","complaint_id":"\#(id)","customer_id":"C-1","received_at":"\#(Timestamp(Date()).rfc3339)","channel":"email","subject":"Parcel never arrived"}"#.utf8))
+                        body: Data(#"{"schema":"complaint.v1","complaint_id":"\#(id)","customer_id":"C-1","received_at":"\#(Timestamp(Date()).rfc3339)","channel":"email","subject":"The charger caught fire"}"#.utf8))
                 }
                 let scored = CustomerScoredEvent(
                     customerID: try Identifier("C-9"), previousLifecycleStage: "maturity", previousTier: "gold",

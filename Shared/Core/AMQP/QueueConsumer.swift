@@ -29,9 +29,9 @@ extension AMQPError: TransientClassifiable {}
 ///   dead-lettered with the error as its reason and the valid ones around it still flow.
 /// - On graceful shutdown it stops taking batches, finishes the one in hand, and closes. Cancelled instead, it
 ///   settles nothing the cancellation made fail: those messages stay unacknowledged for the broker to redeliver.
-/// - With a ``StagedHandler``, messages are prepared (decoded, validated) as they are taken: those that arrive
-///   while a batch commits are prepared meanwhile and, with whatever else has arrived by the commit's end, make the
-///   next batch. They are acknowledged only after their own commit, and left unacknowledged on shutdown.
+/// - With a ``StagedHandler``, messages are prepared (decoded, validated) as they are taken: those already arrived
+///   when a batch's commit starts are prepared during it and, topped up with what arrived by its end, make the next
+///   batch. They are acknowledged only after their own commit, and left unacknowledged on shutdown.
 public struct QueueConsumer: Service {
     public typealias Handler = @Sendable ([InboundMessage]) async throws -> [MessageDisposition]
 
