@@ -45,7 +45,7 @@ import TestSupport
             #expect(missing.status == 1)
 
             // The service serves the same object.
-            let port = Int.random(in: 20_000...40_000)
+            let port = TestPorts.unused()
             var serviceVariables = variables
             serviceVariables["CRM_HTTP_PORT"] = "\(port)"
             let service = try Shell.launch("crm-scoring", environment: serviceVariables)

@@ -39,7 +39,7 @@ extension SystemTests {
                 var processes: [Process] = []
                 defer { processes.filter(\.isRunning).forEach { $0.terminate() } }
                 for service in ["crm-intake", "crm-scoring", "crm-alerts", "crm-complaints"] {
-                    let port = Int.random(in: 20_000...40_000)
+                    let port = TestPorts.unused()
                     var variables = environment.serviceVariables
                     variables["CRM_HTTP_PORT"] = "\(port)"
                     // Short SLA targets, so a breach happens while the test waits.

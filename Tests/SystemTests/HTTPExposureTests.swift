@@ -22,7 +22,7 @@ extension SystemTests {
                 var processes: [Process] = []
                 defer { for process in processes where process.isRunning { process.terminate() } }
                 for account in ServiceAccount.allCases {
-                    let port = Int.random(in: 20_000...40_000)
+                    let port = TestPorts.unused()
                     var variables = try environment.serviceVariables(as: account)
                     variables["CRM_HTTP_PORT"] = "\(port)"
                     processes.append(try Shell.launch(account.executable, environment: variables))

@@ -12,7 +12,7 @@ extension SystemTests {
             try await TestServers.withEnvironment(migrate: true) { environment in
                 let system = SystemHarness(environment, ownAccounts: true)
                 try await system.start()
-                let port = Int.random(in: 20_000...40_000)
+                let port = TestPorts.unused()
                 var scoringVariables = try environment.serviceVariables(as: .scoring)
                 scoringVariables["CRM_HTTP_PORT"] = "\(port)"
                 let reader = try Shell.launch("crm-scoring", environment: scoringVariables)

@@ -56,7 +56,7 @@ extension SystemTests {
         static func launchUntilReady(_ executable: String, _ environment: TestEnvironment) async throws
             -> (process: Process, port: Int, ready: (status: Int, body: String))
         {
-            let port = Int.random(in: 20_000...40_000)
+            let port = TestPorts.unused()
             var variables = environment.serviceVariables
             variables["CRM_HTTP_PORT"] = "\(port)"
             let process = try Shell.launch(executable, environment: variables)
