@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import Shared
 
@@ -32,11 +33,12 @@ struct CommandEnvironment {
     }
 }
 
-/// A one-line progress bar on standard error, redrawn in place.
-struct ProgressBar {
+/// A one-line progress bar on standard error, redrawn in place at most ten times a second (and at the end).
+final class ProgressBar: Sendable {
     let total: Int
     let label: String
     private let started = ContinuousClock.now
+    private let lastDrawn = Mutex<ContinuousClock.Instant?>(nil)
 
     init(total: Int, label: String) {
         self.total = total
@@ -44,10 +46,17 @@ struct ProgressBar {
     }
 
     func update(_ done: Int) {
+        let now = ContinuousClock.now
+        let due = lastDrawn.withLock { last in
+            guard done >= total || last.map({ now - $0 >= .milliseconds(100) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
         let width = 30
         let fraction = total == 0 ? 1 : Double(done) / Double(total)
         let filled = Int(fraction * Double(width))
-        let seconds = max((ContinuousClock.now - started).seconds, 0.001)
+        let seconds = max((now - started).seconds, 0.001)
         let rate = Int(Double(done) / seconds)
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let line = "\r\(label) [\(bar)] \(done)/\(total) \(Int(fraction * 100))% \(rate)/s"
