@@ -70,16 +70,7 @@ public actor AMQPConsumer {
     /// connection is down: this never opens one).
     public func arrivedBatch(maxCount: Int) throws(AMQPError) -> [InboundMessage] {
         guard let connection, connection.isOpen else { return [] }
-        do {
-            while buffer.count < maxCount,
-                let message = try connection.nextDelivery(timeout: .zero, generation: generation)
-            {
-                buffer.append(message)
-            }
-        } catch {
-            drop(reason: error)
-            throw error
-        }
+        try bufferArrived(upTo: maxCount, from: connection)
         return takeBuffered(maxCount)
     }
 
@@ -145,16 +136,22 @@ public actor AMQPConsumer {
         buffer.removeAll()
     }
 
-    private func readAheadWhileIdle() {
-        guard let connection else { return }
+    /// Moves the deliveries that have already arrived into the buffer, up to `limit` buffered, without waiting.
+    private func bufferArrived(upTo limit: Int, from connection: AMQPConnection) throws(AMQPError) {
         do {
-            while buffer.count < Int(prefetch),
+            while buffer.count < limit,
                 let message = try connection.nextDelivery(timeout: .zero, generation: generation)
             {
                 buffer.append(message)
             }
         } catch {
             drop(reason: error)
+            throw error
         }
+    }
+
+    private func readAheadWhileIdle() {
+        guard let connection else { return }
+        try? bufferArrived(upTo: Int(prefetch), from: connection)
     }
 }

@@ -31,11 +31,6 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
 
     /// Creates an amount from a decimal, refusing negatives, NaN, more than four fractional digits and huge values.
     public init(_ decimal: Decimal) throws(MessageRejection) {
-        try self.init(decimal, description: nil)
-    }
-
-    /// Checks `decimal` as ``init(_:)-(Decimal)`` does; `description` is its ``description`` when known.
-    private init(_ decimal: Decimal, description: String?) throws(MessageRejection) {
         guard decimal.isFinite else { throw Self.rejection(.invalidValue, "not a number") }
         guard decimal >= .zero else { throw Self.rejection(.invalidValue, "negative") }
         var input = decimal
@@ -48,7 +43,7 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
             throw Self.rejection(.invalidValue, "larger than \(Self.maximum)")
         }
         self.decimal = decimal
-        self.knownDescription = description
+        self.knownDescription = nil
     }
 
     /// Parses a plain decimal string: digits, optionally a dot and more digits (`"129.90"`, `"0"`, `"0.0001"`).

@@ -129,17 +129,18 @@ final class PGHandle {
         for row in rows where sent {
             for (index, value) in row.enumerated() {
                 if index > 0 { buffer.append(9) }
-                guard let text = value?.postgresText else {
-                    buffer.append(contentsOf: [92, 78])
+                let start = buffer.count
+                guard let value, value.appendPostgresText(to: &buffer) else {
+                    buffer.append(contentsOf: [92, 78])  // \N
                     continue
                 }
-                for byte in text.utf8 {
+                buffer.backslashEscape(from: start) { byte in
                     switch byte {
-                    case 92: buffer.append(contentsOf: [92, 92])
-                    case 9: buffer.append(contentsOf: [92, 116])
-                    case 10: buffer.append(contentsOf: [92, 110])
-                    case 13: buffer.append(contentsOf: [92, 114])
-                    default: buffer.append(byte)
+                    case 92: 92  // \\
+                    case 9: 116  // \t
+                    case 10: 110  // \n
+                    case 13: 114  // \r
+                    default: nil
                     }
                 }
             }

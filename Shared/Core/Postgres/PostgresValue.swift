@@ -172,21 +172,32 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
                 bytes.append(contentsOf: "ULL".utf8)
                 continue
             }
-            let special = bytes.withUnsafeBufferPointer { all in
-                all[start...].contains { $0 == quote || $0 == backslash }
-            }
-            if special {
-                let element = [UInt8](bytes[start...])
-                bytes.removeSubrange(start...)
-                for byte in element {
-                    if byte == quote || byte == backslash { bytes.append(backslash) }
-                    bytes.append(byte)
-                }
-            }
+            bytes.backslashEscape(from: start) { $0 == quote || $0 == backslash ? $0 : nil }
             bytes.append(quote)
         }
         bytes.append(UInt8(ascii: "}"))
         return true
+    }
+}
+
+extension [UInt8] {
+    /// Escapes the text from `start` to the end in place: each byte `escape` maps to a letter becomes a backslash and
+    /// that letter. Text that needs no escape, nearly all of it, is only scanned.
+    mutating func backslashEscape(from start: Int, _ escape: (UInt8) -> UInt8?) {
+        let needed = withUnsafeBufferPointer { all in all[start...].contains { escape($0) != nil } }
+        guard needed else { return }
+        let text = self[start...]
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(text.count + 8)
+        for byte in text {
+            if let letter = escape(byte) {
+                escaped.append(UInt8(ascii: "\\"))
+                escaped.append(letter)
+            } else {
+                escaped.append(byte)
+            }
+        }
+        replaceSubrange(start..., with: escaped)
     }
 }
 

@@ -28,18 +28,20 @@ public enum MD5 {
             compress(&state, UnsafeRawBufferPointer(rebasing: tail[0..<64]))
             if tail.count == 128 { compress(&state, UnsafeRawBufferPointer(rebasing: tail[64..<128])) }
         }
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(32)
-        for word in [state.0, state.1, state.2, state.3] {
-            for index in 0..<4 {
-                let byte = UInt8(truncatingIfNeeded: word >> (8 * UInt32(index)))
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0F)])
+        // The digest is the four words' bytes, least significant first.
+        let digest = (state.0.littleEndian, state.1.littleEndian, state.2.littleEndian, state.3.littleEndian)
+        return withUnsafeBytes(of: digest) { digest in
+            String(unsafeUninitializedCapacity: 32) { text in
+                for (index, byte) in digest.enumerated() {
+                    text[index * 2] = hexDigits[Int(byte >> 4)]
+                    text[index * 2 + 1] = hexDigits[Int(byte & 0x0F)]
+                }
+                return 32
             }
         }
-        return String(decoding: text, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static let shifts: [UInt32] = [
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
