@@ -41,4 +41,31 @@ struct IntakeCustomerTests {
             #expect(orders == 8)
         }
     }
+
+    /// Every stored order has its customer, and a customer with orders is neither deleted nor renamed (what the
+    /// foreign key did, kept by the customers' trigger); one without orders may be.
+    @Test func aCustomerWithOrdersIsNeitherDeletedNorRenamed() async throws {
+        try await TestServers.withEnvironment { environment in
+            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let batch = (1...40).map { IntakeHarness.order("R-\($0)", customer: "C-\($0 % 7)") }
+            #expect(try await handler.handle(batch.map { InboundMessage(body: $0) }).allSatisfy { $0 == .processed })
+            let orphans = try await environment.pool.query(
+                "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)")
+            #expect(try orphans[0].decode(0, as: Int.self) == 0)
+
+            for statement in ["DELETE FROM customers WHERE customer_id = $1", "UPDATE customers SET customer_id = 'C-renamed' WHERE customer_id = $1"] {
+                do {
+                    try await environment.pool.execute(statement, ["C-3"])
+                    Issue.record("\(statement) succeeded for a customer with orders")
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == "23503")
+                }
+            }
+            try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-none')")
+            #expect(try await environment.pool.execute("UPDATE customers SET customer_id = 'C-none-2' WHERE customer_id = 'C-none'") == 1)
+            #expect(try await environment.pool.execute("UPDATE customers SET name = 'Han Meimei' WHERE customer_id = 'C-3'") == 1)
+            #expect(try await environment.pool.execute("DELETE FROM customers WHERE customer_id = 'C-none-2'") == 1)
+            #expect(try await environment.pool.query("SELECT count(*) FROM customers")[0].decode(0, as: Int.self) == 7)
+        }
+    }
 }

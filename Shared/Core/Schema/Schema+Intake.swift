@@ -52,3 +52,34 @@ extension Schema {
             );
             """)
 }
+
+extension Schema {
+    /// An order's customer is guaranteed by its writer, and kept by a trigger on the customer's side.
+    ///
+    /// `crm-intake` is the only writer of orders and creates each order's customer in the same transaction, before
+    /// the order. The foreign key checked that again for every stored order: a probe of `customers` and a row lock
+    /// written (and logged) on the customer's row, about a tenth of a batch's work, on the hottest path there is.
+    /// What the key also did, refusing to delete or rename a customer that has orders, the trigger does: it looks
+    /// the customer's orders up (index `orders_customer`) only when a customer row is deleted or its id changed,
+    /// which nothing in crm ever does.
+    static let orderCustomerReference = Migration(
+        version: 10, name: "order customer reference",
+        sql: """
+            ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_customer_id_fkey;
+
+            CREATE OR REPLACE FUNCTION crm_customer_keeps_orders() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM orders WHERE customer_id = OLD.customer_id) THEN
+                    RAISE EXCEPTION 'customer % has orders', OLD.customer_id
+                        USING ERRCODE = 'foreign_key_violation', TABLE = 'customers',
+                              HINT = 'orders name their customer; a customer with orders is neither deleted nor renamed';
+                END IF;
+                RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+            END
+            $$;
+            CREATE TRIGGER customers_keep_orders_on_delete BEFORE DELETE ON customers
+                FOR EACH ROW EXECUTE FUNCTION crm_customer_keeps_orders();
+            CREATE TRIGGER customers_keep_orders_on_rename BEFORE UPDATE OF customer_id ON customers
+                FOR EACH ROW WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id) EXECUTE FUNCTION crm_customer_keeps_orders();
+            """)
+}

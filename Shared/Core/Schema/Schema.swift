@@ -12,5 +12,6 @@ public enum Schema {
         instancePrivileges,
         outboxLeases,
         scoreModelReference,
+        orderCustomerReference,
     ]
 }
