@@ -150,6 +150,48 @@ struct PostgresTests {
         }
     }
 
+    /// A prepared statement runs by name past the point where PostgreSQL switches to a generic plan, with arrays of
+    /// any size; it stays prepared across a rolled-back transaction; a statement whose result type a schema change
+    /// altered fails once and is prepared afresh; past the connection's limit statements still run, unnamed.
+    @Test func preparedStatementsRunByNameAndRecover() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let connection = environment.connection(name: "prepared")
+            try await connection.execute("CREATE TABLE p (k text PRIMARY KEY, v integer)")
+            let insert = "INSERT INTO p SELECT * FROM unnest($1::text[], $2::integer[]) ON CONFLICT (k) DO NOTHING RETURNING k"
+            for round in 0..<12 {
+                let keys = (0...round * 7).map { "k\(round)-\($0)" }
+                let inserted = try await connection.query(insert, [keys, keys.indices.map { $0 }], prepared: true)
+                #expect(inserted.count == keys.count)
+            }
+            let names = try await connection.query("SELECT name, statement FROM pg_prepared_statements")
+            #expect(names.count == 1)
+            #expect(try names.first?.decode(1, as: String.self) == insert)
+
+            await #expect(throws: PostgresError.self) {
+                try await connection.transaction { connection in
+                    _ = try connection.query(insert, [["inside"], [1]], prepared: true)
+                    throw PostgresError(.serverError, message: "roll back")
+                }
+            }
+            #expect(try await connection.query("SELECT count(*) FROM p WHERE k = 'inside'")[0].decode(0, as: Int.self) == 0)
+            #expect(try await connection.query(insert, [["after"], [2]], prepared: true).count == 1)
+
+            let select = "SELECT * FROM p WHERE k = $1"
+            #expect(try await connection.query(select, ["after"], prepared: true).first?.columns.count == 2)
+            try await connection.execute("ALTER TABLE p ADD COLUMN w text")
+            await #expect(throws: PostgresError.self) { _ = try await connection.query(select, ["after"], prepared: true) }
+            #expect(try await connection.query(select, ["after"], prepared: true).first?.columns.count == 3)
+
+            for index in 0..<(PGHandle.preparedLimit + 5) {
+                let row = try await connection.query("SELECT $1::integer + \(index)", [1], prepared: true)
+                #expect(try row[0].decode(0, as: Int.self) == index + 1)
+            }
+            let prepared = try await connection.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(0, as: Int.self)
+            #expect(prepared <= PGHandle.preparedLimit + 1)  // the limit, and the statement the schema change left behind
+            await connection.close()
+        }
+    }
+
     @Test func timestampsParseInEveryZoneForm() {
         let expected = Date(timeIntervalSince1970: 1_763_605_800)
         for text in ["2025-11-20 02:30:00+00", "2025-11-20T10:30:00+08:00", "2025-11-20T02:30:00Z", "2025-11-19T21:30:00-05"] {

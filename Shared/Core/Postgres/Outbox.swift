@@ -35,9 +35,9 @@ public enum Outbox {
             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(e, k, m, b)
             """
         if let lease {
-            try lease.handOff(try connection.query(insert + " RETURNING \(returnedColumns)", parameters))
+            try lease.handOff(try connection.query(insert + " RETURNING \(returnedColumns)", parameters, prepared: true))
         } else {
-            try connection.execute(insert, parameters)
+            try connection.execute(insert, parameters, prepared: true)
         }
     }
 
@@ -339,7 +339,7 @@ public final class OutboxRelay: Service, Sendable {
         }
         guard !ids.isEmpty else { return }
         do {
-            try await pool.execute("DELETE FROM crm_outbox WHERE id = ANY($1::bigint[])", [ids])
+            try await pool.execute("DELETE FROM crm_outbox WHERE id = ANY($1::bigint[])", [ids], prepared: true)
         } catch {
             // Kept for the next round; if they are never deleted, the lease expires and they go out again.
             state.withLock { $0.confirmed += ids }

@@ -4,6 +4,11 @@ import Foundation
 /// Owns one `PGconn`. Touched only from its `PostgresConnection`'s thread.
 final class PGHandle {
     private let connection: OpaquePointer
+    /// Server-side prepared statements of this connection, by their text: `crm_1`, `crm_2`, ...
+    private var preparedNames: [String: String] = [:]
+    private var preparedSequence = 0
+    /// Most statements a connection keeps prepared; past it, statements run unnamed (parsed and planned each time).
+    static let preparedLimit = 64
 
     init(url: String, applicationName: String) throws(PostgresError) {
         let keywords = ["dbname", "application_name", "connect_timeout"]
@@ -74,7 +79,12 @@ final class PGHandle {
     ///
     /// Every parameter's text goes into one buffer, each followed by its terminating NUL, and libpq reads them there:
     /// no per-parameter `String` or C copy.
-    func execParams(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PGResult {
+    ///
+    /// With `prepared`, the statement is prepared on the server the first time this connection runs it and executed
+    /// by name afterwards: parsed and analysed once, planned generically once PostgreSQL judges that as good as
+    /// planning for each call's values. For statements a hot path runs again and again whose plan does not depend on
+    /// the size of an array parameter (probes by key, inserts from `unnest`).
+    func execParams(_ sql: String, _ parameters: [(any PostgresEncodable)?], prepared: Bool = false) throws(PostgresError) -> PGResult {
         var text: [UInt8] = [0]  // never empty, so always an address
         var starts: [Int?] = []
         starts.reserveCapacity(parameters.count)
@@ -95,15 +105,40 @@ final class PGHandle {
             text.append(0)
             starts.append(start)
         }
+        let name = prepared ? try preparedName(sql, parameterCount: parameters.count) : nil
         let result = text.withUnsafeBufferPointer { all in
             all.baseAddress!.withMemoryRebound(to: CChar.self, capacity: all.count) { base in
                 let values: [UnsafePointer<CChar>?] = starts.map { $0.map { base + $0 } }
-                return PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+                return if let name {
+                    PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+                } else {
+                    PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+                }
             }
         }
         let wrapped = PGResult(result)
-        try check(wrapped, query: sql)
+        do {
+            try check(wrapped, query: sql)
+        } catch {
+            // A plan whose result type a migration changed ("cached plan must not change result type"), or a
+            // statement the server no longer knows: prepared afresh next time.
+            if name != nil, error.sqlState == "0A000" || error.sqlState == "26000" { preparedNames[sql] = nil }
+            throw error
+        }
         return wrapped
+    }
+
+    /// The server-side name of `sql`, prepared now if this connection has not prepared it yet; `nil` when the
+    /// connection holds its limit of prepared statements.
+    private func preparedName(_ sql: String, parameterCount: Int) throws(PostgresError) -> String? {
+        if let name = preparedNames[sql] { return name }
+        guard preparedNames.count < Self.preparedLimit else { return nil }
+        preparedSequence += 1
+        let name = "crm_\(preparedSequence)"
+        // Parameter types come from the statement's casts (`$1::text[]`), as they do for an unnamed statement.
+        try check(PGResult(PQprepare(connection, name, sql, Int32(parameterCount), nil)), query: sql)
+        preparedNames[sql] = name
+        return name
     }
 
     /// Streams rows through `COPY ... FROM STDIN` in text format.

@@ -35,17 +35,21 @@ public actor PostgresConnection {
     // MARK: - Statements
 
     /// Runs one parameterised statement and returns its rows.
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError)
+    ///
+    /// With `prepared`, the connection prepares the statement on the server the first time and runs it by name
+    /// afterwards (parsed and analysed once, its plan cached when PostgreSQL finds a generic plan as good): for the
+    /// statements a hot path repeats whose plan does not hinge on how many values an array parameter holds.
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) throws(PostgresError)
         -> [PostgresRow]
     {
-        let result = try run(sql, parameters)
+        let result = try run(sql, parameters, prepared: prepared)
         return result.rows()
     }
 
-    /// Runs one parameterised statement and returns the number of rows it affected.
+    /// Runs one parameterised statement and returns the number of rows it affected; `prepared` as for ``query(_:_:prepared:)``.
     @discardableResult
-    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> Int {
-        try run(sql, parameters).affectedRows
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) throws(PostgresError) -> Int {
+        try run(sql, parameters, prepared: prepared).affectedRows
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
@@ -174,10 +178,10 @@ public actor PostgresConnection {
 
     // MARK: - Internals
 
-    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PGResult {
+    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?], prepared: Bool = false) throws(PostgresError) -> PGResult {
         let handle = try connected()
         do {
-            return try handle.execParams(sql, parameters)
+            return try handle.execParams(sql, parameters, prepared: prepared)
         } catch {
             if !handle.isHealthy {
                 logger.warning("PostgreSQL connection lost", metadata: ["error": "\(error)"])

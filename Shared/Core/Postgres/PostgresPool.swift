@@ -69,15 +69,15 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// Runs one statement and returns its rows.
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> [PostgresRow] {
-        try await withConnection { try await $0.query(sql, parameters) }
+    /// Runs one statement and returns its rows; `prepared` as for ``PostgresConnection/query(_:_:prepared:)``.
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) async throws -> [PostgresRow] {
+        try await withConnection { try await $0.query(sql, parameters, prepared: prepared) }
     }
 
-    /// Runs one statement and returns the number of affected rows.
+    /// Runs one statement and returns the number of affected rows; `prepared` as for ``PostgresConnection/query(_:_:prepared:)``.
     @discardableResult
-    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> Int {
-        try await withConnection { try await $0.execute(sql, parameters) }
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) async throws -> Int {
+        try await withConnection { try await $0.execute(sql, parameters, prepared: prepared) }
     }
 
     /// Whether the database answers a trivial query.
