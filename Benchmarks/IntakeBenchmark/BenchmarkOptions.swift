@@ -5,7 +5,7 @@ import Intake
 struct BenchmarkOptions {
     /// The stages the benchmark can run, in the order it runs them.
     enum Stage: String, CaseIterable {
-        /// Decoding, validation and the canonical form on one core, no I/O.
+        /// Decoding, validation and the content fingerprint on one core, no I/O.
         case decode
         /// The intake handler against PostgreSQL, batch after batch, without the broker.
         case handler
@@ -34,7 +34,7 @@ struct BenchmarkOptions {
         Measures intake throughput against the broker's own ceiling on this machine, both in the same run.
           FILE           order.v1 JSON lines or a CDNOW file (default Tests/Fixtures/cdnow/CDNOW_master.txt)
           --stages       which stages to run (default all):
-                           decode   decoding, validation and the canonical form alone, one core
+                           decode   decoding, validation and the content fingerprint alone, one core
                            handler  the intake handler against PostgreSQL, no broker
                            raw      a plain client publishing and consuming through a durable queue
                            e2e      intake end to end: published, validated, stored once, outbox written

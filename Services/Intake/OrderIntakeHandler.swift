@@ -45,8 +45,8 @@ public struct OrderIntakeHandler: Sendable {
     @Sendable public func prepare(_ message: InboundMessage) -> PreparedOrder {
         PreparedOrder(
             decoded: Result { () throws(MessageRejection) in
-                let (order, canonical) = try OrderMessage.decodeWithCanonicalForm(body: message.body)
-                return (order, MD5.hex(canonical))
+                let order = try OrderMessage.decodeChecked(body: message.body)
+                return (order, order.contentHash)
             })
     }
 

@@ -10,7 +10,8 @@ struct MessageCanonicalTests {
     static func canonical(_ body: Data) throws -> String {
         let order = try OrderMessage.decode(body: body)
         #expect(order.canonicalJSON == order.canonicalValue.text)
-        #expect(try OrderMessage.decodeWithCanonicalForm(body: body).canonicalJSON == order.canonicalJSON)
+        #expect(try OrderMessage.decodeChecked(body: body).canonicalJSON == order.canonicalJSON)
+        #expect(order.contentHash == MD5.hex(order.canonicalJSON))
         return order.canonicalJSON
     }
 

@@ -89,7 +89,7 @@ func rejection<M: SchemaMessage>(_ body: Data, as type: M.Type) -> MessageReject
 }
 
 /// The two ways to decode `order.v1`: Foundation's `JSONDecoder` with ``CanonicalJSON`` (the reference), and intake's
-/// ``OrderMessage/decodeWithCanonicalForm(body:)``.
+/// ``OrderMessage/decodeChecked(body:)`` with the canonical writer.
 enum CheckedDecoding {
     /// What a decoder made of a body: the order and its canonical text, or the rejection.
     enum Verdict: Equatable, CustomStringConvertible {
@@ -115,8 +115,8 @@ enum CheckedDecoding {
 
     static func verdict(_ body: Data) -> Verdict {
         do {
-            let (order, canonical) = try OrderMessage.decodeWithCanonicalForm(body: body)
-            return .accepted(order, canonical)
+            let order = try OrderMessage.decodeChecked(body: body)
+            return .accepted(order, order.canonicalJSON)
         } catch {
             return .rejected(error)
         }

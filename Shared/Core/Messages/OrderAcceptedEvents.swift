@@ -154,7 +154,7 @@ extension OrderAcceptedEvents.Customer {
         bytes.append(contentsOf: #""customer_id":"#.utf8)
         CanonicalOrderWriter.writeString(customerID.rawValue, &bytes)
         bytes.append(contentsOf: #","occurred_at":"#.utf8)
-        CanonicalOrderWriter.writeString(occurredAt.rfc3339, &bytes)
+        occurredAt.appendQuotedRFC3339(to: &bytes)
         bytes.append(contentsOf: #","order_ids":["#.utf8)
         for (index, orderID) in orderIDs.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }

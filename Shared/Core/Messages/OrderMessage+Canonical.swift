@@ -20,6 +20,14 @@ extension OrderMessage {
         return out.text
     }
 
+    /// The fingerprint of the order's content that intake stores (`orders.content_hash`): the MD5 of
+    /// ``canonicalJSON`` in lower-case hex, as PostgreSQL's `md5()` writes it, computed on the canonical bytes.
+    public var contentHash: String {
+        var out = CanonicalOrderWriter()
+        out.write(self)
+        return out.md5Hex
+    }
+
     /// The canonical form as a value: the specification ``canonicalJSON`` follows.
     var canonicalValue: CanonicalJSON {
         .object([
@@ -71,6 +79,8 @@ struct CanonicalOrderWriter {
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    var md5Hex: String { bytes.withUnsafeBytes { MD5.hex($0) } }
+
     mutating func write(_ order: OrderMessage) {
         var object = ObjectWriter()
         object.member("amount", order.amount.description, &bytes)
@@ -90,7 +100,8 @@ struct CanonicalOrderWriter {
         }
         bytes.append(UInt8(ascii: "]"))
         object.member("kind", order.kind.rawValue, &bytes)
-        object.member("occurred_at", order.occurredAt.rfc3339, &bytes)
+        object.key("occurred_at", &bytes)
+        order.occurredAt.appendQuotedRFC3339(to: &bytes)
         object.member("order_id", order.orderID.rawValue, &bytes)
         object.member("original_order_id", order.originalOrderID?.rawValue, &bytes)
         object.member("schema", OrderMessage.schema, &bytes)
@@ -143,6 +154,16 @@ struct CanonicalOrderWriter {
     /// A string as `CanonicalJSON` writes it: `"` `\` and controls escaped, everything else as its UTF-8 bytes.
     static func writeString(_ value: String, _ bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        // Most strings hold nothing to escape: then their bytes go in whole.
+        let plain = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if plain == true {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

@@ -29,12 +29,33 @@ enum RFC3339 {
 
     /// `yyyy-mm-ddThh:mm:ss.sssZ` for milliseconds since 1970.
     static func format(_ milliseconds: Int64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        append(milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``format(_:)``'s text to `bytes`, digit by digit: a canonical order form and every scoring event
+    /// write one, and building it from padded strings was the largest part of writing a canonical form.
+    static func append(_ milliseconds: Int64, to bytes: inout [UInt8]) {
         let (seconds, millisecond) = floorDivide(milliseconds, 1_000)
         let (days, secondOfDay) = floorDivide(seconds, 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: Int(days))
         let time = Int(secondOfDay)
-        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(time / 3_600, 2) + ":"
-            + pad(time / 60 % 60, 2) + ":" + pad(time % 60, 2) + "." + pad(Int(millisecond), 3) + "Z"
+        appendPadded(year, 4, &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(month, 2, &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(day, 2, &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendPadded(time / 3_600, 2, &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendPadded(time / 60 % 60, 2, &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendPadded(time % 60, 2, &bytes)
+        bytes.append(UInt8(ascii: "."))
+        appendPadded(Int(millisecond), 3, &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     // MARK: - Grammar
@@ -131,8 +152,26 @@ enum RFC3339 {
         return (quotient, value - quotient * divisor)
     }
 
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    /// `value`'s decimal digits, zero-padded on the left to `width` (a negative value as `String(value)` writes it).
+    private static func appendPadded(_ value: Int, _ width: Int, _ bytes: inout [UInt8]) {
+        guard value >= 0 else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        var digits = 1
+        var power = 10
+        while value >= power, digits < 19 {
+            digits += 1
+            power &*= 10
+        }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(width, digits)))
+        var rest = value
+        var position = bytes.count - 1
+        while position >= start, rest > 0 {
+            bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            position -= 1
+        }
     }
 }

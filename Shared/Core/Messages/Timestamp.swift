@@ -54,6 +54,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// The instant in RFC 3339, UTC, with milliseconds: `2026-11-20T02:15:00.000Z`.
     public var rfc3339: String { RFC3339.format(millisecondsSince1970) }
 
+    /// Appends ``rfc3339`` as a JSON string (it holds nothing to escape).
+    func appendQuotedRFC3339(to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        RFC3339.append(millisecondsSince1970, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// The same as ``rfc3339``.
     public var description: String { rfc3339 }
 
