@@ -122,6 +122,25 @@ struct OutboxHandOverTests {
         }
     }
 
+    /// A large body (a batch's scoring event) is stored compressed with LZ4, and comes out of the poll unchanged.
+    @Test func largeBodiesAreStoredWithLZ4AndComeBackWhole() async throws {
+        try await TestServers.withEnvironment { environment in
+            let entries = (0..<2_000).map { #"{"customer_id":"C-\#($0)","order_ids":["A-\#($0)"]}"# }
+            let body = Data(("{\"customers\":[" + entries.joined(separator: ",") + "]}").utf8)
+            try await environment.pool.transaction { connection in
+                try Outbox.enqueue(
+                    [OutboundMessage(exchange: Topology.eventsExchange, routingKey: "order.accepted", body: body, messageID: "big")],
+                    source: "test", on: connection)
+            }
+            let stored = try await environment.pool.query(
+                "SELECT pg_column_compression(body), pg_column_size(body), body FROM crm_outbox WHERE message_id = 'big'")
+            let row = try #require(stored.first)
+            #expect(try row.decode(0, as: String.self) == "lz4")
+            #expect(try row.decode(1, as: Int.self) < body.count / 4)
+            #expect(Data(try row.decode(2, as: String.self).utf8) == body)
+        }
+    }
+
     @Test func aLeaseKeepsThePollAwayUntilItExpires() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = AMQPPublisher(

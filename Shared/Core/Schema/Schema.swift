@@ -13,5 +13,6 @@ public enum Schema {
         outboxLeases,
         scoreModelReference,
         orderCustomerReference,
+        outboxBodyCompression,
     ]
 }
