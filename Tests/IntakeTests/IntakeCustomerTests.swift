@@ -68,4 +68,36 @@ struct IntakeCustomerTests {
             #expect(try await environment.pool.query("SELECT count(*) FROM customers")[0].decode(0, as: Int.self) == 7)
         }
     }
+
+    /// A customer deleted while a transaction stores its first order waits for that transaction, then sees the
+    /// order and is kept: the trigger waits as the foreign key's row lock made a delete wait.
+    @Test func aDeleteWaitsForAnOrderBeingStoredForTheCustomer() async throws {
+        try await TestServers.withEnvironment { environment in
+            try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-race')")
+            let writer = environment.connection(name: "writer")
+            let deleter = environment.connection(name: "deleter")
+            try await writer.execute("BEGIN")
+            try await writer.execute(
+                """
+                INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
+                VALUES ('O-race', 'C-race', 'purchase', now(), 10, 'USD', 10, 'h')
+                """)
+            let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-race'") }
+            try await Task.sleep(for: .milliseconds(300))
+            let waiting = try await environment.pool.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'")
+            #expect(try waiting[0].decode(0, as: Int.self) == 1)
+            try await writer.execute("COMMIT")
+            do {
+                _ = try await deletion.value
+                Issue.record("the customer was deleted while its order was being stored")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "23503")
+            }
+            #expect(try await environment.pool.query("SELECT count(*) FROM customers WHERE customer_id = 'C-race'")[0].decode(0, as: Int.self) == 1)
+            await writer.close()
+            await deleter.close()
+        }
+    }
 }
+

@@ -61,7 +61,8 @@ extension Schema {
     /// written (and logged) on the customer's row, about a tenth of a batch's work, on the hottest path there is.
     /// What the key also did, refusing to delete or rename a customer that has orders, the trigger does: it looks
     /// the customer's orders up (index `orders_customer`) only when a customer row is deleted or its id changed,
-    /// which nothing in crm ever does.
+    /// which nothing in crm ever does, after waiting for every transaction writing orders to end, so an order
+    /// being stored for that customer at that moment is seen.
     static let orderCustomerReference = Migration(
         version: 10, name: "order customer reference",
         sql: """
@@ -69,6 +70,9 @@ extension Schema {
 
             CREATE OR REPLACE FUNCTION crm_customer_keeps_orders() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
+                -- Waits for transactions writing orders to end (and holds new ones back until this one ends), so
+                -- the check below sees an order committed meanwhile: what the key's row lock did.
+                LOCK TABLE orders IN SHARE MODE;
                 IF EXISTS (SELECT 1 FROM orders WHERE customer_id = OLD.customer_id) THEN
                     RAISE EXCEPTION 'customer % has orders', OLD.customer_id
                         USING ERRCODE = 'foreign_key_violation', TABLE = 'customers',
