@@ -33,8 +33,7 @@ struct LoadOrders: AsyncParsableCommand {
         let progress = ProgressBar(total: messages.count, label: "orders")
         let confirmed = Mutex(0)
         var attempt = 0
-        while confirmed.withLock({ $0 }) < messages.count {
-            let resumeAt = confirmed.withLock { $0 }
+        while case let resumeAt = confirmed.withLock({ $0 }), resumeAt < messages.count {
             do {
                 try await publisher.publish(streaming: Array(messages[resumeAt...]), window: max(window, 1)) { count in
                     confirmed.withLock { $0 = resumeAt + count }

@@ -188,8 +188,8 @@ public actor AMQPPublisher {
 /// Which delivery tags of one published run of messages the broker has confirmed.
 struct ConfirmTracker {
     let first: UInt64
-    private var settled: [Bool]
-    private var positive: [Bool]
+    /// Each message's confirm: `nil` while awaited, then whether the broker acked (rather than nacked) it.
+    private var outcomes: [Bool?]
     private(set) var pending: Int
     private(set) var nacked = 0
     /// How many leading messages are confirmed (acked, none nacked before them).
@@ -199,29 +199,27 @@ struct ConfirmTracker {
 
     init(first: UInt64, count: Int) {
         self.first = first
-        settled = Array(repeating: false, count: count)
-        positive = Array(repeating: false, count: count)
+        outcomes = Array(repeating: nil, count: count)
         pending = count
     }
 
     var isComplete: Bool { pending == 0 }
-    var settledCount: Int { settled.count - pending }
+    var settledCount: Int { outcomes.count - pending }
 
     /// Records an ack or nack; `multiple` covers every tag up to `tag`. Tags of earlier runs are ignored.
     mutating func settle(tag: UInt64, multiple: Bool, positive isAck: Bool) {
-        guard tag >= first, tag - first < UInt64(settled.count) else { return }
+        guard tag >= first, tag - first < UInt64(outcomes.count) else { return }
         let last = Int(tag - first)
         let range = multiple ? min(firstUnsettled, last)...last : last...last
-        for index in range where !settled[index] {
-            settled[index] = true
-            positive[index] = isAck
+        for index in range where outcomes[index] == nil {
+            outcomes[index] = isAck
             pending -= 1
             if !isAck { nacked += 1 }
         }
-        while firstUnsettled < settled.count && settled[firstUnsettled] {
+        while firstUnsettled < outcomes.count && outcomes[firstUnsettled] != nil {
             firstUnsettled += 1
         }
-        while confirmedPrefix < settled.count && settled[confirmedPrefix] && positive[confirmedPrefix] {
+        while confirmedPrefix < outcomes.count && outcomes[confirmedPrefix] == true {
             confirmedPrefix += 1
         }
     }

@@ -42,20 +42,9 @@ enum RFC3339 {
         let (days, secondOfDay) = floorDivide(seconds, 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: Int(days))
         let time = Int(secondOfDay)
-        appendPadded(year, 4, &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(month, 2, &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(day, 2, &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        appendPadded(time / 3_600, 2, &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(time / 60 % 60, 2, &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(time % 60, 2, &bytes)
-        bytes.append(UInt8(ascii: "."))
-        appendPadded(Int(millisecond), 3, &bytes)
-        bytes.append(UInt8(ascii: "Z"))
+        bytes.appendUTCDateTime(
+            year: year, month: month, day: day, hour: time / 3_600, minute: time / 60 % 60, second: time % 60,
+            fraction: Int(millisecond), fractionDigits: 3)
     }
 
     // MARK: - Grammar
@@ -150,28 +139,5 @@ enum RFC3339 {
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
         let quotient = value / divisor - (value % divisor < 0 ? 1 : 0)
         return (quotient, value - quotient * divisor)
-    }
-
-    /// `value`'s decimal digits, zero-padded on the left to `width` (a negative value as `String(value)` writes it).
-    private static func appendPadded(_ value: Int, _ width: Int, _ bytes: inout [UInt8]) {
-        guard value >= 0 else {
-            bytes.append(contentsOf: String(value).utf8)
-            return
-        }
-        var digits = 1
-        var power = 10
-        while value >= power, digits < 19 {
-            digits += 1
-            power &*= 10
-        }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(width, digits)))
-        var rest = value
-        var position = bytes.count - 1
-        while position >= start, rest > 0 {
-            bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            position -= 1
-        }
     }
 }

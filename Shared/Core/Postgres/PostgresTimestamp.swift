@@ -25,33 +25,10 @@ public enum PostgresTimestamp {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var value = value
-            while divisor * 10 <= value { divisor *= 10 }  // a year past 9999 keeps its digits
-            while divisor > 0 {
-                bytes.append(UInt8(truncatingIfNeeded: 48 + value / divisor))
-                value %= divisor
-                divisor /= 10
-            }
-        }
-        let year = Int(parts.tm_year) + 1900
-        if year < 0 { bytes.append(UInt8(ascii: "-")) }
-        digits(abs(year), 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
-        bytes.append(UInt8(ascii: "."))
-        digits(micros, 6)
-        bytes.append(UInt8(ascii: "Z"))
+        bytes.appendUTCDateTime(
+            year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec),
+            fraction: micros, fractionDigits: 6)
     }
 
     /// Parses `YYYY-MM-DD[ T]HH:MM:SS[.fraction][Z|±HH[:MM]]`; no zone means UTC.

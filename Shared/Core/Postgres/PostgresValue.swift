@@ -41,7 +41,7 @@ extension String: PostgresEncodable, PostgresDecodable {
 extension Int: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
     public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
-        appendDecimalDigits(Int64(self), to: &bytes)
+        bytes.appendDecimal(Int(self))
         return true
     }
     public init(postgresText text: String) throws(PostgresError) {
@@ -53,7 +53,7 @@ extension Int: PostgresEncodable, PostgresDecodable {
 extension Int64: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
     public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
-        appendDecimalDigits(Int64(self), to: &bytes)
+        bytes.appendDecimal(Int(self))
         return true
     }
     public init(postgresText text: String) throws(PostgresError) {
@@ -65,7 +65,7 @@ extension Int64: PostgresEncodable, PostgresDecodable {
 extension Int32: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
     public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
-        appendDecimalDigits(Int64(self), to: &bytes)
+        bytes.appendDecimal(Int(self))
         return true
     }
     public init(postgresText text: String) throws(PostgresError) {
@@ -199,25 +199,6 @@ extension [UInt8] {
         }
         replaceSubrange(start..., with: escaped)
     }
-}
-
-/// Appends an integer's decimal digits without making a `String`.
-private func appendDecimalDigits(_ value: Int64, to bytes: inout [UInt8]) {
-    if value < 0 { bytes.append(UInt8(ascii: "-")) }
-    var magnitude = value.magnitude
-    var width = 1
-    var rest = magnitude
-    while rest >= 10 {
-        rest /= 10
-        width += 1
-    }
-    bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
-    var position = bytes.count - 1
-    repeat {
-        bytes[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
-        magnitude /= 10
-        position -= 1
-    } while magnitude > 0
 }
 
 extension PostgresError {
