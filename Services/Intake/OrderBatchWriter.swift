@@ -53,42 +53,47 @@ struct OrderBatchWriter {
             rows.append(Row(index: index, order: order, contentHash: hash, rate: 1))
         }
 
-        // 2. Against what is stored.
-        let stored = try storedHashesMatch(on: connection, ids: rows.map(\.order.orderID.rawValue), hashes: rows.map(\.contentHash))
-        rows.removeAll { row in
-            guard let same = stored[row.order.orderID.rawValue] else { return false }
-            if same { outcome.duplicates += 1 } else { reject(row.index, Self.conflictReason, &outcome) }
-            return true
-        }
-
-        // 3. Currency conversion.
+        // 2. Checks that need no stored copy of the order: a rate for its currency, a refund's purchase. A row that
+        //    fails one is refused only once step 4 knows it is not stored already: a redelivery stays a harmless
+        //    duplicate whatever changed since (a rate removed, say).
+        var refused: [(row: Row, reason: String)] = []
         let rates = try exchangeRates(on: connection, for: Set(rows.map(\.order.currency.code)))
         rows.removeAll { row in
             guard rates[row.order.currency.code] != nil else {
-                reject(row.index, "currency: no exchange rate from \(row.order.currency.code) to \(baseCurrency); set one with `crm fx set`", &outcome)
+                refused.append((row, "currency: no exchange rate from \(row.order.currency.code) to \(baseCurrency); set one with `crm fx set`"))
                 return true
             }
             return false
         }
         for position in rows.indices { rows[position].rate = rates[rows[position].order.currency.code] ?? 1 }
+        try checkRefunds(on: connection, &rows, &refused)
 
-        // 4. Refunds must name a purchase of the same customer, or wait for it.
-        try checkRefunds(on: connection, &rows, &outcome)
-        guard !rows.isEmpty else { return outcome }
-
-        // 5. Customers, orders, items.
-        try upsertCustomers(on: connection, rows)
+        // 3. The orders, inserted where their id is new: no lookup first, as nearly every order is new.
         let inserted = try insertOrders(on: connection, rows)
-        let raced = rows.filter { !inserted.contains($0.order.orderID.rawValue) }
-        if !raced.isEmpty {
-            // Another replica stored the same id between our check and our insert.
-            let again = try storedHashesMatch(on: connection, ids: raced.map(\.order.orderID.rawValue), hashes: raced.map(\.contentHash))
-            for row in raced {
-                if again[row.order.orderID.rawValue] == true { outcome.duplicates += 1 } else { reject(row.index, Self.conflictReason, &outcome) }
-            }
-        }
         let written = rows.filter { inserted.contains($0.order.orderID.rawValue) }
         outcome.inserted = written.count
+
+        // 4. Every other row is stored already (by an earlier batch, or a moment ago by another replica) or refused.
+        let unwritten = rows.filter { !inserted.contains($0.order.orderID.rawValue) }
+        if !unwritten.isEmpty || !refused.isEmpty {
+            let doubtful = unwritten + refused.map(\.row)
+            let stored = try storedHashesMatch(
+                on: connection, ids: doubtful.map(\.order.orderID.rawValue), hashes: doubtful.map(\.contentHash))
+            for row in unwritten {
+                if stored[row.order.orderID.rawValue] == true { outcome.duplicates += 1 } else { reject(row.index, Self.conflictReason, &outcome) }
+            }
+            for (row, reason) in refused {
+                switch stored[row.order.orderID.rawValue] {
+                case true?: outcome.duplicates += 1
+                case false?: reject(row.index, Self.conflictReason, &outcome)
+                case nil: reject(row.index, reason, &outcome)
+                }
+            }
+        }
+        guard !written.isEmpty else { return outcome }
+
+        // 5. The stored orders' customers and items; a redelivered order changes no customer.
+        try upsertCustomers(on: connection, written)
         try insertItems(on: connection, written)
 
         // 6. Held refunds whose purchase just arrived now count.
@@ -104,28 +109,17 @@ struct OrderBatchWriter {
         if reason == Self.conflictReason { outcome.conflicts += 1 }
     }
 
-    /// For ids already stored: whether the stored content equals the incoming one.
+    /// For ids already stored: whether the stored content equals the incoming one (by fingerprint).
     ///
-    /// First which ids are stored at all, sending the ids alone; then, for those few, the comparison of content
-    /// fingerprints, so those travel only for redeliveries. Each lookup is one
-    /// primary-key probe per id, written as a subquery so that no plan can read the whole table instead: a join
+    /// One primary-key probe per id, written as a subquery so that no plan can read the whole table instead: a join
     /// planned on a young table's statistics hashed every stored order for every batch.
     private func storedHashesMatch(on connection: isolated PostgresConnection, ids: [String], hashes: [String]) throws -> [String: Bool] {
         guard !ids.isEmpty else { return [:] }
-        let stored = Set(
-            try connection.query(
-                """
-                SELECT i.id FROM unnest($1::text[]) AS i(id)
-                WHERE (SELECT true FROM orders o WHERE o.order_id = i.id)
-                """, [ids], prepared: true
-            ).map { try $0.decode(0, as: String.self) })
-        guard !stored.isEmpty else { return [:] }
-        let known = ids.indices.filter { stored.contains(ids[$0]) }
         let found = try connection.query(
             """
             SELECT i.id, (SELECT o.content_hash = i.h FROM orders o WHERE o.order_id = i.id)
             FROM unnest($1::text[], $2::text[]) AS i(id, h)
-            """, [known.map { ids[$0] }, known.map { hashes[$0] }], prepared: true)
+            """, [ids, hashes], prepared: true)
         var result: [String: Bool] = [:]
         for row in found {
             guard let same = try row.decodeIfPresent(1, as: Bool.self) else { continue }
@@ -144,7 +138,10 @@ struct OrderBatchWriter {
         return rates
     }
 
-    private func checkRefunds(on connection: isolated PostgresConnection, _ rows: inout [Row], _ outcome: inout OrderBatchOutcome) throws {
+    /// Marks refunds whose purchase is not stored yet as held and moves those that name an unfit order to `refused`.
+    ///
+    /// A stored purchase is judged as stored, not as a copy of it in the batch says: the first version stands.
+    private func checkRefunds(on connection: isolated PostgresConnection, _ rows: inout [Row], _ refused: inout [(row: Row, reason: String)]) throws {
         let originals = Set(rows.compactMap { $0.order.originalOrderID?.rawValue })
         guard !originals.isEmpty else { return }
         var known: [String: (customer: String, kind: String, amount: Decimal)] = [:]
@@ -159,6 +156,7 @@ struct OrderBatchWriter {
             known[try row.decode(0)] = (try row.decode(1), try row.decode(2), try row.decode(3))
         }
         for row in rows where row.order.kind == .purchase && originals.contains(row.order.orderID.rawValue) {
+            guard known[row.order.orderID.rawValue] == nil else { continue }
             known[row.order.orderID.rawValue] = (row.order.customerID.rawValue, "purchase", row.baseAmount)
         }
         var rejected: Set<Int> = []
@@ -175,7 +173,7 @@ struct OrderBatchWriter {
                 else if row.baseAmount > purchase.amount { "amount: larger than the original order" }
                 else { nil }
             if let problem {
-                reject(row.index, problem, &outcome)
+                refused.append((row, problem))
                 rejected.insert(row.index)
             }
         }

@@ -42,6 +42,23 @@ struct IntakeCustomerTests {
         }
     }
 
+    /// A redelivered order is a no-op for its customer too: it does not bring back what a later order changed.
+    @Test func aRedeliveredOrderLeavesItsCustomerAsItIs() async throws {
+        try await TestServers.withEnvironment { environment in
+            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let first = IntakeHarness.order("N-1", customer: "C-1", extra: #","customer":{"name":"Li Lei"}"#)
+            let later = IntakeHarness.order("N-2", customer: "C-1", extra: #","customer":{"name":"Li Lei Sr."}"#)
+            for batch in [[first], [later], [first, IntakeHarness.order("N-3", customer: "C-2")]] {
+                let dispositions = try await handler.handle(batch.map { InboundMessage(body: $0) })
+                #expect(dispositions.allSatisfy { $0 == .processed })
+            }
+            let name = try await environment.pool.query("SELECT name FROM customers WHERE customer_id = 'C-1'")
+            #expect(try name.map { try $0.decode(0, as: String.self) } == ["Li Lei Sr."])
+            let orders = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
+            #expect(orders == 3)
+        }
+    }
+
     /// Every stored order has its customer, and a customer with orders is neither deleted nor renamed (what the
     /// foreign key did, kept by the customers' trigger); one without orders may be.
     @Test func aCustomerWithOrdersIsNeitherDeletedNorRenamed() async throws {
@@ -85,7 +102,10 @@ struct IntakeCustomerTests {
             let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-race'") }
             try await Task.sleep(for: .milliseconds(300))
             let waiting = try await environment.pool.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'")
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'
+                """)
             #expect(try waiting[0].decode(0, as: Int.self) == 1)
             try await writer.execute("COMMIT")
             do {
@@ -95,6 +115,47 @@ struct IntakeCustomerTests {
                 #expect(error.sqlState == "23503")
             }
             #expect(try await environment.pool.query("SELECT count(*) FROM customers WHERE customer_id = 'C-race'")[0].decode(0, as: Int.self) == 1)
+            await writer.close()
+            await deleter.close()
+        }
+    }
+
+    /// Intake stores a batch's orders before their customers. A delete of the customer meanwhile waits before it
+    /// locks the customer's row, so the transaction can still update that customer, and the delete then fails: no
+    /// deadlock for PostgreSQL to break by aborting one of them.
+    @Test func aDeleteDuringABatchLetsItUpdateTheCustomer() async throws {
+        try await TestServers.withEnvironment { environment in
+            try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-wait')")
+            let writer = environment.connection(name: "writer")
+            let deleter = environment.connection(name: "deleter")
+            try await writer.execute("BEGIN")
+            try await writer.execute(
+                """
+                INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
+                VALUES ('O-wait', 'C-wait', 'purchase', now(), 10, 'USD', 10, 'h')
+                """)
+            let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-wait'") }
+            try await Task.sleep(for: .milliseconds(300))
+            let waiting = try await environment.pool.query(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'
+                """)
+            #expect(try waiting[0].decode(0, as: Int.self) == 1)
+            try await writer.execute(
+                """
+                INSERT INTO customers (customer_id, name) VALUES ('C-wait', 'Han Meimei')
+                ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name
+                """)
+            try await writer.execute("COMMIT")
+            do {
+                _ = try await deletion.value
+                Issue.record("the customer was deleted while its order was being stored")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "23503")
+            }
+            let name = try await environment.pool.query("SELECT name FROM customers WHERE customer_id = 'C-wait'")
+            #expect(try name.map { try $0.decode(0, as: String.self) } == ["Han Meimei"])
             await writer.close()
             await deleter.close()
         }

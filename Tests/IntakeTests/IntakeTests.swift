@@ -109,6 +109,30 @@ struct IntakeTests {
         }
     }
 
+    /// A check an order passed when it was stored does not turn its redelivery into a dead letter: the rate of its
+    /// currency removed since, or its refund now judged against the stored purchase.
+    @Test func aRedeliveryStaysADuplicateAfterItsRateIsRemoved() async throws {
+        try await TestServers.withEnvironment { environment in
+            try await environment.pool.execute("INSERT INTO fx_rates (currency, rate_to_base) VALUES ('EUR', 1.10)")
+            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let stored = IntakeHarness.order("F-1", amount: "20.00", currency: "EUR")
+            let refund = IntakeHarness.order("F-2", amount: "5.00", currency: "EUR", kind: "refund", original: "F-1")
+            #expect(try await handler.handle([stored, refund].map { InboundMessage(body: $0) }) == [.processed, .processed])
+            try await environment.pool.execute("DELETE FROM fx_rates WHERE currency = 'EUR'")
+            let changed = IntakeHarness.order("F-1", amount: "25.00", currency: "EUR")
+            let new = IntakeHarness.order("F-3", amount: "1.00", currency: "EUR")
+            let dispositions = try await handler.handle([stored, refund, changed, new].map { InboundMessage(body: $0) })
+            #expect(dispositions[0] == .processed)
+            #expect(dispositions[1] == .processed)
+            #expect(dispositions[2] == .deadLetter(reason: "order_id: already stored with different content; the first version stands"))
+            #expect(dispositions[3] == .deadLetter(reason: "currency: no exchange rate from EUR to USD; set one with `crm fx set`"))
+            let total = try await environment.pool.query(
+                "SELECT count(*), sum(CASE kind WHEN 'purchase' THEN amount_base ELSE -amount_base END) FROM orders")
+            #expect(try total[0].decode(0, as: Int.self) == 2)
+            #expect(try total[0].decode(1, as: Decimal.self) == Decimal(string: "16.5")!)
+        }
+    }
+
     @Test func refundsWaitForTheirPurchaseAndForeignCurrencyConverts() async throws {
         try await TestServers.withEnvironment { environment in
             try await environment.pool.execute("INSERT INTO fx_rates (currency, rate_to_base) VALUES ('CNY', 0.14)")

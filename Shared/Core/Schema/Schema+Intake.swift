@@ -87,3 +87,27 @@ extension Schema {
                 FOR EACH ROW WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id) EXECUTE FUNCTION crm_customer_keeps_orders();
             """)
 }
+
+extension Schema {
+    /// A delete or rename of customers waits for the transactions writing orders before it locks any customer row.
+    ///
+    /// Intake writes a batch's orders before their customers, so a customer's first order is stored and its row
+    /// updated (name, region, ...) after it. The row trigger of ``orderCustomerReference`` waited for those
+    /// transactions only once the delete had locked the customer's row: a batch updating that customer then waited
+    /// for the delete, the delete for the batch, and PostgreSQL aborted one of them. Waiting at the statement's
+    /// start leaves the batch free to finish; the row trigger then sees its order and refuses the delete.
+    static let customerChangesWaitForOrders = Migration(
+        version: 12, name: "customer changes wait for orders",
+        sql: """
+            CREATE OR REPLACE FUNCTION crm_customers_wait_for_orders() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                LOCK TABLE orders IN SHARE MODE;
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER customers_wait_for_orders_on_delete BEFORE DELETE ON customers
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_customers_wait_for_orders();
+            CREATE TRIGGER customers_wait_for_orders_on_rename BEFORE UPDATE OF customer_id ON customers
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_customers_wait_for_orders();
+            """)
+}

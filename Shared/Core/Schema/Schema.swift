@@ -14,5 +14,6 @@ public enum Schema {
         scoreModelReference,
         orderCustomerReference,
         outboxBodyCompression,
+        customerChangesWaitForOrders,
     ]
 }
