@@ -35,7 +35,26 @@ public enum Outbox {
             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(e, k, m, b)
             """
         if let lease {
-            try lease.handOff(try connection.query(insert + " RETURNING \(returnedColumns)", parameters, prepared: true))
+            // The ids alone come back, paired with the messages by message id: returning the bodies too sent every
+            // batch's event (tens of kilobytes) back over the socket.
+            let inserted = try connection.query(insert + " RETURNING id, message_id", parameters, prepared: true)
+            var positions: [String: [Int]] = [:]
+            for (position, message) in messages.enumerated() { positions[message.messageID, default: []].append(position) }
+            var rows: [(id: Int64, message: OutboundMessage)] = []
+            rows.reserveCapacity(inserted.count)
+            for row in inserted {
+                let messageID: String = try row.decode(1)
+                guard let position = positions[messageID]?.first else {
+                    throw PostgresError(.decodingFailed, message: "the outbox insert returned a message id it was not given: \(messageID)")
+                }
+                positions[messageID]?.removeFirst()
+                // What a poll would read back from the row: the stored fields, nothing else of the message.
+                let message = messages[position]
+                rows.append(
+                    (try row.decode(0),
+                     OutboundMessage(exchange: message.exchange, routingKey: message.routingKey, body: message.body, messageID: message.messageID)))
+            }
+            lease.handOff(rows)
         } else {
             try connection.execute(insert, parameters, prepared: true)
         }
@@ -97,8 +116,12 @@ public final class OutboxLease: Sendable {
     /// Records the inserted rows (`Outbox.returnedColumns` from `column` on); they go to the relay on commit, or at
     /// once outside a transaction block.
     public func handOff(_ inserted: [PostgresRow], from column: Int = 0) throws {
-        let messages = try inserted.map { try Outbox.message(of: $0, from: column) }
-        rows.withLock { $0 += messages }
+        handOff(try inserted.map { try Outbox.message(of: $0, from: column) })
+    }
+
+    /// Records inserted rows whose messages the writer still holds.
+    func handOff(_ inserted: [(id: Int64, message: OutboundMessage)]) {
+        rows.withLock { $0 += inserted }
         if committedOnHandOff { end(committed: true) }
     }
 
