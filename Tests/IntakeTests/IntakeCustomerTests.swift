@@ -90,33 +90,8 @@ struct IntakeCustomerTests {
     /// order and is kept: the trigger waits as the foreign key's row lock made a delete wait.
     @Test func aDeleteWaitsForAnOrderBeingStoredForTheCustomer() async throws {
         try await TestServers.withEnvironment { environment in
-            try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-race')")
-            let writer = environment.connection(name: "writer")
-            let deleter = environment.connection(name: "deleter")
-            try await writer.execute("BEGIN")
-            try await writer.execute(
-                """
-                INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
-                VALUES ('O-race', 'C-race', 'purchase', now(), 10, 'USD', 10, 'h')
-                """)
-            let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-race'") }
-            try await Task.sleep(for: .milliseconds(300))
-            let waiting = try await environment.pool.query(
-                """
-                SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'
-                """)
-            #expect(try waiting[0].decode(0, as: Int.self) == 1)
-            try await writer.execute("COMMIT")
-            do {
-                _ = try await deletion.value
-                Issue.record("the customer was deleted while its order was being stored")
-            } catch let error as PostgresError {
-                #expect(error.sqlState == "23503")
-            }
+            try await Self.deleteWhileAnOrderIsStored(in: environment)
             #expect(try await environment.pool.query("SELECT count(*) FROM customers WHERE customer_id = 'C-race'")[0].decode(0, as: Int.self) == 1)
-            await writer.close()
-            await deleter.close()
         }
     }
 
@@ -125,40 +100,51 @@ struct IntakeCustomerTests {
     /// deadlock for PostgreSQL to break by aborting one of them.
     @Test func aDeleteDuringABatchLetsItUpdateTheCustomer() async throws {
         try await TestServers.withEnvironment { environment in
-            try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-wait')")
-            let writer = environment.connection(name: "writer")
-            let deleter = environment.connection(name: "deleter")
-            try await writer.execute("BEGIN")
-            try await writer.execute(
-                """
-                INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
-                VALUES ('O-wait', 'C-wait', 'purchase', now(), 10, 'USD', 10, 'h')
-                """)
-            let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-wait'") }
-            try await Task.sleep(for: .milliseconds(300))
-            let waiting = try await environment.pool.query(
-                """
-                SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'
-                """)
-            #expect(try waiting[0].decode(0, as: Int.self) == 1)
-            try await writer.execute(
-                """
-                INSERT INTO customers (customer_id, name) VALUES ('C-wait', 'Han Meimei')
-                ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name
-                """)
-            try await writer.execute("COMMIT")
-            do {
-                _ = try await deletion.value
-                Issue.record("the customer was deleted while its order was being stored")
-            } catch let error as PostgresError {
-                #expect(error.sqlState == "23503")
+            try await Self.deleteWhileAnOrderIsStored(in: environment) { writer in
+                try await writer.execute(
+                    """
+                    INSERT INTO customers (customer_id, name) VALUES ('C-race', 'Han Meimei')
+                    ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name
+                    """)
             }
-            let name = try await environment.pool.query("SELECT name FROM customers WHERE customer_id = 'C-wait'")
+            let name = try await environment.pool.query("SELECT name FROM customers WHERE customer_id = 'C-race'")
             #expect(try name.map { try $0.decode(0, as: String.self) } == ["Han Meimei"])
-            await writer.close()
-            await deleter.close()
         }
+    }
+
+    /// Deletes customer `C-race` while another transaction has stored an order for it and not committed yet; once
+    /// the delete waits, `meanwhile` runs in that transaction, which then commits. The delete must fail: the customer
+    /// has an order.
+    private static func deleteWhileAnOrderIsStored(
+        in environment: TestEnvironment, meanwhile: (PostgresConnection) async throws -> Void = { _ in }
+    ) async throws {
+        try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-race')")
+        let writer = environment.connection(name: "writer")
+        let deleter = environment.connection(name: "deleter")
+        try await writer.execute("BEGIN")
+        try await writer.execute(
+            """
+            INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
+            VALUES ('O-race', 'C-race', 'purchase', now(), 10, 'USD', 10, 'h')
+            """)
+        let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-race'") }
+        try await Task.sleep(for: .milliseconds(300))
+        let waiting = try await environment.pool.query(
+            """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'
+            """)
+        #expect(try waiting[0].decode(0, as: Int.self) == 1)
+        try await meanwhile(writer)
+        try await writer.execute("COMMIT")
+        do {
+            _ = try await deletion.value
+            Issue.record("the customer was deleted while its order was being stored")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "23503")
+        }
+        await writer.close()
+        await deleter.close()
     }
 }
 
