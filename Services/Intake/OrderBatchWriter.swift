@@ -229,6 +229,7 @@ struct OrderBatchWriter {
     /// Amounts travel as ``Money``'s plain digits, which `numeric` parses exactly; at a rate of 1 the base amounts
     /// are the same text, so most orders convert each amount to text once.
     private func insertOrders(on connection: isolated PostgresConnection, _ rows: [Row]) throws -> Set<String> {
+        guard !rows.isEmpty else { return [] }
         let amounts = rows.map(\.order.amount.description)
         let costs = rows.map { $0.order.cost?.description }
         let baseAmounts = rows.indices.map { rows[$0].rate == 1 ? amounts[$0] : rows[$0].baseAmount.description }
