@@ -70,19 +70,24 @@ struct OrderBatchWriter {
 
         // 3. The orders, inserted where their id is new: no lookup first, as nearly every order is new.
         let inserted = try insertOrders(on: connection, rows)
-        let written = rows.filter { inserted.contains($0.order.orderID.rawValue) }
+        var written: [Row] = []
+        var doubtful = refused
+        for row in rows {
+            if inserted.contains(row.order.orderID.rawValue) {
+                written.append(row)
+            } else {
+                // Stored already, by an earlier batch or a moment ago by another replica.
+                doubtful.append((row, Self.conflictReason))
+            }
+        }
         outcome.inserted = written.count
 
-        // 4. Every other row is stored already (by an earlier batch, or a moment ago by another replica) or refused.
-        let unwritten = rows.filter { !inserted.contains($0.order.orderID.rawValue) }
-        if !unwritten.isEmpty || !refused.isEmpty {
-            let doubtful = unwritten + refused.map(\.row)
+        // 4. A row not inserted or refused is a duplicate or a conflict when its id is stored, else refused for its
+        //    reason.
+        if !doubtful.isEmpty {
             let stored = try storedHashesMatch(
-                on: connection, ids: doubtful.map(\.order.orderID.rawValue), hashes: doubtful.map(\.contentHash))
-            for row in unwritten {
-                if stored[row.order.orderID.rawValue] == true { outcome.duplicates += 1 } else { reject(row.index, Self.conflictReason, &outcome) }
-            }
-            for (row, reason) in refused {
+                on: connection, ids: doubtful.map(\.row.order.orderID.rawValue), hashes: doubtful.map(\.row.contentHash))
+            for (row, reason) in doubtful {
                 switch stored[row.order.orderID.rawValue] {
                 case true?: outcome.duplicates += 1
                 case false?: reject(row.index, Self.conflictReason, &outcome)

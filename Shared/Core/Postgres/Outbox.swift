@@ -35,28 +35,32 @@ public enum Outbox {
             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(e, k, m, b)
             """
         if let lease {
-            // The ids alone come back, paired with the messages by message id: returning the bodies too sent every
-            // batch's event (tens of kilobytes) back over the socket.
+            // The ids alone come back: returning the bodies too sent every batch's event (tens of kilobytes) back.
             let inserted = try connection.query(insert + " RETURNING id, message_id", parameters, prepared: true)
-            var positions: [String: [Int]] = [:]
-            for (position, message) in messages.enumerated() { positions[message.messageID, default: []].append(position) }
-            var rows: [(id: Int64, message: OutboundMessage)] = []
-            rows.reserveCapacity(inserted.count)
-            for row in inserted {
-                let messageID: String = try row.decode(1)
-                guard let position = positions[messageID]?.first else {
-                    throw PostgresError(.decodingFailed, message: "the outbox insert returned a message id it was not given: \(messageID)")
-                }
-                positions[messageID]?.removeFirst()
-                // What a poll would read back from the row: the stored fields, nothing else of the message.
-                let message = messages[position]
-                rows.append(
-                    (try row.decode(0),
-                     OutboundMessage(exchange: message.exchange, routingKey: message.routingKey, body: message.body, messageID: message.messageID)))
-            }
-            lease.handOff(rows)
+            lease.handOff(try stored(messages, insertedAs: inserted))
         } else {
             try connection.execute(insert, parameters, prepared: true)
+        }
+    }
+
+    /// The messages paired with the rows (`id, message_id`) their insert returned, each as a poll would read it back:
+    /// its stored fields, nothing else.
+    private static func stored(_ messages: [OutboundMessage], insertedAs inserted: [PostgresRow]) throws
+        -> [(id: Int64, message: OutboundMessage)]
+    {
+        var positions: [String: [Int]] = [:]
+        for (position, message) in messages.enumerated() { positions[message.messageID, default: []].append(position) }
+        return try inserted.map { row in
+            let messageID: String = try row.decode(1)
+            guard let position = positions[messageID]?.first else {
+                throw PostgresError(.decodingFailed, message: "the outbox insert returned a message id it was not given: \(messageID)")
+            }
+            positions[messageID]?.removeFirst()
+            let message = messages[position]
+            return (
+                try row.decode(0),
+                OutboundMessage(exchange: message.exchange, routingKey: message.routingKey, body: message.body, messageID: messageID)
+            )
         }
     }
 

@@ -26,18 +26,18 @@ extension [UInt8] {
         year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, fraction: Int, fractionDigits: Int
     ) {
         appendDecimal(year, minimumDigits: 4)
-        append(UInt8(ascii: "-"))
-        appendDecimal(month, minimumDigits: 2)
-        append(UInt8(ascii: "-"))
-        appendDecimal(day, minimumDigits: 2)
-        append(UInt8(ascii: "T"))
-        appendDecimal(hour, minimumDigits: 2)
-        append(UInt8(ascii: ":"))
-        appendDecimal(minute, minimumDigits: 2)
-        append(UInt8(ascii: ":"))
-        appendDecimal(second, minimumDigits: 2)
-        append(UInt8(ascii: "."))
-        appendDecimal(fraction, minimumDigits: fractionDigits)
+        appendField("-", month)
+        appendField("-", day)
+        appendField("T", hour)
+        appendField(":", minute)
+        appendField(":", second)
+        appendField(".", fraction, digits: fractionDigits)
         append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends `separator`, then `value` zero-padded to `digits` digits.
+    private mutating func appendField(_ separator: Unicode.Scalar, _ value: Int, digits: Int = 2) {
+        append(UInt8(ascii: separator))
+        appendDecimal(value, minimumDigits: digits)
     }
 }
