@@ -7,35 +7,101 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// One service: its logic as a library and a thin executable named as the interface fixes it.
-func service(_ name: String, executable: String, extra: [Target.Dependency] = []) -> [Target] {
-    [
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+/// The shared floors, from the ground up; each names only the floors below it, so the compiler keeps the layering.
+let sharedTargets: [Target] = [
+    .systemLibrary(
+        name: "CRabbitMQ",
+        path: "Shared/CRabbitMQ",
+        pkgConfig: "librabbitmq",
+        providers: [.apt(["librabbitmq-dev"]), .brew(["rabbitmq-c"])]
+    ),
+    .systemLibrary(
+        name: "CLibPQ",
+        path: "Shared/CLibPQ",
+        pkgConfig: "libpq",
+        providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+    ),
+    // Settings, durations, back-off, threads as executors, byte writers, MD5: no I/O, nothing of ours below.
+    .target(name: "CRMSupport", dependencies: [lifecycle], path: "Shared/Support", swiftSettings: swiftSettings),
+    // The message contract: every message type of the interface, its vocabulary, and the checked JSON codec.
+    .target(name: "CRMContract", dependencies: ["CRMSupport"], path: "Shared/Contract", swiftSettings: swiftSettings),
+    // libpq behind actors on their own threads: connections, the pool, rows, values, COPY.
+    .target(
+        name: "CRMPostgres", dependencies: ["CRMSupport", "CLibPQ", log], path: "Shared/Postgres",
+        swiftSettings: swiftSettings),
+    // librabbitmq behind actors on their own threads: the topology, confirmed publishing, batched consuming.
+    .target(
+        name: "CRMAMQP", dependencies: ["CRMSupport", "CRMContract", "CRabbitMQ", log, metrics, lifecycle],
+        path: "Shared/AMQP", swiftSettings: swiftSettings),
+    // The transactional outbox: written with PostgreSQL, published over AMQP.
+    .target(
+        name: "CRMOutbox", dependencies: ["CRMPostgres", "CRMAMQP", log, metrics, lifecycle], path: "Shared/Outbox",
+        swiftSettings: swiftSettings),
+    // Migrations, the tables, and what each service's account may touch in the database and on the broker.
+    .target(
+        name: "CRMSchema", dependencies: ["CRMPostgres", "CRMAMQP", "CRMContract", log], path: "Shared/Schema",
+        swiftSettings: swiftSettings),
+    // A service process: settings, logs, metrics, health over HTTP, consumers, the outbox, one ServiceGroup.
+    .target(
+        name: "CRMRuntime",
+        dependencies: [
+            "CRMSupport", "CRMContract", "CRMPostgres", "CRMAMQP", "CRMOutbox", "CRMSchema", log, metrics, lifecycle,
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        path: "Shared/Runtime",
+        swiftSettings: swiftSettings
+    ),
+]
+
+/// Every shared floor a service library may build on.
+let sharedFloors: [Target.Dependency] = [
+    "CRMSupport", "CRMContract", "CRMPostgres", "CRMAMQP", "CRMOutbox", "CRMSchema", "CRMRuntime", log, metrics,
+    lifecycle,
+]
+
+/// One service: its logic as a library, a thin executable, and the product named as the interface fixes it.
+func service(_ name: String, executable: String) -> (targets: [Target], product: Product) {
+    let targets: [Target] = [
         .target(
             name: name,
-            dependencies: ["Shared"] + extra,
+            dependencies: sharedFloors,
             path: "Services/\(name)",
             exclude: ["Main"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "\(name)Main",
-            dependencies: [.target(name: name), "Shared"],
+            dependencies: [.target(name: name), "CRMRuntime"],
             path: "Services/\(name)/Main",
             swiftSettings: swiftSettings
         ),
     ]
+    return (targets, .executable(name: executable, targets: ["\(name)Main"]))
+}
+
+let services = [
+    service("Intake", executable: "crm-intake"),
+    service("Scoring", executable: "crm-scoring"),
+    service("Alerts", executable: "crm-alerts"),
+    service("Complaints", executable: "crm-complaints"),
+]
+
+/// A test target over the real servers or pure logic; `Tests/Support` holds what they share.
+func tests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: dependencies + ["TestSupport"], swiftSettings: swiftSettings)
 }
 
 let package = Package(
     name: "crm",
     platforms: [.macOS(.v15)],
-    products: [
-        .executable(name: "crm-intake", targets: ["IntakeMain"]),
-        .executable(name: "crm-scoring", targets: ["ScoringMain"]),
-        .executable(name: "crm-alerts", targets: ["AlertsMain"]),
-        .executable(name: "crm-complaints", targets: ["ComplaintsMain"]),
-        .executable(name: "crm", targets: ["CRMCommand"]),
-    ],
+    products: services.map(\.product) + [.executable(name: "crm", targets: ["CRMCommand"])],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
@@ -44,39 +110,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
-    targets: [
-        .systemLibrary(
-            name: "CRabbitMQ",
-            path: "Shared/CRabbitMQ",
-            pkgConfig: "librabbitmq",
-            providers: [.apt(["librabbitmq-dev"]), .brew(["rabbitmq-c"])]
-        ),
-        .systemLibrary(
-            name: "CLibPQ",
-            path: "Shared/CLibPQ",
-            pkgConfig: "libpq",
-            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
-        ),
-        .target(
-            name: "Shared",
-            dependencies: [
-                "CRabbitMQ",
-                "CLibPQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            path: "Shared/Core",
-            swiftSettings: swiftSettings
-        ),
+    targets: sharedTargets + services.flatMap(\.targets) + [
         .executableTarget(
             name: "CRMCommand",
-            dependencies: [
-                "Shared", "Intake", "Scoring", "Alerts", "Complaints",
+            dependencies: sharedFloors + [
+                "Intake", "Scoring", "Alerts", "Complaints",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/Command",
@@ -84,43 +122,39 @@ let package = Package(
         ),
         .executableTarget(
             name: "IntakeBenchmark",
-            dependencies: ["Intake", "Shared", "TestSupport"],
+            dependencies: ["Intake", "TestSupport"],
             path: "Benchmarks/IntakeBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ScoringBenchmark",
-            dependencies: ["Scoring", "Intake", "Shared", "TestSupport"],
+            dependencies: ["Scoring", "Intake", "TestSupport"],
             path: "Benchmarks/ScoringBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "AlertsBenchmark",
-            dependencies: ["Alerts", "Complaints", "Intake", "Scoring", "Shared", "TestSupport"],
+            dependencies: ["Alerts", "Complaints", "Intake", "Scoring", "TestSupport"],
             path: "Benchmarks/AlertsBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ComplaintsBenchmark",
-            dependencies: ["Complaints", "Shared", "TestSupport"],
+            dependencies: ["Complaints", "TestSupport"],
             path: "Benchmarks/ComplaintsBenchmark",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Shared"],
+            dependencies: sharedFloors,
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntakeTests", dependencies: ["Intake", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Intake", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Scoring", "Intake", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ComplaintsTests", dependencies: ["Complaints", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
+        tests("SharedTests", sharedFloors),
+        tests("IntakeTests", ["Intake"]),
+        tests("ScoringTests", ["Scoring", "Intake"]),
+        tests("AlertsTests", ["Alerts", "Scoring", "Intake"]),
+        tests("ComplaintsTests", ["Complaints"]),
+        tests("SystemTests", []),
     ]
-        + service("Intake", executable: "crm-intake")
-        + service("Scoring", executable: "crm-scoring")
-        + service("Alerts", executable: "crm-alerts")
-        + service("Complaints", executable: "crm-complaints")
 )

@@ -12,7 +12,7 @@
    message's `name` is its payload's `schema` const, and no two messages share one; every example
    embedded in the document validates against its message.
 3. deploy/rabbitmq/definitions.json declares exactly the exchanges, queues and bindings the document
-   names, with the arguments the services declare (Shared/Core/AMQP/Topology.swift): durable topic
+   names, with the arguments the services declare (Shared/AMQP/Topology.swift): durable topic
    exchanges; durable quorum queues; every consuming queue dead-letters to `crm.dead` with its own
    name as routing key and has a `<queue>.dead` companion bound to `crm.dead`; every routing key the
    system publishes reaches a queue; every desk of deploy/complaint-rules.json has its queue.

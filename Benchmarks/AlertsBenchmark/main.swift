@@ -1,9 +1,14 @@
 import Alerts
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMRuntime
+import CRMSupport
 import Complaints
 import Foundation
 import Intake
 import Scoring
-import Shared
 import Synchronization
 import TestSupport
 
@@ -141,7 +146,8 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
         variables["CRM_SCORING_TIER_BASIS"] = "historical"
         let settings = Settings(variables)
         let rescoring = try await FullRescoring(
-            pool: environment.pool, settings: try ScoringSettings(settings), logger: TestServers.logger
+            pool: environment.pool, outbox: Outbox(of: .scoring), settings: try ScoringSettings(settings),
+            logger: TestServers.logger
         ).run()
         let gold = Set(
             try await environment.pool.query(
@@ -156,12 +162,11 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
         let scoring = try context("crm-scoring", ScoringService.topology)
         let alerts = try context("crm-alerts", AlertsService.topology)
         let complaints = try context("crm-complaints", ComplaintsService.topology)
-        let complaintsRuntime = try await ComplaintsRuntime.make(
-            configuration: try ComplaintsConfiguration(settings: settings), pool: complaints.pool,
-            publisher: complaints.publisher, amqp: complaints.amqp, logger: complaints.logger)
-        let desks = complaintsRuntime.policies.current.policy.router.desks.map(\.name)
         var services = try await IntakeService.parts(intake).services + ScoringService.parts(scoring).services
-        services += try await AlertsService.parts(alerts).services + complaintsRuntime.services
+        services += try await AlertsService.parts(alerts).services + ComplaintsService.parts(complaints).services
+        let desks = try await ComplaintPolicyHolder.load(
+            pool: complaints.pool, configuration: try ComplaintsConfiguration(settings: settings)
+        ).current.policy.router.desks.map(\.name)
 
         let publisher = AMQPPublisher(
             settings: environment.amqp, name: "bench",
@@ -247,9 +252,9 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
                     for message in batch {
                         guard let alert = try? RetentionAlert.decode(body: message.body) else { continue }
                         let customer = alert.customerID.rawValue
-                        if customer.hasPrefix("T-"), alert.reasons.contains("tier_downgrade") {
+                        if customer.hasPrefix("T-"), alert.reasons.contains(.tierDowngrade) {
                             measurements.arrived(customer, kind: "order", at: arrived)
-                        } else if customer.hasPrefix("CT-"), alert.reasons.contains("complaint_valuable_customer") {
+                        } else if customer.hasPrefix("CT-"), alert.reasons.contains(.complaintValuableCustomer) {
                             measurements.arrived(customer, kind: "complaint", at: arrived)
                         }
                     }

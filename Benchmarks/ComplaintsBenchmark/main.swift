@@ -1,6 +1,9 @@
+import CRMAMQP
+import CRMContract
+import CRMRuntime
+import CRMSupport
 import Complaints
 import Foundation
-import Shared
 import Synchronization
 import TestSupport
 
@@ -96,18 +99,19 @@ func measure(_ plan: Plan) async throws -> [Double] {
                    CASE WHEN n % 5 = 0 THEN 'gold' WHEN n % 5 < 3 THEN 'silver' ELSE 'bronze' END
             FROM generate_series(0, 899) n
             """)
-        let configuration = try ComplaintsConfiguration(
-            settings: Settings(ProcessInfo.processInfo.environment.merging(
-                ["CRM_COMPLAINT_RULES_FILE": "deploy/complaint-rules.json"]) { current, _ in current }))
-        let servicePublisher = AMQPPublisher(
-            settings: environment.amqp, name: "complaints", topology: ComplaintsService.topology, logger: TestServers.logger)
-        let runtime = try await ComplaintsRuntime.make(
-            configuration: configuration, pool: environment.pool, publisher: servicePublisher, amqp: environment.amqp,
-            logger: TestServers.logger)
+        // The service as its executable runs it, with this process's CRM_COMPLAINTS_* settings.
+        let settings = Settings(
+            ProcessInfo.processInfo.environment.merging(environment.serviceVariables) { _, test in test }.merging(
+                ["CRM_COMPLAINT_RULES_FILE": "deploy/complaint-rules.json"]) { current, _ in current })
+        let context = try ServiceHost.makeContext(
+            name: "crm-complaints", settings: settings, topology: ComplaintsService.topology)
+        let parts = try await ComplaintsService.parts(context)
+        let desks = try await ComplaintPolicyHolder.load(
+            pool: environment.pool, configuration: try ComplaintsConfiguration(settings: settings)
+        ).current.policy.router.desks.map(\.name)
         let publisher = AMQPPublisher(
             settings: environment.amqp, name: "bench",
-            topology: ComplaintsService.topology(desks: runtime.policies.current.policy.router.desks.map(\.name))
-                .merging(probe),
+            topology: ComplaintsService.topology(desks: desks).merging(probe),
             logger: TestServers.logger)
         try await publisher.connect()
         let consumer = AMQPConsumer(
@@ -117,7 +121,7 @@ func measure(_ plan: Plan) async throws -> [Double] {
         let bodies = (0..<total).map(complaint)
 
         let result = try await withThrowingTaskGroup(of: [Double]?.self) { group in
-            for service in runtime.services {
+            for service in parts.services {
                 group.addTask {
                     try await service.run()
                     return nil
@@ -173,7 +177,8 @@ func measure(_ plan: Plan) async throws -> [Double] {
         }
         await consumer.close()
         await publisher.close()
-        await servicePublisher.close()
+        await context.publisher.close()
+        await context.pool.close()
         return result
     }
 }

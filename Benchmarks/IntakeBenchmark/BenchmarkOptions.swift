@@ -1,3 +1,4 @@
+import CRMSupport
 import Foundation
 import Intake
 
@@ -18,8 +19,10 @@ struct BenchmarkOptions {
     var file = "Tests/Fixtures/cdnow/CDNOW_master.txt"
     var stages = Set(Stage.allCases)
     var runs = 1
-    var batchSize = IntakeService.defaultBatchSize
-    var consumers = IntakeService.defaultConsumers
+    /// The service's own defaults, as it reads them with nothing set.
+    static let service = try! IntakeService.consumerSettings(Settings([:]))
+    var batchSize = service.batchSize
+    var consumers = service.consumers
     /// Unacknowledged deliveries per consumer; `nil` is the service's default, twice the batch size.
     var prefetch: Int?
     /// Also measure the raw client with its acks held back this many milliseconds.
@@ -39,8 +42,8 @@ struct BenchmarkOptions {
                            raw      a plain client publishing and consuming through a durable queue
                            e2e      intake end to end: published, validated, stored once, outbox written
           --runs N       repeat the measured stages N times, raw and e2e alternating, and print best and median
-          --batch-size N intake batch size (default the service's, \(IntakeService.defaultBatchSize))
-          --consumers N  intake consumers in the process (default the service's, \(IntakeService.defaultConsumers))
+          --batch-size N intake batch size (default the service's, \(service.batchSize))
+          --consumers N  intake consumers in the process (default the service's, \(service.consumers))
           --prefetch N   unacknowledged deliveries per intake consumer (default twice the batch size)
           --ack-delay MS also run the raw client acking each batch MS ms after it arrived, consuming on meanwhile
           --publish-window N most messages the publisher leaves unconfirmed, raw and e2e alike (default 4000, as `crm load-orders`)

@@ -1,6 +1,11 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMRuntime
+import CRMSchema
+import CRMSupport
 import Foundation
 import Intake
-import Shared
 import Synchronization
 import TestSupport
 
@@ -99,7 +104,7 @@ if !ratios.values.isEmpty {
 /// The handler alone (decode, validate, one transaction per batch), without the broker.
 func handlerAlone() async throws -> Double {
     try await TestServers.withEnvironment { environment in
-        let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+        let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
         let messages = bodies.map { InboundMessage(body: $0) }
         let start = ContinuousClock.now
         for batchStart in stride(from: 0, to: messages.count, by: options.batchSize) {
@@ -169,10 +174,10 @@ func endToEnd() async throws -> Double {
         let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: topology, logger: TestServers.logger)
         try await publisher.connect()
         let relay = OutboxRelay(
-            source: IntakeService.outboxSource, pool: environment.pool,
+            source: ServiceAccount.intake.outboxSource, pool: environment.pool,
             publisher: AMQPPublisher(settings: environment.amqp, name: "relay", topology: topology, logger: TestServers.logger),
             logger: TestServers.logger)
-        let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+        let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(relay: relay), baseCurrency: "USD")
         // Counted after the handler returns, that is after the batch's commit: exact, and costs the servers nothing.
         let committed = CommitCount()
         let services = (0..<options.consumers).map { _ in

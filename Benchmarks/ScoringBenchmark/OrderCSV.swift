@@ -1,6 +1,6 @@
+import CRMSupport
 import Foundation
 import Scoring
-import Shared
 
 /// crm's scoring engine on a file of orders, the input lifetimes reads: `customer_id,date,amount` lines (a header
 /// line, dates as YYYY-MM-DD, every order a purchase), in any order.

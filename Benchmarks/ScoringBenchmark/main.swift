@@ -1,7 +1,12 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMRuntime
+import CRMSupport
 import Foundation
 import Intake
 import Scoring
-import Shared
 import TestSupport
 
 // Full rescoring, measured end to end against the local PostgreSQL (scripts/bench.sh):
@@ -58,12 +63,12 @@ if !arguments.contains("--skip-cdnow") && !engineOnly {
     print("== CDNOW master, as of 1998-06-30")
     try await TestServers.withEnvironment(migrate: true) { environment in
         let (_, bodies) = try OrderFile.bodies(of: URL(fileURLWithPath: "Tests/Fixtures/cdnow/CDNOW_master.txt"))
-        let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+        let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
         for start in stride(from: 0, to: bodies.count, by: 1000) {
             _ = try await handler.handle(bodies[start..<min(start + 1000, bodies.count)].map { InboundMessage(body: $0) })
         }
         let asOf = try Timestamp(rfc3339: "1998-06-30T23:59:59.999Z").date
-        let rescoring = FullRescoring(pool: environment.pool, settings: settings, logger: logger)
+        let rescoring = FullRescoring(pool: environment.pool, outbox: Outbox(of: .scoring), settings: settings, logger: logger)
         _ = try await rescoring.run(asOf: asOf)  // warm-up: the first run also writes every customer's first history row
         resetPeakMemory()
         let start = ContinuousClock.now
@@ -221,7 +226,7 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     print(String(format: "  true BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
                  truth.r, truth.alpha, truth.a, truth.b, truthSpend.p, truthSpend.q, truthSpend.v))
 
-    let rescoring = FullRescoring(pool: environment.pool, settings: settings, logger: logger)
+    let rescoring = FullRescoring(pool: environment.pool, outbox: Outbox(of: .scoring), settings: settings, logger: logger)
     resetPeakMemory()
     var start = ContinuousClock.now
     let first = try await rescoring.run(asOf: asOf)

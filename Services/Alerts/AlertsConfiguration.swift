@@ -1,5 +1,6 @@
+import CRMContract
+import CRMSupport
 import Foundation
-import Shared
 
 /// Every setting of `crm-alerts`, read from `CRM_ALERTS_*` and `CRM_RETENTION_PLAYBOOK_FILE`.
 ///
@@ -19,8 +20,6 @@ public struct AlertsConfiguration: Sendable, Hashable {
     /// How often each replica releases held alerts, refreshes its gauges and rereads the playbook file
     /// (`CRM_ALERTS_TICK_INTERVAL`, default 30s).
     public var tickInterval: Duration
-    /// Events per batch and transaction (`CRM_ALERTS_BATCH_SIZE`, default 200).
-    public var batchSize: Int
     /// The retention playbook (`CRM_RETENTION_PLAYBOOK_FILE`, default `deploy/retention-playbook.json`).
     public var playbookFile: String
 
@@ -28,15 +27,13 @@ public struct AlertsConfiguration: Sendable, Hashable {
     public init(
         rules: AlertSettings = AlertSettings(), cooldown: Duration = .seconds(30 * 86_400),
         dailyCaps: [AlertPriority: Int] = [.p1: 0, .p2: 500, .p3: 500], sweepInterval: Duration = .seconds(3_600),
-        tickInterval: Duration = .seconds(30), batchSize: Int = 200,
-        playbookFile: String = "deploy/retention-playbook.json"
+        tickInterval: Duration = .seconds(30), playbookFile: String = "deploy/retention-playbook.json"
     ) {
         self.rules = rules
         self.cooldown = cooldown
         self.dailyCaps = dailyCaps
         self.sweepInterval = sweepInterval
         self.tickInterval = tickInterval
-        self.batchSize = batchSize
         self.playbookFile = playbookFile
     }
 
@@ -100,7 +97,6 @@ public struct AlertsConfiguration: Sendable, Hashable {
         where value < .milliseconds(10) {
             throw SettingsError(variable: variable, problem: "must be at least 10ms")
         }
-        batchSize = try settings.int("CRM_ALERTS_BATCH_SIZE", default: defaults.batchSize, in: 1...5000)
         playbookFile = settings.string("CRM_RETENTION_PLAYBOOK_FILE", default: defaults.playbookFile)
     }
 

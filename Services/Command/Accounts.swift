@@ -1,6 +1,8 @@
 import ArgumentParser
+import CRMPostgres
+import CRMSchema
+import CRMSupport
 import Foundation
-import Shared
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

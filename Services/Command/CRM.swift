@@ -1,6 +1,7 @@
 import ArgumentParser
+import CRMContract
+import CRMRuntime
 import Foundation
-import Shared
 
 /// The operator's command line.
 @main

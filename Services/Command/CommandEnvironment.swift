@@ -1,7 +1,9 @@
+import CRMAMQP
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Synchronization
 import Logging
-import Shared
+import Synchronization
 
 /// Connections the subcommands need, from the same environment variables as the services.
 struct CommandEnvironment {

@@ -1,7 +1,7 @@
 import ArgumentParser
+import CRMSupport
 import Complaints
 import Foundation
-import Shared
 
 /// `crm rules`: the complaint rules in force (classification, priority, desks, routing, SLA) and loading new ones.
 struct ComplaintRulesCommand: AsyncParsableCommand {
@@ -56,7 +56,7 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
             if versions.isEmpty { print("No complaint rules loaded yet.") }
             for entry in versions {
                 let marker = entry.version == versions.first?.version ? " (in force)" : ""
-                print("\(entry.version)  \(PostgresTimestamp.format(entry.loadedAt))  \(entry.source)\(marker)")
+                print("\(entry.version)  \(UTCDateTime.format(entry.loadedAt))  \(entry.source)\(marker)")
             }
         }
     }

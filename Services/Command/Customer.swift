@@ -1,7 +1,8 @@
 import ArgumentParser
+import CRMContract
+import CRMSupport
 import Foundation
 import Scoring
-import Shared
 
 /// `crm customer ID`: one customer's value, stage, tier and trajectory.
 struct Customer: AsyncParsableCommand {

@@ -1,7 +1,10 @@
 import ArgumentParser
+import CRMAMQP
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Complaints
 import Foundation
-import Shared
 
 /// `crm desks`: the configured support desks, their queues and their open complaints.
 struct Desks: AsyncParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Shared
 
 /// `crm fx`: the exchange rates intake converts foreign-currency orders with.
 struct FX: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CRMAMQP
+import CRMContract
+import CRMSupport
 import Foundation
-import Shared
 
 /// `crm load-complaints FILE`: publishes a file of complaints and status updates to `crm.complaints`.
 struct LoadComplaints: AsyncParsableCommand {

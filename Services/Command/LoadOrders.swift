@@ -1,7 +1,8 @@
 import ArgumentParser
+import CRMAMQP
+import CRMSupport
 import Foundation
 import Intake
-import Shared
 import Synchronization
 
 /// `crm load-orders FILE`: publishes a file of orders to `crm.orders` with confirms.

@@ -1,8 +1,11 @@
 import ArgumentParser
+import CRMAMQP
+import CRMPostgres
+import CRMSchema
+import CRMSupport
 import Complaints
 import Foundation
 import Logging
-import Shared
 
 /// `crm migrate`: applies pending migrations and declares the broker topology.
 struct Migrate: AsyncParsableCommand {

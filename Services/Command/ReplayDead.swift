@@ -1,6 +1,7 @@
 import ArgumentParser
+import CRMAMQP
+import CRMSupport
 import Foundation
-import Shared
 
 /// `crm replay-dead QUEUE`: republishes dead letters to where they were first sent, after a fix.
 struct ReplayDead: AsyncParsableCommand {

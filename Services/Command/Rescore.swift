@@ -1,7 +1,10 @@
 import ArgumentParser
+import CRMContract
+import CRMOutbox
+import CRMRuntime
+import CRMSupport
 import Foundation
 import Scoring
-import Shared
 
 /// `crm rescore`: a full rescoring now, in this process, under the same lock as the services' schedule.
 struct Rescore: AsyncParsableCommand {
@@ -43,7 +46,7 @@ struct Rescore: AsyncParsableCommand {
         }
         let pool = try environment.pool()
         let rescoring = FullRescoring(
-            pool: pool, settings: settings,
+            pool: pool, outbox: Outbox(of: .scoring), settings: settings,
             workMemory: environment.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"), logger: environment.logger)
         let quiet = json
         let report = try await rescoring.run(asOf: asOf.flatMap(Self.parse)) { phase in

@@ -1,8 +1,11 @@
 import Alerts
 import ArgumentParser
+import CRMAMQP
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Complaints
 import Foundation
-import Shared
 
 /// `crm status`: the state of the whole system on one screen.
 struct Status: AsyncParsableCommand {

@@ -1,5 +1,6 @@
+import CRMContract
+import CRMSupport
 import Foundation
-import Shared
 
 /// The settings of `crm-complaints`, read from the environment once at start-up.
 ///
@@ -9,14 +10,6 @@ public struct ComplaintsConfiguration: Sendable {
     /// The rules document loaded into an empty database (`CRM_COMPLAINT_RULES_FILE`, default
     /// `deploy/complaint-rules.json`; `/etc/crm/complaint-rules.json` in the image).
     public var rulesFile: String
-    /// Messages per batch and transaction (`CRM_COMPLAINTS_BATCH_SIZE`, default 100).
-    public var batchSize: Int
-    /// Broker prefetch per consumer (`CRM_COMPLAINTS_PREFETCH`, default twice the batch).
-    public var prefetch: Int
-    /// Consumers of `complaints.inbox` per process (`CRM_COMPLAINTS_CONSUMERS`, default 2).
-    public var consumers: Int
-    /// How long a batch waits to fill once its first message arrived (`CRM_COMPLAINTS_LINGER`, default 2ms).
-    public var linger: Duration
     /// SLA targets that override the rules' per priority (`CRM_COMPLAINTS_SLA_TARGETS`, e.g.
     /// `p1=15m/4h,p2=1h/8h`: first response / resolution, in working time). Unset: the rules' targets.
     public var slaTargets: [ComplaintPriority: SLAPolicy.Targets]
@@ -35,16 +28,11 @@ public struct ComplaintsConfiguration: Sendable {
 
     /// The defaults, as documented per property.
     public init(
-        rulesFile: String = "deploy/complaint-rules.json", batchSize: Int = 100, prefetch: Int? = nil,
-        consumers: Int = 2, linger: Duration = .milliseconds(2), slaTargets: [ComplaintPriority: SLAPolicy.Targets] = [:],
+        rulesFile: String = "deploy/complaint-rules.json", slaTargets: [ComplaintPriority: SLAPolicy.Targets] = [:],
         maxEscalationLevel: Int? = nil, sweepInterval: Duration = .seconds(5), sweepBatch: Int = 500,
         rulesRefresh: Duration = .seconds(30), signalTier: CustomerTier = .silver
     ) {
         self.rulesFile = rulesFile
-        self.batchSize = batchSize
-        self.prefetch = prefetch ?? batchSize * 2
-        self.consumers = consumers
-        self.linger = linger
         self.slaTargets = slaTargets
         self.maxEscalationLevel = maxEscalationLevel
         self.sweepInterval = sweepInterval
@@ -55,16 +43,11 @@ public struct ComplaintsConfiguration: Sendable {
 
     /// Reads every `CRM_COMPLAINTS_*` setting and `CRM_COMPLAINT_RULES_FILE`; the error names the variable.
     public init(settings: Settings) throws(SettingsError) {
-        let batchSize = try settings.int("CRM_COMPLAINTS_BATCH_SIZE", default: 100, in: 1...5000)
         let maxLevel: Int? =
             settings.string("CRM_COMPLAINTS_MAX_ESCALATION_LEVEL") == nil
             ? nil : try settings.int("CRM_COMPLAINTS_MAX_ESCALATION_LEVEL", default: 3, in: 1...20)
         self.init(
             rulesFile: settings.string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json"),
-            batchSize: batchSize,
-            prefetch: try settings.int("CRM_COMPLAINTS_PREFETCH", default: batchSize * 2, in: 1...65535),
-            consumers: try settings.int("CRM_COMPLAINTS_CONSUMERS", default: 2, in: 1...16),
-            linger: try settings.duration("CRM_COMPLAINTS_LINGER", default: .milliseconds(2)),
             slaTargets: try Self.parseTargets(settings.string("CRM_COMPLAINTS_SLA_TARGETS")),
             maxEscalationLevel: maxLevel,
             sweepInterval: try Self.positive(settings, "CRM_COMPLAINTS_SWEEP_INTERVAL", default: .seconds(5)),

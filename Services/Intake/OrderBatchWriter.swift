@@ -1,5 +1,9 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// What one batch did, for the dispositions and the metrics.
 struct OrderBatchOutcome: Sendable {
@@ -17,6 +21,8 @@ struct OrderBatchOutcome: Sendable {
 /// orders a batch holds (each order is a primary-key probe or an inserted row), so a generic plan is as good.
 struct OrderBatchWriter {
     let baseCurrency: String
+    /// Where the batch's `order.accepted` events are written.
+    let outbox: Outbox
 
     static let conflictReason = "order_id: already stored with different content; the first version stands"
 
@@ -328,7 +334,7 @@ struct OrderBatchWriter {
                 exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
                 body: try events.encodedBody(), messageID: "\(transaction)/\(number)")
         }
-        try Outbox.enqueue(messages, source: IntakeService.outboxSource, on: connection)
+        try outbox.enqueue(messages, on: connection)
     }
 }
 
@@ -338,12 +344,3 @@ extension OrderBatchWriter.Row {
     fileprivate var baseCost: Decimal? { order.cost.map { ($0.decimal * rate).rounded(scale: 4) } }
 }
 
-extension Decimal {
-    /// Rounded half away from zero to `scale` fractional digits.
-    func rounded(scale: Int) -> Decimal {
-        var value = self
-        var result = Decimal()
-        NSDecimalRound(&result, &value, scale, .plain)
-        return result
-    }
-}

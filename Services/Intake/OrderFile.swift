@@ -1,5 +1,5 @@
+import CRMContract
 import Foundation
-import Shared
 
 /// Reads a file of orders for `crm load-orders`: order.v1 JSON lines, or the CDNOW purchase format.
 ///

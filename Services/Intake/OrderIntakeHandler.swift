@@ -1,6 +1,10 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
 import Metrics
-import Shared
 
 /// Validates a batch of `order.v1` messages and stores the valid ones exactly once, in one transaction.
 ///
@@ -15,14 +19,17 @@ public struct OrderIntakeHandler: Sendable {
     /// The currency every value is converted into (`CRM_BASE_CURRENCY`, default USD).
     public let baseCurrency: String
     private let pool: PostgresPool
+    private let outbox: Outbox
     private let accepted = Counter(label: "crm_intake_orders_accepted_total")
     private let duplicates = Counter(label: "crm_intake_duplicates_total")
     private let conflicts = Counter(label: "crm_intake_conflicts_total")
     private let batchSize = Recorder(label: "crm_intake_batch_size")
     private let batchLatency = Timer(label: "crm_intake_batch_seconds")
 
-    public init(pool: PostgresPool, baseCurrency: String) {
+    /// A handler storing orders through `pool` and writing their events into `outbox`.
+    public init(pool: PostgresPool, outbox: Outbox, baseCurrency: String) {
         self.pool = pool
+        self.outbox = outbox
         self.baseCurrency = baseCurrency
     }
 
@@ -63,9 +70,9 @@ public struct OrderIntakeHandler: Sendable {
             }
         }
         let plan = candidates
-        let baseCurrency = baseCurrency
+        let writer = OrderBatchWriter(baseCurrency: baseCurrency, outbox: outbox)
         let outcome = try await pool.transaction { connection in
-            try OrderBatchWriter(baseCurrency: baseCurrency).write(plan, on: connection)
+            try writer.write(plan, on: connection)
         }
         for (index, reason) in outcome.rejected {
             dispositions[index] = .deadLetter(reason: reason)

@@ -1,36 +1,41 @@
+import CRMAMQP
+import CRMOutbox
+import CRMPostgres
+import CRMRuntime
+import CRMSupport
 import Foundation
-import Shared
 
 /// The parts of `crm-scoring` that run inside the service host.
 public enum ScoringService {
     /// The broker objects this service declares and touches.
     public static let topology = Topology.scoring
 
+    /// How `scoring.events` is consumed unless `CRM_SCORING_*` says otherwise: 200 events a batch.
+    public static func consumerSettings(_ settings: Settings) throws(SettingsError) -> ConsumerSettings {
+        try ConsumerSettings(settings, prefix: "SCORING", batchSize: 200)
+    }
+
     /// Builds the consumer of `scoring.events` (incremental scoring), the full-rescoring schedule, the outbox
     /// relay of `customer.scored` events and the `GET /customers/{id}` route.
     ///
-    /// Settings: `CRM_SCORING_BATCH_SIZE` (default 200 events), `CRM_SCORING_RESCORE_INTERVAL` (default 24h),
-    /// and the model and rule settings of ``ScoringSettings``.
+    /// Settings: ``consumerSettings(_:)``, `CRM_SCORING_RESCORE_INTERVAL` (default 24h), and the model and rule
+    /// settings of ``ScoringSettings``.
     public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
         let settings = try ScoringSettings(context.settings)
-        let batchSize = try context.settings.int("CRM_SCORING_BATCH_SIZE", default: 200, in: 1...5000)
         let interval = try context.settings.duration("CRM_SCORING_RESCORE_INTERVAL", default: .seconds(86_400))
-        let incremental = IncrementalScoring(pool: context.pool, settings: settings, logger: context.logger)
-        let relay = OutboxRelay(
-            source: ScoredEvents.outboxSource, pool: context.pool, publisher: context.publisher, logger: context.logger)
-        let consumer = QueueConsumer(
-            queue: Topology.scoringEventsQueue,
-            consumer: AMQPConsumer(
-                settings: context.amqp, queue: Topology.scoringEventsQueue, prefetch: UInt16(batchSize * 2),
-                topology: topology, logger: context.logger),
-            deadLetters: context.publisher, options: .init(batchSize: batchSize), logger: context.logger,
+        let relay = context.outboxRelay(for: .scoring)
+        let outbox = Outbox(relay: relay)
+        let incremental = IncrementalScoring(
+            pool: context.pool, outbox: outbox, settings: settings, logger: context.logger)
+        let consumers = context.consumers(
+            of: Topology.scoringEventsQueue, topology: topology, settings: try consumerSettings(context.settings),
             handler: incremental.handle)
         let schedule = RescoreSchedule(
             rescoring: FullRescoring(
-                pool: context.pool, settings: settings,
+                pool: context.pool, outbox: outbox, settings: settings,
                 workMemory: context.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"), logger: context.logger),
             interval: interval, logger: context.logger)
-        return ServiceParts(services: [consumer, relay, schedule], routes: [customerRoute(pool: context.pool)])
+        return ServiceParts(services: consumers + [relay, schedule], routes: [customerRoute(pool: context.pool)])
     }
 
     /// `GET /customers/{id}`: the customer object, 404 when never scored.

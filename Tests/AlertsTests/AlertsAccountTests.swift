@@ -1,5 +1,5 @@
 import Alerts
-import Shared
+import CRMSchema
 import Testing
 
 /// The broker user's permissions derive from `ServiceAccount.alerts`'s topology: it must be what the service declares.

@@ -1,9 +1,13 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMRuntime
+import CRMSupport
 import Foundation
 import Intake
 import Scoring
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @testable import Alerts
 
@@ -20,14 +24,14 @@ struct AlertsCDNOWTests {
         try await TestServers.withEnvironment { environment in
             let clock = ContinuousClock.now
             let (_, bodies) = try OrderFile.bodies(of: Self.fixtures.appendingPathComponent("CDNOW_master.txt"))
-            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
             for start in stride(from: 0, to: bodies.count, by: 2_000) {
                 let batch = bodies[start..<min(start + 2_000, bodies.count)].map { InboundMessage(body: $0) }
                 let dispositions = try await handler.handle(batch)
                 #expect(dispositions.allSatisfy { $0 == .processed })
             }
             let asOf = try Timestamp(rfc3339: "1998-06-30T23:59:59.999Z").date
-            let report = try await FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            let report = try await FullRescoring(pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
                 .run(asOf: asOf)
             #expect(report.customers == 23_570)
             // Scoring announces a first score only in decline or termination; the sweep finds everyone else.
@@ -48,12 +52,12 @@ struct AlertsCDNOWTests {
             // second sweep finds nothing: the two paths raise nothing twice.
             try await environment.pool.execute(
                 "INSERT INTO alert_sweeps (instance_id, started_at, finished_at) VALUES ('test', now(), now())")
-            let evaluator = AlertEvaluator(configuration: H.configuration(), playbook: try H.playbook())
+            let evaluator = AlertEvaluator(configuration: try H.configuration(), playbook: try H.playbook(), outbox: Outbox(of: .alerts))
             let sweep = AlertSweep(evaluator: evaluator, pool: environment.pool, instanceID: "test")
             let received = try await H.whileRunning(environment) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await scoringRelay.run() }
-                    let done = try await H.eventually(.seconds(600)) {
+                    let done = try await eventually(.seconds(600)) {
                         let evaluated = try await H.count(environment, "SELECT count(*) FROM alert_customer_state")
                         let outbox = try await H.count(environment, "SELECT count(*) FROM crm_outbox WHERE source <> 'intake'")
                         let waiting = try await publisher.inspectQueue(Topology.alertEventsQueue).messages
@@ -67,7 +71,7 @@ struct AlertsCDNOWTests {
                 #expect(first.customers == 23_570 - announced && first.tally.alerts == 0)
                 let second = try #require(try await sweep.runIfDue(interval: nil))
                 #expect(second.customers == 0 && second.tally.alerts == 0)
-                #expect(try await H.eventually {
+                #expect(try await eventually {
                     try await H.count(environment, "SELECT count(*) FROM crm_outbox WHERE source = 'alerts'") == 0
                 })
                 return try await H.drainAlerts(environment)

@@ -1,7 +1,10 @@
+import CRMContract
+import CRMOutbox
+import CRMRuntime
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @testable import Alerts
 
@@ -19,13 +22,13 @@ struct AlertsFeedbackTests {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)
             // Long enough that a loaded machine still finishes the in-cooldown steps inside it.
-            let configuration = H.configuration(cooldown: .seconds(40), rules: H.silverAndUp)
+            let configuration = H.settings(cooldown: .seconds(40), minimumTier: .silver)
             let start = Date().addingTimeInterval(-3_600)
             @Sendable func step(_ scores: [H.Score]) async throws {
                 try await publisher.publish(scores.map { try H.event($0) })
                 #expect(try await H.evaluated(scores, environment))
             }
-            try await H.whileRunning(environment, configuration: configuration) {
+            try await H.whileRunning(environment, settings: configuration) {
                 try await step([Self.flip("F-1", to: .maturity, at: start), Self.flip("F-2", tier: .silver, to: .maturity, at: start)])
                 try await step([Self.flip("F-1", to: .decline, at: start + 60), Self.flip("F-2", tier: .silver, to: .decline, at: start + 60)])
                 let first = try await H.storedAlerts(environment)
@@ -44,13 +47,13 @@ struct AlertsFeedbackTests {
                     try H.feedback(gold.id, .acknowledged, at: resolvedAt + 1),
                     try H.feedback(UUID().uuidString.lowercased(), .resolved, outcome: .lost),
                 ])
-                #expect(try await H.eventually { try await publisher.inspectQueue("alerts.feedback.dead").messages == 1 })
+                #expect(try await eventually { try await publisher.inspectQueue("alerts.feedback.dead").messages == 1 })
                 let rows = try await environment.pool.query(
                     "SELECT status, outcome, agent FROM retention_alerts WHERE alert_id = $1::uuid", [gold.id])
                 #expect(try rows[0].decode(0, as: String.self) == "resolved")
                 #expect(try rows[0].decode(1, as: String.self) == "retained")
                 #expect(try rows[0].decode(2, as: String.self) == "agent-7")
-                #expect(try await H.eventually { try await H.count(environment, "SELECT count(*) FROM alert_feedback") == 4 })
+                #expect(try await eventually { try await H.count(environment, "SELECT count(*) FROM alert_feedback") == 4 })
                 #expect(try await H.count(environment, "SELECT count(*) FROM retention_alert_reasons WHERE open") == 0)
                 let dead = try await publisher.inspectQueue("alerts.feedback.dead")
                 #expect(dead.messages == 1)
@@ -99,8 +102,8 @@ struct AlertsFeedbackTests {
                     customerID: "D-\(index)", stage: .decline, tier: .gold, pAlive: 0.5, predicted: Double(index) * 10,
                     lastOrderAt: now.addingTimeInterval(-5 * 86_400), scoredAt: now)
             }
-            let capped = H.configuration(caps: [.p1: 0, .p2: 0, .p3: 2])
-            let first = try await H.whileRunning(environment, configuration: capped) {
+            let capped = H.settings(caps: [.p1: 0, .p2: 0, .p3: 2])
+            let first = try await H.whileRunning(environment, settings: capped) {
                 // Most valuable first, so however the consumer batches them the first two are D-5 and D-4.
                 try await publisher.publish(scores.reversed().map { try H.event($0) })
                 #expect(try await H.evaluated(scores, environment))
@@ -116,7 +119,7 @@ struct AlertsFeedbackTests {
             #expect(counted == 2)
 
             // Tomorrow the queue has room for two again: the two most valuable held alerts go first.
-            let release = HeldAlertRelease(configuration: capped)
+            let release = HeldAlertRelease(configuration: try H.configuration(capped), outbox: Outbox(of: .alerts))
             let held = try await HeldAlertRelease.heldCounts(pool: environment.pool)
             #expect(held == [.p3: 3])
             let released = try await environment.pool.transaction { connection in
@@ -127,11 +130,11 @@ struct AlertsFeedbackTests {
             #expect(stillHeld == ["D-1"])
 
             // Raising the cap releases the rest at the next tick; every alert reaches its queue once.
-            let second = try await H.whileRunning(environment, configuration: H.configuration(caps: [.p1: 0, .p2: 0, .p3: 10])) {
-                #expect(try await H.eventually {
+            let second = try await H.whileRunning(environment, settings: H.settings(caps: [.p1: 0, .p2: 0, .p3: 10])) {
+                #expect(try await eventually {
                     try await H.count(environment, "SELECT count(*) FROM retention_alerts WHERE delivery = 'held'") == 0
                 })
-                #expect(try await H.eventually { try await H.settled(environment, publisher) })
+                #expect(try await eventually { try await H.settled(environment, publisher) })
                 return try await H.drainAlerts(environment)
             }
             #expect(second.map(\.alert.customerID.rawValue).sorted() == ["D-1", "D-2", "D-3"])

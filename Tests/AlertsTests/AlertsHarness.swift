@@ -1,23 +1,33 @@
+import CRMAMQP
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 import TestSupport
 
 @testable import Alerts
 
 /// Runs crm-alerts' parts in-process against a test environment, and writes what scoring and complaints would.
 enum AlertsHarness {
-    /// Settings for tests: a fast tick, no sweep unless asked for, no caps.
-    static func configuration(
+    /// The settings of a test's service: a fast tick, no sweep unless asked for, no caps, the shipped playbook.
+    static func settings(
         sweepInterval: Duration = .seconds(3_600), cooldown: Duration = .seconds(30 * 86_400),
-        caps: [Alerts.AlertPriority: Int] = [.p1: 0, .p2: 0, .p3: 0], rules: AlertSettings = AlertSettings()
-    ) -> AlertsConfiguration {
-        AlertsConfiguration(
-            rules: rules, cooldown: cooldown, dailyCaps: caps, sweepInterval: sweepInterval,
-            tickInterval: .milliseconds(100), batchSize: 100)
+        caps: [AlertPriority: Int] = [.p1: 0, .p2: 0, .p3: 0], minimumTier: ValueTier = .gold
+    ) -> [String: String] {
+        var settings = [
+            "CRM_ALERTS_SWEEP_INTERVAL": "\(sweepInterval.milliseconds)ms", "CRM_ALERTS_COOLDOWN": "\(cooldown.milliseconds)ms",
+            "CRM_ALERTS_TICK_INTERVAL": "100ms", "CRM_ALERTS_BATCH_SIZE": "100",
+            "CRM_ALERTS_MINIMUM_TIER": minimumTier.rawValue,
+            "CRM_RETENTION_PLAYBOOK_FILE": RulesAlertFixtures.deployPlaybookURL.path,
+        ]
+        for (priority, cap) in caps { settings["CRM_ALERTS_DAILY_CAP_\(priority.rawValue.uppercased())"] = "\(cap)" }
+        return settings
     }
 
-    /// Rules with the eligibility lowered from gold to silver, for tests about more than one tier.
-    static let silverAndUp = AlertSettings(eligibility: AlertEligibility(minimumTier: .silver))
+    /// The service's configuration read from `settings`, as the service reads it.
+    static func configuration(_ settings: [String: String] = settings()) throws -> AlertsConfiguration {
+        try AlertsConfiguration(Settings(settings))
+    }
 
     static func playbook() throws -> PlaybookSource {
         PlaybookSource(playbook: try RulesAlertFixtures.deployPlaybook(), logger: TestServers.logger)
@@ -27,56 +37,16 @@ enum AlertsHarness {
         AMQPPublisher(settings: environment.amqp, name: "test", topology: AlertsService.topology, logger: TestServers.logger)
     }
 
-    /// A context built exactly as the executable builds it.
-    static func context(_ environment: TestEnvironment, name: String = "crm-alerts") throws -> ServiceContext {
-        try ServiceHost.makeContext(
-            name: name, settings: Settings(environment.serviceVariables), topology: AlertsService.topology)
-    }
-
-    /// Runs `replicas` copies of the service's parts while `body` runs, then stops them.
+    /// Runs `replicas` copies of crm-alerts, built as its executable builds them, while `body` runs.
     static func whileRunning<T: Sendable>(
-        _ environment: TestEnvironment, configuration: AlertsConfiguration = configuration(), replicas: Int = 1,
+        _ environment: TestEnvironment, settings: [String: String] = settings(), replicas: Int = 1,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let playbook = try playbook()
-        let contexts = try (0..<replicas).map { try context(environment, name: "crm-alerts-\($0)") }
-        let services = contexts.flatMap {
-            AlertsService.parts($0, configuration: configuration, playbook: playbook).services
-        }
-        let result = try await withThrowingTaskGroup(of: T?.self) { group in
-            for service in services {
-                group.addTask {
-                    try await service.run()
-                    return nil
-                }
-            }
-            group.addTask { try await body() }
-            var result: T?
-            for try await value in group {
-                if let value {
-                    result = value
-                    group.cancelAll()
-                }
-            }
-            return result!
-        }
-        for context in contexts {
-            await context.publisher.close()
-            await context.pool.close()
-        }
-        return result
+        try await environment.whileRunning(
+            "crm-alerts", topology: AlertsService.topology, settings: settings, replicas: replicas,
+            parts: AlertsService.parts) { _ in try await body() }
     }
 
-    /// Waits until `condition` holds, up to `timeout`. A failing check (a server restarting under another test)
-    /// counts as "not yet" until the last try.
-    static func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if (try? await condition()) == true { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
-    }
 
     /// Waits until every score's scoring has been evaluated and the alerts' outbox is empty.
     static func evaluated(_ scores: [Score], _ environment: TestEnvironment) async throws -> Bool {
@@ -150,10 +120,10 @@ enum AlertsHarness {
     static func event(_ score: Score, previous: (LifecycleStage, ValueTier)? = nil) throws -> OutboundMessage {
         let silence = score.scoredAt.timeIntervalSince(score.lastOrderAt) / 86_400
         let event = CustomerScoredEvent(
-            customerID: try Identifier(score.customerID), previousLifecycleStage: previous?.0.rawValue,
-            previousTier: previous?.1.rawValue,
+            customerID: try Identifier(score.customerID), previousLifecycleStage: previous?.0,
+            previousTier: previous?.1,
             customer: CustomerValueSnapshot(
-                tier: score.tier.rawValue, lifecycleStage: score.stage.rawValue,
+                tier: score.tier, lifecycleStage: score.stage,
                 clv: try Money(Decimal(string: String(format: "%.2f", score.predicted)) ?? 0), pAlive: score.pAlive,
                 lastOrderAt: Timestamp(score.lastOrderAt), ordersCount: score.orders,
                 expectedIntervalDays: score.interval, daysSinceLastOrder: Int(silence)),
@@ -164,7 +134,7 @@ enum AlertsHarness {
 
     static func complaint(_ id: String, customer: String, receivedAt: Date = Date()) throws -> OutboundMessage {
         let event = ComplaintSignalEvent(
-            complaintID: try Identifier(id), customerID: try Identifier(customer), tier: "gold", severity: .high,
+            complaintID: try Identifier(id), customerID: try Identifier(customer), tier: .gold, severity: .high,
             receivedAt: Timestamp(receivedAt))
         return OutboundMessage(
             exchange: Topology.eventsExchange, routingKey: Topology.EventKey.complaintSignal, body: try event.encodedBody())

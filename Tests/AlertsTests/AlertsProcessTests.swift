@@ -1,7 +1,7 @@
+import CRMAMQP
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @testable import Alerts
 
@@ -46,7 +46,7 @@ struct AlertsProcessTests {
             defer { if first.isRunning { first.terminate() } }
             try await publisher.publish(scores.map { try H.event($0) })
             // Committed: every alert and its outbox row are in PostgreSQL, and nothing reached a desk queue.
-            let committed = try await H.eventually {
+            let committed = try await eventually {
                 try await H.count(environment, "SELECT count(*) FROM retention_alerts") == scores.count
             }
             #expect(committed)
@@ -61,7 +61,7 @@ struct AlertsProcessTests {
             try await Self.permit(environment, alertsBlocked: false)
             let second = try launch()
             defer { if second.isRunning { second.terminate() } }
-            let published = try await H.eventually {
+            let published = try await eventually {
                 try await H.count(environment, "SELECT count(*) FROM crm_outbox WHERE source = 'alerts'") == 0
             }
             #expect(published)

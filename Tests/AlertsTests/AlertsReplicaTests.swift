@@ -1,7 +1,7 @@
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @testable import Alerts
 
@@ -27,15 +27,15 @@ struct AlertsReplicaTests {
             // Scoring's rows say "decline" and so do the events, each delivered twice, shuffled: consumers and
             // sweeps of both replicas race for the same customers.
             try await H.store(healthy, environment)
-            let configuration = H.configuration(sweepInterval: .milliseconds(30))
-            let received = try await H.whileRunning(environment, configuration: configuration, replicas: 2) {
-                #expect(try await H.eventually {
+            let configuration = H.settings(sweepInterval: .milliseconds(30))
+            let received = try await H.whileRunning(environment, settings: configuration, replicas: 2) {
+                #expect(try await eventually {
                     try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == customers
                 })
                 try await H.store(declined, environment)
                 try await publisher.publish((declined + declined).shuffled().map { try H.event($0) })
                 #expect(try await H.evaluated(declined, environment))
-                #expect(try await H.eventually { try await H.settled(environment, publisher) })
+                #expect(try await eventually { try await H.settled(environment, publisher) })
                 #expect(try await H.count(environment, "SELECT count(*) FROM retention_alerts") == customers)
 
                 // A full rescoring later: everyone is silent past twice their interval, and no event says so.
@@ -46,7 +46,7 @@ struct AlertsReplicaTests {
                     return score
                 }
                 try await H.store(silent, environment)
-                #expect(try await H.eventually {
+                #expect(try await eventually {
                     try await H.count(environment, "SELECT count(*) FROM retention_alerts") == 2 * customers
                 })
                 // More sweeps find nothing new.

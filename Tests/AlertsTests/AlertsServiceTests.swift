@@ -1,7 +1,7 @@
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @testable import Alerts
 
@@ -24,18 +24,18 @@ struct AlertsServiceTests {
             let bronze = H.Score(customerID: "C-7", stage: .termination, tier: .bronze, pAlive: 0.05, predicted: 50)
             let received = try await H.whileRunning(environment) {
                 try await publisher.publish([try H.event(healthy)])
-                #expect(try await H.eventually { try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1 })
+                #expect(try await eventually { try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1 })
                 // The same scoring twice (a redelivery), then the decline, then the decline again.
                 try await publisher.publish([try H.event(healthy), try H.event(decline, previous: (.maturity, .gold))])
                 try await publisher.publish([try H.event(decline, previous: (.maturity, .gold)), try H.event(bronze)])
                 #expect(try await H.evaluated([decline, bronze], environment))
-                #expect(try await H.eventually { try await H.settled(environment, publisher) })
+                #expect(try await eventually { try await H.settled(environment, publisher) })
                 return try await H.drainAlerts(environment)
             }
             #expect(received.count == 1)
             let alert = try #require(received.first)
             #expect(alert.alert.customerID.rawValue == "C-42")
-            #expect(alert.alert.reasons == ["lifecycle_decline", "p_alive_low", "p_alive_drop", "overdue_purchase"])
+            #expect(alert.alert.reasons == [.lifecycleDecline, .pAliveLow, .pAliveDrop, .overduePurchase])
             // Value at risk: 2000 ÷ 0.25 × 0.75 = 6000, p1 by the default bands, on the p1 queue.
             #expect(alert.alert.valueAtRisk.description == "6000.00")
             #expect(alert.alert.priority == .p1)
@@ -69,23 +69,23 @@ struct AlertsServiceTests {
                 [H.Score(customerID: "G-1"), H.Score(customerID: "S-1", tier: .silver), H.Score(customerID: "B-1", tier: .bronze)],
                 environment)
             // Silver customers are eligible here (the default minimum is gold); bronze ones never are.
-            let received = try await H.whileRunning(environment, configuration: H.configuration(rules: H.silverAndUp)) {
+            let received = try await H.whileRunning(environment, settings: H.settings(minimumTier: .silver)) {
                 // A complaint received before the customer's first evaluation still counts as new.
                 try await publisher.publish([try H.complaint("K-1", customer: "G-1", receivedAt: Date().addingTimeInterval(-3_600))])
                 try await publisher.publish((1...3).map { try! H.complaint("K-S\($0)", customer: "S-1") })
                 try await publisher.publish((1...3).map { try! H.complaint("K-B\($0)", customer: "B-1") })
                 // A redelivered complaint is no new complaint.
                 try await publisher.publish([try H.complaint("K-1", customer: "G-1")])
-                #expect(try await H.eventually {
+                #expect(try await eventually {
                     try await H.count(environment, "SELECT count(*) FROM alert_complaints WHERE evaluated") == 7
                 })
-                #expect(try await H.eventually { try await H.settled(environment, publisher) })
+                #expect(try await eventually { try await H.settled(environment, publisher) })
                 return try await H.drainAlerts(environment)
             }
             let byCustomer = Dictionary(grouping: received.map(\.alert), by: \.customerID.rawValue)
             #expect(byCustomer["G-1"]?.count == 1)
-            #expect(byCustomer["G-1"]?.first?.reasons == ["complaint_valuable_customer"])
-            #expect(byCustomer["S-1"]?.flatMap(\.reasons) == ["repeated_complaints"])
+            #expect(byCustomer["G-1"]?.first?.reasons == [.complaintValuableCustomer])
+            #expect(byCustomer["S-1"]?.flatMap(\.reasons) == [.repeatedComplaints])
             #expect(byCustomer["B-1"] == nil)
             await publisher.close()
         }
@@ -97,20 +97,20 @@ struct AlertsServiceTests {
             let now = Date()
             let before = H.Score(customerID: "Q-1", lastOrderAt: now.addingTimeInterval(-30 * 86_400), scoredAt: now.addingTimeInterval(-86_400))
             try await H.store([before], environment)
-            let configuration = H.configuration(sweepInterval: .milliseconds(200))
-            let alerts = try await H.whileRunning(environment, configuration: configuration) {
+            let configuration = H.settings(sweepInterval: .milliseconds(200))
+            let alerts = try await H.whileRunning(environment, settings: configuration) {
                 // The first sweep evaluates the customer: healthy, no alert.
-                #expect(try await H.eventually { try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1 })
+                #expect(try await eventually { try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1 })
                 // A full rescoring a month later rewrites the row, without an event: 60 days silent, interval 21.5.
                 var later = before
                 later.scoredAt = now
                 later.lastOrderAt = now.addingTimeInterval(-60 * 86_400)
                 try await H.store([later], environment)
-                #expect(try await H.eventually { try await H.count(environment, "SELECT count(*) FROM retention_alerts") == 1 })
-                #expect(try await H.eventually { try await H.settled(environment, publisher) })
+                #expect(try await eventually { try await H.count(environment, "SELECT count(*) FROM retention_alerts") == 1 })
+                #expect(try await eventually { try await H.settled(environment, publisher) })
                 return try await H.drainAlerts(environment)
             }
-            #expect(alerts.map(\.alert.reasons) == [["overdue_purchase"]])
+            #expect(alerts.map(\.alert.reasons) == [[.overduePurchase]])
             #expect(alerts.first?.alert.customer.daysSinceLastOrder == 60)
             let sweeps = try await H.count(environment, "SELECT count(*) FROM alert_sweeps WHERE finished_at IS NOT NULL")
             #expect(sweeps >= 2)

@@ -1,7 +1,8 @@
+import CRMRuntime
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @testable import Alerts
 
@@ -36,7 +37,9 @@ struct EngineConfigurationTests {
         #expect(configuration.cooldown == .seconds(7 * 86_400))
         #expect(configuration.cap(.p1) == 50 && configuration.cap(.p2) == nil && configuration.cap(.p3) == 500)
         #expect(configuration.sweepInterval == .seconds(900) && configuration.tickInterval == .seconds(5))
-        #expect(configuration.batchSize == 50 && configuration.playbookFile == "/etc/p.json")
+        #expect(configuration.playbookFile == "/etc/p.json")
+        let consuming = try AlertsService.consumerSettings(Settings(["CRM_ALERTS_BATCH_SIZE": "50"]))
+        #expect(consuming == ConsumerSettings(batchSize: 50, prefetch: 100, consumers: 1, linger: .milliseconds(5)))
     }
 
     @Test func aBadValueNamesItsVariable() {

@@ -1,5 +1,6 @@
+import CRMContract
+import CRMSupport
 import Foundation
-import Shared
 import Testing
 
 @testable import Alerts
@@ -18,7 +19,7 @@ struct EngineDeciderTests {
     static func figures(_ snapshot: ScoreSnapshot) -> ScoredFigures {
         ScoredFigures(
             snapshot: snapshot,
-            customer: CustomerValueSnapshot(tier: snapshot.tier.rawValue, lifecycleStage: snapshot.stage.rawValue),
+            customer: CustomerValueSnapshot(tier: snapshot.tier, lifecycleStage: snapshot.stage),
             lastOrderAt: nil)
     }
 
@@ -93,7 +94,7 @@ struct EngineDeciderTests {
         let alert = try #require(decider.decide(customer, now: F.now)?.alert)
         let message = try RetentionAlert.decode(body: alert.body)
         #expect(message.alertID.rawValue == alert.alertID.uuidString.lowercased())
-        #expect(message.reasons == ["lifecycle_decline"])
+        #expect(message.reasons == [.lifecycleDecline])
         #expect(message.raisedAt.date == F.now)
         let json = try #require(try JSONSerialization.jsonObject(with: alert.body) as? [String: Any])
         let evidence = try #require(json["evidence"] as? [[String: Any]])

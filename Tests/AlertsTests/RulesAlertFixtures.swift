@@ -1,3 +1,4 @@
+import CRMContract
 import Foundation
 
 @testable import Alerts
@@ -56,14 +57,14 @@ enum RulesAlertFixtures {
         ComplaintSignal(complaintID: id, receivedAt: daysAgo(days))
     }
 
-    /// The playbook shipped in deploy/, read from this package's checkout.
+    /// The playbook shipped in deploy/, in this package's checkout.
+    static let deployPlaybookURL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // AlertsTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // package root
+        .appendingPathComponent("deploy/retention-playbook.json")
+
     static func deployPlaybook() throws -> RetentionPlaybook {
-        let root = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // AlertsTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // package root
-        return try RetentionPlaybook(
-            json: Data(contentsOf: root.appendingPathComponent("deploy/retention-playbook.json"))
-        )
+        try RetentionPlaybook(json: Data(contentsOf: deployPlaybookURL))
     }
 }

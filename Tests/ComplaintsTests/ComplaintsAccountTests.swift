@@ -1,5 +1,5 @@
+import CRMSchema
 import Complaints
-import Shared
 import Testing
 
 /// The broker user's permissions derive from `ServiceAccount.complaints`'s topology: it must be what the service declares.

@@ -1,6 +1,11 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMRuntime
+import CRMSupport
 import Complaints
 import Foundation
-import Shared
 import TestSupport
 
 /// Runs `crm-complaints` in-process against a test environment and reads what it publishes.
@@ -14,14 +19,17 @@ enum ComplaintsHarness {
         "customer_care", "accounts", "general",
     ]
 
-    /// The service's configuration from settings, with a fast sweeper and rules refresh for tests.
-    static func configuration(_ overrides: [String: String] = [:]) throws -> ComplaintsConfiguration {
-        var values = [
+    /// The settings of a test's service: the shipped rules, a fast sweeper and rules refresh, then `overrides`.
+    static func settings(_ overrides: [String: String] = [:]) -> [String: String] {
+        [
             "CRM_COMPLAINT_RULES_FILE": rulesFile, "CRM_COMPLAINTS_SWEEP_INTERVAL": "100ms",
             "CRM_COMPLAINTS_RULES_REFRESH": "200ms",
-        ]
-        values.merge(overrides) { _, new in new }
-        return try ComplaintsConfiguration(settings: Settings(values))
+        ].merging(overrides) { $1 }
+    }
+
+    /// The service's configuration read from ``settings(_:)``, as the service reads it.
+    static func configuration(_ overrides: [String: String] = [:]) throws -> ComplaintsConfiguration {
+        try ComplaintsConfiguration(settings: Settings(settings(overrides)))
     }
 
     /// A publisher that declares the service's topology with `desks` first, as `crm migrate` does.
@@ -37,62 +45,28 @@ enum ComplaintsHarness {
             bodies.map { OutboundMessage(exchange: Topology.complaintsExchange, routingKey: key, body: $0) })
     }
 
-    /// Runs one replica of the service (consumers, relay, sweeper, rules watcher) while `body` runs.
+    /// Runs `replicas` replicas of crm-complaints, built as its executable builds them, while `body` runs.
     static func whileRunning<T: Sendable>(
-        _ environment: TestEnvironment, configuration: ComplaintsConfiguration? = nil, replicas: Int = 1,
-        _ body: @escaping @Sendable ([ComplaintsRuntime]) async throws -> T
+        _ environment: TestEnvironment, settings: [String: String] = settings(), replicas: Int = 1,
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let configuration = try configuration ?? self.configuration()
-        var runtimes: [ComplaintsRuntime] = []
-        var publishers: [AMQPPublisher] = []
-        var pools: [PostgresPool] = []
-        for replica in 0..<replicas {
-            let pool =
-                replica == 0
-                ? environment.pool
-                : PostgresPool(url: environment.database.url, size: 2, applicationName: "replica", logger: TestServers.logger)
-            let publisher = AMQPPublisher(
-                settings: environment.amqp, name: "complaints-\(replica)", topology: ComplaintsService.topology,
-                logger: TestServers.logger)
-            runtimes.append(
-                try await ComplaintsRuntime.make(
-                    configuration: configuration, pool: pool, publisher: publisher, amqp: environment.amqp,
-                    logger: TestServers.logger))
-            publishers.append(publisher)
-            if replica > 0 { pools.append(pool) }
-        }
-        let services = runtimes.flatMap(\.services)
-        let all = runtimes
-        let result = try await withThrowingTaskGroup(of: T?.self) { group in
-            for service in services {
-                group.addTask {
-                    try await service.run()
-                    return nil
-                }
-            }
-            group.addTask { try await body(all) }
-            var result: T?
-            for try await value in group {
-                if let value {
-                    result = value
-                    group.cancelAll()
-                }
-            }
-            return result!
-        }
-        for publisher in publishers { await publisher.close() }
-        for pool in pools { await pool.close() }
-        return result
+        try await environment.whileRunning(
+            "crm-complaints", topology: ComplaintsService.topology, settings: settings, replicas: replicas,
+            parts: ComplaintsService.parts) { _ in try await body() }
     }
 
-    /// Waits until `condition` holds, up to `timeout`.
-    static func eventually(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
+    /// An SLA sweeper as a replica of the service builds it, on a pool of its own (close it afterwards); what it
+    /// writes into the outbox is published by a running replica's relay.
+    static func sweeper(
+        _ environment: TestEnvironment, settings: [String: String], name: String
+    ) async throws -> (sweeper: SLASweeper, pool: PostgresPool) {
+        let configuration = try ComplaintsConfiguration(settings: Settings(settings))
+        let pool = PostgresPool(url: environment.database.url, size: 2, applicationName: name, logger: TestServers.logger)
+        let policies = try await ComplaintPolicyHolder.load(pool: pool, configuration: configuration)
+        let sweeper = SLASweeper(
+            pool: pool, outbox: Outbox(of: .complaints), policies: policies, interval: configuration.sweepInterval,
+            batchSize: configuration.sweepBatch, logger: TestServers.logger)
+        return (sweeper, pool)
     }
 
     /// Takes up to `count` messages from `queue`, waiting at most `timeout` for them, and acknowledges them.
@@ -161,7 +135,7 @@ enum ComplaintsHarness {
 
     /// A scored customer, as intake and scoring would have left them.
     static func customer(
-        _ id: String, tier: String, stage: String, clv: String, orders: Int, region: String? = nil,
+        _ id: String, tier: ValueTier, stage: String, clv: String, orders: Int, region: String? = nil,
         _ environment: TestEnvironment
     ) async throws {
         try await environment.pool.transaction { connection in
@@ -171,7 +145,7 @@ enum ComplaintsHarness {
                 INSERT INTO customer_scores (customer_id, scored_at, orders_count, transactions, monetary_total,
                     monetary_average, clv_historical, clv_simple, clv_predicted, lifecycle_stage, lifecycle_rule, tier)
                 VALUES ($1, now(), $2, $2, 100, 10, 100, 100, $3::numeric, $4, 'test', $5)
-                """, [id, orders, clv, stage, tier])
+                """, [id, orders, clv, stage, tier.rawValue])
         }
     }
 

@@ -1,3 +1,4 @@
+import CRMSupport
 import Complaints
 import Foundation
 import Testing

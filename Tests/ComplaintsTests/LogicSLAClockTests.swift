@@ -1,3 +1,5 @@
+import CRMContract
+import CRMSupport
 import Complaints
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import CRMContract
 import Complaints
 import Testing
 

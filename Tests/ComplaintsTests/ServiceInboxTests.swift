@@ -1,8 +1,11 @@
+import CRMAMQP
+import CRMContract
+import CRMRuntime
+import CRMSupport
 import Complaints
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Complaints service: inbox", .serialized)
 struct ServiceInboxTests {
@@ -12,7 +15,7 @@ struct ServiceInboxTests {
             let original = ComplaintsHarness.complaint("D-1", subject: "Parcel", body: "The parcel never arrived.")
             let rewritten = ComplaintsHarness.complaint("D-1", subject: "Other", body: "You charged me twice, refund!")
             try await ComplaintsHarness.publish([original, original, rewritten], with: publisher)
-            let (first, later, billing) = try await ComplaintsHarness.whileRunning(environment) { _ in
+            let (first, later, billing) = try await ComplaintsHarness.whileRunning(environment) {
                 // The routed complaint, then a short look for a second one that must not come.
                 var first = try await ComplaintsHarness.take(1, from: "desk.logistics", environment)
                 first += try await ComplaintsHarness.take(1, from: "desk.logistics", environment, timeout: .seconds(2))
@@ -22,7 +25,7 @@ struct ServiceInboxTests {
                 try await ComplaintsHarness.publish(
                     [ComplaintsHarness.status("D-1", "acknowledged", at: at), ComplaintsHarness.status("D-1", "acknowledged", at: at)],
                     key: "complaint.v1.status", with: publisher)
-                _ = try await ComplaintsHarness.eventually {
+                _ = try await eventually {
                     let waiting = try await ComplaintsHarness.depth(Topology.complaintsQueue, environment)
                     let events = try await environment.pool.query("SELECT 1 FROM complaint_status_events")
                     return waiting == 0 && !events.isEmpty
@@ -62,7 +65,7 @@ struct ServiceInboxTests {
                     with: publisher)
                 try await ComplaintsHarness.publish([item.body], key: item.key, with: publisher)
             }
-            let (routed, letters) = try await ComplaintsHarness.whileRunning(environment) { _ in
+            let (routed, letters) = try await ComplaintsHarness.whileRunning(environment) {
                 (
                     try await ComplaintsHarness.take(bad.count, from: "desk.logistics", environment),
                     try await ComplaintsHarness.take(bad.count, from: "complaints.inbox.dead", environment)
@@ -97,7 +100,9 @@ struct ServiceSettingsTests {
         #expect(configuration.signals(.gold) && !configuration.signals(.silver) && !configuration.signals(.unknown))
         let defaults = try ComplaintsConfiguration(settings: Settings([:]))
         #expect(defaults.signals(.silver) && !defaults.signals(.bronze))
-        #expect(defaults.batchSize == 100 && defaults.prefetch == 200 && defaults.maxEscalationLevel == nil)
+        #expect(defaults.maxEscalationLevel == nil)
+        let consuming = try ComplaintsService.consumerSettings(Settings([:]))
+        #expect(consuming == ConsumerSettings(batchSize: 100, prefetch: 200, consumers: 2, linger: .milliseconds(2)))
     }
 
     @Test(arguments: [
@@ -111,6 +116,7 @@ struct ServiceSettingsTests {
     func aBadSettingIsNamed(_ variable: String, _ value: String) {
         #expect {
             _ = try ComplaintsConfiguration(settings: Settings([variable: value]))
+            _ = try ComplaintsService.consumerSettings(Settings([variable: value]))
         } throws: { error in
             (error as? SettingsError)?.variable == variable
         }
@@ -143,7 +149,7 @@ struct ServiceRulesStoreTests {
     @Test func aWarningEncodesWithTheDocumentedFieldsAndDecodesBack() throws {
         let warning = SLAWarningMessage(
             complaintID: try Identifier("K-7"), customerID: try Identifier("C-42"), desk: "logistics", category: "delivery",
-            severity: .medium, priority: .p2, target: "first_response",
+            severity: .medium, priority: .p2, target: .firstResponse,
             dueAt: try Timestamp(rfc3339: "2026-11-21T10:00:00Z"), warnedAt: try Timestamp(rfc3339: "2026-11-21T09:48:00Z"),
             escalationLevel: 0)
         let body = try warning.encodedBody()
@@ -156,8 +162,7 @@ struct ServiceRulesStoreTests {
         #expect(object["schema"] as? String == "complaint-sla-warning.v1")
         #expect(object["due_at"] as? String == "2026-11-21T10:00:00.000Z")
         #expect(try JSONDecoder().decode(SLAWarningMessage.self, from: body) == warning)
-        var wrong = warning
-        wrong.target = "lunch"
-        #expect(throws: MessageRejection.self) { try wrong.encodedBody() }
+        let wrong = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "first_response", with: "lunch")
+        #expect(throws: MessageRejection.self) { try SLAWarningMessage.decode(body: Data(wrong.utf8)) }
     }
 }

@@ -1,8 +1,10 @@
+import CRMAMQP
+import CRMContract
+import CRMSupport
 import Complaints
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Complaints service: routing", .serialized)
 struct ServiceRoutingTests {
@@ -30,7 +32,7 @@ struct ServiceRoutingTests {
             }
             try await ComplaintsHarness.publish(bodies, with: publisher)
             let byDesk = Dictionary(grouping: Self.cases, by: \.desk)
-            let routed = try await ComplaintsHarness.whileRunning(environment) { _ in
+            let routed = try await ComplaintsHarness.whileRunning(environment) {
                 var routed: [String: RoutedComplaint] = [:]
                 for (desk, cases) in byDesk {
                     for message in try await ComplaintsHarness.routed(cases.count, desk: desk, environment) {
@@ -64,8 +66,8 @@ struct ServiceRoutingTests {
 
     @Test func aGoldCustomersMediumComplaintOutranksABronzeCustomers() async throws {
         try await TestServers.withEnvironment { environment in
-            try await ComplaintsHarness.customer("GOLD-1", tier: "gold", stage: "maturity", clv: "1520.00", orders: 14, environment)
-            try await ComplaintsHarness.customer("BRONZE-1", tier: "bronze", stage: "development", clv: "35.50", orders: 1, environment)
+            try await ComplaintsHarness.customer("GOLD-1", tier: .gold, stage: "maturity", clv: "1520.00", orders: 14, environment)
+            try await ComplaintsHarness.customer("BRONZE-1", tier: .bronze, stage: "development", clv: "35.50", orders: 1, environment)
             let publisher = ComplaintsHarness.publisher(environment)
             let text = "The parcel never arrived and the courier does not answer."
             try await ComplaintsHarness.publish(
@@ -73,7 +75,7 @@ struct ServiceRoutingTests {
                     ComplaintsHarness.complaint("K-GOLD", customer: "GOLD-1", subject: "Parcel", body: text),
                     ComplaintsHarness.complaint("K-BRONZE", customer: "BRONZE-1", subject: "Parcel", body: text),
                 ], with: publisher)
-            let (gold, bronze, signals) = try await ComplaintsHarness.whileRunning(environment) { _ in
+            let (gold, bronze, signals) = try await ComplaintsHarness.whileRunning(environment) {
                 (
                     try await ComplaintsHarness.routed(1, desk: "priority_care", environment).first,
                     try await ComplaintsHarness.routed(1, desk: "logistics", environment).first,
@@ -87,13 +89,13 @@ struct ServiceRoutingTests {
             #expect(bronzeRouted.priority == .p3)
             #expect(goldRouted.matchedRule == "gold-urgent")
             #expect(bronzeRouted.matchedRule == "delivery")
-            #expect(goldRouted.customer.tier == "gold" && goldRouted.customer.lifecycleStage == "maturity")
+            #expect(goldRouted.customer.tier == .gold && goldRouted.customer.lifecycleStage == .maturity)
             #expect(goldRouted.customer.clv?.description == "1520.00" && goldRouted.customer.ordersCount == 14)
-            #expect(bronzeRouted.customer.tier == "bronze" && bronzeRouted.customer.ordersCount == 1)
+            #expect(bronzeRouted.customer.tier == .bronze && bronzeRouted.customer.ordersCount == 1)
             // Gold reaches crm-alerts; bronze is below the signal tier (silver).
             #expect(signals.count == 1)
             let signal = try ComplaintSignalEvent.decode(body: try #require(signals.first).body)
-            #expect(signal.customerID.rawValue == "GOLD-1" && signal.tier == "gold" && signal.severity == .medium)
+            #expect(signal.customerID.rawValue == "GOLD-1" && signal.tier == .gold && signal.severity == .medium)
             await publisher.close()
         }
     }
@@ -104,7 +106,7 @@ struct ServiceRoutingTests {
             try await ComplaintsHarness.publish(
                 [ComplaintsHarness.complaint("U-1", customer: "NEVER-SEEN", subject: "Lost parcel", body: "The parcel never arrived.")],
                 with: publisher)
-            let (first, second) = try await ComplaintsHarness.whileRunning(environment) { _ in
+            let (first, second) = try await ComplaintsHarness.whileRunning(environment) {
                 let first = try await ComplaintsHarness.routed(1, desk: "logistics", environment).first
                 try await ComplaintsHarness.publish(
                     [ComplaintsHarness.complaint("U-2", customer: "NEVER-SEEN", subject: "Still nothing", body: "快递还没到。")],
@@ -148,7 +150,7 @@ struct ServiceRoutingTests {
                     ComplaintsHarness.complaint("R-2", body: parcel, channel: "PHONE"),
                     ComplaintsHarness.complaint("R-3", body: parcel, channel: "email"),
                 ], with: publisher)
-            let results = try await ComplaintsHarness.whileRunning(environment) { runtimes in
+            let results = try await ComplaintsHarness.whileRunning(environment) {
                 let alpha = try await ComplaintsHarness.routed(1, desk: "alpha", environment)
                 let beta = try await ComplaintsHarness.routed(1, desk: "beta", environment)
                 let fallback = try await ComplaintsHarness.routed(1, desk: "fallback", environment)
@@ -165,7 +167,11 @@ struct ServiceRoutingTests {
                 }
                 #expect(try await ComplaintsHarness.load(rules: second, environment) == .stored(version: 2))
                 #expect(try await ComplaintsHarness.load(rules: second, environment) == .unchanged(version: 2))
-                let switched = try await ComplaintsHarness.eventually { runtimes[0].policies.current.version == 2 }
+                // The watcher declares a new desk's queue just before it puts the version in force.
+                let switched = try await eventually {
+                    (try? await publisher.inspectQueue("desk.delta")) != nil
+                }
+                try await Task.sleep(for: .milliseconds(200))
                 try await ComplaintsHarness.publish(
                     [ComplaintsHarness.complaint("R-4", body: refund, channel: "phone")], with: publisher)
                 let delta = try await ComplaintsHarness.routed(1, desk: "delta", environment)

@@ -1,14 +1,16 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Complaints
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Complaints service: SLA clocks and escalation", .serialized)
 struct ServiceSLATests {
     /// One-second first response, three-second resolution, for every priority; three escalation levels.
-    static func shortSLA(interval: String = "100ms", _ targets: String = "1s/3s") throws -> ComplaintsConfiguration {
-        try ComplaintsHarness.configuration([
+    static func shortSLA(interval: String = "100ms", _ targets: String = "1s/3s") -> [String: String] {
+        ComplaintsHarness.settings([
             "CRM_COMPLAINTS_SLA_TARGETS": ["p1", "p2", "p3", "p4"].map { "\($0)=\(targets)" }.joined(separator: ","),
             "CRM_COMPLAINTS_MAX_ESCALATION_LEVEL": "3",
             "CRM_COMPLAINTS_SWEEP_INTERVAL": interval,
@@ -23,8 +25,8 @@ struct ServiceSLATests {
                 [ComplaintsHarness.complaint("S-1", customer: "C-9", subject: "Parcel", body: "The parcel never arrived.")],
                 with: publisher)
             let (routed, escalations, extra) = try await ComplaintsHarness.whileRunning(
-                environment, configuration: try Self.shortSLA(), replicas: 2
-            ) { _ in
+                environment, settings: Self.shortSLA(), replicas: 2
+            ) {
                 let routed = try await ComplaintsHarness.take(1, from: "desk.logistics", environment)
                 let escalations = try await ComplaintsHarness.take(3, from: "desk.escalations", environment, timeout: .seconds(15))
                 // Level 3 is the last: nothing more may come, however long both replicas keep sweeping.
@@ -67,15 +69,23 @@ struct ServiceSLATests {
                         "S-2", subject: "Refund", body: "Charged twice, refund please.", receivedAt: Date() - 60)
                 ], with: publisher)
             let escalations = try await ComplaintsHarness.whileRunning(
-                environment, configuration: try Self.shortSLA(interval: "1h"), replicas: 2
-            ) { runtimes in
+                environment, settings: Self.shortSLA(interval: "1h")
+            ) {
                 _ = try await ComplaintsHarness.take(1, from: "desk.billing", environment)
+                // Two replicas' sweepers, each with its own connections, racing over the same missed breaches.
+                var sweepers: [(sweeper: SLASweeper, pool: PostgresPool)] = []
+                for replica in 0..<2 {
+                    sweepers.append(
+                        try await ComplaintsHarness.sweeper(environment, settings: Self.shortSLA(), name: "sweeper-\(replica)"))
+                }
+                let racing = sweepers
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for round in 0..<8 {
-                        group.addTask { _ = try await runtimes[round % 2].sweeper.sweepOnce() }
+                        group.addTask { _ = try await racing[round % 2].sweeper.sweepOnce() }
                     }
                     try await group.waitForAll()
                 }
+                for sweeper in sweepers { await sweeper.pool.close() }
                 let escalations = try await ComplaintsHarness.take(4, from: "desk.escalations", environment, timeout: .seconds(5))
                 return escalations
             }
@@ -102,9 +112,9 @@ struct ServiceSLATests {
                     ComplaintsHarness.status("S-3", "acknowledged", at: received + 0.2),
                     ComplaintsHarness.status("S-3", "resolved", at: received + 0.5),
                 ], key: "complaint.v1.status", with: publisher)
-            var configuration = try Self.shortSLA("1s/2s")
-            configuration.consumers = 1
-            let outcome = try await ComplaintsHarness.whileRunning(environment, configuration: configuration) { _ in
+            var settings = Self.shortSLA("1s/2s")
+            settings["CRM_COMPLAINTS_CONSUMERS"] = "1"
+            let outcome = try await ComplaintsHarness.whileRunning(environment, settings: settings) {
                 _ = try await ComplaintsHarness.take(1, from: "desk.logistics", environment)
                 // Well past both targets: a stopped clock never breaches.
                 try await Task.sleep(for: .seconds(max(2.8 + received.timeIntervalSinceNow, 0)))

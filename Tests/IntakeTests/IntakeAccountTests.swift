@@ -1,5 +1,5 @@
+import CRMSchema
 import Intake
-import Shared
 import Testing
 
 /// The broker user's permissions derive from `ServiceAccount.intake`'s topology: it must be what the service declares.

@@ -1,6 +1,10 @@
+import CRMAMQP
+import CRMOutbox
+import CRMPostgres
+import CRMRuntime
+import CRMSupport
 import Foundation
 import Intake
-import Shared
 import TestSupport
 import Testing
 
@@ -8,7 +12,7 @@ import Testing
 struct IntakeCustomerTests {
     @Test func customersAreCreatedOnceAndKnownFieldsAreNeverErased() async throws {
         try await TestServers.withEnvironment { environment in
-            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
             let batches: [[Data]] = [
                 [
                     IntakeHarness.order(
@@ -45,7 +49,7 @@ struct IntakeCustomerTests {
     /// A redelivered order is a no-op for its customer too: it does not bring back what a later order changed.
     @Test func aRedeliveredOrderLeavesItsCustomerAsItIs() async throws {
         try await TestServers.withEnvironment { environment in
-            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
             let first = IntakeHarness.order("N-1", customer: "C-1", extra: #","customer":{"name":"Li Lei"}"#)
             let later = IntakeHarness.order("N-2", customer: "C-1", extra: #","customer":{"name":"Li Lei Sr."}"#)
             for batch in [[first], [later], [first, IntakeHarness.order("N-3", customer: "C-2")]] {
@@ -63,7 +67,7 @@ struct IntakeCustomerTests {
     /// foreign key did, kept by the customers' trigger); one without orders may be.
     @Test func aCustomerWithOrdersIsNeitherDeletedNorRenamed() async throws {
         try await TestServers.withEnvironment { environment in
-            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
             let batch = (1...40).map { IntakeHarness.order("R-\($0)", customer: "C-\($0 % 7)") }
             #expect(try await handler.handle(batch.map { InboundMessage(body: $0) }).allSatisfy { $0 == .processed })
             let orphans = try await environment.pool.query(
@@ -128,13 +132,16 @@ struct IntakeCustomerTests {
             VALUES ('O-race', 'C-race', 'purchase', now(), 10, 'USD', 10, 'h')
             """)
         let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-race'") }
-        try await Task.sleep(for: .milliseconds(300))
-        let waiting = try await environment.pool.query(
-            """
-            SELECT count(*) FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'
-            """)
-        #expect(try waiting[0].decode(0, as: Int.self) == 1)
+        // The delete must come to wait for the writer's lock (on a busy machine it may take a while to get there).
+        let waiting = try await eventually(.seconds(10)) {
+            try await environment.pool.query(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'
+                  AND query LIKE 'DELETE FROM customers%'
+                """)[0].decode(0, as: Int.self) == 1
+        }
+        #expect(waiting)
         try await meanwhile(writer)
         try await writer.execute("COMMIT")
         do {

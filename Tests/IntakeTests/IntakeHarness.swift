@@ -1,6 +1,7 @@
+import CRMAMQP
+import CRMSupport
 import Foundation
 import Intake
-import Shared
 import TestSupport
 
 /// Runs the intake consumer in-process against a test environment.
@@ -20,44 +21,13 @@ enum IntakeHarness {
         }
     }
 
-    /// Runs intake while `body` runs, then stops it.
+    /// Runs crm-intake's parts, built as its executable builds them, while `body` runs; then stops them.
     static func whileRunning<T: Sendable>(
         _ environment: TestEnvironment, batchSize: Int = 250, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let publisher = publisher(environment)
-        let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
-        let consumer = AMQPConsumer(
-            settings: environment.amqp, queue: Topology.intakeQueue, prefetch: UInt16(batchSize * 2),
-            topology: IntakeService.topology, logger: TestServers.logger)
-        let service = QueueConsumer(
-            queue: Topology.intakeQueue, consumer: consumer, deadLetters: publisher,
-            options: .init(batchSize: batchSize), logger: TestServers.logger, handler: handler.staged)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await service.run()
-                return nil
-            }
-            group.addTask { try await body() }
-            var result: T?
-            for try await value in group {
-                if let value {
-                    result = value
-                    group.cancelAll()
-                }
-            }
-            await publisher.close()
-            return result!
-        }
-    }
-
-    /// Waits until `condition` holds, up to `timeout`.
-    static func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
+        try await environment.whileRunning(
+            "crm-intake", topology: IntakeService.topology, settings: ["CRM_INTAKE_BATCH_SIZE": "\(batchSize)"],
+            parts: IntakeService.parts) { _ in try await body() }
     }
 
     /// Dead letters waiting in `intake.orders.dead`, by reason.

@@ -1,8 +1,10 @@
+import CRMAMQP
+import CRMContract
+import CRMSupport
 import Foundation
 import Intake
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// The real `crm-intake` executable: two replicas at once, one killed with SIGKILL mid-stream.
 @Suite("Intake processes")
@@ -26,7 +28,7 @@ struct IntakeProcessTests {
             }
             let publisher = IntakeHarness.publisher(environment)
             try await IntakeHarness.publish(sample, with: publisher)
-            let started = try await IntakeHarness.eventually(.seconds(60)) {
+            let started = try await eventually(.seconds(60)) {
                 try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self) > 3000
             }
             #expect(started)
@@ -34,7 +36,7 @@ struct IntakeProcessTests {
             first.waitUntilExit()
             let replacement = try launch()
             defer { if replacement.isRunning { replacement.terminate() } }
-            let finished = try await IntakeHarness.eventually(.seconds(120)) {
+            let finished = try await eventually(.seconds(120)) {
                 let count = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
                 let waiting = try await publisher.inspectQueue(Topology.intakeQueue)
                 return count == sample.count && waiting.messages == 0

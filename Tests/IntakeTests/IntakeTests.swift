@@ -1,8 +1,12 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMRuntime
+import CRMSupport
 import Foundation
 import Intake
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Intake")
 struct IntakeTests {
@@ -23,7 +27,7 @@ struct IntakeTests {
             let publisher = IntakeHarness.publisher(environment)
             try await IntakeHarness.publish(stream, with: publisher)
             let stored = try await IntakeHarness.whileRunning(environment) {
-                try await IntakeHarness.eventually {
+                try await eventually {
                     let count = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
                     let waiting = try await publisher.inspectQueue(Topology.intakeQueue).messages
                     return count == 6919 && waiting == 0
@@ -69,7 +73,7 @@ struct IntakeTests {
             let publisher = IntakeHarness.publisher(environment)
             try await IntakeHarness.publish(stream, with: publisher)
             let done = try await IntakeHarness.whileRunning(environment) {
-                try await IntakeHarness.eventually {
+                try await eventually {
                     let count = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
                     let waiting = try await publisher.inspectQueue(Topology.intakeQueue).messages
                     return count == bad.count + 1 && waiting == 0
@@ -114,7 +118,7 @@ struct IntakeTests {
     @Test func aRedeliveryStaysADuplicateAfterItsRateIsRemoved() async throws {
         try await TestServers.withEnvironment { environment in
             try await environment.pool.execute("INSERT INTO fx_rates (currency, rate_to_base) VALUES ('EUR', 1.10)")
-            let handler = OrderIntakeHandler(pool: environment.pool, baseCurrency: "USD")
+            let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
             let stored = IntakeHarness.order("F-1", amount: "20.00", currency: "EUR")
             let refund = IntakeHarness.order("F-2", amount: "5.00", currency: "EUR", kind: "refund", original: "F-1")
             #expect(try await handler.handle([stored, refund].map { InboundMessage(body: $0) }) == [.processed, .processed])
@@ -143,7 +147,7 @@ struct IntakeTests {
                     IntakeHarness.order("R-1", customer: "C-7", amount: "30.00", currency: "CNY", kind: "refund", original: "P-1"),
                 ], with: publisher)
             let held = try await IntakeHarness.whileRunning(environment) {
-                try await IntakeHarness.eventually {
+                try await eventually {
                     (try? await environment.pool.query("SELECT held FROM orders WHERE order_id = 'R-1'").first?.decode(0, as: Bool.self)) == true
                 }
             }

@@ -1,8 +1,10 @@
+import CRMOutbox
+import CRMRuntime
+import CRMSupport
 import Foundation
 import Scoring
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Full rescoring against the real database, on the CDNOW data.
 @Suite struct FullRescoringTests {
@@ -12,7 +14,8 @@ import TestSupport
         try await TestServers.withEnvironment(migrate: true) { environment in
             let stored = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             #expect(stored == 6919)
-            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            let rescoring = FullRescoring(
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
             let report = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
 
             #expect(report.customers == 2357)
@@ -58,7 +61,7 @@ import TestSupport
             #expect(events.count == (try lapsing[0].decode(0, as: Int.self)))
             #expect(events.count > 0)
             #expect(events.allSatisfy { $0.previousLifecycleStage == nil })
-            #expect(events.allSatisfy { ["decline", "termination"].contains($0.customer.lifecycleStage) })
+            #expect(events.allSatisfy { [.decline, .termination].contains($0.customer.lifecycleStage) })
         }
     }
 
@@ -76,7 +79,8 @@ import TestSupport
                         original: "O-3"),
                     ScoringHarness.order("O-4", customer: "A", at: "2026-05-01T10:00:00Z", amount: "999.00"),
                 ], pool: environment.pool)
-            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            let rescoring = FullRescoring(
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
             _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("2026-03-01"))
             let customer = try #require(try await ScoringHarness.customer("A", pool: environment.pool))
             #expect(customer["orders_count"] as? Int == 3)
@@ -95,7 +99,8 @@ import TestSupport
     @Test func aReplayIgnoresScoresFromAfterItsAsOfTime() async throws {
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
-            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            let rescoring = FullRescoring(
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
             _ = try await rescoring.run()
             let today = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
             #expect(today["lifecycle_stage"] as? String == "termination")

@@ -1,8 +1,12 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMRuntime
+import CRMSupport
 import Foundation
 import Scoring
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Incremental scoring through the broker: intake's `order.accepted` events in, `customer.scored` events out.
 @Suite struct IncrementalScoringTests {
@@ -13,7 +17,8 @@ import TestSupport
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             // Nothing of intake's events from the load matters here: scoring starts after a full rescoring.
             try await environment.pool.execute("DELETE FROM crm_outbox")
-            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            let rescoring = FullRescoring(
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
             _ = try await rescoring.run()
             try await environment.pool.execute("DELETE FROM crm_outbox")
             let before = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
@@ -32,7 +37,7 @@ import TestSupport
                     source: "intake", pool: environment.pool, publisher: context.publisher, logger: TestServers.logger)
                 #expect(try await intakeRelay.relayOnce() == 1)
 
-                let recovered = try await ScoringHarness.eventually {
+                let recovered = try await eventually {
                     try await ScoringHarness.customer("00004", pool: environment.pool)?["lifecycle_stage"] as? String
                         == "recovery"
                 }
@@ -41,8 +46,8 @@ import TestSupport
                 #expect(scored.count == 1)
                 let event = try CustomerScoredEvent.decode(body: try #require(scored.first).body)
                 #expect(event.customerID.rawValue == "00004")
-                #expect(event.previousLifecycleStage == "termination")
-                #expect(event.customer.lifecycleStage == "recovery")
+                #expect(event.previousLifecycleStage == .termination)
+                #expect(event.customer.lifecycleStage == .recovery)
                 #expect(event.customer.ordersCount == 5)
                 try await observer.acknowledge(upTo: scored.last!)
 
@@ -94,7 +99,7 @@ import TestSupport
                             .init(customerID: Identifier("F"), orderIDs: [Identifier("O-3")], occurredAt: Timestamp(Date())),
                         ]).encodedBody()),
                 ])
-                let scored = try await ScoringHarness.eventually {
+                let scored = try await eventually {
                     var all = true
                     for customer in ["B", "E", "F"] where try await ScoringHarness.customer(customer, pool: environment.pool) == nil {
                         all = false
@@ -122,7 +127,8 @@ import TestSupport
     @Test func onlyOneFullRescoringRunsAtATime() async throws {
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
-            let rescoring = FullRescoring(pool: environment.pool, settings: ScoringSettings(), logger: TestServers.logger)
+            let rescoring = FullRescoring(
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
             let replica = environment.connection(name: "replica")
             _ = try await replica.query("SELECT pg_advisory_lock($1)", [FullRescoring.lockKey])
             await #expect(throws: ScoringError.self) { try await rescoring.run() }

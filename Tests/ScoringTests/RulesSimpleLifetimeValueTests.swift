@@ -1,3 +1,4 @@
+import CRMSupport
 import Foundation
 import Testing
 

@@ -1,5 +1,5 @@
+import CRMSchema
 import Scoring
-import Shared
 import Testing
 
 /// The broker user's permissions derive from `ServiceAccount.scoring`'s topology: it must be what the service declares.

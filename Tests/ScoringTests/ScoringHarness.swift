@@ -1,7 +1,12 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMRuntime
+import CRMSupport
 import Foundation
 import Intake
 import Scoring
-import Shared
 import TestSupport
 
 /// Loads orders into a test database the way intake stores them, and reads scores back.
@@ -12,7 +17,7 @@ enum ScoringHarness {
     /// Stores order.v1 bodies through intake's own handler (no broker); returns how many were stored.
     @discardableResult
     static func store(_ bodies: [Data], pool: PostgresPool) async throws -> Int {
-        let handler = OrderIntakeHandler(pool: pool, baseCurrency: "USD")
+        let handler = OrderIntakeHandler(pool: pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
         var stored = 0
         for start in stride(from: 0, to: bodies.count, by: 1000) {
             let batch = bodies[start..<min(start + 1000, bodies.count)].map { InboundMessage(body: $0) }
@@ -63,41 +68,11 @@ enum ScoringHarness {
 extension ScoringHarness {
     /// Runs crm-scoring's parts in-process, built exactly as the executable builds them, while `body` runs.
     static func whileScoring<T: Sendable>(
-        _ environment: TestEnvironment, settings extra: [String: String] = [:],
+        _ environment: TestEnvironment, settings: [String: String] = [:],
         _ body: @escaping @Sendable (ServiceContext) async throws -> T
     ) async throws -> T {
-        let variables = environment.serviceVariables.merging(extra) { $1 }
-        let context = try ServiceHost.makeContext(
-            name: "crm-scoring", settings: Settings(variables), topology: ScoringService.topology)
-        let parts = try await ScoringService.parts(context)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            for service in parts.services {
-                group.addTask {
-                    try await service.run()
-                    return nil
-                }
-            }
-            group.addTask { try await body(context) }
-            var result: T?
-            for try await value in group {
-                if let value {
-                    result = value
-                    group.cancelAll()
-                }
-            }
-            await context.publisher.close()
-            await context.pool.close()
-            return result!
-        }
-    }
-
-    /// Waits until `condition` holds, up to `timeout`.
-    static func eventually(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
+        try await environment.whileRunning(
+            "crm-scoring", topology: ScoringService.topology, settings: settings, parts: ScoringService.parts
+        ) { contexts in try await body(contexts[0]) }
     }
 }

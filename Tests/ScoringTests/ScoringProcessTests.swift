@@ -1,8 +1,8 @@
+import CRMSupport
 import Foundation
 import Scoring
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// The operator's commands and crm-scoring's HTTP read API, as built executables against the real servers.
 @Suite struct ScoringProcessTests {

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
-@testable import Shared
+@testable import CRMAMQP
+@testable import CRMSupport
 
 /// `amqps://` really is TLS, verified: a TLS listener (socat, with a throw-away certificate) in front of the local
 /// broker, which itself listens in plain text on loopback only.

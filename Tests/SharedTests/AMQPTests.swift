@@ -1,9 +1,12 @@
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
-@testable import Shared
+@testable import CRMAMQP
+@testable import CRMOutbox
+@testable import CRMPostgres
+@testable import CRMSupport
 
 /// Publishing, consuming, acking and dead-lettering against the real broker, each test in its own vhost.
 @Suite("AMQP")
@@ -236,10 +239,10 @@ struct AMQPTests {
             let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
             let relay = OutboxRelay(source: "test", pool: environment.pool, publisher: publisher, logger: TestServers.logger)
             try await environment.pool.transaction { connection in
-                try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
+                try Outbox(relay: relay).enqueue((0..<3).map { Self.order($0) }, on: connection)
             }
             try? await environment.pool.transaction { connection in
-                try Outbox.enqueue([Self.order(99)], source: "test", on: connection)
+                try Outbox(relay: relay).enqueue([Self.order(99)], on: connection)
                 throw Abort()
             }
             #expect(try await relay.relayOnce() == 3)

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 /// The AsyncAPI document cannot drift from the code: every message type, as the code encodes it, validates
 /// against the document's schema for it (scripts/check-asyncapi.py, which also checks the document itself

@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
-@testable import Shared
+@testable import CRMSupport
 
 @Suite("MD5")
 struct MD5Tests {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 @Suite("Retention alerts, feedback and internal events")
 struct MessageAlertTests {
@@ -10,7 +11,7 @@ struct MessageAlertTests {
         let alert = try RetentionAlert.decode(body: Fixture.body(Fixture.retentionAlert))
         #expect(alert.priority == .p1)
         #expect(alert.priority.routingKey == "retention.p1")
-        #expect(alert.reasons == ["lifecycle_decline", "overdue_purchase"])
+        #expect(alert.reasons == [.lifecycleDecline, .overduePurchase])
         #expect(alert.valueAtRisk == (try Money("1520")))
         #expect(alert.customer.pAlive == 0.31)
         #expect(alert.customer.ordersCount == 14)
@@ -24,8 +25,12 @@ struct MessageAlertTests {
         arguments: [
             (["priority": #""p4""#], #"priority: unknown "p4" (expected one of p1, p2, p3)"#),
             (["reasons": "[]"], "reasons: empty"),
-            (["reasons": #"["a", "a"]"#], "reasons[1]: repeated"),
-            (["reasons": #"["a", ""]"#], "reasons[1]: empty"),
+            (["reasons": #"["p_alive_low", "p_alive_low"]"#], "reasons[1]: repeated"),
+            (
+                ["reasons": #"["p_alive_low", "churned"]"#],
+                #"reasons[1]: unknown "churned" (expected one of lifecycle_termination, lifecycle_decline, p_alive_low, "#
+                    + #"p_alive_drop, overdue_purchase, tier_downgrade, complaint_valuable_customer, repeated_complaints)"#
+            ),
             (["reasons": #""a""#], "reasons: expected an array"),
             (["value_at_risk": #""-1""#], "value_at_risk: negative"),
             (["customer": #"{"p_alive": 1.5}"#], "customer.p_alive: must be a number from 0 to 1"),
@@ -84,11 +89,11 @@ struct MessageAlertTests {
     static func scored() throws -> CustomerScoredEvent {
         CustomerScoredEvent(
             customerID: try Identifier("C-42"),
-            previousLifecycleStage: "active",
-            previousTier: "gold",
+            previousLifecycleStage: .maturity,
+            previousTier: .gold,
             customer: CustomerValueSnapshot(
-                tier: "gold",
-                lifecycleStage: "decline",
+                tier: .gold,
+                lifecycleStage: .decline,
                 clv: try Money("2200.50"),
                 pAlive: 0.31,
                 lastOrderAt: try Timestamp(rfc3339: "2026-09-17T12:00:00Z"),
@@ -128,7 +133,7 @@ struct MessageAlertTests {
         var event = ComplaintSignalEvent(
             complaintID: try Identifier("K-7"),
             customerID: try Identifier("C-42"),
-            tier: "gold",
+            tier: .gold,
             severity: .critical,
             receivedAt: try Timestamp(rfc3339: "2026-11-21T09:00:00Z")
         )

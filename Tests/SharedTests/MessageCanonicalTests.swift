@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 /// `canonicalJSON` tells a harmless redelivery (same content, written differently) from a conflicting order.
 @Suite("Canonical order JSON")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 /// Intake's `order.v1` decoder must reach the same verdict as `JSONDecoder` on every body: the same order and
 /// canonical text, or the same rejection code, field and reason.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 @Suite("complaint.v1, complaint-status.v1, routed complaints and the inbox")
 struct MessageComplaintTests {
@@ -102,8 +103,8 @@ struct MessageComplaintTests {
             desk: "logistics",
             matchedRule: "delivery-keywords",
             customer: .init(
-                tier: "gold",
-                lifecycleStage: "active",
+                tier: .gold,
+                lifecycleStage: .maturity,
                 clv: try Money("2200.5"),
                 ordersCount: 14,
                 openComplaints: 1

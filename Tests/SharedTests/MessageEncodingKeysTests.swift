@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 /// Every message encodes to exactly the spec's field names: encoded with every field set, then its keys compared.
 @Suite("Encoded field names")
@@ -112,7 +113,7 @@ struct MessageEncodingKeysTests {
         let signal = ComplaintSignalEvent(
             complaintID: try Identifier("K-7"),
             customerID: try Identifier("C-42"),
-            tier: "gold",
+            tier: .gold,
             severity: .high,
             receivedAt: try Timestamp(rfc3339: "2026-11-21T09:00:00Z")
         )

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 /// `OrderAcceptedEvent` writes its body without `JSONEncoder`; the bytes must be the ones `JSONEncoder` writes.
 @Suite("Order accepted event body")

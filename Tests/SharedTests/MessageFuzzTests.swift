@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 /// A bounded mutation fuzzer over every decoder a service runs on input from outside or from another service.
 ///

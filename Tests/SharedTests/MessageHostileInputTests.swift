@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 /// Bodies written to hurt: each is refused with a reason, none traps, none takes long.
 @Suite("Hostile input")

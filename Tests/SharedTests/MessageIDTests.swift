@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMAMQP
 
 @Suite("Message ids")
 struct MessageIDTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
 
 @Suite("Identifiers, labels and currency codes")
 struct MessageIdentifierTests {

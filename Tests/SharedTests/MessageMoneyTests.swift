@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 @Suite("Money")
 struct MessageMoneyTests {

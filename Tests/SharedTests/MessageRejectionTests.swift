@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMAMQP
+@testable import CRMContract
+@testable import CRMPostgres
 
 /// Every reason the brief lists, each produced by a crafted message, and the order the checks run in.
 @Suite("Rejection reasons")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMContract
+@testable import CRMSupport
 
 /// Bodies built from the spec's examples, with fields replaced or removed as raw JSON text.
 ///

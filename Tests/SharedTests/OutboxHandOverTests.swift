@@ -1,8 +1,11 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
-@testable import Shared
+@testable import CRMAMQP
+@testable import CRMOutbox
+@testable import CRMPostgres
+@testable import CRMSupport
 
 /// The outbox's two paths against the real servers: rows handed to the running relay at commit, and the poll that
 /// takes what nobody holds a lease on.
@@ -68,12 +71,12 @@ struct OutboxHandOverTests {
     }
 
     @Test func committedRowsGoOutFromMemoryAtOnceAndAreDeleted() async throws {
-        try await Self.withRunningRelay { environment, _ in
+        try await Self.withRunningRelay { environment, relay in
             try await environment.pool.transaction { connection in
-                try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
+                try Outbox(relay: relay).enqueue((0..<3).map { Self.order($0) }, on: connection)
             }
             try? await environment.pool.transaction { connection in
-                try Outbox.enqueue([Self.order(99)], source: "test", on: connection)
+                try Outbox(relay: relay).enqueue([Self.order(99)], on: connection)
                 throw Abort()
             }
             let ids = try await Self.received(3, within: .seconds(10), environment: environment)
@@ -88,7 +91,7 @@ struct OutboxHandOverTests {
         try await Self.withRunningRelay { environment, relay in
             try await environment.pool.withConnection { connection in
                 try await connection.withoutTransaction { connection in
-                    try Outbox.enqueue((0..<2).map { Self.order($0) }, source: "test", on: connection)
+                    try Outbox(relay: relay).enqueue((0..<2).map { Self.order($0) }, on: connection)
                 }
             }
             // A statement that fails after the lease was taken gives the reservation back.
@@ -97,7 +100,7 @@ struct OutboxHandOverTests {
             await #expect(throws: PostgresError.self) {
                 try await environment.pool.withConnection { connection in
                     try await connection.withoutTransaction { connection in
-                        try Outbox.enqueue([broken], source: "test", on: connection)
+                        try Outbox(relay: relay).enqueue([broken], on: connection)
                     }
                 }
             }
@@ -113,7 +116,7 @@ struct OutboxHandOverTests {
                 settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
             let relay = OutboxRelay(source: "test", pool: environment.pool, publisher: publisher, logger: TestServers.logger)
             try await environment.pool.transaction { connection in
-                try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
+                try Outbox(relay: relay).enqueue((0..<3).map { Self.order($0) }, on: connection)
             }
             #expect(try await Self.outboxRows(environment) == (3, 0))
             #expect(try await relay.relayOnce() == 3)
@@ -128,9 +131,9 @@ struct OutboxHandOverTests {
             let entries = (0..<2_000).map { #"{"customer_id":"C-\#($0)","order_ids":["A-\#($0)"]}"# }
             let body = Data(("{\"customers\":[" + entries.joined(separator: ",") + "]}").utf8)
             try await environment.pool.transaction { connection in
-                try Outbox.enqueue(
+                try Outbox(source: "test").enqueue(
                     [OutboundMessage(exchange: Topology.eventsExchange, routingKey: "order.accepted", body: body, messageID: "big")],
-                    source: "test", on: connection)
+                    on: connection)
             }
             let stored = try await environment.pool.query(
                 "SELECT pg_column_compression(body), pg_column_size(body), body FROM crm_outbox WHERE message_id = 'big'")
@@ -166,9 +169,9 @@ struct OutboxHandOverTests {
     }
 
     @Test func aFullBacklogLeavesRowsToThePollWhichTheCommitStarts() async throws {
-        try await Self.withRunningRelay(maxBacklog: 2) { environment, _ in
+        try await Self.withRunningRelay(maxBacklog: 2) { environment, relay in
             let leased = try await environment.pool.transaction { connection in
-                try Outbox.enqueue((0..<3).map { Self.order($0) }, source: "test", on: connection)
+                try Outbox(relay: relay).enqueue((0..<3).map { Self.order($0) }, on: connection)
                 return try connection.query(
                     "SELECT count(claimed_until) FROM crm_outbox WHERE source = 'test'")[0].decode(0, as: Int.self)
             }

@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
-@testable import Shared
+@testable import CRMPostgres
 
 /// Passwords never leave in an error, role passwords leave only as verifiers, and `sslmode=` in the URL is obeyed.
 @Suite("PostgreSQL security")

@@ -1,8 +1,10 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
-@testable import Shared
+@testable import CRMPostgres
+@testable import CRMSchema
+@testable import CRMSupport
 
 @Suite("PostgreSQL")
 struct PostgresTests {
@@ -56,7 +58,7 @@ struct PostgresTests {
                 """, [integers, dates, texts, [true, false], [Int32.min, Int32(5)]])
             let row = try #require(rows.first)
             #expect(try row.decode(0, as: String.self) == "{" + integers.map(String.init).joined(separator: ",") + "}")
-            #expect(try row.decode(1, as: String.self) == "{" + dates.map { String(PostgresTimestamp.format($0).dropLast()) }.joined(separator: ",") + "}")
+            #expect(try row.decode(1, as: String.self) == "{" + dates.map { String(UTCDateTime.format($0).dropLast()) }.joined(separator: ",") + "}")
             #expect(try row.decode(2, as: Int.self) == 1)
             #expect(try row.decode(3, as: String.self) == texts.map { $0 ?? "<null>" }.joined(separator: "|"))
             #expect(try row.decode(4, as: String.self) == "{t,f}")
@@ -198,13 +200,13 @@ struct PostgresTests {
             #expect(PostgresTimestamp.parse(text) == expected, "\(text)")
         }
         #expect(PostgresTimestamp.parse("2025-13-01 00:00:00") == nil)
-        #expect(PostgresTimestamp.parse(PostgresTimestamp.format(expected)) == expected)
+        #expect(PostgresTimestamp.parse(UTCDateTime.format(expected)) == expected)
     }
 
     @Test func timestampsFormatWithMicrosecondsInUTC() {
-        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000000Z")
-        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: 1_763_605_800.25)) == "2025-11-20T02:30:00.250000Z")
-        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: 951_782_400.999_999_9)) == "2000-02-29T00:00:01.000000Z")
-        #expect(PostgresTimestamp.format(Date(timeIntervalSince1970: -62_135_596_800)) == "0001-01-01T00:00:00.000000Z")
+        #expect(UTCDateTime.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000000Z")
+        #expect(UTCDateTime.format(Date(timeIntervalSince1970: 1_763_605_800.25)) == "2025-11-20T02:30:00.250000Z")
+        #expect(UTCDateTime.format(Date(timeIntervalSince1970: 951_782_400.999_999_9)) == "2000-02-29T00:00:01.000000Z")
+        #expect(UTCDateTime.format(Date(timeIntervalSince1970: -62_135_596_800)) == "0001-01-01T00:00:00.000000Z")
     }
 }

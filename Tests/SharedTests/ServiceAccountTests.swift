@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import CRMAMQP
+@testable import CRMPostgres
+@testable import CRMSchema
 
 /// What each service account is allowed, as data: the broker permission patterns derived from the topologies,
 /// and the grant lists `crm migrate` turns into SQL.

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import Shared
+@testable import CRMAMQP
+@testable import CRMSupport
 
 @Suite("Settings")
 struct SettingsTests {

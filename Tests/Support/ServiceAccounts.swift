@@ -1,5 +1,6 @@
+import CRMAMQP
+import CRMSchema
 import Foundation
-import Shared
 
 /// The per-service accounts of the test servers: the PostgreSQL roles and RabbitMQ users `crm_intake`, ...,
 /// created by `scripts/servers.sh` with the passwords it exports as `CRM_TEST_<SERVICE>_PASSWORD`.

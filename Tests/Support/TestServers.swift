@@ -1,6 +1,9 @@
+import CRMAMQP
+import CRMPostgres
+import CRMSchema
+import CRMSupport
 import Foundation
 import Logging
-import Shared
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -1,7 +1,9 @@
+import CRMAMQP
+import CRMSchema
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// Each service's broker user declares, publishes to and consumes what its service does, and is refused

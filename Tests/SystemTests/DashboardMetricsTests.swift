@@ -1,7 +1,9 @@
+import CRMAMQP
+import CRMContract
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// Every metric a Grafana panel or a Prometheus rule in deploy/ queries is one the services export.
@@ -65,9 +67,9 @@ extension SystemTests {
                         body: Data(#"{"schema":"complaint.v1","complaint_id":"\#(id)","customer_id":"C-1","received_at":"\#(Timestamp(Date()).rfc3339)","channel":"email","subject":"The charger caught fire"}"#.utf8))
                 }
                 let scored = CustomerScoredEvent(
-                    customerID: try Identifier("C-9"), previousLifecycleStage: "maturity", previousTier: "gold",
+                    customerID: try Identifier("C-9"), previousLifecycleStage: .maturity, previousTier: .gold,
                     customer: CustomerValueSnapshot(
-                        tier: "gold", lifecycleStage: "decline", clv: try Money("5000.00"), pAlive: 0.3,
+                        tier: .gold, lifecycleStage: .decline, clv: try Money("5000.00"), pAlive: 0.3,
                         lastOrderAt: Timestamp(Date().addingTimeInterval(-120 * 86_400)), ordersCount: 12,
                         expectedIntervalDays: 20, daysSinceLastOrder: 120),
                     scoredAt: Timestamp(Date()))

@@ -1,5 +1,5 @@
+import CRMSchema
 import Foundation
-import Shared
 import Testing
 
 extension SystemTests {

@@ -1,7 +1,8 @@
+import CRMAMQP
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// Faults while orders flow through the real executables, each with its own accounts as deployed; each run

@@ -1,7 +1,8 @@
+import CRMSchema
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// The HTTP port serves health and metrics (and scoring's customer read API), to GET only, and gives nothing

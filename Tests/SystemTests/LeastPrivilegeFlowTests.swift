@@ -1,7 +1,9 @@
+import CRMAMQP
+import CRMContract
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// The four real executables, each with its own database role and broker user as deployed, do the whole job:
@@ -22,9 +24,9 @@ extension SystemTests {
                 try await system.publish(stream)
                 // A valuable customer slipping into decline: crm-alerts raises a retention alert through its outbox.
                 let scored = CustomerScoredEvent(
-                    customerID: try Identifier("C-7"), previousLifecycleStage: "maturity", previousTier: "gold",
+                    customerID: try Identifier("C-7"), previousLifecycleStage: .maturity, previousTier: .gold,
                     customer: CustomerValueSnapshot(
-                        tier: "gold", lifecycleStage: "decline", clv: try Money("5000.00"), pAlive: 0.3,
+                        tier: .gold, lifecycleStage: .decline, clv: try Money("5000.00"), pAlive: 0.3,
                         lastOrderAt: Timestamp(Date().addingTimeInterval(-120 * 86_400)), ordersCount: 12,
                         expectedIntervalDays: 20, daysSinceLastOrder: 120),
                     scoredAt: Timestamp(Date()))

@@ -1,7 +1,10 @@
+import CRMAMQP
+import CRMContract
+import CRMSchema
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// What the logs must never hold: passwords, and message content (customer data) at info level, whatever the

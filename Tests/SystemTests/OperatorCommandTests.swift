@@ -1,7 +1,9 @@
+import CRMAMQP
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// The operator's fixes, end to end: a dead letter, its cause fixed, the letter replayed.

@@ -1,7 +1,9 @@
+import CRMPostgres
+import CRMSchema
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// Each service's own account reaches its own tables and queues, and nothing of the others'; the real services

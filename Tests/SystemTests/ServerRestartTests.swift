@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
-@testable import Shared
+@testable import CRMAMQP
+@testable import CRMSupport
 
 extension SystemTests {
     /// Restarts the real servers mid-stream. Runs alone (scripts/test.sh runs this target last),

@@ -1,7 +1,8 @@
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension SystemTests {
     /// The real executables against the real servers: start, report ready, stop on SIGTERM.

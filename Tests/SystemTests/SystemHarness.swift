@@ -1,5 +1,8 @@
+import CRMAMQP
+import CRMContract
+import CRMSchema
+import CRMSupport
 import Foundation
-import Shared
 import Synchronization
 import TestSupport
 

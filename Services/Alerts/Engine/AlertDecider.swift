@@ -1,5 +1,5 @@
+import CRMContract
 import Foundation
-import Shared
 
 /// Everything known about one customer when it is evaluated: what this service saw last, what is new, and the
 /// alerts that stand in the way.
@@ -120,23 +120,12 @@ struct AlertDecider: Sendable {
             let valueAtRisk = ScoredFigures.money(content.valueAtRisk)
         else { return nil }
         let alert = RetentionAlert(
-            alertID: id, customerID: customer, raisedAt: Timestamp(now), priority: content.priority.message,
-            reasons: content.reasons.map(\.rawValue), valueAtRisk: valueAtRisk, customer: figures.customer,
+            alertID: id, customerID: customer, raisedAt: Timestamp(now), priority: content.priority,
+            reasons: content.reasons, valueAtRisk: valueAtRisk, customer: figures.customer,
             suggestedAction: content.suggestedAction)
         guard let body = try? AlertMessage(alert: alert, evidence: evidence).body() else { return nil }
         return PlannedAlert(
             alertID: alertID, customerID: customerID, raisedAt: Timestamp(now).date, content: content,
             figures: figures, evidence: evidence, body: body)
-    }
-}
-
-extension AlertPriority {
-    /// The same priority in the message vocabulary of `Shared`.
-    var message: Shared.AlertPriority {
-        switch self {
-        case .p1: .p1
-        case .p2: .p2
-        case .p3: .p3
-        }
     }
 }

@@ -1,5 +1,9 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// Evaluates a set of customers in the caller's transaction: the one path events, complaints and sweeps share.
 ///
@@ -11,11 +15,10 @@ import Shared
 /// 5. Writes the alerts with their open reasons, the queued ones' messages into the outbox, and the evaluated
 ///    figures; all commit together, so a crash loses nothing and a retry raises nothing twice.
 struct AlertEvaluator: Sendable {
-    /// The outbox source this service's relay publishes.
-    static let outboxSource = "alerts"
-
     let configuration: AlertsConfiguration
     let playbook: PlaybookSource
+    /// Where the messages of queued alerts are written.
+    let outbox: Outbox
 
     /// An event in hand for one customer: its figures and the previous stage and tier it names.
     typealias EventInput = (figures: ScoredFigures, previous: ScoreSnapshot?)
@@ -49,8 +52,7 @@ struct AlertEvaluator: Sendable {
         let alerts = evaluations.compactMap(\.alert)
         let held = try allot(alerts, now: now, on: connection)
         try AlertStore.insert(alerts, held: held, on: connection)
-        try Outbox.enqueue(
-            alerts.filter { !held.contains($0.alertID) }.map(Self.message), source: Self.outboxSource, on: connection)
+        try outbox.enqueue(alerts.filter { !held.contains($0.alertID) }.map(Self.message), on: connection)
         try AlertStore.save(evaluations, now: now, on: connection)
         for alert in alerts {
             tally.raised[alert.priority, default: 0] += 1

@@ -1,5 +1,8 @@
+import CRMAMQP
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// Handles a batch of `alerts.events`: `customer.scored.v1` and `complaint.signal.v1`, in one transaction.
 ///

@@ -1,5 +1,8 @@
+import CRMAMQP
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// Handles a batch of `alerts.feedback` (`alert-feedback.v1` from the desks) in one transaction.
 ///

@@ -1,5 +1,6 @@
+import CRMContract
+import CRMSupport
 import Foundation
-import Shared
 
 /// The body published for an alert: `retention-alert.v1` with one extra, optional field, `evidence`.
 ///

@@ -1,6 +1,8 @@
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
 import Logging
-import Shared
 import ServiceLifecycle
 
 /// The service's clock: every tick it rereads an edited playbook, releases held alerts that now fit, sweeps when
@@ -17,14 +19,14 @@ struct AlertScheduler: Service {
     private let metrics = AlertsMetrics()
 
     init(
-        configuration: AlertsConfiguration, pool: PostgresPool, playbook: PlaybookSource, sweep: AlertSweep,
-        logger: Logger
+        configuration: AlertsConfiguration, pool: PostgresPool, outbox: Outbox, playbook: PlaybookSource,
+        sweep: AlertSweep, logger: Logger
     ) {
         self.configuration = configuration
         self.pool = pool
         self.playbook = playbook
         self.sweep = sweep
-        self.release = HeldAlertRelease(configuration: configuration)
+        self.release = HeldAlertRelease(configuration: configuration, outbox: outbox)
         self.logger = logger
     }
 

@@ -1,5 +1,7 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// The SQL of evaluations: per-customer locks, reading every customer's case set-wise, writing alerts, reasons and
 /// the evaluated figures. Every statement runs on the caller's connection inside the caller's transaction.
@@ -38,7 +40,7 @@ enum AlertStore {
             """,
             [
                 complaints.map(\.complaintID.rawValue), complaints.map(\.customerID.rawValue),
-                complaints.map(\.receivedAt.date), complaints.map(\.tier), complaints.map(\.severity.rawValue),
+                complaints.map(\.receivedAt.date), complaints.map { $0.tier?.rawValue }, complaints.map(\.severity.rawValue),
             ])
     }
 

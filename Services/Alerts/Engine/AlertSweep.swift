@@ -1,6 +1,7 @@
+import CRMPostgres
+import CRMSupport
 import Foundation
 import ServiceLifecycle
-import Shared
 
 /// Evaluates every customer whose stored score is newer than this service's last evaluation of it.
 ///

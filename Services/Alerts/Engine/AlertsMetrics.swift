@@ -1,3 +1,5 @@
+import CRMContract
+import CRMSupport
 import Metrics
 
 /// The service's metrics, recorded after the work they count has committed.

@@ -1,5 +1,7 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// The daily cap of each desk queue: how many alerts each of `alerts.retention.p1..p3` receives per UTC day.
 ///
@@ -9,7 +11,7 @@ import Shared
 enum DailyQuota {
     /// The UTC day of `date`, as `YYYY-MM-DD`.
     static func day(of date: Date) -> String {
-        String(PostgresTimestamp.format(date).prefix(10))
+        String(UTCDateTime.format(date).prefix(10))
     }
 
     /// Claims up to `wanted` slots per priority on `day` and returns how many were granted.

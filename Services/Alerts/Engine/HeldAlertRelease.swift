@@ -1,5 +1,9 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// Publishes alerts held back by a desk queue's daily cap once the queue has room again (on a later UTC day, or
 /// after the cap is raised): the most valuable at risk first, then the oldest.
@@ -12,6 +16,8 @@ struct HeldAlertRelease: Sendable {
     static let chunk = 1000
 
     let configuration: AlertsConfiguration
+    /// Where the released alerts' messages are written.
+    let outbox: Outbox
 
     /// Held alerts per queue right now.
     static func heldCounts(pool: PostgresPool) async throws -> [AlertPriority: Int] {
@@ -60,7 +66,7 @@ struct HeldAlertRelease: Sendable {
             }
         }
         try DailyQuota.add(released, day: day, on: connection)
-        try Outbox.enqueue(messages, source: AlertEvaluator.outboxSource, on: connection)
+        try outbox.enqueue(messages, on: connection)
         return released
     }
 }

@@ -1,5 +1,7 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// One customer's figures as of one scoring: the snapshot the rules compare, and the `customer` the alert shows.
 ///
@@ -21,11 +23,13 @@ struct ScoredFigures: Sendable, Hashable {
         self.lastOrderAt = lastOrderAt
     }
 
-    /// The figures of a `customer.scored` event; an unknown stage or tier is a rejection naming the field.
+    /// The figures of a `customer.scored` event; a missing stage or tier is a rejection naming the field.
     init(event: CustomerScoredEvent) throws(MessageRejection) {
         let figures = event.customer
-        let stage = try Self.stage(figures.lifecycleStage, field: "customer.lifecycle_stage")
-        let tier = try Self.tier(figures.tier, field: "customer.tier")
+        guard let stage = figures.lifecycleStage else {
+            throw MessageRejection(.missingField, field: "customer.lifecycle_stage", "missing")
+        }
+        guard let tier = figures.tier else { throw MessageRejection(.missingField, field: "customer.tier", "missing") }
         let scoredAt = event.scoredAt.date
         let lastOrderAt = figures.lastOrderAt?.date
         let silence = lastOrderAt.map { max(scoredAt.timeIntervalSince($0), 0) / 86_400 }
@@ -41,9 +45,7 @@ struct ScoredFigures: Sendable, Hashable {
     /// The snapshot before an event's scoring as the event tells it (stage and tier only), for a customer this
     /// service has not evaluated before; nil when the event names no previous score.
     static func previous(of event: CustomerScoredEvent) -> ScoreSnapshot? {
-        guard let stage = event.previousLifecycleStage.flatMap(LifecycleStage.init(rawValue:)),
-            let tier = event.previousTier.flatMap(ValueTier.init(rawValue:))
-        else { return nil }
+        guard let stage = event.previousLifecycleStage, let tier = event.previousTier else { return nil }
         return ScoreSnapshot(scoredAt: .distantPast, stage: stage, tier: tier)
     }
 
@@ -65,7 +67,7 @@ struct ScoredFigures: Sendable, Hashable {
             scoredAt: scoredAt, stage: stage, tier: tier, pAlive: pAlive, predictedValue: predicted,
             orderCount: orders, expectedIntervalDays: interval, daysSinceLastOrder: silence)
         customer = CustomerValueSnapshot(
-            tier: tier.rawValue, lifecycleStage: stage.rawValue, clv: predicted.flatMap(Self.money),
+            tier: tier, lifecycleStage: stage, clv: predicted.flatMap(Self.money),
             pAlive: pAlive.map { ($0 * 10_000).rounded() / 10_000 }, lastOrderAt: lastOrderAt.map(Timestamp.init),
             ordersCount: max(orders, 0), expectedIntervalDays: interval.map { ($0 * 10).rounded() / 10 },
             daysSinceLastOrder: silence.map { Int($0.rounded(.down)) })
@@ -77,19 +79,5 @@ struct ScoredFigures: Sendable, Hashable {
         guard amount.isFinite else { return nil }
         let cents = (max(amount, 0) * 100).rounded() / 100
         return try? Money(Decimal(string: String(format: "%.2f", cents)) ?? 0)
-    }
-
-    private static func stage(_ text: String?, field: String) throws(MessageRejection) -> LifecycleStage {
-        guard let text, let stage = LifecycleStage(rawValue: text) else {
-            throw MessageRejection(.invalidValue, field: field, "unknown lifecycle stage \(text.map { "\"\($0)\"" } ?? "null")")
-        }
-        return stage
-    }
-
-    private static func tier(_ text: String?, field: String) throws(MessageRejection) -> ValueTier {
-        guard let text, let tier = ValueTier(rawValue: text) else {
-            throw MessageRejection(.invalidValue, field: field, "unknown tier \(text.map { "\"\($0)\"" } ?? "null")")
-        }
-        return tier
     }
 }

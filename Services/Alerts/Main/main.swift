@@ -1,4 +1,4 @@
 import Alerts
-import Shared
+import CRMRuntime
 
 await ServiceHost.run(name: "crm-alerts", topology: AlertsService.topology, build: AlertsService.parts)

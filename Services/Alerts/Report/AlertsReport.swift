@@ -1,5 +1,7 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// What became of the retention alerts: counts and retention rates per tier and per reason, the alerts held back
 /// by the daily caps, and the last sweep. `crm status` prints it; the service exports the rates as gauges.

@@ -1,3 +1,4 @@
+import CRMContract
 import Foundation
 
 /// A complaint the alert rules count: its id and when it was received.

@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// Which customers may get retention alerts at all: retain the right customers, not every customer.
 ///
 /// A customer is eligible when the previous or the current snapshot meets every minimum that is

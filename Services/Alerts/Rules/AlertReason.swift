@@ -1,28 +1,4 @@
-/// Why a retention alert was raised; raw values are the public `reasons` strings of retention-alert.v1.
-///
-/// Declaration order is the order reasons appear in a message: the gravest first.
-public enum AlertReason: String, Codable, Hashable, Sendable, CaseIterable, Comparable {
-    /// The lifecycle stage moved into termination.
-    case lifecycleTermination = "lifecycle_termination"
-    /// The lifecycle stage moved into decline.
-    case lifecycleDecline = "lifecycle_decline"
-    /// p_alive fell below `pAliveLow`.
-    case pAliveLow = "p_alive_low"
-    /// p_alive fell by more than `pAliveMaximumDrop` since the previous evaluation.
-    case pAliveDrop = "p_alive_drop"
-    /// Silent for more than `overdueIntervalMultiple` × the customer's own interval.
-    case overduePurchase = "overdue_purchase"
-    /// Dropped from a tier at or above `downgradeFromTier` to a lower one.
-    case tierDowngrade = "tier_downgrade"
-    /// A new complaint from a customer at or above `complaintMinimumTier`.
-    case complaintValuableCustomer = "complaint_valuable_customer"
-    /// At least `repeatedComplaintsCount` complaints within `repeatedComplaintsWindowDays`.
-    case repeatedComplaints = "repeated_complaints"
-
-    private var order: Int { Self.allCases.firstIndex(of: self) ?? Self.allCases.count }
-
-    public static func < (lhs: AlertReason, rhs: AlertReason) -> Bool { lhs.order < rhs.order }
-}
+import CRMContract
 
 /// The numbers behind one reason, for the alert's history and for a desk agent asking "why".
 public enum AlertEvidence: Hashable, Sendable, Codable {

@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// Every setting of the retention-alert rules. Config key prefix `crm.alerts`.
 ///
 /// Comparisons: p_alive low fires strictly below `pAliveLow`; the drop strictly above

@@ -1,3 +1,5 @@
+import CRMContract
+
 /// The decided content of a retention alert: what retention-alert.v1 needs beyond ids, times and the customer.
 public struct RetentionAlertContent: Hashable, Sendable, Codable {
     /// The `reasons`, gravest first.

@@ -1,3 +1,5 @@
+import CRMContract
+import CRMSupport
 import Foundation
 
 /// The operators' table of suggested retention actions by lifecycle stage and tier.
@@ -66,6 +68,9 @@ public struct RetentionPlaybook: Hashable, Sendable, Codable {
             self = try JSONDecoder().decode(RetentionPlaybook.self, from: json)
         } catch let error as DecodingError {
             throw AlertRulesError(code: .invalidPlaybook, context: Self.describe(error))
+        } catch let rejection as MessageRejection {
+            // An unknown stage or tier, named with the words allowed.
+            throw AlertRulesError(code: .invalidPlaybook, context: rejection.reason)
         }
         try validate()
     }

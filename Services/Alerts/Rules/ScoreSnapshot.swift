@@ -1,3 +1,4 @@
+import CRMContract
 import Foundation
 
 /// What one scoring concluded about a customer: the part of the stored score the alert rules read.

@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// How `value_at_risk` is measured.
 public enum ValueAtRiskMethod: String, Codable, Hashable, Sendable, CaseIterable {
     /// Predicted value if the customer stays, times the chance they are gone (the default).

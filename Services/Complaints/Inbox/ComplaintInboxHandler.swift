@@ -1,7 +1,11 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
 import Logging
 import Metrics
-import Shared
 
 /// Handles a batch from `complaints.inbox`: new complaints and desks' status updates, committed together.
 ///
@@ -12,6 +16,7 @@ import Shared
 /// - The whole batch is decided by one version of the rules.
 public struct ComplaintInboxHandler: Sendable {
     private let pool: PostgresPool
+    private let outbox: Outbox
     private let policies: ComplaintPolicyHolder
     private let configuration: ComplaintsConfiguration
     private let logger: Logger
@@ -19,8 +24,13 @@ public struct ComplaintInboxHandler: Sendable {
     private let signals = Counter(label: "crm_complaints_signals_total")
     private let batchLatency = Timer(label: "crm_complaints_batch_seconds")
 
-    public init(pool: PostgresPool, policies: ComplaintPolicyHolder, configuration: ComplaintsConfiguration, logger: Logger) {
+    /// A handler storing complaints through `pool` and writing what it publishes into `outbox`.
+    public init(
+        pool: PostgresPool, outbox: Outbox, policies: ComplaintPolicyHolder, configuration: ComplaintsConfiguration,
+        logger: Logger
+    ) {
         self.pool = pool
+        self.outbox = outbox
         self.policies = policies
         self.configuration = configuration
         self.logger = logger
@@ -48,7 +58,8 @@ public struct ComplaintInboxHandler: Sendable {
         let current = policies.current
         let now = Date()
         let writer = NewComplaintWriter(
-            policy: current.policy, rulesVersion: current.version, configuration: configuration, now: now)
+            policy: current.policy, rulesVersion: current.version, configuration: configuration, outbox: outbox,
+            now: now)
         let routing: NewComplaintWriter.Outcome
         let statuses: StatusUpdateWriter.Outcome
         if updates.isEmpty {

@@ -1,5 +1,7 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// What the system knows of the customers of a batch of complaints, read set-wise in one statement.
 ///

@@ -1,5 +1,9 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// Decides and stores a batch of new complaints set-wise, in two statements: a lookup, then one atomic insert.
 ///
@@ -11,6 +15,8 @@ struct NewComplaintWriter {
     let policy: ComplaintPolicy
     let rulesVersion: Int
     let configuration: ComplaintsConfiguration
+    /// Where routed complaints and signals are written (leased to this process's relay when it has room).
+    let outbox: Outbox
     let now: Date
 
     /// A validated complaint at its position in the batch, with its body as received.
@@ -124,14 +130,14 @@ struct NewComplaintWriter {
         let routed = RoutedComplaint(
             complaint: message,
             category: decision.category.rawValue,
-            severity: decision.severity.published,
-            priority: decision.priority.published,
+            severity: decision.severity,
+            priority: decision.priority,
             desk: decision.routing.desk.name,
             matchedRule: decision.routing.matchedRule,
             customer: RoutedComplaint.Customer(
-                tier: snapshot.tier == .unknown ? nil : snapshot.tier.rawValue,
-                lifecycleStage: snapshot.lifecycleStage?.rawValue,
-                clv: snapshot.clv.flatMap { try? Money($0.roundedToMoneyScale) },
+                tier: snapshot.tier.valueTier,
+                lifecycleStage: snapshot.lifecycleStage,
+                clv: snapshot.clv.flatMap { try? Money($0.rounded(scale: Money.maximumFractionDigits)) },
                 ordersCount: record.known ? snapshot.ordersCount : nil,
                 openComplaints: snapshot.openComplaints + 1),
             sla: RoutedComplaint.SLA(
@@ -145,8 +151,8 @@ struct NewComplaintWriter {
         var signal: OutboundMessage?
         if configuration.signals(snapshot.tier) {
             let event = ComplaintSignalEvent(
-                complaintID: message.complaintID, customerID: message.customerID, tier: snapshot.tier.rawValue,
-                severity: decision.severity.published, receivedAt: message.receivedAt)
+                complaintID: message.complaintID, customerID: message.customerID, tier: snapshot.tier.valueTier,
+                severity: decision.severity, receivedAt: message.receivedAt)
             signal = OutboundMessage(
                 exchange: Topology.eventsExchange, routingKey: Topology.EventKey.complaintSignal,
                 body: try event.encodedBody(), messageID: "\(message.complaintID.rawValue)/signal")
@@ -167,7 +173,7 @@ struct NewComplaintWriter {
         let decisions = rows.map(\.decision)
         let snapshots = rows.map(\.record.snapshot)
         let outbound = rows.flatMap { row in row.messages.map { (row.candidate.message.complaintID.rawValue, $0) } }
-        let lease = OutboxLease.take(outbound.count, source: ComplaintsService.outboxSource, on: connection)
+        let lease = outbox.lease(outbound.count, on: connection)
         let parameters: [(any PostgresEncodable)?] = [
             messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(\.receivedAt.date),
             messages.map(\.channel), messages.map(\.language), messages.map { $0.orderID?.rawValue },
@@ -182,7 +188,7 @@ struct NewComplaintWriter {
             snapshots.map { $0.openComplaints + 1 }, rows.map(\.routedBody),
             decisions.map(\.deadlines.firstResponseDue), decisions.map(\.deadlines.resolutionDue),
             rows.map(\.nextCheckAt),
-            ComplaintsService.outboxSource, outbound.map(\.0), outbound.map(\.1.exchange), outbound.map(\.1.routingKey),
+            outbox.source, outbound.map(\.0), outbound.map(\.1.exchange), outbound.map(\.1.routingKey),
             outbound.map(\.1.messageID), outbound.map { String(decoding: $0.1.body, as: UTF8.self) },
             lease?.milliseconds,
         ]
@@ -235,24 +241,3 @@ struct NewComplaintWriter {
     }
 }
 
-// MARK: - Published vocabularies
-
-extension ComplaintSeverity {
-    /// The same severity as the public message vocabulary.
-    var published: Shared.ComplaintSeverity { Shared.ComplaintSeverity(rawValue: rawValue) ?? .critical }
-}
-
-extension ComplaintPriority {
-    /// The same priority as the public message vocabulary.
-    var published: Shared.ComplaintPriority { Shared.ComplaintPriority(rawValue: rawValue) ?? .p1 }
-}
-
-extension Decimal {
-    /// Rounded half away from zero to 4 fractional digits, the most a `Money` holds.
-    var roundedToMoneyScale: Decimal {
-        var value = self
-        var result = Decimal()
-        NSDecimalRound(&result, &value, 4, .plain)
-        return result
-    }
-}

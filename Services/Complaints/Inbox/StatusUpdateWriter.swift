@@ -1,5 +1,7 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// Applies a batch of desks' status updates inside the caller's transaction.
 ///

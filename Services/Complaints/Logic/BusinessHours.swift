@@ -1,3 +1,5 @@
+import CRMContract
+import CRMSupport
 import Foundation
 
 /// When a desk is open, in its own time zone; SLA targets count only open time.

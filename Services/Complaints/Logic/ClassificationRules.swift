@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// How complaints are put into categories and given a severity: the `classification` section of the rules.
 ///
 /// Loaded from `deploy/complaint-rules.json` and later from the database in the same JSON shape, so

@@ -1,3 +1,5 @@
+import CRMContract
+
 /// The category and severity of one complaint, with the evidence kept for audit.
 public struct ComplaintClassification: Hashable, Sendable {
     /// Where the category came from.

@@ -1,3 +1,5 @@
+import CRMContract
+import CRMSupport
 import Foundation
 
 /// The parts of a `complaint.v1` message that the decision logic reads.

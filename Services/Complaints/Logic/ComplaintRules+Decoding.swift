@@ -1,3 +1,4 @@
+import CRMSupport
 import Foundation
 
 // MARK: - Reading the document

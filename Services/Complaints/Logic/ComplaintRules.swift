@@ -1,3 +1,5 @@
+import CRMContract
+import CRMSupport
 import Foundation
 
 /// The whole complaint rules document: `deploy/complaint-rules.json`, and the same JSON when stored in the database.

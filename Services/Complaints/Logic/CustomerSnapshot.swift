@@ -1,8 +1,8 @@
+import CRMContract
 import Foundation
 
-/// A customer's value level as kept by `crm-scoring`: gold is the top 20% of value.
-///
-/// `unknown` is a customer the system has never seen; their complaint is still routed.
+/// A customer's value tier as the complaint rules name it: scoring's ``ValueTier``, or `unknown` for a customer the
+/// system has never seen (their complaint is still routed, and the rules' tables have a column for them).
 public enum CustomerTier: String, CaseIterable, Codable, CodingKeyRepresentable, Hashable, Sendable {
     /// High value: the top 20% of customers by value.
     case gold
@@ -12,24 +12,19 @@ public enum CustomerTier: String, CaseIterable, Codable, CodingKeyRepresentable,
     case bronze
     /// Never seen: no orders scored yet.
     case unknown
-}
 
-/// A customer's lifecycle stage as kept by `crm-scoring`.
-public enum LifecycleStage: String, CaseIterable, Codable, Hashable, Sendable {
-    /// Known but not yet buying.
-    case potential
-    /// First purchases.
-    case development
-    /// Buying more and more often.
-    case growth
-    /// Steady, at full value.
-    case maturity
-    /// Buying less: at risk.
-    case decline
-    /// Gone quiet: probably lost.
-    case termination
-    /// Back after a decline or termination.
-    case recovery
+    /// The tier of a customer scored with `tier`, `unknown` for one never scored.
+    public init(_ tier: ValueTier?) {
+        switch tier {
+        case .gold: self = .gold
+        case .silver: self = .silver
+        case .bronze: self = .bronze
+        case nil: self = .unknown
+        }
+    }
+
+    /// The scored tier, nil for `unknown`.
+    public var valueTier: ValueTier? { ValueTier(rawValue: rawValue) }
 }
 
 /// What the system knows about the complaining customer when the complaint arrives.

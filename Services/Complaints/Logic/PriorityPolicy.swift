@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// Priority from severity and customer value together: the `priority` section of the rules.
 ///
 /// The default table (`PriorityPolicy.standard`, also in `deploy/complaint-rules.json`):

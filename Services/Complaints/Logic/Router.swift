@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// A support desk: a name, its queue `desk.<name>`, and optionally the hours its SLA clock counts.
 public struct Desk: Codable, Hashable, Sendable {
     /// The desk's name, `[a-z0-9_-]+`; `escalations` is reserved for `desk.escalations`.

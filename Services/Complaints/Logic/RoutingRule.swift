@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// One routing rule: when every condition given holds, the complaint goes to `desk`.
 ///
 /// JSON: `{"name": "gold-urgent", "when": {"tier_in": ["gold"], "priority_at_most": "p2"}, "desk": "vip"}`.

@@ -1,22 +1,7 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-
-/// A desk's status update, the `status` of `complaint-status.v1`.
-public enum ComplaintStatus: String, Codable, Hashable, Sendable {
-    /// A first response was given: the first-response clock stops.
-    case acknowledged
-    /// Solved: both clocks stop.
-    case resolved
-    /// The customer came back: the resolution clock runs again from where it stopped.
-    case reopened
-}
-
-/// The two SLA targets a complaint is measured against.
-public enum SLATarget: String, CaseIterable, Codable, Hashable, Sendable {
-    /// From receipt to the first response (`acknowledged`, or `resolved` without one).
-    case firstResponse = "first_response"
-    /// From receipt to resolution, not counting time spent resolved before a reopen.
-    case resolution
-}
 
 /// The SLA clocks of one complaint: a state machine fed with its status events.
 ///

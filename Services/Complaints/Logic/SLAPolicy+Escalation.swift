@@ -1,3 +1,4 @@
+import CRMContract
 import Foundation
 
 /// What has been published for a complaint's SLA so far; stored with the complaint and updated from each plan.

@@ -1,5 +1,6 @@
+import CRMContract
+import CRMSupport
 import Foundation
-import Shared
 
 /// SLA targets per priority and the escalation settings: the `sla` section of the rules.
 ///

@@ -1,5 +1,6 @@
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 import Synchronization
 
 /// The compiled rules in force, shared by the consumers and the sweeper, swapped whole when operators load

@@ -1,5 +1,6 @@
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// The complaint rules documents kept in `complaint_rules`: every version ever loaded, the highest in force.
 ///

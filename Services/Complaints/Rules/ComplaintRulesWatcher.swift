@@ -1,8 +1,10 @@
+import CRMAMQP
+import CRMPostgres
+import CRMSupport
 import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import Shared
 
 /// Keeps the rules in force current and every configured desk's queue declared.
 ///

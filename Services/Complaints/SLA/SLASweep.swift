@@ -1,9 +1,15 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// One sweep inside one transaction: what `SLASweeper` runs on a connection.
 struct SLASweep {
     let policy: ComplaintPolicy
+    /// Where warnings and escalations are written.
+    let outbox: Outbox
     let now: Date
     let batchSize: Int
 
@@ -103,7 +109,7 @@ struct SLASweep {
                 let warning = SLAWarningMessage(
                     complaintID: routed.complaint.complaintID, customerID: routed.complaint.customerID,
                     desk: routed.desk, category: routed.category, severity: routed.severity, priority: routed.priority,
-                    target: target.rawValue, dueAt: Timestamp(dueAt), warnedAt: Timestamp(now),
+                    target: target, dueAt: Timestamp(dueAt), warnedAt: Timestamp(now),
                     escalationLevel: item.progress.level)
                 messages.append(
                     OutboundMessage(
@@ -112,7 +118,7 @@ struct SLASweep {
                 result.warnings.append(Warning(complaintID: id, desk: item.due.desk, target: target))
             }
         }
-        try Outbox.enqueue(messages, source: ComplaintsService.outboxSource, on: connection)
+        try outbox.enqueue(messages, on: connection)
 
         try connection.execute(
             """

@@ -1,8 +1,11 @@
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import Shared
 
 /// Publishes SLA warnings before breaches and escalations at breaches; one replica at a time.
 ///
@@ -33,18 +36,21 @@ public struct SLASweeper: Service {
     }
 
     private let pool: PostgresPool
+    private let outbox: Outbox
     private let policies: ComplaintPolicyHolder
     private let interval: Duration
     private let batchSize: Int
     private let logger: Logger
     private let sweepTime = Timer(label: "crm_complaints_sweep_seconds")
 
-    /// A sweeper of `batchSize` complaints per transaction every `interval`. What it enqueues reaches the outbox
-    /// relay of this process at commit (`OutboxLease`).
+    /// A sweeper of `batchSize` complaints per transaction every `interval`, writing warnings and escalations into
+    /// `outbox`.
     public init(
-        pool: PostgresPool, policies: ComplaintPolicyHolder, interval: Duration, batchSize: Int, logger: Logger
+        pool: PostgresPool, outbox: Outbox, policies: ComplaintPolicyHolder, interval: Duration, batchSize: Int,
+        logger: Logger
     ) {
         self.pool = pool
+        self.outbox = outbox
         self.policies = policies
         self.interval = interval
         self.batchSize = batchSize
@@ -74,9 +80,9 @@ public struct SLASweeper: Service {
     public func sweepOnce(now: Date = Date()) async throws -> Outcome {
         let start = ContinuousClock.now
         let policy = policies.current.policy
-        let batchSize = batchSize
+        let sweep = SLASweep(policy: policy, outbox: outbox, now: now, batchSize: batchSize)
         let result = try await pool.transaction { connection in
-            try SLASweep(policy: policy, now: now, batchSize: batchSize).run(on: connection)
+            try sweep.run(on: connection)
         }
         for warning in result.warnings { ComplaintMetrics.warned(desk: warning.desk, target: warning.target) }
         for escalation in result.escalations {

@@ -1,4 +1,4 @@
+import CRMRuntime
 import Intake
-import Shared
 
 await ServiceHost.run(name: "crm-intake", topology: IntakeService.topology, build: IntakeService.parts)

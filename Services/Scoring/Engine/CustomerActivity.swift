@@ -1,3 +1,4 @@
+import CRMSupport
 import Foundation
 
 /// One calendar day (UTC) of a customer's stored orders, as the aggregation query returns it.

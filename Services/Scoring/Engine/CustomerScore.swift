@@ -1,5 +1,5 @@
+import CRMContract
 import Foundation
-import Shared
 
 /// One customer's complete score: the row of `customer_scores` and the object `crm customer` shows.
 public struct CustomerScore: Sendable, Hashable {

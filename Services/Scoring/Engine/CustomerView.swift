@@ -1,5 +1,5 @@
+import CRMPostgres
 import Foundation
-import Shared
 
 /// The customer object of the interface: `crm customer ID --json` and `GET /customers/{id}` return it.
 ///

@@ -1,7 +1,11 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
 import Logging
 import Metrics
-import Shared
 
 /// Rescores every customer from the stored orders: aggregates set-wise, fits BG/NBD and Gamma-Gamma, computes
 /// RFM quintiles and tier cut-offs over the whole base, writes all scores back in bulk, records the model and
@@ -28,6 +32,8 @@ public struct FullRescoring: Sendable {
     }
 
     public let pool: PostgresPool
+    /// Where the `customer.scored` events of notable changes are written.
+    public let outbox: Outbox
     public let settings: ScoringSettings
     public let logger: Logger
     /// PostgreSQL's `work_mem` for the rescoring's sort of all orders (`CRM_SCORING_WORK_MEM`, default 512MB):
@@ -35,8 +41,11 @@ public struct FullRescoring: Sendable {
     public let workMemory: String
 
     /// A rescoring over `pool` with `settings`.
-    public init(pool: PostgresPool, settings: ScoringSettings, workMemory: String = "512MB", logger: Logger) {
+    public init(
+        pool: PostgresPool, outbox: Outbox, settings: ScoringSettings, workMemory: String = "512MB", logger: Logger
+    ) {
         self.pool = pool
+        self.outbox = outbox
         self.settings = settings
         self.workMemory = workMemory
         self.logger = logger
@@ -135,7 +144,7 @@ public struct FullRescoring: Sendable {
             let written = try ScoreStore.merge(
                 modelID: stored.modelID, scoredAt: asOf, unlessUpdatedSince: started, on: connection)
             let merged = ContinuousClock.now
-            try ScoredEvents.enqueue(events, on: connection)
+            try ScoredEvents.enqueue(events, into: outbox, on: connection)
             stored.statistics["seconds.write.merge"] = (merged - staged).seconds
             stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
             for (stage, count) in stages { stored.statistics["customers.stage.\(stage.rawValue)"] = Double(count) }

@@ -1,7 +1,11 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
 import Foundation
 import Logging
 import Metrics
-import Shared
 import Synchronization
 
 /// Rescores the customers named by `order.accepted` events, a batch at a time, with the newest stored model.
@@ -11,6 +15,7 @@ import Synchronization
 /// per-customer advisory locks, taken in one order, so two replicas never write an older view last.
 public final class IncrementalScoring: Sendable {
     private let pool: PostgresPool
+    private let outbox: Outbox
     private let settings: ScoringSettings
     private let logger: Logger
     private let cachedModel = Mutex<ScoringModel?>(nil)
@@ -19,8 +24,9 @@ public final class IncrementalScoring: Sendable {
     private let latency = Timer(label: "crm_scoring_batch_seconds", dimensions: [("mode", "incremental")])
 
     /// Scoring over `pool`; `settings` apply until the first full rescoring stores a model with its own.
-    public init(pool: PostgresPool, settings: ScoringSettings, logger: Logger) {
+    public init(pool: PostgresPool, outbox: Outbox, settings: ScoringSettings, logger: Logger) {
         self.pool = pool
+        self.outbox = outbox
         self.settings = settings
         self.logger = logger
     }
@@ -78,7 +84,7 @@ public final class IncrementalScoring: Sendable {
             try ScoreStore.createStage(on: connection)
             try ScoreStore.stage(scores, on: connection)
             try ScoreStore.merge(modelID: model.modelID, scoredAt: asOf, unlessUpdatedSince: nil, on: connection)
-            try ScoredEvents.enqueue(events, on: connection)
+            try ScoredEvents.enqueue(events, into: outbox, on: connection)
             return events.count
         }
     }

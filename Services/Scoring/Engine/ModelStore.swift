@@ -1,5 +1,7 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
 import Foundation
-import Shared
 
 /// Reads and writes `scoring_models`.
 enum ModelStore {

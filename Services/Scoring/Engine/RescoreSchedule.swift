@@ -1,7 +1,7 @@
+import CRMSupport
 import Foundation
 import Logging
 import ServiceLifecycle
-import Shared
 
 /// Runs a full rescoring when the newest model is older than the interval, or when there is none yet.
 ///

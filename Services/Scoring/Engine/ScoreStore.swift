@@ -1,5 +1,6 @@
+import CRMContract
+import CRMPostgres
 import Foundation
-import Shared
 
 /// A customer as a scoring run holds it: its id, its previous score and its activity as of the run.
 struct ScoringEntry: Sendable {

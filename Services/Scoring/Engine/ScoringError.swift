@@ -1,3 +1,7 @@
+import CRMAMQP
+import CRMContract
+import CRMPostgres
+
 /// Why a scoring could not be done.
 public struct ScoringError: Error, CustomStringConvertible, Sendable, Hashable {
     /// The kind of failure.

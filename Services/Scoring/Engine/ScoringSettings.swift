@@ -1,5 +1,5 @@
+import CRMSupport
 import Foundation
-import Shared
 
 /// Everything a scoring depends on besides the orders: model horizon, lifecycle thresholds, tiering and the
 /// rules for publishing `customer.scored` events. One value serves the service, `crm rescore` and the tests.

@@ -1,4 +1,4 @@
+import CRMRuntime
 import Scoring
-import Shared
 
 await ServiceHost.run(name: "crm-scoring", topology: ScoringService.topology, build: ScoringService.parts)

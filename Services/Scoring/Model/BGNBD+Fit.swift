@@ -1,5 +1,5 @@
+import CRMSupport
 import Foundation
-import Shared
 
 extension BGNBD {
     /// Maximum-likelihood fit to customers' summaries, all in one time unit (lifetimes' `BetaGeoFitter.fit`).

@@ -1,5 +1,5 @@
+import CRMSupport
 import Foundation
-import Shared
 
 /// The BG/NBD model of repeat buying (Fader, Hardie & Lee, 2005), as fitted by lifetimes' `BetaGeoFitter`.
 ///

@@ -1,5 +1,5 @@
+import CRMSupport
 import Foundation
-import Shared
 
 /// The Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee, 2005), as lifetimes' `GammaGammaFitter`.
 ///

@@ -1,4 +1,4 @@
-import Shared
+import CRMSupport
 
 /// Discounted expected customer lifetime value, as lifetimes' `GammaGammaFitter.customer_lifetime_value`.
 ///

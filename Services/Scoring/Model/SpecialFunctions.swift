@@ -1,3 +1,4 @@
+import CRMSupport
 import Foundation
 
 /// Special functions the likelihoods and predictions need, accurate to a few ulps where the models use them.

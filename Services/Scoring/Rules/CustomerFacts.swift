@@ -1,3 +1,4 @@
+import CRMContract
 import Foundation
 
 /// Everything the lifecycle and tier rules know about one customer at one scoring, as plain numbers.

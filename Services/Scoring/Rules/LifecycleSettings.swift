@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// Thresholds of the lifecycle rules. Config key prefix `crm.scoring.lifecycle`.
 ///
 /// Comparisons: p_alive rules fire strictly below their threshold, the p_alive drop strictly

@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// The four cut-offs that split one measure of the customer base into scores 1 to 5.
 ///
 /// A customer scores `1 + ⌊5 × (share of the base strictly worse)⌋`, capped at 5: a 5 means at

@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// RFM settings. Config key prefix `crm.scoring.rfm`.
 public struct RFMSettings: Hashable, Sendable, Codable {
     /// Which monetary figure the M score ranks (`crm.scoring.rfm.monetary_basis`); default `total`.

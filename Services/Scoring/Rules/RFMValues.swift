@@ -1,3 +1,4 @@
+import CRMSupport
 import Foundation
 
 /// One customer's raw recency, frequency and monetary measures, the inputs to RFM scoring.

@@ -1,3 +1,5 @@
+import CRMSupport
+
 // MARK: - The ranking convention shared by RFM quintiles and value tiers
 
 /// How every base-relative score in this module is cut: by the share of the base strictly worse.

@@ -1,3 +1,5 @@
+import CRMContract
+import CRMSupport
 import Foundation
 
 /// Settings of the simple lifetime value. Config key prefix `crm.scoring.simple_clv`.

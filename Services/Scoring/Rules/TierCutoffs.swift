@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// The value cut-offs of the gold and silver tiers: the stored result of a full rescoring.
 ///
 /// A customer is gold when at least `1 − goldShare` of the base is strictly below them in value,

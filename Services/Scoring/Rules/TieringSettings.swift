@@ -1,3 +1,6 @@
+import CRMContract
+import CRMSupport
+
 /// Which lifetime value ranks customers into tiers. Setting `crm.scoring.tiering.value_basis`.
 public enum ValueBasis: String, Codable, Hashable, Sendable, CaseIterable {
     /// `clv.predicted` from the model, falling back to `clv.historical` where there is none yet.

@@ -1,3 +1,5 @@
+import CRMContract
+
 /// A customer's tier, nine-grid cell and strategy, with the value that placed them.
 public struct ValuePlacement: Hashable, Sendable, Codable {
     /// The value tier (`tier`).

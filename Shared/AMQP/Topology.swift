@@ -1,0 +1,179 @@
+
+/// The exchanges, queues and bindings of the broker, as data: declared idempotently at start-up
+/// and written into `deploy/rabbitmq/definitions.json`.
+///
+/// Every consuming queue dead-letters to `crm.dead`, where `<queue>.dead` keeps what could not be
+/// processed. The service publishes those copies itself (with the `x-crm-error` reason header);
+/// the queue arguments also route anything the broker itself dead-letters to the same place.
+public struct Topology: Sendable, Equatable {
+    /// A durable exchange.
+    public struct Exchange: Sendable, Equatable, Hashable {
+        public var name: String
+        public var type: String
+
+        public init(_ name: String, type: String = "topic") {
+            self.name = name
+            self.type = type
+        }
+    }
+
+    /// A routing key binding a queue to an exchange.
+    public struct Binding: Sendable, Equatable, Hashable {
+        public var exchange: String
+        public var routingKey: String
+
+        public init(_ exchange: String, _ routingKey: String) {
+            self.exchange = exchange
+            self.routingKey = routingKey
+        }
+    }
+
+    /// A durable queue with its bindings; `deadLettered` queues get a `<name>.dead` companion.
+    public struct Queue: Sendable, Equatable, Hashable {
+        public var name: String
+        public var bindings: [Binding]
+        public var deadLettered: Bool
+
+        public init(_ name: String, bindings: [Binding], deadLettered: Bool = true) {
+            self.name = name
+            self.bindings = bindings
+            self.deadLettered = deadLettered
+        }
+
+        /// The name of the queue that keeps this queue's dead letters.
+        public var deadLetterQueue: String { name + ".dead" }
+    }
+
+    public var exchanges: [Exchange]
+    public var queues: [Queue]
+
+    public init(exchanges: [Exchange] = [], queues: [Queue] = []) {
+        self.exchanges = exchanges
+        self.queues = queues
+    }
+
+    /// Both topologies together, each exchange and queue once.
+    public func merging(_ other: Topology) -> Topology {
+        var result = self
+        for exchange in other.exchanges where !result.exchanges.contains(exchange) {
+            result.exchanges.append(exchange)
+        }
+        for queue in other.queues where !result.queues.contains(where: { $0.name == queue.name }) {
+            result.queues.append(queue)
+        }
+        return result
+    }
+
+    /// The arguments a queue is declared with; they must match on every declaration.
+    public static func arguments(for queue: Queue, quorum: Bool) -> [String: AMQPHeaderValue] {
+        var arguments: [String: AMQPHeaderValue] = [:]
+        if quorum { arguments["x-queue-type"] = .string("quorum") }
+        if queue.deadLettered {
+            arguments["x-dead-letter-exchange"] = .string(deadLetterExchange)
+            arguments["x-dead-letter-routing-key"] = .string(queue.name)
+        }
+        return arguments
+    }
+
+    /// Every queue to declare, dead-letter companions included.
+    public var allQueues: [(queue: Queue, isDeadLetterQueue: Bool)] {
+        queues.flatMap { queue -> [(Queue, Bool)] in
+            guard queue.deadLettered else { return [(queue, false)] }
+            let dead = Queue(
+                queue.deadLetterQueue, bindings: [Binding(Self.deadLetterExchange, queue.name)], deadLettered: false)
+            return [(queue, false), (dead, true)]
+        }
+    }
+}
+
+// MARK: - The system's names
+
+extension Topology {
+    /// Dead letters go here, routed by the name of the queue they came from.
+    public static let deadLetterExchange = "crm.dead"
+    /// The header that carries a dead letter's reason, in words.
+    public static let errorHeader = "x-crm-error"
+
+    public static let ordersExchange = "crm.orders"
+    public static let complaintsExchange = "crm.complaints"
+    public static let alertsExchange = "crm.alerts"
+    public static let desksExchange = "crm.desks"
+    /// Internal events between the services (not part of the public interface).
+    public static let eventsExchange = "crm.events"
+
+    public static let intakeQueue = "intake.orders"
+    public static let complaintsQueue = "complaints.inbox"
+    public static let feedbackQueue = "alerts.feedback"
+    public static let escalationsQueue = "desk.escalations"
+    public static let scoringEventsQueue = "scoring.events"
+    public static let alertEventsQueue = "alerts.events"
+
+    /// Routing keys of the internal events.
+    public enum EventKey {
+        public static let orderAccepted = "order.accepted"
+        public static let customerScored = "customer.scored"
+        public static let complaintSignal = "complaint.signal"
+    }
+
+    static let dead = Topology(exchanges: [Exchange(deadLetterExchange)])
+
+    /// What `crm-intake` touches: it consumes orders and emits `order.accepted`.
+    public static let intake = dead.merging(
+        Topology(
+            exchanges: [Exchange(ordersExchange), Exchange(eventsExchange)],
+            queues: [Queue(intakeQueue, bindings: [Binding(ordersExchange, "order.v1")])]
+        ))
+
+    /// What `crm-scoring` touches: it consumes `order.accepted` and emits `customer.scored`.
+    public static let scoring = dead.merging(
+        Topology(
+            exchanges: [Exchange(eventsExchange)],
+            queues: [Queue(scoringEventsQueue, bindings: [Binding(eventsExchange, EventKey.orderAccepted)])]
+        ))
+
+    /// What `crm-alerts` touches: internal events in, retention alerts out, desk feedback in.
+    public static let alerts = dead.merging(
+        Topology(
+            exchanges: [Exchange(eventsExchange), Exchange(alertsExchange)],
+            queues: [
+                Queue(
+                    alertEventsQueue,
+                    bindings: [
+                        Binding(eventsExchange, EventKey.customerScored),
+                        Binding(eventsExchange, EventKey.complaintSignal),
+                    ]),
+                Queue("alerts.retention.p1", bindings: [Binding(alertsExchange, "retention.p1")]),
+                Queue("alerts.retention.p2", bindings: [Binding(alertsExchange, "retention.p2")]),
+                Queue("alerts.retention.p3", bindings: [Binding(alertsExchange, "retention.p3")]),
+                Queue(feedbackQueue, bindings: [Binding(alertsExchange, "alert.v1.feedback")]),
+            ]
+        ))
+
+    /// What `crm-complaints` touches, with a `desk.<name>` queue for every configured desk.
+    ///
+    /// It also binds `alerts.events` to its complaint signals, so a signal is never unroutable while `crm-alerts`
+    /// is not yet deployed; the queue is alerts' (`crm_complaints` may declare and bind it, never read it).
+    public static func complaints(desks: [String]) -> Topology {
+        let deskQueues = (desks + ["escalations"]).map { desk in
+            Queue("desk.\(desk)", bindings: [Binding(desksExchange, "desk.\(desk)")])
+        }
+        return dead.merging(
+            Topology(
+                exchanges: [Exchange(complaintsExchange), Exchange(desksExchange), Exchange(eventsExchange)],
+                queues: [
+                    Queue(
+                        complaintsQueue,
+                        bindings: [
+                            Binding(complaintsExchange, "complaint.v1.new"),
+                            Binding(complaintsExchange, "complaint.v1.status"),
+                        ]),
+                    Queue(alertEventsQueue, bindings: [Binding(eventsExchange, EventKey.complaintSignal)]),
+                ] + deskQueues
+            ))
+    }
+
+    /// The whole system, as `crm migrate` and `deploy/` declare it.
+    public static func system(desks: [String]) -> Topology {
+        intake.merging(scoring).merging(alerts).merging(complaints(desks: desks))
+    }
+}

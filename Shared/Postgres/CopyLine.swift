@@ -1,0 +1,95 @@
+import Foundation
+
+/// Reads the fields of one line of PostgreSQL's `COPY ... TO STDOUT` text format in order.
+///
+/// Numbers are parsed straight from the bytes; only text fields are unescaped. A full rescoring reads
+/// millions of lines, so nothing here allocates except ``text()``.
+public struct CopyLine {
+    private let bytes: UnsafeRawBufferPointer
+    private var position = 0
+
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// The raw bytes of the next field, `nil` for SQL NULL (`\N`).
+    private mutating func nextField() -> UnsafeRawBufferPointer? {
+        let start = position
+        while position < bytes.count, bytes[position] != 9 { position += 1 }
+        let end = position
+        position += 1
+        let field = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        if field.count == 2, field[0] == 92, field[1] == 78 { return nil }
+        return field
+    }
+
+    /// The next field as text with COPY's backslash escapes undone.
+    public mutating func text() throws(PostgresError) -> String? {
+        guard let field = nextField() else { return nil }
+        guard field.contains(92) else { return String(decoding: field, as: UTF8.self) }
+        var unescaped = [UInt8]()
+        unescaped.reserveCapacity(field.count)
+        var index = 0
+        while index < field.count {
+            var byte = field[index]
+            if byte == 92, index + 1 < field.count {
+                index += 1
+                switch field[index] {
+                case 116: byte = 9
+                case 110: byte = 10
+                case 114: byte = 13
+                case 98: byte = 8
+                case 102: byte = 12
+                case 118: byte = 11
+                default: byte = field[index]
+                }
+            }
+            unescaped.append(byte)
+            index += 1
+        }
+        return String(decoding: unescaped, as: UTF8.self)
+    }
+
+    /// The next field as an integer; NULL is an error.
+    public mutating func int() throws(PostgresError) -> Int {
+        guard let field = nextField(), !field.isEmpty else { throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an integer") }
+        var value = 0
+        var negative = false
+        for (index, byte) in field.enumerated() {
+            if index == 0, byte == 45 {
+                negative = true
+                continue
+            }
+            guard byte >= 48, byte <= 57 else { throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an integer") }
+            value = value * 10 + Int(byte - 48)
+        }
+        return negative ? -value : value
+    }
+
+    /// The next field as a number, `nil` for NULL.
+    public mutating func optionalDouble() throws(PostgresError) -> Double? {
+        guard let field = nextField() else { return nil }
+        // float8 output is short ("129.9", "1e+21"); Double's own parser handles every form PostgreSQL writes.
+        let parsed = withUnsafeTemporaryAllocation(of: CChar.self, capacity: field.count + 1) { buffer -> Double? in
+            for index in 0..<field.count { buffer[index] = CChar(bitPattern: field[index]) }
+            buffer[field.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(buffer.baseAddress!, &end)
+            return end == buffer.baseAddress! + field.count ? value : nil
+        }
+        guard let parsed else { throw PostgresError(.decodingFailed, message: "COPY field: " + "expected a number") }
+        return parsed
+    }
+
+    /// The next field as a number; NULL is an error.
+    public mutating func double() throws(PostgresError) -> Double {
+        guard let value = try optionalDouble() else { throw PostgresError(.decodingFailed, message: "COPY field: " + "expected a number, got NULL") }
+        return value
+    }
+
+    /// The next field as a boolean (`t`/`f`).
+    public mutating func optionalBool() -> Bool? {
+        guard let field = nextField() else { return nil }
+        return field.first == 116
+    }
+}

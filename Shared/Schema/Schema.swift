@@ -1,0 +1,20 @@
+
+/// The database schema, as the ordered list of migrations `crm migrate` applies.
+///
+/// Append new migrations; never edit one that has shipped (the migrator refuses changed checksums).
+public enum Schema {
+    public static let migrations: [Migration] = [
+        foundation,
+        intake,
+        scoring,
+        complaints,
+        alerts,
+        privileges,
+        instancePrivileges,
+        outboxLeases,
+        scoreModelReference,
+        orderCustomerReference,
+        outboxBodyCompression,
+        customerChangesWaitForOrders,
+    ]
+}

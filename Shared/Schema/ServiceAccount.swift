@@ -1,0 +1,145 @@
+import CRMAMQP
+
+/// The four services as accounts: what each may touch in PostgreSQL and on the broker, stated once.
+///
+/// `crm migrate` grants exactly this to the roles `crm_intake`, `crm_scoring`, `crm_alerts`, `crm_complaints`
+/// when they exist, and `crm accounts` creates them (and the broker users) from passwords in the environment.
+/// A service run with its own account cannot read another service's tables, see another's outbox rows
+/// (row-level security on `crm_outbox`), consume another's queues or publish to exchanges it has no business in.
+public enum ServiceAccount: String, CaseIterable, Sendable {
+    case intake, scoring, alerts, complaints
+
+    /// The PostgreSQL role and the RabbitMQ user name.
+    public var name: String { "crm_\(rawValue)" }
+
+    /// The executable.
+    public var executable: String { "crm-\(rawValue)" }
+
+    /// The variable `crm accounts` reads the account's password from, e.g. `CRM_INTAKE_PASSWORD`.
+    public var passwordVariable: String { "CRM_\(rawValue.uppercased())_PASSWORD" }
+
+    /// The `source` of the service's rows in `crm_outbox`; row-level security shows a role only these.
+    public var outboxSource: String { rawValue }
+
+    // MARK: - PostgreSQL
+
+    /// Table privileges, by table: what the service's SQL reads and writes, nothing more. Every service also
+    /// uses ``commonTables``.
+    public var tables: [String: String] {
+        let own = "SELECT, INSERT, UPDATE, DELETE"
+        switch self {
+        case .intake:
+            return [
+                "customers": "SELECT, INSERT, UPDATE", "orders": "SELECT, INSERT, UPDATE",
+                "order_items": "SELECT, INSERT", "fx_rates": "SELECT",
+            ]
+        case .scoring:
+            // Customers' names and e-mail addresses stay with intake: scoring needs only who exists.
+            return [
+                "customers": "SELECT (customer_id)", "orders": "SELECT", "scoring_models": own, "customer_scores": own,
+                "customer_score_history": own,
+                // The customer view counts open alerts and complaints: two columns each, nothing else.
+                "retention_alerts": "SELECT (customer_id, status)", "complaints": "SELECT (customer_id, state)",
+            ]
+        case .alerts:
+            return [
+                "customer_scores": "SELECT", "alert_customer_state": own, "retention_alerts": own,
+                "retention_alert_reasons": own, "alert_feedback": own, "alert_complaints": own,
+                "alert_daily_counts": own, "alert_sweeps": own,
+            ]
+        case .complaints:
+            return [
+                // Enrichment: the region of a known customer and the count of its purchases, nothing personal.
+                "customer_scores": "SELECT", "customers": "SELECT (customer_id, region)",
+                "orders": "SELECT (customer_id, kind, held)",
+                "complaint_rules": own, "complaints": own, "complaint_status_events": own,
+                "complaint_escalations": own, "complaint_sla_warnings": own,
+            ]
+        }
+    }
+
+    /// Tables every service uses the same way: its own outbox rows (row-level security), its replica row, and
+    /// the applied migrations.
+    public static let commonTables: [String: String] = [
+        "crm_outbox": "SELECT, INSERT, UPDATE, DELETE", "crm_instances": "SELECT, INSERT, UPDATE, DELETE",
+        "crm_schema_migrations": "SELECT",
+    ]
+
+    /// Tables no service touches: operators change them through `crm` with the owner's account.
+    public static let operatorTables: Set<String> = []
+
+    /// The database privileges: every role connects; only scoring stages a full rescoring in a temporary table.
+    public var databasePrivileges: String { self == .scoring ? "CONNECT, TEMPORARY" : "CONNECT" }
+
+    // MARK: - RabbitMQ
+
+    /// The broker objects the service declares at start (its `ServiceHost` topology).
+    public func topology(desks: [String]) -> Topology {
+        switch self {
+        case .intake: Topology.intake
+        case .scoring: Topology.scoring
+        case .alerts: Topology.alerts
+        case .complaints: Topology.complaints(desks: desks)
+        }
+    }
+
+    /// The exchanges the service publishes to (dead letters go to `crm.dead`).
+    public var publishesTo: [String] {
+        switch self {
+        case .intake, .scoring: [Topology.eventsExchange, Topology.deadLetterExchange]
+        case .alerts: [Topology.alertsExchange, Topology.deadLetterExchange]
+        case .complaints: [Topology.desksExchange, Topology.eventsExchange, Topology.deadLetterExchange]
+        }
+    }
+
+    /// Whether a queue is the service's own: it consumes it, or creates it for the desks that do. Another
+    /// service's queue in its topology (complaints binds `alerts.events` to its signals) is configured and
+    /// bound, never read.
+    public func owns(queue name: String) -> Bool {
+        switch self {
+        case .intake: name.hasPrefix("intake.")
+        case .scoring: name.hasPrefix("scoring.")
+        case .alerts: name.hasPrefix("alerts.")
+        case .complaints: name.hasPrefix("complaints.") || name.hasPrefix("desk.")
+        }
+    }
+
+    /// RabbitMQ permissions as anchored regular expressions, from the service's topology:
+    /// - configure: the exchanges and queues it declares;
+    /// - write: the exchanges it publishes to, and the queues it binds (`queue.bind` needs write on the queue);
+    /// - read: its own queues (consuming, and declaring a dead-lettered queue anew, need read on it) and the
+    ///   exchanges it binds from (`queue.bind` needs read on the exchange).
+    ///
+    /// Complaints gets a `desk\.[^.]+(\.dead)?` pattern for desks that operators add later.
+    public func brokerPermissions(desks: [String]) -> BrokerPermissions {
+        let topology = topology(desks: desks)
+        let sources = topology.allQueues.flatMap(\.queue.bindings).map(\.exchange)
+        var queues = topology.allQueues.map(\.queue)
+        var extra: [String] = []
+        if self == .complaints {
+            queues.removeAll { $0.name.hasPrefix("desk.") }
+            extra = [#"desk\.[^.]+(\.dead)?"#]
+        }
+        func pattern(_ names: [String], _ raw: [String] = []) -> String {
+            let escaped = Set(names).sorted().map { $0.replacingOccurrences(of: ".", with: "\\.") }
+            return "^(" + (escaped + raw).joined(separator: "|") + ")$"
+        }
+        return BrokerPermissions(
+            configure: pattern(topology.exchanges.map(\.name) + queues.map(\.name), extra),
+            write: pattern(publishesTo + queues.map(\.name), extra),
+            read: pattern(sources + queues.map(\.name).filter(owns(queue:)), extra))
+    }
+}
+
+/// A RabbitMQ user's permissions on one virtual host: three regular expressions over resource names.
+public struct BrokerPermissions: Sendable, Equatable {
+    public var configure: String
+    public var write: String
+    public var read: String
+
+    public init(configure: String, write: String, read: String) {
+        self.configure = configure
+        self.write = write
+        self.read = read
+    }
+}
