@@ -54,12 +54,4 @@ enum ComplaintMetrics {
     static func statusUpdate(_ status: String) {
         Counter(label: "crm_complaints_status_updates_total", dimensions: [("status", status)]).increment()
     }
-
-    /// Counts a dead letter under its field, e.g. `received_at` or `items[]`.
-    static func deadLettered(_ reason: String) {
-        let field = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "unknown"
-        let label = field.replacingOccurrences(of: #"\[\d+\]"#, with: "[]", options: .regularExpression)
-        Counter(label: "crm_complaints_dead_lettered_total", dimensions: [("reason", String(label.prefix(40)))])
-            .increment()
-    }
 }

@@ -7,7 +7,7 @@ import Foundation
 
 /// What one batch did, for the dispositions and the metrics.
 struct OrderBatchOutcome: Sendable {
-    var rejected: [(index: Int, reason: String)] = []
+    var rejected: [(index: Int, rejection: MessageRejection)] = []
     var inserted = 0
     var duplicates = 0
     var conflicts = 0
@@ -24,7 +24,8 @@ struct OrderBatchWriter {
     /// Where the batch's `order.accepted` events are written.
     let outbox: Outbox
 
-    static let conflictReason = "order_id: already stored with different content; the first version stands"
+    static let conflict = MessageRejection(
+        .conflict, field: "order_id", "already stored with different content; the first version stands")
 
     /// A decoded order and the fingerprint of its canonical form (`MD5.hex`, as `orders.content_hash` holds it), at
     /// its position in the batch.
@@ -52,7 +53,7 @@ struct OrderBatchWriter {
         for candidate in candidates {
             let (index, order, hash) = (candidate.index, candidate.order, candidate.contentHash)
             if let first = firstByID[order.orderID.rawValue] {
-                if first == hash { outcome.duplicates += 1 } else { reject(index, Self.conflictReason, &outcome) }
+                if first == hash { outcome.duplicates += 1 } else { reject(index, Self.conflict, &outcome) }
                 continue
             }
             firstByID[order.orderID.rawValue] = hash
@@ -62,11 +63,17 @@ struct OrderBatchWriter {
         // 2. Checks that need no stored copy of the order: a rate for its currency, a refund's purchase. A row that
         //    fails one is refused only once step 4 knows it is not stored already: a redelivery stays a harmless
         //    duplicate whatever changed since (a rate removed, say).
-        var refused: [(row: Row, reason: String)] = []
+        var refused: [(row: Row, rejection: MessageRejection)] = []
         let rates = try exchangeRates(on: connection, for: Set(rows.map(\.order.currency.code)))
         rows.removeAll { row in
             guard rates[row.order.currency.code] != nil else {
-                refused.append((row, "currency: no exchange rate from \(row.order.currency.code) to \(baseCurrency); set one with `crm fx set`"))
+                refused.append(
+                    (
+                        row,
+                        MessageRejection(
+                            .invalidValue, field: "currency",
+                            "no exchange rate from \(row.order.currency.code) to \(baseCurrency); set one with `crm fx set`")
+                    ))
                 return true
             }
             return false
@@ -83,7 +90,7 @@ struct OrderBatchWriter {
                 written.append(row)
             } else {
                 // Stored already, by an earlier batch or a moment ago by another replica.
-                doubtful.append((row, Self.conflictReason))
+                doubtful.append((row, Self.conflict))
             }
         }
         outcome.inserted = written.count
@@ -93,11 +100,11 @@ struct OrderBatchWriter {
         if !doubtful.isEmpty {
             let stored = try storedHashesMatch(
                 on: connection, ids: doubtful.map(\.row.order.orderID.rawValue), hashes: doubtful.map(\.row.contentHash))
-            for (row, reason) in doubtful {
+            for (row, rejection) in doubtful {
                 switch stored[row.order.orderID.rawValue] {
                 case true?: outcome.duplicates += 1
-                case false?: reject(row.index, Self.conflictReason, &outcome)
-                case nil: reject(row.index, reason, &outcome)
+                case false?: reject(row.index, Self.conflict, &outcome)
+                case nil: reject(row.index, rejection, &outcome)
                 }
             }
         }
@@ -115,9 +122,9 @@ struct OrderBatchWriter {
         return outcome
     }
 
-    private func reject(_ index: Int, _ reason: String, _ outcome: inout OrderBatchOutcome) {
-        outcome.rejected.append((index, reason))
-        if reason == Self.conflictReason { outcome.conflicts += 1 }
+    private func reject(_ index: Int, _ rejection: MessageRejection, _ outcome: inout OrderBatchOutcome) {
+        outcome.rejected.append((index, rejection))
+        if rejection.code == .conflict { outcome.conflicts += 1 }
     }
 
     /// For ids already stored: whether the stored content equals the incoming one (by fingerprint).
@@ -152,7 +159,7 @@ struct OrderBatchWriter {
     /// Marks refunds whose purchase is not stored yet as held and moves those that name an unfit order to `refused`.
     ///
     /// A stored purchase is judged as stored, not as a copy of it in the batch says: the first version stands.
-    private func checkRefunds(on connection: isolated PostgresConnection, _ rows: inout [Row], _ refused: inout [(row: Row, reason: String)]) throws {
+    private func checkRefunds(on connection: isolated PostgresConnection, _ rows: inout [Row], _ refused: inout [(row: Row, rejection: MessageRejection)]) throws {
         let originals = Set(rows.compactMap { $0.order.originalOrderID?.rawValue })
         guard !originals.isEmpty else { return }
         var known: [String: (customer: String, kind: String, amount: Decimal)] = [:]
@@ -178,11 +185,16 @@ struct OrderBatchWriter {
                 rows[position].held = true
                 continue
             }
-            let problem: String? =
-                if purchase.kind != "purchase" { "original_order_id: refers to a refund, not a purchase" }
-                else if purchase.customer != row.order.customerID.rawValue { "original_order_id: refers to another customer's order" }
-                else if row.baseAmount > purchase.amount { "amount: larger than the original order" }
-                else { nil }
+            let problem: MessageRejection? =
+                if purchase.kind != "purchase" {
+                    MessageRejection(.invalidValue, field: "original_order_id", "refers to a refund, not a purchase")
+                } else if purchase.customer != row.order.customerID.rawValue {
+                    MessageRejection(.invalidValue, field: "original_order_id", "refers to another customer's order")
+                } else if row.baseAmount > purchase.amount {
+                    MessageRejection(.invalidValue, field: "amount", "larger than the original order")
+                } else {
+                    nil
+                }
             if let problem {
                 refused.append((row, problem))
                 rejected.insert(row.index)

@@ -66,7 +66,7 @@ public struct OrderIntakeHandler: Sendable {
         for (index, preparation) in prepared.enumerated() {
             switch preparation.decoded {
             case .success(let decoded): candidates.append(.init(index: index, order: decoded.order, contentHash: decoded.contentHash))
-            case .failure(let rejection): dispositions[index] = .deadLetter(reason: rejection.reason)
+            case .failure(let rejection): dispositions[index] = .deadLetter(rejection)
             }
         }
         let plan = candidates
@@ -74,11 +74,8 @@ public struct OrderIntakeHandler: Sendable {
         let outcome = try await pool.transaction { connection in
             try writer.write(plan, on: connection)
         }
-        for (index, reason) in outcome.rejected {
-            dispositions[index] = .deadLetter(reason: reason)
-        }
-        for case .deadLetter(let reason) in dispositions {
-            Self.countDeadLetter(reason)
+        for (index, rejection) in outcome.rejected {
+            dispositions[index] = .deadLetter(rejection)
         }
         accepted.increment(by: outcome.inserted)
         duplicates.increment(by: outcome.duplicates)
@@ -86,12 +83,5 @@ public struct OrderIntakeHandler: Sendable {
         batchSize.record(batch.count)
         batchLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         return dispositions
-    }
-
-    /// Counts a dead letter under its field, a small fixed set of label values.
-    static func countDeadLetter(_ reason: String) {
-        let field = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "unknown"
-        let label = field.replacingOccurrences(of: #"\[\d+\]"#, with: "[]", options: .regularExpression)
-        Counter(label: "crm_intake_dead_lettered_total", dimensions: [("reason", String(label.prefix(40)))]).increment()
     }
 }

@@ -1,3 +1,4 @@
+import CRMContract
 import CRMSupport
 import Logging
 import Metrics
@@ -7,8 +8,8 @@ import ServiceLifecycle
 public enum MessageDisposition: Sendable, Equatable {
     /// Its effects are committed; acknowledge it.
     case processed
-    /// It can never be processed: publish it to `<queue>.dead` with this reason, then acknowledge it.
-    case deadLetter(reason: String)
+    /// It can never be processed: publish it to `<queue>.dead` with the rejection's reason, then acknowledge it.
+    case deadLetter(MessageRejection)
 }
 
 extension AMQPError: TransientClassifiable {}
@@ -68,7 +69,8 @@ public struct QueueConsumer: Service {
     /// The consumption loop, specialised for the handler's preparation type.
     private let loop: @Sendable (QueueConsumer) async -> Void
     private let consumed: Counter
-    private let deadLettered: Counter
+    /// Dead letters by the rejection's code: a closed set of label values, whatever senders put in messages.
+    private let deadLettered: [MessageRejection.Code: Counter]
     private let batchSizes: Recorder
     private let batchTime: Timer
 
@@ -102,7 +104,10 @@ public struct QueueConsumer: Service {
         self.logger = logger
         self.loop = loop
         consumed = Counter(label: "crm_amqp_messages_consumed_total", dimensions: [("queue", queue)])
-        deadLettered = Counter(label: "crm_amqp_dead_lettered_total", dimensions: [("queue", queue)])
+        deadLettered = Dictionary(
+            uniqueKeysWithValues: MessageRejection.Code.allCases.map { code in
+                (code, Counter(label: "crm_amqp_dead_lettered_total", dimensions: [("queue", queue), ("reason", code.rawValue)]))
+            })
         batchSizes = Recorder(label: "crm_amqp_batch_size", dimensions: [("queue", queue)])
         batchTime = Timer(label: "crm_amqp_batch_seconds", dimensions: [("queue", queue)])
     }
@@ -195,7 +200,7 @@ public struct QueueConsumer: Service {
             } catch {
                 guard batch.count > 1 else {
                     logger.error("Message failed; dead-lettering", metadata: ["error": "\(error)"])
-                    return [.deadLetter(reason: "processing failed: \(error)")]
+                    return [.deadLetter(MessageRejection(.processingFailed, field: "", "processing failed: \(error)"))]
                 }
                 // Narrow the failure down: each message on its own, so only the culprit is dead-lettered.
                 var result: [MessageDisposition] = []
@@ -212,19 +217,23 @@ public struct QueueConsumer: Service {
 
     /// Publishes the dead letters with confirms; `false` when shutdown interrupted the retries.
     private func settle(_ batch: [InboundMessage], _ dispositions: [MessageDisposition]) async -> Bool {
+        var codes: [MessageRejection.Code] = []
         let letters = zip(batch, dispositions).compactMap { message, disposition -> OutboundMessage? in
-            guard case .deadLetter(let reason) = disposition else { return nil }
+            guard case .deadLetter(let rejection) = disposition else { return nil }
             logger.info(
                 "Dead-lettered",
-                metadata: ["amqp.queue": "\(queue)", "message.id": "\(message.messageID ?? "-")", "reason": "\(reason)"])
-            return .deadLetter(of: message, fromQueue: queue, reason: reason)
+                metadata: [
+                    "amqp.queue": "\(queue)", "message.id": "\(message.messageID ?? "-")", "reason": "\(rejection.reason)",
+                ])
+            codes.append(rejection.code)
+            return .deadLetter(of: message, fromQueue: queue, reason: rejection.reason)
         }
         guard !letters.isEmpty else { return true }
         var attempt = 0
         while true {
             do {
                 try await deadLetters.publish(letters)
-                deadLettered.increment(by: letters.count)
+                for code in codes { deadLettered[code]?.increment() }
                 return true
             } catch {
                 attempt += 1

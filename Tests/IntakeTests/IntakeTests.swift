@@ -4,9 +4,10 @@ import CRMOutbox
 import CRMRuntime
 import CRMSupport
 import Foundation
-import Intake
 import TestSupport
 import Testing
+
+@testable import Intake
 
 @Suite("Intake")
 struct IntakeTests {
@@ -128,8 +129,12 @@ struct IntakeTests {
             let dispositions = try await handler.handle([stored, refund, changed, new].map { InboundMessage(body: $0) })
             #expect(dispositions[0] == .processed)
             #expect(dispositions[1] == .processed)
-            #expect(dispositions[2] == .deadLetter(reason: "order_id: already stored with different content; the first version stands"))
-            #expect(dispositions[3] == .deadLetter(reason: "currency: no exchange rate from EUR to USD; set one with `crm fx set`"))
+            #expect(dispositions[2] == .deadLetter(OrderBatchWriter.conflict))
+            #expect(
+                dispositions[3]
+                    == .deadLetter(
+                        MessageRejection(
+                            .invalidValue, field: "currency", "no exchange rate from EUR to USD; set one with `crm fx set`")))
             let total = try await environment.pool.query(
                 "SELECT count(*), sum(CASE kind WHEN 'purchase' THEN amount_base ELSE -amount_base END) FROM orders")
             #expect(try total[0].decode(0, as: Int.self) == 2)

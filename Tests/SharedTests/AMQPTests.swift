@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import CRMAMQP
+@testable import CRMContract
 @testable import CRMOutbox
 @testable import CRMPostgres
 @testable import CRMSupport
@@ -139,7 +140,7 @@ struct AMQPTests {
             ) { batch in
                 if batch.contains(where: { $0.body == Data("poison".utf8) }) { throw Poison() }
                 return batch.map { message in
-                    if message.body == Data("bad".utf8) { return .deadLetter(reason: "body: not valid JSON") }
+                    if message.body == Data("bad".utf8) { return .deadLetter(MessageRejection(.invalidJSON, field: "body", "not valid JSON")) }
                     processed.withLock { _ = $0.insert(message.messageID!) }
                     return .processed
                 }

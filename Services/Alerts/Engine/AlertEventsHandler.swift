@@ -39,7 +39,7 @@ public struct AlertEventsHandler: Sendable {
                 }
                 dispositions.append(.processed)
             } catch {
-                dispositions.append(.deadLetter(reason: error.reason))
+                dispositions.append(.deadLetter(error))
             }
         }
         guard !events.isEmpty || !complaints.isEmpty else { return dispositions }

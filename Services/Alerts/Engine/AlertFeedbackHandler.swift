@@ -34,7 +34,7 @@ public struct AlertFeedbackHandler: Sendable {
                 }
                 valid.append((index, id, feedback))
             } catch {
-                dispositions[index] = .deadLetter(reason: error.reason)
+                dispositions[index] = .deadLetter(error)
             }
         }
         guard !valid.isEmpty else { return dispositions }
@@ -44,14 +44,14 @@ public struct AlertFeedbackHandler: Sendable {
         }
         for (position, item) in valid.enumerated() {
             if result.unknown.contains(position) {
-                dispositions[item.index] = .deadLetter(reason: Self.noSuchAlert.reason)
+                dispositions[item.index] = .deadLetter(Self.noSuchAlert)
             }
         }
         for status in result.stored { metrics.feedback(status: status) }
         return dispositions
     }
 
-    static let noSuchAlert = MessageRejection(.invalidValue, field: "alert_id", "no such alert")
+    static let noSuchAlert = MessageRejection(.unknownReference, field: "alert_id", "no such alert")
 
     /// Applies feedback in order; returns the positions that name no alert and the statuses newly stored.
     static func apply(

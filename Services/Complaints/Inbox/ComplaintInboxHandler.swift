@@ -50,8 +50,7 @@ public struct ComplaintInboxHandler: Sendable {
                 case .status(let status): updates.append(.init(index: index, message: status, raw: raw))
                 }
             } catch {
-                dispositions[index] = .deadLetter(reason: error.reason)
-                ComplaintMetrics.deadLettered(error.reason)
+                dispositions[index] = .deadLetter(error)
             }
         }
         guard !complaints.isEmpty || !updates.isEmpty else { return dispositions }
@@ -76,9 +75,8 @@ public struct ComplaintInboxHandler: Sendable {
                 return (routing, statuses)
             }
         }
-        for (index, reason) in routing.rejected + statuses.rejected {
-            dispositions[index] = .deadLetter(reason: reason)
-            ComplaintMetrics.deadLettered(reason)
+        for (index, rejection) in routing.rejected + statuses.rejected {
+            dispositions[index] = .deadLetter(rejection)
         }
         for routed in routing.routed {
             ComplaintMetrics.routed(desk: routed.desk, category: routed.category, priority: routed.priority)

@@ -38,7 +38,7 @@ struct NewComplaintWriter {
     struct Outcome: Sendable {
         var routed: [Routed] = []
         var duplicates = 0
-        var rejected: [(index: Int, reason: String)] = []
+        var rejected: [(index: Int, rejection: MessageRejection)] = []
     }
 
     /// A decided complaint, ready to insert.
@@ -101,7 +101,7 @@ struct NewComplaintWriter {
             do {
                 rows.append(try decide(candidate, record))
             } catch {
-                outcome.rejected.append((candidate.index, error.reason))
+                outcome.rejected.append((candidate.index, error))
             }
         }
         guard !rows.isEmpty else { return outcome }

@@ -33,7 +33,7 @@ struct StatusUpdateWriter {
     }
 
     struct Outcome: Sendable {
-        var rejected: [(index: Int, reason: String)] = []
+        var rejected: [(index: Int, rejection: MessageRejection)] = []
         var applied = 0
         var duplicates = 0
         var stops: [Stop] = []
@@ -71,7 +71,12 @@ struct StatusUpdateWriter {
         for candidate in candidates {
             if complaints[candidate.message.complaintID.rawValue] == nil {
                 outcome.rejected.append(
-                    (candidate.index, "complaint_id: no complaint with this id was received; a status needs its complaint"))
+                    (
+                        candidate.index,
+                        MessageRejection(
+                            .unknownReference, field: "complaint_id",
+                            "no complaint with this id was received; a status needs its complaint")
+                    ))
             } else {
                 known.append(candidate)
             }

@@ -40,7 +40,7 @@ public final class IncrementalScoring: Sendable {
                 for customer in try OrderAcceptedEvents.customerIDs(in: message.body) { customers.insert(customer.rawValue) }
                 dispositions.append(.processed)
             } catch {
-                dispositions.append(.deadLetter(reason: error.reason))
+                dispositions.append(.deadLetter(error))
             }
         }
         guard !customers.isEmpty else { return dispositions }

@@ -23,6 +23,12 @@ public struct MessageRejection: Error, Sendable, Hashable, CustomStringConvertib
         case wrongType = "wrong_type"
         /// A field has the right type but a value outside its rules.
         case invalidValue = "invalid_value"
+        /// The id of something already stored, with different content: the first version stands.
+        case conflict
+        /// The message refers to something that does not exist (a complaint, an alert, a purchase).
+        case unknownReference = "unknown_reference"
+        /// The message could not be processed for a reason of the consumer's own (logged), not of its content.
+        case processingFailed = "processing_failed"
     }
 
     /// The class of the problem.
