@@ -146,7 +146,7 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
         variables["CRM_SCORING_TIER_BASIS"] = "historical"
         let settings = Settings(variables)
         let rescoring = try await FullRescoring(
-            pool: environment.pool, outbox: Outbox(of: .scoring), settings: try ScoringSettings(settings),
+            pool: environment.pool, outbox: Outbox(of: .scoring), settings: try ScoringConfiguration(settings),
             logger: TestServers.logger
         ).run()
         let gold = Set(

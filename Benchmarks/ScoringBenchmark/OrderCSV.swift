@@ -19,7 +19,7 @@ struct OrderCSVEngine {
         var seconds: Double { phases.reduce(0) { $0 + $1.seconds } }
     }
 
-    let settings: ScoringSettings
+    let settings: ScoringConfiguration
 
     func run(path: String, asOf: Date) throws -> Run {
         var clock = PhaseClock()

@@ -57,7 +57,7 @@ func describe(_ report: FullRescoring.Report, seconds: Double) {
 }
 
 let logger = TestServers.logger
-let settings = ScoringSettings()
+let settings = ScoringConfiguration()
 
 if !arguments.contains("--skip-cdnow") && !engineOnly {
     print("== CDNOW master, as of 1998-06-30")

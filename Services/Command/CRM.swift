@@ -1,5 +1,4 @@
 import ArgumentParser
-import CRMContract
 import CRMRuntime
 import Foundation
 

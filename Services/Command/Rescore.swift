@@ -38,9 +38,9 @@ struct Rescore: AsyncParsableCommand {
 
     func run() async throws {
         let environment = CommandEnvironment()
-        let settings: ScoringSettings
+        let settings: ScoringConfiguration
         do {
-            settings = try ScoringSettings(environment.settings)
+            settings = try ScoringConfiguration(environment.settings)
         } catch {
             throw CommandFailure.configuration("\(error)")
         }

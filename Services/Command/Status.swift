@@ -1,7 +1,6 @@
 import Alerts
 import ArgumentParser
 import CRMAMQP
-import CRMContract
 import CRMPostgres
 import CRMSupport
 import Complaints

@@ -19,9 +19,9 @@ public enum ScoringService {
     /// relay of `customer.scored` events and the `GET /customers/{id}` route.
     ///
     /// Settings: ``consumerSettings(_:)``, `CRM_SCORING_RESCORE_INTERVAL` (default 24h), and the model and rule
-    /// settings of ``ScoringSettings``.
+    /// settings of ``ScoringConfiguration``.
     public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
-        let settings = try ScoringSettings(context.settings)
+        let settings = try ScoringConfiguration(context.settings)
         let interval = try context.settings.duration("CRM_SCORING_RESCORE_INTERVAL", default: .seconds(86_400))
         let relay = context.outboxRelay(for: .scoring)
         let outbox = Outbox(relay: relay)

@@ -1,4 +1,3 @@
-import CRMContract
 import CRMSupport
 internal import CRabbitMQ
 import Foundation

@@ -1,5 +1,3 @@
-import CRMContract
-
 /// A failure talking to RabbitMQ, with enough context to act on and no secrets.
 public struct AMQPError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is.

@@ -31,7 +31,7 @@ struct AlertsCDNOWTests {
                 #expect(dispositions.allSatisfy { $0 == .processed })
             }
             let asOf = try Timestamp(rfc3339: "1998-06-30T23:59:59.999Z").date
-            let report = try await FullRescoring(pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
+            let report = try await FullRescoring(pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
                 .run(asOf: asOf)
             #expect(report.customers == 23_570)
             // Scoring announces a first score only in decline or termination; the sweep finds everyone else.

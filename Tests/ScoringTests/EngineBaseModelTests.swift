@@ -6,7 +6,7 @@ import Testing
 /// The model of a base held in memory: activities folded by `ActivityBuilder`, then `FullRescoring`'s fit,
 /// predictions and calibration, without a database.
 @Suite struct EngineBaseModelTests {
-    static let settings = ScoringSettings()
+    static let settings = ScoringConfiguration()
 
     /// 1997-09-30, the end of CDNOW's calibration period, at its last instant.
     static let calibrationEnd = Date(timeIntervalSince1970: Double(CDNOW.calibrationEnd + 1) * 86_400 - 0.001)

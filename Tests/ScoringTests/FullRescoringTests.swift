@@ -15,7 +15,7 @@ import Testing
             let stored = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             #expect(stored == 6919)
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
             let report = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
 
             #expect(report.customers == 2357)
@@ -80,7 +80,7 @@ import Testing
                     ScoringHarness.order("O-4", customer: "A", at: "2026-05-01T10:00:00Z", amount: "999.00"),
                 ], pool: environment.pool)
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
             _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("2026-03-01"))
             let customer = try #require(try await ScoringHarness.customer("A", pool: environment.pool))
             #expect(customer["orders_count"] as? Int == 3)
@@ -100,7 +100,7 @@ import Testing
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
             _ = try await rescoring.run()
             let today = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
             #expect(today["lifecycle_stage"] as? String == "termination")

@@ -18,7 +18,7 @@ import Testing
             // Nothing of intake's events from the load matters here: scoring starts after a full rescoring.
             try await environment.pool.execute("DELETE FROM crm_outbox")
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
             _ = try await rescoring.run()
             try await environment.pool.execute("DELETE FROM crm_outbox")
             let before = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
@@ -128,7 +128,7 @@ import Testing
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringSettings(), logger: TestServers.logger)
+                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
             let replica = environment.connection(name: "replica")
             _ = try await replica.query("SELECT pg_advisory_lock($1)", [FullRescoring.lockKey])
             await #expect(throws: ScoringError.self) { try await rescoring.run() }

@@ -6,7 +6,6 @@ import Testing
 @testable import CRMAMQP
 @testable import CRMContract
 @testable import CRMOutbox
-@testable import CRMPostgres
 @testable import CRMSupport
 
 /// Publishing, consuming, acking and dead-lettering against the real broker, each test in its own vhost.

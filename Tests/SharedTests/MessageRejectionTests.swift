@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 
-@testable import CRMAMQP
 @testable import CRMContract
-@testable import CRMPostgres
 
 /// Every reason the brief lists, each produced by a crafted message, and the order the checks run in.
 @Suite("Rejection reasons")

@@ -1,7 +1,3 @@
-import CRMAMQP
-import CRMContract
-import CRMPostgres
-
 /// Why the alerts service could not do something.
 ///
 /// The context names tables, settings and files, never a customer, so the description is safe to log.

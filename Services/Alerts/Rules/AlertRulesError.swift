@@ -1,7 +1,3 @@
-import CRMAMQP
-import CRMContract
-import CRMPostgres
-
 /// An error from the alert rules: unusable settings or an invalid retention playbook.
 ///
 /// Shaped like `PSQLError`: a small code plus context. The context names settings, stages and tiers

@@ -1,4 +1,3 @@
-import CRMContract
 import CRMSupport
 
 /// How `value_at_risk` is measured.

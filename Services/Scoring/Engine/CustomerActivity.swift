@@ -176,7 +176,7 @@ public struct ActivityBuilder: Sendable {
     private var inOrder = true
 
     /// A builder for activities as of `asOf`, in the units and windows of `settings`.
-    public init(asOf: Date, settings: ScoringSettings) {
+    public init(asOf: Date, settings: ScoringConfiguration) {
         asOfDay = Int((asOf.timeIntervalSince1970 / 86_400).rounded(.down))
         unit = settings.timeUnit
         lifecycle = settings.lifecycle

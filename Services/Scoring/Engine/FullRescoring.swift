@@ -34,7 +34,7 @@ public struct FullRescoring: Sendable {
     public let pool: PostgresPool
     /// Where the `customer.scored` events of notable changes are written.
     public let outbox: Outbox
-    public let settings: ScoringSettings
+    public let settings: ScoringConfiguration
     public let logger: Logger
     /// PostgreSQL's `work_mem` for the rescoring's sort of all orders (`CRM_SCORING_WORK_MEM`, default 512MB):
     /// enough keeps the sort of ten million orders in memory instead of spilling it to disk.
@@ -42,7 +42,7 @@ public struct FullRescoring: Sendable {
 
     /// A rescoring over `pool` with `settings`.
     public init(
-        pool: PostgresPool, outbox: Outbox, settings: ScoringSettings, workMemory: String = "512MB", logger: Logger
+        pool: PostgresPool, outbox: Outbox, settings: ScoringConfiguration, workMemory: String = "512MB", logger: Logger
     ) {
         self.pool = pool
         self.outbox = outbox
@@ -186,7 +186,7 @@ public struct FullRescoring: Sendable {
     /// Fits BG/NBD on every customer with purchases and Gamma-Gamma on those with repeat purchases of value;
     /// a base smaller than the settings' minimum, or without a repeat purchase, gets a model without either.
     public static func fit(
-        _ activities: some Collection<CustomerActivity>, settings: ScoringSettings, asOf: Date, requested: Bool = false
+        _ activities: some Collection<CustomerActivity>, settings: ScoringConfiguration, asOf: Date, requested: Bool = false
     ) throws -> ScoringModel {
         var model = ScoringModel.empty(settings: settings, asOf: asOf)
         model.asOfRequested = requested

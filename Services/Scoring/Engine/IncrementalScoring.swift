@@ -16,7 +16,7 @@ import Synchronization
 public final class IncrementalScoring: Sendable {
     private let pool: PostgresPool
     private let outbox: Outbox
-    private let settings: ScoringSettings
+    private let settings: ScoringConfiguration
     private let logger: Logger
     private let cachedModel = Mutex<ScoringModel?>(nil)
     private let scored = Counter(label: "crm_scoring_customers_scored_total", dimensions: [("mode", "incremental")])
@@ -24,7 +24,7 @@ public final class IncrementalScoring: Sendable {
     private let latency = Timer(label: "crm_scoring_batch_seconds", dimensions: [("mode", "incremental")])
 
     /// Scoring over `pool`; `settings` apply until the first full rescoring stores a model with its own.
-    public init(pool: PostgresPool, outbox: Outbox, settings: ScoringSettings, logger: Logger) {
+    public init(pool: PostgresPool, outbox: Outbox, settings: ScoringConfiguration, logger: Logger) {
         self.pool = pool
         self.outbox = outbox
         self.settings = settings
@@ -91,7 +91,7 @@ public final class IncrementalScoring: Sendable {
 
     /// The newest stored model, read again only when a newer one exists.
     private func currentModel(
-        fallback: ScoringSettings, asOf: Date, on connection: isolated PostgresConnection
+        fallback: ScoringConfiguration, asOf: Date, on connection: isolated PostgresConnection
     ) throws -> ScoringModel {
         let newest = try connection.query("SELECT max(model_id) FROM scoring_models").first?.decodeIfPresent(
             0, as: Int64.self)

@@ -59,7 +59,7 @@ enum ModelStore {
                 throw ScoringError(.unreadableModel, "column \(row.columns[index]) of model \(row[0] ?? "?"): \(error)")
             }
         }
-        guard let settings = try json(9, ScoringSettings.self) else {
+        guard let settings = try json(9, ScoringConfiguration.self) else {
             throw ScoringError(.unreadableModel, "model \(row[0] ?? "?") has no settings")
         }
         return ScoringModel(

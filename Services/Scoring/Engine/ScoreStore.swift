@@ -19,7 +19,7 @@ enum ScoreStore {
     /// activities customer by customer as they stream past. They are merged in one pass, so memory grows with
     /// customers, never with orders.
     static func read(
-        customers filter: [String]?, asOf: Date, settings: ScoringSettings, on connection: isolated PostgresConnection
+        customers filter: [String]?, asOf: Date, settings: ScoringConfiguration, on connection: isolated PostgresConnection
     ) throws -> [ScoringEntry] {
         try connection.execute(
             "SELECT set_config('crm.scoring_as_of', $1, true), set_config('crm.scoring_customers', $2, true)",

@@ -1,7 +1,3 @@
-import CRMAMQP
-import CRMContract
-import CRMPostgres
-
 /// Why a scoring could not be done.
 public struct ScoringError: Error, CustomStringConvertible, Sendable, Hashable {
     /// The kind of failure.

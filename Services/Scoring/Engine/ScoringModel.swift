@@ -36,7 +36,7 @@ public struct ScoringModel: Sendable, Codable {
     /// Customers scored.
     public var customers: Int
     /// The settings the model was made with.
-    public var settings: ScoringSettings
+    public var settings: ScoringConfiguration
     /// BG/NBD; nil when the base was too small to fit.
     public var bgnbd: Fitted<BGNBD>?
     /// Gamma-Gamma; nil when too few customers have repeat purchases of value.
@@ -57,7 +57,7 @@ public struct ScoringModel: Sendable, Codable {
     }
 
     /// A model that knows nothing yet: scoring before the first full rescoring uses it.
-    public static func empty(settings: ScoringSettings, asOf: Date) -> ScoringModel {
+    public static func empty(settings: ScoringConfiguration, asOf: Date) -> ScoringModel {
         ScoringModel(
             modelID: nil, asOf: asOf, asOfRequested: false, fittedAt: asOf, customers: 0, settings: settings,
             bgnbd: nil, gammaGamma: nil, rfm: nil, tierCutoffs: nil, statistics: [:])

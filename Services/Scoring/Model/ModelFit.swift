@@ -1,7 +1,3 @@
-import CRMAMQP
-import CRMContract
-import CRMPostgres
-
 /// The outcome of a maximum-likelihood fit: the fitted model and how the search ended.
 public struct ModelFit<Model: Sendable>: Sendable {
     /// The fitted model (its parameters).

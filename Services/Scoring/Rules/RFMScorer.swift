@@ -1,4 +1,3 @@
-import CRMContract
 import CRMSupport
 
 /// RFM settings. Config key prefix `crm.scoring.rfm`.

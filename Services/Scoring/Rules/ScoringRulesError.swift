@@ -1,7 +1,3 @@
-import CRMAMQP
-import CRMContract
-import CRMPostgres
-
 /// An error from the scoring rules: settings that cannot work, or a stored value that is corrupt.
 ///
 /// Shaped like `PSQLError`: a small code plus context. The context names settings and numbers only,

@@ -1,4 +1,3 @@
-import CRMContract
 import CRMSupport
 
 /// Which lifetime value ranks customers into tiers. Setting `crm.scoring.tiering.value_basis`.

@@ -3,7 +3,7 @@ import Foundation
 
 /// Everything a scoring depends on besides the orders: model horizon, lifecycle thresholds, tiering and the
 /// rules for publishing `customer.scored` events. One value serves the service, `crm rescore` and the tests.
-public struct ScoringSettings: Sendable, Hashable, Codable {
+public struct ScoringConfiguration: Sendable, Hashable, Codable {
     /// The model's time unit in days (`CRM_SCORING_TIME_UNIT_DAYS`, default 7: weeks, as the CDNOW figures).
     public var timeUnitDays: Double = 7
     /// Length of the predicted-value horizon in months (`CRM_SCORING_HORIZON_MONTHS`, default 12).

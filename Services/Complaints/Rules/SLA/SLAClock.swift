@@ -1,6 +1,4 @@
 import CRMContract
-import CRMPostgres
-import CRMSupport
 import Foundation
 
 /// The SLA clocks of one complaint: a state machine fed with its status events.

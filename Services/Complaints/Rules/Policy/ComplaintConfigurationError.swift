@@ -1,7 +1,3 @@
-import CRMAMQP
-import CRMContract
-import CRMPostgres
-
 /// Everything wrong with a complaint rules document, reported at once so an operator fixes it in one go.
 ///
 /// Each issue names where it is (`routing.rules[3] "vip-billing"`) and what is wrong, in words. The
