@@ -12,11 +12,12 @@ extension ParetoNBD {
         _ summaries: some Sequence<TransactionSummary>
     ) throws(ModelFitError) -> ModelFit<ParetoNBD> {
         let sample = try BGNBDSample(summaries)
-        // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit, and with
-        // β a multiple of α: lifetimes of the order of the time between purchases and longer.
+        // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit, with β
+        // 1, 2 and 1/2 times α: both branches of the integral (α ≤ β and α > β) are tried. (A start with β far
+        // above α also lands on the optimum, but through the slow small-u series.)
         let rate = sample.repeatRate
-        let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 0.5)].map { r, s, lifetimes in
-            [log(r), log(r / rate), log(s), log(lifetimes * r / rate)]
+        let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 0.5)].map { r, s, betaOverAlpha in
+            [log(r), log(r / rate), log(s), log(betaOverAlpha * r / rate)]
         }
         return try ModelFit.maximumLikelihood(
             names: ["r", "alpha", "s", "beta"],
