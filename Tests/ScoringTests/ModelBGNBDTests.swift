@@ -131,6 +131,9 @@ struct ModelBGNBDTests {
             TransactionSummary(frequency: 1, recency: 6, age: 5),
         ]
         #expect(throws: ModelFitError(.invalidSummary, index: 1)) { try BGNBD.fit(summaries) }
+        // Everyone bought once on the same day: no parameter can be told from that, so no model.
+        let sameDay = Array(repeating: TransactionSummary(frequency: 0, recency: 0, age: 0), count: 100)
+        #expect(throws: ModelFitError(.degenerate)) { try BGNBD.fit(sameDay) }
     }
 
     @Test("parameters round-trip through JSON")

@@ -75,6 +75,12 @@ enum CDNOW {
     /// BG/NBD fitted to ``sampleSummaries()``, computed once for the tests that share it.
     static let fittedBGNBD = Result { try BGNBD.fit(sampleSummaries()) }
 
+    /// MBG/NBD fitted to ``sampleSummaries()``, computed once for the tests that share it.
+    static let fittedMBGNBD = Result { try MBGNBD.fit(sampleSummaries()) }
+
+    /// Pareto/NBD fitted to ``sampleSummaries()``, computed once for the tests that share it.
+    static let fittedParetoNBD = Result { try ParetoNBD.fit(sampleSummaries()) }
+
     /// lifetimes 0.11.3's BG/NBD estimates on the published summary, to full precision.
     static let lifetimesBGNBD = BGNBD(
         r: 0.242592928279822,

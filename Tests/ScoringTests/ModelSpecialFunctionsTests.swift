@@ -63,6 +63,101 @@ struct ModelSpecialFunctionsTests {
         #expect(abs(1 + 0.4 * SpecialFunctions.hypergeometric2F1Excess(1.7, 0.4, 3.1, 0.6) - full) < 1e-15)
     }
 
+    struct PowerIntegralCase: Sendable, CustomTestStringConvertible {
+        var p: Double
+        var q: Double
+        var m: Double
+        var M: Double
+        var t0: Double
+        var t1: Double
+        var expected: Double
+
+        init(_ p: Double, _ q: Double, _ m: Double, _ M: Double, _ t0: Double, _ t1: Double, _ expected: Double) {
+            (self.p, self.q, self.m, self.M, self.t0, self.t1, self.expected) = (p, q, m, M, t0, t1, expected)
+        }
+
+        var testDescription: String { "p \(p), q \(q), m \(m), M \(M), [\(t0), \(t1)]" }
+    }
+
+    /// mpmath (80 digits) on the published closed form, ln(I(t₀) − I(t₁)) with I(t) = (M + t)^(−c)
+    /// ₂F₁(c, p; c + 1; (M − m) / (M + t)) / c, across the z-series, the small-u binomial series, the split between
+    /// them, integer p (the logarithmic term), integer c (a terminating series), m = M and c near 150.
+    static let powerIntegralCases: [PowerIntegralCase] = [
+        PowerIntegralCase(2.553, 1.606, 10.578, 11.667, 30.43, 38.86, -13.728_273_110_428_293_861_56),
+        PowerIntegralCase(2, 1.5, 0.01, 100, 0, 0.1, -2.398_140_829_665_423_065_992),
+        PowerIntegralCase(0.7, 1.3, 0.001, 50, 0, 200, -2.817_490_614_171_346_058_797),
+        PowerIntegralCase(1, 1.5, 0.5, 5_000, 0, 39, -11.303_671_326_844_505_808_86),
+        PowerIntegralCase(150.3, 1.6, 0.2, 3_000, 2, 30, -135.533_903_932_988_348_153_6),
+        PowerIntegralCase(1.6, 3.5, 2, 20, 5, 39, -13.103_751_030_896_412_978_07),
+        PowerIntegralCase(2.5, 1.6, 10, 10, 1, 5, -9.046_672_763_707_710_808_093),
+        PowerIntegralCase(1.5, 1.5, 0.01, 1_000, 0, 1, -7.470_845_579_832_990_547_534),
+        PowerIntegralCase(0.3, 1.2, 1, 100, 0, 50, -2.696_648_508_543_189_100_818),
+        PowerIntegralCase(0.3, 1.2, 60, 100, 0, 50, -3.183_678_525_119_574_795_076),
+        PowerIntegralCase(3.000_001, 1.4, 0.05, 800, 0.5, 78, -8.857_797_413_163_889_775_001),
+    ]
+
+    @Test("the Pareto/NBD power integral against mpmath", arguments: powerIntegralCases)
+    func powerIntegral(_ known: PowerIntegralCase) {
+        let logs = (log(known.m + known.t0), log(known.M + known.t0), log(known.m + known.t1), log(known.M + known.t1))
+        let value = SpecialFunctions.logPowerProductIntegral(
+            p: known.p, q: known.q, m: known.m, M: known.M, from: known.t0, to: known.t1, logs: logs, gradient: true)
+        #expect(abs(value.value - known.expected) < 1e-12 * max(1, abs(known.expected)), "got \(value.value)")
+        // The derivatives against central differences of the value.
+        func at(_ p: Double, _ q: Double, _ m: Double, _ M: Double) -> Double {
+            let logs = (log(m + known.t0), log(M + known.t0), log(m + known.t1), log(M + known.t1))
+            return SpecialFunctions.logPowerProductIntegral(
+                p: p, q: q, m: m, M: M, from: known.t0, to: known.t1, logs: logs).value
+        }
+        let (p, q, m, M) = (known.p, known.q, known.m, known.M)
+        let h = 1e-6
+        let numeric = [
+            (at(p * (1 + h), q, m, M) - at(p * (1 - h), q, m, M)) / (2 * h * p),
+            (at(p, q * (1 + h), m, M) - at(p, q * (1 - h), m, M)) / (2 * h * q),
+            (at(p, q, m * (1 + h), M) - at(p, q, m * (1 - h), M)) / (2 * h * m),
+            (at(p, q, m, M * (1 + h)) - at(p, q, m, M * (1 - h))) / (2 * h * M),
+        ]
+        let analytic = [value.dp, value.dq, value.dm, value.dM]
+        // (At m = M only p and q: the arguments must keep m ≤ M.)
+        let names = m < M ? ["p", "q", "m", "M"] : ["p", "q"]
+        for (name, (ours, theirs)) in zip(names, zip(analytic, numeric)) {
+            #expect(abs(ours - theirs) < 1e-6 * max(1, abs(theirs)), "∂/∂\(name): \(ours) vs \(theirs)")
+        }
+        // Nothing to integrate over an empty range.
+        let empty = (logs.0, logs.1, logs.0, logs.1)
+        let none = SpecialFunctions.logPowerProductIntegral(
+            p: p, q: q, m: m, M: M, from: known.t0, to: known.t0, logs: empty)
+        #expect(none.value == -.infinity)
+    }
+
+    @Test(
+        "2F1(1, b; c; z) against mpmath, up to z = 0.999",
+        arguments: [
+            (1.606, 3.159, 0.09, 1.048_509_337_931_898_719_281),
+            (0.5, 1.2, 0.5, 1.327_736_438_706_874_838_753),
+            (150.3, 152.0, 0.99, 54.033_161_834_583_962_108_31),
+            (2.5, 3.5, 0.999, 14.107_449_140_579_744_390_93),
+            (1.3, 1.4, 0.995, 124.193_929_267_156_429_413_5),
+        ]
+    )
+    func hypergeometricUnitA(b: Double, c: Double, z: Double, expected: Double) {
+        let value = SpecialFunctions.hypergeometric2F1UnitA(b, c, z)
+        #expect(abs(value.value / expected - 1) < 1e-12, "got \(value.value)")
+        // The same function as the general ₂F₁, whose series it specialises.
+        let general = SpecialFunctions.hypergeometric2F1(1, b, c, z)
+        #expect(abs(value.value / general - 1) < 1e-11)
+        // Its derivatives against central differences.
+        let h = 1e-6
+        let db = (SpecialFunctions.hypergeometric2F1UnitA(b + h, c, z).value
+            - SpecialFunctions.hypergeometric2F1UnitA(b - h, c, z).value) / (2 * h)
+        let dc = (SpecialFunctions.hypergeometric2F1UnitA(b, c + h, z).value
+            - SpecialFunctions.hypergeometric2F1UnitA(b, c - h, z).value) / (2 * h)
+        let dz = (SpecialFunctions.hypergeometric2F1UnitA(b, c, z + h * (1 - z)).value
+            - SpecialFunctions.hypergeometric2F1UnitA(b, c, z - h * (1 - z)).value) / (2 * h * (1 - z))
+        for (ours, theirs) in [(value.db, db), (value.dc, dc), (value.dz, dz)] {
+            #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs \(theirs)")
+        }
+    }
+
     @Test(
         "digamma against known values",
         arguments: [

@@ -6,7 +6,8 @@ extension BGNBD {
     ///
     /// Identical (x, t_x, T) are merged first, so the cost of each likelihood pass grows with the distinct
     /// histories, not the customers. The search runs BFGS with analytic gradients on ln(r, α, a, b), each
-    /// parameter kept in [e⁻¹⁸, e¹⁸], from three starts scaled to the data; the best optimum wins.
+    /// parameter kept in [e⁻¹⁸, e¹⁸], from three starts scaled to the data; the best optimum wins, with its
+    /// standard errors. A base without a repeat purchase is ``ModelFitError/Code/degenerate``.
     public static func fit(_ summaries: some Sequence<TransactionSummary>) throws(ModelFitError) -> ModelFit<BGNBD> {
         let sample = try BGNBDSample(summaries)
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit.
@@ -14,30 +15,19 @@ extension BGNBD {
         let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 5.0)].map { r, a, b in
             [log(r), log(r / rate), log(a), log(b)]
         }
-        guard
-            let best = BoundedBFGS.logParameterBox(dimension: 4).minimize(
-                fromEach: starts,
-                sample.negativeLogLikelihood
-            )
-        else { throw ModelFitError(.likelihoodNotFinite) }
-        let model = BGNBD(
-            r: exp(best.point[0]),
-            alpha: exp(best.point[1]),
-            a: exp(best.point[2]),
-            b: exp(best.point[3])
-        )
-        return ModelFit(
-            model: model,
-            logLikelihood: -best.value * sample.totalWeight,
-            iterations: best.iterations,
-            converged: best.converged,
-            customerCount: sample.customerCount
-        )
+        return try ModelFit.maximumLikelihood(
+            names: ["r", "alpha", "a", "b"],
+            starts: starts,
+            customerCount: sample.customerCount,
+            totalWeight: sample.totalWeight,
+            sample.negativeLogLikelihood
+        ) { BGNBD(r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) }
     }
 }
 
-/// Summaries compressed for the BG/NBD likelihood: identical (x, t_x, T) merged into one weighted row, and the
-/// distinct values of x, t_x and T listed once, so their logarithms cost one call per value, not per customer.
+/// Summaries compressed for the likelihoods of the purchase models (BG/NBD, MBG/NBD, Pareto/NBD): identical
+/// (x, t_x, T) merged into one weighted row, and the distinct values of x, t_x and T listed once, so their
+/// logarithms cost one call per value, not per customer.
 struct BGNBDSample {
     struct Row {
         var frequency: Int32
@@ -84,6 +74,9 @@ struct BGNBDSample {
             )
         }
         guard customerCount > 0 else { throw ModelFitError(.noCustomers) }
+        // Without a repeat purchase every model's likelihood rises towards a bound (no purchase rate, or no
+        // dropout, can be told from the data), and a base all of age 0 has a flat one.
+        guard repeats > 0 else { throw ModelFitError(.degenerate) }
         // Identical histories made adjacent by a sort, then merged into one row per run weighted by its length.
         histories.sort { ($0.frequency, $0.recency, $0.age) < ($1.frequency, $1.recency, $1.age) }
         for history in histories {
@@ -201,6 +194,15 @@ extension BGNBDSample {
 
     /// Rows per chunk of a likelihood pass: big enough that a chunk costs far more than handing it to a core.
     static let rowsPerChunk = 8_192
+
+    /// `body` of each chunk of at most `chunk` ``rows``, on all cores, results in chunk order: the pass of any of
+    /// the models' likelihoods, whose sums then come out the same to the last bit whatever the number of cores.
+    func mapRowChunks<Result>(
+        chunk: Int = rowsPerChunk,
+        _ body: @Sendable (ArraySlice<Row>) -> Result
+    ) -> [Result] {
+        ParallelChunks.map(count: rows.count, chunk: chunk) { body(rows[$0]) }
+    }
 
     /// One chunk's share of the likelihood and of its derivatives.
     private struct RowSums {

@@ -55,7 +55,7 @@ extension GammaGamma {
     ///
     /// Given ν, the mean z̄ of x transaction values is Gamma(shape p x, rate ν x): a customer's mean counts
     /// as x observations. BFGS with analytic gradients on ln(p, q, v), each kept in [e⁻¹⁸, e¹⁸], from three
-    /// starts scaled to the mean spend; the best optimum wins.
+    /// starts scaled to the mean spend; the best optimum wins, with its standard errors.
     public static func fit(_ summaries: some Sequence<TransactionSummary>) throws(ModelFitError) -> ModelFit<GammaGamma>
     {
         let sample = try GammaGammaSample(summaries)
@@ -63,19 +63,13 @@ extension GammaGamma {
         let starts = [(1.0, 2.0), (5.0, 3.0), (0.5, 5.0)].map { p, q in
             [log(p), log(q), log(sample.meanSpend * (q - 1) / p)]
         }
-        guard
-            let best = BoundedBFGS.logParameterBox(dimension: 3).minimize(
-                fromEach: starts,
-                sample.negativeLogLikelihood
-            )
-        else { throw ModelFitError(.likelihoodNotFinite) }
-        return ModelFit(
-            model: GammaGamma(p: exp(best.point[0]), q: exp(best.point[1]), v: exp(best.point[2])),
-            logLikelihood: -best.value * sample.totalWeight,
-            iterations: best.iterations,
-            converged: best.converged,
-            customerCount: sample.customerCount
-        )
+        return try ModelFit.maximumLikelihood(
+            names: ["p", "q", "v"],
+            starts: starts,
+            customerCount: sample.customerCount,
+            totalWeight: sample.totalWeight,
+            sample.negativeLogLikelihood
+        ) { GammaGamma(p: $0[0], q: $0[1], v: $0[2]) }
     }
 }
 

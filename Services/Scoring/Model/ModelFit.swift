@@ -10,14 +10,26 @@ public struct ModelFit<Model: Sendable>: Sendable {
     public var converged: Bool
     /// Customers the fit used (for Gamma-Gamma only those with repeat purchases of positive value).
     public var customerCount: Int
+    /// Asymptotic standard error of each parameter, keyed by the parameter's property name ("r", "alpha", …):
+    /// square roots of the diagonal of the inverse observed information (the Hessian of the total negative
+    /// log-likelihood at the estimates). Nil when that Hessian is not positive definite, e.g. at a bound.
+    public var standardErrors: [String: Double]?
 
     /// A fit result from its parts.
-    public init(model: Model, logLikelihood: Double, iterations: Int, converged: Bool, customerCount: Int) {
+    public init(
+        model: Model,
+        logLikelihood: Double,
+        iterations: Int,
+        converged: Bool,
+        customerCount: Int,
+        standardErrors: [String: Double]? = nil
+    ) {
         self.model = model
         self.logLikelihood = logLikelihood
         self.iterations = iterations
         self.converged = converged
         self.customerCount = customerCount
+        self.standardErrors = standardErrors
     }
 }
 
@@ -31,8 +43,11 @@ public struct ModelFitError: Error, CustomStringConvertible, Sendable, Hashable 
         case noCustomers
         /// A summary breaks the rules of ``TransactionSummary/isValid`` (`index` says which one).
         case invalidSummary
-        /// The likelihood was not finite at any starting point.
+        /// The likelihood was not finite at any starting point, or the search ended on non-finite parameters.
         case likelihoodNotFinite
+        /// The data cannot identify the parameters: no repeat purchase at all, or no time observed, where the
+        /// likelihood is flat or keeps rising towards a bound and any "estimate" would be an artefact.
+        case degenerate
     }
 
     public var code: Code
