@@ -1,3 +1,5 @@
+import CRMContract
+import CRMSupport
 import Foundation
 import Testing
 
