@@ -93,8 +93,14 @@ let services = [
     service("Complaints", executable: "crm-complaints"),
 ]
 
-/// A test target over the real servers or pure logic; `Tests/Support` holds what they share.
-func tests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+/// A test target of pure logic: no servers, no `TestSupport`, so `swift test --skip IntegrationTests --skip SystemTests`
+/// runs in seconds on a machine with neither PostgreSQL nor RabbitMQ.
+func unitTests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: dependencies, swiftSettings: swiftSettings)
+}
+
+/// A test target against the real PostgreSQL and RabbitMQ that `TestSupport` finds and isolates per test.
+func integrationTests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
     .testTarget(name: name, dependencies: dependencies + ["TestSupport"], swiftSettings: swiftSettings)
 }
 
@@ -150,11 +156,16 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
-        tests("SharedTests", sharedFloors),
-        tests("IntakeTests", ["Intake"]),
-        tests("ScoringTests", ["Scoring", "Intake"]),
-        tests("AlertsTests", ["Alerts", "Scoring", "Intake"]),
-        tests("ComplaintsTests", ["Complaints"]),
-        tests("SystemTests", []),
+        unitTests("SharedTests", sharedFloors),
+        unitTests("IntakeTests", ["Intake"]),
+        unitTests("ScoringTests", ["Scoring"]),
+        unitTests("AlertsTests", ["Alerts", log]),
+        unitTests("ComplaintsTests", ["Complaints"]),
+        integrationTests("SharedIntegrationTests", sharedFloors),
+        integrationTests("IntakeIntegrationTests", ["Intake"]),
+        integrationTests("ScoringIntegrationTests", ["Scoring", "Intake"]),
+        integrationTests("AlertsIntegrationTests", ["Alerts", "Scoring", "Intake"]),
+        integrationTests("ComplaintsIntegrationTests", ["Complaints"]),
+        integrationTests("SystemTests", []),
     ]
 )

@@ -12,5 +12,7 @@ python3 -c 'import jsonschema, yaml' 2>/dev/null || pip install -q jsonschema py
 python3 scripts/check-asyncapi.py
 swift build --build-tests
 export CRM_TEST_BIN_DIR="$(swift build --show-bin-path)"
-swift test --skip-build --skip SystemTests
+# Pure logic first (no servers; seconds), then everything against the real servers, then the system tests.
+swift test --skip-build --skip IntegrationTests --skip SystemTests
+swift test --skip-build --filter IntegrationTests
 swift test --skip-build --filter SystemTests

@@ -1,7 +1,7 @@
 import CRMRuntime
 import CRMSupport
 import Foundation
-import TestSupport
+import Logging
 import Testing
 
 @testable import Alerts
@@ -69,7 +69,7 @@ struct EngineConfigurationTests {
             try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: file.path)
         }
         try write(#"{"schema":"retention-playbook.v1","default_action":"call","rules":[]}"#, modified: Date(timeIntervalSince1970: 1_000))
-        let source = try PlaybookSource(path: file.path, logger: TestServers.logger)
+        let source = try PlaybookSource(path: file.path, logger: Logger(label: "test"))
         #expect(source.current.defaultAction == "call")
         #expect(!source.reloadIfChanged())
 
@@ -81,6 +81,6 @@ struct EngineConfigurationTests {
         #expect(!source.reloadIfChanged())
         #expect(source.current.defaultAction == "email")
 
-        #expect(throws: AlertsError.self) { try PlaybookSource(path: file.path + ".missing", logger: TestServers.logger) }
+        #expect(throws: AlertsError.self) { try PlaybookSource(path: file.path + ".missing", logger: Logger(label: "test")) }
     }
 }

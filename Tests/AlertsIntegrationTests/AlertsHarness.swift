@@ -18,7 +18,7 @@ enum AlertsHarness {
             "CRM_ALERTS_SWEEP_INTERVAL": "\(sweepInterval.milliseconds)ms", "CRM_ALERTS_COOLDOWN": "\(cooldown.milliseconds)ms",
             "CRM_ALERTS_TICK_INTERVAL": "100ms", "CRM_ALERTS_BATCH_SIZE": "100",
             "CRM_ALERTS_MINIMUM_TIER": minimumTier.rawValue,
-            "CRM_RETENTION_PLAYBOOK_FILE": RulesAlertFixtures.deployPlaybookURL.path,
+            "CRM_RETENTION_PLAYBOOK_FILE": Repository.file("deploy/retention-playbook.json").path,
         ]
         for (priority, cap) in caps { settings["CRM_ALERTS_DAILY_CAP_\(priority.rawValue.uppercased())"] = "\(cap)" }
         return settings
@@ -30,7 +30,9 @@ enum AlertsHarness {
     }
 
     static func playbook() throws -> PlaybookSource {
-        PlaybookSource(playbook: try RulesAlertFixtures.deployPlaybook(), logger: TestServers.logger)
+        PlaybookSource(
+            playbook: try RetentionPlaybook(json: Data(contentsOf: Repository.file("deploy/retention-playbook.json"))),
+            logger: TestServers.logger)
     }
 
     static func publisher(_ environment: TestEnvironment) -> AMQPPublisher {

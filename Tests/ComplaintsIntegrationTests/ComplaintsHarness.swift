@@ -11,7 +11,7 @@ import TestSupport
 /// Runs `crm-complaints` in-process against a test environment and reads what it publishes.
 enum ComplaintsHarness {
     /// The shipped rules file.
-    static var rulesFile: String { Fixture.rulesURL.path }
+    static var rulesFile: String { Repository.file("deploy/complaint-rules.json").path }
 
     /// The desks of the shipped rules.
     static let shippedDesks = [
@@ -151,7 +151,7 @@ enum ComplaintsHarness {
 
     /// The shipped rules, changed by `edit`, as a JSON document.
     static func rules(_ edit: (inout [String: Any]) -> Void) throws -> String {
-        let data = try Data(contentsOf: Fixture.rulesURL)
+        let data = try Data(contentsOf: Repository.file("deploy/complaint-rules.json"))
         guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TestSetupError("the shipped rules are not a JSON object")
         }
