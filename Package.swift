@@ -31,20 +31,32 @@ let sharedTargets: [Target] = [
     .target(name: "CRMContract", dependencies: ["CRMSupport"], path: "Shared/Contract", swiftSettings: swiftSettings),
     // libpq behind actors on their own threads: connections, the pool, rows, values, COPY.
     .target(
-        name: "CRMPostgres", dependencies: ["CRMSupport", "CLibPQ", log], path: "Shared/Postgres",
-        swiftSettings: swiftSettings),
+        name: "CRMPostgres",
+        dependencies: ["CRMSupport", "CLibPQ", log],
+        path: "Shared/Postgres",
+        swiftSettings: swiftSettings
+    ),
     // librabbitmq behind actors on their own threads: the topology, confirmed publishing, batched consuming.
     .target(
-        name: "CRMAMQP", dependencies: ["CRMSupport", "CRMContract", "CRabbitMQ", log, metrics, lifecycle],
-        path: "Shared/AMQP", swiftSettings: swiftSettings),
+        name: "CRMAMQP",
+        dependencies: ["CRMSupport", "CRMContract", "CRabbitMQ", log, metrics, lifecycle],
+        path: "Shared/AMQP",
+        swiftSettings: swiftSettings
+    ),
     // The transactional outbox: written with PostgreSQL, published over AMQP.
     .target(
-        name: "CRMOutbox", dependencies: ["CRMPostgres", "CRMAMQP", log, metrics, lifecycle], path: "Shared/Outbox",
-        swiftSettings: swiftSettings),
+        name: "CRMOutbox",
+        dependencies: ["CRMPostgres", "CRMAMQP", log, metrics, lifecycle],
+        path: "Shared/Outbox",
+        swiftSettings: swiftSettings
+    ),
     // Migrations, the tables, and what each service's account may touch in the database and on the broker.
     .target(
-        name: "CRMSchema", dependencies: ["CRMPostgres", "CRMAMQP", "CRMContract", log], path: "Shared/Schema",
-        swiftSettings: swiftSettings),
+        name: "CRMSchema",
+        dependencies: ["CRMPostgres", "CRMAMQP", "CRMContract", log],
+        path: "Shared/Schema",
+        swiftSettings: swiftSettings
+    ),
     // A service process: settings, logs, metrics, health over HTTP, consumers, the outbox, one ServiceGroup.
     .target(
         name: "CRMRuntime",

@@ -10,6 +10,8 @@ source .local/env
 # The AsyncAPI document against the official schema and the broker definitions.
 python3 -c 'import jsonschema, yaml' 2>/dev/null || pip install -q jsonschema pyyaml
 python3 scripts/check-asyncapi.py
+# Formatting: swift-nio's .swift-format (4 spaces, 120 columns), as the style guide says.
+swift format lint --strict --recursive Package.swift Shared Services Tests Benchmarks
 swift build --build-tests
 export CRM_TEST_BIN_DIR="$(swift build --show-bin-path)"
 # Pure logic first (no servers; seconds), then everything against the real servers, then the system tests.

@@ -106,7 +106,9 @@ func seed(_ pool: PostgresPool, _ plan: Plan) async throws {
         INSERT INTO customers (customer_id)
         SELECT 'BG-' || n FROM generate_series(0, $1 - 1) n
         UNION ALL SELECT p || n FROM generate_series(0, $2 - 1) n, (VALUES ('T-'), ('CT-')) AS v(p)
-        """, [plan.ordinary, plan.valuable])
+        """,
+        [plan.ordinary, plan.valuable]
+    )
     try await pool.execute(
         """
         INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, channel, content_hash)
@@ -114,14 +116,18 @@ func seed(_ pool: PostgresPool, _ plan: Plan) async throws {
                a, 'USD', a, 'bench', md5('BG-' || n || '-' || k)
         FROM generate_series(0, $1 - 1) n, generate_series(0, 8) k, LATERAL (SELECT 20 + (n * 37 + k * 11) % 200 AS a) x
         WHERE k < 2 + n % 8
-        """, [plan.ordinary])
+        """,
+        [plan.ordinary]
+    )
     try await pool.execute(
         """
         INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, channel, content_hash)
         SELECT c || suffix, c, 'purchase', now() - make_interval(days => d), a, 'USD', a, 'bench', md5(c || suffix)
         FROM (SELECT p || n AS c FROM generate_series(0, $1 - 1) n, (VALUES ('T-'), ('CT-')) AS v(p)) cs,
              (VALUES ('-1', 200, 30), ('-big', 150, 2000), ('-3', 100, 30), ('-4', 30, 30)) AS o(suffix, d, a)
-        """, [plan.valuable])
+        """,
+        [plan.valuable]
+    )
 }
 
 let probe = Topology(
@@ -129,7 +135,8 @@ let probe = Topology(
     queues: [
         Topology.Queue("bench.alerts", bindings: [.init(Topology.alertsExchange, "retention.*")], deadLettered: false),
         Topology.Queue("bench.events", bindings: [.init(Topology.eventsExchange, "#")], deadLettered: false),
-    ])
+    ]
+)
 
 func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: Int) {
     try await TestServers.withEnvironment { environment in
@@ -146,13 +153,16 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
         variables["CRM_SCORING_TIER_BASIS"] = "historical"
         let settings = Settings(variables)
         let rescoring = try await FullRescoring(
-            pool: environment.pool, outbox: Outbox(of: .scoring), settings: try ScoringConfiguration(settings),
+            pool: environment.pool,
+            outbox: Outbox(of: .scoring),
+            settings: try ScoringConfiguration(settings),
             logger: TestServers.logger
         ).run()
         let gold = Set(
             try await environment.pool.query(
                 "SELECT customer_id FROM customer_scores WHERE tier = 'gold' AND customer_id !~ '^BG-'"
-            ).map { try $0.decode(0, as: String.self) })
+            ).map { try $0.decode(0, as: String.self) }
+        )
         print("base: \(rescoring.customers) customers scored, \(gold.count) of \(2 * plan.valuable) valuable ones gold")
 
         func context(_ name: String, _ topology: Topology) throws -> ServiceContext {
@@ -165,17 +175,25 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
         var services = try await IntakeService.parts(intake).services + ScoringService.parts(scoring).services
         services += try await AlertsService.parts(alerts).services + ComplaintsService.parts(complaints).services
         let desks = try await ComplaintPolicyHolder.load(
-            pool: complaints.pool, configuration: try ComplaintsConfiguration(settings: settings)
+            pool: complaints.pool,
+            configuration: try ComplaintsConfiguration(settings: settings)
         ).current.policy.router.desks.map(\.name)
 
         let publisher = AMQPPublisher(
-            settings: environment.amqp, name: "bench",
+            settings: environment.amqp,
+            name: "bench",
             topology: IntakeService.topology.merging(ComplaintsService.topology(desks: desks)).merging(probe)
                 .merging(AlertsService.topology),
-            logger: TestServers.logger)
+            logger: TestServers.logger
+        )
         try await publisher.connect()
         let consumer = AMQPConsumer(
-            settings: environment.amqp, queue: "bench.alerts", prefetch: 1000, topology: probe, logger: TestServers.logger)
+            settings: environment.amqp,
+            queue: "bench.alerts",
+            prefetch: 1000,
+            topology: probe,
+            logger: TestServers.logger
+        )
         let measurements = Measurements()
         let triggerCustomers = (0..<plan.valuable).flatMap { ["T-\($0)", "CT-\($0)"] }.filter(gold.contains)
 
@@ -213,22 +231,30 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
                         if customer.hasPrefix("T-") {
                             messages.append(
                                 OutboundMessage(
-                                    exchange: Topology.ordersExchange, routingKey: "order.v1",
+                                    exchange: Topology.ordersExchange,
+                                    routingKey: "order.v1",
                                     body: json([
                                         "schema": "order.v1", "order_id": "R-\(customer)", "customer_id": customer,
                                         "occurred_at": Timestamp(Date()).rfc3339, "kind": "refund", "amount": "2000.00",
                                         "currency": "USD", "original_order_id": "\(customer)-big",
-                                    ])))
+                                    ])
+                                )
+                            )
                         } else {
                             messages.append(
                                 OutboundMessage(
-                                    exchange: Topology.complaintsExchange, routingKey: "complaint.v1.new",
+                                    exchange: Topology.complaintsExchange,
+                                    routingKey: "complaint.v1.new",
                                     body: json([
-                                        "schema": "complaint.v1", "complaint_id": "K-\(customer)", "customer_id": customer,
+                                        "schema": "complaint.v1", "complaint_id": "K-\(customer)",
+                                        "customer_id": customer,
                                         "received_at": Timestamp(Date()).rfc3339, "channel": "email",
                                         "subject": "Parcel never arrived",
-                                        "body": "I ordered two weeks ago and the parcel never arrived.", "language": "en",
-                                    ])))
+                                        "body": "I ordered two weeks ago and the parcel never arrived.",
+                                        "language": "en",
+                                    ])
+                                )
+                            )
                         }
                     }
                     let now = ContinuousClock.now
@@ -264,17 +290,23 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
             group.addTask {
                 // The internal events of triggered customers, to split the latency by service.
                 let events = AMQPConsumer(
-                    settings: environment.amqp, queue: "bench.events", prefetch: 2000, topology: probe,
-                    logger: TestServers.logger)
+                    settings: environment.amqp,
+                    queue: "bench.events",
+                    prefetch: 2000,
+                    topology: probe,
+                    logger: TestServers.logger
+                )
                 while !Task.isCancelled {
                     let batch = try await events.nextBatch(maxCount: 1000, wait: .milliseconds(500), linger: .zero)
                     guard let last = batch.last else { continue }
                     let arrived = ContinuousClock.now
                     for message in batch {
-                        guard let object = try? JSONSerialization.jsonObject(with: message.body) as? [String: Any] else { continue }
+                        guard let object = try? JSONSerialization.jsonObject(with: message.body) as? [String: Any]
+                        else { continue }
                         // order.accepted.v2 names many customers; the other events one.
                         let entries = object["customers"] as? [[String: Any]] ?? [object]
-                        for case let customer as String in entries.map({ $0["customer_id"] }) where !customer.hasPrefix("BG-") {
+                        for case let customer as String in entries.map({ $0["customer_id"] })
+                        where !customer.hasPrefix("BG-") {
                             measurements.mark(customer, event: message.routingKey, at: arrived)
                         }
                     }
@@ -289,17 +321,22 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, stored: I
         }
         let orders = try await environment.pool.query("SELECT count(*) FROM orders WHERE order_id LIKE 'L-%'")[0]
             .decode(0, as: Int.self)
-        let stored = try await environment.pool.query("SELECT count(*) FROM retention_alerts")[0].decode(0, as: Int.self)
+        let stored = try await environment.pool.query("SELECT count(*) FROM retention_alerts")[0].decode(
+            0,
+            as: Int.self
+        )
         let refunds = try await environment.pool.query(
             """
             SELECT count(*), count(*) FILTER (WHERE s.tier <> 'gold'), count(*) FILTER (WHERE st.tier <> 'gold'),
                    string_agg(DISTINCT s.tier || '/' || s.lifecycle_stage || '/' || round(s.clv_predicted) , ' ')
             FROM orders o JOIN customer_scores s USING (customer_id) LEFT JOIN alert_customer_state st USING (customer_id)
             WHERE o.order_id LIKE 'R-T-%'
-            """)[0]
+            """
+        )[0]
         print(
             "refunds stored: \(try refunds.decode(0, as: Int.self)), scored below gold: \(try refunds.decode(1, as: Int.self)), "
-                + "evaluated below gold: \(try refunds.decode(2, as: Int.self)); \(refunds[3] ?? "")")
+                + "evaluated below gold: \(try refunds.decode(2, as: Int.self)); \(refunds[3] ?? "")"
+        )
         await consumer.close()
         await publisher.close()
         for context in [intake, scoring, alerts, complaints] {
@@ -314,7 +351,8 @@ let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let plan = Plan(seconds: arguments.first ?? 30, rate: arguments.dropFirst().first ?? 1000)
 print(
     "alerts: \(plan.seconds) s of triggers every \(plan.triggerEvery) ms under \(plan.rate) orders/s "
-        + "(after \(plan.warmup) s of background alone)")
+        + "(after \(plan.warmup) s of background alone)"
+)
 let (measurements, orders, stored) = try await measure(plan)
 let triggered = measurements.triggered
 print("background orders stored by intake: \(orders); retention alerts stored: \(stored)")
@@ -327,8 +365,13 @@ for (kind, path, legs) in paths {
     let sorted = (latencies[kind]?["total"] ?? []).sorted()
     let sent = triggered[kind] ?? 0
     let line = String(
-        format: "p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d of %d triggers alerted)", percentile(sorted, 0.5),
-        percentile(sorted, 0.99), sorted.last ?? .nan, sorted.count, sent)
+        format: "p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d of %d triggers alerted)",
+        percentile(sorted, 0.5),
+        percentile(sorted, 0.99),
+        sorted.last ?? .nan,
+        sorted.count,
+        sent
+    )
     let split = legs.map { leg in
         let times = (latencies[kind]?[leg] ?? []).sorted()
         return String(format: "%@ at p50 %.0f / p99 %.0f ms", leg, percentile(times, 0.5), percentile(times, 0.99))

@@ -49,7 +49,10 @@ final class SendTimes: Sendable {
 }
 
 let texts: [(subject: String, body: String, language: String)] = [
-    ("Parcel never arrived", "I ordered two weeks ago and the parcel never arrived; the tracking number shows nothing.", "en"),
+    (
+        "Parcel never arrived",
+        "I ordered two weeks ago and the parcel never arrived; the tracking number shows nothing.", "en"
+    ),
     ("快递还没到", "我的包裹已经等了10天还没到，物流信息一直没有更新。", "zh-CN"),
     ("Charged twice", "You charged me twice for the same order. I want a refund.", "en"),
     ("重复扣款", "同一个订单被扣了两次钱，请尽快退款。", "zh-CN"),
@@ -82,7 +85,8 @@ func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
 
 let probe: Topology = Topology(
     exchanges: [Topology.Exchange(Topology.desksExchange)],
-    queues: [Topology.Queue("bench.routed", bindings: [.init(Topology.desksExchange, "desk.*")], deadLettered: false)])
+    queues: [Topology.Queue("bench.routed", bindings: [.init(Topology.desksExchange, "desk.*")], deadLettered: false)]
+)
 
 /// Runs the service and the load; returns the counted latencies in milliseconds.
 func measure(_ plan: Plan) async throws -> [Double] {
@@ -90,7 +94,8 @@ func measure(_ plan: Plan) async throws -> [Double] {
         try await environment.pool.execute(
             """
             INSERT INTO customers (customer_id, region) SELECT 'BC-' || n, 'east' FROM generate_series(0, 899) n
-            """)
+            """
+        )
         try await environment.pool.execute(
             """
             INSERT INTO customer_scores (customer_id, scored_at, orders_count, transactions, monetary_total, monetary_average,
@@ -98,24 +103,37 @@ func measure(_ plan: Plan) async throws -> [Double] {
             SELECT 'BC-' || n, now(), 1 + n % 20, 1 + n % 20, 100, 10, 100, 100, 50 + n, 'maturity', 'bench',
                    CASE WHEN n % 5 = 0 THEN 'gold' WHEN n % 5 < 3 THEN 'silver' ELSE 'bronze' END
             FROM generate_series(0, 899) n
-            """)
+            """
+        )
         // The service as its executable runs it, with this process's CRM_COMPLAINTS_* settings.
         let settings = Settings(
             ProcessInfo.processInfo.environment.merging(environment.serviceVariables) { _, test in test }.merging(
-                ["CRM_COMPLAINT_RULES_FILE": "deploy/complaint-rules.json"]) { current, _ in current })
+                ["CRM_COMPLAINT_RULES_FILE": "deploy/complaint-rules.json"]) { current, _ in current }
+        )
         let context = try ServiceHost.makeContext(
-            name: "crm-complaints", settings: settings, topology: ComplaintsService.topology)
+            name: "crm-complaints",
+            settings: settings,
+            topology: ComplaintsService.topology
+        )
         let parts = try await ComplaintsService.parts(context)
         let desks = try await ComplaintPolicyHolder.load(
-            pool: environment.pool, configuration: try ComplaintsConfiguration(settings: settings)
+            pool: environment.pool,
+            configuration: try ComplaintsConfiguration(settings: settings)
         ).current.policy.router.desks.map(\.name)
         let publisher = AMQPPublisher(
-            settings: environment.amqp, name: "bench",
+            settings: environment.amqp,
+            name: "bench",
             topology: ComplaintsService.topology(desks: desks).merging(probe),
-            logger: TestServers.logger)
+            logger: TestServers.logger
+        )
         try await publisher.connect()
         let consumer = AMQPConsumer(
-            settings: environment.amqp, queue: "bench.routed", prefetch: 1000, topology: probe, logger: TestServers.logger)
+            settings: environment.amqp,
+            queue: "bench.routed",
+            prefetch: 1000,
+            topology: probe,
+            logger: TestServers.logger
+        )
         let (total, perTick, tick, counted) = (plan.total, plan.perTick, plan.tick, plan.warmup * plan.rate)
         let sent = SendTimes(count: total)
         let bodies = (0..<total).map(complaint)
@@ -135,9 +153,15 @@ func measure(_ plan: Plan) async throws -> [Double] {
                     let range = first..<min(first + perTick, total)
                     let now = ContinuousClock.now
                     sent.record(range, at: now)
-                    try await publisher.publish(range.map {
-                        OutboundMessage(exchange: Topology.complaintsExchange, routingKey: "complaint.v1.new", body: bodies[$0])
-                    })
+                    try await publisher.publish(
+                        range.map {
+                            OutboundMessage(
+                                exchange: Topology.complaintsExchange,
+                                routingKey: "complaint.v1.new",
+                                body: bodies[$0]
+                            )
+                        }
+                    )
                 }
                 return nil
             }
@@ -188,7 +212,8 @@ let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let plan = Plan(seconds: arguments.first ?? 20, rate: arguments.dropFirst().first ?? 1000)
 print(
     "complaints: \(plan.total) at \(plan.rate)/s for \(plan.seconds) s (first \(plan.warmup) s not counted), "
-        + "\(plan.perTick) per \(plan.tick) ms")
+        + "\(plan.perTick) per \(plan.tick) ms"
+)
 do {
     // The decision alone (classify, prioritise, route, SLA deadlines), on one core, without the servers.
     let policy = try ComplaintPolicy(json: Data(contentsOf: URL(fileURLWithPath: "deploy/complaint-rules.json")))
@@ -197,8 +222,12 @@ do {
     var desks = 0
     for message in messages {
         let facts = ComplaintFacts(
-            receivedAt: message.receivedAt.date, channel: message.channel, subject: message.subject, body: message.body,
-            language: message.language)
+            receivedAt: message.receivedAt.date,
+            channel: message.channel,
+            subject: message.subject,
+            body: message.body,
+            language: message.language
+        )
         desks &+= policy.decide(facts, customer: .unknown).routing.desk.name.count
     }
     let rate = Double(messages.count) / (ContinuousClock.now - start).seconds
@@ -211,12 +240,23 @@ let sorted = latencies.sorted()
 print("routed and measured: \(sorted.count) of \(plan.total - plan.warmup * plan.rate)")
 print(
     String(
-        format: "latency published → on desk queue: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 < 50 ms)",
-        percentile(sorted, 0.50), percentile(sorted, 0.90), percentile(sorted, 0.99), sorted.last ?? .nan))
+        format:
+            "latency published → on desk queue: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 < 50 ms)",
+        percentile(sorted, 0.50),
+        percentile(sorted, 0.90),
+        percentile(sorted, 0.99),
+        sorted.last ?? .nan
+    )
+)
 print(
     String(
-        format: "RESULT | complaint published → routed on its desk queue, %d/s | p50 %.1f ms, p99 %.1f ms | p99 < 50 ms |",
-        plan.rate, percentile(sorted, 0.50), percentile(sorted, 0.99)))
+        format:
+            "RESULT | complaint published → routed on its desk queue, %d/s | p50 %.1f ms, p99 %.1f ms | p99 < 50 ms |",
+        plan.rate,
+        percentile(sorted, 0.50),
+        percentile(sorted, 0.99)
+    )
+)
 // What the service measured of itself: batches of complaints.inbox and their transactions.
 var figures: [String: Double] = [:]
 for line in Observability.renderMetrics().split(separator: "\n") where !line.hasPrefix("#") {
@@ -227,7 +267,10 @@ let batches = figures["crm_complaints_batch_seconds_count"] ?? 0
 if batches > 0 {
     print(
         String(
-            format: "service: %.0f batches, %.1f complaints per batch, %.1f ms per batch transaction (mean)", batches,
+            format: "service: %.0f batches, %.1f complaints per batch, %.1f ms per batch transaction (mean)",
+            batches,
             (figures["crm_amqp_batch_size_sum{queue=\"complaints.inbox\"}"] ?? 0) / batches,
-            (figures["crm_complaints_batch_seconds_sum"] ?? 0) / batches * 1000))
+            (figures["crm_complaints_batch_seconds_sum"] ?? 0) / batches * 1000
+        )
+    )
 }

@@ -58,7 +58,9 @@ struct BenchmarkOptions {
             return next
         }
         func count(_ name: String) throws -> Int {
-            guard let number = Int(try value(name)), number > 0 else { throw UsageError("\(name) needs a positive number") }
+            guard let number = Int(try value(name)), number > 0 else {
+                throw UsageError("\(name) needs a positive number")
+            }
             return number
         }
         while let argument = rest.popFirst() {
@@ -100,6 +102,7 @@ struct Figures {
     var median: Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }

@@ -41,7 +41,13 @@ if options.stages.contains(.decode) {
         figures.values.append(Double(bodies.count) / (ContinuousClock.now - start).seconds)
         precondition(fingerprintBytes > 0)
     }
-    print(String(format: "decode + validate + content fingerprint alone:    %8.0f msg/s best, %8.0f median (one core)", figures.best, figures.median))
+    print(
+        String(
+            format: "decode + validate + content fingerprint alone:    %8.0f msg/s best, %8.0f median (one core)",
+            figures.best,
+            figures.median
+        )
+    )
 }
 
 if options.stages.contains(.handler) {
@@ -49,8 +55,20 @@ if options.stages.contains(.handler) {
     for _ in 0..<options.runs {
         figures.values.append(try await handlerAlone())
     }
-    print(String(format: "intake handler alone, batches of %4d, no broker: %8.0f orders/s best, %8.0f median", options.batchSize, figures.best, figures.median))
-    print(String(format: "RESULT | intake handler alone (decode, validate, store), no broker | %.0f orders/s | |", figures.median))
+    print(
+        String(
+            format: "intake handler alone, batches of %4d, no broker: %8.0f orders/s best, %8.0f median",
+            options.batchSize,
+            figures.best,
+            figures.median
+        )
+    )
+    print(
+        String(
+            format: "RESULT | intake handler alone (decode, validate, store), no broker | %.0f orders/s | |",
+            figures.median
+        )
+    )
 }
 
 var raws = Figures()
@@ -84,19 +102,61 @@ for run in 1...options.runs where options.stages.contains(.raw) || options.stage
     print(line)
 }
 if !raws.values.isEmpty {
-    print(String(format: "raw broker (publish + consume, durable queue):    %8.0f msg/s best, %8.0f median", raws.best, raws.median))
+    print(
+        String(
+            format: "raw broker (publish + consume, durable queue):    %8.0f msg/s best, %8.0f median",
+            raws.best,
+            raws.median
+        )
+    )
 }
 if let delay = options.ackDelay, !delayedRaws.values.isEmpty {
-    print(String(format: "raw broker, every ack %3d ms late:                %8.0f msg/s best, %8.0f median", delay, delayedRaws.best, delayedRaws.median))
-    print(String(format: "RESULT | raw client acking each batch %d ms after it arrived, consuming on | %.0f msg/s | |", delay, delayedRaws.median))
+    print(
+        String(
+            format: "raw broker, every ack %3d ms late:                %8.0f msg/s best, %8.0f median",
+            delay,
+            delayedRaws.best,
+            delayedRaws.median
+        )
+    )
+    print(
+        String(
+            format: "RESULT | raw client acking each batch %d ms after it arrived, consuming on | %.0f msg/s | |",
+            delay,
+            delayedRaws.median
+        )
+    )
 }
 if !ends.values.isEmpty {
-    print(String(format: "intake end to end (validate, store once, outbox): %8.0f orders/s best, %8.0f median (%d consumers, batches of %d)", ends.best, ends.median, options.consumers, options.batchSize))
+    print(
+        String(
+            format:
+                "intake end to end (validate, store once, outbox): %8.0f orders/s best, %8.0f median (%d consumers, batches of %d)",
+            ends.best,
+            ends.median,
+            options.consumers,
+            options.batchSize
+        )
+    )
 }
 if !ratios.values.isEmpty {
-    print(String(format: "ratio: %.0f%% best, %.0f%% median of the raw broker rate in the same run (target 70%%)", ratios.best, ratios.median))
-    print(String(format: "RESULT | intake end to end, CDNOW master (%d orders) | %.0f orders/s = %.0f%% of the raw broker's %.0f msg/s | >= 70%% |",
-                 bodies.count, ends.median, ratios.median, raws.median))
+    print(
+        String(
+            format: "ratio: %.0f%% best, %.0f%% median of the raw broker rate in the same run (target 70%%)",
+            ratios.best,
+            ratios.median
+        )
+    )
+    print(
+        String(
+            format:
+                "RESULT | intake end to end, CDNOW master (%d orders) | %.0f orders/s = %.0f%% of the raw broker's %.0f msg/s | >= 70%% |",
+            bodies.count,
+            ends.median,
+            ratios.median,
+            raws.median
+        )
+    )
 }
 
 // MARK: - Stages
@@ -108,7 +168,9 @@ func handlerAlone() async throws -> Double {
         let messages = bodies.map { InboundMessage(body: $0) }
         let start = ContinuousClock.now
         for batchStart in stride(from: 0, to: messages.count, by: options.batchSize) {
-            _ = try await handler.handle(Array(messages[batchStart..<min(batchStart + options.batchSize, messages.count)]))
+            _ = try await handler.handle(
+                Array(messages[batchStart..<min(batchStart + options.batchSize, messages.count)])
+            )
         }
         return Double(messages.count) / (ContinuousClock.now - start).seconds
     }
@@ -116,7 +178,9 @@ func handlerAlone() async throws -> Double {
 
 func publishAll(_ publisher: AMQPPublisher, exchange: String, key: String) async throws {
     try await publisher.publish(
-        streaming: bodies.map { OutboundMessage(exchange: exchange, routingKey: key, body: $0) }, window: options.publishWindow)
+        streaming: bodies.map { OutboundMessage(exchange: exchange, routingKey: key, body: $0) },
+        window: options.publishWindow
+    )
 }
 
 /// A plain client publishing into a durable queue while a plain consumer takes and acks in batches. With `ackDelay`,
@@ -125,11 +189,24 @@ func publishAll(_ publisher: AMQPPublisher, exchange: String, key: String) async
 func rawBroker(ackDelay: Duration = .zero) async throws -> Double {
     try await TestServers.withEnvironment(migrate: false) { environment in
         let topology = Topology(
-            exchanges: [Topology.Exchange("bench")], queues: [Topology.Queue("bench.raw", bindings: [.init("bench", "raw")], deadLettered: false)])
-        let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: topology, logger: TestServers.logger)
+            exchanges: [Topology.Exchange("bench")],
+            queues: [Topology.Queue("bench.raw", bindings: [.init("bench", "raw")], deadLettered: false)]
+        )
+        let publisher = AMQPPublisher(
+            settings: environment.amqp,
+            name: "bench",
+            topology: topology,
+            logger: TestServers.logger
+        )
         try await publisher.connect()
         let prefetch = ackDelay > .zero ? UInt16(min(options.prefetch ?? options.batchSize * 2, 65535)) : 500
-        let consumer = AMQPConsumer(settings: environment.amqp, queue: "bench.raw", prefetch: prefetch, topology: topology, logger: TestServers.logger)
+        let consumer = AMQPConsumer(
+            settings: environment.amqp,
+            queue: "bench.raw",
+            prefetch: prefetch,
+            topology: topology,
+            logger: TestServers.logger
+        )
         let start = ContinuousClock.now
         async let published: Void = publishAll(publisher, exchange: "bench", key: "raw")
         var received = 0
@@ -171,12 +248,24 @@ func endToEnd() async throws -> Double {
     try await TestServers.withEnvironment { environment in
         // Scoring's queue takes the events, as in a deployment (nothing consumes them here).
         let topology = IntakeService.topology.merging(Topology.scoring)
-        let publisher = AMQPPublisher(settings: environment.amqp, name: "bench", topology: topology, logger: TestServers.logger)
+        let publisher = AMQPPublisher(
+            settings: environment.amqp,
+            name: "bench",
+            topology: topology,
+            logger: TestServers.logger
+        )
         try await publisher.connect()
         let relay = OutboxRelay(
-            source: ServiceAccount.intake.outboxSource, pool: environment.pool,
-            publisher: AMQPPublisher(settings: environment.amqp, name: "relay", topology: topology, logger: TestServers.logger),
-            logger: TestServers.logger)
+            source: ServiceAccount.intake.outboxSource,
+            pool: environment.pool,
+            publisher: AMQPPublisher(
+                settings: environment.amqp,
+                name: "relay",
+                topology: topology,
+                logger: TestServers.logger
+            ),
+            logger: TestServers.logger
+        )
         let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(relay: relay), baseCurrency: "USD")
         // Counted after the handler returns, that is after the batch's commit: exact, and costs the servers nothing.
         let committed = CommitCount()
@@ -184,15 +273,21 @@ func endToEnd() async throws -> Double {
             QueueConsumer(
                 queue: Topology.intakeQueue,
                 consumer: AMQPConsumer(
-                    settings: environment.amqp, queue: Topology.intakeQueue,
+                    settings: environment.amqp,
+                    queue: Topology.intakeQueue,
                     prefetch: UInt16(min(options.prefetch ?? options.batchSize * 2, 65535)),
-                    topology: IntakeService.topology, logger: TestServers.logger),
-                deadLetters: publisher, options: .init(batchSize: options.batchSize), logger: TestServers.logger,
+                    topology: IntakeService.topology,
+                    logger: TestServers.logger
+                ),
+                deadLetters: publisher,
+                options: .init(batchSize: options.batchSize),
+                logger: TestServers.logger,
                 handler: .init(prepare: handler.prepare) { batch, prepared in
                     let dispositions = try await handler.commit(batch, prepared)
                     committed.value.add(dispositions.count { $0 == .processed }, ordering: .relaxed)
                     return dispositions
-                })
+                }
+            )
         }
         let start = ContinuousClock.now
         let rate = try await withThrowingTaskGroup(of: Double?.self) { group in
@@ -211,7 +306,10 @@ func endToEnd() async throws -> Double {
                 while committed.value.load(ordering: .relaxed) < bodies.count {
                     try await Task.sleep(for: .milliseconds(10))
                 }
-                while try await environment.pool.query("SELECT EXISTS (SELECT 1 FROM crm_outbox)")[0].decode(0, as: Bool.self) {
+                while try await environment.pool.query("SELECT EXISTS (SELECT 1 FROM crm_outbox)")[0].decode(
+                    0,
+                    as: Bool.self
+                ) {
                     try await Task.sleep(for: .milliseconds(10))
                 }
                 return Double(bodies.count) / (ContinuousClock.now - start).seconds

@@ -33,7 +33,12 @@ struct OrderCSVEngine {
             var builder = ActivityBuilder(asOf: asOf, settings: settings)
             return chunk.map { customer in
                 for order in orders.offsets[customer]..<orders.offsets[customer + 1] {
-                    builder.add(time: Double(orders.days[order]) * 86_400, isPurchase: true, amount: orders.amounts[order], cost: nil)
+                    builder.add(
+                        time: Double(orders.days[order]) * 86_400,
+                        isPurchase: true,
+                        amount: orders.amounts[order],
+                        cost: nil
+                    )
                 }
                 return builder.finish()
             }
@@ -79,7 +84,12 @@ struct OrderCSVEngine {
         let shared = SharedBytes(file)
         let stretches = cuts
         let pieces = ParallelChunks.map(count: cuts.count - 1, chunk: 1) { range in
-            parsePiece(shared.bytes, from: stretches[range.lowerBound], to: stretches[range.lowerBound + 1], asOfDay: asOfDay)
+            parsePiece(
+                shared.bytes,
+                from: stretches[range.lowerBound],
+                to: stretches[range.lowerBound + 1],
+                asOfDay: asOfDay
+            )
         }
         if let failure = pieces.first(where: { $0.failure != nil })?.failure { throw failure }
         return pieces.map(\.piece)
@@ -95,7 +105,10 @@ struct OrderCSVEngine {
     }
 
     private static func parsePiece(
-        _ file: UnsafeRawBufferPointer, from start: Int, to end: Int, asOfDay: Int32
+        _ file: UnsafeRawBufferPointer,
+        from start: Int,
+        to end: Int,
+        asOfDay: Int32
     ) -> (piece: Piece, failure: FormatError?) {
         var piece = Piece()
         var index: [String: Int32] = [:]
@@ -200,12 +213,14 @@ struct OrderCSVEngine {
         var numbers: [String: Int32] = [:]
         var global: [[Int32]] = []
         for piece in pieces {
-            global.append(piece.customers.map { id in
-                if let known = numbers[id] { return known }
-                let number = Int32(numbers.count)
-                numbers[id] = number
-                return number
-            })
+            global.append(
+                piece.customers.map { id in
+                    if let known = numbers[id] { return known }
+                    let number = Int32(numbers.count)
+                    numbers[id] = number
+                    return number
+                }
+            )
         }
         let customers = numbers.count
         var offsets = [Int](repeating: 0, count: customers + 1)

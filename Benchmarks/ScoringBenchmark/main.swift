@@ -65,18 +65,33 @@ if !arguments.contains("--skip-cdnow") && !engineOnly {
         let (_, bodies) = try OrderFile.bodies(of: URL(fileURLWithPath: "Tests/Fixtures/cdnow/CDNOW_master.txt"))
         let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
         for start in stride(from: 0, to: bodies.count, by: 1000) {
-            _ = try await handler.handle(bodies[start..<min(start + 1000, bodies.count)].map { InboundMessage(body: $0) })
+            _ = try await handler.handle(
+                bodies[start..<min(start + 1000, bodies.count)].map { InboundMessage(body: $0) }
+            )
         }
         let asOf = try Timestamp(rfc3339: "1998-06-30T23:59:59.999Z").date
-        let rescoring = FullRescoring(pool: environment.pool, outbox: Outbox(of: .scoring), settings: settings, logger: logger)
-        _ = try await rescoring.run(asOf: asOf)  // warm-up: the first run also writes every customer's first history row
+        let rescoring = FullRescoring(
+            pool: environment.pool,
+            outbox: Outbox(of: .scoring),
+            settings: settings,
+            logger: logger
+        )
+        // Warm-up: the first run also writes every customer's first history row.
+        _ = try await rescoring.run(asOf: asOf)
         resetPeakMemory()
         let start = ContinuousClock.now
         let report = try await rescoring.run(asOf: asOf)
         let seconds = (ContinuousClock.now - start).seconds
         describe(report, seconds: seconds)
-        print(String(format: "RESULT | full rescoring, CDNOW master (%d customers, %d orders) | %.2f s, peak %.0f MiB | |",
-                     report.customers, bodies.count, seconds, peakMemoryMiB()))
+        print(
+            String(
+                format: "RESULT | full rescoring, CDNOW master (%d customers, %d orders) | %.2f s, peak %.0f MiB | |",
+                report.customers,
+                bodies.count,
+                seconds,
+                peakMemoryMiB()
+            )
+        )
     }
 }
 
@@ -92,7 +107,9 @@ let asOf = Date(timeIntervalSince1970: origin + windowWeeks * 7 * 86_400 - 0.001
 
 /// Draws the synthetic base: `body` hears each customer's id and orders (day since the origin, amount in cents
 /// rounded); returns the number of orders.
-func generateSyntheticBase(_ body: (_ id: String, _ orders: [(day: Int, amount: Double)]) throws -> Void) rethrows -> Int {
+func generateSyntheticBase(
+    _ body: (_ id: String, _ orders: [(day: Int, amount: Double)]) throws -> Void
+) rethrows -> Int {
     var simulator = BGNBDSimulator(transactions: truth, spend: truthSpend, seed: 20_261_123)
     var purchases: [BGNBDSimulator.Purchase] = []
     var orderCount = 0
@@ -103,7 +120,10 @@ func generateSyntheticBase(_ body: (_ id: String, _ orders: [(day: Int, amount: 
         let entryDay = Int((entryState >> 33) % UInt64(entryWeeks * 7))
         let age = (windowWeeks * 7 - Double(entryDay)) / 7
         _ = simulator.nextCustomer(age: age, purchases: &purchases)
-        try body("S\(customer)", purchases.map { (entryDay + Int(($0.time * 7).rounded(.down)), ($0.amount * 100).rounded() / 100) })
+        try body(
+            "S\(customer)",
+            purchases.map { (entryDay + Int(($0.time * 7).rounded(.down)), ($0.amount * 100).rounded() / 100) }
+        )
         orderCount += purchases.count
     }
     return orderCount
@@ -123,7 +143,14 @@ func checkRecovery(_ model: ScoringModel, of what: String) {
         ("p", spend.p, truthSpend.p), ("q", spend.q, truthSpend.q), ("v", spend.v, truthSpend.v),
     ]
     let worst = pairs.map { ($0.0, abs($0.1 - $0.2) / $0.2) }.max { $0.1 < $1.1 }!
-    print(String(format: "  %@: generating parameters recovered within %.1f%% (largest error: %@)", what, worst.1 * 100, worst.0))
+    print(
+        String(
+            format: "  %@: generating parameters recovered within %.1f%% (largest error: %@)",
+            what,
+            worst.1 * 100,
+            worst.0
+        )
+    )
     guard worst.1 <= 0.10 else {
         print("  \(what): the fit did not recover the generating parameters")
         exit(1)
@@ -137,11 +164,29 @@ func compareEngines() throws -> (total: Double, model: Double)? {
     resetPeakMemory()
     let run = try engine.run(path: csv.path, asOf: asOf)
     let phases = run.phases.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", ")
-    print(String(format: "  crm engine on the CSV file: %.2f s for %d customers, %d orders (%@), peak %.0f MiB",
-                 run.seconds, run.customers, run.orders, phases, peakMemoryMiB()))
+    print(
+        String(
+            format: "  crm engine on the CSV file: %.2f s for %d customers, %d orders (%@), peak %.0f MiB",
+            run.seconds,
+            run.customers,
+            run.orders,
+            phases,
+            peakMemoryMiB()
+        )
+    )
     if let bgnbd = run.model.bgnbd?.parameters, let spend = run.model.gammaGamma?.parameters {
-        print(String(format: "  crm engine: BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
-                     bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b, spend.p, spend.q, spend.v))
+        print(
+            String(
+                format: "  crm engine: BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
+                bgnbd.r,
+                bgnbd.alpha,
+                bgnbd.a,
+                bgnbd.b,
+                spend.p,
+                spend.q,
+                spend.v
+            )
+        )
     }
     checkRecovery(run.model, of: "crm engine")
     guard let python = lifetimesPython else { return nil }
@@ -157,15 +202,38 @@ func compareEngines() throws -> (total: Double, model: Double)? {
     let text = String(decoding: output, as: UTF8.self)
     print(text.split(separator: "\n").map { "  lifetimes: " + $0 }.joined(separator: "\n"))
     func figure(_ key: String) -> Double? {
-        text.split(separator: "\n").first { $0.hasPrefix(key + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        text.split(separator: "\n").first { $0.hasPrefix(key + " ") }.flatMap {
+            Double($0.split(separator: " ").last ?? "")
+        }
     }
     guard let total = figure("total_seconds"), let model = figure("model_seconds") else { return nil }
     let crmModel = run.phases.filter { $0.name == "fit" || $0.name == "predict" }.reduce(0) { $0 + $1.seconds }
-    print(String(format: "  ratio, engine against engine on the same file: lifetimes %.1f s / crm %.2f s = %.1fx", total, run.seconds, total / run.seconds))
-    print(String(format: "RESULT | summary + fit + prediction of the same CSV file: lifetimes %.1f s, crm engine %.2f s (peak %.0f MiB) | crm %.1fx faster | >= 10x |",
-                 total, run.seconds, peakMemoryMiB(), total / run.seconds))
-    print(String(format: "RESULT | fit + prediction alone: lifetimes %.2f s, crm %.2f s | | crm %.1fx faster |",
-                 model, crmModel, model / crmModel))
+    print(
+        String(
+            format: "  ratio, engine against engine on the same file: lifetimes %.1f s / crm %.2f s = %.1fx",
+            total,
+            run.seconds,
+            total / run.seconds
+        )
+    )
+    print(
+        String(
+            format:
+                "RESULT | summary + fit + prediction of the same CSV file: lifetimes %.1f s, crm engine %.2f s (peak %.0f MiB) | crm %.1fx faster | >= 10x |",
+            total,
+            run.seconds,
+            peakMemoryMiB(),
+            total / run.seconds
+        )
+    )
+    print(
+        String(
+            format: "RESULT | fit + prediction alone: lifetimes %.2f s, crm %.2f s | | crm %.1fx faster |",
+            model,
+            crmModel,
+            model / crmModel
+        )
+    )
     return (total, model)
 }
 
@@ -175,7 +243,9 @@ if engineOnly {
     let handle = try FileHandle(forWritingTo: csv)
     var buffer = "customer_id,date,amount\n"
     let originDay = Int(origin / 86_400)
-    let dates = (0..<Int(windowWeeks * 7) + 1).map { Timestamp(Date(timeIntervalSince1970: Double(originDay + $0) * 86_400)).rfc3339.prefix(10) }
+    let dates = (0..<Int(windowWeeks * 7) + 1).map {
+        Timestamp(Date(timeIntervalSince1970: Double(originDay + $0) * 86_400)).rfc3339.prefix(10)
+    }
     let orders = generateSyntheticBase { id, orders in
         for order in orders { buffer += "\(id),\(dates[order.day]),\(order.amount)\n" }
         if buffer.utf8.count > 1 << 20 {
@@ -185,7 +255,14 @@ if engineOnly {
     }
     handle.write(Data(buffer.utf8))
     try handle.close()
-    print(String(format: "  generated %d orders into %@ in %.1f s", orders, csv.path, (ContinuousClock.now - start).seconds))
+    print(
+        String(
+            format: "  generated %d orders into %@ in %.1f s",
+            orders,
+            csv.path,
+            (ContinuousClock.now - start).seconds
+        )
+    )
     _ = try compareEngines()
     try? FileManager.default.removeItem(at: csv)
     exit(0)
@@ -195,7 +272,9 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     let generationStart = ContinuousClock.now
     let connection = environment.connection(name: "load")
     let orderCount = try await connection.transaction { connection in
-        try connection.execute("CREATE TEMP TABLE synthetic (customer_id text, day integer, amount float8) ON COMMIT DROP")
+        try connection.execute(
+            "CREATE TEMP TABLE synthetic (customer_id text, day integer, amount float8) ON COMMIT DROP"
+        )
         var rows: [[(any PostgresEncodable)?]] = []
         rows.reserveCapacity(200_000)
         let orderCount = try generateSyntheticBase { id, orders in
@@ -207,7 +286,8 @@ try await TestServers.withEnvironment(migrate: true) { environment in
         }
         try connection.copy(into: "synthetic", columns: ["customer_id", "day", "amount"], rows: rows)
         try connection.execute(
-            "INSERT INTO customers (customer_id) SELECT DISTINCT customer_id FROM synthetic")
+            "INSERT INTO customers (customer_id) SELECT DISTINCT customer_id FROM synthetic"
+        )
         try connection.execute(
             """
             INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, channel,
@@ -216,17 +296,40 @@ try await TestServers.withEnvironment(migrate: true) { environment in
                    to_timestamp($1::float8 + day * 86400.0 + 43200), round(amount::numeric, 4), 'USD',
                    round(amount::numeric, 4), 'synthetic', 'synthetic'
             FROM synthetic
-            """, [origin])
+            """,
+            [origin]
+        )
         return orderCount
     }
     try await connection.execute("VACUUM ANALYZE orders")
     try await connection.execute("VACUUM ANALYZE customers")
     await connection.close()
-    print(String(format: "  generated and loaded %d orders in %.1f s", orderCount, (ContinuousClock.now - generationStart).seconds))
-    print(String(format: "  true BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
-                 truth.r, truth.alpha, truth.a, truth.b, truthSpend.p, truthSpend.q, truthSpend.v))
+    print(
+        String(
+            format: "  generated and loaded %d orders in %.1f s",
+            orderCount,
+            (ContinuousClock.now - generationStart).seconds
+        )
+    )
+    print(
+        String(
+            format: "  true BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
+            truth.r,
+            truth.alpha,
+            truth.a,
+            truth.b,
+            truthSpend.p,
+            truthSpend.q,
+            truthSpend.v
+        )
+    )
 
-    let rescoring = FullRescoring(pool: environment.pool, outbox: Outbox(of: .scoring), settings: settings, logger: logger)
+    let rescoring = FullRescoring(
+        pool: environment.pool,
+        outbox: Outbox(of: .scoring),
+        settings: settings,
+        logger: logger
+    )
     resetPeakMemory()
     var start = ContinuousClock.now
     let first = try await rescoring.run(asOf: asOf)
@@ -242,10 +345,23 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     print("  steady-state full rescoring (scores rewritten, only movers announced):")
     describe(second, seconds: swiftSeconds)
     checkRecovery(second.model, of: "full rescoring")
-    print(String(format: "RESULT | full rescoring, %d customers / %d orders, steady state | %.1f s, peak %.0f MiB | < 60 s |",
-                 customerCount, orderCount, swiftSeconds, steadyPeak))
-    print(String(format: "RESULT | full rescoring, same base, first run (all scores inserted) | %.1f s, peak %.0f MiB | |",
-                 firstSeconds, firstPeak))
+    print(
+        String(
+            format:
+                "RESULT | full rescoring, %d customers / %d orders, steady state | %.1f s, peak %.0f MiB | < 60 s |",
+            customerCount,
+            orderCount,
+            swiftSeconds,
+            steadyPeak
+        )
+    )
+    print(
+        String(
+            format: "RESULT | full rescoring, same base, first run (all scores inserted) | %.1f s, peak %.0f MiB | |",
+            firstSeconds,
+            firstPeak
+        )
+    )
 
     guard lifetimesPython != nil else { return }
     _ = FileManager.default.createFile(atPath: csv.path, contents: nil)
@@ -269,10 +385,24 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     try handle.close()
     await exporter.close()
     if let lifetimes = try compareEngines() {
-        print(String(format: "  ratio, full rescoring (from PostgreSQL, written back) against lifetimes (from the file, nothing written): %.1f s / %.1f s = %.1fx",
-                     lifetimes.total, swiftSeconds, lifetimes.total / swiftSeconds))
-        print(String(format: "RESULT | full rescoring from PostgreSQL and back, against lifetimes from the file | crm %.1f s, lifetimes %.1f s | crm %.1fx faster | |",
-                     swiftSeconds, lifetimes.total, lifetimes.total / swiftSeconds))
+        print(
+            String(
+                format:
+                    "  ratio, full rescoring (from PostgreSQL, written back) against lifetimes (from the file, nothing written): %.1f s / %.1f s = %.1fx",
+                lifetimes.total,
+                swiftSeconds,
+                lifetimes.total / swiftSeconds
+            )
+        )
+        print(
+            String(
+                format:
+                    "RESULT | full rescoring from PostgreSQL and back, against lifetimes from the file | crm %.1f s, lifetimes %.1f s | crm %.1fx faster | |",
+                swiftSeconds,
+                lifetimes.total,
+                lifetimes.total / swiftSeconds
+            )
+        )
     }
     try? FileManager.default.removeItem(at: csv)
 }

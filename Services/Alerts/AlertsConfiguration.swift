@@ -25,9 +25,12 @@ public struct AlertsConfiguration: Sendable, Hashable {
 
     /// The defaults.
     public init(
-        rules: AlertSettings = AlertSettings(), cooldown: Duration = .seconds(30 * 86_400),
-        dailyCaps: [AlertPriority: Int] = [.p1: 0, .p2: 500, .p3: 500], sweepInterval: Duration = .seconds(3_600),
-        tickInterval: Duration = .seconds(30), playbookFile: String = "deploy/retention-playbook.json"
+        rules: AlertSettings = AlertSettings(),
+        cooldown: Duration = .seconds(30 * 86_400),
+        dailyCaps: [AlertPriority: Int] = [.p1: 0, .p2: 500, .p3: 500],
+        sweepInterval: Duration = .seconds(3_600),
+        tickInterval: Duration = .seconds(30),
+        playbookFile: String = "deploy/retention-playbook.json"
     ) {
         self.rules = rules
         self.cooldown = cooldown
@@ -48,35 +51,72 @@ public struct AlertsConfiguration: Sendable, Hashable {
         let defaults = AlertsConfiguration()
         var rules = AlertSettings()
         rules.eligibility.minimumTier = try Self.optionalTier(
-            settings, "CRM_ALERTS_MINIMUM_TIER", default: rules.eligibility.minimumTier)
+            settings,
+            "CRM_ALERTS_MINIMUM_TIER",
+            default: rules.eligibility.minimumTier
+        )
         if settings.string("CRM_ALERTS_MINIMUM_PREDICTED_VALUE") != nil {
             rules.eligibility.minimumPredictedValue = try settings.double(
-                "CRM_ALERTS_MINIMUM_PREDICTED_VALUE", default: 0, in: 0...1e15)
+                "CRM_ALERTS_MINIMUM_PREDICTED_VALUE",
+                default: 0,
+                in: 0...1e15
+            )
         }
         rules.pAliveLow = try settings.double("CRM_ALERTS_P_ALIVE_LOW", default: rules.pAliveLow, in: 0.0001...1)
         rules.pAliveMaximumDrop = try settings.double(
-            "CRM_ALERTS_P_ALIVE_DROP", default: rules.pAliveMaximumDrop, in: 0.0001...0.9999)
+            "CRM_ALERTS_P_ALIVE_DROP",
+            default: rules.pAliveMaximumDrop,
+            in: 0.0001...0.9999
+        )
         rules.overdueIntervalMultiple = try settings.double(
-            "CRM_ALERTS_OVERDUE_MULTIPLE", default: rules.overdueIntervalMultiple, in: 1...1000)
+            "CRM_ALERTS_OVERDUE_MULTIPLE",
+            default: rules.overdueIntervalMultiple,
+            in: 1...1000
+        )
         rules.overdueMinimumDays = try settings.double(
-            "CRM_ALERTS_OVERDUE_MINIMUM_DAYS", default: rules.overdueMinimumDays, in: 0...36_500)
+            "CRM_ALERTS_OVERDUE_MINIMUM_DAYS",
+            default: rules.overdueMinimumDays,
+            in: 0...36_500
+        )
         rules.overdueMinimumOrders = try settings.int(
-            "CRM_ALERTS_OVERDUE_MINIMUM_ORDERS", default: rules.overdueMinimumOrders, in: 2...1_000_000)
-        rules.downgradeFromTier = try settings.choice("CRM_ALERTS_DOWNGRADE_FROM_TIER", default: rules.downgradeFromTier)
+            "CRM_ALERTS_OVERDUE_MINIMUM_ORDERS",
+            default: rules.overdueMinimumOrders,
+            in: 2...1_000_000
+        )
+        rules.downgradeFromTier = try settings.choice(
+            "CRM_ALERTS_DOWNGRADE_FROM_TIER",
+            default: rules.downgradeFromTier
+        )
         rules.complaintMinimumTier = try settings.choice(
-            "CRM_ALERTS_COMPLAINT_MINIMUM_TIER", default: rules.complaintMinimumTier)
+            "CRM_ALERTS_COMPLAINT_MINIMUM_TIER",
+            default: rules.complaintMinimumTier
+        )
         rules.repeatedComplaintsCount = try settings.int(
-            "CRM_ALERTS_REPEATED_COMPLAINTS", default: rules.repeatedComplaintsCount, in: 2...1000)
+            "CRM_ALERTS_REPEATED_COMPLAINTS",
+            default: rules.repeatedComplaintsCount,
+            in: 2...1000
+        )
         let window = try settings.duration(
-            "CRM_ALERTS_REPEATED_COMPLAINTS_WINDOW", default: .seconds(rules.repeatedComplaintsWindowDays * 86_400))
+            "CRM_ALERTS_REPEATED_COMPLAINTS_WINDOW",
+            default: .seconds(rules.repeatedComplaintsWindowDays * 86_400)
+        )
         rules.repeatedComplaintsWindowDays = window.seconds / 86_400
         rules.valueAtRisk.method = try settings.choice("CRM_ALERTS_VALUE_AT_RISK", default: rules.valueAtRisk.method)
         rules.valueAtRisk.pAliveFloor = try settings.double(
-            "CRM_ALERTS_P_ALIVE_FLOOR", default: rules.valueAtRisk.pAliveFloor, in: 0.0001...1)
+            "CRM_ALERTS_P_ALIVE_FLOOR",
+            default: rules.valueAtRisk.pAliveFloor,
+            in: 0.0001...1
+        )
         rules.priority.p1Minimum = try settings.double(
-            "CRM_ALERTS_P1_VALUE_AT_RISK", default: rules.priority.p1Minimum, in: 0...1e15)
+            "CRM_ALERTS_P1_VALUE_AT_RISK",
+            default: rules.priority.p1Minimum,
+            in: 0...1e15
+        )
         rules.priority.p2Minimum = try settings.double(
-            "CRM_ALERTS_P2_VALUE_AT_RISK", default: rules.priority.p2Minimum, in: 0...1e15)
+            "CRM_ALERTS_P2_VALUE_AT_RISK",
+            default: rules.priority.p2Minimum,
+            in: 0...1e15
+        )
         do {
             try rules.validate()
         } catch {
@@ -87,13 +127,17 @@ public struct AlertsConfiguration: Sendable, Hashable {
         var caps: [AlertPriority: Int] = [:]
         for priority in AlertPriority.allCases {
             caps[priority] = try settings.int(
-                "CRM_ALERTS_DAILY_CAP_\(priority.rawValue.uppercased())", default: defaults.dailyCaps[priority] ?? 0,
-                in: 0...10_000_000)
+                "CRM_ALERTS_DAILY_CAP_\(priority.rawValue.uppercased())",
+                default: defaults.dailyCaps[priority] ?? 0,
+                in: 0...10_000_000
+            )
         }
         dailyCaps = caps
         sweepInterval = try settings.duration("CRM_ALERTS_SWEEP_INTERVAL", default: defaults.sweepInterval)
         tickInterval = try settings.duration("CRM_ALERTS_TICK_INTERVAL", default: defaults.tickInterval)
-        for (variable, value) in [("CRM_ALERTS_SWEEP_INTERVAL", sweepInterval), ("CRM_ALERTS_TICK_INTERVAL", tickInterval)]
+        for (variable, value) in [
+            ("CRM_ALERTS_SWEEP_INTERVAL", sweepInterval), ("CRM_ALERTS_TICK_INTERVAL", tickInterval),
+        ]
         where value < .milliseconds(10) {
             throw SettingsError(variable: variable, problem: "must be at least 10ms")
         }
@@ -101,7 +145,11 @@ public struct AlertsConfiguration: Sendable, Hashable {
     }
 
     /// A tier, or `none` for no minimum.
-    private static func optionalTier(_ settings: Settings, _ variable: String, default fallback: ValueTier?)
+    private static func optionalTier(
+        _ settings: Settings,
+        _ variable: String,
+        default fallback: ValueTier?
+    )
         throws(SettingsError) -> ValueTier?
     {
         guard let raw = settings.string(variable)?.lowercased() else { return fallback }

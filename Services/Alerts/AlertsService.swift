@@ -27,13 +27,26 @@ public enum AlertsService {
         let feedback = AlertFeedbackHandler(pool: context.pool)
         let consumers =
             context.consumers(
-                of: Topology.alertEventsQueue, topology: topology, settings: consuming, handler: events.handle)
+                of: Topology.alertEventsQueue,
+                topology: topology,
+                settings: consuming,
+                handler: events.handle
+            )
             + context.consumers(
-                of: Topology.feedbackQueue, topology: topology, settings: consuming, handler: feedback.handle)
+                of: Topology.feedbackQueue,
+                topology: topology,
+                settings: consuming,
+                handler: feedback.handle
+            )
         let sweep = AlertSweep(evaluator: evaluator, pool: context.pool, instanceID: context.instanceID)
         let scheduler = AlertScheduler(
-            configuration: configuration, pool: context.pool, outbox: outbox, playbook: playbook, sweep: sweep,
-            logger: context.logger)
+            configuration: configuration,
+            pool: context.pool,
+            outbox: outbox,
+            playbook: playbook,
+            sweep: sweep,
+            logger: context.logger
+        )
         return ServiceParts(services: consumers + [relay, scheduler])
     }
 }

@@ -5,7 +5,7 @@ import CRMSupport
 import Foundation
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// `crm accounts`: one PostgreSQL role and one RabbitMQ user per service, with least privilege.
@@ -27,7 +27,8 @@ struct Accounts: AsyncParsableCommand {
 
             Passwords are read from the environment only and never printed; PostgreSQL receives only their \
             SCRAM-SHA-256 verifiers, computed here. Idempotent: run it again to rotate a password.
-            """)
+            """
+    )
 
     @Flag(help: "Only the database roles; leave the broker alone.")
     var skipBroker = false
@@ -68,7 +69,8 @@ struct Accounts: AsyncParsableCommand {
         let management = BrokerManagement(
             api: environment.settings.string("CRM_RABBITMQ_API", default: "http://\(amqp.host):15672"),
             user: environment.settings.string("CRM_RABBITMQ_API_USER", default: amqp.user),
-            password: environment.settings.string("CRM_RABBITMQ_API_PASSWORD", default: amqp.password))
+            password: environment.settings.string("CRM_RABBITMQ_API_PASSWORD", default: amqp.password)
+        )
         let vhost = BrokerManagement.escape(amqp.virtualHost)
         for (account, password) in accounts {
             let user = BrokerManagement.escape(account.name)
@@ -76,11 +78,13 @@ struct Accounts: AsyncParsableCommand {
             let permissions = account.brokerPermissions(desks: [])
             try await management.put(
                 "/api/permissions/\(vhost)/\(user)",
-                ["configure": permissions.configure, "write": permissions.write, "read": permissions.read])
+                ["configure": permissions.configure, "write": permissions.write, "read": permissions.read]
+            )
         }
         print(
             "Broker users with their permissions on vhost \(amqp.virtualHost): "
-                + "\(accounts.map(\.account.name).joined(separator: ", ")).")
+                + "\(accounts.map(\.account.name).joined(separator: ", "))."
+        )
     }
 
     /// The accounts whose password is set, each checked.
@@ -90,13 +94,15 @@ struct Accounts: AsyncParsableCommand {
         }
         guard !accounts.isEmpty else {
             throw CommandFailure.configuration(
-                "set \(ServiceAccount.allCases.map(\.passwordVariable).joined(separator: ", ")) (any of them)")
+                "set \(ServiceAccount.allCases.map(\.passwordVariable).joined(separator: ", ")) (any of them)"
+            )
         }
         for (account, password) in accounts {
             guard password != "change-me", password.count >= minimumPasswordLength else {
                 throw CommandFailure.configuration(
                     "\(account.passwordVariable): use a generated password of at least \(minimumPasswordLength) "
-                        + "characters (e.g. openssl rand -hex 24)")
+                        + "characters (e.g. openssl rand -hex 24)"
+                )
             }
         }
         return accounts
@@ -105,19 +111,26 @@ struct Accounts: AsyncParsableCommand {
     /// Creates the role or sets its password, from a verifier computed here; refuses a role that could bypass
     /// its grants (a superuser, or one with BYPASSRLS).
     static func setRole(
-        _ account: ServiceAccount, password: String, on connection: isolated PostgresConnection
+        _ account: ServiceAccount,
+        password: String,
+        on connection: isolated PostgresConnection
     ) throws {
         let verifier = try connection.encryptedPassword(password, user: account.name)
         let existing = try connection.query(
-            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = $1", [account.name])
+            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = $1",
+            [account.name]
+        )
         if let row = existing.first, try row.decode(0, as: Bool.self) {
             throw CommandFailure.configuration(
-                "role \(account.name) is a superuser or bypasses row-level security: it cannot be a service's account")
+                "role \(account.name) is a superuser or bypasses row-level security: it cannot be a service's account"
+            )
         }
         // The role's name is a code constant and the verifier a parameter; format() quotes both.
         let template = existing.isEmpty ? "CREATE ROLE %I LOGIN PASSWORD %L" : "ALTER ROLE %I LOGIN PASSWORD %L"
         let statement = try connection.query(
-            "SELECT format($1, $2::text, $3::text)", [template, account.name, verifier])
+            "SELECT format($1, $2::text, $3::text)",
+            [template, account.name, verifier]
+        )
         try connection.execute(statement[0][0] ?? "")
     }
 }
@@ -148,7 +161,8 @@ struct BrokerManagement {
             (_, response) = try await URLSession.shared.data(for: request)
         } catch {
             throw CommandFailure.configuration(
-                "the broker's management API at \(api) did not answer: \(error.localizedDescription)")
+                "the broker's management API at \(api) did not answer: \(error.localizedDescription)"
+            )
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {

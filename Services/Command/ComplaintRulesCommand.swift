@@ -20,7 +20,8 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the rules document in force (the default file when none was loaded yet).")
+            abstract: "Print the rules document in force (the default file when none was loaded yet)."
+        )
 
         @Option(help: "Print this stored version instead of the newest.")
         var version: Int?
@@ -71,13 +72,15 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
             let policy = try ComplaintRulesCommand.compile(file)
             print(
                 "\(file): valid; \(policy.rules.desks.count) desks, \(policy.rules.routing.rules.count) routing rules, "
-                    + "\(policy.classifier.knownCategories.count) categories.")
+                    + "\(policy.classifier.knownCategories.count) categories."
+            )
         }
     }
 
     struct Load: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a rules file and store it as the next version, then declare its desks' queues.")
+            abstract: "Check a rules file and store it as the next version, then declare its desks' queues."
+        )
 
         @Argument(help: "The rules document.", completion: .file())
         var file: String
@@ -100,7 +103,11 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
             }
             guard !skipBroker else { return }
             let desks = policy.rules.desks.map(\.name)
-            try await ComplaintRulesWatcher.declare(desks: desks, amqp: try environment.amqp(), logger: environment.logger)
+            try await ComplaintRulesWatcher.declare(
+                desks: desks,
+                amqp: try environment.amqp(),
+                logger: environment.logger
+            )
             print("Declared desk queues: \(desks.map { "desk.\($0)" }.joined(separator: ", ")).")
         }
     }

@@ -6,7 +6,8 @@ import Scoring
 /// `crm customer ID`: one customer's value, stage, tier and trajectory.
 struct Customer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one customer's scores: RFM, lifetime value, p_alive, lifecycle stage, tier and history.")
+        abstract: "Show one customer's scores: RFM, lifetime value, p_alive, lifecycle stage, tier and history."
+    )
 
     @Argument(help: "The customer id.")
     var id: String
@@ -33,10 +34,16 @@ struct Customer: AsyncParsableCommand {
         let clv = object["clv"] as? [String: Any]
         let rfm = object["rfm"] as? [String: Any]
         print("Customer \(text("customer_id"))")
-        print("  orders          \(text("orders_count")) (\(text("transactions")) purchase days), total \(text("monetary_total"))")
-        print("  first / last    \(text("first_order_at")) / \(text("last_order_at")) (\(text("recency_days")) days ago)")
+        print(
+            "  orders          \(text("orders_count")) (\(text("transactions")) purchase days), total \(text("monetary_total"))"
+        )
+        print(
+            "  first / last    \(text("first_order_at")) / \(text("last_order_at")) (\(text("recency_days")) days ago)"
+        )
         print("  RFM             \(rfm.map { text("code", in: $0) } ?? "–")")
-        print("  value           historical \(text("historical", in: clv)), simple \(text("simple", in: clv)), predicted \(text("predicted", in: clv))")
+        print(
+            "  value           historical \(text("historical", in: clv)), simple \(text("simple", in: clv)), predicted \(text("predicted", in: clv))"
+        )
         print("  p_alive         \(text("p_alive")); expected purchases in 90 days \(text("expected_purchases_90d"))")
         print("  stage           \(text("lifecycle_stage")) (\(text("lifecycle_rule")))")
         print("  tier / grid     \(text("tier")) / \(text("grid")) → \(text("strategy"))")
@@ -46,7 +53,9 @@ struct Customer: AsyncParsableCommand {
         if !history.isEmpty {
             print("  history")
             for change in history {
-                print("    \(text("changed_at", in: change))  \(text("lifecycle_stage", in: change)), \(text("tier", in: change))")
+                print(
+                    "    \(text("changed_at", in: change))  \(text("lifecycle_stage", in: change)), \(text("tier", in: change))"
+                )
             }
         }
     }
@@ -55,7 +64,8 @@ struct Customer: AsyncParsableCommand {
 /// `crm model`: the newest fitted model.
 struct Model: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the newest model: BG/NBD and Gamma-Gamma parameters, time unit, as-of time, customers.")
+        abstract: "Show the newest model: BG/NBD and Gamma-Gamma parameters, time unit, as-of time, customers."
+    )
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -76,7 +86,9 @@ struct Model: AsyncParsableCommand {
                 (part[name] as? Double).map { String(format: "%@=%.4f", name, $0) } ?? "\(name)=–"
             }.joined(separator: " ")
         }
-        print("Model \(object["model_id"] ?? "?") as of \(object["as_of"] ?? "?"), fitted \(object["fitted_at"] ?? "?")")
+        print(
+            "Model \(object["model_id"] ?? "?") as of \(object["as_of"] ?? "?"), fitted \(object["fitted_at"] ?? "?")"
+        )
         print("  customers    \(object["customers"] ?? "?"), time unit \(object["time_unit"] ?? "?")")
         print("  BG/NBD       \(numbers("bgnbd", ["r", "alpha", "a", "b"]))")
         print("  Gamma-Gamma  \(numbers("gamma_gamma", ["p", "q", "v"]))")

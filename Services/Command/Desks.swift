@@ -40,21 +40,36 @@ struct Desks: AsyncParsableCommand {
     func run() async throws {
         let environment = CommandEnvironment()
         let connection = PostgresConnection(
-            url: try environment.databaseURL(), applicationName: "crm-desks", logger: environment.logger)
+            url: try environment.databaseURL(),
+            applicationName: "crm-desks",
+            logger: environment.logger
+        )
         let (rules, origin) = try await ComplaintRulesStore.effectiveRules(
-            on: connection, defaultFile: environment.rulesFile)
+            on: connection,
+            defaultFile: environment.rulesFile
+        )
         let counts = try await openCounts(connection)
         await connection.close()
         var rows = rules.desks.map { desk in
             Row(
-                name: desk.name, queue: desk.queue, hours: Self.describe(desk.businessHours),
-                openComplaints: counts[desk.name]?.open ?? 0, breachedOpen: counts[desk.name]?.breached ?? 0,
-                escalatedOpen: counts[desk.name]?.escalated ?? 0)
+                name: desk.name,
+                queue: desk.queue,
+                hours: Self.describe(desk.businessHours),
+                openComplaints: counts[desk.name]?.open ?? 0,
+                breachedOpen: counts[desk.name]?.breached ?? 0,
+                escalatedOpen: counts[desk.name]?.escalated ?? 0
+            )
         }
         rows.append(
             Row(
-                name: "(escalations)", queue: Desk.escalationsQueue, hours: "-",
-                openComplaints: counts.values.reduce(0) { $0 + $1.escalated }, breachedOpen: 0, escalatedOpen: 0))
+                name: "(escalations)",
+                queue: Desk.escalationsQueue,
+                hours: "-",
+                openComplaints: counts.values.reduce(0) { $0 + $1.escalated },
+                breachedOpen: 0,
+                escalatedOpen: 0
+            )
+        )
         if let amqp = try? environment.amqp() {
             let publisher = AMQPPublisher(settings: amqp, name: "crm-desks", logger: environment.logger)
             for index in rows.indices {
@@ -77,12 +92,14 @@ struct Desks: AsyncParsableCommand {
         }
         print("Desks from \(origin):")
         let header = ["desk", "queue", "waiting", "consumers", "open", "breached", "escalated", "hours"]
-        let table = [header] + rows.map { row in
-            [
-                row.name, row.queue, row.messages.map(String.init) ?? "-", row.consumers.map(String.init) ?? "-",
-                "\(row.openComplaints)", "\(row.breachedOpen)", "\(row.escalatedOpen)", row.hours,
-            ]
-        }
+        let table =
+            [header]
+            + rows.map { row in
+                [
+                    row.name, row.queue, row.messages.map(String.init) ?? "-", row.consumers.map(String.init) ?? "-",
+                    "\(row.openComplaints)", "\(row.breachedOpen)", "\(row.escalatedOpen)", row.hours,
+                ]
+            }
         let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
         for line in table {
             let padded = zip(line.dropLast(), widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
@@ -91,7 +108,9 @@ struct Desks: AsyncParsableCommand {
     }
 
     /// Open, breached-and-open and escalated-and-open complaints per desk.
-    private func openCounts(_ connection: PostgresConnection) async throws -> [String: (
+    private func openCounts(
+        _ connection: PostgresConnection
+    ) async throws -> [String: (
         open: Int, breached: Int, escalated: Int
     )] {
         let rows = try await connection.query(
@@ -101,7 +120,8 @@ struct Desks: AsyncParsableCommand {
                    count(*) FILTER (WHERE escalation_level > 0)
             FROM complaints WHERE state <> 'resolved'
             GROUP BY desk
-            """)
+            """
+        )
         var counts: [String: (open: Int, breached: Int, escalated: Int)] = [:]
         for row in rows { counts[try row.decode(0)] = (try row.decode(1), try row.decode(2), try row.decode(3)) }
         return counts

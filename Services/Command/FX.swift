@@ -26,7 +26,8 @@ struct FX: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set the rate of one currency: 1 unit of CURRENCY = RATE units of the base currency.")
+            abstract: "Set the rate of one currency: 1 unit of CURRENCY = RATE units of the base currency."
+        )
 
         @Argument(help: "ISO 4217 code, e.g. CNY.")
         var currency: String
@@ -49,7 +50,9 @@ struct FX: AsyncParsableCommand {
                 """
                 INSERT INTO fx_rates (currency, rate_to_base) VALUES ($1, $2::numeric)
                 ON CONFLICT (currency) DO UPDATE SET rate_to_base = EXCLUDED.rate_to_base, updated_at = now()
-                """, [currency.uppercased(), rate])
+                """,
+                [currency.uppercased(), rate]
+            )
             print("1 \(currency.uppercased()) = \(rate) in the base currency.")
             await pool.close()
         }

@@ -14,7 +14,8 @@ struct LoadComplaints: AsyncParsableCommand {
             before anything is sent, naming the line and the reason. New complaints go out with routing key
             complaint.v1.new, status updates with complaint.v1.status, in file order, confirmed by the broker.
             deploy/samples/complaints.jsonl holds a sample in English and Chinese.
-            """)
+            """
+    )
 
     @Argument(help: "The file to publish.", completion: .file())
     var file: String
@@ -39,7 +40,10 @@ struct LoadComplaints: AsyncParsableCommand {
         }
         let environment = CommandEnvironment()
         let publisher = AMQPPublisher(
-            settings: try environment.amqp(), name: "crm-load-complaints", logger: environment.logger)
+            settings: try environment.amqp(),
+            name: "crm-load-complaints",
+            logger: environment.logger
+        )
         for start in stride(from: 0, to: messages.count, by: 500) {
             try await publisher.publish(Array(messages[start..<min(start + 500, messages.count)]))
         }

@@ -28,9 +28,14 @@ struct LoadOrders: AsyncParsableCommand {
         let environment = CommandEnvironment()
         let (format, bodies) = try OrderFile.bodies(of: URL(fileURLWithPath: file))
         let publisher = AMQPPublisher(
-            settings: try environment.amqp(), name: "crm-load-orders", topology: IntakeService.topology,
-            logger: environment.logger)
-        let messages = bodies.map { OutboundMessage(exchange: Topology.ordersExchange, routingKey: "order.v1", body: $0) }
+            settings: try environment.amqp(),
+            name: "crm-load-orders",
+            topology: IntakeService.topology,
+            logger: environment.logger
+        )
+        let messages = bodies.map {
+            OutboundMessage(exchange: Topology.ordersExchange, routingKey: "order.v1", body: $0)
+        }
         let progress = ProgressBar(total: messages.count, label: "orders")
         let confirmed = Mutex(0)
         var attempt = 0

@@ -33,7 +33,11 @@ struct Migrate: AsyncParsableCommand {
         }
         let connection = PostgresConnection(url: databaseURL, applicationName: "crm-migrate", logger: logger)
         let applied = try await Migrator().migrate(connection, logger: logger)
-        print(applied.isEmpty ? "Database schema is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", ")).")
+        print(
+            applied.isEmpty
+                ? "Database schema is up to date."
+                : "Applied migrations: \(applied.map(String.init).joined(separator: ", "))."
+        )
         // Each service's role (when it exists) gets exactly its tables again, new ones included.
         let grants = try await connection.transaction { connection in try Schema.grantServiceRoles(on: connection) }
         print(grants.summary)
@@ -59,7 +63,12 @@ struct Migrate: AsyncParsableCommand {
         } catch {
             throw CommandFailure.configuration("\(error)")
         }
-        let publisher = AMQPPublisher(settings: amqp, name: "crm-migrate", topology: Topology.system(desks: desks), logger: logger)
+        let publisher = AMQPPublisher(
+            settings: amqp,
+            name: "crm-migrate",
+            topology: Topology.system(desks: desks),
+            logger: logger
+        )
         try await publisher.connect()
         await publisher.close()
         print("Broker topology declared on \(amqp.redacted).")

@@ -15,7 +15,8 @@ struct ReplayDead: AsyncParsableCommand {
             loses one (every consumer ignores an exact repeat). Only the messages present at the start are
             replayed, so a message that fails again waits in the dead-letter queue with its new reason.
             Fix the cause first (an exchange rate, a rule, the upstream system) or the messages come back.
-            """)
+            """
+    )
 
     @Argument(help: "The queue whose dead letters to replay, e.g. intake.orders.")
     var queue: String
@@ -55,9 +56,14 @@ struct ReplayDead: AsyncParsableCommand {
         do {
             while replayed < target {
                 let batch = try await consumer.nextBatch(
-                    maxCount: min(200, target - replayed), wait: .seconds(5), linger: .milliseconds(20))
+                    maxCount: min(200, target - replayed),
+                    wait: .seconds(5),
+                    linger: .milliseconds(20)
+                )
                 guard let last = batch.last else { break }
-                for message in batch { reasons[message.headers[Topology.errorHeader]?.stringValue ?? "(none)", default: 0] += 1 }
+                for message in batch {
+                    reasons[message.headers[Topology.errorHeader]?.stringValue ?? "(none)", default: 0] += 1
+                }
                 if dryRun {
                     try await consumer.requeue(upTo: last)
                     replayed += batch.count
@@ -95,20 +101,29 @@ struct ReplayDead: AsyncParsableCommand {
             if case .array(let keys)? = death["routing-keys"] { routingKey = keys.first?.stringValue }
         }
         guard let exchange, let routingKey else {
-            throw CommandFailure.notFound("a dead letter (message id \(message.messageID ?? "?")) does not say where it came from")
+            throw CommandFailure.notFound(
+                "a dead letter (message id \(message.messageID ?? "?")) does not say where it came from"
+            )
         }
-        for key in [Topology.errorHeader, "x-crm-original-exchange", "x-crm-original-routing-key",
+        for key in [
+            Topology.errorHeader, "x-crm-original-exchange", "x-crm-original-routing-key",
             "x-crm-dead-lettered-at", "x-death", "x-first-death-exchange", "x-first-death-queue",
-            "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason"]
-        {
+            "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason",
+        ] {
             headers[key] = nil
         }
         let replays = Int(headers["x-crm-replays"]?.stringValue ?? "") ?? 0
         headers["x-crm-replays"] = .string(String(replays + 1))
         return OutboundMessage(
-            exchange: exchange, routingKey: routingKey, body: message.body, headers: headers,
+            exchange: exchange,
+            routingKey: routingKey,
+            body: message.body,
+            headers: headers,
             contentType: message.contentType ?? "application/json",
-            messageID: message.messageID ?? MessageID.random(), correlationID: message.correlationID,
-            type: message.type, timestamp: message.timestamp)
+            messageID: message.messageID ?? MessageID.random(),
+            correlationID: message.correlationID,
+            type: message.type,
+            timestamp: message.timestamp
+        )
     }
 }

@@ -15,7 +15,8 @@ struct Rescore: AsyncParsableCommand {
             history can be replayed. A date alone means the end of that day (UTC). Only one full rescoring runs
             at a time: if a service replica is running one, this exits 1 and says so.
             Reads the model settings (CRM_SCORING_*) from the environment, like crm-scoring.
-            """)
+            """
+    )
 
     @Option(name: .customLong("as-of"), help: "RFC 3339 time or YYYY-MM-DD (end of that day, UTC); default now.")
     var asOf: String?
@@ -46,8 +47,12 @@ struct Rescore: AsyncParsableCommand {
         }
         let pool = try environment.pool()
         let rescoring = FullRescoring(
-            pool: pool, outbox: Outbox(of: .scoring), settings: settings,
-            workMemory: environment.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"), logger: environment.logger)
+            pool: pool,
+            outbox: Outbox(of: .scoring),
+            settings: settings,
+            workMemory: environment.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"),
+            logger: environment.logger
+        )
         let quiet = json
         let report = try await rescoring.run(asOf: asOf.flatMap(Self.parse)) { phase in
             if !quiet { FileHandle.standardError.write(Data("rescore: \(phase)…\n".utf8)) }
@@ -63,9 +68,13 @@ struct Rescore: AsyncParsableCommand {
             return
         }
         let model = report.model
-        print("Rescored \(report.customers) customers as of \(Timestamp(model.asOf).rfc3339) (model \(model.modelID ?? 0)).")
+        print(
+            "Rescored \(report.customers) customers as of \(Timestamp(model.asOf).rfc3339) (model \(model.modelID ?? 0))."
+        )
         if let bgnbd = model.bgnbd?.parameters {
-            print(String(format: "BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f", bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b))
+            print(
+                String(format: "BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f", bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b)
+            )
         } else {
             print("BG/NBD       not fitted (fewer than \(settings.minimumFitCustomers) customers with purchases)")
         }
@@ -78,7 +87,8 @@ struct Rescore: AsyncParsableCommand {
         }
         print(
             "Seconds: " + report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }.joined(separator: ", ")
-                + (detail.isEmpty ? "" : " (write: \(detail.joined(separator: ", ")))"))
+                + (detail.isEmpty ? "" : " (write: \(detail.joined(separator: ", ")))")
+        )
     }
 }
 

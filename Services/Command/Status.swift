@@ -14,7 +14,8 @@ struct Status: AsyncParsableCommand {
             Queue depths and consumers come from the broker, everything else from the database. A queue that
             grows while its consumers count is 0 means its service is down; dead letters wait in <queue>.dead
             for `crm replay-dead <queue>` once their cause is fixed.
-            """)
+            """
+    )
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -61,15 +62,21 @@ enum StatusQueries {
     /// Sections other parts of the system add: a key and how to load its JSON-ready value.
     static let extraSections:
         [(key: String, load: @Sendable (PostgresPool) async throws -> (json: Any, text: [String]))] = [
-        ("complaints", { pool in
-            let lines = try await complaints(pool: pool)
-            return (lines, lines)
-        }),
-        ("retention_alerts", { pool in
-            let report = try await AlertsReport.load(pool: pool)
-            return (report.jsonObject, report.text.split(separator: "\n").map(String.init))
-        }),
-    ]
+            (
+                "complaints",
+                { pool in
+                    let lines = try await complaints(pool: pool)
+                    return (lines, lines)
+                }
+            ),
+            (
+                "retention_alerts",
+                { pool in
+                    let report = try await AlertsReport.load(pool: pool)
+                    return (report.jsonObject, report.text.split(separator: "\n").map(String.init))
+                }
+            ),
+        ]
 
     /// Every consuming queue of the system, with a `desk.<name>` queue for every configured desk.
     static func queueNames(pool: PostgresPool) async throws -> [String] {
@@ -91,7 +98,8 @@ enum StatusQueries {
                    count(*) FILTER (WHERE resolution_outcome = 'breached'),
                    max(escalation_level)
             FROM complaints GROUP BY desk ORDER BY desk
-            """)
+            """
+        )
         guard !rows.isEmpty else { return ["none received yet"] }
         func rate(_ met: Int, _ breached: Int) -> String {
             met + breached == 0 ? "–" : String(format: "%.1f%%", 100 * Double(met) / Double(met + breached))
@@ -115,10 +123,13 @@ enum StatusQueries {
             SELECT service, count(*) FILTER (WHERE last_seen_at > now() - interval '2 minutes'),
                    max(last_seen_at)::text, string_agg(DISTINCT version, ', ')
             FROM crm_instances GROUP BY service ORDER BY service
-            """)
+            """
+        )
         return try rows.map { row in
-            ["service": row[0] ?? "", "running": try row.decode(1, as: Int.self), "last_seen": row[2] ?? "",
-             "versions": row[3] ?? ""]
+            [
+                "service": row[0] ?? "", "running": try row.decode(1, as: Int.self), "last_seen": row[2] ?? "",
+                "versions": row[3] ?? "",
+            ]
         }
     }
 
@@ -134,7 +145,8 @@ enum StatusQueries {
                    (gamma_gamma #>> '{parameters,p}')::float8, (gamma_gamma #>> '{parameters,q}')::float8,
                    (gamma_gamma #>> '{parameters,v}')::float8
             FROM scoring_models ORDER BY model_id DESC LIMIT 1
-            """)
+            """
+        )
         guard let row = rows.first else { return nil }
         var result: [String: Any] = [
             "model_id": try row.decode(0, as: Int.self), "as_of": row[1] ?? "", "fitted_at": row[2] ?? "",
@@ -158,20 +170,26 @@ enum StatusQueries {
     /// Customers by stage, by tier, and the nine-grid with counts and predicted value per cell.
     static func customerBase(pool: PostgresPool) async throws -> [String: Any] {
         let stages = try await pool.query(
-            "SELECT lifecycle_stage, count(*) FROM customer_scores GROUP BY 1 ORDER BY 1")
+            "SELECT lifecycle_stage, count(*) FROM customer_scores GROUP BY 1 ORDER BY 1"
+        )
         let tiers = try await pool.query("SELECT tier, count(*) FROM customer_scores GROUP BY 1 ORDER BY 1")
         let grid = try await pool.query(
             """
             SELECT grid, min(strategy), count(*), coalesce(sum(clv_predicted), sum(clv_historical))::text
             FROM customer_scores WHERE grid IS NOT NULL GROUP BY 1 ORDER BY 1
-            """)
+            """
+        )
         return [
             "scored": try stages.reduce(0) { $0 + (try $1.decode(1, as: Int.self)) },
-            "stages": Dictionary(uniqueKeysWithValues: try stages.map { ($0[0] ?? "", try $0.decode(1, as: Int.self)) }),
+            "stages": Dictionary(
+                uniqueKeysWithValues: try stages.map { ($0[0] ?? "", try $0.decode(1, as: Int.self)) }
+            ),
             "tiers": Dictionary(uniqueKeysWithValues: try tiers.map { ($0[0] ?? "", try $0.decode(1, as: Int.self)) }),
             "grid": try grid.map { row in
-                ["cell": row[0] ?? "", "strategy": row[1] ?? "", "customers": try row.decode(2, as: Int.self),
-                 "value": row[3] ?? "0"] as [String: Any]
+                [
+                    "cell": row[0] ?? "", "strategy": row[1] ?? "", "customers": try row.decode(2, as: Int.self),
+                    "value": row[3] ?? "0",
+                ] as [String: Any]
             },
         ]
     }
@@ -192,14 +210,26 @@ enum StatusText {
         let replicas = report["replicas"] as? [[String: Any]] ?? []
         if replicas.isEmpty { Swift.print("  none running") }
         for replica in replicas {
-            Swift.print("  \(replica["service"] ?? "")  running \(replica["running"] ?? 0), last seen \(replica["last_seen"] ?? "")")
+            Swift.print(
+                "  \(replica["service"] ?? "")  running \(replica["running"] ?? 0), last seen \(replica["last_seen"] ?? "")"
+            )
         }
         Swift.print("\nLast full rescoring")
         if let rescoring = report["last_rescoring"] as? [String: Any] {
             let seconds = String(format: "%.1f", rescoring["seconds"] as? Double ?? 0)
-            Swift.print("  model \(rescoring["model_id"] ?? "") as of \(rescoring["as_of"] ?? "")\((rescoring["replay"] as? Bool ?? false) ? " (replay)" : ""), fitted \(rescoring["fitted_at"] ?? ""), \(rescoring["customers"] ?? 0) customers in \(seconds) s")
+            Swift.print(
+                "  model \(rescoring["model_id"] ?? "") as of \(rescoring["as_of"] ?? "")\((rescoring["replay"] as? Bool ?? false) ? " (replay)" : ""), fitted \(rescoring["fitted_at"] ?? ""), \(rescoring["customers"] ?? 0) customers in \(seconds) s"
+            )
             if let bgnbd = rescoring["bgnbd"] as? [String: Double] {
-                Swift.print(String(format: "  BG/NBD r=%.3f alpha=%.3f a=%.3f b=%.3f", bgnbd["r"] ?? 0, bgnbd["alpha"] ?? 0, bgnbd["a"] ?? 0, bgnbd["b"] ?? 0))
+                Swift.print(
+                    String(
+                        format: "  BG/NBD r=%.3f alpha=%.3f a=%.3f b=%.3f",
+                        bgnbd["r"] ?? 0,
+                        bgnbd["alpha"] ?? 0,
+                        bgnbd["a"] ?? 0,
+                        bgnbd["b"] ?? 0
+                    )
+                )
             }
         } else {
             Swift.print("  none yet: crm-scoring runs one at start, or run crm rescore")
@@ -207,16 +237,25 @@ enum StatusText {
         let base = report["customers"] as? [String: Any] ?? [:]
         Swift.print("\nCustomers scored: \(base["scored"] ?? 0)")
         let stages = base["stages"] as? [String: Int] ?? [:]
-        Swift.print("  stages  " + ["potential", "development", "growth", "maturity", "decline", "termination", "recovery"]
-            .map { "\($0) \(stages[$0] ?? 0)" }.joined(separator: ", "))
+        Swift.print(
+            "  stages  "
+                + ["potential", "development", "growth", "maturity", "decline", "termination", "recovery"]
+                .map { "\($0) \(stages[$0] ?? 0)" }.joined(separator: ", ")
+        )
         let tiers = base["tiers"] as? [String: Int] ?? [:]
-        Swift.print("  tiers   " + ["gold", "silver", "bronze"].map { "\($0) \(tiers[$0] ?? 0)" }.joined(separator: ", "))
+        Swift.print(
+            "  tiers   " + ["gold", "silver", "bronze"].map { "\($0) \(tiers[$0] ?? 0)" }.joined(separator: ", ")
+        )
         let cells = Dictionary(
-            (base["grid"] as? [[String: Any]] ?? []).map { ($0["cell"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+            (base["grid"] as? [[String: Any]] ?? []).map { ($0["cell"] as? String ?? "", $0) },
+            uniquingKeysWith: { a, _ in a }
+        )
         Swift.print("\nNine-grid: customers / value (strategy); rows value high..low, columns second axis high..low")
         for value in ["high", "mid", "low"] {
             let row = ["high", "mid", "low"].map { second -> String in
-                guard let cell = cells["\(value)-\(second)"] else { return "–".padding(toLength: 30, withPad: " ", startingAt: 0) }
+                guard let cell = cells["\(value)-\(second)"] else {
+                    return "–".padding(toLength: 30, withPad: " ", startingAt: 0)
+                }
                 let value = Double(cell["value"] as? String ?? "0") ?? 0
                 return "\(cell["customers"] ?? 0) / \(String(format: "%.0f", value)) (\(cell["strategy"] ?? ""))"
                     .padding(toLength: 30, withPad: " ", startingAt: 0)
@@ -225,7 +264,7 @@ enum StatusText {
         }
         for (title, lines) in sections {
             Swift.print("\n\(title.replacingOccurrences(of: "_", with: " ").capitalized)")
-            lines.forEach { Swift.print("  \($0)") }
+            for line in lines { Swift.print("  \(line)") }
         }
     }
 }

@@ -28,9 +28,13 @@ public struct ComplaintsConfiguration: Sendable {
 
     /// The defaults, as documented per property.
     public init(
-        rulesFile: String = "deploy/complaint-rules.json", slaTargets: [ComplaintPriority: SLAPolicy.Targets] = [:],
-        maxEscalationLevel: Int? = nil, sweepInterval: Duration = .seconds(5), sweepBatch: Int = 500,
-        rulesRefresh: Duration = .seconds(30), signalTier: CustomerTier = .silver
+        rulesFile: String = "deploy/complaint-rules.json",
+        slaTargets: [ComplaintPriority: SLAPolicy.Targets] = [:],
+        maxEscalationLevel: Int? = nil,
+        sweepInterval: Duration = .seconds(5),
+        sweepBatch: Int = 500,
+        rulesRefresh: Duration = .seconds(30),
+        signalTier: CustomerTier = .silver
     ) {
         self.rulesFile = rulesFile
         self.slaTargets = slaTargets
@@ -88,7 +92,8 @@ public struct ComplaintsConfiguration: Sendable {
                 throw SettingsError(
                     variable: variable,
                     problem: "expected entries like p1=15m/4h (first response/resolution, resolution not shorter), "
-                        + "got \"\(entry)\"")
+                        + "got \"\(entry)\""
+                )
             }
             targets[priority] = SLAPolicy.Targets(firstResponse: first, resolution: resolution)
         }
@@ -99,12 +104,18 @@ public struct ComplaintsConfiguration: Sendable {
         guard let text else { return .silver }
         guard let tier = CustomerTier(rawValue: text.lowercased()), tier != .unknown else {
             throw SettingsError(
-                variable: "CRM_COMPLAINTS_SIGNAL_TIER", problem: "expected one of gold, silver, bronze, got \"\(text)\"")
+                variable: "CRM_COMPLAINTS_SIGNAL_TIER",
+                problem: "expected one of gold, silver, bronze, got \"\(text)\""
+            )
         }
         return tier
     }
 
-    private static func positive(_ settings: Settings, _ variable: String, default fallback: Duration)
+    private static func positive(
+        _ settings: Settings,
+        _ variable: String,
+        default fallback: Duration
+    )
         throws(SettingsError) -> Duration
     {
         let value = try settings.duration(variable, default: fallback)

@@ -36,18 +36,34 @@ public enum ComplaintsService {
         let relay = context.outboxRelay(for: .complaints)
         let outbox = Outbox(relay: relay)
         let handler = ComplaintInboxHandler(
-            pool: context.pool, outbox: outbox, policies: policies, configuration: configuration,
-            logger: context.logger)
+            pool: context.pool,
+            outbox: outbox,
+            policies: policies,
+            configuration: configuration,
+            logger: context.logger
+        )
         // Each consumer declares the desks' queues when it connects, before it takes a message to route.
         let consumers = context.consumers(
-            of: Topology.complaintsQueue, topology: topology(desks: policies.current.policy.router.desks.map(\.name)),
-            settings: consuming, handler: handler.handle)
+            of: Topology.complaintsQueue,
+            topology: topology(desks: policies.current.policy.router.desks.map(\.name)),
+            settings: consuming,
+            handler: handler.handle
+        )
         let sweeper = SLASweeper(
-            pool: context.pool, outbox: outbox, policies: policies, interval: configuration.sweepInterval,
-            batchSize: configuration.sweepBatch, logger: context.logger)
+            pool: context.pool,
+            outbox: outbox,
+            policies: policies,
+            interval: configuration.sweepInterval,
+            batchSize: configuration.sweepBatch,
+            logger: context.logger
+        )
         let watcher = ComplaintRulesWatcher(
-            holder: policies, pool: context.pool, amqp: context.amqp, configuration: configuration,
-            logger: context.logger)
+            holder: policies,
+            pool: context.pool,
+            amqp: context.amqp,
+            configuration: configuration,
+            logger: context.logger
+        )
         return ServiceParts(services: consumers + [relay, sweeper, watcher])
     }
 }

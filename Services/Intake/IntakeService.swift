@@ -24,8 +24,11 @@ public enum IntakeService {
         let relay = context.outboxRelay(for: .intake)
         let handler = OrderIntakeHandler(pool: context.pool, outbox: Outbox(relay: relay), baseCurrency: baseCurrency)
         let consumers = context.consumers(
-            of: Topology.intakeQueue, topology: topology, settings: try consumerSettings(context.settings),
-            handler: handler.staged)
+            of: Topology.intakeQueue,
+            topology: topology,
+            settings: try consumerSettings(context.settings),
+            handler: handler.staged
+        )
         return ServiceParts(services: consumers + [relay])
     }
 }

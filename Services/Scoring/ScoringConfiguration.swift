@@ -40,29 +40,61 @@ public struct ScoringConfiguration: Sendable, Hashable, Codable {
         horizonMonths = try settings.int("CRM_SCORING_HORIZON_MONTHS", default: horizonMonths, in: 1...240)
         annualDiscountRate = try settings.double("CRM_SCORING_DISCOUNT_RATE", default: annualDiscountRate, in: 0...1)
         minimumFitCustomers = try settings.int(
-            "CRM_SCORING_MIN_FIT_CUSTOMERS", default: minimumFitCustomers, in: 2...Int(Int32.max))
+            "CRM_SCORING_MIN_FIT_CUSTOMERS",
+            default: minimumFitCustomers,
+            in: 2...Int(Int32.max)
+        )
         eventPAliveChange = try settings.double(
-            "CRM_SCORING_EVENT_P_ALIVE_CHANGE", default: eventPAliveChange, in: 0.001...1)
+            "CRM_SCORING_EVENT_P_ALIVE_CHANGE",
+            default: eventPAliveChange,
+            in: 0.001...1
+        )
 
         var lifecycle = LifecycleSettings()
         lifecycle.terminationPAlive = try settings.double(
-            "CRM_SCORING_TERMINATION_P_ALIVE", default: lifecycle.terminationPAlive, in: 0.001...1)
+            "CRM_SCORING_TERMINATION_P_ALIVE",
+            default: lifecycle.terminationPAlive,
+            in: 0.001...1
+        )
         lifecycle.declinePAlive = try settings.double(
-            "CRM_SCORING_DECLINE_P_ALIVE", default: lifecycle.declinePAlive, in: 0.001...1)
+            "CRM_SCORING_DECLINE_P_ALIVE",
+            default: lifecycle.declinePAlive,
+            in: 0.001...1
+        )
         lifecycle.declinePAliveDrop = try settings.double(
-            "CRM_SCORING_DECLINE_P_ALIVE_DROP", default: lifecycle.declinePAliveDrop, in: 0.001...0.999)
+            "CRM_SCORING_DECLINE_P_ALIVE_DROP",
+            default: lifecycle.declinePAliveDrop,
+            in: 0.001...0.999
+        )
         lifecycle.declineIntervalMultiple = try settings.double(
-            "CRM_SCORING_DECLINE_INTERVAL_MULTIPLE", default: lifecycle.declineIntervalMultiple, in: 1...100)
+            "CRM_SCORING_DECLINE_INTERVAL_MULTIPLE",
+            default: lifecycle.declineIntervalMultiple,
+            in: 1...100
+        )
         lifecycle.terminationIntervalMultiple = try settings.double(
-            "CRM_SCORING_TERMINATION_INTERVAL_MULTIPLE", default: lifecycle.terminationIntervalMultiple, in: 1...100)
+            "CRM_SCORING_TERMINATION_INTERVAL_MULTIPLE",
+            default: lifecycle.terminationIntervalMultiple,
+            in: 1...100
+        )
         lifecycle.declineSilenceDays = try settings.double(
-            "CRM_SCORING_DECLINE_SILENCE_DAYS", default: lifecycle.declineSilenceDays, in: 1...36500)
+            "CRM_SCORING_DECLINE_SILENCE_DAYS",
+            default: lifecycle.declineSilenceDays,
+            in: 1...36500
+        )
         lifecycle.terminationSilenceDays = try settings.double(
-            "CRM_SCORING_TERMINATION_SILENCE_DAYS", default: lifecycle.terminationSilenceDays, in: 1...36500)
+            "CRM_SCORING_TERMINATION_SILENCE_DAYS",
+            default: lifecycle.terminationSilenceDays,
+            in: 1...36500
+        )
         lifecycle.trendRatio = try settings.double(
-            "CRM_SCORING_TREND_RATIO", default: lifecycle.trendRatio, in: 1.01...100)
+            "CRM_SCORING_TREND_RATIO",
+            default: lifecycle.trendRatio,
+            in: 1.01...100
+        )
         lifecycle.maturityMinimumTier = try settings.choice(
-            "CRM_SCORING_MATURITY_MINIMUM_TIER", default: lifecycle.maturityMinimumTier)
+            "CRM_SCORING_MATURITY_MINIMUM_TIER",
+            default: lifecycle.maturityMinimumTier
+        )
         do {
             try lifecycle.validate()
         } catch {
@@ -74,11 +106,20 @@ public struct ScoringConfiguration: Sendable, Hashable, Codable {
         tiering.valueBasis = try settings.choice("CRM_SCORING_TIER_BASIS", default: tiering.valueBasis)
         tiering.goldShare = try settings.double("CRM_SCORING_GOLD_SHARE", default: tiering.goldShare, in: 0.001...0.99)
         tiering.silverShare = try settings.double(
-            "CRM_SCORING_SILVER_SHARE", default: tiering.silverShare, in: 0...0.99)
+            "CRM_SCORING_SILVER_SHARE",
+            default: tiering.silverShare,
+            in: 0...0.99
+        )
         tiering.highMarginRate = try settings.double(
-            "CRM_SCORING_HIGH_MARGIN_RATE", default: tiering.highMarginRate, in: -10...1)
+            "CRM_SCORING_HIGH_MARGIN_RATE",
+            default: tiering.highMarginRate,
+            in: -10...1
+        )
         tiering.lowMarginRate = try settings.double(
-            "CRM_SCORING_LOW_MARGIN_RATE", default: tiering.lowMarginRate, in: -10...1)
+            "CRM_SCORING_LOW_MARGIN_RATE",
+            default: tiering.lowMarginRate,
+            in: -10...1
+        )
         do {
             try tiering.validate()
         } catch {
@@ -87,6 +128,9 @@ public struct ScoringConfiguration: Sendable, Hashable, Codable {
         self.tiering = tiering
 
         simpleValue.expectedLifetimeYears = try settings.double(
-            "CRM_SCORING_EXPECTED_LIFETIME_YEARS", default: simpleValue.expectedLifetimeYears, in: 0...100)
+            "CRM_SCORING_EXPECTED_LIFETIME_YEARS",
+            default: simpleValue.expectedLifetimeYears,
+            in: 0...100
+        )
     }
 }

@@ -26,15 +26,28 @@ public enum ScoringService {
         let relay = context.outboxRelay(for: .scoring)
         let outbox = Outbox(relay: relay)
         let incremental = IncrementalScoring(
-            pool: context.pool, outbox: outbox, settings: settings, logger: context.logger)
+            pool: context.pool,
+            outbox: outbox,
+            settings: settings,
+            logger: context.logger
+        )
         let consumers = context.consumers(
-            of: Topology.scoringEventsQueue, topology: topology, settings: try consumerSettings(context.settings),
-            handler: incremental.handle)
+            of: Topology.scoringEventsQueue,
+            topology: topology,
+            settings: try consumerSettings(context.settings),
+            handler: incremental.handle
+        )
         let schedule = RescoreSchedule(
             rescoring: FullRescoring(
-                pool: context.pool, outbox: outbox, settings: settings,
-                workMemory: context.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"), logger: context.logger),
-            interval: interval, logger: context.logger)
+                pool: context.pool,
+                outbox: outbox,
+                settings: settings,
+                workMemory: context.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"),
+                logger: context.logger
+            ),
+            interval: interval,
+            logger: context.logger
+        )
         return ServiceParts(services: consumers + [relay, schedule], routes: [customerRoute(pool: context.pool)])
     }
 

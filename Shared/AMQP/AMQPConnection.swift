@@ -21,8 +21,15 @@ final class AMQPConnection {
             try Self.open(state, settings: settings)
             let reply = withClientProperties(connectionName) { properties in
                 crm_amqp_login_plain_with_properties(
-                    state, settings.virtualHost, 1, 131_072, Int32(settings.heartbeat.components.seconds),
-                    properties, settings.user, settings.password)
+                    state,
+                    settings.virtualHost,
+                    1,
+                    131_072,
+                    Int32(settings.heartbeat.components.seconds),
+                    properties,
+                    settings.user,
+                    settings.password
+                )
             }
             try Self.check(reply, state: state, operation: "login to vhost \(settings.virtualHost)", isLogin: true)
             amqp_channel_open(state, Self.channel)
@@ -83,7 +90,10 @@ final class AMQPConnection {
         let status = amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             throw AMQPError(
-                .connectionFailed, operation: "connect to \(settings.host):\(settings.port)", detail: describe(status))
+                .connectionFailed,
+                operation: "connect to \(settings.host):\(settings.port)",
+                detail: describe(status)
+            )
         }
     }
 
@@ -105,7 +115,13 @@ final class AMQPConnection {
     func bindQueue(_ queue: String, exchange: String, routingKey: String) throws(AMQPError) {
         let arena = Arena()
         amqp_queue_bind(
-            state, Self.channel, arena.bytes(queue), arena.bytes(exchange), arena.bytes(routingKey), amqp_empty_table)
+            state,
+            Self.channel,
+            arena.bytes(queue),
+            arena.bytes(exchange),
+            arena.bytes(routingKey),
+            amqp_empty_table
+        )
         try checkReply("queue.bind \(queue) to \(exchange) with \(routingKey)")
     }
 
@@ -129,7 +145,8 @@ final class AMQPConnection {
         let arena = Arena()
         var properties = amqp_basic_properties_t()
         properties._flags = amqp_flags_t(
-            AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG)
+            AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG
+        )
         properties.content_type = arena.bytes(message.contentType)
         properties.delivery_mode = message.persistent ? 2 : 1
         properties.message_id = arena.bytes(message.messageID)
@@ -152,8 +169,15 @@ final class AMQPConnection {
         let status = message.body.withUnsafeBytes { body in
             let bytes = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
             return amqp_basic_publish(
-                state, Self.channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
-                message.mandatory ? 1 : 0, 0, &properties, bytes)
+                state,
+                Self.channel,
+                arena.bytes(message.exchange),
+                arena.bytes(message.routingKey),
+                message.mandatory ? 1 : 0,
+                0,
+                &properties,
+                bytes
+            )
         }
         try checkStatus(status, "basic.publish to \(message.exchange)")
     }
@@ -168,7 +192,15 @@ final class AMQPConnection {
     func startConsuming(queue: String, consumerTag: String) throws(AMQPError) {
         let arena = Arena()
         amqp_basic_consume(
-            state, Self.channel, arena.bytes(queue), arena.bytes(consumerTag), 0, 0, 0, amqp_empty_table)
+            state,
+            Self.channel,
+            arena.bytes(queue),
+            arena.bytes(consumerTag),
+            0,
+            0,
+            0,
+            amqp_empty_table
+        )
         try checkReply("basic.consume \(queue)")
     }
 
@@ -178,7 +210,9 @@ final class AMQPConnection {
 
     func nack(_ deliveryTag: UInt64, multiple: Bool, requeue: Bool) throws(AMQPError) {
         try checkStatus(
-            amqp_basic_nack(state, Self.channel, deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0), "basic.nack")
+            amqp_basic_nack(state, Self.channel, deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0),
+            "basic.nack"
+        )
     }
 
     /// Waits up to `timeout` for one delivery; `nil` when none came. Heartbeats are serviced meanwhile.
@@ -247,7 +281,8 @@ final class AMQPConnection {
             defer { amqp_destroy_message(&message) }
             try Self.check(reply, state: state, operation: "read returned message", onClose: { isOpen = false })
             let flags = message.properties._flags
-            let id = flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0
+            let id =
+                flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0
                 ? String(amqpBytes: message.properties.message_id) : nil
             return .returned(messageID: id, replyText: text)
         default:
@@ -277,16 +312,22 @@ final class AMQPConnection {
             amqp_send_method(state, Self.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok)
             isOpen = false
             throw AMQPError(
-                .closedByBroker, operation: operation, replyCode: Int(close.reply_code),
-                detail: String(amqpBytes: close.reply_text))
+                .closedByBroker,
+                operation: operation,
+                replyCode: Int(close.reply_code),
+                detail: String(amqpBytes: close.reply_text)
+            )
         case AMQP_CONNECTION_CLOSE_METHOD:
             let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
             var ok = amqp_connection_close_ok_t()
             amqp_send_method(state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok)
             isOpen = false
             throw AMQPError(
-                .closedByBroker, operation: operation, replyCode: Int(close.reply_code),
-                detail: String(amqpBytes: close.reply_text))
+                .closedByBroker,
+                operation: operation,
+                replyCode: Int(close.reply_code),
+                detail: String(amqpBytes: close.reply_text)
+            )
         case AMQP_BASIC_CANCEL_METHOD:
             // The queue was deleted or the node holding it went away: start over on a new connection.
             isOpen = false
@@ -315,7 +356,10 @@ final class AMQPConnection {
 
     /// Turns an RPC reply into a Swift error once, at the boundary, answering a broker close.
     private static func check(
-        _ reply: amqp_rpc_reply_t, state: amqp_connection_state_t, operation: String, isLogin: Bool = false,
+        _ reply: amqp_rpc_reply_t,
+        state: amqp_connection_state_t,
+        operation: String,
+        isLogin: Bool = false,
         onClose: () -> Void = {}
     ) throws(AMQPError) {
         switch reply.reply_type.rawValue {

@@ -43,10 +43,19 @@ public struct InboundMessage: Sendable {
     public var generation: Int
 
     public init(
-        body: Data, exchange: String = "", routingKey: String = "", headers: [String: AMQPHeaderValue] = [:],
-        contentType: String? = nil, messageID: String? = nil, correlationID: String? = nil,
-        timestamp: UInt64? = nil, type: String? = nil, appID: String? = nil, redelivered: Bool = false,
-        deliveryTag: UInt64 = 0, generation: Int = 0
+        body: Data,
+        exchange: String = "",
+        routingKey: String = "",
+        headers: [String: AMQPHeaderValue] = [:],
+        contentType: String? = nil,
+        messageID: String? = nil,
+        correlationID: String? = nil,
+        timestamp: UInt64? = nil,
+        type: String? = nil,
+        appID: String? = nil,
+        redelivered: Bool = false,
+        deliveryTag: UInt64 = 0,
+        generation: Int = 0
     ) {
         self.body = body
         self.exchange = exchange
@@ -81,11 +90,17 @@ public struct OutboundMessage: Sendable {
     public var mandatory: Bool
 
     public init(
-        exchange: String, routingKey: String, body: Data, headers: [String: AMQPHeaderValue] = [:],
-        contentType: String = "application/json", messageID: String = MessageID.random(),
-        correlationID: String? = nil, type: String? = nil,
+        exchange: String,
+        routingKey: String,
+        body: Data,
+        headers: [String: AMQPHeaderValue] = [:],
+        contentType: String = "application/json",
+        messageID: String = MessageID.random(),
+        correlationID: String? = nil,
+        type: String? = nil,
         timestamp: UInt64? = UInt64(Date().timeIntervalSince1970),
-        persistent: Bool = true, mandatory: Bool = true
+        persistent: Bool = true,
+        mandatory: Bool = true
     ) {
         self.exchange = exchange
         self.routingKey = routingKey

@@ -50,13 +50,21 @@ public actor AMQPPublisher {
     /// `confirmed` is told, as it grows, how many leading messages the broker has confirmed: after an error, those
     /// need not be sent again.
     public func publish(
-        streaming messages: [OutboundMessage], window: Int, confirmTimeout: Duration = .seconds(15),
+        streaming messages: [OutboundMessage],
+        window: Int,
+        confirmTimeout: Duration = .seconds(15),
         confirmed: (@Sendable (Int) -> Void)? = nil
     ) throws(AMQPError) {
         guard !messages.isEmpty else { return }
         let connection = try connected()
         do {
-            try publishAndConfirm(messages, window: max(window, 1), on: connection, timeout: confirmTimeout, confirmed: confirmed)
+            try publishAndConfirm(
+                messages,
+                window: max(window, 1),
+                on: connection,
+                timeout: confirmTimeout,
+                confirmed: confirmed
+            )
         } catch {
             if !connection.isOpen || error.code == .confirmTimeout { drop(reason: error) }
             throw error
@@ -108,7 +116,10 @@ public actor AMQPPublisher {
     }
 
     private func publishAndConfirm(
-        _ messages: [OutboundMessage], window: Int, on connection: AMQPConnection, timeout: Duration,
+        _ messages: [OutboundMessage],
+        window: Int,
+        on connection: AMQPConnection,
+        timeout: Duration,
         confirmed: (@Sendable (Int) -> Void)?
     ) throws(AMQPError) {
         var tracker = ConfirmTracker(first: nextTag, count: messages.count)
@@ -121,8 +132,10 @@ public actor AMQPPublisher {
                 let remaining = deadline - .now
                 guard remaining > .zero else {
                     throw AMQPError(
-                        .confirmTimeout, operation: "publish",
-                        detail: "\(tracker.pending) of \(messages.count) messages unconfirmed after \(timeout)")
+                        .confirmTimeout,
+                        operation: "publish",
+                        detail: "\(tracker.pending) of \(messages.count) messages unconfirmed after \(timeout)"
+                    )
                 }
                 switch try connection.nextConfirmFrame(timeout: blocking ? min(remaining, .milliseconds(200)) : .zero) {
                 case .ack(let tag, let multiple)?: tracker.settle(tag: tag, multiple: multiple, positive: true)
@@ -161,8 +174,10 @@ public actor AMQPPublisher {
         }
         if !returned.isEmpty {
             throw AMQPError(
-                .unroutable, operation: "publish to \(messages[0].exchange)",
-                detail: "no queue took \(returned.count) message(s): \(returned.prefix(3).joined(separator: ", "))")
+                .unroutable,
+                operation: "publish to \(messages[0].exchange)",
+                detail: "no queue took \(returned.count) message(s): \(returned.prefix(3).joined(separator: ", "))"
+            )
         }
         if tracker.nacked > 0 {
             throw AMQPError(.publishNacked, operation: "publish", detail: "\(tracker.nacked) message(s) nacked")
@@ -171,7 +186,9 @@ public actor AMQPPublisher {
 
     private func drop(reason: AMQPError) {
         logger.warning(
-            "AMQP publisher connection dropped", metadata: ["error": "\(reason)", "amqp.url": "\(settings.redacted)"])
+            "AMQP publisher connection dropped",
+            metadata: ["error": "\(reason)", "amqp.url": "\(settings.redacted)"]
+        )
         connection?.close()
         connection = nil
     }

@@ -59,7 +59,10 @@ public struct AMQPSettings: Sendable, Equatable {
     public init(url text: String) throws(SettingsError) {
         let variable = "CRM_AMQP_URL"
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
-            throw SettingsError(variable: variable, problem: "not a URL (expected amqp://user:password@host:port/vhost)")
+            throw SettingsError(
+                variable: variable,
+                problem: "not a URL (expected amqp://user:password@host:port/vhost)"
+            )
         }
         guard scheme == "amqp" || scheme == "amqps" else {
             throw SettingsError(variable: variable, problem: "scheme must be amqp or amqps, got \"\(scheme)\"")
@@ -104,7 +107,8 @@ public struct AMQPSettings: Sendable, Equatable {
         if (result.certificateFile == nil) != (result.keyFile == nil) {
             throw SettingsError(
                 variable: result.keyFile == nil ? "CRM_AMQP_KEY_FILE" : "CRM_AMQP_CERT_FILE",
-                problem: "a client certificate needs both CRM_AMQP_CERT_FILE and CRM_AMQP_KEY_FILE")
+                problem: "a client certificate needs both CRM_AMQP_CERT_FILE and CRM_AMQP_KEY_FILE"
+            )
         }
         result.heartbeat = try settings.duration("CRM_AMQP_HEARTBEAT", default: .seconds(30))
         result.connectTimeout = try settings.duration("CRM_AMQP_CONNECT_TIMEOUT", default: .seconds(10))

@@ -75,26 +75,48 @@ public struct QueueConsumer: Service {
     private let batchTime: Timer
 
     public init(
-        queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options = Options(),
-        logger: Logger, handler: @escaping Handler
+        queue: String,
+        consumer: AMQPConsumer,
+        deadLetters: AMQPPublisher,
+        options: Options = Options(),
+        logger: Logger,
+        handler: @escaping Handler
     ) {
         let staged = StagedHandler<Void>(prepare: { _ in }, commit: { batch, _ in try await handler(batch) })
         self.init(
-            queue: queue, consumer: consumer, deadLetters: deadLetters, options: options, logger: logger,
-            loop: { await $0.consume(staged, lookahead: false) })
+            queue: queue,
+            consumer: consumer,
+            deadLetters: deadLetters,
+            options: options,
+            logger: logger,
+            loop: { await $0.consume(staged, lookahead: false) }
+        )
     }
 
     public init<Prepared: Sendable>(
-        queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options = Options(),
-        logger: Logger, handler: StagedHandler<Prepared>
+        queue: String,
+        consumer: AMQPConsumer,
+        deadLetters: AMQPPublisher,
+        options: Options = Options(),
+        logger: Logger,
+        handler: StagedHandler<Prepared>
     ) {
         self.init(
-            queue: queue, consumer: consumer, deadLetters: deadLetters, options: options, logger: logger,
-            loop: { await $0.consume(handler, lookahead: true) })
+            queue: queue,
+            consumer: consumer,
+            deadLetters: deadLetters,
+            options: options,
+            logger: logger,
+            loop: { await $0.consume(handler, lookahead: true) }
+        )
     }
 
     private init(
-        queue: String, consumer: AMQPConsumer, deadLetters: AMQPPublisher, options: Options, logger: Logger,
+        queue: String,
+        consumer: AMQPConsumer,
+        deadLetters: AMQPPublisher,
+        options: Options,
+        logger: Logger,
         loop: @escaping @Sendable (QueueConsumer) async -> Void
     ) {
         self.queue = queue
@@ -106,8 +128,15 @@ public struct QueueConsumer: Service {
         consumed = Counter(label: "crm_amqp_messages_consumed_total", dimensions: [("queue", queue)])
         deadLettered = Dictionary(
             uniqueKeysWithValues: MessageRejection.Code.allCases.map { code in
-                (code, Counter(label: "crm_amqp_dead_lettered_total", dimensions: [("queue", queue), ("reason", code.rawValue)]))
-            })
+                (
+                    code,
+                    Counter(
+                        label: "crm_amqp_dead_lettered_total",
+                        dimensions: [("queue", queue), ("reason", code.rawValue)]
+                    )
+                )
+            }
+        )
         batchSizes = Recorder(label: "crm_amqp_batch_size", dimensions: [("queue", queue)])
         batchTime = Timer(label: "crm_amqp_batch_seconds", dimensions: [("queue", queue)])
     }
@@ -140,17 +169,26 @@ public struct QueueConsumer: Service {
                 if batch.messages.isEmpty {
                     batch.append(
                         try await consumer.nextBatch(
-                            maxCount: options.batchSize, wait: .milliseconds(500), linger: options.linger),
-                        handler)
+                            maxCount: options.batchSize,
+                            wait: .milliseconds(500),
+                            linger: options.linger
+                        ),
+                        handler
+                    )
                 } else if batch.messages.count < options.batchSize {
                     // Topped up with what arrived by the end of the previous commit.
-                    batch.append(try await consumer.arrivedBatch(maxCount: options.batchSize - batch.messages.count), handler)
+                    batch.append(
+                        try await consumer.arrivedBatch(maxCount: options.batchSize - batch.messages.count),
+                        handler
+                    )
                 }
                 failures = 0
             } catch {
                 failures += 1
                 logger.warning(
-                    "Cannot consume; retrying", metadata: ["amqp.queue": "\(queue)", "error": "\(error)"])
+                    "Cannot consume; retrying",
+                    metadata: ["amqp.queue": "\(queue)", "error": "\(error)"]
+                )
                 try? await gracefulSleep(backoff(failures))
                 continue
             }
@@ -177,7 +215,9 @@ public struct QueueConsumer: Service {
 
     /// The handler's verdicts, retrying outages; `nil` when shutdown interrupted the retries.
     private func dispositions<Prepared: Sendable>(
-        for batch: [InboundMessage], prepared: [Prepared], _ handler: StagedHandler<Prepared>
+        for batch: [InboundMessage],
+        prepared: [Prepared],
+        _ handler: StagedHandler<Prepared>
     ) async -> [MessageDisposition]? {
         var attempt = 0
         while true {
@@ -185,15 +225,19 @@ public struct QueueConsumer: Service {
                 let result = try await handler.commit(batch, prepared)
                 precondition(result.count == batch.count, "handler must return one disposition per message")
                 return result
-            } catch where Task.isCancelled {
+            } catch  where Task.isCancelled {
                 // Stopping abruptly: whatever failed stays unacknowledged, and the broker redelivers it.
-                logger.warning("Batch interrupted by cancellation", metadata: ["amqp.queue": "\(queue)", "error": "\(error)"])
+                logger.warning(
+                    "Batch interrupted by cancellation",
+                    metadata: ["amqp.queue": "\(queue)", "error": "\(error)"]
+                )
                 return nil
             } catch let error as any TransientClassifiable where error.isTransient {
                 attempt += 1
                 logger.warning(
                     "Batch failed on an outage; retrying",
-                    metadata: ["amqp.queue": "\(queue)", "error": "\(error)", "attempt": "\(attempt)"])
+                    metadata: ["amqp.queue": "\(queue)", "error": "\(error)", "attempt": "\(attempt)"]
+                )
                 if Task.isShuttingDownGracefully { return nil }
                 try? await gracefulSleep(backoff(attempt))
                 if Task.isShuttingDownGracefully { return nil }
@@ -223,8 +267,10 @@ public struct QueueConsumer: Service {
             logger.info(
                 "Dead-lettered",
                 metadata: [
-                    "amqp.queue": "\(queue)", "message.id": "\(message.messageID ?? "-")", "reason": "\(rejection.reason)",
-                ])
+                    "amqp.queue": "\(queue)", "message.id": "\(message.messageID ?? "-")",
+                    "reason": "\(rejection.reason)",
+                ]
+            )
             codes.append(rejection.code)
             return .deadLetter(of: message, fromQueue: queue, reason: rejection.reason)
         }

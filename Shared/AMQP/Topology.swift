@@ -1,4 +1,3 @@
-
 /// The exchanges, queues and bindings of the broker, as data: declared idempotently at start-up
 /// and written into `deploy/rabbitmq/definitions.json`.
 ///
@@ -80,7 +79,10 @@ public struct Topology: Sendable, Equatable {
         queues.flatMap { queue -> [(Queue, Bool)] in
             guard queue.deadLettered else { return [(queue, false)] }
             let dead = Queue(
-                queue.deadLetterQueue, bindings: [Binding(Self.deadLetterExchange, queue.name)], deadLettered: false)
+                queue.deadLetterQueue,
+                bindings: [Binding(Self.deadLetterExchange, queue.name)],
+                deadLettered: false
+            )
             return [(queue, false), (dead, true)]
         }
     }
@@ -122,14 +124,16 @@ extension Topology {
         Topology(
             exchanges: [Exchange(ordersExchange), Exchange(eventsExchange)],
             queues: [Queue(intakeQueue, bindings: [Binding(ordersExchange, "order.v1")])]
-        ))
+        )
+    )
 
     /// What `crm-scoring` touches: it consumes `order.accepted` and emits `customer.scored`.
     public static let scoring = dead.merging(
         Topology(
             exchanges: [Exchange(eventsExchange)],
             queues: [Queue(scoringEventsQueue, bindings: [Binding(eventsExchange, EventKey.orderAccepted)])]
-        ))
+        )
+    )
 
     /// What `crm-alerts` touches: internal events in, retention alerts out, desk feedback in.
     public static let alerts = dead.merging(
@@ -141,13 +145,15 @@ extension Topology {
                     bindings: [
                         Binding(eventsExchange, EventKey.customerScored),
                         Binding(eventsExchange, EventKey.complaintSignal),
-                    ]),
+                    ]
+                ),
                 Queue("alerts.retention.p1", bindings: [Binding(alertsExchange, "retention.p1")]),
                 Queue("alerts.retention.p2", bindings: [Binding(alertsExchange, "retention.p2")]),
                 Queue("alerts.retention.p3", bindings: [Binding(alertsExchange, "retention.p3")]),
                 Queue(feedbackQueue, bindings: [Binding(alertsExchange, "alert.v1.feedback")]),
             ]
-        ))
+        )
+    )
 
     /// What `crm-complaints` touches, with a `desk.<name>` queue for every configured desk.
     ///
@@ -166,10 +172,12 @@ extension Topology {
                         bindings: [
                             Binding(complaintsExchange, "complaint.v1.new"),
                             Binding(complaintsExchange, "complaint.v1.status"),
-                        ]),
+                        ]
+                    ),
                     Queue(alertEventsQueue, bindings: [Binding(eventsExchange, EventKey.complaintSignal)]),
                 ] + deskQueues
-            ))
+            )
+        )
     }
 
     /// The whole system, as `crm migrate` and `deploy/` declare it.

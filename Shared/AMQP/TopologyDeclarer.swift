@@ -1,4 +1,3 @@
-
 /// Declares a topology on a connection: exchanges, queues with their arguments, bindings.
 enum TopologyDeclarer {
     static func declare(_ topology: Topology, on connection: AMQPConnection, quorum: Bool) throws(AMQPError) {

@@ -68,7 +68,10 @@ public struct Outbox: Sendable {
 
     /// The messages paired with the rows (`id, message_id`) their insert returned, each as a poll would read it back:
     /// its stored fields, nothing else.
-    private static func stored(_ messages: [OutboundMessage], insertedAs inserted: [PostgresRow]) throws
+    private static func stored(
+        _ messages: [OutboundMessage],
+        insertedAs inserted: [PostgresRow]
+    ) throws
         -> [(id: Int64, message: OutboundMessage)]
     {
         var positions: [String: [Int]] = [:]
@@ -76,13 +79,21 @@ public struct Outbox: Sendable {
         return try inserted.map { row in
             let messageID: String = try row.decode(1)
             guard let position = positions[messageID]?.first else {
-                throw PostgresError(.decodingFailed, message: "the outbox insert returned a message id it was not given: \(messageID)")
+                throw PostgresError(
+                    .decodingFailed,
+                    message: "the outbox insert returned a message id it was not given: \(messageID)"
+                )
             }
             positions[messageID]?.removeFirst()
             let message = messages[position]
             return (
                 try row.decode(0),
-                OutboundMessage(exchange: message.exchange, routingKey: message.routingKey, body: message.body, messageID: messageID)
+                OutboundMessage(
+                    exchange: message.exchange,
+                    routingKey: message.routingKey,
+                    body: message.body,
+                    messageID: messageID
+                )
             )
         }
     }
@@ -91,8 +102,11 @@ public struct Outbox: Sendable {
     static func message(of row: PostgresRow, from column: Int) throws -> (id: Int64, message: OutboundMessage) {
         let id: Int64 = try row.decode(column)
         let message = OutboundMessage(
-            exchange: try row.decode(column + 1), routingKey: try row.decode(column + 2),
-            body: Data((try row.decode(column + 4, as: String.self)).utf8), messageID: try row.decode(column + 3))
+            exchange: try row.decode(column + 1),
+            routingKey: try row.decode(column + 2),
+            body: Data((try row.decode(column + 4, as: String.self)).utf8),
+            messageID: try row.decode(column + 3)
+        )
         return (id, message)
     }
 }

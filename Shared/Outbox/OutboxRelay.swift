@@ -57,8 +57,13 @@ public final class OutboxRelay: Service, Sendable {
     ///   - maxBacklog: rows handed over and not yet published beyond which writers stop handing rows over and
     ///     leave them to the poll (default 20 × `batchSize`).
     public init(
-        source: String, pool: PostgresPool, publisher: AMQPPublisher, batchSize: Int = 500,
-        idlePoll: Duration = .milliseconds(250), lease: Duration = .seconds(15), maxBacklog: Int? = nil,
+        source: String,
+        pool: PostgresPool,
+        publisher: AMQPPublisher,
+        batchSize: Int = 500,
+        idlePoll: Duration = .milliseconds(250),
+        lease: Duration = .seconds(15),
+        maxBacklog: Int? = nil,
         logger: Logger
     ) {
         precondition(batchSize > 0 && lease >= .seconds(1), "an outbox relay needs a batch and a lease of a second")
@@ -157,7 +162,9 @@ public final class OutboxRelay: Service, Sendable {
                 SELECT \(Outbox.returnedColumns) FROM crm_outbox
                 WHERE source = $1 AND (claimed_until IS NULL OR claimed_until < now())
                 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
-                """, [source, batchSize])
+                """,
+                [source, batchSize]
+            )
             guard !rows.isEmpty else {
                 try await connection.execute("COMMIT")
                 return 0
@@ -223,7 +230,9 @@ public final class OutboxRelay: Service, Sendable {
                     """
                     UPDATE crm_outbox SET claimed_until = NULL, attempts = attempts + 1, last_error = $2
                     WHERE id = ANY($1::bigint[])
-                    """, [ids, "\(error)"])
+                    """,
+                    [ids, "\(error)"]
+                )
                 state.withLock { state in
                     state.reserved -= batch.count
                     state.pollDue = true

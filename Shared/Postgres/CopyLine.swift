@@ -52,7 +52,9 @@ public struct CopyLine {
 
     /// The next field as an integer; NULL is an error.
     public mutating func int() throws(PostgresError) -> Int {
-        guard let field = nextField(), !field.isEmpty else { throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an integer") }
+        guard let field = nextField(), !field.isEmpty else {
+            throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an integer")
+        }
         var value = 0
         var negative = false
         for (index, byte) in field.enumerated() {
@@ -60,7 +62,9 @@ public struct CopyLine {
                 negative = true
                 continue
             }
-            guard byte >= 48, byte <= 57 else { throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an integer") }
+            guard byte >= 48, byte <= 57 else {
+                throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an integer")
+            }
             value = value * 10 + Int(byte - 48)
         }
         return negative ? -value : value
@@ -83,7 +87,9 @@ public struct CopyLine {
 
     /// The next field as a number; NULL is an error.
     public mutating func double() throws(PostgresError) -> Double {
-        guard let value = try optionalDouble() else { throw PostgresError(.decodingFailed, message: "COPY field: " + "expected a number, got NULL") }
+        guard let value = try optionalDouble() else {
+            throw PostgresError(.decodingFailed, message: "COPY field: " + "expected a number, got NULL")
+        }
         return value
     }
 

@@ -84,7 +84,11 @@ final class PGHandle {
     /// by name afterwards: parsed and analysed once, planned generically once PostgreSQL judges that as good as
     /// planning for each call's values. For statements a hot path runs again and again whose plan does not depend on
     /// the size of an array parameter (probes by key, inserts from `unnest`).
-    func execParams(_ sql: String, _ parameters: [(any PostgresEncodable)?], prepared: Bool = false) throws(PostgresError) -> PGResult {
+    func execParams(
+        _ sql: String,
+        _ parameters: [(any PostgresEncodable)?],
+        prepared: Bool = false
+    ) throws(PostgresError) -> PGResult {
         var text: [UInt8] = [0]  // never empty, so always an address
         var starts: [Int?] = []
         starts.reserveCapacity(parameters.count)
@@ -99,8 +103,11 @@ final class PGHandle {
             }
             if holdsNUL {
                 throw PostgresError(
-                    .serverError, message: "a parameter contains a NUL character, which text cannot store",
-                    sqlState: "22021", query: sql)
+                    .serverError,
+                    message: "a parameter contains a NUL character, which text cannot store",
+                    sqlState: "22021",
+                    query: sql
+                )
             }
             text.append(0)
             starts.append(start)
@@ -247,7 +254,11 @@ final class PGHandle {
             let message = primary ?? String(cString: PQerrorMessage(connection))
             let code: PostgresError.Code = isHealthy && state != nil ? .serverError : .connectionFailed
             throw PostgresError(
-                code, message: message.trimmingCharacters(in: .whitespacesAndNewlines), sqlState: state, query: query)
+                code,
+                message: message.trimmingCharacters(in: .whitespacesAndNewlines),
+                sqlState: state,
+                query: query
+            )
         }
     }
 }
@@ -302,7 +313,7 @@ final class PGResult {
 /// Copies strings into C memory for one call, as a NULL-terminated array.
 private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
     let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
+    defer { for copy in copies { free(copy) } }
     let pointers = copies.map { UnsafePointer($0) } + [nil]
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

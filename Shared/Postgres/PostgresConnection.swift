@@ -40,7 +40,11 @@ public actor PostgresConnection {
     /// With `prepared`, the connection prepares the statement on the server the first time and runs it by name
     /// afterwards (parsed and analysed once, its plan cached when PostgreSQL finds a generic plan as good): for the
     /// statements a hot path repeats whose plan does not hinge on how many values an array parameter holds.
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) throws(PostgresError)
+    public func query(
+        _ sql: String,
+        _ parameters: [(any PostgresEncodable)?] = [],
+        prepared: Bool = false
+    ) throws(PostgresError)
         -> [PostgresRow]
     {
         let result = try run(sql, parameters, prepared: prepared)
@@ -49,7 +53,11 @@ public actor PostgresConnection {
 
     /// Runs one parameterised statement and returns the number of rows it affected; `prepared` as for ``query(_:_:prepared:)``.
     @discardableResult
-    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) throws(PostgresError) -> Int {
+    public func execute(
+        _ sql: String,
+        _ parameters: [(any PostgresEncodable)?] = [],
+        prepared: Bool = false
+    ) throws(PostgresError) -> Int {
         try run(sql, parameters, prepared: prepared).affectedRows
     }
 
@@ -82,7 +90,8 @@ public actor PostgresConnection {
     /// For work whose writes are one statement (atomic by itself), after reads that a READ COMMITTED transaction
     /// would not make more consistent: it saves the round trips of `BEGIN` and `COMMIT`.
     @discardableResult
-    public func withoutTransaction<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) throws -> T {
+    public func withoutTransaction<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) throws -> T
+    {
         precondition(transactionDepth == 0, "withoutTransaction inside a transaction")
         return try body(self)
     }
@@ -124,7 +133,9 @@ public actor PostgresConnection {
 
     /// Streams the rows of a query in chunks through a cursor, inside the current transaction.
     public func forEachChunk(
-        _ sql: String, _ parameters: [(any PostgresEncodable)?] = [], chunkSize: Int = 10_000,
+        _ sql: String,
+        _ parameters: [(any PostgresEncodable)?] = [],
+        chunkSize: Int = 10_000,
         _ body: ([PostgresRow]) throws -> Void
     ) throws {
         precondition(transactionDepth > 0, "a cursor needs a transaction")
@@ -143,7 +154,9 @@ public actor PostgresConnection {
     /// `rows` is read once, lazily: a lazy sequence streams a large table without building it in memory.
     @discardableResult
     public func copy(
-        into table: String, columns: [String], rows: some Sequence<[(any PostgresEncodable)?]>
+        into table: String,
+        columns: [String],
+        rows: some Sequence<[(any PostgresEncodable)?]>
     ) throws(PostgresError) -> Int {
         let handle = try connected()
         let statement = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
@@ -179,7 +192,11 @@ public actor PostgresConnection {
 
     // MARK: - Internals
 
-    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?], prepared: Bool = false) throws(PostgresError) -> PGResult {
+    private func run(
+        _ sql: String,
+        _ parameters: [(any PostgresEncodable)?],
+        prepared: Bool = false
+    ) throws(PostgresError) -> PGResult {
         let handle = try connected()
         do {
             return try handle.execParams(sql, parameters, prepared: prepared)

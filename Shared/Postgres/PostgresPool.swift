@@ -69,13 +69,21 @@ public final class PostgresPool: Sendable {
     }
 
     /// Runs one statement and returns its rows; `prepared` as for ``PostgresConnection/query(_:_:prepared:)``.
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) async throws -> [PostgresRow] {
+    public func query(
+        _ sql: String,
+        _ parameters: [(any PostgresEncodable)?] = [],
+        prepared: Bool = false
+    ) async throws -> [PostgresRow] {
         try await withConnection { try await $0.query(sql, parameters, prepared: prepared) }
     }
 
     /// Runs one statement and returns the number of affected rows; `prepared` as for ``PostgresConnection/query(_:_:prepared:)``.
     @discardableResult
-    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) async throws -> Int {
+    public func execute(
+        _ sql: String,
+        _ parameters: [(any PostgresEncodable)?] = [],
+        prepared: Bool = false
+    ) async throws -> Int {
         try await withConnection { try await $0.execute(sql, parameters, prepared: prepared) }
     }
 
@@ -103,7 +111,10 @@ public final class PostgresPool: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                enum Outcome { case index(Int), cancelled, waiting }
+                enum Outcome {
+                    case index(Int)
+                    case cancelled, waiting
+                }
                 let outcome: Outcome = state.withLock { state in
                     if let index = state.free.popLast() { return .index(index) }
                     // Cancelled before the handler below could find this waiter: it must not wait.

@@ -23,7 +23,10 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes the column at `index`, `nil` for SQL NULL.
-    public func decodeIfPresent<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) throws(PostgresError)
+    public func decodeIfPresent<T: PostgresDecodable>(
+        _ index: Int,
+        as type: T.Type = T.self
+    ) throws(PostgresError)
         -> T?
     {
         guard index < columns.count, let text = self[index] else { return nil }
@@ -36,7 +39,10 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes the column named `name`, `nil` for SQL NULL.
-    public func decodeIfPresent<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self)
+    public func decodeIfPresent<T: PostgresDecodable>(
+        _ name: String,
+        as type: T.Type = T.self
+    )
         throws(PostgresError) -> T?
     {
         try decodeIfPresent(try index(of: name), as: type)

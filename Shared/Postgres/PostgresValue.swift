@@ -161,7 +161,8 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
     /// Each element's bytes go straight into the literal; `"` and `\` (single bytes that never occur inside a
     /// multi-byte sequence) are escaped afterwards, in the rare element that holds one.
     public func appendPostgresText(to bytes: inout [UInt8]) -> Bool {
-        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        let quote = UInt8(ascii: "\"")
+        let backslash = UInt8(ascii: "\\")
         bytes.reserveCapacity(bytes.count + count * 16 + 2)
         bytes.append(UInt8(ascii: "{"))
         for index in indices {

@@ -25,7 +25,11 @@ public struct ConsumerSettings: Sendable, Equatable {
     /// Reads `CRM_<prefix>_BATCH_SIZE`, `_PREFETCH`, `_CONSUMERS` and `_LINGER`; an unset one takes the default given
     /// here (an unset prefetch is twice the batch). The error names the variable.
     public init(
-        _ settings: Settings, prefix: String, batchSize: Int, consumers: Int = 1, linger: Duration = .milliseconds(5)
+        _ settings: Settings,
+        prefix: String,
+        batchSize: Int,
+        consumers: Int = 1,
+        linger: Duration = .milliseconds(5)
     ) throws(SettingsError) {
         let variable = { (name: String) in "CRM_\(prefix)_\(name)" }
         let batchSize = try settings.int(variable("BATCH_SIZE"), default: batchSize, in: 1...5000)
@@ -33,7 +37,8 @@ public struct ConsumerSettings: Sendable, Equatable {
             batchSize: batchSize,
             prefetch: try settings.int(variable("PREFETCH"), default: batchSize * 2, in: 1...65535),
             consumers: try settings.int(variable("CONSUMERS"), default: consumers, in: 1...16),
-            linger: try settings.duration(variable("LINGER"), default: linger))
+            linger: try settings.duration(variable("LINGER"), default: linger)
+        )
     }
 
     /// The options of each ``QueueConsumer``.
@@ -46,29 +51,49 @@ extension ServiceContext {
     /// `settings.consumers` consumers of `queue`, each on a connection of its own that declares `topology` when it
     /// opens, dead-lettering through the context's publisher.
     public func consumers(
-        of queue: String, topology: Topology, settings: ConsumerSettings, handler: @escaping QueueConsumer.Handler
+        of queue: String,
+        topology: Topology,
+        settings: ConsumerSettings,
+        handler: @escaping QueueConsumer.Handler
     ) -> [QueueConsumer] {
         (0..<settings.consumers).map { _ in
             QueueConsumer(
-                queue: queue, consumer: amqpConsumer(of: queue, topology: topology, settings: settings),
-                deadLetters: publisher, options: settings.options, logger: logger, handler: handler)
+                queue: queue,
+                consumer: amqpConsumer(of: queue, topology: topology, settings: settings),
+                deadLetters: publisher,
+                options: settings.options,
+                logger: logger,
+                handler: handler
+            )
         }
     }
 
     /// Consumers whose handler prepares each message as it is taken, while the previous batch commits.
     public func consumers<Prepared: Sendable>(
-        of queue: String, topology: Topology, settings: ConsumerSettings,
+        of queue: String,
+        topology: Topology,
+        settings: ConsumerSettings,
         handler: QueueConsumer.StagedHandler<Prepared>
     ) -> [QueueConsumer] {
         (0..<settings.consumers).map { _ in
             QueueConsumer(
-                queue: queue, consumer: amqpConsumer(of: queue, topology: topology, settings: settings),
-                deadLetters: publisher, options: settings.options, logger: logger, handler: handler)
+                queue: queue,
+                consumer: amqpConsumer(of: queue, topology: topology, settings: settings),
+                deadLetters: publisher,
+                options: settings.options,
+                logger: logger,
+                handler: handler
+            )
         }
     }
 
     private func amqpConsumer(of queue: String, topology: Topology, settings: ConsumerSettings) -> AMQPConsumer {
         AMQPConsumer(
-            settings: amqp, queue: queue, prefetch: UInt16(settings.prefetch), topology: topology, logger: logger)
+            settings: amqp,
+            queue: queue,
+            prefetch: UInt16(settings.prefetch),
+            topology: topology,
+            logger: logger
+        )
     }
 }

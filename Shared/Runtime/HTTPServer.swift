@@ -65,7 +65,8 @@ public final class HTTPServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                        wrappingChannelSynchronously: channel
+                    )
                 }
             }
         let actualPort = server.channel.localAddress?.port ?? port
@@ -100,7 +101,9 @@ public final class HTTPServer: Service, Sendable {
                         headers.add(name: "Content-Length", value: "\(response.body.utf8.count)")
                         headers.add(name: "Connection", value: "close")
                         let status = HTTPResponseStatus(statusCode: response.status)
-                        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+                        try await outbound.write(
+                            .head(HTTPResponseHead(version: head.version, status: status, headers: headers))
+                        )
                         try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
                         try await outbound.write(.end(nil))
                         return
@@ -124,7 +127,10 @@ public final class HTTPServer: Service, Sendable {
             }
         }
         let request = Request(
-            method: head.method.rawValue, path: rawPath.removingPercentEncoding ?? rawPath, query: query)
+            method: head.method.rawValue,
+            path: rawPath.removingPercentEncoding ?? rawPath,
+            query: query
+        )
         guard request.method == "GET" || request.method == "HEAD" else {
             return Response(status: 405, body: "only GET is served\n")
         }
@@ -137,7 +143,10 @@ public final class HTTPServer: Service, Sendable {
 
 extension HTTPServer {
     /// A route answering exactly one path.
-    public static func route(_ path: String, _ answer: @escaping @Sendable () async -> HTTPServer.Response)
+    public static func route(
+        _ path: String,
+        _ answer: @escaping @Sendable () async -> HTTPServer.Response
+    )
         -> HTTPServer.Route
     {
         { request in request.path == path ? await answer() : nil }

@@ -39,7 +39,12 @@ public struct JSONLogHandler: LogHandler {
         if event.level >= .error {
             fields["source"] = "\(event.file.split(separator: "/").last ?? ""):\(event.line)"
         }
-        guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        guard
+            var line = try? JSONSerialization.data(
+                withJSONObject: fields,
+                options: [.sortedKeys, .withoutEscapingSlashes]
+            )
+        else { return }
         line.append(10)
         sink.write(line)
     }

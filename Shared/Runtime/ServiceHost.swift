@@ -52,7 +52,9 @@ public enum ServiceHost {
     /// Builds the context from the environment, lets `build` add the service's parts, and runs
     /// them all in one `ServiceGroup` until SIGTERM or SIGINT. Exits 2 on a configuration error.
     public static func run(
-        name: String, topology: Topology, build: @Sendable (ServiceContext) async throws -> ServiceParts
+        name: String,
+        topology: Topology,
+        build: @Sendable (ServiceContext) async throws -> ServiceParts
     ) async -> Never {
         let settings = Settings()
         let context: ServiceContext
@@ -71,7 +73,10 @@ public enum ServiceHost {
         let logger = context.logger
         logger.info(
             "Starting",
-            metadata: ["service": "\(name)", "instance": "\(context.instanceID)", "amqp.url": "\(context.amqp.redacted)"])
+            metadata: [
+                "service": "\(name)", "instance": "\(context.instanceID)", "amqp.url": "\(context.amqp.redacted)",
+            ]
+        )
         do {
             if migrateOnStart {
                 _ = try await context.pool.withConnection { try await Migrator().migrate($0, logger: logger) }
@@ -83,11 +88,16 @@ public enum ServiceHost {
             let group = ServiceGroup(
                 configuration: .init(
                     services: ([http, heartbeat] + parts.services).map {
-                        .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
-                              failureTerminationBehavior: .gracefullyShutdownGroup)
+                        .init(
+                            service: $0,
+                            successTerminationBehavior: .gracefullyShutdownGroup,
+                            failureTerminationBehavior: .gracefullyShutdownGroup
+                        )
                     },
                     gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
+                    logger: logger
+                )
+            )
             try await group.run()
             await context.publisher.close()
             await context.pool.close()
@@ -115,8 +125,15 @@ public enum ServiceHost {
         let pool = PostgresPool(url: databaseURL, size: poolSize, applicationName: name, logger: logger)
         let publisher = AMQPPublisher(settings: amqp, name: name, topology: topology, logger: logger)
         return ServiceContext(
-            name: name, instanceID: instanceID, settings: settings, amqp: amqp, databaseURL: databaseURL,
-            pool: pool, publisher: publisher, logger: logger)
+            name: name,
+            instanceID: instanceID,
+            settings: settings,
+            amqp: amqp,
+            databaseURL: databaseURL,
+            pool: pool,
+            publisher: publisher,
+            logger: logger
+        )
     }
 }
 
@@ -163,7 +180,8 @@ struct InstanceHeartbeat: Service {
                     VALUES ($1, $2, $3, $4, $5, now())
                     ON CONFLICT (instance_id) DO UPDATE SET last_seen_at = now()
                     """,
-                    [context.instanceID, context.name, ProcessInfo.processInfo.hostName, CRMVersion.current, started])
+                    [context.instanceID, context.name, ProcessInfo.processInfo.hostName, CRMVersion.current, started]
+                )
             } catch {
                 context.logger.warning("Instance heartbeat failed", metadata: ["error": "\(error)"])
             }

@@ -38,7 +38,9 @@ public struct Migrator: Sendable {
 
     public init(migrations: [Migration] = Schema.migrations) {
         precondition(
-            Set(migrations.map(\.version)).count == migrations.count, "migration versions must be unique")
+            Set(migrations.map(\.version)).count == migrations.count,
+            "migration versions must be unique"
+        )
         self.migrations = migrations.sorted { $0.version < $1.version }
     }
 
@@ -59,7 +61,8 @@ public struct Migrator: Sendable {
     /// Versions recorded as applied, with their checksums.
     public func appliedVersions(_ connection: PostgresConnection) async throws -> [Int: String] {
         let rows = try await connection.query(
-            "SELECT version, checksum FROM crm_schema_migrations WHERE to_regclass('crm_schema_migrations') IS NOT NULL")
+            "SELECT version, checksum FROM crm_schema_migrations WHERE to_regclass('crm_schema_migrations') IS NOT NULL"
+        )
         var result: [Int: String] = [:]
         for row in rows { result[try row.decode(0)] = try row.decode(1) }
         return result
@@ -74,7 +77,8 @@ public struct Migrator: Sendable {
                 checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now()
             )
-            """)
+            """
+        )
         let applied = try await appliedVersions(connection)
         var done: [Int] = []
         for migration in migrations {
@@ -82,7 +86,8 @@ public struct Migrator: Sendable {
                 guard checksum == migration.checksum else {
                     throw PostgresError(
                         .migrationFailed,
-                        message: "migration \(migration.version) (\(migration.name)) changed after it was applied")
+                        message: "migration \(migration.version) (\(migration.name)) changed after it was applied"
+                    )
                 }
                 continue
             }
@@ -90,10 +95,13 @@ public struct Migrator: Sendable {
                 try connection.executeScript(migration.sql)
                 try connection.execute(
                     "INSERT INTO crm_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    [migration.version, migration.name, migration.checksum])
+                    [migration.version, migration.name, migration.checksum]
+                )
             }
             logger.info(
-                "Applied migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
+                "Applied migration",
+                metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"]
+            )
             done.append(migration.version)
         }
         return done

@@ -1,4 +1,3 @@
-
 extension Schema {
     /// What `crm-alerts` keeps: the snapshot it last evaluated per customer, the alerts with their reasons and the
     /// desks' feedback, the complaints it has heard of, the daily publishing counts per desk queue, and its sweeps.
@@ -9,7 +8,8 @@ extension Schema {
     /// - `retention_alerts.delivery` is `queued` (handed to the outbox) or `held` (over the day's cap of its desk
     ///   queue; published on a later day, never dropped).
     static let alerts = Migration(
-        version: 5, name: "alerts",
+        version: 5,
+        name: "alerts",
         sql: """
             CREATE TABLE alert_customer_state (
                 customer_id text PRIMARY KEY,
@@ -100,5 +100,6 @@ extension Schema {
                 customers integer NOT NULL DEFAULT 0,
                 alerts integer NOT NULL DEFAULT 0
             );
-            """)
+            """
+    )
 }

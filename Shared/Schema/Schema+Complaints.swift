@@ -1,4 +1,3 @@
-
 extension Schema {
     /// What `crm-complaints` keeps: the complaint rules operators load, every complaint with its decision and SLA
     /// state, the desks' status updates, and the warnings and escalations published.
@@ -12,7 +11,8 @@ extension Schema {
     /// - `complaint_escalations` is unique per (complaint, level) and `complaint_sla_warnings` per (complaint,
     ///   target): nothing is escalated or warned twice, whichever replica sweeps.
     static let complaints = Migration(
-        version: 4, name: "complaints",
+        version: 4,
+        name: "complaints",
         sql: """
             CREATE TABLE complaint_rules (
                 version integer PRIMARY KEY CHECK (version >= 1),
@@ -98,5 +98,6 @@ extension Schema {
                 warned_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (complaint_id, target)
             );
-            """)
+            """
+    )
 }

@@ -1,8 +1,8 @@
-
 extension Schema {
     /// Tables every service shares: the transactional outbox and the replicas seen.
     static let foundation = Migration(
-        version: 1, name: "foundation",
+        version: 1,
+        name: "foundation",
         sql: """
             CREATE TABLE crm_outbox (
                 id bigserial PRIMARY KEY,
@@ -27,17 +27,20 @@ extension Schema {
                 last_seen_at timestamptz NOT NULL
             );
             CREATE INDEX crm_instances_seen ON crm_instances (service, last_seen_at);
-            """)
+            """
+    )
 }
 
 extension Schema {
     /// Leases on outbox rows: a row written for this process's relay to publish straight from memory is left to it
     /// until `claimed_until`; polls take only unleased or expired rows.
     static let outboxLeases = Migration(
-        version: 8, name: "outbox leases",
+        version: 8,
+        name: "outbox leases",
         sql: """
             ALTER TABLE crm_outbox ADD COLUMN claimed_until timestamptz;
-            """)
+            """
+    )
 }
 
 extension Schema {
@@ -46,7 +49,8 @@ extension Schema {
     /// under intake's load. LZ4 still shrinks a backlog that waits for the broker. A server built without LZ4 keeps
     /// bodies uncompressed instead.
     static let outboxBodyCompression = Migration(
-        version: 11, name: "outbox body compression",
+        version: 11,
+        name: "outbox body compression",
         sql: """
             DO $$
             BEGIN
@@ -55,5 +59,6 @@ extension Schema {
                 ALTER TABLE crm_outbox ALTER COLUMN body SET STORAGE EXTERNAL;
             END
             $$;
-            """)
+            """
+    )
 }

@@ -1,11 +1,11 @@
-
 extension Schema {
     /// Customers and their orders as `crm-intake` stores them, and the operators' exchange rates.
     ///
     /// A refund whose purchase has not arrived yet is stored `held`: it counts once the purchase
     /// of the same customer arrives, so arrival order never changes a customer's value.
     static let intake = Migration(
-        version: 2, name: "intake",
+        version: 2,
+        name: "intake",
         sql: """
             CREATE TABLE customers (
                 customer_id text PRIMARY KEY,
@@ -51,7 +51,8 @@ extension Schema {
                 rate_to_base numeric(24, 10) NOT NULL CHECK (rate_to_base > 0),
                 updated_at timestamptz NOT NULL DEFAULT now()
             );
-            """)
+            """
+    )
 }
 
 extension Schema {
@@ -66,7 +67,8 @@ extension Schema {
     /// which nothing in crm ever does, after waiting for every transaction writing orders to end, so an order
     /// being stored for that customer at that moment is seen.
     static let orderCustomerReference = Migration(
-        version: 10, name: "order customer reference",
+        version: 10,
+        name: "order customer reference",
         sql: """
             ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_customer_id_fkey;
 
@@ -87,7 +89,8 @@ extension Schema {
                 FOR EACH ROW EXECUTE FUNCTION crm_customer_keeps_orders();
             CREATE TRIGGER customers_keep_orders_on_rename BEFORE UPDATE OF customer_id ON customers
                 FOR EACH ROW WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id) EXECUTE FUNCTION crm_customer_keeps_orders();
-            """)
+            """
+    )
 }
 
 extension Schema {
@@ -99,7 +102,8 @@ extension Schema {
     /// for the delete, the delete for the batch, and PostgreSQL aborted one of them. Waiting at the statement's
     /// start leaves the batch free to finish; the row trigger then sees its order and refuses the delete.
     static let customerChangesWaitForOrders = Migration(
-        version: 12, name: "customer changes wait for orders",
+        version: 12,
+        name: "customer changes wait for orders",
         sql: """
             CREATE OR REPLACE FUNCTION crm_customers_wait_for_orders() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -111,5 +115,6 @@ extension Schema {
                 FOR EACH STATEMENT EXECUTE FUNCTION crm_customers_wait_for_orders();
             CREATE TRIGGER customers_wait_for_orders_on_rename BEFORE UPDATE OF customer_id ON customers
                 FOR EACH STATEMENT EXECUTE FUNCTION crm_customers_wait_for_orders();
-            """)
+            """
+    )
 }

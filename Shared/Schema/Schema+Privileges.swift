@@ -4,24 +4,28 @@ extension Schema {
     /// Row-level security on the shared outbox: a service role sees and changes only the rows of its own
     /// source (`crm_intake` → `intake`). The owner and superusers (migrations, `crm`) are not restricted.
     static let privileges = Migration(
-        version: 6, name: "outbox row security",
+        version: 6,
+        name: "outbox row security",
         sql: """
             ALTER TABLE crm_outbox ENABLE ROW LEVEL SECURITY;
             CREATE POLICY crm_outbox_own_source ON crm_outbox
                 USING (source = regexp_replace(current_user, '^crm_', ''))
                 WITH CHECK (source = regexp_replace(current_user, '^crm_', ''));
-            """)
+            """
+    )
 
     /// Row-level security on the replica registry: a service role sees and changes only its own replicas' rows
     /// (`crm_intake` → `crm-intake`), so no service can hide or forge another's replicas in `crm status`.
     static let instancePrivileges = Migration(
-        version: 7, name: "instances row security",
+        version: 7,
+        name: "instances row security",
         sql: """
             ALTER TABLE crm_instances ENABLE ROW LEVEL SECURITY;
             CREATE POLICY crm_instances_own_service ON crm_instances
                 USING (service = replace(current_user, '_', '-'))
                 WITH CHECK (service = replace(current_user, '_', '-'));
-            """)
+            """
+    )
 
     /// Grants each existing service role exactly its privileges (``ServiceAccount/tables``), after revoking
     /// everything it had on the schema's tables and sequences, in one transaction under an advisory lock (two
@@ -33,8 +37,10 @@ extension Schema {
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [grantLockKey])
             let existing = Set(
                 try connection.query(
-                    "SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [ServiceAccount.allCases.map(\.name)]
-                ).compactMap { $0[0] })
+                    "SELECT rolname FROM pg_roles WHERE rolname = ANY($1)",
+                    [ServiceAccount.allCases.map(\.name)]
+                ).compactMap { $0[0] }
+            )
             var grants = ServiceGrants()
             for account in ServiceAccount.allCases {
                 guard existing.contains(account.name) else {
@@ -46,7 +52,9 @@ extension Schema {
                     """
                     SELECT format('REVOKE ALL ON DATABASE %I FROM %I', current_database(), $2::text),
                            format('GRANT %s ON DATABASE %I TO %I', $1::text, current_database(), $2::text)
-                    """, [try privileges(account.databasePrivileges), account.name])
+                    """,
+                    [try privileges(account.databasePrivileges), account.name]
+                )
                 try connection.execute(onDatabase[0][0] ?? "")
                 try connection.execute(onDatabase[0][1] ?? "")
                 try connection.execute("GRANT USAGE ON SCHEMA public TO \(role)")
@@ -55,7 +63,8 @@ extension Schema {
                 let tables = account.tables.merging(ServiceAccount.commonTables) { own, _ in own }
                 for (table, granted) in tables.sorted(by: { $0.key < $1.key }) {
                     try connection.execute(
-                        "GRANT \(try privileges(granted)) ON TABLE \(try identifier(table)) TO \(role)")
+                        "GRANT \(try privileges(granted)) ON TABLE \(try identifier(table)) TO \(role)"
+                    )
                 }
                 // The sequences behind the tables it inserts into.
                 let sequences = try connection.query(
@@ -64,7 +73,9 @@ extension Schema {
                     JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
                     JOIN pg_class t ON t.oid = d.refobjid
                     WHERE s.relkind = 'S' AND t.relname = ANY($1) AND t.relnamespace = 'public'::regnamespace
-                    """, [tables.filter { $0.value.contains("INSERT") }.map(\.key)])
+                    """,
+                    [tables.filter { $0.value.contains("INSERT") }.map(\.key)]
+                )
                 for row in sequences {
                     try connection.execute("GRANT USAGE ON SEQUENCE \(try identifier(row[0] ?? "")) TO \(role)")
                 }

@@ -1,4 +1,3 @@
-
 extension Schema {
     /// What `crm-scoring` keeps: the fitted models, every customer's current score, and the history of
     /// lifecycle-stage and tier changes.
@@ -8,7 +7,8 @@ extension Schema {
     /// and on margin where orders carry a cost. The table leaves room on its pages (fillfactor 70) so the full
     /// rescoring's rewrite of every row can update in place (HOT) rather than touch every index.
     static let scoring = Migration(
-        version: 3, name: "scoring",
+        version: 3,
+        name: "scoring",
         sql: """
             CREATE TABLE scoring_models (
                 model_id bigserial PRIMARY KEY,
@@ -73,7 +73,8 @@ extension Schema {
                 clv_predicted numeric(19, 4)
             );
             CREATE INDEX customer_score_history_customer ON customer_score_history (customer_id, changed_at);
-            """)
+            """
+    )
 }
 
 extension Schema {
@@ -81,8 +82,10 @@ extension Schema {
     /// score to its new model, and the key made PostgreSQL look the model up and lock it once per score, a third
     /// of rewriting a million scores. Models are only ever added, so the reference cannot dangle through crm.
     static let scoreModelReference = Migration(
-        version: 9, name: "score model reference",
+        version: 9,
+        name: "score model reference",
         sql: """
             ALTER TABLE customer_scores DROP CONSTRAINT IF EXISTS customer_scores_model_id_fkey;
-            """)
+            """
+    )
 }

@@ -1,4 +1,3 @@
-
 /// The database schema, as the ordered list of migrations `crm migrate` applies.
 ///
 /// Append new migrations; never edit one that has shipped (the migrator refuses changed checksums).

@@ -127,7 +127,8 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         return BrokerPermissions(
             configure: pattern(topology.exchanges.map(\.name) + queues.map(\.name), extra),
             write: pattern(publishesTo + queues.map(\.name), extra),
-            read: pattern(sources + queues.map(\.name).filter(owns(queue:)), extra))
+            read: pattern(sources + queues.map(\.name).filter(owns(queue:)), extra)
+        )
     }
 }
 

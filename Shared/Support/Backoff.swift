@@ -1,4 +1,3 @@
-
 /// Capped exponential back-off with jitter.
 public enum Backoff {
     /// 100 ms doubled per attempt up to `max`, with up to 20% random jitter so replicas spread out.

@@ -1,4 +1,3 @@
-
 /// Numbers and UTC date-times written straight into UTF-8 bytes, for text built on hot paths (statement parameters,
 /// canonical forms, message bodies) without a `String` per field.
 extension [UInt8] {
@@ -24,7 +23,14 @@ extension [UInt8] {
 
     /// Appends `YYYY-MM-DDTHH:MM:SS.<fraction>Z`, the fraction written with `fractionDigits` digits.
     public mutating func appendUTCDateTime(
-        year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, fraction: Int, fractionDigits: Int
+        year: Int,
+        month: Int,
+        day: Int,
+        hour: Int,
+        minute: Int,
+        second: Int,
+        fraction: Int,
+        fractionDigits: Int
     ) {
         appendDecimal(year, minimumDigits: 4)
         appendField("-", month)

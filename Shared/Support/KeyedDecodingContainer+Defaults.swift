@@ -1,4 +1,3 @@
-
 extension KeyedDecodingContainer {
     /// Decodes `key` when present and falls back to `defaultValue`, so a settings file names only what it changes.
     public func decode<Value: Decodable>(_ key: Key, default defaultValue: Value) throws -> Value {

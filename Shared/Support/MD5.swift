@@ -1,4 +1,3 @@
-
 /// MD5 (RFC 1321), for content fingerprints that must equal PostgreSQL's `md5(text)`; never for security.
 ///
 /// Intake fingerprints each order's canonical form. Computing it here lets a batch send PostgreSQL 32 hex digits

@@ -14,7 +14,11 @@ public enum ParallelChunks {
     }
 
     /// An array of `count` elements whose element `i` is `element(i)`, filled concurrently `chunk` at a time.
-    public static func array<Element>(count: Int, chunk: Int = 16_384, _ element: @Sendable (Int) -> Element) -> [Element] {
+    public static func array<Element>(
+        count: Int,
+        chunk: Int = 16_384,
+        _ element: @Sendable (Int) -> Element
+    ) -> [Element] {
         guard count > chunk else { return (0..<count).map(element) }
         return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
             // Each chunk initialises its own disjoint range of the buffer, which outlives the loop.

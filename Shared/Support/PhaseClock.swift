@@ -1,4 +1,3 @@
-
 /// Seconds per named phase of a run, each phase timed from the end of the one before.
 public struct PhaseClock: Sendable {
     /// The phases ended so far, in order.

@@ -49,7 +49,11 @@ public struct Settings: Sendable {
     }
 
     /// An integer within `range`, or the default when unset.
-    public func int(_ variable: String, default fallback: Int, in range: ClosedRange<Int> = Int.min...Int.max)
+    public func int(
+        _ variable: String,
+        default fallback: Int,
+        in range: ClosedRange<Int> = Int.min...Int.max
+    )
         throws(SettingsError) -> Int
     {
         guard let raw = string(variable) else { return fallback }
@@ -63,7 +67,11 @@ public struct Settings: Sendable {
     }
 
     /// A number within `range`, or the default when unset.
-    public func double(_ variable: String, default fallback: Double, in range: ClosedRange<Double>)
+    public func double(
+        _ variable: String,
+        default fallback: Double,
+        in range: ClosedRange<Double>
+    )
         throws(SettingsError) -> Double
     {
         guard let raw = string(variable) else { return fallback }
@@ -111,7 +119,9 @@ public struct Settings: Sendable {
 
     /// Parses `250ms`, `30s`, `5m`, `2h`, `7d`; a bare number means seconds.
     public static func parseDuration(_ text: String) -> Duration? {
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        let units: [(suffix: String, seconds: Double)] = [
+            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400),
+        ]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             guard let number = Double(text.dropLast(suffix.count)), number >= 0, number.isFinite else { return nil }
             return .milliseconds(Int64((number * scale * 1000).rounded()))

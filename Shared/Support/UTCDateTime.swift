@@ -24,8 +24,14 @@ public enum UTCDateTime {
         var parts = tm()
         gmtime_r(&time, &parts)
         bytes.appendUTCDateTime(
-            year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
-            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec),
-            fraction: micros, fractionDigits: 6)
+            year: Int(parts.tm_year) + 1900,
+            month: Int(parts.tm_mon) + 1,
+            day: Int(parts.tm_mday),
+            hour: Int(parts.tm_hour),
+            minute: Int(parts.tm_min),
+            second: Int(parts.tm_sec),
+            fraction: micros,
+            fractionDigits: 6
+        )
     }
 }

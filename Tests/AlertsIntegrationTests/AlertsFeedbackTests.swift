@@ -14,8 +14,15 @@ private typealias H = AlertsHarness
 @Suite("Alerts feedback and cooldown")
 struct AlertsFeedbackTests {
     /// Healthy, then in decline: only `lifecycle_decline` fires (p_alive and recency stay fine).
-    private static func flip(_ id: String, tier: ValueTier = .gold, to stage: LifecycleStage, at time: Date) -> H.Score {
-        H.Score(customerID: id, stage: stage, tier: tier, lastOrderAt: time.addingTimeInterval(-5 * 86_400), scoredAt: time)
+    private static func flip(_ id: String, tier: ValueTier = .gold, to stage: LifecycleStage, at time: Date) -> H.Score
+    {
+        H.Score(
+            customerID: id,
+            stage: stage,
+            tier: tier,
+            lastOrderAt: time.addingTimeInterval(-5 * 86_400),
+            scoredAt: time
+        )
     }
 
     @Test func feedbackIsKeptResolutionStartsTheCooldownAndTheReportCountsOutcomes() async throws {
@@ -29,8 +36,14 @@ struct AlertsFeedbackTests {
                 #expect(try await H.evaluated(scores, environment))
             }
             try await H.whileRunning(environment, settings: configuration) {
-                try await step([Self.flip("F-1", to: .maturity, at: start), Self.flip("F-2", tier: .silver, to: .maturity, at: start)])
-                try await step([Self.flip("F-1", to: .decline, at: start + 60), Self.flip("F-2", tier: .silver, to: .decline, at: start + 60)])
+                try await step([
+                    Self.flip("F-1", to: .maturity, at: start),
+                    Self.flip("F-2", tier: .silver, to: .maturity, at: start),
+                ])
+                try await step([
+                    Self.flip("F-1", to: .decline, at: start + 60),
+                    Self.flip("F-2", tier: .silver, to: .decline, at: start + 60),
+                ])
                 let first = try await H.storedAlerts(environment)
                 #expect(first.map(\.customer).sorted() == ["F-1", "F-2"])
                 #expect(first.allSatisfy { $0.reasons == ["lifecycle_decline"] })
@@ -49,11 +62,15 @@ struct AlertsFeedbackTests {
                 ])
                 #expect(try await eventually { try await publisher.inspectQueue("alerts.feedback.dead").messages == 1 })
                 let rows = try await environment.pool.query(
-                    "SELECT status, outcome, agent FROM retention_alerts WHERE alert_id = $1::uuid", [gold.id])
+                    "SELECT status, outcome, agent FROM retention_alerts WHERE alert_id = $1::uuid",
+                    [gold.id]
+                )
                 #expect(try rows[0].decode(0, as: String.self) == "resolved")
                 #expect(try rows[0].decode(1, as: String.self) == "retained")
                 #expect(try rows[0].decode(2, as: String.self) == "agent-7")
-                #expect(try await eventually { try await H.count(environment, "SELECT count(*) FROM alert_feedback") == 4 })
+                #expect(
+                    try await eventually { try await H.count(environment, "SELECT count(*) FROM alert_feedback") == 4 }
+                )
                 #expect(try await H.count(environment, "SELECT count(*) FROM retention_alert_reasons WHERE open") == 0)
                 let dead = try await publisher.inspectQueue("alerts.feedback.dead")
                 #expect(dead.messages == 1)
@@ -99,8 +116,14 @@ struct AlertsFeedbackTests {
             let now = Date()
             let scores = (1...5).map { index in
                 H.Score(
-                    customerID: "D-\(index)", stage: .decline, tier: .gold, pAlive: 0.5, predicted: Double(index) * 10,
-                    lastOrderAt: now.addingTimeInterval(-5 * 86_400), scoredAt: now)
+                    customerID: "D-\(index)",
+                    stage: .decline,
+                    tier: .gold,
+                    pAlive: 0.5,
+                    predicted: Double(index) * 10,
+                    lastOrderAt: now.addingTimeInterval(-5 * 86_400),
+                    scoredAt: now
+                )
             }
             let capped = H.settings(caps: [.p1: 0, .p2: 0, .p3: 2])
             let first = try await H.whileRunning(environment, settings: capped) {
@@ -114,8 +137,10 @@ struct AlertsFeedbackTests {
             let stored = try await H.storedAlerts(environment)
             #expect(stored.filter { $0.delivery == "held" }.map(\.customer).sorted() == ["D-1", "D-2", "D-3"])
             let counted = try await H.count(
-                environment, "SELECT queued FROM alert_daily_counts WHERE day = $1::date AND priority = 'p3'",
-                [DailyQuota.day(of: Date())])
+                environment,
+                "SELECT queued FROM alert_daily_counts WHERE day = $1::date AND priority = 'p3'",
+                [DailyQuota.day(of: Date())]
+            )
             #expect(counted == 2)
 
             // Tomorrow the queue has room for two again: the two most valuable held alerts go first.
@@ -131,9 +156,12 @@ struct AlertsFeedbackTests {
 
             // Raising the cap releases the rest at the next tick; every alert reaches its queue once.
             let second = try await H.whileRunning(environment, settings: H.settings(caps: [.p1: 0, .p2: 0, .p3: 10])) {
-                #expect(try await eventually {
-                    try await H.count(environment, "SELECT count(*) FROM retention_alerts WHERE delivery = 'held'") == 0
-                })
+                #expect(
+                    try await eventually {
+                        try await H.count(environment, "SELECT count(*) FROM retention_alerts WHERE delivery = 'held'")
+                            == 0
+                    }
+                )
                 #expect(try await eventually { try await H.settled(environment, publisher) })
                 return try await H.drainAlerts(environment)
             }

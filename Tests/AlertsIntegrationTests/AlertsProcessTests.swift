@@ -19,8 +19,10 @@ struct AlertsProcessTests {
         let user = try AMQPSettings(url: TestServers.amqpAdminURL).user
         let write = blocked ? #"^(?!crm\\.alerts$).*"# : ".*"
         try await ManagementAPI.request(
-            "PUT", "/api/permissions/\(environment.virtualHost.name)/\(user)",
-            body: #"{"configure":".*","write":"\#(write)","read":".*"}"#)
+            "PUT",
+            "/api/permissions/\(environment.virtualHost.name)/\(user)",
+            body: #"{"configure":".*","write":"\#(write)","read":".*"}"#
+        )
     }
 
     @Test func aCrashBetweenCommitAndPublishLosesAndDuplicatesNothing() async throws {
@@ -38,8 +40,14 @@ struct AlertsProcessTests {
             let now = Date()
             let scores = (0..<40).map { index in
                 H.Score(
-                    customerID: "K-\(index)", stage: .termination, tier: index.isMultiple(of: 2) ? .gold : .silver,
-                    pAlive: 0.1, predicted: Double(50 + index * 40), lastOrderAt: now - 400 * 86_400, scoredAt: now)
+                    customerID: "K-\(index)",
+                    stage: .termination,
+                    tier: index.isMultiple(of: 2) ? .gold : .silver,
+                    pAlive: 0.1,
+                    predicted: Double(50 + index * 40),
+                    lastOrderAt: now - 400 * 86_400,
+                    scoredAt: now
+                )
             }
             try await Self.permit(environment, alertsBlocked: true)
             let first = try launch()

@@ -29,9 +29,11 @@ struct AlertsReplicaTests {
             try await H.store(healthy, environment)
             let configuration = H.settings(sweepInterval: .milliseconds(30))
             let received = try await H.whileRunning(environment, settings: configuration, replicas: 2) {
-                #expect(try await eventually {
-                    try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == customers
-                })
+                #expect(
+                    try await eventually {
+                        try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == customers
+                    }
+                )
                 try await H.store(declined, environment)
                 try await publisher.publish((declined + declined).shuffled().map { try H.event($0) })
                 #expect(try await H.evaluated(declined, environment))
@@ -46,9 +48,11 @@ struct AlertsReplicaTests {
                     return score
                 }
                 try await H.store(silent, environment)
-                #expect(try await eventually {
-                    try await H.count(environment, "SELECT count(*) FROM retention_alerts") == 2 * customers
-                })
+                #expect(
+                    try await eventually {
+                        try await H.count(environment, "SELECT count(*) FROM retention_alerts") == 2 * customers
+                    }
+                )
                 // More sweeps find nothing new.
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(try await H.evaluated(silent, environment))
@@ -68,7 +72,8 @@ struct AlertsReplicaTests {
                 """
                 SELECT count(*) FROM alert_sweeps a JOIN alert_sweeps b ON a.id < b.id
                 WHERE b.started_at < coalesce(a.finished_at, 'infinity') AND a.started_at < coalesce(b.finished_at, 'infinity')
-                """)
+                """
+            )
             #expect(overlapping == 0)
             await publisher.close()
         }

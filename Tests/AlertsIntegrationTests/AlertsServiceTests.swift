@@ -24,7 +24,11 @@ struct AlertsServiceTests {
             let bronze = H.Score(customerID: "C-7", stage: .termination, tier: .bronze, pAlive: 0.05, predicted: 50)
             let received = try await H.whileRunning(environment) {
                 try await publisher.publish([try H.event(healthy)])
-                #expect(try await eventually { try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1 })
+                #expect(
+                    try await eventually {
+                        try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1
+                    }
+                )
                 // The same scoring twice (a redelivery), then the decline, then the decline again.
                 try await publisher.publish([try H.event(healthy), try H.event(decline, previous: (.maturity, .gold))])
                 try await publisher.publish([try H.event(decline, previous: (.maturity, .gold)), try H.event(bronze)])
@@ -46,7 +50,9 @@ struct AlertsServiceTests {
             let json = try #require(try JSONSerialization.jsonObject(with: alert.body) as? [String: Any])
             let evidence = try #require(json["evidence"] as? [[String: Any]])
             #expect(evidence.count == 4)
-            #expect(evidence[0]["from_stage"] as? String == "maturity" && evidence[0]["to_stage"] as? String == "decline")
+            #expect(
+                evidence[0]["from_stage"] as? String == "maturity" && evidence[0]["to_stage"] as? String == "decline"
+            )
             #expect(evidence[2]["from_p_alive"] as? Double == 0.9 && evidence[2]["to_p_alive"] as? Double == 0.25)
             #expect(evidence[3]["interval_multiple"] as? Double == 2)
 
@@ -66,19 +72,27 @@ struct AlertsServiceTests {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)
             try await H.store(
-                [H.Score(customerID: "G-1"), H.Score(customerID: "S-1", tier: .silver), H.Score(customerID: "B-1", tier: .bronze)],
-                environment)
+                [
+                    H.Score(customerID: "G-1"), H.Score(customerID: "S-1", tier: .silver),
+                    H.Score(customerID: "B-1", tier: .bronze),
+                ],
+                environment
+            )
             // Silver customers are eligible here (the default minimum is gold); bronze ones never are.
             let received = try await H.whileRunning(environment, settings: H.settings(minimumTier: .silver)) {
                 // A complaint received before the customer's first evaluation still counts as new.
-                try await publisher.publish([try H.complaint("K-1", customer: "G-1", receivedAt: Date().addingTimeInterval(-3_600))])
+                try await publisher.publish([
+                    try H.complaint("K-1", customer: "G-1", receivedAt: Date().addingTimeInterval(-3_600))
+                ])
                 try await publisher.publish((1...3).map { try! H.complaint("K-S\($0)", customer: "S-1") })
                 try await publisher.publish((1...3).map { try! H.complaint("K-B\($0)", customer: "B-1") })
                 // A redelivered complaint is no new complaint.
                 try await publisher.publish([try H.complaint("K-1", customer: "G-1")])
-                #expect(try await eventually {
-                    try await H.count(environment, "SELECT count(*) FROM alert_complaints WHERE evaluated") == 7
-                })
+                #expect(
+                    try await eventually {
+                        try await H.count(environment, "SELECT count(*) FROM alert_complaints WHERE evaluated") == 7
+                    }
+                )
                 #expect(try await eventually { try await H.settled(environment, publisher) })
                 return try await H.drainAlerts(environment)
             }
@@ -95,24 +109,39 @@ struct AlertsServiceTests {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)
             let now = Date()
-            let before = H.Score(customerID: "Q-1", lastOrderAt: now.addingTimeInterval(-30 * 86_400), scoredAt: now.addingTimeInterval(-86_400))
+            let before = H.Score(
+                customerID: "Q-1",
+                lastOrderAt: now.addingTimeInterval(-30 * 86_400),
+                scoredAt: now.addingTimeInterval(-86_400)
+            )
             try await H.store([before], environment)
             let configuration = H.settings(sweepInterval: .milliseconds(200))
             let alerts = try await H.whileRunning(environment, settings: configuration) {
                 // The first sweep evaluates the customer: healthy, no alert.
-                #expect(try await eventually { try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1 })
+                #expect(
+                    try await eventually {
+                        try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1
+                    }
+                )
                 // A full rescoring a month later rewrites the row, without an event: 60 days silent, interval 21.5.
                 var later = before
                 later.scoredAt = now
                 later.lastOrderAt = now.addingTimeInterval(-60 * 86_400)
                 try await H.store([later], environment)
-                #expect(try await eventually { try await H.count(environment, "SELECT count(*) FROM retention_alerts") == 1 })
+                #expect(
+                    try await eventually {
+                        try await H.count(environment, "SELECT count(*) FROM retention_alerts") == 1
+                    }
+                )
                 #expect(try await eventually { try await H.settled(environment, publisher) })
                 return try await H.drainAlerts(environment)
             }
             #expect(alerts.map(\.alert.reasons) == [[.overduePurchase]])
             #expect(alerts.first?.alert.customer.daysSinceLastOrder == 60)
-            let sweeps = try await H.count(environment, "SELECT count(*) FROM alert_sweeps WHERE finished_at IS NOT NULL")
+            let sweeps = try await H.count(
+                environment,
+                "SELECT count(*) FROM alert_sweeps WHERE finished_at IS NOT NULL"
+            )
             #expect(sweeps >= 2)
             await publisher.close()
         }

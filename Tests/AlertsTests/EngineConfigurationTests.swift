@@ -22,10 +22,13 @@ struct EngineConfigurationTests {
                 "CRM_ALERTS_DOWNGRADE_FROM_TIER": "silver", "CRM_ALERTS_COMPLAINT_MINIMUM_TIER": "silver",
                 "CRM_ALERTS_REPEATED_COMPLAINTS": "4", "CRM_ALERTS_REPEATED_COMPLAINTS_WINDOW": "14d",
                 "CRM_ALERTS_VALUE_AT_RISK": "predicted_times_churn", "CRM_ALERTS_P_ALIVE_FLOOR": "0.1",
-                "CRM_ALERTS_P1_VALUE_AT_RISK": "5000", "CRM_ALERTS_P2_VALUE_AT_RISK": "800", "CRM_ALERTS_COOLDOWN": "7d",
+                "CRM_ALERTS_P1_VALUE_AT_RISK": "5000", "CRM_ALERTS_P2_VALUE_AT_RISK": "800",
+                "CRM_ALERTS_COOLDOWN": "7d",
                 "CRM_ALERTS_DAILY_CAP_P1": "50", "CRM_ALERTS_DAILY_CAP_P2": "0", "CRM_ALERTS_SWEEP_INTERVAL": "15m",
-                "CRM_ALERTS_TICK_INTERVAL": "5s", "CRM_ALERTS_BATCH_SIZE": "50", "CRM_RETENTION_PLAYBOOK_FILE": "/etc/p.json",
-            ]))
+                "CRM_ALERTS_TICK_INTERVAL": "5s", "CRM_ALERTS_BATCH_SIZE": "50",
+                "CRM_RETENTION_PLAYBOOK_FILE": "/etc/p.json",
+            ])
+        )
         let rules = configuration.rules
         #expect(rules.eligibility.minimumTier == nil && rules.eligibility.minimumPredictedValue == 150)
         #expect(rules.pAliveLow == 0.25 && rules.pAliveMaximumDrop == 0.3)
@@ -68,19 +71,30 @@ struct EngineConfigurationTests {
             try Data(text.utf8).write(to: file)
             try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: file.path)
         }
-        try write(#"{"schema":"retention-playbook.v1","default_action":"call","rules":[]}"#, modified: Date(timeIntervalSince1970: 1_000))
+        try write(
+            #"{"schema":"retention-playbook.v1","default_action":"call","rules":[]}"#,
+            modified: Date(timeIntervalSince1970: 1_000)
+        )
         let source = try PlaybookSource(path: file.path, logger: Logger(label: "test"))
         #expect(source.current.defaultAction == "call")
         #expect(!source.reloadIfChanged())
 
-        try write(#"{"schema":"retention-playbook.v1","default_action":"email","rules":[]}"#, modified: Date(timeIntervalSince1970: 2_000))
+        try write(
+            #"{"schema":"retention-playbook.v1","default_action":"email","rules":[]}"#,
+            modified: Date(timeIntervalSince1970: 2_000)
+        )
         #expect(source.reloadIfChanged())
         #expect(source.current.defaultAction == "email")
 
-        try write(#"{"schema":"retention-playbook.v1","default_action":"","rules":[]}"#, modified: Date(timeIntervalSince1970: 3_000))
+        try write(
+            #"{"schema":"retention-playbook.v1","default_action":"","rules":[]}"#,
+            modified: Date(timeIntervalSince1970: 3_000)
+        )
         #expect(!source.reloadIfChanged())
         #expect(source.current.defaultAction == "email")
 
-        #expect(throws: AlertsError.self) { try PlaybookSource(path: file.path + ".missing", logger: Logger(label: "test")) }
+        #expect(throws: AlertsError.self) {
+            try PlaybookSource(path: file.path + ".missing", logger: Logger(label: "test"))
+        }
     }
 }

@@ -20,7 +20,8 @@ struct EngineDeciderTests {
         ScoredFigures(
             snapshot: snapshot,
             customer: CustomerValueSnapshot(tier: snapshot.tier, lifecycleStage: snapshot.stage),
-            lastOrderAt: nil)
+            lastOrderAt: nil
+        )
     }
 
     static let healthy = figures(F.healthy(scoredAt: F.daysAgo(2)))
@@ -44,19 +45,31 @@ struct EngineDeciderTests {
         fromEvent.customer.clv = try Money("123.45")
         var fromRow = Self.declined
         fromRow.customer.clv = try Money("999.00")
-        let tie = CustomerCase(customerID: "C-1", stored: (Self.healthy, F.daysAgo(2)), event: fromEvent, scored: fromRow)
+        let tie = CustomerCase(
+            customerID: "C-1",
+            stored: (Self.healthy, F.daysAgo(2)),
+            event: fromEvent,
+            scored: fromRow
+        )
         #expect(decider.decide(tie, now: F.now)?.current.customer.clv == fromEvent.customer.clv)
 
         var later = fromRow
         later.snapshot.scoredAt = F.daysAgo(0.5)
-        let newer = CustomerCase(customerID: "C-1", stored: (Self.healthy, F.daysAgo(2)), event: fromEvent, scored: later)
+        let newer = CustomerCase(
+            customerID: "C-1",
+            stored: (Self.healthy, F.daysAgo(2)),
+            event: fromEvent,
+            scored: later
+        )
         #expect(decider.decide(newer, now: F.now)?.current == later)
     }
 
     @Test func openAndCoolingReasonsAreHeldBackAndCounted() throws {
         var customer = CustomerCase(
-            customerID: "C-1", stored: (Self.healthy, F.daysAgo(2)),
-            event: Self.figures(F.healthy(stage: .decline, pAlive: 0.2, scoredAt: F.daysAgo(1))))
+            customerID: "C-1",
+            stored: (Self.healthy, F.daysAgo(2)),
+            event: Self.figures(F.healthy(stage: .decline, pAlive: 0.2, scoredAt: F.daysAgo(1)))
+        )
         customer.openReasons = [.lifecycleDecline]
         customer.coolingReasons = [.pAliveLow]
         let evaluation = try #require(decider.decide(customer, now: F.now))

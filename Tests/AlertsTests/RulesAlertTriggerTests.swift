@@ -75,7 +75,11 @@ struct RulesAlertTriggerTests {
     @Test("complaint from a valuable customer: new complaints at the standing tier")
     func valuableComplaint() {
         let complaints = [F.complaint("K-7", daysAgo: 0.5)]
-        func fired(_ previous: ScoreSnapshot?, _ current: ScoreSnapshot, lastEvaluatedAt: Date? = F.daysAgo(1))
+        func fired(
+            _ previous: ScoreSnapshot?,
+            _ current: ScoreSnapshot,
+            lastEvaluatedAt: Date? = F.daysAgo(1)
+        )
             -> [AlertReason]
         {
             let context = F.context(

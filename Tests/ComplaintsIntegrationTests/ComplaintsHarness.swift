@@ -35,43 +35,69 @@ enum ComplaintsHarness {
     /// A publisher that declares the service's topology with `desks` first, as `crm migrate` does.
     static func publisher(_ environment: TestEnvironment, desks: [String] = shippedDesks) -> AMQPPublisher {
         AMQPPublisher(
-            settings: environment.amqp, name: "test", topology: ComplaintsService.topology(desks: desks),
-            logger: TestServers.logger)
+            settings: environment.amqp,
+            name: "test",
+            topology: ComplaintsService.topology(desks: desks),
+            logger: TestServers.logger
+        )
     }
 
     /// Publishes complaints (`complaint.v1.new`) or status updates (`complaint.v1.status`) with confirms.
-    static func publish(_ bodies: [Data], key: String = "complaint.v1.new", with publisher: AMQPPublisher) async throws {
+    static func publish(_ bodies: [Data], key: String = "complaint.v1.new", with publisher: AMQPPublisher) async throws
+    {
         try await publisher.publish(
-            bodies.map { OutboundMessage(exchange: Topology.complaintsExchange, routingKey: key, body: $0) })
+            bodies.map { OutboundMessage(exchange: Topology.complaintsExchange, routingKey: key, body: $0) }
+        )
     }
 
     /// Runs `replicas` replicas of crm-complaints, built as its executable builds them, while `body` runs.
     static func whileRunning<T: Sendable>(
-        _ environment: TestEnvironment, settings: [String: String] = settings(), replicas: Int = 1,
+        _ environment: TestEnvironment,
+        settings: [String: String] = settings(),
+        replicas: Int = 1,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try await environment.whileRunning(
-            "crm-complaints", topology: ComplaintsService.topology, settings: settings, replicas: replicas,
-            parts: ComplaintsService.parts) { _ in try await body() }
+            "crm-complaints",
+            topology: ComplaintsService.topology,
+            settings: settings,
+            replicas: replicas,
+            parts: ComplaintsService.parts
+        ) { _ in try await body() }
     }
 
     /// An SLA sweeper as a replica of the service builds it, on a pool of its own (close it afterwards); what it
     /// writes into the outbox is published by a running replica's relay.
     static func sweeper(
-        _ environment: TestEnvironment, settings: [String: String], name: String
+        _ environment: TestEnvironment,
+        settings: [String: String],
+        name: String
     ) async throws -> (sweeper: SLASweeper, pool: PostgresPool) {
         let configuration = try ComplaintsConfiguration(settings: Settings(settings))
-        let pool = PostgresPool(url: environment.database.url, size: 2, applicationName: name, logger: TestServers.logger)
+        let pool = PostgresPool(
+            url: environment.database.url,
+            size: 2,
+            applicationName: name,
+            logger: TestServers.logger
+        )
         let policies = try await ComplaintPolicyHolder.load(pool: pool, configuration: configuration)
         let sweeper = SLASweeper(
-            pool: pool, outbox: Outbox(of: .complaints), policies: policies, interval: configuration.sweepInterval,
-            batchSize: configuration.sweepBatch, logger: TestServers.logger)
+            pool: pool,
+            outbox: Outbox(of: .complaints),
+            policies: policies,
+            interval: configuration.sweepInterval,
+            batchSize: configuration.sweepBatch,
+            logger: TestServers.logger
+        )
         return (sweeper, pool)
     }
 
     /// Takes up to `count` messages from `queue`, waiting at most `timeout` for them, and acknowledges them.
     static func take(
-        _ count: Int, from queue: String, _ environment: TestEnvironment, timeout: Duration = .seconds(30)
+        _ count: Int,
+        from queue: String,
+        _ environment: TestEnvironment,
+        timeout: Duration = .seconds(30)
     ) async throws -> [InboundMessage] {
         let consumer = AMQPConsumer(settings: environment.amqp, queue: queue, prefetch: 500, logger: TestServers.logger)
         let deadline = ContinuousClock.now + timeout
@@ -79,7 +105,10 @@ enum ComplaintsHarness {
         while messages.count < count, ContinuousClock.now < deadline {
             do {
                 let batch = try await consumer.nextBatch(
-                    maxCount: count - messages.count, wait: .milliseconds(200), linger: .milliseconds(20))
+                    maxCount: count - messages.count,
+                    wait: .milliseconds(200),
+                    linger: .milliseconds(20)
+                )
                 if let last = batch.last { try await consumer.acknowledge(upTo: last) }
                 messages += batch
             } catch {
@@ -92,7 +121,12 @@ enum ComplaintsHarness {
     }
 
     /// The routed complaints taken from `desk.<desk>`.
-    static func routed(_ count: Int, desk: String, _ environment: TestEnvironment, timeout: Duration = .seconds(30))
+    static func routed(
+        _ count: Int,
+        desk: String,
+        _ environment: TestEnvironment,
+        timeout: Duration = .seconds(30)
+    )
         async throws -> [RoutedComplaint]
     {
         try await take(count, from: "desk.\(desk)", environment, timeout: timeout).map {
@@ -111,8 +145,14 @@ enum ComplaintsHarness {
     // MARK: - Messages
 
     static func complaint(
-        _ id: String, customer: String = "C-1", subject: String? = nil, body: String? = nil, hint: String? = nil,
-        channel: String = "email", language: String? = nil, receivedAt: Date = Date()
+        _ id: String,
+        customer: String = "C-1",
+        subject: String? = nil,
+        body: String? = nil,
+        hint: String? = nil,
+        channel: String = "email",
+        language: String? = nil,
+        receivedAt: Date = Date()
     ) -> Data {
         var object: [String: Any] = [
             "schema": "complaint.v1", "complaint_id": id, "customer_id": customer, "channel": channel,
@@ -128,14 +168,20 @@ enum ComplaintsHarness {
     static func status(_ id: String, _ status: String, at: Date = Date(), agent: String = "agent-1") -> Data {
         Data(
             #"{"schema":"complaint-status.v1","complaint_id":"\#(id)","status":"\#(status)","at":"\#(Timestamp(at).rfc3339)","agent":"\#(agent)"}"#
-                .utf8)
+                .utf8
+        )
     }
 
     // MARK: - Database
 
     /// A scored customer, as intake and scoring would have left them.
     static func customer(
-        _ id: String, tier: ValueTier, stage: String, clv: String, orders: Int, region: String? = nil,
+        _ id: String,
+        tier: ValueTier,
+        stage: String,
+        clv: String,
+        orders: Int,
+        region: String? = nil,
         _ environment: TestEnvironment
     ) async throws {
         try await environment.pool.transaction { connection in
@@ -145,7 +191,9 @@ enum ComplaintsHarness {
                 INSERT INTO customer_scores (customer_id, scored_at, orders_count, transactions, monetary_total,
                     monetary_average, clv_historical, clv_simple, clv_predicted, lifecycle_stage, lifecycle_rule, tier)
                 VALUES ($1, now(), $2, $2, 100, 10, 100, 100, $3::numeric, $4, 'test', $5)
-                """, [id, orders, clv, stage, tier.rawValue])
+                """,
+                [id, orders, clv, stage, tier.rawValue]
+            )
         }
     }
 
@@ -156,7 +204,10 @@ enum ComplaintsHarness {
             throw TestSetupError("the shipped rules are not a JSON object")
         }
         edit(&object)
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        return String(
+            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+            as: UTF8.self
+        )
     }
 
     /// The shipped rules with every desk open around the clock, so short SLA targets run at any hour.
@@ -169,7 +220,10 @@ enum ComplaintsHarness {
 
     /// Stores a rules document as the next version.
     @discardableResult
-    static func load(rules document: String, _ environment: TestEnvironment) async throws -> ComplaintRulesStore.StoreResult {
+    static func load(
+        rules document: String,
+        _ environment: TestEnvironment
+    ) async throws -> ComplaintRulesStore.StoreResult {
         try await environment.pool.transaction { connection in
             try ComplaintRulesStore.store(document, source: "test", on: connection)
         }

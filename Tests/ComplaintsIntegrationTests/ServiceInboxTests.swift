@@ -21,8 +21,13 @@ struct ServiceInboxTests {
                 try await ComplaintsHarness.publish([original], with: publisher)
                 let at = Date()
                 try await ComplaintsHarness.publish(
-                    [ComplaintsHarness.status("D-1", "acknowledged", at: at), ComplaintsHarness.status("D-1", "acknowledged", at: at)],
-                    key: "complaint.v1.status", with: publisher)
+                    [
+                        ComplaintsHarness.status("D-1", "acknowledged", at: at),
+                        ComplaintsHarness.status("D-1", "acknowledged", at: at),
+                    ],
+                    key: "complaint.v1.status",
+                    with: publisher
+                )
                 _ = try await eventually {
                     let waiting = try await ComplaintsHarness.depth(Topology.complaintsQueue, environment)
                     let events = try await environment.pool.query("SELECT 1 FROM complaint_status_events")
@@ -48,19 +53,35 @@ struct ServiceInboxTests {
     @Test func invalidMessagesAndUpdatesOfUnknownComplaintsAreDeadLetteredWithReasons() async throws {
         let bad: [(body: Data, key: String, reason: String)] = [
             (Data("not json".utf8), "complaint.v1.new", "body"),
-            (Data(#"{"schema":"complaint.v1","customer_id":"C-1","received_at":"2026-11-21T09:00:00Z","channel":"email","subject":"x"}"#.utf8), "complaint.v1.new", "complaint_id: missing"),
+            (
+                Data(
+                    #"{"schema":"complaint.v1","customer_id":"C-1","received_at":"2026-11-21T09:00:00Z","channel":"email","subject":"x"}"#
+                        .utf8
+                ), "complaint.v1.new", "complaint_id: missing"
+            ),
             (Data(#"{"schema":"complaint.v9","complaint_id":"X-1"}"#.utf8), "complaint.v1.new", "schema: unknown"),
             (ComplaintsHarness.complaint("X-2", subject: "Parcel", language: "e"), "complaint.v1.new", "language"),
-            (Data(#"{"schema":"complaint.v1","complaint_id":"X-3","customer_id":"C-1","received_at":"2026-11-21T09:00:00Z","channel":"email"}"#.utf8), "complaint.v1.new", "subject: missing"),
+            (
+                Data(
+                    #"{"schema":"complaint.v1","complaint_id":"X-3","customer_id":"C-1","received_at":"2026-11-21T09:00:00Z","channel":"email"}"#
+                        .utf8
+                ), "complaint.v1.new", "subject: missing"
+            ),
             (ComplaintsHarness.status("NOPE-404", "acknowledged"), "complaint.v1.status", "complaint_id: no complaint"),
-            (Data(#"{"schema":"complaint-status.v1","complaint_id":"V-1","status":"closed","at":"2026-11-21T09:00:00Z"}"#.utf8), "complaint.v1.status", "status"),
+            (
+                Data(
+                    #"{"schema":"complaint-status.v1","complaint_id":"V-1","status":"closed","at":"2026-11-21T09:00:00Z"}"#
+                        .utf8
+                ), "complaint.v1.status", "status"
+            ),
         ]
         try await TestServers.withEnvironment { environment in
             let publisher = ComplaintsHarness.publisher(environment)
             for (index, item) in bad.enumerated() {
                 try await ComplaintsHarness.publish(
                     [ComplaintsHarness.complaint("V-\(index)", subject: "Parcel", body: "The parcel never arrived.")],
-                    with: publisher)
+                    with: publisher
+                )
                 try await ComplaintsHarness.publish([item.body], key: item.key, with: publisher)
             }
             let (routed, letters) = try await ComplaintsHarness.whileRunning(environment) {
@@ -75,7 +96,8 @@ struct ServiceInboxTests {
             for item in bad {
                 #expect(
                     zip(letters, reasons).contains { $0.body == item.body && $1.hasPrefix(item.reason) },
-                    "no dead letter starting with \"\(item.reason)\"; got \(reasons)")
+                    "no dead letter starting with \"\(item.reason)\"; got \(reasons)"
+                )
             }
             await publisher.close()
         }
@@ -88,7 +110,9 @@ struct ServiceRulesStoreTests {
         try await TestServers.withEnvironment { environment in
             let connection = environment.connection(name: "rules")
             let fromFile = try await ComplaintRulesStore.effectiveRules(
-                on: connection, defaultFile: ComplaintsHarness.rulesFile)
+                on: connection,
+                defaultFile: ComplaintsHarness.rulesFile
+            )
             #expect(fromFile.origin == ComplaintsHarness.rulesFile)
             #expect(fromFile.rules.desks.map(\.name) == ComplaintsHarness.shippedDesks)
             let custom = try ComplaintsHarness.rules { object in
@@ -97,10 +121,16 @@ struct ServiceRulesStoreTests {
             }
             try await ComplaintsHarness.load(rules: custom, environment)
             let fromDatabase = try await ComplaintRulesStore.effectiveRules(
-                on: connection, defaultFile: "/nonexistent/rules.json")
+                on: connection,
+                defaultFile: "/nonexistent/rules.json"
+            )
             #expect(fromDatabase.origin == "database version 1")
             #expect(fromDatabase.rules.desks.map(\.name) == ["only"])
-            #expect(Set(ComplaintsService.topology(desks: ["only"]).queues.map(\.name)).isSuperset(of: ["desk.only", "desk.escalations", "complaints.inbox", "alerts.events"]))
+            #expect(
+                Set(ComplaintsService.topology(desks: ["only"]).queues.map(\.name)).isSuperset(of: [
+                    "desk.only", "desk.escalations", "complaints.inbox", "alerts.events",
+                ])
+            )
             await connection.close()
         }
     }

@@ -9,26 +9,53 @@ import Testing
 @Suite("Complaints service: routing", .serialized)
 struct ServiceRoutingTests {
     /// An English and a Chinese complaint of each category, from customers never seen.
-    static let cases: [(id: String, subject: String, body: String, language: String, category: String, desk: String)] = [
-        ("EN-DEL", "Parcel never arrived", "I ordered two weeks ago and the parcel never arrived; the tracking number shows nothing.", "en", "delivery", "logistics"),
-        ("ZH-DEL", "快递还没到", "我的包裹已经等了10天还没到，物流信息一直没有更新。", "zh-CN", "delivery", "logistics"),
-        ("EN-BIL", "Charged twice", "You charged me twice for the same order. I want a refund.", "en", "billing", "billing"),
-        ("ZH-BIL", "重复扣款", "同一个订单被扣了两次钱，请尽快退款。", "zh-CN", "billing", "billing"),
-        ("EN-QUA", "Cracked screen", "The phone came with a cracked screen and does not work at all.", "en", "product_quality", "quality"),
-        ("ZH-QUA", "质量问题", "收到的商品屏幕碎了，根本不能用。", "zh-CN", "product_quality", "quality"),
-        ("EN-SER", "Rude agent", "The agent on the phone was rude and hung up on me.", "en", "service_attitude", "customer_care"),
-        ("ZH-SER", "客服态度差", "客服态度非常差，说了几句就挂电话。", "zh-CN", "service_attitude", "customer_care"),
-        ("EN-ACC", "Cannot sign in", "My account is locked and the password reset never sends a verification code.", "en", "account", "accounts"),
-        ("ZH-ACC", "账号被锁", "我的账号被锁定了，收不到验证码，无法登录。", "zh-CN", "account", "accounts"),
-        ("EN-OTH", "A suggestion", "It would be nice to have more colours to choose from.", "en", "other", "general"),
-        ("ZH-OTH", "建议", "希望你们能增加更多颜色可以选择。", "zh-CN", "other", "general"),
-    ]
+    static let cases: [(id: String, subject: String, body: String, language: String, category: String, desk: String)] =
+        [
+            (
+                "EN-DEL", "Parcel never arrived",
+                "I ordered two weeks ago and the parcel never arrived; the tracking number shows nothing.", "en",
+                "delivery", "logistics"
+            ),
+            ("ZH-DEL", "快递还没到", "我的包裹已经等了10天还没到，物流信息一直没有更新。", "zh-CN", "delivery", "logistics"),
+            (
+                "EN-BIL", "Charged twice", "You charged me twice for the same order. I want a refund.", "en", "billing",
+                "billing"
+            ),
+            ("ZH-BIL", "重复扣款", "同一个订单被扣了两次钱，请尽快退款。", "zh-CN", "billing", "billing"),
+            (
+                "EN-QUA", "Cracked screen", "The phone came with a cracked screen and does not work at all.", "en",
+                "product_quality", "quality"
+            ),
+            ("ZH-QUA", "质量问题", "收到的商品屏幕碎了，根本不能用。", "zh-CN", "product_quality", "quality"),
+            (
+                "EN-SER", "Rude agent", "The agent on the phone was rude and hung up on me.", "en", "service_attitude",
+                "customer_care"
+            ),
+            ("ZH-SER", "客服态度差", "客服态度非常差，说了几句就挂电话。", "zh-CN", "service_attitude", "customer_care"),
+            (
+                "EN-ACC", "Cannot sign in",
+                "My account is locked and the password reset never sends a verification code.", "en", "account",
+                "accounts"
+            ),
+            ("ZH-ACC", "账号被锁", "我的账号被锁定了，收不到验证码，无法登录。", "zh-CN", "account", "accounts"),
+            (
+                "EN-OTH", "A suggestion", "It would be nice to have more colours to choose from.", "en", "other",
+                "general"
+            ),
+            ("ZH-OTH", "建议", "希望你们能增加更多颜色可以选择。", "zh-CN", "other", "general"),
+        ]
 
     @Test func englishAndChineseComplaintsOfEachCategoryReachTheirDesks() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = ComplaintsHarness.publisher(environment)
             let bodies = Self.cases.map {
-                ComplaintsHarness.complaint($0.id, customer: "NEW-\($0.id)", subject: $0.subject, body: $0.body, language: $0.language)
+                ComplaintsHarness.complaint(
+                    $0.id,
+                    customer: "NEW-\($0.id)",
+                    subject: $0.subject,
+                    body: $0.body,
+                    language: $0.language
+                )
             }
             try await ComplaintsHarness.publish(bodies, with: publisher)
             let byDesk = Dictionary(grouping: Self.cases, by: \.desk)
@@ -55,7 +82,8 @@ struct ServiceRoutingTests {
             #expect(routed["EN-DEL"]?.matchedRule == "delivery")
             // Everything is stored, with the evidence for the decision.
             let rows = try await environment.pool.query(
-                "SELECT complaint_id, category, category_source, desk, rules_version, matched FROM complaints ORDER BY 1")
+                "SELECT complaint_id, category, category_source, desk, rules_version, matched FROM complaints ORDER BY 1"
+            )
             #expect(rows.count == Self.cases.count)
             let delivery = try #require(rows.first { $0[0] == "ZH-DEL" })
             #expect(delivery[2] == "rules" && delivery[4] == "1")
@@ -66,20 +94,41 @@ struct ServiceRoutingTests {
 
     @Test func aGoldCustomersMediumComplaintOutranksABronzeCustomers() async throws {
         try await TestServers.withEnvironment { environment in
-            try await ComplaintsHarness.customer("GOLD-1", tier: .gold, stage: "maturity", clv: "1520.00", orders: 14, environment)
-            try await ComplaintsHarness.customer("BRONZE-1", tier: .bronze, stage: "development", clv: "35.50", orders: 1, environment)
+            try await ComplaintsHarness.customer(
+                "GOLD-1",
+                tier: .gold,
+                stage: "maturity",
+                clv: "1520.00",
+                orders: 14,
+                environment
+            )
+            try await ComplaintsHarness.customer(
+                "BRONZE-1",
+                tier: .bronze,
+                stage: "development",
+                clv: "35.50",
+                orders: 1,
+                environment
+            )
             let publisher = ComplaintsHarness.publisher(environment)
             let text = "The parcel never arrived and the courier does not answer."
             try await ComplaintsHarness.publish(
                 [
                     ComplaintsHarness.complaint("K-GOLD", customer: "GOLD-1", subject: "Parcel", body: text),
                     ComplaintsHarness.complaint("K-BRONZE", customer: "BRONZE-1", subject: "Parcel", body: text),
-                ], with: publisher)
+                ],
+                with: publisher
+            )
             let (gold, bronze, signals) = try await ComplaintsHarness.whileRunning(environment) {
                 (
                     try await ComplaintsHarness.routed(1, desk: "priority_care", environment).first,
                     try await ComplaintsHarness.routed(1, desk: "logistics", environment).first,
-                    try await ComplaintsHarness.take(2, from: Topology.alertEventsQueue, environment, timeout: .seconds(3))
+                    try await ComplaintsHarness.take(
+                        2,
+                        from: Topology.alertEventsQueue,
+                        environment,
+                        timeout: .seconds(3)
+                    )
                 )
             }
             let goldRouted = try #require(gold)
@@ -104,13 +153,29 @@ struct ServiceRoutingTests {
         try await TestServers.withEnvironment { environment in
             let publisher = ComplaintsHarness.publisher(environment)
             try await ComplaintsHarness.publish(
-                [ComplaintsHarness.complaint("U-1", customer: "NEVER-SEEN", subject: "Lost parcel", body: "The parcel never arrived.")],
-                with: publisher)
+                [
+                    ComplaintsHarness.complaint(
+                        "U-1",
+                        customer: "NEVER-SEEN",
+                        subject: "Lost parcel",
+                        body: "The parcel never arrived."
+                    )
+                ],
+                with: publisher
+            )
             let (first, second) = try await ComplaintsHarness.whileRunning(environment) {
                 let first = try await ComplaintsHarness.routed(1, desk: "logistics", environment).first
                 try await ComplaintsHarness.publish(
-                    [ComplaintsHarness.complaint("U-2", customer: "NEVER-SEEN", subject: "Still nothing", body: "快递还没到。")],
-                    with: publisher)
+                    [
+                        ComplaintsHarness.complaint(
+                            "U-2",
+                            customer: "NEVER-SEEN",
+                            subject: "Still nothing",
+                            body: "快递还没到。"
+                        )
+                    ],
+                    with: publisher
+                )
                 // Severity medium raised to high; unknown + high is p2: not a rule of its own, so still logistics.
                 let second = try await ComplaintsHarness.routed(1, desk: "logistics", environment).first
                 return (first, second)
@@ -149,7 +214,9 @@ struct ServiceRoutingTests {
                     ComplaintsHarness.complaint("R-1", body: refund, channel: "phone"),
                     ComplaintsHarness.complaint("R-2", body: parcel, channel: "PHONE"),
                     ComplaintsHarness.complaint("R-3", body: parcel, channel: "email"),
-                ], with: publisher)
+                ],
+                with: publisher
+            )
             let results = try await ComplaintsHarness.whileRunning(environment) {
                 let alpha = try await ComplaintsHarness.routed(1, desk: "alpha", environment)
                 let beta = try await ComplaintsHarness.routed(1, desk: "beta", environment)
@@ -173,7 +240,9 @@ struct ServiceRoutingTests {
                 }
                 try await Task.sleep(for: .milliseconds(200))
                 try await ComplaintsHarness.publish(
-                    [ComplaintsHarness.complaint("R-4", body: refund, channel: "phone")], with: publisher)
+                    [ComplaintsHarness.complaint("R-4", body: refund, channel: "phone")],
+                    with: publisher
+                )
                 let delta = try await ComplaintsHarness.routed(1, desk: "delta", environment)
                 return (alpha, beta, fallback, switched, delta)
             }
@@ -187,7 +256,8 @@ struct ServiceRoutingTests {
             #expect(results.4.map(\.complaint.complaintID.rawValue) == ["R-4"])
             #expect(results.4.first?.matchedRule == "phone-first")
             let versions = try await environment.pool.query(
-                "SELECT complaint_id, rules_version FROM complaints ORDER BY complaint_id")
+                "SELECT complaint_id, rules_version FROM complaints ORDER BY complaint_id"
+            )
             #expect(versions.map { $0[1] } == ["1", "1", "1", "2"])
             await publisher.close()
         }
@@ -196,7 +266,10 @@ struct ServiceRoutingTests {
     @Test func invalidRulesAreRefusedWithEveryProblemNamed() async throws {
         try await TestServers.withEnvironment { environment in
             let broken = try ComplaintsHarness.rules { object in
-                object["routing"] = ["default_desk": "nowhere", "rules": [["name": "x", "when": ["category_in": ["nope"]], "desk": "ghost"]]]
+                object["routing"] = [
+                    "default_desk": "nowhere",
+                    "rules": [["name": "x", "when": ["category_in": ["nope"]], "desk": "ghost"]],
+                ]
             }
             await #expect(throws: ComplaintConfigurationError.self) {
                 try await ComplaintsHarness.load(rules: broken, environment)

@@ -12,10 +12,13 @@ struct ServiceSettingsTests {
             settings: Settings([
                 "CRM_COMPLAINTS_SLA_TARGETS": "p1=30s/2m, p4=1h/2d", "CRM_COMPLAINTS_MAX_ESCALATION_LEVEL": "5",
                 "CRM_COMPLAINTS_SIGNAL_TIER": "gold",
-            ]))
+            ])
+        )
         let rules = configuration.applyingOverrides(to: try Fixture.policy().rules)
         #expect(rules.sla.targets[.p1] == SLAPolicy.Targets(firstResponse: .seconds(30), resolution: .seconds(120)))
-        #expect(rules.sla.targets[.p4] == SLAPolicy.Targets(firstResponse: .seconds(3600), resolution: .seconds(172_800)))
+        #expect(
+            rules.sla.targets[.p4] == SLAPolicy.Targets(firstResponse: .seconds(3600), resolution: .seconds(172_800))
+        )
         #expect(rules.sla.targets[.p2] == (try Fixture.policy().rules.sla.targets[.p2]))
         #expect(rules.sla.maxEscalationLevel == 5)
         #expect(configuration.signals(.gold) && !configuration.signals(.silver) && !configuration.signals(.unknown))
@@ -48,17 +51,25 @@ struct ServiceSettingsTests {
 struct SLAWarningMessageTests {
     @Test func aWarningEncodesWithTheDocumentedFieldsAndDecodesBack() throws {
         let warning = SLAWarningMessage(
-            complaintID: try Identifier("K-7"), customerID: try Identifier("C-42"), desk: "logistics", category: "delivery",
-            severity: .medium, priority: .p2, target: .firstResponse,
-            dueAt: try Timestamp(rfc3339: "2026-11-21T10:00:00Z"), warnedAt: try Timestamp(rfc3339: "2026-11-21T09:48:00Z"),
-            escalationLevel: 0)
+            complaintID: try Identifier("K-7"),
+            customerID: try Identifier("C-42"),
+            desk: "logistics",
+            category: "delivery",
+            severity: .medium,
+            priority: .p2,
+            target: .firstResponse,
+            dueAt: try Timestamp(rfc3339: "2026-11-21T10:00:00Z"),
+            warnedAt: try Timestamp(rfc3339: "2026-11-21T09:48:00Z"),
+            escalationLevel: 0
+        )
         let body = try warning.encodedBody()
         let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
         #expect(
             Set(object.keys) == [
                 "schema", "complaint_id", "customer_id", "desk", "category", "severity", "priority", "target", "due_at",
                 "warned_at", "escalation_level",
-            ])
+            ]
+        )
         #expect(object["schema"] as? String == "complaint-sla-warning.v1")
         #expect(object["due_at"] as? String == "2026-11-21T10:00:00.000Z")
         #expect(try JSONDecoder().decode(SLAWarningMessage.self, from: body) == warning)

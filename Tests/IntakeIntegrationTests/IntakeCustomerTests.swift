@@ -16,7 +16,10 @@ struct IntakeCustomerTests {
             let batches: [[Data]] = [
                 [
                     IntakeHarness.order(
-                        "K-1", customer: "C-1", extra: #","customer":{"name":"Li Lei","region":"east"}"#),
+                        "K-1",
+                        customer: "C-1",
+                        extra: #","customer":{"name":"Li Lei","region":"east"}"#
+                    ),
                     IntakeHarness.order("K-2", customer: "C-2"),
                 ],
                 [IntakeHarness.order("K-3", customer: "C-1"), IntakeHarness.order("K-4", customer: "C-2")],
@@ -32,7 +35,8 @@ struct IntakeCustomerTests {
                 #expect(dispositions.allSatisfy { $0 == .processed })
             }
             let rows = try await environment.pool.query(
-                "SELECT customer_id, name, email, region, customer_type FROM customers ORDER BY customer_id")
+                "SELECT customer_id, name, email, region, customer_type FROM customers ORDER BY customer_id"
+            )
             let customers = try rows.map { row in
                 [try row.decode(0, as: String.self)] + (1...4).map { row[$0] ?? "-" }
             }
@@ -40,7 +44,8 @@ struct IntakeCustomerTests {
                 customers == [
                     ["C-1", "Li Lei", "li@example.com", "east", "-"], ["C-2", "-", "-", "west", "-"],
                     ["C-3", "-", "-", "-", "-"],
-                ])
+                ]
+            )
             let orders = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
             #expect(orders == 8)
         }
@@ -71,10 +76,14 @@ struct IntakeCustomerTests {
             let batch = (1...40).map { IntakeHarness.order("R-\($0)", customer: "C-\($0 % 7)") }
             #expect(try await handler.handle(batch.map { InboundMessage(body: $0) }).allSatisfy { $0 == .processed })
             let orphans = try await environment.pool.query(
-                "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)")
+                "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)"
+            )
             #expect(try orphans[0].decode(0, as: Int.self) == 0)
 
-            for statement in ["DELETE FROM customers WHERE customer_id = $1", "UPDATE customers SET customer_id = 'C-renamed' WHERE customer_id = $1"] {
+            for statement in [
+                "DELETE FROM customers WHERE customer_id = $1",
+                "UPDATE customers SET customer_id = 'C-renamed' WHERE customer_id = $1",
+            ] {
                 do {
                     try await environment.pool.execute(statement, ["C-3"])
                     Issue.record("\(statement) succeeded for a customer with orders")
@@ -83,8 +92,15 @@ struct IntakeCustomerTests {
                 }
             }
             try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-none')")
-            #expect(try await environment.pool.execute("UPDATE customers SET customer_id = 'C-none-2' WHERE customer_id = 'C-none'") == 1)
-            #expect(try await environment.pool.execute("UPDATE customers SET name = 'Han Meimei' WHERE customer_id = 'C-3'") == 1)
+            #expect(
+                try await environment.pool.execute(
+                    "UPDATE customers SET customer_id = 'C-none-2' WHERE customer_id = 'C-none'"
+                ) == 1
+            )
+            #expect(
+                try await environment.pool.execute("UPDATE customers SET name = 'Han Meimei' WHERE customer_id = 'C-3'")
+                    == 1
+            )
             #expect(try await environment.pool.execute("DELETE FROM customers WHERE customer_id = 'C-none-2'") == 1)
             #expect(try await environment.pool.query("SELECT count(*) FROM customers")[0].decode(0, as: Int.self) == 7)
         }
@@ -95,7 +111,10 @@ struct IntakeCustomerTests {
     @Test func aDeleteWaitsForAnOrderBeingStoredForTheCustomer() async throws {
         try await TestServers.withEnvironment { environment in
             try await Self.deleteWhileAnOrderIsStored(in: environment)
-            #expect(try await environment.pool.query("SELECT count(*) FROM customers WHERE customer_id = 'C-race'")[0].decode(0, as: Int.self) == 1)
+            #expect(
+                try await environment.pool.query("SELECT count(*) FROM customers WHERE customer_id = 'C-race'")[0]
+                    .decode(0, as: Int.self) == 1
+            )
         }
     }
 
@@ -109,7 +128,8 @@ struct IntakeCustomerTests {
                     """
                     INSERT INTO customers (customer_id, name) VALUES ('C-race', 'Han Meimei')
                     ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name
-                    """)
+                    """
+                )
             }
             let name = try await environment.pool.query("SELECT name FROM customers WHERE customer_id = 'C-race'")
             #expect(try name.map { try $0.decode(0, as: String.self) } == ["Han Meimei"])
@@ -120,7 +140,8 @@ struct IntakeCustomerTests {
     /// the delete waits, `meanwhile` runs in that transaction, which then commits. The delete must fail: the customer
     /// has an order.
     private static func deleteWhileAnOrderIsStored(
-        in environment: TestEnvironment, meanwhile: (PostgresConnection) async throws -> Void = { _ in }
+        in environment: TestEnvironment,
+        meanwhile: (PostgresConnection) async throws -> Void = { _ in }
     ) async throws {
         try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-race')")
         let writer = environment.connection(name: "writer")
@@ -130,7 +151,8 @@ struct IntakeCustomerTests {
             """
             INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
             VALUES ('O-race', 'C-race', 'purchase', now(), 10, 'USD', 10, 'h')
-            """)
+            """
+        )
         let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-race'") }
         // The delete must come to wait for the writer's lock (on a busy machine it may take a while to get there).
         let waiting = try await eventually(.seconds(10)) {
@@ -139,7 +161,8 @@ struct IntakeCustomerTests {
                 SELECT count(*) FROM pg_stat_activity
                 WHERE datname = current_database() AND wait_event_type = 'Lock'
                   AND query LIKE 'DELETE FROM customers%'
-                """)[0].decode(0, as: Int.self) == 1
+                """
+            )[0].decode(0, as: Int.self) == 1
         }
         #expect(waiting)
         try await meanwhile(writer)
@@ -154,4 +177,3 @@ struct IntakeCustomerTests {
         await deleter.close()
     }
 }
-

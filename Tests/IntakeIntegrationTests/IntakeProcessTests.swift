@@ -11,7 +11,9 @@ import Testing
 struct IntakeProcessTests {
     @Test func twoReplicasAndAKill9LoseAndDoubleCountNothing() async throws {
         try await TestServers.withEnvironment { environment in
-            let (_, bodies) = try OrderFile.bodies(of: IntakeHarness.fixtures.appendingPathComponent("CDNOW_master.txt"))
+            let (_, bodies) = try OrderFile.bodies(
+                of: IntakeHarness.fixtures.appendingPathComponent("CDNOW_master.txt")
+            )
             let sample = Array(bodies.prefix(20_000))
             var expectedTotal = Decimal.zero
             for body in sample { expectedTotal += try OrderMessage.decode(body: body).amount.decimal }

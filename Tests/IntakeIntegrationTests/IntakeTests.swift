@@ -13,7 +13,9 @@ import Testing
 struct IntakeTests {
     @Test func cdnowSampleWithDuplicatesAndShuffleGivesExactTotals() async throws {
         try await TestServers.withEnvironment { environment in
-            let (_, bodies) = try OrderFile.bodies(of: IntakeHarness.fixtures.appendingPathComponent("CDNOW_sample.txt"))
+            let (_, bodies) = try OrderFile.bodies(
+                of: IntakeHarness.fixtures.appendingPathComponent("CDNOW_sample.txt")
+            )
             #expect(bodies.count == 6919)
             var expected: [String: (count: Int, total: Decimal)] = [:]
             for body in bodies {
@@ -29,14 +31,18 @@ struct IntakeTests {
             try await IntakeHarness.publish(stream, with: publisher)
             let stored = try await IntakeHarness.whileRunning(environment) {
                 try await eventually {
-                    let count = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
+                    let count = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(
+                        0,
+                        as: Int.self
+                    )
                     let waiting = try await publisher.inspectQueue(Topology.intakeQueue).messages
                     return count == 6919 && waiting == 0
                 }
             }
             #expect(stored)
             let rows = try await environment.pool.query(
-                "SELECT customer_id, count(*), sum(amount_base) FROM orders WHERE NOT held GROUP BY customer_id")
+                "SELECT customer_id, count(*), sum(amount_base) FROM orders WHERE NOT held GROUP BY customer_id"
+            )
             #expect(rows.count == expected.count)
             for row in rows {
                 let customer: String = try row.decode(0)
@@ -52,11 +58,21 @@ struct IntakeTests {
     @Test func invalidMessagesAreDeadLetteredWithReasonsAndNeighboursStored() async throws {
         let bad: [(body: Data, reason: String)] = [
             (IntakeHarness.order("B-1", amount: "-5"), "amount: negative"),
-            (Data(#"{"schema":"order.v1","order_id":"B-2","customer_id":"C-1","occurred_at":"yesterday","amount":"1","currency":"USD"}"#.utf8), "occurred_at"),
+            (
+                Data(
+                    #"{"schema":"order.v1","order_id":"B-2","customer_id":"C-1","occurred_at":"yesterday","amount":"1","currency":"USD"}"#
+                        .utf8
+                ), "occurred_at"
+            ),
             (IntakeHarness.order("B-3", currency: "XYZ"), "currency"),
             (IntakeHarness.order("B-4", amount: "1.00001"), "amount"),
             (Data(#"{"schema":"order.v9","order_id":"B-5"}"#.utf8), "schema"),
-            (Data(#"{"schema":"order.v1","customer_id":"C-1","occurred_at":"2026-11-20T10:15:00Z","amount":"1","currency":"USD"}"#.utf8), "order_id: missing"),
+            (
+                Data(
+                    #"{"schema":"order.v1","customer_id":"C-1","occurred_at":"2026-11-20T10:15:00Z","amount":"1","currency":"USD"}"#
+                        .utf8
+                ), "order_id: missing"
+            ),
             (Data("not json".utf8), "body"),
             (Data([0xff, 0xfe, 0x00]), "body"),
             (Data(repeating: 0x20, count: 300_000), "body"),
@@ -75,7 +91,10 @@ struct IntakeTests {
             try await IntakeHarness.publish(stream, with: publisher)
             let done = try await IntakeHarness.whileRunning(environment) {
                 try await eventually {
-                    let count = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
+                    let count = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(
+                        0,
+                        as: Int.self
+                    )
                     let waiting = try await publisher.inspectQueue(Topology.intakeQueue).messages
                     return count == bad.count + 1 && waiting == 0
                 }
@@ -87,7 +106,10 @@ struct IntakeTests {
                 let matching = letters.first { reason, messages in
                     reason.hasPrefix(item.reason) && messages.contains { $0.body == item.body }
                 }
-                #expect(matching != nil, "no dead letter starting with \"\(item.reason)\"; got \(letters.keys.sorted())")
+                #expect(
+                    matching != nil,
+                    "no dead letter starting with \"\(item.reason)\"; got \(letters.keys.sorted())"
+                )
             }
             await publisher.close()
         }
@@ -122,11 +144,15 @@ struct IntakeTests {
             let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
             let stored = IntakeHarness.order("F-1", amount: "20.00", currency: "EUR")
             let refund = IntakeHarness.order("F-2", amount: "5.00", currency: "EUR", kind: "refund", original: "F-1")
-            #expect(try await handler.handle([stored, refund].map { InboundMessage(body: $0) }) == [.processed, .processed])
+            #expect(
+                try await handler.handle([stored, refund].map { InboundMessage(body: $0) }) == [.processed, .processed]
+            )
             try await environment.pool.execute("DELETE FROM fx_rates WHERE currency = 'EUR'")
             let changed = IntakeHarness.order("F-1", amount: "25.00", currency: "EUR")
             let new = IntakeHarness.order("F-3", amount: "1.00", currency: "EUR")
-            let dispositions = try await handler.handle([stored, refund, changed, new].map { InboundMessage(body: $0) })
+            let dispositions = try await handler.handle(
+                [stored, refund, changed, new].map { InboundMessage(body: $0) }
+            )
             #expect(dispositions[0] == .processed)
             #expect(dispositions[1] == .processed)
             #expect(dispositions[2] == .deadLetter(OrderBatchWriter.conflict))
@@ -134,9 +160,15 @@ struct IntakeTests {
                 dispositions[3]
                     == .deadLetter(
                         MessageRejection(
-                            .invalidValue, field: "currency", "no exchange rate from EUR to USD; set one with `crm fx set`")))
+                            .invalidValue,
+                            field: "currency",
+                            "no exchange rate from EUR to USD; set one with `crm fx set`"
+                        )
+                    )
+            )
             let total = try await environment.pool.query(
-                "SELECT count(*), sum(CASE kind WHEN 'purchase' THEN amount_base ELSE -amount_base END) FROM orders")
+                "SELECT count(*), sum(CASE kind WHEN 'purchase' THEN amount_base ELSE -amount_base END) FROM orders"
+            )
             #expect(try total[0].decode(0, as: Int.self) == 2)
             #expect(try total[0].decode(1, as: Decimal.self) == Decimal(string: "16.5")!)
         }
@@ -149,11 +181,23 @@ struct IntakeTests {
             // The refund arrives before its purchase; a second refund names another customer's order.
             try await IntakeHarness.publish(
                 [
-                    IntakeHarness.order("R-1", customer: "C-7", amount: "30.00", currency: "CNY", kind: "refund", original: "P-1"),
-                ], with: publisher)
+                    IntakeHarness.order(
+                        "R-1",
+                        customer: "C-7",
+                        amount: "30.00",
+                        currency: "CNY",
+                        kind: "refund",
+                        original: "P-1"
+                    )
+                ],
+                with: publisher
+            )
             let held = try await IntakeHarness.whileRunning(environment) {
                 try await eventually {
-                    (try? await environment.pool.query("SELECT held FROM orders WHERE order_id = 'R-1'").first?.decode(0, as: Bool.self)) == true
+                    (try? await environment.pool.query("SELECT held FROM orders WHERE order_id = 'R-1'").first?.decode(
+                        0,
+                        as: Bool.self
+                    )) == true
                 }
             }
             #expect(held)
@@ -161,7 +205,9 @@ struct IntakeTests {
                 [
                     IntakeHarness.order("P-1", customer: "C-7", amount: "100.00", currency: "CNY"),
                     IntakeHarness.order("R-2", customer: "C-8", amount: "1.00", kind: "refund", original: "P-1"),
-                ], with: publisher)
+                ],
+                with: publisher
+            )
             let letters = try await IntakeHarness.whileRunning(environment) {
                 try await IntakeHarness.deadLetters(environment, expecting: 1)
             }
@@ -170,7 +216,8 @@ struct IntakeTests {
                 """
                 SELECT sum(CASE kind WHEN 'purchase' THEN amount_base ELSE -amount_base END), bool_or(held)
                 FROM orders WHERE customer_id = 'C-7'
-                """)
+                """
+            )
             #expect(try value[0].decode(0, as: Decimal.self) == Decimal(string: "9.8")!)
             #expect(try value[0].decode(1, as: Bool.self) == false)
             await publisher.close()

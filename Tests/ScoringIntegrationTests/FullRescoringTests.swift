@@ -15,7 +15,11 @@ import Testing
             let stored = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             #expect(stored == 6919)
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
+                pool: environment.pool,
+                outbox: Outbox(of: .scoring),
+                settings: ScoringConfiguration(),
+                logger: TestServers.logger
+            )
             let report = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
 
             #expect(report.customers == 2357)
@@ -32,8 +36,11 @@ import Testing
             #expect(abs(spend.parameters.v - 15.44) < 0.01)
 
             // Customer 1 of the published summary is the sample file's first customer.
-            let first = try String(contentsOf: ScoringHarness.fixtures.appendingPathComponent("CDNOW_sample.txt"), encoding: .utf8)
-                .split(whereSeparator: \.isNewline)[0].split(whereSeparator: \.isWhitespace)[0]
+            let first = try String(
+                contentsOf: ScoringHarness.fixtures.appendingPathComponent("CDNOW_sample.txt"),
+                encoding: .utf8
+            )
+            .split(whereSeparator: \.isNewline)[0].split(whereSeparator: \.isWhitespace)[0]
             let customer = try #require(try await ScoringHarness.customer(String(first), pool: environment.pool))
             let pAlive = try #require(customer["p_alive"] as? Double)
             #expect(abs(pAlive - 0.7266) < 0.00005)
@@ -49,7 +56,9 @@ import Testing
                        (SELECT count(*) FROM customer_score_history),
                        (SELECT count(*) FROM customer_scores WHERE tier = 'gold'),
                        (SELECT count(*) FROM customer_scores WHERE orders_count > 0)
-                """, [report.model.modelID])
+                """,
+                [report.model.modelID]
+            )
             #expect(try counts[0].decode(0, as: Int.self) == 2357)
             #expect(try counts[0].decode(1, as: Int.self) == 2357)
             let gold = try counts[0].decode(2, as: Int.self)
@@ -57,7 +66,8 @@ import Testing
             // A first score is announced only when it needs attention: decline or termination.
             let events = try await ScoringHarness.scoredEvents(pool: environment.pool)
             let lapsing = try await environment.pool.query(
-                "SELECT count(*) FROM customer_scores WHERE lifecycle_stage IN ('decline', 'termination')")
+                "SELECT count(*) FROM customer_scores WHERE lifecycle_stage IN ('decline', 'termination')"
+            )
             #expect(events.count == (try lapsing[0].decode(0, as: Int.self)))
             #expect(events.count > 0)
             #expect(events.allSatisfy { $0.previousLifecycleStage == nil })
@@ -71,16 +81,46 @@ import Testing
         try await TestServers.withEnvironment(migrate: true) { environment in
             try await ScoringHarness.store(
                 [
-                    ScoringHarness.order("O-1", customer: "A", at: "2026-01-05T09:00:00Z", amount: "100.00", cost: "60.00"),
-                    ScoringHarness.order("O-2", customer: "A", at: "2026-01-05T18:00:00Z", amount: "50.00", cost: "30.00"),
-                    ScoringHarness.order("O-3", customer: "A", at: "2026-02-05T10:00:00Z", amount: "80.00", cost: "40.00"),
                     ScoringHarness.order(
-                        "R-3", customer: "A", at: "2026-02-06T10:00:00Z", amount: "80.00", cost: "40.00", kind: "refund",
-                        original: "O-3"),
+                        "O-1",
+                        customer: "A",
+                        at: "2026-01-05T09:00:00Z",
+                        amount: "100.00",
+                        cost: "60.00"
+                    ),
+                    ScoringHarness.order(
+                        "O-2",
+                        customer: "A",
+                        at: "2026-01-05T18:00:00Z",
+                        amount: "50.00",
+                        cost: "30.00"
+                    ),
+                    ScoringHarness.order(
+                        "O-3",
+                        customer: "A",
+                        at: "2026-02-05T10:00:00Z",
+                        amount: "80.00",
+                        cost: "40.00"
+                    ),
+                    ScoringHarness.order(
+                        "R-3",
+                        customer: "A",
+                        at: "2026-02-06T10:00:00Z",
+                        amount: "80.00",
+                        cost: "40.00",
+                        kind: "refund",
+                        original: "O-3"
+                    ),
                     ScoringHarness.order("O-4", customer: "A", at: "2026-05-01T10:00:00Z", amount: "999.00"),
-                ], pool: environment.pool)
+                ],
+                pool: environment.pool
+            )
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
+                pool: environment.pool,
+                outbox: Outbox(of: .scoring),
+                settings: ScoringConfiguration(),
+                logger: TestServers.logger
+            )
             _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("2026-03-01"))
             let customer = try #require(try await ScoringHarness.customer("A", pool: environment.pool))
             #expect(customer["orders_count"] as? Int == 3)
@@ -100,7 +140,11 @@ import Testing
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
+                pool: environment.pool,
+                outbox: Outbox(of: .scoring),
+                settings: ScoringConfiguration(),
+                logger: TestServers.logger
+            )
             _ = try await rescoring.run()
             let today = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
             #expect(today["lifecycle_stage"] as? String == "termination")

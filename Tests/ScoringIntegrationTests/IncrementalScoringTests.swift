@@ -18,23 +18,37 @@ import Testing
             // Nothing of intake's events from the load matters here: scoring starts after a full rescoring.
             try await environment.pool.execute("DELETE FROM crm_outbox")
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
+                pool: environment.pool,
+                outbox: Outbox(of: .scoring),
+                settings: ScoringConfiguration(),
+                logger: TestServers.logger
+            )
             _ = try await rescoring.run()
             try await environment.pool.execute("DELETE FROM crm_outbox")
             let before = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
             #expect(before["lifecycle_stage"] as? String == "termination")
 
             let observer = AMQPConsumer(
-                settings: environment.amqp, queue: Topology.alertEventsQueue, prefetch: 100,
-                topology: Topology.system(desks: []), logger: TestServers.logger)
+                settings: environment.amqp,
+                queue: Topology.alertEventsQueue,
+                prefetch: 100,
+                topology: Topology.system(desks: []),
+                logger: TestServers.logger
+            )
             _ = try await observer.nextBatch(maxCount: 1, wait: .milliseconds(100), linger: .zero)
 
             try await ScoringHarness.whileScoring(environment) { context in
                 let now = Timestamp(Date()).rfc3339
                 try await ScoringHarness.store(
-                    [ScoringHarness.order("NEW-1", customer: "00004", at: now, amount: "42.00")], pool: environment.pool)
+                    [ScoringHarness.order("NEW-1", customer: "00004", at: now, amount: "42.00")],
+                    pool: environment.pool
+                )
                 let intakeRelay = OutboxRelay(
-                    source: "intake", pool: environment.pool, publisher: context.publisher, logger: TestServers.logger)
+                    source: "intake",
+                    pool: environment.pool,
+                    publisher: context.publisher,
+                    logger: TestServers.logger
+                )
                 #expect(try await intakeRelay.relayOnce() == 1)
 
                 let recovered = try await eventually {
@@ -53,11 +67,16 @@ import Testing
 
                 // The same event again, out of order after the fact: the score does not move, nothing is announced.
                 let repeated = OrderAcceptedEvent(
-                    customerID: try Identifier("00004"), orderIDs: [try Identifier("NEW-1")], occurredAt: Timestamp(Date()))
+                    customerID: try Identifier("00004"),
+                    orderIDs: [try Identifier("NEW-1")],
+                    occurredAt: Timestamp(Date())
+                )
                 try await context.publisher.publish([
                     OutboundMessage(
-                        exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
-                        body: try repeated.encodedBody())
+                        exchange: Topology.eventsExchange,
+                        routingKey: Topology.EventKey.orderAccepted,
+                        body: try repeated.encodedBody()
+                    )
                 ])
                 let quiet = try await observer.nextBatch(maxCount: 10, wait: .seconds(2), linger: .milliseconds(100))
                 #expect(quiet.isEmpty)
@@ -80,35 +99,58 @@ import Testing
                     ScoringHarness.order("O-2", customer: "E", at: "2026-01-06T09:00:00Z", amount: "12.00"),
                     ScoringHarness.order("O-3", customer: "F", at: "2026-01-07T09:00:00Z", amount: "14.00"),
                 ],
-                pool: environment.pool)
+                pool: environment.pool
+            )
             try await environment.pool.execute("DELETE FROM crm_outbox")
             try await ScoringHarness.whileScoring(environment) { context in
                 let valid = OrderAcceptedEvent(
-                    customerID: try Identifier("B"), orderIDs: [try Identifier("O-1")], occurredAt: Timestamp(Date()))
+                    customerID: try Identifier("B"),
+                    orderIDs: [try Identifier("O-1")],
+                    occurredAt: Timestamp(Date())
+                )
                 try await context.publisher.publish([
                     OutboundMessage(
-                        exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
-                        body: Data(#"{"schema":"order.accepted.v1","customer_id":"B"}"#.utf8)),
+                        exchange: Topology.eventsExchange,
+                        routingKey: Topology.EventKey.orderAccepted,
+                        body: Data(#"{"schema":"order.accepted.v1","customer_id":"B"}"#.utf8)
+                    ),
                     OutboundMessage(
-                        exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
-                        body: try valid.encodedBody()),
+                        exchange: Topology.eventsExchange,
+                        routingKey: Topology.EventKey.orderAccepted,
+                        body: try valid.encodedBody()
+                    ),
                     OutboundMessage(
-                        exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
+                        exchange: Topology.eventsExchange,
+                        routingKey: Topology.EventKey.orderAccepted,
                         body: try OrderAcceptedEvents(customers: [
-                            .init(customerID: Identifier("E"), orderIDs: [Identifier("O-2")], occurredAt: Timestamp(Date())),
-                            .init(customerID: Identifier("F"), orderIDs: [Identifier("O-3")], occurredAt: Timestamp(Date())),
-                        ]).encodedBody()),
+                            .init(
+                                customerID: Identifier("E"),
+                                orderIDs: [Identifier("O-2")],
+                                occurredAt: Timestamp(Date())
+                            ),
+                            .init(
+                                customerID: Identifier("F"),
+                                orderIDs: [Identifier("O-3")],
+                                occurredAt: Timestamp(Date())
+                            ),
+                        ]).encodedBody()
+                    ),
                 ])
                 let scored = try await eventually {
                     var all = true
-                    for customer in ["B", "E", "F"] where try await ScoringHarness.customer(customer, pool: environment.pool) == nil {
+                    for customer in ["B", "E", "F"]
+                    where try await ScoringHarness.customer(customer, pool: environment.pool) == nil {
                         all = false
                     }
                     return all
                 }
                 #expect(scored)
                 let dead = AMQPConsumer(
-                    settings: environment.amqp, queue: "scoring.events.dead", prefetch: 10, logger: TestServers.logger)
+                    settings: environment.amqp,
+                    queue: "scoring.events.dead",
+                    prefetch: 10,
+                    logger: TestServers.logger
+                )
                 let letters = try await dead.nextBatch(maxCount: 10, wait: .seconds(10), linger: .milliseconds(100))
                 #expect(letters.count == 1)
                 #expect(letters.first?.headers[Topology.errorHeader]?.stringValue?.contains("order_ids") == true)
@@ -128,7 +170,11 @@ import Testing
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             let rescoring = FullRescoring(
-                pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: TestServers.logger)
+                pool: environment.pool,
+                outbox: Outbox(of: .scoring),
+                settings: ScoringConfiguration(),
+                logger: TestServers.logger
+            )
             let replica = environment.connection(name: "replica")
             _ = try await replica.query("SELECT pg_advisory_lock($1)", [FullRescoring.lockKey])
             await #expect(throws: ScoringError.self) { try await rescoring.run() }

@@ -35,8 +35,13 @@ enum ScoringHarness {
 
     /// One order.v1 body.
     static func order(
-        _ id: String, customer: String, at time: String, amount: String, cost: String? = nil,
-        kind: String = "purchase", original: String? = nil
+        _ id: String,
+        customer: String,
+        at time: String,
+        amount: String,
+        cost: String? = nil,
+        kind: String = "purchase",
+        original: String? = nil
     ) -> Data {
         var fields = [
             #""schema":"order.v1""#, #""order_id":"\#(id)""#, #""customer_id":"\#(customer)""#,
@@ -68,11 +73,15 @@ enum ScoringHarness {
 extension ScoringHarness {
     /// Runs crm-scoring's parts in-process, built exactly as the executable builds them, while `body` runs.
     static func whileScoring<T: Sendable>(
-        _ environment: TestEnvironment, settings: [String: String] = [:],
+        _ environment: TestEnvironment,
+        settings: [String: String] = [:],
         _ body: @escaping @Sendable (ServiceContext) async throws -> T
     ) async throws -> T {
         try await environment.whileRunning(
-            "crm-scoring", topology: ScoringService.topology, settings: settings, parts: ScoringService.parts
+            "crm-scoring",
+            topology: ScoringService.topology,
+            settings: settings,
+            parts: ScoringService.parts
         ) { contexts in try await body(contexts[0]) }
     }
 }

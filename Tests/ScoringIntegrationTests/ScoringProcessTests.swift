@@ -11,9 +11,15 @@ import Testing
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             let variables = environment.serviceVariables
 
-            let rescore = try Shell.execute("crm", arguments: ["rescore", "--as-of", "1997-09-30", "--json"], environment: variables)
+            let rescore = try Shell.execute(
+                "crm",
+                arguments: ["rescore", "--as-of", "1997-09-30", "--json"],
+                environment: variables
+            )
             #expect(rescore.status == 0)
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(rescore.output.utf8)) as? [String: Any])
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(rescore.output.utf8)) as? [String: Any]
+            )
             #expect(report["customers"] as? Int == 2357)
             #expect(report["as_of"] as? String == "1997-09-30T23:59:59.999Z")
 
@@ -29,9 +35,12 @@ import Testing
 
             let shown = try Shell.execute("crm", arguments: ["customer", "00004", "--json"], environment: variables)
             #expect(shown.status == 0)
-            let customer = try #require(try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any])
+            let customer = try #require(
+                try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any]
+            )
             for key in [
-                "customer_id", "orders_count", "monetary_total", "first_order_at", "last_order_at", "recency_days", "rfm",
+                "customer_id", "orders_count", "monetary_total", "first_order_at", "last_order_at", "recency_days",
+                "rfm",
                 "clv", "p_alive", "expected_purchases_90d", "lifecycle_stage", "tier", "grid", "open_alerts",
                 "open_complaints", "scored_at",
             ] {
@@ -39,7 +48,11 @@ import Testing
             }
             let rfm = try #require(customer["rfm"] as? [String: Any])
             for key in ["r", "f", "m"] { #expect((1...5).contains(rfm[key] as? Int ?? 0)) }
-            #expect(Set((customer["clv"] as? [String: Any])?.keys.map { $0 } ?? []) == ["historical", "simple", "predicted"])
+            #expect(
+                Set((customer["clv"] as? [String: Any])?.keys.map { $0 } ?? []) == [
+                    "historical", "simple", "predicted",
+                ]
+            )
 
             let missing = try Shell.execute("crm", arguments: ["customer", "nobody"], environment: variables)
             #expect(missing.status == 1)

@@ -16,7 +16,12 @@ import Testing
         var builder = ActivityBuilder(asOf: calibrationEnd, settings: settings)
         return try CDNOW.samplePurchases().map { purchases in
             for purchase in purchases where purchase.day <= CDNOW.calibrationEnd {
-                builder.add(time: Double(purchase.day) * 86_400 + 43_200, isPurchase: true, amount: purchase.amount, cost: nil)
+                builder.add(
+                    time: Double(purchase.day) * 86_400 + 43_200,
+                    isPurchase: true,
+                    amount: purchase.amount,
+                    cost: nil
+                )
             }
             return builder.finish()
         }

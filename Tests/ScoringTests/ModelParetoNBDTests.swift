@@ -37,7 +37,9 @@ struct ModelParetoNBDTests {
     func likelihood() throws {
         let sample = try BGNBDSample(CDNOW.sampleSummaries())
         var gradient = [Double](repeating: 0, count: 4)
-        let optimum = [0.553_277_090_477_791_1, 10.577_683_953_150_562, 0.606_239_948_161_571_6, 11.668_733_403_594_254]
+        let optimum = [
+            0.553_277_090_477_791_1, 10.577_683_953_150_562, 0.606_239_948_161_571_6, 11.668_733_403_594_254,
+        ]
         let total = sample.paretoNegativeLogLikelihood(optimum.map { log($0) }, &gradient) * sample.totalWeight
         #expect(abs(total - 9_594.976_178_939_542) < 1e-8)
         // Near the optimum, α > β, and rate parameters 10⁶ apart (the small-u series and its differences).
@@ -58,16 +60,46 @@ struct ModelParetoNBDTests {
     /// lifetimes 0.11.3's `conditional_probability_alive` and `conditional_expected_number_of_purchases_up_to_time`
     /// (t = 39 and 52) with the published parameters r 0.553, α 10.578, s 0.606, β 11.667.
     static let points = [
-        Point(x: 0, tx: 0, T: 38.86, alive: 0.295_255_398_065_585_1, next39: 0.107_069_518_338_911_28,
-              next52: 0.136_185_648_616_158_14),
-        Point(x: 2, tx: 30.43, T: 38.86, alive: 0.869_162_285_617_232_52, next39: 1.455_105_758_255_103_5,
-              next52: 1.850_802_399_855_953_1),
-        Point(x: 25, tx: 35, T: 38.86, alive: 0.856_827_584_420_656_21, next39: 14.357_479_530_227_595,
-              next52: 18.261_804_971_683_205),
-        Point(x: 7, tx: 35, T: 38, alive: 0.952_837_715_699_316_86, next39: 4.790_515_498_613_112_7,
-              next52: 6.090_163_641_979_724_9),
-        Point(x: 1, tx: 1, T: 2, alive: 0.952_100_239_376_319_6, next39: 2.860_518_649_784_893_3,
-              next52: 3.490_572_765_873_059),
+        Point(
+            x: 0,
+            tx: 0,
+            T: 38.86,
+            alive: 0.295_255_398_065_585_1,
+            next39: 0.107_069_518_338_911_28,
+            next52: 0.136_185_648_616_158_14
+        ),
+        Point(
+            x: 2,
+            tx: 30.43,
+            T: 38.86,
+            alive: 0.869_162_285_617_232_52,
+            next39: 1.455_105_758_255_103_5,
+            next52: 1.850_802_399_855_953_1
+        ),
+        Point(
+            x: 25,
+            tx: 35,
+            T: 38.86,
+            alive: 0.856_827_584_420_656_21,
+            next39: 14.357_479_530_227_595,
+            next52: 18.261_804_971_683_205
+        ),
+        Point(
+            x: 7,
+            tx: 35,
+            T: 38,
+            alive: 0.952_837_715_699_316_86,
+            next39: 4.790_515_498_613_112_7,
+            next52: 6.090_163_641_979_724_9
+        ),
+        Point(
+            x: 1,
+            tx: 1,
+            T: 2,
+            alive: 0.952_100_239_376_319_6,
+            next39: 2.860_518_649_784_893_3,
+            next52: 3.490_572_765_873_059
+        ),
         Point(x: 0, tx: 0, T: 0, alive: 1, next39: 1.212_938_462_938_206_3, next52: 1.472_910_966_926_918_3),
     ]
 
@@ -99,18 +131,54 @@ struct ModelParetoNBDTests {
         let slowDeath = ParetoNBD(r: 0.5, alpha: 0.01, s: 0.8, beta: 10_000)
         let slowBuying = ParetoNBD(r: 2.2, alpha: 300, s: 0.3, beta: 0.05)
         return [
-            ExtremeCase(model: slowDeath, x: 0, tx: 0, T: 38.86, alive: 0.993_913_302_393_634_091_13,
-                        next52: 0.663_451_734_082_325_743_93),
-            ExtremeCase(model: slowDeath, x: 3, tx: 2, T: 38.86, alive: 0.327_928_660_267_395_110_11,
-                        next52: 1.532_280_395_583_962_434_7),
-            ExtremeCase(model: slowDeath, x: 40, tx: 30.5, T: 78, alive: 4.973_143_281_725_562_173_1e-13,
-                        next52: 1.339_814_162_573_407_136_6e-11),
-            ExtremeCase(model: slowBuying, x: 0, tx: 0, T: 38.86, alive: 0.108_916_624_256_962_619_32,
-                        next52: 0.031_888_188_857_168_995_907),
-            ExtremeCase(model: slowBuying, x: 3, tx: 2, T: 38.86, alive: 0.305_496_434_487_400_533_28,
-                        next52: 0.211_408_521_868_075_576_64),
-            ExtremeCase(model: slowBuying, x: 40, tx: 30.5, T: 78, alive: 0.041_155_103_713_836_797_482,
-                        next52: 0.220_084_301_311_214_899_7),
+            ExtremeCase(
+                model: slowDeath,
+                x: 0,
+                tx: 0,
+                T: 38.86,
+                alive: 0.993_913_302_393_634_091_13,
+                next52: 0.663_451_734_082_325_743_93
+            ),
+            ExtremeCase(
+                model: slowDeath,
+                x: 3,
+                tx: 2,
+                T: 38.86,
+                alive: 0.327_928_660_267_395_110_11,
+                next52: 1.532_280_395_583_962_434_7
+            ),
+            ExtremeCase(
+                model: slowDeath,
+                x: 40,
+                tx: 30.5,
+                T: 78,
+                alive: 4.973_143_281_725_562_173_1e-13,
+                next52: 1.339_814_162_573_407_136_6e-11
+            ),
+            ExtremeCase(
+                model: slowBuying,
+                x: 0,
+                tx: 0,
+                T: 38.86,
+                alive: 0.108_916_624_256_962_619_32,
+                next52: 0.031_888_188_857_168_995_907
+            ),
+            ExtremeCase(
+                model: slowBuying,
+                x: 3,
+                tx: 2,
+                T: 38.86,
+                alive: 0.305_496_434_487_400_533_28,
+                next52: 0.211_408_521_868_075_576_64
+            ),
+            ExtremeCase(
+                model: slowBuying,
+                x: 40,
+                tx: 30.5,
+                T: 78,
+                alive: 0.041_155_103_713_836_797_482,
+                next52: 0.220_084_301_311_214_899_7
+            ),
         ]
     }()
 

@@ -100,13 +100,28 @@ struct ModelSpecialFunctionsTests {
     func powerIntegral(_ known: PowerIntegralCase) {
         let logs = (log(known.m + known.t0), log(known.M + known.t0), log(known.m + known.t1), log(known.M + known.t1))
         let value = SpecialFunctions.logPowerProductIntegral(
-            p: known.p, q: known.q, m: known.m, M: known.M, from: known.t0, to: known.t1, logs: logs, gradient: true)
+            p: known.p,
+            q: known.q,
+            m: known.m,
+            M: known.M,
+            from: known.t0,
+            to: known.t1,
+            logs: logs,
+            gradient: true
+        )
         #expect(abs(value.value - known.expected) < 1e-12 * max(1, abs(known.expected)), "got \(value.value)")
         // The derivatives against central differences of the value.
         func at(_ p: Double, _ q: Double, _ m: Double, _ M: Double) -> Double {
             let logs = (log(m + known.t0), log(M + known.t0), log(m + known.t1), log(M + known.t1))
             return SpecialFunctions.logPowerProductIntegral(
-                p: p, q: q, m: m, M: M, from: known.t0, to: known.t1, logs: logs).value
+                p: p,
+                q: q,
+                m: m,
+                M: M,
+                from: known.t0,
+                to: known.t1,
+                logs: logs
+            ).value
         }
         let (p, q, m, M) = (known.p, known.q, known.m, known.M)
         let h = 1e-6
@@ -125,7 +140,14 @@ struct ModelSpecialFunctionsTests {
         // Nothing to integrate over an empty range.
         let empty = (logs.0, logs.1, logs.0, logs.1)
         let none = SpecialFunctions.logPowerProductIntegral(
-            p: p, q: q, m: m, M: M, from: known.t0, to: known.t0, logs: empty)
+            p: p,
+            q: q,
+            m: m,
+            M: M,
+            from: known.t0,
+            to: known.t0,
+            logs: empty
+        )
         #expect(none.value == -.infinity)
     }
 
@@ -147,12 +169,15 @@ struct ModelSpecialFunctionsTests {
         #expect(abs(value.value / general - 1) < 1e-11)
         // Its derivatives against central differences.
         let h = 1e-6
-        let db = (SpecialFunctions.hypergeometric2F1UnitA(b + h, c, z).value
-            - SpecialFunctions.hypergeometric2F1UnitA(b - h, c, z).value) / (2 * h)
-        let dc = (SpecialFunctions.hypergeometric2F1UnitA(b, c + h, z).value
-            - SpecialFunctions.hypergeometric2F1UnitA(b, c - h, z).value) / (2 * h)
-        let dz = (SpecialFunctions.hypergeometric2F1UnitA(b, c, z + h * (1 - z)).value
-            - SpecialFunctions.hypergeometric2F1UnitA(b, c, z - h * (1 - z)).value) / (2 * h * (1 - z))
+        let db =
+            (SpecialFunctions.hypergeometric2F1UnitA(b + h, c, z).value
+                - SpecialFunctions.hypergeometric2F1UnitA(b - h, c, z).value) / (2 * h)
+        let dc =
+            (SpecialFunctions.hypergeometric2F1UnitA(b, c + h, z).value
+                - SpecialFunctions.hypergeometric2F1UnitA(b, c - h, z).value) / (2 * h)
+        let dz =
+            (SpecialFunctions.hypergeometric2F1UnitA(b, c, z + h * (1 - z)).value
+                - SpecialFunctions.hypergeometric2F1UnitA(b, c, z - h * (1 - z)).value) / (2 * h * (1 - z))
         for (ours, theirs) in [(value.db, db), (value.dc, dc), (value.dz, dz)] {
             #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs \(theirs)")
         }

@@ -83,7 +83,12 @@ struct RulesRFMTests {
                     let finite = values.filter(\.isFinite)
                     let sorted = direction == .higherIsBetter ? finite.sorted(by: <) : finite.sorted(by: >)
                     let expected = shares.map { share in
-                        sorted[min(max(RankThreshold.requiredWorseCount(share: share, baseSize: sorted.count), 1), sorted.count) - 1]
+                        sorted[
+                            min(
+                                max(RankThreshold.requiredWorseCount(share: share, baseSize: sorted.count), 1),
+                                sorted.count
+                            ) - 1
+                        ]
                     }
                     let found = RankThreshold.cutoffs(values, direction: direction, shares: shares)
                     #expect(found == expected, "size \(size), \(distinct) distinct, \(direction)")

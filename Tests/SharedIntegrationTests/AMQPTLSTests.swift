@@ -23,7 +23,8 @@ struct AMQPTLSTests {
             let key = directory.appendingPathComponent("key.pem").path
             try Shell.run(
                 "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj '/CN=\(host)' "
-                    + "-addext 'subjectAltName=DNS:\(host)' -keyout '\(key)' -out '\(certificate)'")
+                    + "-addext 'subjectAltName=DNS:\(host)' -keyout '\(key)' -out '\(certificate)'"
+            )
             port = Int.random(in: 40_001...50_000)
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -74,23 +75,31 @@ struct AMQPTLSTests {
 
             // Trusted certificate for the right name: messages flow through TLS.
             let publisher = AMQPPublisher(
-                settings: Self.settings(environment, port: good.port, caFile: good.certificate), name: "tls",
-                topology: Topology.intake, logger: TestServers.logger)
+                settings: Self.settings(environment, port: good.port, caFile: good.certificate),
+                name: "tls",
+                topology: Topology.intake,
+                logger: TestServers.logger
+            )
             try await publisher.publish(
-                OutboundMessage(exchange: Topology.ordersExchange, routingKey: "order.v1", body: Data("{}".utf8)))
+                OutboundMessage(exchange: Topology.ordersExchange, routingKey: "order.v1", body: Data("{}".utf8))
+            )
             #expect(try await publisher.inspectQueue(Topology.intakeQueue).messages == 1)
             await publisher.close()
 
             // A certificate no trusted CA signed (the system store is used when no CA file is given)...
             let untrusted = AMQPPublisher(
-                settings: Self.settings(environment, port: good.port, caFile: nil), name: "tls",
-                logger: TestServers.logger)
+                settings: Self.settings(environment, port: good.port, caFile: nil),
+                name: "tls",
+                logger: TestServers.logger
+            )
             await #expect(throws: AMQPError.self) { try await untrusted.connect() }
             await untrusted.close()
             // ...and a trusted certificate for another name are refused.
             let misnamed = AMQPPublisher(
-                settings: Self.settings(environment, port: wrongName.port, caFile: wrongName.certificate), name: "tls",
-                logger: TestServers.logger)
+                settings: Self.settings(environment, port: wrongName.port, caFile: wrongName.certificate),
+                name: "tls",
+                logger: TestServers.logger
+            )
             await #expect(throws: AMQPError.self) { try await misnamed.connect() }
             await misnamed.close()
         }

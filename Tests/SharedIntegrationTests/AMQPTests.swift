@@ -15,18 +15,31 @@ struct AMQPTests {
 
     static func order(_ index: Int, body: String? = nil) -> OutboundMessage {
         OutboundMessage(
-            exchange: Topology.ordersExchange, routingKey: "order.v1",
-            body: Data((body ?? #"{"n":\#(index)}"#).utf8), headers: ["x-test-index": .int(Int64(index))],
-            messageID: "m-\(index)")
+            exchange: Topology.ordersExchange,
+            routingKey: "order.v1",
+            body: Data((body ?? #"{"n":\#(index)}"#).utf8),
+            headers: ["x-test-index": .int(Int64(index))],
+            messageID: "m-\(index)"
+        )
     }
 
     @Test func publishesWithConfirmsAndConsumesInBatches() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
             for start in stride(from: 0, to: 2000, by: 500) {
                 try await publisher.publish((start..<start + 500).map { Self.order($0) })
             }
-            let consumer = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 400, logger: TestServers.logger)
+            let consumer = AMQPConsumer(
+                settings: environment.amqp,
+                queue: Topology.intakeQueue,
+                prefetch: 400,
+                logger: TestServers.logger
+            )
             var seen = Set<String>()
             var largest = 0
             while seen.count < 2000 {
@@ -51,14 +64,29 @@ struct AMQPTests {
 
     @Test func unacknowledgedMessagesAreRedelivered() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
             try await publisher.publish((0..<10).map { Self.order($0) })
-            let first = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 20, logger: TestServers.logger)
+            let first = AMQPConsumer(
+                settings: environment.amqp,
+                queue: Topology.intakeQueue,
+                prefetch: 20,
+                logger: TestServers.logger
+            )
             let taken = try await first.nextBatch(maxCount: 10, wait: .seconds(5), linger: .milliseconds(100))
             #expect(taken.count == 10)
             #expect(taken.allSatisfy { !$0.redelivered })
             await first.close()
-            let second = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 20, logger: TestServers.logger)
+            let second = AMQPConsumer(
+                settings: environment.amqp,
+                queue: Topology.intakeQueue,
+                prefetch: 20,
+                logger: TestServers.logger
+            )
             let again = try await second.nextBatch(maxCount: 10, wait: .seconds(5), linger: .milliseconds(100))
             #expect(Set(again.compactMap(\.messageID)) == Set(taken.compactMap(\.messageID)))
             #expect(again.allSatisfy { $0.redelivered })
@@ -72,7 +100,12 @@ struct AMQPTests {
     /// grows, ends at every message, and every message is in the queue once.
     @Test func streamingPublishKeepsAWindowAndReportsConfirmedMessages() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
             let reports = Mutex<[Int]>([])
             try await publisher.publish(streaming: (0..<5000).map { Self.order($0) }, window: 300) { count in
                 reports.withLock { $0.append(count) }
@@ -84,7 +117,11 @@ struct AMQPTests {
             let depth = try await publisher.inspectQueue(Topology.intakeQueue)
             #expect(depth.messages == 5000)
             // An unroutable message in a stream is still an error.
-            let lost = OutboundMessage(exchange: Topology.ordersExchange, routingKey: "no.such.binding", body: Data("{}".utf8))
+            let lost = OutboundMessage(
+                exchange: Topology.ordersExchange,
+                routingKey: "no.such.binding",
+                body: Data("{}".utf8)
+            )
             await #expect(throws: AMQPError.self) {
                 try await publisher.publish(streaming: (0..<50).map { Self.order($0) } + [lost], window: 10)
             }
@@ -110,8 +147,17 @@ struct AMQPTests {
 
     @Test func unroutablePublishIsAnError() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
-            let lost = OutboundMessage(exchange: Topology.ordersExchange, routingKey: "no.such.binding", body: Data("{}".utf8))
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
+            let lost = OutboundMessage(
+                exchange: Topology.ordersExchange,
+                routingKey: "no.such.binding",
+                body: Data("{}".utf8)
+            )
             await #expect(throws: AMQPError.self) { try await publisher.publish([lost]) }
             // The publisher stays usable after the error.
             try await publisher.publish([Self.order(1)])
@@ -122,7 +168,12 @@ struct AMQPTests {
     @Test func consumerDeadLettersWithReasonAndAcksTheRest() async throws {
         struct Poison: Error {}
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
             let messages = (0..<300).map { index in
                 switch index % 50 {
                 case 7: Self.order(index, body: "bad")
@@ -132,14 +183,24 @@ struct AMQPTests {
             }
             try await publisher.publish(messages)
             let processed = Mutex<Set<String>>([])
-            let consumer = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 100, logger: TestServers.logger)
+            let consumer = AMQPConsumer(
+                settings: environment.amqp,
+                queue: Topology.intakeQueue,
+                prefetch: 100,
+                logger: TestServers.logger
+            )
             let service = QueueConsumer(
-                queue: Topology.intakeQueue, consumer: consumer, deadLetters: publisher,
-                options: .init(batchSize: 50), logger: TestServers.logger
+                queue: Topology.intakeQueue,
+                consumer: consumer,
+                deadLetters: publisher,
+                options: .init(batchSize: 50),
+                logger: TestServers.logger
             ) { batch in
                 if batch.contains(where: { $0.body == Data("poison".utf8) }) { throw Poison() }
                 return batch.map { message in
-                    if message.body == Data("bad".utf8) { return .deadLetter(MessageRejection(.invalidJSON, field: "body", "not valid JSON")) }
+                    if message.body == Data("bad".utf8) {
+                        return .deadLetter(MessageRejection(.invalidJSON, field: "body", "not valid JSON"))
+                    }
                     processed.withLock { _ = $0.insert(message.messageID!) }
                     return .processed
                 }
@@ -153,7 +214,12 @@ struct AMQPTests {
                 group.cancelAll()
             }
             #expect(processed.withLock { $0.count } == 288)
-            let dead = AMQPConsumer(settings: environment.amqp, queue: "intake.orders.dead", prefetch: 50, logger: TestServers.logger)
+            let dead = AMQPConsumer(
+                settings: environment.amqp,
+                queue: "intake.orders.dead",
+                prefetch: 50,
+                logger: TestServers.logger
+            )
             var letters: [InboundMessage] = []
             while letters.count < 12 {
                 let batch = try await dead.nextBatch(maxCount: 50, wait: .seconds(5), linger: .milliseconds(50))
@@ -177,7 +243,12 @@ struct AMQPTests {
     /// unacknowledged, so the next consumer gets it.
     @Test func stagedHandlerPreparesAheadAndLosesNothingOnStop() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
             try await publisher.publish((0..<600).map { Self.order($0) })
             struct State {
                 var committed: [String] = []
@@ -200,11 +271,21 @@ struct AMQPTests {
                             $0.committing = false
                         }
                         return batch.map { _ in .processed }
-                    })
+                    }
+                )
                 return QueueConsumer(
                     queue: Topology.intakeQueue,
-                    consumer: AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 100, logger: TestServers.logger),
-                    deadLetters: publisher, options: .init(batchSize: 50), logger: TestServers.logger, handler: handler)
+                    consumer: AMQPConsumer(
+                        settings: environment.amqp,
+                        queue: Topology.intakeQueue,
+                        prefetch: 100,
+                        logger: TestServers.logger
+                    ),
+                    deadLetters: publisher,
+                    options: .init(batchSize: 50),
+                    logger: TestServers.logger,
+                    handler: handler
+                )
             }
             func run(until count: Int) async throws {
                 let service = consumerService()
@@ -236,8 +317,18 @@ struct AMQPTests {
     @Test func outboxPublishesCommittedRowsOnly() async throws {
         struct Abort: Error {}
         try await TestServers.withEnvironment { environment in
-            let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: Self.topology, logger: TestServers.logger)
-            let relay = OutboxRelay(source: "test", pool: environment.pool, publisher: publisher, logger: TestServers.logger)
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
+            let relay = OutboxRelay(
+                source: "test",
+                pool: environment.pool,
+                publisher: publisher,
+                logger: TestServers.logger
+            )
             try await environment.pool.transaction { connection in
                 try Outbox(relay: relay).enqueue((0..<3).map { Self.order($0) }, on: connection)
             }

@@ -15,14 +15,21 @@ struct OutboxHandOverTests {
 
     static func order(_ index: Int) -> OutboundMessage {
         OutboundMessage(
-            exchange: Topology.ordersExchange, routingKey: "order.v1", body: Data(#"{"n":\#(index)}"#.utf8),
-            messageID: "m-\(index)")
+            exchange: Topology.ordersExchange,
+            routingKey: "order.v1",
+            body: Data(#"{"n":\#(index)}"#.utf8),
+            messageID: "m-\(index)"
+        )
     }
 
     /// Message ids on `intake.orders` until `count` arrived or `wait` passed.
     static func received(_ count: Int, within wait: Duration, environment: TestEnvironment) async throws -> [String] {
         let consumer = AMQPConsumer(
-            settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 100, logger: TestServers.logger)
+            settings: environment.amqp,
+            queue: Topology.intakeQueue,
+            prefetch: 100,
+            logger: TestServers.logger
+        )
         var ids: [String] = []
         let deadline = ContinuousClock.now + wait
         while ids.count < count, ContinuousClock.now < deadline {
@@ -36,21 +43,32 @@ struct OutboxHandOverTests {
 
     static func outboxRows(_ environment: TestEnvironment) async throws -> (all: Int, leased: Int) {
         let row = try await environment.pool.query(
-            "SELECT count(*), count(claimed_until) FROM crm_outbox WHERE source = 'test'")[0]
+            "SELECT count(*), count(claimed_until) FROM crm_outbox WHERE source = 'test'"
+        )[0]
         return (try row.decode(0), try row.decode(1))
     }
 
     /// Runs `body` with a relay of source `test` running, which polls only every minute: what arrives within seconds
     /// came through the hand-over.
     static func withRunningRelay(
-        maxBacklog: Int? = nil, _ body: (TestEnvironment, OutboxRelay) async throws -> Void
+        maxBacklog: Int? = nil,
+        _ body: (TestEnvironment, OutboxRelay) async throws -> Void
     ) async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = AMQPPublisher(
-                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
+                settings: environment.amqp,
+                name: "t",
+                topology: .intake,
+                logger: TestServers.logger
+            )
             let relay = OutboxRelay(
-                source: "test", pool: environment.pool, publisher: publisher, idlePoll: .seconds(60),
-                maxBacklog: maxBacklog, logger: TestServers.logger)
+                source: "test",
+                pool: environment.pool,
+                publisher: publisher,
+                idlePoll: .seconds(60),
+                maxBacklog: maxBacklog,
+                logger: TestServers.logger
+            )
             try await publisher.connect()  // declares the queue the tests read
             let running = Task { try await relay.run() }
             defer { running.cancel() }
@@ -96,7 +114,11 @@ struct OutboxHandOverTests {
             }
             // A statement that fails after the lease was taken gives the reservation back.
             let broken = OutboundMessage(
-                exchange: Topology.ordersExchange, routingKey: "order\u{0}v1", body: Data("{}".utf8), messageID: "m-7")
+                exchange: Topology.ordersExchange,
+                routingKey: "order\u{0}v1",
+                body: Data("{}".utf8),
+                messageID: "m-7"
+            )
             await #expect(throws: PostgresError.self) {
                 try await environment.pool.withConnection { connection in
                     try await connection.withoutTransaction { connection in
@@ -113,8 +135,17 @@ struct OutboxHandOverTests {
     @Test func withoutARunningRelayRowsAreUnleasedAndThePollTakesThem() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = AMQPPublisher(
-                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
-            let relay = OutboxRelay(source: "test", pool: environment.pool, publisher: publisher, logger: TestServers.logger)
+                settings: environment.amqp,
+                name: "t",
+                topology: .intake,
+                logger: TestServers.logger
+            )
+            let relay = OutboxRelay(
+                source: "test",
+                pool: environment.pool,
+                publisher: publisher,
+                logger: TestServers.logger
+            )
             try await environment.pool.transaction { connection in
                 try Outbox(relay: relay).enqueue((0..<3).map { Self.order($0) }, on: connection)
             }
@@ -132,11 +163,20 @@ struct OutboxHandOverTests {
             let body = Data(("{\"customers\":[" + entries.joined(separator: ",") + "]}").utf8)
             try await environment.pool.transaction { connection in
                 try Outbox(source: "test").enqueue(
-                    [OutboundMessage(exchange: Topology.eventsExchange, routingKey: "order.accepted", body: body, messageID: "big")],
-                    on: connection)
+                    [
+                        OutboundMessage(
+                            exchange: Topology.eventsExchange,
+                            routingKey: "order.accepted",
+                            body: body,
+                            messageID: "big"
+                        )
+                    ],
+                    on: connection
+                )
             }
             let stored = try await environment.pool.query(
-                "SELECT pg_column_compression(body), pg_column_size(body), body FROM crm_outbox WHERE message_id = 'big'")
+                "SELECT pg_column_compression(body), pg_column_size(body), body FROM crm_outbox WHERE message_id = 'big'"
+            )
             let row = try #require(stored.first)
             #expect(try row.decode(0, as: String.self) == "lz4")
             #expect(try row.decode(1, as: Int.self) < body.count / 4)
@@ -147,20 +187,32 @@ struct OutboxHandOverTests {
     @Test func aLeaseKeepsThePollAwayUntilItExpires() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = AMQPPublisher(
-                settings: environment.amqp, name: "t", topology: .intake, logger: TestServers.logger)
-            let relay = OutboxRelay(source: "test", pool: environment.pool, publisher: publisher, logger: TestServers.logger)
+                settings: environment.amqp,
+                name: "t",
+                topology: .intake,
+                logger: TestServers.logger
+            )
+            let relay = OutboxRelay(
+                source: "test",
+                pool: environment.pool,
+                publisher: publisher,
+                logger: TestServers.logger
+            )
             // Rows a crashed process had leased for another hour, and one nobody holds.
             try await environment.pool.execute(
                 """
                 INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, claimed_until)
                 SELECT 'test', $1, 'order.v1', 'm-' || n, '{}', CASE WHEN n < 3 THEN now() + interval '1 hour' END
                 FROM generate_series(0, 3) AS n
-                """, [Topology.ordersExchange])
+                """,
+                [Topology.ordersExchange]
+            )
             #expect(try await relay.relayOnce() == 1)
             #expect(try await relay.relayOnce() == 0)
             // The hour has passed.
             try await environment.pool.execute(
-                "UPDATE crm_outbox SET claimed_until = now() - interval '1 second' WHERE source = 'test'")
+                "UPDATE crm_outbox SET claimed_until = now() - interval '1 second' WHERE source = 'test'"
+            )
             #expect(try await relay.relayOnce() == 3)
             let ids = try await Self.received(4, within: .seconds(10), environment: environment)
             #expect(ids.sorted() == ["m-0", "m-1", "m-2", "m-3"])
@@ -173,7 +225,8 @@ struct OutboxHandOverTests {
             let leased = try await environment.pool.transaction { connection in
                 try Outbox(relay: relay).enqueue((0..<3).map { Self.order($0) }, on: connection)
                 return try connection.query(
-                    "SELECT count(claimed_until) FROM crm_outbox WHERE source = 'test'")[0].decode(0, as: Int.self)
+                    "SELECT count(claimed_until) FROM crm_outbox WHERE source = 'test'"
+                )[0].decode(0, as: Int.self)
             }
             #expect(leased == 0, "three rows do not fit a backlog of two")
             let ids = try await Self.received(3, within: .seconds(10), environment: environment)

@@ -29,7 +29,8 @@ struct PostgresSecurityTests {
         let pairs = await Self.failure(connecting: "host=127.0.0.1 password=Hunter2-Hunter2 dbname")
         #expect(pairs.map { !$0.contains("Hunter2") } == true, "\(pairs ?? "")")
         #expect(
-            PGHandle.redacting("bad \"a%41b\" and aAb", secretsOf: "postgres://u:a%41b@h/db") == "bad \"***\" and ***")
+            PGHandle.redacting("bad \"a%41b\" and aAb", secretsOf: "postgres://u:a%41b@h/db") == "bad \"***\" and ***"
+        )
     }
 
     @Test func aRolePasswordLeavesOnlyAsAVerifier() async throws {
@@ -48,8 +49,10 @@ struct PostgresSecurityTests {
             let serverSSL = try await environment.pool.query("SHOW ssl")[0][0] == "on"
             let separator = environment.database.url.contains("?") ? "&" : "?"
             let plain = PostgresConnection(
-                url: environment.database.url + separator + "sslmode=disable", applicationName: "plain",
-                logger: TestServers.logger)
+                url: environment.database.url + separator + "sslmode=disable",
+                applicationName: "plain",
+                logger: TestServers.logger
+            )
             let encrypted = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
             #expect(try await plain.query(encrypted)[0][0] == "f")
             await plain.close()

@@ -13,7 +13,8 @@ struct PostgresTests {
             let date = Date(timeIntervalSince1970: 1_763_600_100.123456)
             let rows = try await environment.pool.query(
                 "SELECT $1::text, $2::bigint, $3::numeric, $4::timestamptz, $5::boolean, $6::text, $7::double precision",
-                ["O'Reilly; DROP TABLE x", 42, Decimal(string: "129.9000")!, date, true, nil, 0.25])
+                ["O'Reilly; DROP TABLE x", 42, Decimal(string: "129.9000")!, date, true, nil, 0.25]
+            )
             let row = try #require(rows.first)
             #expect(try row.decode(0, as: String.self) == "O'Reilly; DROP TABLE x")
             #expect(try row.decode(1, as: Int.self) == 42)
@@ -32,7 +33,9 @@ struct PostgresTests {
             let keys = ["a", "b\"quoted\\", "c,d", "{e}"]
             let values: [Decimal?] = [1, 2.5, nil, 4]
             let inserted = try await environment.pool.execute(
-                "INSERT INTO t SELECT * FROM unnest($1::text[], $2::numeric[])", [keys, values])
+                "INSERT INTO t SELECT * FROM unnest($1::text[], $2::numeric[])",
+                [keys, values]
+            )
             #expect(inserted == 4)
             let rows = try await environment.pool.query("SELECT k, v FROM t ORDER BY k")
             #expect(try rows.map { try $0.decode(0, as: String.self) } == keys.sorted())
@@ -45,7 +48,9 @@ struct PostgresTests {
     @Test func arrayElementsRoundTripThroughTheServer() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
             let integers: [Int] = [0, -1, 7, 10, 99, 100, Int(Int32.max), Int.max, Int.min + 1]
-            let dates = [0, 1_763_600_100.123456, 951_782_400.999_999, -86_400.5, 253_402_300_799].map(Date.init(timeIntervalSince1970:))
+            let dates = [0, 1_763_600_100.123456, 951_782_400.999_999, -86_400.5, 253_402_300_799].map(
+                Date.init(timeIntervalSince1970:)
+            )
             let texts: [String?] = ["plain", nil, "quote \" and \\ back", "NULL", "", "Zoë — 東京 🙂", "{a,b}"]
             let rows = try await environment.pool.query(
                 """
@@ -55,10 +60,15 @@ struct PostgresTests {
                        (SELECT count(*) FROM unnest($3::text[]) AS u(x) WHERE x IS NULL),
                        (SELECT string_agg(coalesce(x, '<null>'), '|' ORDER BY o) FROM unnest($3::text[]) WITH ORDINALITY AS u(x, o)),
                        $4::boolean[]::text, $5::int[]::text
-                """, [integers, dates, texts, [true, false], [Int32.min, Int32(5)]])
+                """,
+                [integers, dates, texts, [true, false], [Int32.min, Int32(5)]]
+            )
             let row = try #require(rows.first)
             #expect(try row.decode(0, as: String.self) == "{" + integers.map(String.init).joined(separator: ",") + "}")
-            #expect(try row.decode(1, as: String.self) == "{" + dates.map { String(UTCDateTime.format($0).dropLast()) }.joined(separator: ",") + "}")
+            #expect(
+                try row.decode(1, as: String.self) == "{"
+                    + dates.map { String(UTCDateTime.format($0).dropLast()) }.joined(separator: ",") + "}"
+            )
             #expect(try row.decode(2, as: Int.self) == 1)
             #expect(try row.decode(3, as: String.self) == texts.map { $0 ?? "<null>" }.joined(separator: "|"))
             #expect(try row.decode(4, as: String.self) == "{t,f}")
@@ -81,7 +91,9 @@ struct PostgresTests {
         try await TestServers.withEnvironment(migrate: false) { environment in
             try await environment.pool.execute("CREATE TABLE c (id bigint, note text)")
             let rows: [[(any PostgresEncodable)?]] = (0..<5000).map { [Int64($0), $0 == 7 ? nil : "line\t\($0)\n\\"] }
-            let count = try await environment.pool.withConnection { try await $0.copy(into: "c", columns: ["id", "note"], rows: rows) }
+            let count = try await environment.pool.withConnection {
+                try await $0.copy(into: "c", columns: ["id", "note"], rows: rows)
+            }
             #expect(count == 5000)
             let check = try await environment.pool.query("SELECT note FROM c WHERE id = 3 OR id = 7 ORDER BY id")
             #expect(check[0][0] == "line\t3\n\\")
@@ -159,7 +171,8 @@ struct PostgresTests {
         try await TestServers.withEnvironment(migrate: false) { environment in
             let connection = environment.connection(name: "prepared")
             try await connection.execute("CREATE TABLE p (k text PRIMARY KEY, v integer)")
-            let insert = "INSERT INTO p SELECT * FROM unnest($1::text[], $2::integer[]) ON CONFLICT (k) DO NOTHING RETURNING k"
+            let insert =
+                "INSERT INTO p SELECT * FROM unnest($1::text[], $2::integer[]) ON CONFLICT (k) DO NOTHING RETURNING k"
             for round in 0..<12 {
                 let keys = (0...round * 7).map { "k\(round)-\($0)" }
                 let inserted = try await connection.query(insert, [keys, keys.indices.map { $0 }], prepared: true)
@@ -175,28 +188,38 @@ struct PostgresTests {
                     throw PostgresError(.serverError, message: "roll back")
                 }
             }
-            #expect(try await connection.query("SELECT count(*) FROM p WHERE k = 'inside'")[0].decode(0, as: Int.self) == 0)
+            #expect(
+                try await connection.query("SELECT count(*) FROM p WHERE k = 'inside'")[0].decode(0, as: Int.self) == 0
+            )
             #expect(try await connection.query(insert, [["after"], [2]], prepared: true).count == 1)
 
             let select = "SELECT * FROM p WHERE k = $1"
             #expect(try await connection.query(select, ["after"], prepared: true).first?.columns.count == 2)
             try await connection.execute("ALTER TABLE p ADD COLUMN w text")
-            await #expect(throws: PostgresError.self) { _ = try await connection.query(select, ["after"], prepared: true) }
+            await #expect(throws: PostgresError.self) {
+                _ = try await connection.query(select, ["after"], prepared: true)
+            }
             #expect(try await connection.query(select, ["after"], prepared: true).first?.columns.count == 3)
 
             for index in 0..<(PGHandle.preparedLimit + 5) {
                 let row = try await connection.query("SELECT $1::integer + \(index)", [1], prepared: true)
                 #expect(try row[0].decode(0, as: Int.self) == index + 1)
             }
-            let prepared = try await connection.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(0, as: Int.self)
-            #expect(prepared <= PGHandle.preparedLimit + 1)  // the limit, and the statement the schema change left behind
+            let prepared = try await connection.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(
+                0,
+                as: Int.self
+            )
+            // The limit, and the statement the schema change left behind.
+            #expect(prepared <= PGHandle.preparedLimit + 1)
             await connection.close()
         }
     }
 
     @Test func timestampsParseInEveryZoneForm() {
         let expected = Date(timeIntervalSince1970: 1_763_605_800)
-        for text in ["2025-11-20 02:30:00+00", "2025-11-20T10:30:00+08:00", "2025-11-20T02:30:00Z", "2025-11-19T21:30:00-05"] {
+        for text in [
+            "2025-11-20 02:30:00+00", "2025-11-20T10:30:00+08:00", "2025-11-20T02:30:00Z", "2025-11-19T21:30:00-05",
+        ] {
             #expect(PostgresTimestamp.parse(text) == expected, "\(text)")
         }
         #expect(PostgresTimestamp.parse("2025-13-01 00:00:00") == nil)

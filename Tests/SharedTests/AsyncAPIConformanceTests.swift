@@ -25,12 +25,15 @@ struct AsyncAPIConformanceTests {
         case OrderAcceptedEvents.schema: try OrderAcceptedEvents.decode(body: body).encodedBody()
         case CustomerScoredEvent.schema: try CustomerScoredEvent.decode(body: body).encodedBody()
         case ComplaintSignalEvent.schema: try ComplaintSignalEvent.decode(body: body).encodedBody()
-        default: throw CocoaError(.coderInvalidValue, userInfo: [NSDebugDescriptionErrorKey: "no Swift type for \(schema)"])
+        default:
+            throw CocoaError(.coderInvalidValue, userInfo: [NSDebugDescriptionErrorKey: "no Swift type for \(schema)"])
         }
     }
 
     @Test func everyMessageTheCodeEncodesValidatesAgainstTheDocument() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crm-asyncapi-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "crm-asyncapi-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         var schemas = Set<String>()

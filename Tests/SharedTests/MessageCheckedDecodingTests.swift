@@ -72,7 +72,8 @@ struct MessageCheckedDecodingTests {
     @Test("the CDNOW sample as load-orders publishes it")
     func cdnow() throws {
         let sample = MessageFuzzTests.corpus.deletingLastPathComponent().appendingPathComponent(
-            "cdnow/CDNOW_sample.txt")
+            "cdnow/CDNOW_sample.txt"
+        )
         let lines = try String(contentsOf: sample, encoding: .utf8).split(whereSeparator: \.isNewline)
         for (number, line) in lines.enumerated() {
             let fields = line.split(whereSeparator: \.isWhitespace)

@@ -22,8 +22,10 @@ struct MessageEventBodyTests {
     )
     func sameBytes(orderIDs: [String]) throws {
         let event = OrderAcceptedEvent(
-            customerID: try Identifier("C-\"42\"/é"), orderIDs: try orderIDs.map { try Identifier($0) },
-            occurredAt: try Timestamp(rfc3339: "2026-11-20T10:15:00.123+08:00"))
+            customerID: try Identifier("C-\"42\"/é"),
+            orderIDs: try orderIDs.map { try Identifier($0) },
+            occurredAt: try Timestamp(rfc3339: "2026-11-20T10:15:00.123+08:00")
+        )
         let direct = try event.encodedBody()
         #expect(direct == (try Self.encoderBody(event)), "\(String(decoding: direct, as: UTF8.self))")
         #expect(try OrderAcceptedEvent.decode(body: direct) == event)
@@ -35,8 +37,10 @@ struct MessageEventBodyTests {
         for event in [
             OrderAcceptedEvent(customerID: try Identifier("C"), orderIDs: [], occurredAt: timestamp),
             OrderAcceptedEvent(
-                customerID: try Identifier("C"), orderIDs: [try Identifier("A"), try Identifier("A")],
-                occurredAt: timestamp),
+                customerID: try Identifier("C"),
+                orderIDs: [try Identifier("A"), try Identifier("A")],
+                occurredAt: timestamp
+            ),
         ] {
             let expected = try #require(rejection(of: event))
             #expect(throws: expected) { try event.encodedBody() }
@@ -78,10 +82,18 @@ struct MessageOrderAcceptedEventsTests {
     func refusals() throws {
         let cases: [(OrderAcceptedEvents, String)] = [
             (OrderAcceptedEvents(customers: []), "customers: empty"),
-            (OrderAcceptedEvents(customers: [try Self.customer("C", orders: ["A"]), try Self.customer("C", orders: ["B"])]),
-             "customers[1].customer_id: repeated"),
-            (OrderAcceptedEvents(customers: [try Self.customer("C", orders: ["A"]), try Self.customer("D", orders: ["B", "B"])]),
-             "customers[1].order_ids[1]: repeated"),
+            (
+                OrderAcceptedEvents(customers: [
+                    try Self.customer("C", orders: ["A"]), try Self.customer("C", orders: ["B"]),
+                ]),
+                "customers[1].customer_id: repeated"
+            ),
+            (
+                OrderAcceptedEvents(customers: [
+                    try Self.customer("C", orders: ["A"]), try Self.customer("D", orders: ["B", "B"]),
+                ]),
+                "customers[1].order_ids[1]: repeated"
+            ),
             (OrderAcceptedEvents(customers: [try Self.customer("C", orders: [])]), "customers[0].order_ids: empty"),
         ]
         for (events, reason) in cases {
@@ -93,7 +105,9 @@ struct MessageOrderAcceptedEventsTests {
                 #expect(error.reason == reason)
             }
         }
-        let body = Data(#"{"schema": "order.accepted.v2", "customers": [{"customer_id": "C", "order_ids": ["A"]}]}"#.utf8)
+        let body = Data(
+            #"{"schema": "order.accepted.v2", "customers": [{"customer_id": "C", "order_ids": ["A"]}]}"#.utf8
+        )
         #expect(throws: MessageRejection.self) { try OrderAcceptedEvents.decode(body: body) }
     }
 
@@ -101,7 +115,9 @@ struct MessageOrderAcceptedEventsTests {
     func packing() throws {
         // 1,200 small customers, one with 20,000 long order ids (more than one message holds), then more small ones.
         var customers = try (0..<1200).map { try Self.customer("C-\($0)", orders: ["A-\($0)-1", "A-\($0)-2"]) }
-        customers.append(try Self.customer("BIG", orders: (0..<20_000).map { "order-\($0)-" + String(repeating: "x", count: 40) }))
+        customers.append(
+            try Self.customer("BIG", orders: (0..<20_000).map { "order-\($0)-" + String(repeating: "x", count: 40) })
+        )
         customers += try (0..<10).map { try Self.customer("D-\($0)", orders: ["B-\($0)"]) }
         let messages = OrderAcceptedEvents.packed(customers)
         #expect(messages.count > 4)
@@ -125,12 +141,20 @@ struct MessageOrderAcceptedEventsTests {
 
     @Test("scoring reads the customers of either version and refuses other schemas")
     func eitherVersion() throws {
-        let v1 = try OrderAcceptedEvent(customerID: Identifier("C-1"), orderIDs: [Identifier("A")], occurredAt: Self.timestamp)
-            .encodedBody()
+        let v1 = try OrderAcceptedEvent(
+            customerID: Identifier("C-1"),
+            orderIDs: [Identifier("A")],
+            occurredAt: Self.timestamp
+        )
+        .encodedBody()
         #expect(try OrderAcceptedEvents.customerIDs(in: v1) == [try Identifier("C-1")])
-        let v2 = try OrderAcceptedEvents(customers: [Self.customer("C-1", orders: ["A"]), Self.customer("C-2", orders: ["B"])])
-            .encodedBody()
+        let v2 = try OrderAcceptedEvents(customers: [
+            Self.customer("C-1", orders: ["A"]), Self.customer("C-2", orders: ["B"]),
+        ])
+        .encodedBody()
         #expect(try OrderAcceptedEvents.customerIDs(in: v2).map(\.rawValue) == ["C-1", "C-2"])
-        #expect(throws: MessageRejection.self) { try OrderAcceptedEvents.customerIDs(in: Data(#"{"schema": "order.v1"}"#.utf8)) }
+        #expect(throws: MessageRejection.self) {
+            try OrderAcceptedEvents.customerIDs(in: Data(#"{"schema": "order.v1"}"#.utf8))
+        }
     }
 }

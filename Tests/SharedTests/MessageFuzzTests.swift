@@ -20,12 +20,15 @@ struct MessageFuzzTests {
     static let decoders: [String: @Sendable (Data) throws(MessageRejection) -> Void] = [
         OrderMessage.schema: { body throws(MessageRejection) in try roundTrip(OrderMessage.self, body) },
         ComplaintMessage.schema: { body throws(MessageRejection) in try roundTrip(ComplaintMessage.self, body) },
-        ComplaintStatusMessage.schema: { body throws(MessageRejection) in try roundTrip(ComplaintStatusMessage.self, body) },
+        ComplaintStatusMessage.schema: { body throws(MessageRejection) in
+            try roundTrip(ComplaintStatusMessage.self, body)
+        },
         AlertFeedback.schema: { body throws(MessageRejection) in try roundTrip(AlertFeedback.self, body) },
         OrderAcceptedEvent.schema: { body throws(MessageRejection) in try roundTrip(OrderAcceptedEvent.self, body) },
         OrderAcceptedEvents.schema: { body throws(MessageRejection) in try roundTrip(OrderAcceptedEvents.self, body) },
         CustomerScoredEvent.schema: { body throws(MessageRejection) in try roundTrip(CustomerScoredEvent.self, body) },
-        ComplaintSignalEvent.schema: { body throws(MessageRejection) in try roundTrip(ComplaintSignalEvent.self, body) },
+        ComplaintSignalEvent.schema: { body throws(MessageRejection) in try roundTrip(ComplaintSignalEvent.self, body)
+        },
         RetentionAlert.schema: { body throws(MessageRejection) in try roundTrip(RetentionAlert.self, body) },
         RoutedComplaint.schema: { body throws(MessageRejection) in try roundTrip(RoutedComplaint.self, body) },
     ]
@@ -76,7 +79,8 @@ struct MessageFuzzTests {
                 } catch {
                     #expect(
                         !error.field.isEmpty && !error.problem.isEmpty && error.field != "fuzz",
-                        "\(seed.name): \(error.reason) for \(String(decoding: body, as: UTF8.self).prefix(300))")
+                        "\(seed.name): \(error.reason) for \(String(decoding: body, as: UTF8.self).prefix(300))"
+                    )
                     if error.problem == "not valid JSON (refused by JSONDecoder)",
                         let path = environment["CRM_FUZZ_FAILURES"]
                     {
@@ -84,7 +88,8 @@ struct MessageFuzzTests {
                     }
                     #expect(
                         error.problem != "not valid JSON (refused by JSONDecoder)",
-                        "the scanner passed what JSONDecoder refused: \(String(decoding: body, as: UTF8.self).prefix(300))")
+                        "the scanner passed what JSONDecoder refused: \(String(decoding: body, as: UTF8.self).prefix(300))"
+                    )
                 }
                 rounds += 1
             }
@@ -109,7 +114,9 @@ struct Mutator {
     }
 
     static let alphabet: [UInt8] =
-        Array(#"{}[]":,\0123456789eE.-+tfnul "#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xA9, 0xE4, 0xF0, 0xFF]
+        Array(#"{}[]":,\0123456789eE.-+tfnul "#.utf8) + [
+            0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xA9, 0xE4, 0xF0, 0xFF,
+        ]
 
     static let fragments: [String] = [
         #""schema":"order.v1","#, #""amount":"-1","#, #""amount":1e400,"#, #""order_id":"","#,
@@ -135,7 +142,9 @@ struct Mutator {
             case 4:
                 // A member right after the opening brace: duplicates and intruders.
                 let fragment = Array(Self.fragments[next(Self.fragments.count)].utf8)
-                if let brace = body.firstIndex(of: UInt8(ascii: "{")) { body.insert(contentsOf: fragment, at: brace + 1) }
+                if let brace = body.firstIndex(of: UInt8(ascii: "{")) {
+                    body.insert(contentsOf: fragment, at: brace + 1)
+                }
             case 5:
                 // Duplicate a slice of the body somewhere else (repeated keys, broken structure).
                 let start = next(body.count)
@@ -144,7 +153,9 @@ struct Mutator {
             default:
                 // Wrap the whole body in arrays or objects.
                 let depth = 1 + next(40)
-                body = Array(String(repeating: "[", count: depth).utf8) + body + Array(String(repeating: "]", count: depth).utf8)
+                body =
+                    Array(String(repeating: "[", count: depth).utf8) + body
+                    + Array(String(repeating: "]", count: depth).utf8)
             }
         }
         return body

@@ -27,7 +27,9 @@ struct MessageMoneyTests {
             var integer = String(Int.random(in: 1...9, using: &generator))
             for _ in 1..<integerDigits { integer += String(Int.random(in: 0...9, using: &generator)) }
             if Bool.random(using: &generator) { integer = "0" }
-            let fraction = (0..<Int.random(in: 0...4, using: &generator)).map { _ in String(Int.random(in: 0...9, using: &generator)) }.joined()
+            let fraction = (0..<Int.random(in: 0...4, using: &generator)).map { _ in
+                String(Int.random(in: 0...9, using: &generator))
+            }.joined()
             let zeros = String(repeating: "0", count: Int.random(in: 0...3, using: &generator))
             let text = fraction.isEmpty && zeros.isEmpty ? integer : integer + "." + fraction + zeros
             let money = try Money(text)

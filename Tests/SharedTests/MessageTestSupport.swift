@@ -84,7 +84,8 @@ func rejection<M: SchemaMessage>(_ body: Data, as type: M.Type) -> MessageReject
     if M.self == OrderMessage.self {
         #expect(
             CheckedDecoding.verdict(body) == CheckedDecoding.referenceVerdict(body),
-            "\(String(decoding: body, as: UTF8.self).prefix(300))")
+            "\(String(decoding: body, as: UTF8.self).prefix(300))"
+        )
     }
     return verdict
 }

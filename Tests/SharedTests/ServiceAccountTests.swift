@@ -28,13 +28,15 @@ struct ServiceAccountTests {
         for queue in Self.everyQueue {
             #expect(
                 Self.allows(permissions.read, queue) == account.owns(queue: queue),
-                "\(account.name) read \(queue): \(permissions.read)")
+                "\(account.name) read \(queue): \(permissions.read)"
+            )
         }
         let sources = Set(topology.allQueues.flatMap(\.queue.bindings).map(\.exchange))
         for exchange in Self.everyExchange {
             #expect(
                 Self.allows(permissions.read, exchange) == sources.contains(exchange),
-                "\(account.name) read \(exchange)")
+                "\(account.name) read \(exchange)"
+            )
         }
     }
 
@@ -46,16 +48,19 @@ struct ServiceAccountTests {
         for queue in Self.everyQueue {
             #expect(
                 Self.allows(permissions.configure, queue) == declared.contains(queue),
-                "\(account.name) configure \(queue)")
+                "\(account.name) configure \(queue)"
+            )
             #expect(Self.allows(permissions.write, queue) == declared.contains(queue), "\(account.name) write \(queue)")
         }
         for exchange in Self.everyExchange {
             #expect(
                 Self.allows(permissions.configure, exchange) == topology.exchanges.contains { $0.name == exchange },
-                "\(account.name) configure \(exchange)")
+                "\(account.name) configure \(exchange)"
+            )
             #expect(
                 Self.allows(permissions.write, exchange) == account.publishesTo.contains(exchange),
-                "\(account.name) write \(exchange)")
+                "\(account.name) write \(exchange)"
+            )
         }
     }
 
@@ -77,8 +82,9 @@ struct ServiceAccountTests {
     @Test func grantListsAreWellFormedAndPersonalDataStaysWithIntake() throws {
         for account in ServiceAccount.allCases {
             for (table, list) in account.tables.merging(
-                ServiceAccount.commonTables, uniquingKeysWith: { own, _ in own })
-            {
+                ServiceAccount.commonTables,
+                uniquingKeysWith: { own, _ in own }
+            ) {
                 #expect(throws: Never.self) { _ = try Schema.identifier(table) }
                 #expect(throws: Never.self) { _ = try Schema.privileges(list) }
             }

@@ -41,8 +41,10 @@ extension TestEnvironment {
                 "configure": permissions.configure, "write": permissions.write, "read": permissions.read,
             ])
             try await ManagementAPI.request(
-                "PUT", "/api/permissions/\(virtualHost.name)/\(account.name)",
-                body: String(decoding: body, as: UTF8.self))
+                "PUT",
+                "/api/permissions/\(virtualHost.name)/\(account.name)",
+                body: String(decoding: body, as: UTF8.self)
+            )
         }
     }
 

@@ -6,7 +6,8 @@ import ServiceLifecycle
 /// Waits until `condition` holds, checking every `interval` for up to `timeout`. A check that throws (a server
 /// restarting under another test) counts as "not yet"; only the last try's error reaches the caller.
 public func eventually(
-    _ timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(50),
+    _ timeout: Duration = .seconds(30),
+    every interval: Duration = .milliseconds(50),
     _ condition: () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
@@ -20,10 +21,15 @@ public func eventually(
 extension TestEnvironment {
     /// A service's context built exactly as its executable builds it: the environment's URLs, then `settings`.
     public func serviceContext(
-        name: String, topology: Topology, settings: [String: String] = [:]
+        name: String,
+        topology: Topology,
+        settings: [String: String] = [:]
     ) throws -> ServiceContext {
         try ServiceHost.makeContext(
-            name: name, settings: Settings(serviceVariables.merging(settings) { $1 }), topology: topology)
+            name: name,
+            settings: Settings(serviceVariables.merging(settings) { $1 }),
+            topology: topology
+        )
     }
 
     /// Runs `replicas` replicas of a service while `body` runs, then stops them and closes their connections.
@@ -31,7 +37,10 @@ extension TestEnvironment {
     /// Each replica gets a context of its own (`<name>-0`, `<name>-1`, …) and the parts the service's own wiring
     /// (`parts`, e.g. `IntakeService.parts`) builds from it, as its executable would; `body` is given the contexts.
     public func whileRunning<T: Sendable>(
-        _ name: String, topology: Topology, settings: [String: String] = [:], replicas: Int = 1,
+        _ name: String,
+        topology: Topology,
+        settings: [String: String] = [:],
+        replicas: Int = 1,
         parts: (ServiceContext) async throws -> ServiceParts,
         _ body: @escaping @Sendable ([ServiceContext]) async throws -> T
     ) async throws -> T {

@@ -14,7 +14,7 @@ public enum Shell {
         var pid: pid_t = 0
         let words: [String] = ["/bin/bash", "-c", wrapped]
         let arguments: [UnsafeMutablePointer<CChar>?] = words.map { word in strdup(word) } + [nil]
-        defer { arguments.forEach { free($0) } }
+        defer { for argument in arguments { free(argument) } }
         let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, arguments, environ)
         guard spawned == 0 else { throw TestSetupError("cannot spawn `\(command)`: \(spawned)") }
         var status: Int32 = 0
@@ -34,7 +34,11 @@ public enum Shell {
     }
 
     /// Starts one of the project's executables with extra environment variables.
-    public static func launch(_ executable: String, arguments: [String] = [], environment: [String: String]) throws
+    public static func launch(
+        _ executable: String,
+        arguments: [String] = [],
+        environment: [String: String]
+    ) throws
         -> Process
     {
         let process = Process()
@@ -48,7 +52,11 @@ public enum Shell {
     }
 
     /// Runs one of the project's executables to completion; returns its exit status and standard output.
-    public static func execute(_ executable: String, arguments: [String] = [], environment: [String: String]) throws
+    public static func execute(
+        _ executable: String,
+        arguments: [String] = [],
+        environment: [String: String]
+    ) throws
         -> (status: Int32, output: String)
     {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("crm-exec-\(UUID().uuidString).out")

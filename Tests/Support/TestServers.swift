@@ -6,7 +6,7 @@ import Foundation
 import Logging
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// The real PostgreSQL and RabbitMQ the tests run against, found through `CRM_TEST_*` variables
@@ -44,7 +44,8 @@ public enum TestServers {
 
     /// A fresh database and a fresh virtual host for one test, removed afterwards.
     public static func withEnvironment<T>(
-        migrate: Bool = true, _ body: (TestEnvironment) async throws -> T
+        migrate: Bool = true,
+        _ body: (TestEnvironment) async throws -> T
     ) async throws -> T {
         let suffix = UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         let name = "crm_test_\(suffix)"
@@ -109,7 +110,11 @@ public struct TestDatabase: Sendable {
     public let url: String
 
     static func create(name: String) async throws -> TestDatabase {
-        let admin = PostgresConnection(url: try TestServers.databaseAdminURL, applicationName: "test-admin", logger: TestServers.logger)
+        let admin = PostgresConnection(
+            url: try TestServers.databaseAdminURL,
+            applicationName: "test-admin",
+            logger: TestServers.logger
+        )
         // Identifiers cannot be parameters; the name is generated here, never taken from input.
         try await admin.execute("CREATE DATABASE \(name)")
         await admin.close()
@@ -119,7 +124,11 @@ public struct TestDatabase: Sendable {
     }
 
     func drop() async throws {
-        let admin = PostgresConnection(url: try TestServers.databaseAdminURL, applicationName: "test-admin", logger: TestServers.logger)
+        let admin = PostgresConnection(
+            url: try TestServers.databaseAdminURL,
+            applicationName: "test-admin",
+            logger: TestServers.logger
+        )
         try await admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         await admin.close()
     }
@@ -133,7 +142,10 @@ public struct TestVirtualHost: Sendable {
         try await ManagementAPI.request("PUT", "/api/vhosts/\(name)")
         let user = try AMQPSettings(url: TestServers.amqpAdminURL).user
         try await ManagementAPI.request(
-            "PUT", "/api/permissions/\(name)/\(user)", body: #"{"configure":".*","write":".*","read":".*"}"#)
+            "PUT",
+            "/api/permissions/\(name)/\(user)",
+            body: #"{"configure":".*","write":".*","read":".*"}"#
+        )
         return TestVirtualHost(name: name)
     }
 

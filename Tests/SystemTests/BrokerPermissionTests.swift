@@ -55,28 +55,39 @@ extension SystemTests {
                 // deployment starts them (complaints binds alerts' queue, which it may not create).
                 for account in ServiceAccount.allCases {
                     let publisher = AMQPPublisher(
-                        settings: try environment.amqp(as: account), name: account.name,
-                        topology: account.topology(desks: Self.desks), logger: TestServers.logger)
+                        settings: try environment.amqp(as: account),
+                        name: account.name,
+                        topology: account.topology(desks: Self.desks),
+                        logger: TestServers.logger
+                    )
                     #expect(
                         await Self.replyCode { try await publisher.connect() } == nil,
-                        "\(account.name) cannot declare its topology")
+                        "\(account.name) cannot declare its topology"
+                    )
                     await publisher.close()
                 }
                 for account in ServiceAccount.allCases {
                     let publisher = AMQPPublisher(
-                        settings: try environment.amqp(as: account), name: account.name, logger: TestServers.logger)
+                        settings: try environment.amqp(as: account),
+                        name: account.name,
+                        logger: TestServers.logger
+                    )
                     for (exchange, key) in Self.publishes[account] ?? [] {
                         let code = await Self.replyCode {
                             try await publisher.publish(
-                                OutboundMessage(exchange: exchange, routingKey: key, body: Data("{}".utf8)))
+                                OutboundMessage(exchange: exchange, routingKey: key, body: Data("{}".utf8))
+                            )
                         }
                         #expect(code == nil, "\(account.name) cannot publish to \(exchange) with \(key)")
                     }
                     await publisher.close()
                     for queue in Self.consumes[account] ?? [] {
                         let consumer = AMQPConsumer(
-                            settings: try environment.amqp(as: account), queue: queue, prefetch: 1,
-                            logger: TestServers.logger)
+                            settings: try environment.amqp(as: account),
+                            queue: queue,
+                            prefetch: 1,
+                            logger: TestServers.logger
+                        )
                         let code = await Self.replyCode {
                             _ = try await consumer.nextBatch(maxCount: 1, wait: .milliseconds(50), linger: .zero)
                         }
@@ -91,13 +102,18 @@ extension SystemTests {
                     let own = Set(account.topology(desks: Self.desks).allQueues.map(\.queue.name))
                     for (queue, _) in system.allQueues where !account.owns(queue: queue.name) {
                         let consumer = AMQPConsumer(
-                            settings: settings, queue: queue.name, prefetch: 1, logger: TestServers.logger)
+                            settings: settings,
+                            queue: queue.name,
+                            prefetch: 1,
+                            logger: TestServers.logger
+                        )
                         let code = await Self.replyCode {
                             _ = try await consumer.nextBatch(maxCount: 1, wait: .milliseconds(50), linger: .zero)
                         }
                         #expect(
                             code == 403,
-                            "\(account.name) consumed \(queue.name) (\(code.map(String.init) ?? "allowed"))")
+                            "\(account.name) consumed \(queue.name) (\(code.map(String.init) ?? "allowed"))"
+                        )
                         await consumer.close()
                     }
                     let publisher = AMQPPublisher(settings: settings, name: account.name, logger: TestServers.logger)
@@ -105,25 +121,33 @@ extension SystemTests {
                         let code = await Self.replyCode {
                             try await publisher.publish(
                                 OutboundMessage(exchange: exchange.name, routingKey: "x", body: Data("{}".utf8)),
-                                confirmTimeout: .seconds(5))
+                                confirmTimeout: .seconds(5)
+                            )
                         }
                         #expect(
                             code == 403,
-                            "\(account.name) published to \(exchange.name) (\(code.map(String.init) ?? "allowed"))")
+                            "\(account.name) published to \(exchange.name) (\(code.map(String.init) ?? "allowed"))"
+                        )
                     }
                     await publisher.close()
                     // Nothing beyond its own topology can be declared, even under its own prefix.
                     let stranger = Topology(queues: [
                         Topology.Queue(
                             "\(account.rawValue).stranger",
-                            bindings: [Topology.Binding(Topology.ordersExchange, "order.v1")])
+                            bindings: [Topology.Binding(Topology.ordersExchange, "order.v1")]
+                        )
                     ])
                     #expect(!own.contains("\(account.rawValue).stranger"))
                     let declarer = AMQPPublisher(
-                        settings: settings, name: account.name, topology: stranger, logger: TestServers.logger)
+                        settings: settings,
+                        name: account.name,
+                        topology: stranger,
+                        logger: TestServers.logger
+                    )
                     #expect(
                         await Self.replyCode { try await declarer.connect() } == 403,
-                        "\(account.name) declared a queue of its own")
+                        "\(account.name) declared a queue of its own"
+                    )
                     await declarer.close()
                 }
             }

@@ -17,7 +17,9 @@ extension SystemTests {
             var names = Set<String>()
             for folder in ["deploy/grafana", "deploy/prometheus"] {
                 let base = root.appendingPathComponent(folder)
-                guard let files = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
+                guard let files = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else {
+                    continue
+                }
                 for case let file as URL in files where ["json", "yml", "yaml"].contains(file.pathExtension) {
                     let text = try String(contentsOf: file, encoding: .utf8)
                     let regex = try Regex(#"crm_[a-z0-9_]+"#)
@@ -39,7 +41,7 @@ extension SystemTests {
             try await TestServers.withEnvironment(migrate: true) { environment in
                 var ports: [String: Int] = [:]
                 var processes: [Process] = []
-                defer { processes.filter(\.isRunning).forEach { $0.terminate() } }
+                defer { for process in processes where process.isRunning { process.terminate() } }
                 for service in ["crm-intake", "crm-scoring", "crm-alerts", "crm-complaints"] {
                     let port = TestPorts.unused()
                     var variables = environment.serviceVariables
@@ -58,33 +60,62 @@ extension SystemTests {
                 // Activity that every panel counts: a dead letter, a complaint answered in time and one left to breach,
                 // and a valuable customer falling into decline.
                 let publisher = AMQPPublisher(
-                    settings: environment.amqp, name: "test", topology: Topology.system(desks: []), logger: TestServers.logger)
+                    settings: environment.amqp,
+                    name: "test",
+                    topology: Topology.system(desks: []),
+                    logger: TestServers.logger
+                )
                 // A safety complaint: its desk works around the clock, so the SLA clock runs whatever the hour (a
                 // desk with business hours would put the breach on its next working morning).
                 func complaint(_ id: String) -> OutboundMessage {
                     OutboundMessage(
-                        exchange: Topology.complaintsExchange, routingKey: "complaint.v1.new",
-                        body: Data(#"{"schema":"complaint.v1","complaint_id":"\#(id)","customer_id":"C-1","received_at":"\#(Timestamp(Date()).rfc3339)","channel":"email","subject":"The charger caught fire"}"#.utf8))
+                        exchange: Topology.complaintsExchange,
+                        routingKey: "complaint.v1.new",
+                        body: Data(
+                            #"{"schema":"complaint.v1","complaint_id":"\#(id)","customer_id":"C-1","received_at":"\#(Timestamp(Date()).rfc3339)","channel":"email","subject":"The charger caught fire"}"#
+                                .utf8
+                        )
+                    )
                 }
                 let scored = CustomerScoredEvent(
-                    customerID: try Identifier("C-9"), previousLifecycleStage: .maturity, previousTier: .gold,
+                    customerID: try Identifier("C-9"),
+                    previousLifecycleStage: .maturity,
+                    previousTier: .gold,
                     customer: CustomerValueSnapshot(
-                        tier: .gold, lifecycleStage: .decline, clv: try Money("5000.00"), pAlive: 0.3,
-                        lastOrderAt: Timestamp(Date().addingTimeInterval(-120 * 86_400)), ordersCount: 12,
-                        expectedIntervalDays: 20, daysSinceLastOrder: 120),
-                    scoredAt: Timestamp(Date()))
+                        tier: .gold,
+                        lifecycleStage: .decline,
+                        clv: try Money("5000.00"),
+                        pAlive: 0.3,
+                        lastOrderAt: Timestamp(Date().addingTimeInterval(-120 * 86_400)),
+                        ordersCount: 12,
+                        expectedIntervalDays: 20,
+                        daysSinceLastOrder: 120
+                    ),
+                    scoredAt: Timestamp(Date())
+                )
                 try await publisher.publish([
-                    OutboundMessage(exchange: Topology.ordersExchange, routingKey: "order.v1", body: Data(#"{"schema":"order.v1"}"#.utf8)),
+                    OutboundMessage(
+                        exchange: Topology.ordersExchange,
+                        routingKey: "order.v1",
+                        body: Data(#"{"schema":"order.v1"}"#.utf8)
+                    ),
                     complaint("M-1"), complaint("M-2"),
                     OutboundMessage(
-                        exchange: Topology.eventsExchange, routingKey: Topology.EventKey.customerScored,
-                        body: try scored.encodedBody()),
+                        exchange: Topology.eventsExchange,
+                        routingKey: Topology.EventKey.customerScored,
+                        body: try scored.encodedBody()
+                    ),
                 ])
                 try await Task.sleep(for: .milliseconds(500))
                 try await publisher.publish([
                     OutboundMessage(
-                        exchange: Topology.complaintsExchange, routingKey: "complaint.v1.status",
-                        body: Data(#"{"schema":"complaint-status.v1","complaint_id":"M-1","status":"acknowledged","at":"\#(Timestamp(Date()).rfc3339)","agent":"a"}"#.utf8))
+                        exchange: Topology.complaintsExchange,
+                        routingKey: "complaint.v1.status",
+                        body: Data(
+                            #"{"schema":"complaint-status.v1","complaint_id":"M-1","status":"acknowledged","at":"\#(Timestamp(Date()).rfc3339)","agent":"a"}"#
+                                .utf8
+                        )
+                    )
                 ])
                 await publisher.close()
 
@@ -100,7 +131,10 @@ extension SystemTests {
                     }
                     missing = queried.subtracting(exported)
                 }
-                #expect(missing.isEmpty, "queried by a dashboard or rule but exported by no service: \(missing.sorted())")
+                #expect(
+                    missing.isEmpty,
+                    "queried by a dashboard or rule but exported by no service: \(missing.sorted())"
+                )
             }
         }
     }

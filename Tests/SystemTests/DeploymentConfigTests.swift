@@ -32,7 +32,8 @@ extension SystemTests {
                 let credentials = "\(account.name):${\(account.passwordVariable)}@"
                 #expect(
                     block.contains("CRM_DATABASE_URL: postgres://\(credentials)postgres:5432/crm"),
-                    "\(account.executable)")
+                    "\(account.executable)"
+                )
                 #expect(block.contains("CRM_AMQP_URL: amqp://\(credentials)rabbitmq:5672/crm"), "\(account.executable)")
                 #expect(!block.contains("ADMIN_PASSWORD"), "\(account.executable) holds an administrator's password")
                 #expect(block.contains("<<: *crm-service"))
@@ -49,7 +50,8 @@ extension SystemTests {
             }
             #expect(
                 !Self.block("migrate", in: compose).contains("ADMIN_PASSWORD"),
-                "the migrate job holds an administrator's password")
+                "the migrate job holds an administrator's password"
+            )
         }
 
         @Test func theExampleNamesEverySettingAndHoldsNoSecret() throws {
@@ -65,7 +67,8 @@ extension SystemTests {
             let required = Set(
                 compose.matches(of: /(\$?)\$\{([A-Z0-9_]+)\}/).filter { $0.output.1.isEmpty }.map {
                     String($0.output.2)
-                })
+                }
+            )
             let missing = required.subtracting(defined.keys)
             #expect(missing.isEmpty, ".env.example lacks \(missing.sorted())")
             let secrets = defined.filter { $0.key.contains("PASSWORD") || $0.key.contains("SECRET") }

@@ -43,11 +43,15 @@ extension SystemTests {
                 }
                 let ledger = try await system.reconcile(stream)
                 let failures = await system.stopAll()
-                #expect(ledger == system.expected(stream), "after \(fault.rawValue): \(ledger), expected \(system.expected(stream))")
+                #expect(
+                    ledger == system.expected(stream),
+                    "after \(fault.rawValue): \(ledger), expected \(system.expected(stream))"
+                )
                 if system.repeatedDeliveries + system.repeatedDeadLetters > 0 {
                     print(
                         "\(fault.rawValue): delivered again with the same message id: \(system.repeatedDeliveries) routed "
-                            + "complaints, \(system.repeatedDeadLetters) dead letters")
+                            + "complaints, \(system.repeatedDeadLetters) dead letters"
+                    )
                 }
                 #expect(failures.isEmpty, "\(failures)")
             }

@@ -12,7 +12,8 @@ extension SystemTests {
         /// The status of a request with `method`, or 0 when nothing answers.
         static func status(_ method: String, _ url: String) -> Int {
             let output = try? Shell.run(
-                "curl -s -o /dev/null -m 5 -X \(method) -w '%{http_code}' --path-as-is '\(url)'")
+                "curl -s -o /dev/null -m 5 -X \(method) -w '%{http_code}' --path-as-is '\(url)'"
+            )
             return Int(output?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         }
 
@@ -57,10 +58,13 @@ extension SystemTests {
                         #expect(Self.status(method, base + "/metrics") == 405, "\(account.executable) takes \(method)")
                     }
                     #expect(
-                        Self.status("GET", base + "/customers/C-404") == 404, "\(account.executable) /customers/C-404")
+                        Self.status("GET", base + "/customers/C-404") == 404,
+                        "\(account.executable) /customers/C-404"
+                    )
                     if account != .scoring {
                         #expect(
-                            Self.status("GET", base + "/customers/C-1") == 404, "\(account.executable) serves customers"
+                            Self.status("GET", base + "/customers/C-1") == 404,
+                            "\(account.executable) serves customers"
                         )
                     }
                 }
@@ -71,7 +75,8 @@ extension SystemTests {
                     INSERT INTO customer_scores (customer_id, scored_at, orders_count, transactions, monetary_total,
                         monetary_average, clv_historical, clv_simple, lifecycle_stage, lifecycle_rule, tier)
                     VALUES ('C-1', now(), 1, 1, 5, 5, 5, 5, 'potential', 'test', 'bronze')
-                    """)
+                    """
+                )
                 let scoring = "http://127.0.0.1:\(ports[.scoring] ?? 0)"
                 let known = Shell.get(scoring + "/customers/C-1")
                 #expect(known.status == 200, "\(known)")

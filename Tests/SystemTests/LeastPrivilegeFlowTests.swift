@@ -24,16 +24,27 @@ extension SystemTests {
                 try await system.publish(stream)
                 // A valuable customer slipping into decline: crm-alerts raises a retention alert through its outbox.
                 let scored = CustomerScoredEvent(
-                    customerID: try Identifier("C-7"), previousLifecycleStage: .maturity, previousTier: .gold,
+                    customerID: try Identifier("C-7"),
+                    previousLifecycleStage: .maturity,
+                    previousTier: .gold,
                     customer: CustomerValueSnapshot(
-                        tier: .gold, lifecycleStage: .decline, clv: try Money("5000.00"), pAlive: 0.3,
-                        lastOrderAt: Timestamp(Date().addingTimeInterval(-120 * 86_400)), ordersCount: 12,
-                        expectedIntervalDays: 20, daysSinceLastOrder: 120),
-                    scoredAt: Timestamp(Date()))
+                        tier: .gold,
+                        lifecycleStage: .decline,
+                        clv: try Money("5000.00"),
+                        pAlive: 0.3,
+                        lastOrderAt: Timestamp(Date().addingTimeInterval(-120 * 86_400)),
+                        ordersCount: 12,
+                        expectedIntervalDays: 20,
+                        daysSinceLastOrder: 120
+                    ),
+                    scoredAt: Timestamp(Date())
+                )
                 try await system.publishRetrying([
                     OutboundMessage(
-                        exchange: Topology.eventsExchange, routingKey: Topology.EventKey.customerScored,
-                        body: try scored.encodedBody())
+                        exchange: Topology.eventsExchange,
+                        routingKey: Topology.EventKey.customerScored,
+                        body: try scored.encodedBody()
+                    )
                 ])
 
                 let ledger = try await system.reconcile(stream)

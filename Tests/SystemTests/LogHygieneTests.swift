@@ -23,24 +23,30 @@ extension SystemTests {
             }
             return [
                 message(
-                    Topology.ordersExchange, "order.v1",
+                    Topology.ordersExchange,
+                    "order.v1",
                     #"{"schema":"order.v1","order_id":"L-1","customer_id":"C-1","occurred_at":"2026-11-20T10:15:00Z","amount":"5.00","currency":"USD","customer":{"name":"\#(marker)","email":"\#(marker)@example.com"}}"#
                 ),
                 message(
-                    Topology.ordersExchange, "order.v1",
+                    Topology.ordersExchange,
+                    "order.v1",
                     #"{"schema":"order.v1","order_id":"L-2","customer_id":"C-1","amount":"-1","currency":"USD","customer":{"name":"\#(marker)"}}"#
                 ),
                 message(
-                    Topology.complaintsExchange, "complaint.v1.new",
+                    Topology.complaintsExchange,
+                    "complaint.v1.new",
                     #"{"schema":"complaint.v1","complaint_id":"L-3","customer_id":"C-1","received_at":"\#(now)","channel":"email","subject":"\#(marker)","body":"\#(marker) lives at 1 Privet Drive"}"#
                 ),
                 message(
-                    Topology.complaintsExchange, "complaint.v1.new",
-                    #"{"schema":"complaint.v1","complaint_id":"L-4","subject":"\#(marker)","body":"\#(marker)"}"#),
+                    Topology.complaintsExchange,
+                    "complaint.v1.new",
+                    #"{"schema":"complaint.v1","complaint_id":"L-4","subject":"\#(marker)","body":"\#(marker)"}"#
+                ),
                 message(Topology.eventsExchange, Topology.EventKey.orderAccepted, #"{"note":"\#(marker)"}"#),
                 message(Topology.eventsExchange, Topology.EventKey.customerScored, #"{"customer_id":"\#(marker)"}"#),
                 message(
-                    Topology.alertsExchange, "alert.v1.feedback",
+                    Topology.alertsExchange,
+                    "alert.v1.feedback",
                     #"{"schema":"alert-feedback.v1","alert_id":"A-1","status":"resolved","outcome":"retained","at":"\#(now)","agent":"\#(marker)","note":"\#(marker)"}"#
                 ),
             ]
@@ -57,7 +63,8 @@ extension SystemTests {
                 }
                 for account in ServiceAccount.allCases {
                     let file = FileManager.default.temporaryDirectory.appendingPathComponent(
-                        "crm-log-\(UUID().uuidString)")
+                        "crm-log-\(UUID().uuidString)"
+                    )
                     _ = FileManager.default.createFile(atPath: file.path, contents: nil)
                     let handle = try FileHandle(forWritingTo: file)
                     let process = Process()

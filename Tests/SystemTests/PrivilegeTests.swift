@@ -70,13 +70,16 @@ extension SystemTests {
                 #expect(sequences.count >= 5)
                 // A table no service is granted is either an operator's or a forgotten grant.
                 let granted = Set(ServiceAccount.allCases.flatMap(\.tables.keys)).union(
-                    ServiceAccount.commonTables.keys)
+                    ServiceAccount.commonTables.keys
+                )
                 let ungranted = Set(tables.map(\.table)).subtracting(granted).subtracting(ServiceAccount.operatorTables)
                 #expect(ungranted.isEmpty, "tables no service account is granted: \(ungranted.sorted())")
                 for account in ServiceAccount.allCases {
                     let connection = PostgresConnection(
-                        url: try environment.databaseURL(as: account), applicationName: account.name,
-                        logger: TestServers.logger)
+                        url: try environment.databaseURL(as: account),
+                        applicationName: account.name,
+                        logger: TestServers.logger
+                    )
                     #expect(try await connection.query("SELECT current_user")[0][0] == account.name)
                     let grants = account.tables.merging(ServiceAccount.commonTables) { own, _ in own }
                     for (table, column) in tables {
@@ -94,7 +97,8 @@ extension SystemTests {
                             } else {
                                 #expect(
                                     state == "42501",
-                                    "\(account.name) may \(probe.what) \(table) (\(state ?? "allowed"))")
+                                    "\(account.name) may \(probe.what) \(table) (\(state ?? "allowed"))"
+                                )
                             }
                         }
                         if !allowed.columns.isEmpty {
@@ -123,23 +127,31 @@ extension SystemTests {
                 for account in ServiceAccount.allCases {
                     try await environment.pool.execute(
                         "INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body) VALUES ($1, 'x', 'y', $2, '{}')",
-                        [account.outboxSource, "m-\(account.rawValue)"])
+                        [account.outboxSource, "m-\(account.rawValue)"]
+                    )
                 }
                 for account in ServiceAccount.allCases {
                     let connection = PostgresConnection(
-                        url: try environment.databaseURL(as: account), applicationName: account.name,
-                        logger: TestServers.logger)
+                        url: try environment.databaseURL(as: account),
+                        applicationName: account.name,
+                        logger: TestServers.logger
+                    )
                     let visible = try await connection.query("SELECT source FROM crm_outbox").compactMap { $0[0] }
                     #expect(visible == [account.outboxSource], "\(account.name) sees outbox rows of \(visible)")
                     #expect(try await connection.execute("UPDATE crm_outbox SET attempts = attempts + 1") == 1)
                     #expect(
                         try await connection.execute(
-                            "DELETE FROM crm_outbox WHERE source <> $1", [account.outboxSource]) == 0)
+                            "DELETE FROM crm_outbox WHERE source <> $1",
+                            [account.outboxSource]
+                        ) == 0
+                    )
                     let other = ServiceAccount.allCases.first { $0 != account }!.outboxSource
                     let insert =
                         "INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body) VALUES ('\(other)', 'x', 'y', 'forged', '{}')"
                     #expect(
-                        await Self.sqlState(connection, insert) == "42501", "\(account.name) wrote a row as \(other)")
+                        await Self.sqlState(connection, insert) == "42501",
+                        "\(account.name) wrote a row as \(other)"
+                    )
                     await connection.close()
                 }
                 let attempts = try await environment.pool.query("SELECT count(*) FROM crm_outbox WHERE attempts = 1")
@@ -155,22 +167,33 @@ extension SystemTests {
                         """
                         INSERT INTO crm_instances (instance_id, service, host, version, started_at, last_seen_at)
                         VALUES ($1, $2, 'h', 'v', now(), now())
-                        """, ["i-\(account.rawValue)", account.executable])
+                        """,
+                        ["i-\(account.rawValue)", account.executable]
+                    )
                 }
                 for account in ServiceAccount.allCases {
                     let connection = PostgresConnection(
-                        url: try environment.databaseURL(as: account), applicationName: account.name,
-                        logger: TestServers.logger)
+                        url: try environment.databaseURL(as: account),
+                        applicationName: account.name,
+                        logger: TestServers.logger
+                    )
                     let visible = try await connection.query("SELECT service FROM crm_instances").compactMap { $0[0] }
                     #expect(visible == [account.executable], "\(account.name) sees replicas of \(visible)")
-                    #expect(try await connection.execute("DELETE FROM crm_instances WHERE service <> $1",
-                                                         [account.executable]) == 0)
+                    #expect(
+                        try await connection.execute(
+                            "DELETE FROM crm_instances WHERE service <> $1",
+                            [account.executable]
+                        ) == 0
+                    )
                     let other = ServiceAccount.allCases.first { $0 != account }!.executable
                     let forged = """
                         INSERT INTO crm_instances (instance_id, service, host, version, started_at, last_seen_at)
                         VALUES ('forged', '\(other)', 'h', 'v', now(), now())
                         """
-                    #expect(await Self.sqlState(connection, forged) == "42501", "\(account.name) wrote a replica of \(other)")
+                    #expect(
+                        await Self.sqlState(connection, forged) == "42501",
+                        "\(account.name) wrote a replica of \(other)"
+                    )
                     await connection.close()
                 }
                 let rows = try await environment.pool.query("SELECT count(*) FROM crm_instances")
@@ -185,7 +208,9 @@ extension SystemTests {
                 #expect(migrate.status == 0)
                 #expect(
                     migrate.output.contains(
-                        "Privileges granted to crm_intake, crm_scoring, crm_alerts, crm_complaints."))
+                        "Privileges granted to crm_intake, crm_scoring, crm_alerts, crm_complaints."
+                    )
+                )
 
                 variables["CRM_RABBITMQ_API"] = TestServers.managementAPI
                 variables["CRM_INTAKE_PASSWORD"] = "change-me"
@@ -206,11 +231,14 @@ extension SystemTests {
                 let roles = try await environment.pool.query(
                     "SELECT rolname FROM pg_authid WHERE rolname = ANY($1) AND rolcanlogin AND NOT rolsuper AND NOT rolbypassrls "
                         + "AND NOT rolcreaterole AND NOT rolcreatedb AND rolpassword LIKE 'SCRAM-SHA-256$%'",
-                    [ServiceAccount.allCases.map(\.name)])
+                    [ServiceAccount.allCases.map(\.name)]
+                )
                 #expect(roles.count == 4, "roles set up: \(roles.compactMap { $0[0] })")
                 for account in ServiceAccount.allCases {
                     let data = try await ManagementAPI.request(
-                        "GET", "/api/permissions/\(environment.virtualHost.name)/\(account.name)")
+                        "GET",
+                        "/api/permissions/\(environment.virtualHost.name)/\(account.name)"
+                    )
                     let set = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
                     let expected = account.brokerPermissions(desks: [])
                     #expect(set["configure"] as? String == expected.configure)

@@ -14,12 +14,26 @@ extension SystemTests {
         @Test func aBrokerRestartDuringConsumptionLosesNothing() async throws {
             try await TestServers.withEnvironment(migrate: false) { environment in
                 let topology = Topology.intake
-                let publisher = AMQPPublisher(settings: environment.amqp, name: "t", topology: topology, logger: TestServers.logger)
+                let publisher = AMQPPublisher(
+                    settings: environment.amqp,
+                    name: "t",
+                    topology: topology,
+                    logger: TestServers.logger
+                )
                 let processed = Mutex<Set<String>>([])
-                let consumer = AMQPConsumer(settings: environment.amqp, queue: Topology.intakeQueue, prefetch: 100, topology: topology, logger: TestServers.logger)
+                let consumer = AMQPConsumer(
+                    settings: environment.amqp,
+                    queue: Topology.intakeQueue,
+                    prefetch: 100,
+                    topology: topology,
+                    logger: TestServers.logger
+                )
                 let service = QueueConsumer(
-                    queue: Topology.intakeQueue, consumer: consumer, deadLetters: publisher,
-                    options: .init(batchSize: 50, maxBackoff: .seconds(1)), logger: TestServers.logger
+                    queue: Topology.intakeQueue,
+                    consumer: consumer,
+                    deadLetters: publisher,
+                    options: .init(batchSize: 50, maxBackoff: .seconds(1)),
+                    logger: TestServers.logger
                 ) { batch in
                     processed.withLock { seen in for message in batch { seen.insert(message.messageID ?? "") } }
                     return batch.map { _ in .processed }
@@ -48,7 +62,11 @@ extension SystemTests {
         static func publish(_ range: Range<Int>, with publisher: AMQPPublisher) async throws {
             let messages = range.map { index in
                 OutboundMessage(
-                    exchange: Topology.ordersExchange, routingKey: "order.v1", body: Data("{}".utf8), messageID: "m-\(index)")
+                    exchange: Topology.ordersExchange,
+                    routingKey: "order.v1",
+                    body: Data("{}".utf8),
+                    messageID: "m-\(index)"
+                )
             }
             var attempt = 0
             while true {

@@ -26,7 +26,11 @@ final class SystemHarness: Sendable {
         self.environment = environment
         self.ownAccounts = ownAccounts
         publisher = AMQPPublisher(
-            settings: environment.amqp, name: "system-test", topology: Topology.system(desks: []), logger: TestServers.logger)
+            settings: environment.amqp,
+            name: "system-test",
+            topology: Topology.system(desks: []),
+            logger: TestServers.logger
+        )
     }
 
     /// What a deployment's migrate and accounts jobs do before services run on their own accounts: the whole
@@ -35,8 +39,11 @@ final class SystemHarness: Sendable {
     static func prepareDeployment(_ environment: TestEnvironment) async throws -> AMQPPublisher {
         try await environment.grantServiceAccounts(desks: desks)
         let publisher = AMQPPublisher(
-            settings: environment.amqp, name: "test", topology: Topology.system(desks: desks),
-            logger: TestServers.logger)
+            settings: environment.amqp,
+            name: "test",
+            topology: Topology.system(desks: desks),
+            logger: TestServers.logger
+        )
         try await publisher.connect()
         return publisher
     }
@@ -110,7 +117,8 @@ final class SystemHarness: Sendable {
             let day = 1 + index % 28
             return Data(
                 #"{"schema":"order.v1","order_id":"S-\#(index)","customer_id":"C-\#(index % customers)","occurred_at":"2026-10-\#(day < 10 ? "0" : "")\#(day)T10:00:00Z","amount":"\#(amount)","currency":"USD"}"#
-                    .utf8)
+                    .utf8
+            )
         }
 
         var invalid: Int { (0..<count).filter { $0 % 100 == 99 }.count }
@@ -125,9 +133,14 @@ final class SystemHarness: Sendable {
             let subjects = ["Parcel never arrived", "Charged twice, please refund", "The disc is scratched", "包裹还没有到"]
             let body = Data(
                 #"{"schema":"complaint.v1","complaint_id":"K-\#(index)","customer_id":"C-\#(index % customers)","received_at":"\#(Timestamp(Date()).rfc3339)","channel":"email","subject":"\#(subjects[index % subjects.count])"}"#
-                    .utf8)
+                    .utf8
+            )
             return OutboundMessage(
-                exchange: Topology.complaintsExchange, routingKey: "complaint.v1.new", body: body, messageID: "K-\(index)")
+                exchange: Topology.complaintsExchange,
+                routingKey: "complaint.v1.new",
+                body: body,
+                messageID: "K-\(index)"
+            )
         }
 
         var complaints: Int { (0..<count).filter { $0 % 20 == 7 }.count }
@@ -135,7 +148,11 @@ final class SystemHarness: Sendable {
         func messages(_ range: Range<Int>) -> [OutboundMessage] {
             range.flatMap { index -> [OutboundMessage] in
                 let message = OutboundMessage(
-                    exchange: Topology.ordersExchange, routingKey: "order.v1", body: body(index), messageID: "S-\(index)")
+                    exchange: Topology.ordersExchange,
+                    routingKey: "order.v1",
+                    body: body(index),
+                    messageID: "S-\(index)"
+                )
                 var messages = index % 50 == 0 ? [message, message] : [message]
                 if let complaint = complaint(index) {
                     messages += index % 200 == 7 ? [complaint, complaint] : [complaint]
@@ -148,7 +165,9 @@ final class SystemHarness: Sendable {
     /// Publishes the stream in batches, retrying through broker outages; `during` runs once, when `faultAt`
     /// of the stream has been published.
     func publish(
-        _ stream: OrderStream, faultAt fraction: Double = 0.4, during fault: @Sendable () async throws -> Void = {}
+        _ stream: OrderStream,
+        faultAt fraction: Double = 0.4,
+        during fault: @Sendable () async throws -> Void = {}
     ) async throws {
         let faultIndex = Int(Double(stream.count) * fraction)
         var faulted = false
@@ -205,7 +224,8 @@ final class SystemHarness: Sendable {
                        (SELECT count(*) FROM customer_scores WHERE orders_count > 0), (SELECT count(*) FROM crm_outbox),
                        (SELECT count(*) FROM complaints),
                        (SELECT count(*) - count(DISTINCT (customer_id, reason)) FROM retention_alert_reasons WHERE open)
-                """)
+                """
+            )
         }
         var ledger = Ledger()
         ledger.orders = try rows[0].decode(0)
@@ -239,13 +259,25 @@ final class SystemHarness: Sendable {
         try await take(["intake.orders.dead"], into: dead)
     }
 
-    private func take(_ queues: [String], into seen: borrowing Mutex<(ids: Set<String>, deliveries: Int)>) async throws
+    private func take(
+        _ queues: [String],
+        into seen: borrowing Mutex<(ids: Set<String>, deliveries: Int)>
+    ) async throws
         -> Int
     {
         for queue in queues {
-            let consumer = AMQPConsumer(settings: environment.amqp, queue: queue, prefetch: 1000, logger: TestServers.logger)
+            let consumer = AMQPConsumer(
+                settings: environment.amqp,
+                queue: queue,
+                prefetch: 1000,
+                logger: TestServers.logger
+            )
             while true {
-                let batch = try await consumer.nextBatch(maxCount: 1000, wait: .milliseconds(50), linger: .milliseconds(10))
+                let batch = try await consumer.nextBatch(
+                    maxCount: 1000,
+                    wait: .milliseconds(50),
+                    linger: .milliseconds(10)
+                )
                 guard let last = batch.last else { break }
                 seen.withLock { seen in
                     for message in batch { seen.ids.insert(message.messageID ?? "") }
@@ -266,9 +298,16 @@ final class SystemHarness: Sendable {
     /// The ledger the stream must end in.
     func expected(_ stream: OrderStream) -> Ledger {
         Ledger(
-            orders: stream.valid, cents: stream.validCents, scoredCustomers: stream.customersWithValidOrders,
-            deadOrders: stream.invalid, outbox: 0, pending: 0, complaints: stream.complaints, routed: stream.complaints,
-            duplicateOpenAlerts: 0)
+            orders: stream.valid,
+            cents: stream.validCents,
+            scoredCustomers: stream.customersWithValidOrders,
+            deadOrders: stream.invalid,
+            outbox: 0,
+            pending: 0,
+            complaints: stream.complaints,
+            routed: stream.complaints,
+            duplicateOpenAlerts: 0
+        )
     }
 
     /// The desks of the default complaint rules, which the services load into an empty database.

@@ -94,8 +94,13 @@ struct AlertDecider: Sendable {
         guard advanced || !customer.newComplaintIDs.isEmpty else { return nil }
 
         let context = AlertContext(
-            previous: previous, current: current.snapshot, complaints: customer.complaints,
-            lastEvaluatedAt: customer.stored?.evaluatedAt, newComplaintIDs: customer.newComplaintIDs, now: now)
+            previous: previous,
+            current: current.snapshot,
+            complaints: customer.complaints,
+            lastEvaluatedAt: customer.stored?.evaluatedAt,
+            newComplaintIDs: customer.newComplaintIDs,
+            now: now
+        )
         var evaluation = Evaluation(customerID: customer.customerID, current: current)
         guard let unfiltered = composer.compose(context) else { return evaluation }
         let blocked = customer.openReasons.union(customer.coolingReasons)
@@ -110,7 +115,12 @@ struct AlertDecider: Sendable {
     }
 
     /// The alert with its body; nil only if the figures cannot make a valid message (then no alert is raised).
-    private func plan(_ content: RetentionAlertContent, customerID: String, figures: ScoredFigures, now: Date)
+    private func plan(
+        _ content: RetentionAlertContent,
+        customerID: String,
+        figures: ScoredFigures,
+        now: Date
+    )
         -> PlannedAlert?
     {
         let alertID = UUID()
@@ -120,12 +130,24 @@ struct AlertDecider: Sendable {
             let valueAtRisk = ScoredFigures.money(content.valueAtRisk)
         else { return nil }
         let alert = RetentionAlert(
-            alertID: id, customerID: customer, raisedAt: Timestamp(now), priority: content.priority,
-            reasons: content.reasons, valueAtRisk: valueAtRisk, customer: figures.customer,
-            suggestedAction: content.suggestedAction)
+            alertID: id,
+            customerID: customer,
+            raisedAt: Timestamp(now),
+            priority: content.priority,
+            reasons: content.reasons,
+            valueAtRisk: valueAtRisk,
+            customer: figures.customer,
+            suggestedAction: content.suggestedAction
+        )
         guard let body = try? AlertMessage(alert: alert, evidence: evidence).body() else { return nil }
         return PlannedAlert(
-            alertID: alertID, customerID: customerID, raisedAt: Timestamp(now).date, content: content,
-            figures: figures, evidence: evidence, body: body)
+            alertID: alertID,
+            customerID: customerID,
+            raisedAt: Timestamp(now).date,
+            content: content,
+            figures: figures,
+            evidence: evidence,
+            body: body
+        )
     }
 }

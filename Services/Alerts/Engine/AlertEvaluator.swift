@@ -25,8 +25,11 @@ struct AlertEvaluator: Sendable {
 
     /// Evaluates `customers`; returns what to count once the transaction commits.
     func evaluate(
-        customers: [String], events: [String: EventInput] = [:], complaints: [ComplaintSignalEvent] = [],
-        now: Date, on connection: isolated PostgresConnection
+        customers: [String],
+        events: [String: EventInput] = [:],
+        complaints: [ComplaintSignalEvent] = [],
+        now: Date,
+        on connection: isolated PostgresConnection
     ) throws -> AlertsMetrics.Tally {
         let ids = Array(Set(customers)).sorted()
         guard !ids.isEmpty else { return AlertsMetrics.Tally() }
@@ -34,9 +37,12 @@ struct AlertEvaluator: Sendable {
         try AlertStore.record(complaints: complaints, on: connection)
         let rules = configuration.rules
         let cases = try AlertStore.cases(
-            customers: ids, events: events,
+            customers: ids,
+            events: events,
             complaintsSince: now.addingTimeInterval(-rules.repeatedComplaintsWindowDays * 86_400),
-            closedSince: now.addingTimeInterval(-configuration.cooldown.seconds), on: connection)
+            closedSince: now.addingTimeInterval(-configuration.cooldown.seconds),
+            on: connection
+        )
 
         let decider = AlertDecider(composer: RetentionAlertComposer(settings: rules, playbook: playbook.current))
         var tally = AlertsMetrics.Tally()
@@ -62,11 +68,19 @@ struct AlertEvaluator: Sendable {
     }
 
     /// Claims the day's room per desk queue; returns the alerts that do not fit (the least valuable of each queue).
-    private func allot(_ alerts: [PlannedAlert], now: Date, on connection: isolated PostgresConnection) throws -> Set<UUID> {
+    private func allot(
+        _ alerts: [PlannedAlert],
+        now: Date,
+        on connection: isolated PostgresConnection
+    ) throws -> Set<UUID> {
         guard !alerts.isEmpty else { return [] }
         let byPriority = Dictionary(grouping: alerts, by: \.priority)
         let granted = try DailyQuota.claim(
-            byPriority.mapValues(\.count), caps: caps, day: DailyQuota.day(of: now), on: connection)
+            byPriority.mapValues(\.count),
+            caps: caps,
+            day: DailyQuota.day(of: now),
+            on: connection
+        )
         var held = Set<UUID>()
         for (priority, group) in byPriority {
             let ranked = group.sorted { $0.content.valueAtRisk > $1.content.valueAtRisk }
@@ -83,7 +97,10 @@ struct AlertEvaluator: Sendable {
     /// The outbox message of an alert: to `crm.alerts` with its priority's routing key, the alert id as message id.
     static func message(_ alert: PlannedAlert) -> OutboundMessage {
         OutboundMessage(
-            exchange: Topology.alertsExchange, routingKey: alert.priority.routingKey, body: alert.body,
-            messageID: alert.alertID.uuidString.lowercased())
+            exchange: Topology.alertsExchange,
+            routingKey: alert.priority.routingKey,
+            body: alert.body,
+            messageID: alert.alertID.uuidString.lowercased()
+        )
     }
 }

@@ -48,7 +48,13 @@ public struct AlertEventsHandler: Sendable {
         let signals = complaints
         let evaluator = evaluator
         let tally = try await pool.transaction { connection in
-            try evaluator.evaluate(customers: customers, events: inputs, complaints: signals, now: Date(), on: connection)
+            try evaluator.evaluate(
+                customers: customers,
+                events: inputs,
+                complaints: signals,
+                now: Date(),
+                on: connection
+            )
         }
         metrics.record(tally, source: complaints.isEmpty ? "event" : "complaint")
         return dispositions

@@ -55,13 +55,15 @@ public struct AlertFeedbackHandler: Sendable {
 
     /// Applies feedback in order; returns the positions that name no alert and the statuses newly stored.
     static func apply(
-        _ items: [(alertID: UUID, feedback: AlertFeedback)], on connection: isolated PostgresConnection
+        _ items: [(alertID: UUID, feedback: AlertFeedback)],
+        on connection: isolated PostgresConnection
     ) throws -> (unknown: Set<Int>, stored: [String]) {
         let known = Set(
             try connection.query(
                 "SELECT alert_id FROM retention_alerts WHERE alert_id = ANY($1::uuid[]) FOR UPDATE",
                 [items.map(\.alertID)]
-            ).map { try $0.decode(0, as: UUID.self) })
+            ).map { try $0.decode(0, as: UUID.self) }
+        )
         var unknown = Set<Int>()
         var stored: [String] = []
         for (position, item) in items.enumerated() {
@@ -75,8 +77,12 @@ public struct AlertFeedbackHandler: Sendable {
                 INSERT INTO alert_feedback (alert_id, status, outcome, at, agent, note)
                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (alert_id, status, at) DO NOTHING RETURNING id
                 """,
-                [item.alertID, feedback.status.rawValue, feedback.outcome?.rawValue, feedback.at.date, feedback.agent,
-                 feedback.note])
+                [
+                    item.alertID, feedback.status.rawValue, feedback.outcome?.rawValue, feedback.at.date,
+                    feedback.agent,
+                    feedback.note,
+                ]
+            )
             guard !inserted.isEmpty else { continue }
             stored.append(feedback.status.rawValue)
             switch feedback.status {
@@ -87,7 +93,8 @@ public struct AlertFeedbackHandler: Sendable {
                         agent = coalesce($3, agent)
                     WHERE alert_id = $1 AND status = 'open'
                     """,
-                    [item.alertID, feedback.at.date, feedback.agent])
+                    [item.alertID, feedback.at.date, feedback.agent]
+                )
             case .resolved:
                 let resolved = try connection.execute(
                     """
@@ -95,14 +102,16 @@ public struct AlertFeedbackHandler: Sendable {
                         agent = coalesce($4, agent)
                     WHERE alert_id = $1 AND status <> 'resolved'
                     """,
-                    [item.alertID, feedback.at.date, feedback.outcome?.rawValue, feedback.agent])
+                    [item.alertID, feedback.at.date, feedback.outcome?.rawValue, feedback.agent]
+                )
                 if resolved > 0 {
                     try connection.execute(
                         """
                         UPDATE retention_alert_reasons SET open = false, closed_at = least($2, now())
                         WHERE alert_id = $1 AND open
                         """,
-                        [item.alertID, feedback.at.date])
+                        [item.alertID, feedback.at.date]
+                    )
                 }
             }
         }

@@ -72,13 +72,17 @@ struct EvidenceRecord: Encodable, Hashable, Sendable {
         case .stageEntered(let from, let to):
             fields = ["from_stage": from.map { .text($0.rawValue) } ?? .null, "to_stage": .text(to.rawValue)]
         case .pAliveBelow(let pAlive, let previous, let threshold):
-            fields = ["p_alive": .number(pAlive), "previous_p_alive": previous.map(Value.number) ?? .null,
-                      "threshold": .number(threshold)]
+            fields = [
+                "p_alive": .number(pAlive), "previous_p_alive": previous.map(Value.number) ?? .null,
+                "threshold": .number(threshold),
+            ]
         case .pAliveDropped(let from, let to, let maximumDrop):
             fields = ["from_p_alive": .number(from), "to_p_alive": .number(to), "maximum_drop": .number(maximumDrop)]
         case .overdue(let silence, let interval, let multiple):
-            fields = ["days_since_last_order": .number(silence), "expected_interval_days": .number(interval),
-                      "interval_multiple": .number(multiple)]
+            fields = [
+                "days_since_last_order": .number(silence), "expected_interval_days": .number(interval),
+                "interval_multiple": .number(multiple),
+            ]
         case .tierDowngraded(let from, let to):
             fields = ["from_tier": .text(from.rawValue), "to_tier": .text(to.rawValue)]
         case .complaintReceived(let ids, let tier):

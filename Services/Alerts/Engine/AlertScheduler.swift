@@ -19,8 +19,12 @@ struct AlertScheduler: Service {
     private let metrics = AlertsMetrics()
 
     init(
-        configuration: AlertsConfiguration, pool: PostgresPool, outbox: Outbox, playbook: PlaybookSource,
-        sweep: AlertSweep, logger: Logger
+        configuration: AlertsConfiguration,
+        pool: PostgresPool,
+        outbox: Outbox,
+        playbook: PlaybookSource,
+        sweep: AlertSweep,
+        logger: Logger
     ) {
         self.configuration = configuration
         self.pool = pool
@@ -50,7 +54,8 @@ struct AlertScheduler: Service {
                 metadata: [
                     "sweep.customers": "\(report.customers)", "sweep.alerts": "\(report.tally.alerts)",
                     "sweep.seconds": "\(String(format: "%.2f", report.seconds))",
-                ])
+                ]
+            )
         }
         await step("refresh retention gauges") { metrics.retention(try await AlertsReport.load(pool: pool)) }
     }
@@ -76,7 +81,10 @@ struct AlertScheduler: Service {
         do {
             try await body()
         } catch {
-            logger.warning("Scheduled step failed; retrying at the next tick", metadata: ["step": "\(name)", "error": "\(error)"])
+            logger.warning(
+                "Scheduled step failed; retrying at the next tick",
+                metadata: ["step": "\(name)", "error": "\(error)"]
+            )
         }
     }
 }

@@ -25,7 +25,8 @@ enum AlertStore {
             SELECT pg_advisory_xact_lock($1, k)
             FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::text[]) AS id ORDER BY 1) AS keys
             """,
-            [Int(lockClass), customers])
+            [Int(lockClass), customers]
+        )
     }
 
     /// Stores complaint signals once each; a received time in the future is taken as now.
@@ -40,14 +41,19 @@ enum AlertStore {
             """,
             [
                 complaints.map(\.complaintID.rawValue), complaints.map(\.customerID.rawValue),
-                complaints.map(\.receivedAt.date), complaints.map { $0.tier?.rawValue }, complaints.map(\.severity.rawValue),
-            ])
+                complaints.map(\.receivedAt.date), complaints.map { $0.tier?.rawValue },
+                complaints.map(\.severity.rawValue),
+            ]
+        )
     }
 
     /// The case of every named customer, with the events in hand; customers are returned in the order given.
     static func cases(
-        customers: [String], events: [String: (figures: ScoredFigures, previous: ScoreSnapshot?)],
-        complaintsSince windowStart: Date, closedSince cooldownStart: Date, on connection: isolated PostgresConnection
+        customers: [String],
+        events: [String: (figures: ScoredFigures, previous: ScoreSnapshot?)],
+        complaintsSince windowStart: Date,
+        closedSince cooldownStart: Date,
+        on connection: isolated PostgresConnection
     ) throws -> [CustomerCase] {
         var cases: [String: CustomerCase] = [:]
         for id in customers {
@@ -59,14 +65,16 @@ enum AlertStore {
             SELECT customer_id, scored_at, lifecycle_stage, tier, p_alive, clv_predicted, orders_count,
                    expected_interval_days, days_since_last_order, last_order_at, evaluated_at
             FROM alert_customer_state WHERE customer_id = ANY($1::text[])
-            """, [customers])
-        {
+            """,
+            [customers]
+        ) {
             let id: String = try row.decode(0)
             cases[id]?.stored = (try ScoredFigures(row: row), try row.decode(10))
         }
         for row in try connection.query(
-            "SELECT \(scoreColumns) FROM customer_scores WHERE customer_id = ANY($1::text[])", [customers])
-        {
+            "SELECT \(scoreColumns) FROM customer_scores WHERE customer_id = ANY($1::text[])",
+            [customers]
+        ) {
             let id: String = try row.decode(0)
             cases[id]?.scored = try ScoredFigures(row: row)
         }
@@ -74,8 +82,9 @@ enum AlertStore {
             """
             SELECT customer_id, complaint_id, received_at, evaluated FROM alert_complaints
             WHERE customer_id = ANY($1::text[]) AND received_at > $2
-            """, [customers, windowStart])
-        {
+            """,
+            [customers, windowStart]
+        ) {
             let id: String = try row.decode(0)
             let complaint = ComplaintSignal(complaintID: try row.decode(1), receivedAt: try row.decode(2))
             cases[id]?.complaints.append(complaint)
@@ -85,8 +94,9 @@ enum AlertStore {
             """
             SELECT customer_id, reason, open FROM retention_alert_reasons
             WHERE customer_id = ANY($1::text[]) AND (open OR closed_at > $2)
-            """, [customers, cooldownStart])
-        {
+            """,
+            [customers, cooldownStart]
+        ) {
             let id: String = try row.decode(0)
             guard let reason = AlertReason(rawValue: try row.decode(1)) else { continue }
             if try row.decode(2, as: Bool.self) {
@@ -100,7 +110,9 @@ enum AlertStore {
 
     /// Writes alerts and their open reasons; `held` names the alerts kept back by the daily cap.
     static func insert(
-        _ alerts: [PlannedAlert], held: Set<UUID>, on connection: isolated PostgresConnection
+        _ alerts: [PlannedAlert],
+        held: Set<UUID>,
+        on connection: isolated PostgresConnection
     ) throws {
         guard !alerts.isEmpty else { return }
         var ids: [UUID] = []
@@ -141,17 +153,23 @@ enum AlertStore {
                         $7::numeric[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
                  AS x(a, c, r, s, p, rs, v, t, st, act, ev, b, d)
             """,
-            [ids, customers, raised, scored, priorities, reasons, values, tiers, stages, actions, evidence, bodies,
-             deliveries])
+            [
+                ids, customers, raised, scored, priorities, reasons, values, tiers, stages, actions, evidence, bodies,
+                deliveries,
+            ]
+        )
         // The partial unique index on open reasons refuses a second open alert for a customer and reason: with the
         // per-customer locks it never fires, and if it did the transaction would fail rather than duplicate.
-        let pairs = alerts.flatMap { alert in alert.content.reasons.map { (alert.alertID, alert.customerID, $0.rawValue) } }
+        let pairs = alerts.flatMap { alert in
+            alert.content.reasons.map { (alert.alertID, alert.customerID, $0.rawValue) }
+        }
         try connection.execute(
             """
             INSERT INTO retention_alert_reasons (alert_id, customer_id, reason)
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
             """,
-            [pairs.map(\.0), pairs.map(\.1), pairs.map(\.2)])
+            [pairs.map(\.0), pairs.map(\.1), pairs.map(\.2)]
+        )
     }
 
     /// Stores the evaluated figures as every customer's next "previous", and marks their complaints as weighed.
@@ -178,9 +196,11 @@ enum AlertStore {
                 figures.map(\.snapshot.predictedValue), figures.map(\.snapshot.orderCount),
                 figures.map(\.snapshot.expectedIntervalDays), figures.map(\.snapshot.daysSinceLastOrder),
                 figures.map(\.lastOrderAt), now,
-            ])
+            ]
+        )
         try connection.execute(
             "UPDATE alert_complaints SET evaluated = true WHERE customer_id = ANY($1::text[]) AND NOT evaluated",
-            [evaluations.map(\.customerID)])
+            [evaluations.map(\.customerID)]
+        )
     }
 }

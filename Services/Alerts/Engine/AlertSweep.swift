@@ -50,12 +50,14 @@ struct AlertSweep: Sendable {
         if let interval {
             let due = try await connection.query(
                 "SELECT coalesce(max(started_at) <= now() - make_interval(secs => $1), true) FROM alert_sweeps",
-                [interval.seconds])
+                [interval.seconds]
+            )
             guard try due.first?.decode(0, as: Bool.self) == true else { return nil }
         }
         let started = ContinuousClock.now
         let sweepID: Int64 = try await connection.query(
-            "INSERT INTO alert_sweeps (instance_id, started_at) VALUES ($1, now()) RETURNING id", [instanceID]
+            "INSERT INTO alert_sweeps (instance_id, started_at) VALUES ($1, now()) RETURNING id",
+            [instanceID]
         )[0].decode(0)
         var tally = AlertsMetrics.Tally()
         var customers = 0
@@ -68,7 +70,8 @@ struct AlertSweep: Sendable {
                 LEFT JOIN alert_customer_state st ON st.customer_id = s.customer_id
                 WHERE s.customer_id > $1 AND (st.customer_id IS NULL OR s.scored_at > st.scored_at)
                 ORDER BY s.customer_id LIMIT $2
-                """, [after, chunkSize]
+                """,
+                [after, chunkSize]
             ).map { try $0.decode(0, as: String.self) }
             guard let last = ids.last else { break }
             let evaluator = evaluator
@@ -81,7 +84,8 @@ struct AlertSweep: Sendable {
         }
         try await connection.execute(
             "UPDATE alert_sweeps SET finished_at = now(), customers = $2, alerts = $3 WHERE id = $1",
-            [sweepID, customers, tally.alerts])
+            [sweepID, customers, tally.alerts]
+        )
         return Report(customers: customers, tally: tally, seconds: (ContinuousClock.now - started).seconds)
     }
 }

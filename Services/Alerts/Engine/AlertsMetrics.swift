@@ -39,10 +39,14 @@ struct AlertsMetrics: Sendable {
     func record(_ tally: Tally, source: String) {
         Counter(label: "crm_alerts_evaluations_total", dimensions: [("source", source)]).increment(by: tally.evaluated)
         for (priority, count) in tally.raised where count > 0 {
-            Counter(label: "crm_alerts_raised_total", dimensions: [("priority", priority.rawValue)]).increment(by: count)
+            Counter(label: "crm_alerts_raised_total", dimensions: [("priority", priority.rawValue)]).increment(
+                by: count
+            )
         }
         for (priority, count) in tally.held where count > 0 {
-            Counter(label: "crm_alerts_overflow_total", dimensions: [("priority", priority.rawValue)]).increment(by: count)
+            Counter(label: "crm_alerts_overflow_total", dimensions: [("priority", priority.rawValue)]).increment(
+                by: count
+            )
         }
         for (cause, count) in tally.suppressed where count > 0 {
             Counter(label: "crm_alerts_suppressed_total", dimensions: [("cause", cause.rawValue)]).increment(by: count)
@@ -54,7 +58,9 @@ struct AlertsMetrics: Sendable {
 
     func released(_ counts: [AlertPriority: Int]) {
         for (priority, count) in counts where count > 0 {
-            Counter(label: "crm_alerts_released_total", dimensions: [("priority", priority.rawValue)]).increment(by: count)
+            Counter(label: "crm_alerts_released_total", dimensions: [("priority", priority.rawValue)]).increment(
+                by: count
+            )
         }
     }
 

@@ -65,26 +65,52 @@ public struct AlertsReport: Sendable, Hashable, Codable {
             "SELECT started_at, finished_at, customers, alerts FROM alert_sweeps ORDER BY id DESC LIMIT 1"
         ).first.map { row in
             Sweep(
-                startedAt: try row.decode(0), finishedAt: try row.decodeIfPresent(1), customers: try row.decode(2),
-                alerts: try row.decode(3))
+                startedAt: try row.decode(0),
+                finishedAt: try row.decodeIfPresent(1),
+                customers: try row.decode(2),
+                alerts: try row.decode(3)
+            )
         }
         let tierOrder = ValueTier.allCases.sorted(by: >).map(\.rawValue)
         let reasonOrder = AlertReason.allCases.sorted().map(\.rawValue)
         func rank(_ order: [String]) -> (Line, Line) -> Bool {
-            { (order.firstIndex(of: $0.key) ?? order.count, $0.key) < (order.firstIndex(of: $1.key) ?? order.count, $1.key) }
+            {
+                (order.firstIndex(of: $0.key) ?? order.count, $0.key) < (
+                    order.firstIndex(of: $1.key) ?? order.count, $1.key
+                )
+            }
         }
         return AlertsReport(
-            byTier: tiers.sorted(by: rank(tierOrder)), byReason: reasons.sorted(by: rank(reasonOrder)),
-            total: total ?? Line(key: "all", raised: 0, open: 0, acknowledged: 0, resolved: 0, retained: 0, lost: 0,
-                                 notContacted: 0, held: 0),
-            lastSweep: sweep)
+            byTier: tiers.sorted(by: rank(tierOrder)),
+            byReason: reasons.sorted(by: rank(reasonOrder)),
+            total: total
+                ?? Line(
+                    key: "all",
+                    raised: 0,
+                    open: 0,
+                    acknowledged: 0,
+                    resolved: 0,
+                    retained: 0,
+                    lost: 0,
+                    notContacted: 0,
+                    held: 0
+                ),
+            lastSweep: sweep
+        )
     }
 
     private static func line(_ row: PostgresRow) throws -> Line {
         Line(
-            key: try row.decode(0), raised: try row.decode(1), open: try row.decode(2), acknowledged: try row.decode(3),
-            resolved: try row.decode(4), retained: try row.decode(5), lost: try row.decode(6),
-            notContacted: try row.decode(7), held: try row.decode(8))
+            key: try row.decode(0),
+            raised: try row.decode(1),
+            open: try row.decode(2),
+            acknowledged: try row.decode(3),
+            resolved: try row.decode(4),
+            retained: try row.decode(5),
+            lost: try row.decode(6),
+            notContacted: try row.decode(7),
+            held: try row.decode(8)
+        )
     }
 
     /// The report as a JSON-ready object, for `crm status --json`: `total`, `by_tier`, `by_reason` (each line with
@@ -122,20 +148,25 @@ public struct AlertsReport: Sendable, Hashable, Codable {
         }
         func row(_ line: Line) -> String {
             let key = line.key.padding(toLength: 28, withPad: " ", startingAt: 0)
-            let numbers = [line.raised, line.open, line.acknowledged, line.resolved, line.retained, line.lost,
-                           line.notContacted, line.held].map { String($0).leftPadded(7) }.joined()
+            let numbers = [
+                line.raised, line.open, line.acknowledged, line.resolved, line.retained, line.lost,
+                line.notContacted, line.held,
+            ].map { String($0).leftPadded(7) }.joined()
             return "  \(key)\(numbers)  \(rate(line))"
         }
-        let header = "  " + "".padding(toLength: 28, withPad: " ", startingAt: 0)
+        let header =
+            "  " + "".padding(toLength: 28, withPad: " ", startingAt: 0)
             + ["raised", "open", "ack", "resolved", "kept", "lost", "no-ctc", "held"].map { $0.leftPadded(7) }.joined()
             + "  retention"
-        var lines = ["Retention alerts", header, row(total), "By tier"] + byTier.map(row) + ["By reason"]
+        var lines =
+            ["Retention alerts", header, row(total), "By tier"] + byTier.map(row) + ["By reason"]
             + byReason.map(row)
         if let lastSweep {
             let finished = lastSweep.finishedAt.map { "finished \(Timestamp($0).rfc3339)" } ?? "still running"
             lines.append(
                 "Last sweep: started \(Timestamp(lastSweep.startedAt).rfc3339), \(finished), "
-                    + "\(lastSweep.customers) customers, \(lastSweep.alerts) alerts")
+                    + "\(lastSweep.customers) customers, \(lastSweep.alerts) alerts"
+            )
         } else {
             lines.append("Last sweep: none yet")
         }

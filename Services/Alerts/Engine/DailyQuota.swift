@@ -18,7 +18,9 @@ enum DailyQuota {
     ///
     /// Every alert counts, capped or not, so turning a cap on mid-day takes the day's alerts so far into account.
     static func claim(
-        _ wanted: [AlertPriority: Int], caps: [AlertPriority: Int?], day: String,
+        _ wanted: [AlertPriority: Int],
+        caps: [AlertPriority: Int?],
+        day: String,
         on connection: isolated PostgresConnection
     ) throws -> [AlertPriority: Int] {
         let room = try lock(Array(wanted.keys), caps: caps, day: day, on: connection)
@@ -31,7 +33,9 @@ enum DailyQuota {
     /// Locks the day's counts of `priorities` until the transaction ends and returns the room left in each
     /// (absent for a queue without a cap).
     static func lock(
-        _ priorities: [AlertPriority], caps: [AlertPriority: Int?], day: String,
+        _ priorities: [AlertPriority],
+        caps: [AlertPriority: Int?],
+        day: String,
         on connection: isolated PostgresConnection
     ) throws -> [AlertPriority: Int] {
         let names = Set(priorities).map(\.rawValue).sorted()
@@ -41,14 +45,16 @@ enum DailyQuota {
             INSERT INTO alert_daily_counts (day, priority)
             SELECT $1::date, p FROM unnest($2::text[]) AS p ON CONFLICT DO NOTHING
             """,
-            [day, names])
+            [day, names]
+        )
         var room: [AlertPriority: Int] = [:]
         for row in try connection.query(
             """
             SELECT priority, queued FROM alert_daily_counts
             WHERE day = $1::date AND priority = ANY($2::text[]) ORDER BY priority FOR UPDATE
-            """, [day, names])
-        {
+            """,
+            [day, names]
+        ) {
             guard let priority = AlertPriority(rawValue: try row.decode(0)), let cap = caps[priority] ?? nil else {
                 continue
             }
@@ -66,6 +72,7 @@ enum DailyQuota {
             UPDATE alert_daily_counts AS c SET queued = c.queued + x.n
             FROM unnest($2::text[], $3::int[]) AS x(p, n) WHERE c.day = $1::date AND c.priority = x.p
             """,
-            [day, counted.map(\.key.rawValue), counted.map(\.value)])
+            [day, counted.map(\.key.rawValue), counted.map(\.value)]
+        )
     }
 }

@@ -23,8 +23,8 @@ struct HeldAlertRelease: Sendable {
     static func heldCounts(pool: PostgresPool) async throws -> [AlertPriority: Int] {
         var counts: [AlertPriority: Int] = [:]
         for row in try await pool.query(
-            "SELECT priority, count(*) FROM retention_alerts WHERE delivery = 'held' AND status = 'open' GROUP BY 1")
-        {
+            "SELECT priority, count(*) FROM retention_alerts WHERE delivery = 'held' AND status = 'open' GROUP BY 1"
+        ) {
             guard let priority = AlertPriority(rawValue: try row.decode(0)) else { continue }
             counts[priority] = try row.decode(1)
         }
@@ -33,7 +33,9 @@ struct HeldAlertRelease: Sendable {
 
     /// Releases what fits in each queue today, in the caller's transaction; returns how many per queue.
     func release(
-        _ held: [AlertPriority: Int], now: Date, on connection: isolated PostgresConnection
+        _ held: [AlertPriority: Int],
+        now: Date,
+        on connection: isolated PostgresConnection
     ) throws -> [AlertPriority: Int] {
         let waiting = held.filter { $0.value > 0 }
         guard !waiting.isEmpty else { return [:] }
@@ -55,14 +57,18 @@ struct HeldAlertRelease: Sendable {
                     LIMIT $2 FOR UPDATE SKIP LOCKED)
                 RETURNING alert_id, body
                 """,
-                [priority.rawValue, limit])
+                [priority.rawValue, limit]
+            )
             released[priority] = rows.count
             for row in rows {
                 messages.append(
                     OutboundMessage(
-                        exchange: Topology.alertsExchange, routingKey: priority.routingKey,
+                        exchange: Topology.alertsExchange,
+                        routingKey: priority.routingKey,
                         body: Data((try row.decode(1, as: String.self)).utf8),
-                        messageID: (try row.decode(0, as: UUID.self)).uuidString.lowercased()))
+                        messageID: (try row.decode(0, as: UUID.self)).uuidString.lowercased()
+                    )
+                )
             }
         }
         try DailyQuota.add(released, day: day, on: connection)

@@ -53,7 +53,8 @@ public final class PlaybookSource: Sendable {
             loaded.withLock { $0.modified = modified }
             logger.error(
                 "Retention playbook edit refused; the previous playbook stays in use",
-                metadata: ["playbook.file": "\(path)", "error": "\(error)"])
+                metadata: ["playbook.file": "\(path)", "error": "\(error)"]
+            )
             return false
         }
     }

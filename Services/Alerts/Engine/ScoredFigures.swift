@@ -34,10 +34,15 @@ struct ScoredFigures: Sendable, Hashable {
         let lastOrderAt = figures.lastOrderAt?.date
         let silence = lastOrderAt.map { max(scoredAt.timeIntervalSince($0), 0) / 86_400 }
         snapshot = ScoreSnapshot(
-            scoredAt: scoredAt, stage: stage, tier: tier, pAlive: figures.pAlive,
+            scoredAt: scoredAt,
+            stage: stage,
+            tier: tier,
+            pAlive: figures.pAlive,
             predictedValue: figures.clv.map { NSDecimalNumber(decimal: $0.decimal).doubleValue },
-            orderCount: figures.ordersCount ?? 0, expectedIntervalDays: figures.expectedIntervalDays,
-            daysSinceLastOrder: silence ?? figures.daysSinceLastOrder.map(Double.init))
+            orderCount: figures.ordersCount ?? 0,
+            expectedIntervalDays: figures.expectedIntervalDays,
+            daysSinceLastOrder: silence ?? figures.daysSinceLastOrder.map(Double.init)
+        )
         customer = figures
         self.lastOrderAt = lastOrderAt
     }
@@ -64,13 +69,25 @@ struct ScoredFigures: Sendable, Hashable {
         let silence = try row.decodeIfPresent(8, as: Double.self).map { max($0, 0) }
         let lastOrderAt = try row.decodeIfPresent(9, as: Date.self)
         snapshot = ScoreSnapshot(
-            scoredAt: scoredAt, stage: stage, tier: tier, pAlive: pAlive, predictedValue: predicted,
-            orderCount: orders, expectedIntervalDays: interval, daysSinceLastOrder: silence)
+            scoredAt: scoredAt,
+            stage: stage,
+            tier: tier,
+            pAlive: pAlive,
+            predictedValue: predicted,
+            orderCount: orders,
+            expectedIntervalDays: interval,
+            daysSinceLastOrder: silence
+        )
         customer = CustomerValueSnapshot(
-            tier: tier, lifecycleStage: stage, clv: predicted.flatMap(Self.money),
-            pAlive: pAlive.map { ($0 * 10_000).rounded() / 10_000 }, lastOrderAt: lastOrderAt.map(Timestamp.init),
-            ordersCount: max(orders, 0), expectedIntervalDays: interval.map { ($0 * 10).rounded() / 10 },
-            daysSinceLastOrder: silence.map { Int($0.rounded(.down)) })
+            tier: tier,
+            lifecycleStage: stage,
+            clv: predicted.flatMap(Self.money),
+            pAlive: pAlive.map { ($0 * 10_000).rounded() / 10_000 },
+            lastOrderAt: lastOrderAt.map(Timestamp.init),
+            ordersCount: max(orders, 0),
+            expectedIntervalDays: interval.map { ($0 * 10).rounded() / 10 },
+            daysSinceLastOrder: silence.map { Int($0.rounded(.down)) }
+        )
         self.lastOrderAt = lastOrderAt
     }
 

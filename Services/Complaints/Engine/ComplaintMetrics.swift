@@ -27,11 +27,17 @@ enum ComplaintMetrics {
 
     static func clockStopped(_ stop: StatusUpdateWriter.Stop) {
         let dimensions = [("desk", stop.desk), ("target", stop.target.rawValue)]
-        Counter(label: stop.met ? "crm_complaints_sla_met_total" : "crm_complaints_sla_breached_total", dimensions: dimensions)
-            .increment()
+        Counter(
+            label: stop.met ? "crm_complaints_sla_met_total" : "crm_complaints_sla_breached_total",
+            dimensions: dimensions
+        )
+        .increment()
         if stop.target == .firstResponse {
-            FloatingPointCounter(label: "crm_complaints_first_response_seconds_total", dimensions: [("desk", stop.desk)])
-                .increment(by: max(stop.elapsed, 0))
+            FloatingPointCounter(
+                label: "crm_complaints_first_response_seconds_total",
+                dimensions: [("desk", stop.desk)]
+            )
+            .increment(by: max(stop.elapsed, 0))
             Counter(label: "crm_complaints_first_responses_total", dimensions: [("desk", stop.desk)]).increment()
         }
     }

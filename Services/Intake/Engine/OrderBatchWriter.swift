@@ -25,7 +25,10 @@ struct OrderBatchWriter {
     let outbox: Outbox
 
     static let conflict = MessageRejection(
-        .conflict, field: "order_id", "already stored with different content; the first version stands")
+        .conflict,
+        field: "order_id",
+        "already stored with different content; the first version stands"
+    )
 
     /// A decoded order and the fingerprint of its canonical form (`MD5.hex`, as `orders.content_hash` holds it), at
     /// its position in the batch.
@@ -71,9 +74,12 @@ struct OrderBatchWriter {
                     (
                         row,
                         MessageRejection(
-                            .invalidValue, field: "currency",
-                            "no exchange rate from \(row.order.currency.code) to \(baseCurrency); set one with `crm fx set`")
-                    ))
+                            .invalidValue,
+                            field: "currency",
+                            "no exchange rate from \(row.order.currency.code) to \(baseCurrency); set one with `crm fx set`"
+                        )
+                    )
+                )
                 return true
             }
             return false
@@ -99,7 +105,10 @@ struct OrderBatchWriter {
         //    reason.
         if !doubtful.isEmpty {
             let stored = try storedHashesMatch(
-                on: connection, ids: doubtful.map(\.row.order.orderID.rawValue), hashes: doubtful.map(\.row.contentHash))
+                on: connection,
+                ids: doubtful.map(\.row.order.orderID.rawValue),
+                hashes: doubtful.map(\.row.contentHash)
+            )
             for (row, rejection) in doubtful {
                 switch stored[row.order.orderID.rawValue] {
                 case true?: outcome.duplicates += 1
@@ -115,7 +124,10 @@ struct OrderBatchWriter {
         try insertItems(on: connection, written)
 
         // 6. Held refunds whose purchase just arrived now count.
-        let released = try releaseHeldRefunds(on: connection, purchaseIDs: written.filter { $0.order.kind == .purchase }.map(\.order.orderID.rawValue))
+        let released = try releaseHeldRefunds(
+            on: connection,
+            purchaseIDs: written.filter { $0.order.kind == .purchase }.map(\.order.orderID.rawValue)
+        )
 
         // 7. Tell scoring, through the outbox, of every customer touched.
         try enqueueEvents(on: connection, written: written, released: released)
@@ -131,13 +143,20 @@ struct OrderBatchWriter {
     ///
     /// One primary-key probe per id, written as a subquery so that no plan can read the whole table instead: a join
     /// planned on a young table's statistics hashed every stored order for every batch.
-    private func storedHashesMatch(on connection: isolated PostgresConnection, ids: [String], hashes: [String]) throws -> [String: Bool] {
+    private func storedHashesMatch(
+        on connection: isolated PostgresConnection,
+        ids: [String],
+        hashes: [String]
+    ) throws -> [String: Bool] {
         guard !ids.isEmpty else { return [:] }
         let found = try connection.query(
             """
             SELECT i.id, (SELECT o.content_hash = i.h FROM orders o WHERE o.order_id = i.id)
             FROM unnest($1::text[], $2::text[]) AS i(id, h)
-            """, [ids, hashes], prepared: true)
+            """,
+            [ids, hashes],
+            prepared: true
+        )
         var result: [String: Bool] = [:]
         for row in found {
             guard let same = try row.decodeIfPresent(1, as: Bool.self) else { continue }
@@ -146,11 +165,18 @@ struct OrderBatchWriter {
         return result
     }
 
-    private func exchangeRates(on connection: isolated PostgresConnection, for currencies: Set<String>) throws -> [String: Decimal] {
+    private func exchangeRates(
+        on connection: isolated PostgresConnection,
+        for currencies: Set<String>
+    ) throws -> [String: Decimal] {
         var rates: [String: Decimal] = [baseCurrency: 1]
         let foreign = currencies.subtracting([baseCurrency]).sorted()
         guard !foreign.isEmpty else { return rates }
-        for row in try connection.query("SELECT currency, rate_to_base FROM fx_rates WHERE currency = ANY($1::text[])", [foreign], prepared: true) {
+        for row in try connection.query(
+            "SELECT currency, rate_to_base FROM fx_rates WHERE currency = ANY($1::text[])",
+            [foreign],
+            prepared: true
+        ) {
             rates[try row.decode(0)] = try row.decode(1, as: Decimal.self)
         }
         return rates
@@ -159,7 +185,11 @@ struct OrderBatchWriter {
     /// Marks refunds whose purchase is not stored yet as held and moves those that name an unfit order to `refused`.
     ///
     /// A stored purchase is judged as stored, not as a copy of it in the batch says: the first version stands.
-    private func checkRefunds(on connection: isolated PostgresConnection, _ rows: inout [Row], _ refused: inout [(row: Row, rejection: MessageRejection)]) throws {
+    private func checkRefunds(
+        on connection: isolated PostgresConnection,
+        _ rows: inout [Row],
+        _ refused: inout [(row: Row, rejection: MessageRejection)]
+    ) throws {
         let originals = Set(rows.compactMap { $0.order.originalOrderID?.rawValue })
         guard !originals.isEmpty else { return }
         var known: [String: (customer: String, kind: String, amount: Decimal)] = [:]
@@ -169,8 +199,10 @@ struct OrderBatchWriter {
             SELECT o.order_id, o.customer_id, o.kind, o.amount_base
             FROM unnest($1::text[]) AS i(id)
                 CROSS JOIN LATERAL (SELECT * FROM orders WHERE order_id = i.id OFFSET 0) AS o
-            """, [Array(originals)], prepared: true)
-        {
+            """,
+            [Array(originals)],
+            prepared: true
+        ) {
             known[try row.decode(0)] = (try row.decode(1), try row.decode(2), try row.decode(3))
         }
         for row in rows where row.order.kind == .purchase && originals.contains(row.order.orderID.rawValue) {
@@ -224,7 +256,9 @@ struct OrderBatchWriter {
         if !bare.isEmpty {
             try connection.execute(
                 "INSERT INTO customers (customer_id) SELECT unnest($1::text[]) ON CONFLICT (customer_id) DO NOTHING",
-                [bare], prepared: true)
+                [bare],
+                prepared: true
+            )
         }
         let ids = merged.filter { !$0.value.isEmpty }.keys.sorted()
         guard !ids.isEmpty else { return }
@@ -243,8 +277,12 @@ struct OrderBatchWriter {
                    COALESCE(EXCLUDED.region, customers.region), COALESCE(EXCLUDED.customer_type, customers.customer_type))
                 IS DISTINCT FROM (customers.name, customers.email, customers.region, customers.customer_type)
             """,
-            [ids, customers.map(\.name), customers.map(\.email), customers.map(\.region), customers.map { $0.type?.rawValue }],
-            prepared: true)
+            [
+                ids, customers.map(\.name), customers.map(\.email), customers.map(\.region),
+                customers.map { $0.type?.rawValue },
+            ],
+            prepared: true
+        )
     }
 
     /// Inserts the orders; returns the ids this transaction actually inserted.
@@ -268,12 +306,15 @@ struct OrderBatchWriter {
             RETURNING order_id
             """,
             [
-                rows.map(\.order.orderID.rawValue), rows.map(\.order.customerID.rawValue), rows.map(\.order.kind.rawValue),
+                rows.map(\.order.orderID.rawValue), rows.map(\.order.customerID.rawValue),
+                rows.map(\.order.kind.rawValue),
                 rows.map { $0.order.originalOrderID?.rawValue }, rows.map(\.order.occurredAt.date),
                 amounts, rows.map(\.order.currency.code), baseAmounts, costs, baseCosts, rows.map(\.order.channel),
                 rows.map(\.held),
                 rows.map(\.contentHash),
-            ], prepared: true)
+            ],
+            prepared: true
+        )
         return Set(try inserted.map { try $0.decode(0, as: String.self) })
     }
 
@@ -299,7 +340,10 @@ struct OrderBatchWriter {
             """
             INSERT INTO order_items (order_id, position, sku, quantity, unit_price, category)
             SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::integer[], $5::numeric[], $6::text[])
-            """, [orderIDs, positions, skus, quantities, prices, categories], prepared: true)
+            """,
+            [orderIDs, positions, skus, quantities, prices, categories],
+            prepared: true
+        )
     }
 
     /// Held refunds of these purchases (same customer, not larger) start counting; returns (customer, refund id).
@@ -308,7 +352,10 @@ struct OrderBatchWriter {
     /// purchases by a 500-element array read every stored order. Each held refund found looks its purchase up by
     /// primary key in a scalar subquery, which the planner cannot turn into a join: as a join, a young table's
     /// statistics made it scan every stored purchase per batch (55-70 ms at 50,000 orders).
-    private func releaseHeldRefunds(on connection: isolated PostgresConnection, purchaseIDs: [String]) throws -> [(customer: String, order: String)] {
+    private func releaseHeldRefunds(
+        on connection: isolated PostgresConnection,
+        purchaseIDs: [String]
+    ) throws -> [(customer: String, order: String)] {
         guard !purchaseIDs.isEmpty else { return [] }
         let released = try connection.query(
             """
@@ -317,11 +364,18 @@ struct OrderBatchWriter {
               AND (SELECT p.kind = 'purchase' AND p.customer_id = r.customer_id AND r.amount_base <= p.amount_base
                    FROM orders p WHERE p.order_id = r.original_order_id)
             RETURNING r.customer_id, r.order_id
-            """, [purchaseIDs], prepared: true)
+            """,
+            [purchaseIDs],
+            prepared: true
+        )
         return try released.map { (try $0.decode(0), try $0.decode(1)) }
     }
 
-    private func enqueueEvents(on connection: isolated PostgresConnection, written: [Row], released: [(customer: String, order: String)]) throws {
+    private func enqueueEvents(
+        on connection: isolated PostgresConnection,
+        written: [Row],
+        released: [(customer: String, order: String)]
+    ) throws {
         // The decoded orders' identifiers are valid already; only the released refunds' come back as text.
         var byCustomer: [Identifier: (orders: [Identifier], latest: Date)] = [:]
         for row in written where !row.held {
@@ -337,14 +391,19 @@ struct OrderBatchWriter {
         // id per transaction.
         let customers = byCustomer.sorted(by: { $0.key < $1.key }).map { customer, entry in
             OrderAcceptedEvents.Customer(
-                customerID: customer, orderIDs: entry.orders,
-                occurredAt: Timestamp(entry.latest == .distantPast ? Date() : entry.latest))
+                customerID: customer,
+                orderIDs: entry.orders,
+                occurredAt: Timestamp(entry.latest == .distantPast ? Date() : entry.latest)
+            )
         }
         let transaction = MessageID.random()
         let messages = try OrderAcceptedEvents.packed(customers).enumerated().map { number, events in
             OutboundMessage(
-                exchange: Topology.eventsExchange, routingKey: Topology.EventKey.orderAccepted,
-                body: try events.encodedBody(), messageID: "\(transaction)/\(number)")
+                exchange: Topology.eventsExchange,
+                routingKey: Topology.EventKey.orderAccepted,
+                body: try events.encodedBody(),
+                messageID: "\(transaction)/\(number)"
+            )
         }
         try outbox.enqueue(messages, on: connection)
     }
@@ -355,4 +414,3 @@ extension OrderBatchWriter.Row {
     fileprivate var baseAmount: Decimal { (order.amount.decimal * rate).rounded(scale: 4) }
     fileprivate var baseCost: Decimal? { order.cost.map { ($0.decimal * rate).rounded(scale: 4) } }
 }
-

@@ -33,7 +33,8 @@ public enum OrderFile {
     /// One CDNOW line as an order; `nil` for the header line.
     public static func cdnowOrder(_ line: String, lineNumber: Int) throws -> OrderMessage? {
         let fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
-        guard fields.count == 4 || fields.count == 5, let customer = fields.first, customer.allSatisfy(\.isNumber) else {
+        guard fields.count == 4 || fields.count == 5, let customer = fields.first, customer.allSatisfy(\.isNumber)
+        else {
             if lineNumber == 1 { return nil }
             throw OrderFileError(line: lineNumber, problem: "expected `customer date cds dollars`")
         }
@@ -51,7 +52,8 @@ public enum OrderFile {
                 occurredAt: try Timestamp(rfc3339: day),
                 amount: try Money(dollars),
                 currency: try CurrencyCode("USD"),
-                channel: "cdnow")
+                channel: "cdnow"
+            )
         } catch {
             throw OrderFileError(line: lineNumber, problem: error.reason)
         }

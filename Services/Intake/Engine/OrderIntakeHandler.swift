@@ -54,18 +54,23 @@ public struct OrderIntakeHandler: Sendable {
             decoded: Result { () throws(MessageRejection) in
                 let order = try OrderMessage.decodeChecked(body: message.body)
                 return (order, order.contentHash)
-            })
+            }
+        )
     }
 
     /// Stores the batch's valid orders in one transaction; one disposition per message, after the commit.
-    @Sendable public func commit(_ batch: [InboundMessage], _ prepared: [PreparedOrder]) async throws -> [MessageDisposition] {
+    @Sendable public func commit(
+        _ batch: [InboundMessage],
+        _ prepared: [PreparedOrder]
+    ) async throws -> [MessageDisposition] {
         let start = ContinuousClock.now
         var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
         var candidates: [OrderBatchWriter.Candidate] = []
         candidates.reserveCapacity(batch.count)
         for (index, preparation) in prepared.enumerated() {
             switch preparation.decoded {
-            case .success(let decoded): candidates.append(.init(index: index, order: decoded.order, contentHash: decoded.contentHash))
+            case .success(let decoded):
+                candidates.append(.init(index: index, order: decoded.order, contentHash: decoded.contentHash))
             case .failure(let rejection): dispositions[index] = .deadLetter(rejection)
             }
         }

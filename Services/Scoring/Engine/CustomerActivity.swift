@@ -141,8 +141,16 @@ extension CustomerActivity {
                 earlier.spend += day.value
             }
         }
-        activity.recent = ActivityWindow(days: Double(min(window, asOfDay - firstDay + 1)), purchases: recent.purchases, spend: recent.spend)
-        activity.earlier = ActivityWindow(days: Double(max(boundary - firstDay + 1, 0)), purchases: earlier.purchases, spend: earlier.spend)
+        activity.recent = ActivityWindow(
+            days: Double(min(window, asOfDay - firstDay + 1)),
+            purchases: recent.purchases,
+            spend: recent.spend
+        )
+        activity.earlier = ActivityWindow(
+            days: Double(max(boundary - firstDay + 1, 0)),
+            purchases: earlier.purchases,
+            spend: earlier.spend
+        )
         self = activity
     }
 }

@@ -80,34 +80,46 @@ public struct CustomerScorer: Sendable {
         return CustomerPredictions(
             pAlive: bgnbd.probabilityAlive(summary),
             expected90d: bgnbd.conditionalExpectedPurchases(t: 90 / model.settings.timeUnitDays, for: summary),
-            predicted: lifetime.map { $0.value(for: summary) })
+            predicted: lifetime.map { $0.value(for: summary) }
+        )
     }
 
     /// Historical and plain-formula value.
     public func plainValues(_ activity: CustomerActivity, asOf: Date) -> (historical: Double, simple: Double) {
         let simple = SimpleLifetimeValue(
-            netValue: activity.netValue, purchaseCount: activity.orderCount, firstPurchaseAt: activity.firstPurchaseAt,
-            asOf: asOf, settings: model.settings.simpleValue)
+            netValue: activity.netValue,
+            purchaseCount: activity.orderCount,
+            firstPurchaseAt: activity.firstPurchaseAt,
+            asOf: asOf,
+            settings: model.settings.simpleValue
+        )
         return (activity.netValue, simple.value)
     }
 
     /// The RFM raw values of a customer with purchases.
     public static func rfmValues(_ activity: CustomerActivity, asOf: Date) -> RFMValues? {
         RFMValues(
-            purchaseCount: activity.orderCount, netValue: activity.netValue, lastPurchaseAt: activity.lastPurchaseAt,
-            asOf: asOf)
+            purchaseCount: activity.orderCount,
+            netValue: activity.netValue,
+            lastPurchaseAt: activity.lastPurchaseAt,
+            asOf: asOf
+        )
     }
 
     /// Scores one customer. `predictions` may be passed in when computed in bulk.
     public func score(
-        customerID: String, activity: CustomerActivity, previous: PreviousScore?, asOf: Date,
+        customerID: String,
+        activity: CustomerActivity,
+        previous: PreviousScore?,
+        asOf: Date,
         predictions given: CustomerPredictions? = nil
     ) -> CustomerScore {
         let predictions = given ?? predictions(activity)
         let plain = plainValues(activity, asOf: asOf)
         let clv = CLVFigures(historical: plain.historical, simple: plain.simple, predicted: predictions.predicted)
         let trends = classifier.trends(
-            CustomerFacts(asOf: asOf, recent: activity.recent, earlier: activity.earlier))
+            CustomerFacts(asOf: asOf, recent: activity.recent, earlier: activity.earlier)
+        )
         var tier = ValueTier.bronze
         var grid: NineGridCell?
         if activity.orderCount > 0 {
@@ -120,18 +132,36 @@ public struct CustomerScorer: Sendable {
             }
         }
         let facts = CustomerFacts(
-            asOf: asOf, orderCount: activity.orderCount, repeatTransactions: activity.repeatTransactions,
-            firstOrderAt: activity.firstPurchaseAt, lastOrderAt: activity.lastPurchaseAt,
-            netRevenue: activity.netRevenue, netMargin: nil, recent: activity.recent, earlier: activity.earlier,
-            pAlive: predictions.pAlive, expectedIntervalDays: activity.expectedIntervalDays, valueTier: tier,
+            asOf: asOf,
+            orderCount: activity.orderCount,
+            repeatTransactions: activity.repeatTransactions,
+            firstOrderAt: activity.firstPurchaseAt,
+            lastOrderAt: activity.lastPurchaseAt,
+            netRevenue: activity.netRevenue,
+            netMargin: nil,
+            recent: activity.recent,
+            earlier: activity.earlier,
+            pAlive: predictions.pAlive,
+            expectedIntervalDays: activity.expectedIntervalDays,
+            valueTier: tier,
             // A score from after the as-of time (a replay of the past) says nothing about the customer then.
-            previous: previous.flatMap { $0.scoredAt <= asOf ? $0.scoring : nil })
+            previous: previous.flatMap { $0.scoredAt <= asOf ? $0.scoring : nil }
+        )
         let rfmValues = Self.rfmValues(activity, asOf: asOf)
         return CustomerScore(
-            customerID: customerID, modelID: model.modelID, scoredAt: asOf, activity: activity,
-            recencyDays: rfmValues?.recencyDays, rfm: rfmValues.flatMap { values in rfm?.score(values) }, clv: clv,
-            pAlive: predictions.pAlive, expectedPurchases90d: predictions.expected90d,
-            lifecycle: classifier.rule(for: facts), tier: tier, grid: grid)
+            customerID: customerID,
+            modelID: model.modelID,
+            scoredAt: asOf,
+            activity: activity,
+            recencyDays: rfmValues?.recencyDays,
+            rfm: rfmValues.flatMap { values in rfm?.score(values) },
+            clv: clv,
+            pAlive: predictions.pAlive,
+            expectedPurchases90d: predictions.expected90d,
+            lifecycle: classifier.rule(for: facts),
+            tier: tier,
+            grid: grid
+        )
     }
 
     /// Whether a new score is worth a `customer.scored` event: a change of stage or tier, or p_alive moved by at

@@ -57,7 +57,8 @@ public enum CustomerView {
             )::text
             FROM customer_scores s WHERE s.customer_id = $1
             """,
-            [customerID])
+            [customerID]
+        )
         return rows.first?[0]
     }
 }
@@ -100,7 +101,8 @@ public enum ModelView {
                 'statistics', statistics
             )::text
             FROM scoring_models ORDER BY model_id DESC LIMIT 1
-            """)
+            """
+        )
         return rows.first?[0]
     }
 }

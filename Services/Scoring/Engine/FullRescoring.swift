@@ -42,7 +42,11 @@ public struct FullRescoring: Sendable {
 
     /// A rescoring over `pool` with `settings`.
     public init(
-        pool: PostgresPool, outbox: Outbox, settings: ScoringConfiguration, workMemory: String = "512MB", logger: Logger
+        pool: PostgresPool,
+        outbox: Outbox,
+        settings: ScoringConfiguration,
+        workMemory: String = "512MB",
+        logger: Logger
     ) {
         self.pool = pool
         self.outbox = outbox
@@ -53,7 +57,8 @@ public struct FullRescoring: Sendable {
 
     /// Runs a full rescoring as of `asOf` (the wall clock when nil). Throws ``ScoringError/Code/rescoringInProgress``
     /// at once when another run holds the lock. `progress` hears each phase's name as it starts.
-    public func run(asOf requested: Date? = nil, progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
+    public func run(asOf requested: Date? = nil, progress: @Sendable (String) -> Void = { _ in }) async throws -> Report
+    {
         let started = Date()
         let asOf = requested ?? started
         if let requested, requested > started.addingTimeInterval(60) {
@@ -65,7 +70,13 @@ public struct FullRescoring: Sendable {
                 throw ScoringError(.rescoringInProgress, "another full rescoring is running")
             }
             do {
-                let report = try await run(asOf: asOf, requested: requested != nil, started: started, on: connection, progress: progress)
+                let report = try await run(
+                    asOf: asOf,
+                    requested: requested != nil,
+                    started: started,
+                    on: connection,
+                    progress: progress
+                )
                 _ = try? await connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey])
                 return report
             } catch {
@@ -76,7 +87,10 @@ public struct FullRescoring: Sendable {
     }
 
     private func run(
-        asOf: Date, requested: Bool, started: Date, on connection: PostgresConnection,
+        asOf: Date,
+        requested: Bool,
+        started: Date,
+        on connection: PostgresConnection,
         progress: @Sendable (String) -> Void
     ) async throws -> Report {
         var clock = PhaseClock()
@@ -92,7 +106,9 @@ public struct FullRescoring: Sendable {
                 """
                 SELECT set_config('work_mem', $1, true), set_config('jit', 'off', true),
                        set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)
-                """, [workMemory])
+                """,
+                [workMemory]
+            )
             return try ScoreStore.read(customers: nil, asOf: asOf, settings: settings, on: connection)
         }
         clock.lap("read")
@@ -125,8 +141,12 @@ public struct FullRescoring: Sendable {
                 for index in start..<end {
                     let entry = entries[index]
                     let score = scorer.score(
-                        customerID: entry.customerID, activity: entry.activity, previous: entry.previous,
-                        asOf: asOf, predictions: bulk[index])
+                        customerID: entry.customerID,
+                        activity: entry.activity,
+                        previous: entry.previous,
+                        asOf: asOf,
+                        predictions: bulk[index]
+                    )
                     stages[score.stage, default: 0] += 1
                     tiers[score.tier, default: 0] += 1
                     if let grid = score.grid { cells[grid.id, default: 0] += 1 }
@@ -142,7 +162,11 @@ public struct FullRescoring: Sendable {
             }
             let staged = ContinuousClock.now
             let written = try ScoreStore.merge(
-                modelID: stored.modelID, scoredAt: asOf, unlessUpdatedSince: started, on: connection)
+                modelID: stored.modelID,
+                scoredAt: asOf,
+                unlessUpdatedSince: started,
+                on: connection
+            )
             let merged = ContinuousClock.now
             try ScoredEvents.enqueue(events, into: outbox, on: connection)
             stored.statistics["seconds.write.merge"] = (merged - staged).seconds
@@ -175,9 +199,17 @@ public struct FullRescoring: Sendable {
             metadata: [
                 "model.id": "\(model.modelID ?? 0)", "as_of": "\(Timestamp(asOf))", "customers": "\(entries.count)",
                 "written": "\(outcome.written)", "events": "\(outcome.events)",
-                "seconds": "\(phases.map { "\($0.name)=\(String(format: "%.2f", $0.seconds))" }.joined(separator: " "))",
-            ])
-        return Report(model: model, customers: entries.count, written: outcome.written, events: outcome.events, phases: phases)
+                "seconds":
+                    "\(phases.map { "\($0.name)=\(String(format: "%.2f", $0.seconds))" }.joined(separator: " "))",
+            ]
+        )
+        return Report(
+            model: model,
+            customers: entries.count,
+            written: outcome.written,
+            events: outcome.events,
+            phases: phases
+        )
     }
 
     // MARK: - The model of a base
@@ -186,7 +218,10 @@ public struct FullRescoring: Sendable {
     /// Fits BG/NBD on every customer with purchases and Gamma-Gamma on those with repeat purchases of value;
     /// a base smaller than the settings' minimum, or without a repeat purchase, gets a model without either.
     public static func fit(
-        _ activities: some Collection<CustomerActivity>, settings: ScoringConfiguration, asOf: Date, requested: Bool = false
+        _ activities: some Collection<CustomerActivity>,
+        settings: ScoringConfiguration,
+        asOf: Date,
+        requested: Bool = false
     ) throws -> ScoringModel {
         var model = ScoringModel.empty(settings: settings, asOf: asOf)
         model.asOfRequested = requested
@@ -207,31 +242,41 @@ public struct FullRescoring: Sendable {
     /// Every customer's model figures, in order: p_alive, expected purchases in 90 days, predicted value (all nil
     /// without purchases or without a fitted BG/NBD). What depends on (x, T) alone is computed once per distinct pair.
     public static func predict(
-        _ activities: some Collection<CustomerActivity>, model: ScoringModel
+        _ activities: some Collection<CustomerActivity>,
+        model: ScoringModel
     ) -> [CustomerPredictions] {
         guard let bgnbd = model.bgnbd?.parameters else { return activities.map { _ in .none } }
         let hasSummary = activities.map { $0.summary != nil }
         let summaries = activities.map { $0.summary ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
         let histories = DistinctHistories(summaries)
         let expected = bgnbd.conditionalExpectedPurchases(
-            t: 90 / model.settings.timeUnitDays, for: summaries, histories: histories)
+            t: 90 / model.settings.timeUnitDays,
+            for: summaries,
+            histories: histories
+        )
         let values = model.lifetimeValue?.values(for: summaries, histories: histories)
         return ParallelChunks.array(count: summaries.count) { index in
             guard hasSummary[index] else { return .none }
             return CustomerPredictions(
-                pAlive: bgnbd.probabilityAlive(summaries[index]), expected90d: expected[index], predicted: values?[index])
+                pAlive: bgnbd.probabilityAlive(summaries[index]),
+                expected90d: expected[index],
+                predicted: values?[index]
+            )
         }
     }
 
     /// Sets the base-wide figures of `model` from the whole base: the RFM quintile breakpoints and the value tiers'
     /// cut-offs (which rank every customer with purchases by value, `predictions` included).
     public static func calibrate(
-        _ model: inout ScoringModel, activities: some Collection<CustomerActivity>,
+        _ model: inout ScoringModel,
+        activities: some Collection<CustomerActivity>,
         predictions: [CustomerPredictions]
     ) {
         let asOf = model.asOf
         model.rfm = RFMBreakpoints(
-            base: activities.compactMap { CustomerScorer.rfmValues($0, asOf: asOf) }, settings: model.settings.rfm)
+            base: activities.compactMap { CustomerScorer.rfmValues($0, asOf: asOf) },
+            settings: model.settings.rfm
+        )
         let scorer = CustomerScorer(model: model)
         model.tierCutoffs = TierCutoffs(
             base: zip(activities, predictions).compactMap { activity, prediction in
@@ -239,6 +284,7 @@ public struct FullRescoring: Sendable {
                 let plain = scorer.plainValues(activity, asOf: asOf)
                 return CLVFigures(historical: plain.historical, simple: plain.simple, predicted: prediction.predicted)
             },
-            settings: model.settings.tiering)
+            settings: model.settings.tiering
+        )
     }
 }

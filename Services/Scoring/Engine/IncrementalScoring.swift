@@ -37,7 +37,9 @@ public final class IncrementalScoring: Sendable {
         var customers = Set<String>()
         for message in batch {
             do throws(MessageRejection) {
-                for customer in try OrderAcceptedEvents.customerIDs(in: message.body) { customers.insert(customer.rawValue) }
+                for customer in try OrderAcceptedEvents.customerIDs(in: message.body) {
+                    customers.insert(customer.rawValue)
+                }
                 dispositions.append(.processed)
             } catch {
                 dispositions.append(.deadLetter(error))
@@ -66,14 +68,24 @@ public final class IncrementalScoring: Sendable {
                        (SELECT count(pg_advisory_xact_lock(k))
                         FROM (SELECT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys)
                 """,
-                [customers])
+                [customers]
+            )
             let model = try self.currentModel(fallback: fallback, asOf: asOf, on: connection)
-            let entries = try ScoreStore.read(customers: customers, asOf: asOf, settings: model.settings, on: connection)
+            let entries = try ScoreStore.read(
+                customers: customers,
+                asOf: asOf,
+                settings: model.settings,
+                on: connection
+            )
             let scorer = CustomerScorer(model: model)
             var events: [OutboundMessage] = []
             let scores = try entries.map { entry in
                 let score = scorer.score(
-                    customerID: entry.customerID, activity: entry.activity, previous: entry.previous, asOf: asOf)
+                    customerID: entry.customerID,
+                    activity: entry.activity,
+                    previous: entry.previous,
+                    asOf: asOf
+                )
                 if scorer.isNotable(score, previous: entry.previous),
                     let message = try ScoredEvents.message(for: score, previous: entry.previous)
                 {
@@ -91,10 +103,14 @@ public final class IncrementalScoring: Sendable {
 
     /// The newest stored model, read again only when a newer one exists.
     private func currentModel(
-        fallback: ScoringConfiguration, asOf: Date, on connection: isolated PostgresConnection
+        fallback: ScoringConfiguration,
+        asOf: Date,
+        on connection: isolated PostgresConnection
     ) throws -> ScoringModel {
         let newest = try connection.query("SELECT max(model_id) FROM scoring_models").first?.decodeIfPresent(
-            0, as: Int64.self)
+            0,
+            as: Int64.self
+        )
         if let cached = cachedModel.withLock({ $0 }), cached.modelID == newest { return cached }
         let model = try ModelStore.latest(on: connection) ?? .empty(settings: fallback, asOf: asOf)
         cachedModel.withLock { $0 = model }

@@ -13,7 +13,9 @@ enum ModelStore {
 
     /// Stores a model and returns it with its id.
     static func insert(_ model: ScoringModel, on connection: isolated PostgresConnection) throws -> ScoringModel {
-        func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        func json(_ value: some Encodable) throws -> String {
+            String(decoding: try encoder.encode(value), as: UTF8.self)
+        }
         let rows = try connection.query(
             """
             INSERT INTO scoring_models (as_of, as_of_requested, fitted_at, time_unit_days, customers, bgnbd,
@@ -25,7 +27,8 @@ enum ModelStore {
                 model.asOf, model.asOfRequested, model.fittedAt, model.settings.timeUnitDays, model.customers,
                 try model.bgnbd.map(json), try model.gammaGamma.map(json), try model.rfm.map(json),
                 try model.tierCutoffs.map(json), try json(model.settings), try json(model.statistics),
-            ])
+            ]
+        )
         var stored = model
         stored.modelID = try rows.first?.decode(0, as: Int64.self)
         return stored
@@ -33,12 +36,14 @@ enum ModelStore {
 
     /// Records the statistics known only after the scores are written.
     static func updateStatistics(
-        _ model: ScoringModel, on connection: isolated PostgresConnection
+        _ model: ScoringModel,
+        on connection: isolated PostgresConnection
     ) throws {
         guard let id = model.modelID else { return }
         try connection.execute(
             "UPDATE scoring_models SET statistics = $2::jsonb WHERE model_id = $1",
-            [id, String(decoding: try encoder.encode(model.statistics), as: UTF8.self)])
+            [id, String(decoding: try encoder.encode(model.statistics), as: UTF8.self)]
+        )
     }
 
     /// The newest model, or nil before the first full rescoring.
@@ -48,7 +53,8 @@ enum ModelStore {
             SELECT model_id, as_of, as_of_requested, fitted_at, customers, bgnbd, gamma_gamma, rfm_breakpoints,
                    tier_cutoffs, settings, statistics
             FROM scoring_models ORDER BY model_id DESC LIMIT 1
-            """)
+            """
+        )
         guard let row = rows.first else { return nil }
         let decoder = JSONDecoder()
         func json<T: Decodable>(_ index: Int, _ type: T.Type) throws -> T? {
@@ -63,11 +69,17 @@ enum ModelStore {
             throw ScoringError(.unreadableModel, "model \(row[0] ?? "?") has no settings")
         }
         return ScoringModel(
-            modelID: try row.decode(0), asOf: try row.decode(1), asOfRequested: try row.decode(2),
-            fittedAt: try row.decode(3), customers: try row.decode(4), settings: settings,
+            modelID: try row.decode(0),
+            asOf: try row.decode(1),
+            asOfRequested: try row.decode(2),
+            fittedAt: try row.decode(3),
+            customers: try row.decode(4),
+            settings: settings,
             bgnbd: try json(5, ScoringModel.Fitted<BGNBD>.self),
             gammaGamma: try json(6, ScoringModel.Fitted<GammaGamma>.self),
-            rfm: try json(7, RFMBreakpoints.self), tierCutoffs: try json(8, TierCutoffs.self),
-            statistics: try json(10, [String: Double].self) ?? [:])
+            rfm: try json(7, RFMBreakpoints.self),
+            tierCutoffs: try json(8, TierCutoffs.self),
+            statistics: try json(10, [String: Double].self) ?? [:]
+        )
     }
 }

@@ -19,11 +19,15 @@ enum ScoreStore {
     /// activities customer by customer as they stream past. They are merged in one pass, so memory grows with
     /// customers, never with orders.
     static func read(
-        customers filter: [String]?, asOf: Date, settings: ScoringConfiguration, on connection: isolated PostgresConnection
+        customers filter: [String]?,
+        asOf: Date,
+        settings: ScoringConfiguration,
+        on connection: isolated PostgresConnection
     ) throws -> [ScoringEntry] {
         try connection.execute(
             "SELECT set_config('crm.scoring_as_of', $1, true), set_config('crm.scoring_customers', $2, true)",
-            [asOf, filter ?? []])
+            [asOf, filter ?? []]
+        )
         // Named customers are looked up one by one through the primary keys and `orders_customer`: lateral
         // subqueries behind `OFFSET 0`, which the planner can neither flatten nor turn into joins. Planned as joins
         // or `= ANY` filters, a young table's statistics made PostgreSQL scan every stored order for a batch of 80
@@ -62,8 +66,13 @@ enum ScoreStore {
             let scoredAt = try line.optionalDouble()
             if let stage, let tier, let scoredAt {
                 entry.previous = PreviousScore(
-                    stage: stage, tier: tier, pAlive: pAlive, lastPurchaseAt: last.map(Date.init(timeIntervalSince1970:)),
-                    grid: grid, scoredAt: Date(timeIntervalSince1970: scoredAt))
+                    stage: stage,
+                    tier: tier,
+                    pAlive: pAlive,
+                    lastPurchaseAt: last.map(Date.init(timeIntervalSince1970:)),
+                    grid: grid,
+                    scoredAt: Date(timeIntervalSince1970: scoredAt)
+                )
             }
             entries.append(entry)
         }
@@ -135,7 +144,8 @@ enum ScoreStore {
                 p_alive float8, expected_purchases_90d float8, expected_interval_days float8,
                 lifecycle_stage text, lifecycle_rule text, tier text, grid text, grid_axis text, strategy text
             ) ON COMMIT DELETE ROWS
-            """)
+            """
+        )
     }
 
     /// Adds scores to the staging table with COPY.
@@ -148,7 +158,8 @@ enum ScoreStore {
                 "clv_simple", "clv_predicted", "p_alive", "expected_purchases_90d", "expected_interval_days",
                 "lifecycle_stage", "lifecycle_rule", "tier", "grid", "grid_axis", "strategy",
             ],
-            rows: scores.lazy.map(stagedRow))
+            rows: scores.lazy.map(stagedRow)
+        )
     }
 
     /// Upserts the staged scores set-wise, with the history rows of every change of stage or tier. With
@@ -156,7 +167,10 @@ enum ScoreStore {
     /// is kept rather than overwritten. Returns the number of scores written.
     @discardableResult
     static func merge(
-        modelID: Int64?, scoredAt: Date, unlessUpdatedSince guardTime: Date?, on connection: isolated PostgresConnection
+        modelID: Int64?,
+        scoredAt: Date,
+        unlessUpdatedSince guardTime: Date?,
+        on connection: isolated PostgresConnection
     ) throws -> Int {
         try connection.execute(
             """
@@ -168,7 +182,8 @@ enum ScoreStore {
             WHERE (old.customer_id IS NULL OR old.lifecycle_stage <> st.lifecycle_stage OR old.tier <> st.tier)
               AND ($3::timestamptz IS NULL OR old.updated_at IS NULL OR old.updated_at < $3)
             """,
-            [scoredAt, modelID, guardTime])
+            [scoredAt, modelID, guardTime]
+        )
         // Existing rows: one UPDATE over a hash join, about twice as fast as INSERT ... ON CONFLICT for a base.
         let updated = try connection.execute(
             """
@@ -187,7 +202,8 @@ enum ScoreStore {
             FROM scoring_stage AS st
             WHERE st.customer_id = s.customer_id AND ($3::timestamptz IS NULL OR s.updated_at < $3)
             """,
-            [scoredAt, modelID, guardTime])
+            [scoredAt, modelID, guardTime]
+        )
         // New customers; a row another scoring inserted meanwhile is updated under the same guard.
         let inserted = try connection.execute(
             """
@@ -218,7 +234,8 @@ enum ScoreStore {
                 tier = EXCLUDED.tier, grid = EXCLUDED.grid, grid_axis = EXCLUDED.grid_axis, strategy = EXCLUDED.strategy
             WHERE $3::timestamptz IS NULL OR s.updated_at < $3
             """,
-            [scoredAt, modelID, guardTime])
+            [scoredAt, modelID, guardTime]
+        )
         return updated + inserted
     }
 
@@ -230,7 +247,8 @@ enum ScoreStore {
         let activity = score.activity
         return [
             score.customerID, String(activity.orderCount), String(activity.transactions),
-            number(activity.firstPurchaseAt?.timeIntervalSince1970), number(activity.lastPurchaseAt?.timeIntervalSince1970),
+            number(activity.firstPurchaseAt?.timeIntervalSince1970),
+            number(activity.lastPurchaseAt?.timeIntervalSince1970),
             number(score.recencyDays.map(Double.init)), number(activity.netValue), number(score.monetaryAverage),
             number(activity.marginRate), score.rfm.map { String($0.r) }, score.rfm.map { String($0.f) },
             score.rfm.map { String($0.m) }, number(score.clv.historical), number(score.clv.simple),

@@ -12,26 +12,35 @@ enum ScoredEvents {
         guard let pAlive = score.pAlive else { return nil }
         let predicted = max(score.clv.predicted ?? 0, 0)
         let snapshot = CustomerValueSnapshot(
-            tier: score.tier, lifecycleStage: score.stage,
+            tier: score.tier,
+            lifecycleStage: score.stage,
             clv: try Money(Decimal(string: String(format: "%.2f", predicted)) ?? 0),
             pAlive: (pAlive * 10_000).rounded() / 10_000,
             lastOrderAt: score.activity.lastPurchaseAt.map(Timestamp.init),
             ordersCount: score.activity.orderCount,
             expectedIntervalDays: score.activity.expectedIntervalDays.map { ($0 * 10).rounded() / 10 },
-            daysSinceLastOrder: score.recencyDays)
+            daysSinceLastOrder: score.recencyDays
+        )
         let event = CustomerScoredEvent(
-            customerID: try Identifier(score.customerID), previousLifecycleStage: previous?.stage,
-            previousTier: previous?.tier, customer: snapshot,
+            customerID: try Identifier(score.customerID),
+            previousLifecycleStage: previous?.stage,
+            previousTier: previous?.tier,
+            customer: snapshot,
             expectedPurchases90d: score.expectedPurchases90d.map { max(0, ($0 * 10_000).rounded() / 10_000) },
-            scoredAt: Timestamp(score.scoredAt))
+            scoredAt: Timestamp(score.scoredAt)
+        )
         return OutboundMessage(
-            exchange: Topology.eventsExchange, routingKey: Topology.EventKey.customerScored,
-            body: try event.encodedBody())
+            exchange: Topology.eventsExchange,
+            routingKey: Topology.EventKey.customerScored,
+            body: try event.encodedBody()
+        )
     }
 
     /// Enqueues messages in the outbox in chunks, in the caller's transaction.
     static func enqueue(
-        _ messages: [OutboundMessage], into outbox: Outbox, on connection: isolated PostgresConnection
+        _ messages: [OutboundMessage],
+        into outbox: Outbox,
+        on connection: isolated PostgresConnection
     ) throws {
         var start = 0
         while start < messages.count {

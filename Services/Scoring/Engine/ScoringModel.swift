@@ -52,14 +52,29 @@ public struct ScoringModel: Sendable, Codable {
     public var lifetimeValue: LifetimeValue? {
         guard let bgnbd, let gammaGamma else { return nil }
         return LifetimeValue(
-            transactions: bgnbd.parameters, spend: gammaGamma.parameters, modelUnit: settings.timeUnit,
-            periods: settings.horizonMonths, period: .month, discountRate: settings.monthlyDiscountRate)
+            transactions: bgnbd.parameters,
+            spend: gammaGamma.parameters,
+            modelUnit: settings.timeUnit,
+            periods: settings.horizonMonths,
+            period: .month,
+            discountRate: settings.monthlyDiscountRate
+        )
     }
 
     /// A model that knows nothing yet: scoring before the first full rescoring uses it.
     public static func empty(settings: ScoringConfiguration, asOf: Date) -> ScoringModel {
         ScoringModel(
-            modelID: nil, asOf: asOf, asOfRequested: false, fittedAt: asOf, customers: 0, settings: settings,
-            bgnbd: nil, gammaGamma: nil, rfm: nil, tierCutoffs: nil, statistics: [:])
+            modelID: nil,
+            asOf: asOf,
+            asOfRequested: false,
+            fittedAt: asOf,
+            customers: 0,
+            settings: settings,
+            bgnbd: nil,
+            gammaGamma: nil,
+            rfm: nil,
+            tierCutoffs: nil,
+            statistics: [:]
+        )
     }
 }

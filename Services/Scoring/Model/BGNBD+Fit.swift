@@ -80,7 +80,9 @@ struct BGNBDSample {
         // Identical histories made adjacent by a sort, then merged into one row per run weighted by its length.
         histories.sort { ($0.frequency, $0.recency, $0.age) < ($1.frequency, $1.recency, $1.age) }
         for history in histories {
-            if let last = rows.last, (last.frequency, last.recency, last.age) == (history.frequency, history.recency, history.age) {
+            if let last = rows.last,
+                (last.frequency, last.recency, last.age) == (history.frequency, history.recency, history.age)
+            {
                 rows[rows.count - 1].weight += 1
             } else {
                 rows.append(history)

@@ -77,7 +77,9 @@ public struct BGNBD: Sendable, Hashable, Codable {
 
     /// ``conditionalExpectedPurchases(t:for:)`` with the customers' distinct histories already listed.
     func conditionalExpectedPurchases(
-        t: Double, for customers: [TransactionSummary], histories: DistinctHistories
+        t: Double,
+        for customers: [TransactionSummary],
+        histories: DistinctHistories
     ) -> [Double] {
         guard t > 0 else { return Array(repeating: t == 0 ? 0 : .nan, count: customers.count) }
         let ifAlive = histories.evaluate { expectedPurchasesIfAlive(t: t, x: $0.frequency, T: $0.age) }

@@ -1,4 +1,3 @@
-
 /// Draws synthetic customers from known BG/NBD (and optionally Gamma-Gamma) parameters, deterministically
 /// from a seed and one customer at a time, so a million stream through in constant memory.
 ///

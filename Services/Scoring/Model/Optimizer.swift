@@ -1,4 +1,3 @@
-
 /// Minimises a smooth function of a few variables inside a box: BFGS with a backtracking (Armijo) line search.
 ///
 /// With analytic gradients this takes a few dozen evaluations where Nelder–Mead takes hundreds, and each

@@ -68,7 +68,9 @@ extension BGNBDSample {
                 let (i, recency, age, w) = (Int(row.frequency), Int(row.recency), Int(row.age), row.weight)
                 let k = r + Double(frequencies[i])
                 let terms = model.likelihoodTerms(
-                    x: frequencies[i], tx: recencies[recency], T: ages[age],
+                    x: frequencies[i],
+                    tx: recencies[recency],
+                    T: ages[age],
                     logAlpha: (logAlphaTx[recency], logAlphaT[age]),
                     logBeta: (logBetaTx[recency], logBetaT[age]),
                     gradient: true

@@ -34,7 +34,9 @@ public struct ParetoNBD: Sendable, Hashable, Codable {
     /// Probability that a customer with `x` repeat purchases, the last at age `tx`, is still alive at age `T`.
     public func probabilityAlive(x: Int, tx: Double, T: Double) -> Double {
         let terms = likelihoodTerms(
-            x: x, tx: tx, T: T,
+            x: x,
+            tx: tx,
+            T: T,
             logAlpha: (log(alpha + tx), log(alpha + T)),
             logBeta: (log(beta + tx), log(beta + T))
         )
@@ -124,7 +126,9 @@ public struct ParetoNBD: Sendable, Hashable, Codable {
     ///
     /// `logAlpha` and `logBeta` are ln(α + t_x), ln(α + T) and ln(β + t_x), ln(β + T).
     func likelihoodTerms(
-        x: Int, tx: Double, T: Double,
+        x: Int,
+        tx: Double,
+        T: Double,
         logAlpha: (recency: Double, age: Double),
         logBeta: (recency: Double, age: Double),
         gradient: Bool = false
@@ -134,17 +138,35 @@ public struct ParetoNBD: Sendable, Hashable, Codable {
         // The integral takes the smaller rate parameter first, each with its power, and its derivatives follow.
         if alpha <= beta {
             let integral = SpecialFunctions.logPowerProductIntegral(
-                p: k, q: s + 1, m: alpha, M: beta, from: tx, to: T,
-                logs: (logAlpha.recency, logBeta.recency, logAlpha.age, logBeta.age), gradient: gradient)
+                p: k,
+                q: s + 1,
+                m: alpha,
+                M: beta,
+                from: tx,
+                to: T,
+                logs: (logAlpha.recency, logBeta.recency, logAlpha.age, logBeta.age),
+                gradient: gradient
+            )
             return LikelihoodTerms(
-                alive: alive, dead: log(s) + integral.value,
-                deadGradient: (integral.dp, integral.dm, 1 / s + integral.dq, integral.dM))
+                alive: alive,
+                dead: log(s) + integral.value,
+                deadGradient: (integral.dp, integral.dm, 1 / s + integral.dq, integral.dM)
+            )
         }
         let integral = SpecialFunctions.logPowerProductIntegral(
-            p: s + 1, q: k, m: beta, M: alpha, from: tx, to: T,
-            logs: (logBeta.recency, logAlpha.recency, logBeta.age, logAlpha.age), gradient: gradient)
+            p: s + 1,
+            q: k,
+            m: beta,
+            M: alpha,
+            from: tx,
+            to: T,
+            logs: (logBeta.recency, logAlpha.recency, logBeta.age, logAlpha.age),
+            gradient: gradient
+        )
         return LikelihoodTerms(
-            alive: alive, dead: log(s) + integral.value,
-            deadGradient: (integral.dq, integral.dM, 1 / s + integral.dp, integral.dm))
+            alive: alive,
+            dead: log(s) + integral.value,
+            deadGradient: (integral.dq, integral.dM, 1 / s + integral.dp, integral.dm)
+        )
     }
 }

@@ -26,8 +26,12 @@ extension SpecialFunctions {
     /// length (about 72 max(c, 1) terms) and the binomial series' cancellation (a factor e at most). That piece's
     /// derivatives, wanted only for extreme parameters, are central differences.
     static func logPowerProductIntegral(
-        p: Double, q: Double, m: Double, M: Double,
-        from t0: Double, to t1: Double,
+        p: Double,
+        q: Double,
+        m: Double,
+        M: Double,
+        from t0: Double,
+        to t1: Double,
         logs: (m0: Double, M0: Double, m1: Double, M1: Double),
         gradient: Bool = false
     ) -> LogPowerIntegral {
@@ -55,7 +59,9 @@ extension SpecialFunctions {
     /// ln(I(t₀) − I(t₁)) by the z-series, with derivatives: those of ln I(tᵢ), dᵢ, combine as (d₀ − ρ d₁) / (1 − ρ)
     /// with ρ = I(t₁) / I(t₀) < 1.
     private static func logTailDifference(
-        p: Double, q: Double, width: Double,
+        p: Double,
+        q: Double,
+        width: Double,
         logs: (m0: Double, M0: Double, m1: Double, M1: Double),
         gradient: Bool
     ) -> LogPowerIntegral {
@@ -88,7 +94,10 @@ extension SpecialFunctions {
     /// ln D where u₀ = (m + t₀) / (M + t₀) is small: the binomial series up to the split, the z-series beyond it.
     /// (Its derivatives' differences may shift u₀ past the split: then the z-series alone.)
     private static func logSmallRatioIntegral(
-        p: Double, q: Double, m: Double, M: Double,
+        p: Double,
+        q: Double,
+        m: Double,
+        M: Double,
         logs: (m0: Double, M0: Double, m1: Double, M1: Double)
     ) -> Double {
         let c = p + q - 1
@@ -114,7 +123,9 @@ extension SpecialFunctions {
     /// Positive terms whose ratio (b + n) / (c + n) z stays below z; term n's derivatives are the term times
     /// Σₖ₍ₙ 1 / (b + k), times −Σₖ₍ₙ 1 / (c + k), and n / z. NaN when not converged within ``maximumSeriesTerms``.
     static func hypergeometric2F1UnitA(
-        _ b: Double, _ c: Double, _ z: Double
+        _ b: Double,
+        _ c: Double,
+        _ z: Double
     ) -> (value: Double, db: Double, dc: Double, dz: Double) {
         guard z > 0 else { return z == 0 ? (1, 0, 0, b / c) : (.nan, .nan, .nan, .nan) }
         // The tail after a term is below term · z / (1 − z) (and its derivatives' below n log n times that).

@@ -16,7 +16,9 @@ public struct QuintileBreakpoints: Hashable, Sendable {
     /// Computes the cut-offs from every customer's raw value; non-finite values are ignored. O(n).
     public init(values: some Sequence<Double>, direction: ScoreDirection) {
         self.direction = direction
-        self.cutoffs = RankThreshold.cutoffs(values, direction: direction, shares: [0.2, 0.4, 0.6, 0.8]).compactMap { $0 }
+        self.cutoffs = RankThreshold.cutoffs(values, direction: direction, shares: [0.2, 0.4, 0.6, 0.8]).compactMap {
+            $0
+        }
     }
 
     /// Restores stored cut-offs, checking there are none or four and that they run worst to best.

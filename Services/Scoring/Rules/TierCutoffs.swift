@@ -23,8 +23,10 @@ public struct TierCutoffs: Hashable, Sendable {
     public init(base: some Sequence<CLVFigures>, settings: TieringSettings = TieringSettings()) {
         let values = base.map { $0.value(for: settings.valueBasis).value }.filter { $0 > 0 && $0.isFinite }
         let cutoffs = RankThreshold.cutoffs(
-            values, direction: .higherIsBetter,
-            shares: [1 - settings.goldShare, 1 - (settings.goldShare + settings.silverShare)])
+            values,
+            direction: .higherIsBetter,
+            shares: [1 - settings.goldShare, 1 - (settings.goldShare + settings.silverShare)]
+        )
         self.valueBasis = settings.valueBasis
         self.baseSize = values.count
         self.gold = cutoffs[0]

@@ -1,4 +1,3 @@
-
 /// A small JSON writer whose output depends on the content only, for content hashes stored in the database.
 ///
 /// It follows RFC 8785 (JSON Canonicalization Scheme) for what it can hold: members sorted by UTF-16 code units,

@@ -10,13 +10,16 @@ extension CheckedBodyDecoder: Decoder {
         switch kind(at: value) {
         case .object:
             return KeyedDecodingContainer(
-                KeyedContainer<Key>(decoder: self, codingPath: codingPath, members: members(of: value)))
+                KeyedContainer<Key>(decoder: self, codingPath: codingPath, members: members(of: value))
+            )
         case .null:
             throw DecodingError.valueNotFound(
                 [String: Any].self,
                 .init(
                     codingPath: codingPath,
-                    debugDescription: "Cannot get keyed decoding container -- found null value instead"))
+                    debugDescription: "Cannot get keyed decoding container -- found null value instead"
+                )
+            )
         default:
             throw mismatch([String: Any].self, at: value, key: nil)
         }
@@ -31,7 +34,9 @@ extension CheckedBodyDecoder: Decoder {
                 [Any].self,
                 .init(
                     codingPath: codingPath,
-                    debugDescription: "Cannot get unkeyed decoding container -- found null value instead"))
+                    debugDescription: "Cannot get unkeyed decoding container -- found null value instead"
+                )
+            )
         default:
             throw mismatch([Any].self, at: value, key: nil)
         }
@@ -104,7 +109,9 @@ extension CheckedBodyDecoder {
                     key,
                     .init(
                         codingPath: codingPath,
-                        debugDescription: "No value associated with key \(key) (\"\(key.stringValue)\")."))
+                        debugDescription: "No value associated with key \(key) (\"\(key.stringValue)\")."
+                    )
+                )
             }
             return offset
         }
@@ -174,7 +181,10 @@ extension CheckedBodyDecoder {
         func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { throw decoder.unsupported(type) }
         func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { throw decoder.unsupported(type) }
 
-        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        func nestedContainer<NestedKey: CodingKey>(
+            keyedBy type: NestedKey.Type,
+            forKey key: Key
+        ) throws
             -> KeyedDecodingContainer<NestedKey>
         {
             let offset = try value(for: key)
@@ -221,7 +231,9 @@ extension CheckedBodyDecoder {
                     type,
                     .init(
                         codingPath: codingPath + [IndexKey(index: currentIndex)],
-                        debugDescription: "Unkeyed container is at end."))
+                        debugDescription: "Unkeyed container is at end."
+                    )
+                )
             }
             return elements[currentIndex]
         }
@@ -273,7 +285,9 @@ extension CheckedBodyDecoder {
         mutating func decode(_ type: UInt32.Type) throws -> UInt32 { throw decoder.unsupported(type) }
         mutating func decode(_ type: UInt64.Type) throws -> UInt64 { throw decoder.unsupported(type) }
 
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+        mutating func nestedContainer<NestedKey: CodingKey>(
+            keyedBy type: NestedKey.Type
+        ) throws
             -> KeyedDecodingContainer<NestedKey>
         {
             try step(KeyedDecodingContainer<NestedKey>.self) { [decoder] offset, key in

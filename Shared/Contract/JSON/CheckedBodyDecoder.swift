@@ -51,7 +51,8 @@ final class CheckedBodyDecoder {
     /// The error for a request this decoder does not serve; see the type's documentation.
     func unsupported(_ type: Any.Type) -> DecodingError {
         DecodingError.dataCorrupted(
-            .init(codingPath: codingPath, debugDescription: "CheckedBodyDecoder does not decode \(type)"))
+            .init(codingPath: codingPath, debugDescription: "CheckedBodyDecoder does not decode \(type)")
+        )
     }
 }
 
@@ -267,7 +268,10 @@ extension CheckedBodyDecoder {
     /// equal strings; an ASCII name and a plain member name differ when their bytes do. Anything else (escapes,
     /// other scripts, where canonical equivalence can join different bytes) is decided by `String` equality.
     func member(
-        _ member: Member, isNamed name: String, utf8: UnsafeBufferPointer<UInt8>, ascii: Bool
+        _ member: Member,
+        isNamed name: String,
+        utf8: UnsafeBufferPointer<UInt8>,
+        ascii: Bool
     ) -> Bool {
         let start = member.key + 1
         let end = member.keyEnd - 1
@@ -289,7 +293,9 @@ extension CheckedBodyDecoder {
             type,
             .init(
                 codingPath: codingPath + (key.map { [$0] } ?? []),
-                debugDescription: "Expected to decode \(type) but found \(describe(kind(at: offset))) instead."))
+                debugDescription: "Expected to decode \(type) but found \(describe(kind(at: offset))) instead."
+            )
+        )
     }
 
     /// The error for null where a value of `type` is required.
@@ -298,7 +304,9 @@ extension CheckedBodyDecoder {
             type,
             .init(
                 codingPath: codingPath + (key.map { [$0] } ?? []),
-                debugDescription: "Cannot get value of type \(type) -- found null value instead"))
+                debugDescription: "Cannot get value of type \(type) -- found null value instead"
+            )
+        )
     }
 
     // MARK: Values, as JSONDecoder unwraps them
@@ -331,7 +339,9 @@ extension CheckedBodyDecoder {
                 throw DecodingError.dataCorrupted(
                     .init(
                         codingPath: codingPath + (key.map { [$0] } ?? []),
-                        debugDescription: "Number \(text) is not representable as Decimal"))
+                        debugDescription: "Number \(text) is not representable as Decimal"
+                    )
+                )
             }
             return decimal as! T
         }

@@ -1,4 +1,3 @@
-
 /// Renders where a field sits in a message, the way a person reads it: `customer.email`, `items[2].quantity`.
 ///
 /// Indices are zero-based, as in JSON Pointer and every JSON tool. Keys that are not plain words (a hostile body can

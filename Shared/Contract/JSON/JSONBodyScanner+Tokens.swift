@@ -1,4 +1,3 @@
-
 // MARK: - Strings and numbers
 
 extension JSONBodyScanner {
@@ -129,7 +128,8 @@ extension JSONBodyScanner {
             position += 1
             let negative = current == UInt8(ascii: "-")
             let signed = negative || current == UInt8(ascii: "+")
-            zeroWithUnsignedExponent = !signed && !seenNonZero && fractionDigits == 0 && bytes[start] == UInt8(ascii: "0")
+            zeroWithUnsignedExponent =
+                !signed && !seenNonZero && fractionDigits == 0 && bytes[start] == UInt8(ascii: "0")
             if signed { position += 1 }
             guard let byte = current, Self.isDigit(byte) else { throw malformedNumber(at: start) }
             while let byte = current, Self.isDigit(byte) {
@@ -146,7 +146,11 @@ extension JSONBodyScanner {
         // Foundation's JSONDecoder refuses exactly this valid form (`0e4`, `0E4`); saying so here beats its vague
         // "not valid JSON".
         if zeroWithUnsignedExponent {
-            throw MessageRejection(.invalidValue, field: currentField, "zero with an exponent (0e4) is not accepted; write 0")
+            throw MessageRejection(
+                .invalidValue,
+                field: currentField,
+                "zero with an exponent (0e4) is not accepted; write 0"
+            )
         }
     }
 

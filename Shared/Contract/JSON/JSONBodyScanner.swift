@@ -1,4 +1,3 @@
-
 /// Checks a body against RFC 8259 and this project's stricter profile before Foundation parses it.
 ///
 /// Foundation's `JSONDecoder` cannot be asked to do these things, so this pass does them first:

@@ -45,8 +45,15 @@ enum RFC3339 {
         let (year, month, day) = civilDate(daysSinceEpoch: Int(days))
         let time = Int(secondOfDay)
         bytes.appendUTCDateTime(
-            year: year, month: month, day: day, hour: time / 3_600, minute: time / 60 % 60, second: time % 60,
-            fraction: Int(millisecond), fractionDigits: 3)
+            year: year,
+            month: month,
+            day: day,
+            hour: time / 3_600,
+            minute: time / 60 % 60,
+            second: time % 60,
+            fraction: Int(millisecond),
+            fractionDigits: 3
+        )
     }
 
     // MARK: - Grammar

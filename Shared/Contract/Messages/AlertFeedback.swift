@@ -1,4 +1,3 @@
-
 /// A desk's answer to a retention alert (`alert-feedback.v1`, routing key `alert.v1.feedback` on `crm.alerts`).
 ///
 /// `{"schema": "alert-feedback.v1", "alert_id": "…", "status": "resolved", "outcome": "retained",

@@ -1,4 +1,3 @@
-
 /// The complaints service's word to the alerts service that a customer complained (`complaint.signal.v1`; internal).
 ///
 /// A complaint from a valuable customer is a retention risk of its own; the alerts service weighs it with the

@@ -1,4 +1,3 @@
-
 /// A desk's update on a complaint (`complaint-status.v1`, routing key `complaint.v1.status` on `crm.complaints`).
 ///
 /// `{"schema": "complaint-status.v1", "complaint_id": "K-7", "status": "resolved", "at": "2026-11-21T11:00:00Z",

@@ -1,4 +1,3 @@
-
 /// Scoring's word that a customer was scored (`customer.scored.v1`; internal, not in the public spec).
 ///
 /// Carries everything the alerts service needs to decide on and word a retention alert without reading scoring's

@@ -1,4 +1,3 @@
-
 /// A customer's value and recency as scoring last saw them: the `customer` of a retention alert.
 ///
 /// Scoring publishes it in `customer.scored.v1` and the alerts service copies it into the alert unchanged, so a desk

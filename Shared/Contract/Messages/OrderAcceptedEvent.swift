@@ -1,4 +1,3 @@
-
 /// Intake's word to scoring that a customer's orders changed (`order.accepted.v1`; internal, not in the public spec).
 ///
 /// Intake now writes ``OrderAcceptedEvents`` (`order.accepted.v2`, every customer of a transaction in one message);

@@ -66,7 +66,8 @@ public struct OrderAcceptedEvents: SchemaMessage {
     /// Checks that at least one customer is named, none twice, and each entry.
     public func validate() throws(MessageRejection) {
         try ListRules.checkDistinct(customers, field: "customers", key: \.customerID, keyField: "customer_id") {
-            customer, index throws(MessageRejection) in
+            customer,
+            index throws(MessageRejection) in
             do throws(MessageRejection) {
                 try customer.validate()
             } catch {
@@ -143,7 +144,8 @@ public struct OrderAcceptedEvents: SchemaMessage {
         let checked = try MessageBody.check(body)
         switch checked.schema {
         case schema: return try MessageBody.decode(Self.self, from: checked).customers.map(\.customerID)
-        case OrderAcceptedEvent.schema: return [try MessageBody.decode(OrderAcceptedEvent.self, from: checked).customerID]
+        case OrderAcceptedEvent.schema:
+            return [try MessageBody.decode(OrderAcceptedEvent.self, from: checked).customerID]
         default: throw MessageBody.unknownSchema(checked.schema)
         }
     }

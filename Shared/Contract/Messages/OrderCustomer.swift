@@ -1,4 +1,3 @@
-
 /// What an upstream system knows of the customer behind an order; every field is optional.
 ///
 /// Name and email are personal data: they are stored, never logged and never quoted in a rejection.

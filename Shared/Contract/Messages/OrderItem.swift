@@ -1,4 +1,3 @@
-
 /// One line of an order: a product, how many, and at what unit price.
 public struct OrderItem: Codable, Sendable, Hashable {
     /// The rule for `quantity`, also its rejection text.

@@ -158,7 +158,9 @@ struct CanonicalOrderWriter {
         bytes.append(UInt8(ascii: "\""))
         // Most strings hold nothing to escape: then their bytes go in whole.
         let plain = value.utf8.withContiguousStorageIfAvailable { utf8 in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                return false
+            }
             bytes.append(contentsOf: utf8)
             return true
         }

@@ -1,4 +1,3 @@
-
 /// A valuable customer at risk, for a support desk (`retention-alert.v1` on `crm.alerts`, key `retention.p1`…`p3`).
 ///
 /// ```json

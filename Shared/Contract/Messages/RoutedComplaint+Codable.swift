@@ -1,4 +1,3 @@
-
 // MARK: - JSON
 
 extension RoutedComplaint {

@@ -39,9 +39,16 @@ public struct SLAWarningMessage: SchemaMessage {
 
     /// Creates a warning.
     public init(
-        complaintID: Identifier, customerID: Identifier, desk: String, category: String,
-        severity: ComplaintSeverity, priority: ComplaintPriority, target: SLATarget, dueAt: Timestamp,
-        warnedAt: Timestamp, escalationLevel: Int
+        complaintID: Identifier,
+        customerID: Identifier,
+        desk: String,
+        category: String,
+        severity: ComplaintSeverity,
+        priority: ComplaintPriority,
+        target: SLATarget,
+        dueAt: Timestamp,
+        warnedAt: Timestamp,
+        escalationLevel: Int
     ) {
         self.complaintID = complaintID
         self.customerID = customerID

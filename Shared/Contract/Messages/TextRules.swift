@@ -1,4 +1,3 @@
-
 /// The rules for short printable strings: identifiers, and labels such as `channel`, `desk` or `tier`.
 ///
 /// Lengths count Unicode scalars, the unit PostgreSQL's `char_length` and `varchar(n)` count in a UTF-8 database,

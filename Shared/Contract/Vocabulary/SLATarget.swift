@@ -1,4 +1,3 @@
-
 /// The two SLA targets a complaint is measured against.
 public enum SLATarget: String, MessageVocabulary {
     /// From receipt to the first response (`acknowledged`, or `resolved` without one).

@@ -26,7 +26,10 @@ public struct ComplaintInboxHandler: Sendable {
 
     /// A handler storing complaints through `pool` and writing what it publishes into `outbox`.
     public init(
-        pool: PostgresPool, outbox: Outbox, policies: ComplaintPolicyHolder, configuration: ComplaintsConfiguration,
+        pool: PostgresPool,
+        outbox: Outbox,
+        policies: ComplaintPolicyHolder,
+        configuration: ComplaintsConfiguration,
         logger: Logger
     ) {
         self.pool = pool
@@ -57,8 +60,12 @@ public struct ComplaintInboxHandler: Sendable {
         let current = policies.current
         let now = Date()
         let writer = NewComplaintWriter(
-            policy: current.policy, rulesVersion: current.version, configuration: configuration, outbox: outbox,
-            now: now)
+            policy: current.policy,
+            rulesVersion: current.version,
+            configuration: configuration,
+            outbox: outbox,
+            now: now
+        )
         let routing: NewComplaintWriter.Outcome
         let statuses: StatusUpdateWriter.Outcome
         if updates.isEmpty {
@@ -83,7 +90,10 @@ public struct ComplaintInboxHandler: Sendable {
             if routed.signalled { signals.increment() }
             logger.debug(
                 "Complaint routed",
-                metadata: ["complaint.id": "\(routed.complaintID)", "desk": "\(routed.desk)", "priority": "\(routed.priority)"])
+                metadata: [
+                    "complaint.id": "\(routed.complaintID)", "desk": "\(routed.desk)", "priority": "\(routed.priority)",
+                ]
+            )
         }
         for update in updates where dispositions[update.index] == .processed {
             ComplaintMetrics.statusUpdate(update.message.status.rawValue)

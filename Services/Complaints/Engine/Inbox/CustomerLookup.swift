@@ -21,7 +21,8 @@ struct CustomerLookup {
 
     /// The customer of each request (complaint id, customer id, start of the repeat window), in request order.
     static func records(
-        for requests: [(complaintID: String, customerID: String, since: Date)], on connection: isolated PostgresConnection
+        for requests: [(complaintID: String, customerID: String, since: Date)],
+        on connection: isolated PostgresConnection
     ) throws -> [Record] {
         guard !requests.isEmpty else { return [] }
         let rows = try connection.query(
@@ -36,8 +37,13 @@ struct CustomerLookup {
             FROM unnest($1::text[], $2::timestamptz[], $3::text[]) WITH ORDINALITY AS i(id, since, complaint, n)
             LEFT JOIN customers c ON c.customer_id = i.id
             LEFT JOIN customer_scores s ON s.customer_id = i.id
-            """, [requests.map(\.customerID), requests.map(\.since), requests.map(\.complaintID)])
-        var records = [Record](repeating: Record(stored: false, known: false, snapshot: .unknown), count: requests.count)
+            """,
+            [requests.map(\.customerID), requests.map(\.since), requests.map(\.complaintID)]
+        )
+        var records = [Record](
+            repeating: Record(stored: false, known: false, snapshot: .unknown),
+            count: requests.count
+        )
         for row in rows {
             let position: Int = try row.decode(0) - 1
             let known: Bool = try row.decode(1)
@@ -49,7 +55,8 @@ struct CustomerLookup {
                 ordersCount: try row.decode(6),
                 openComplaints: try row.decode(7),
                 recentComplaints: try row.decode(8),
-                region: try row.decodeIfPresent(2, as: String.self))
+                region: try row.decodeIfPresent(2, as: String.self)
+            )
             records[position] = Record(stored: try row.decode(9), known: known, snapshot: snapshot)
         }
         return records

@@ -53,8 +53,11 @@ struct NewComplaintWriter {
         /// What the outbox publishes for this complaint: the routed complaint for its desk, and maybe a signal.
         var messages: [OutboundMessage] {
             let routed = OutboundMessage(
-                exchange: Topology.desksExchange, routingKey: decision.routing.desk.queue, body: Data(routedBody.utf8),
-                messageID: "\(candidate.message.complaintID.rawValue)/routed")
+                exchange: Topology.desksExchange,
+                routingKey: decision.routing.desk.queue,
+                body: Data(routedBody.utf8),
+                messageID: "\(candidate.message.complaintID.rawValue)/routed"
+            )
             return [routed] + (signal.map { [$0] } ?? [])
         }
     }
@@ -75,7 +78,8 @@ struct NewComplaintWriter {
                     $0.message.receivedAt.date.addingTimeInterval(-window)
                 )
             },
-            on: connection)
+            on: connection
+        )
         let stored = Set(zip(fresh, records).filter { $1.stored }.map { $0.0.message.complaintID.rawValue })
         if !stored.isEmpty {
             outcome.duplicates += stored.count
@@ -91,7 +95,8 @@ struct NewComplaintWriter {
             let received = candidate.message.receivedAt.date
             let before = earlier[customer] ?? []
             records[position].snapshot.openComplaints += before.count
-            records[position].snapshot.recentComplaints += before.filter { $0 >= received.addingTimeInterval(-window) }.count
+            records[position].snapshot.recentComplaints +=
+                before.filter { $0 >= received.addingTimeInterval(-window) }.count
             earlier[customer] = before + [received]
         }
 
@@ -113,9 +118,12 @@ struct NewComplaintWriter {
         outcome.duplicates += rows.count - written.count
         outcome.routed = written.map { row in
             Routed(
-                complaintID: row.candidate.message.complaintID.rawValue, desk: row.decision.routing.desk.name,
-                category: row.decision.category.rawValue, priority: row.decision.priority.rawValue,
-                signalled: row.signal != nil)
+                complaintID: row.candidate.message.complaintID.rawValue,
+                desk: row.decision.routing.desk.name,
+                category: row.decision.category.rawValue,
+                priority: row.decision.priority.rawValue,
+                signalled: row.signal != nil
+            )
         }
         return outcome
     }
@@ -123,8 +131,13 @@ struct NewComplaintWriter {
     private func decide(_ candidate: Candidate, _ record: CustomerLookup.Record) throws(MessageRejection) -> Row {
         let message = candidate.message
         let facts = ComplaintFacts(
-            receivedAt: message.receivedAt.date, channel: message.channel, subject: message.subject,
-            body: message.body, categoryHint: message.categoryHint, language: message.language)
+            receivedAt: message.receivedAt.date,
+            channel: message.channel,
+            subject: message.subject,
+            body: message.body,
+            categoryHint: message.categoryHint,
+            language: message.language
+        )
         let snapshot = record.snapshot
         let decision = policy.decide(facts, customer: snapshot)
         let routed = RoutedComplaint(
@@ -139,27 +152,46 @@ struct NewComplaintWriter {
                 lifecycleStage: snapshot.lifecycleStage,
                 clv: snapshot.clv.flatMap { try? Money($0.rounded(scale: Money.maximumFractionDigits)) },
                 ordersCount: record.known ? snapshot.ordersCount : nil,
-                openComplaints: snapshot.openComplaints + 1),
+                openComplaints: snapshot.openComplaints + 1
+            ),
             sla: RoutedComplaint.SLA(
                 firstResponseDue: Timestamp(decision.deadlines.firstResponseDue ?? .distantFuture),
-                resolutionDue: Timestamp(decision.deadlines.resolutionDue ?? .distantFuture)),
-            escalationLevel: 0)
+                resolutionDue: Timestamp(decision.deadlines.resolutionDue ?? .distantFuture)
+            ),
+            escalationLevel: 0
+        )
         let body = String(decoding: try routed.encodedBody(), as: UTF8.self)
         let plan = policy.escalationPlan(
-            for: decision.clock, priority: decision.priority, desk: decision.routing.desk.name, progress: .init(),
-            now: now)
+            for: decision.clock,
+            priority: decision.priority,
+            desk: decision.routing.desk.name,
+            progress: .init(),
+            now: now
+        )
         var signal: OutboundMessage?
         if configuration.signals(snapshot.tier) {
             let event = ComplaintSignalEvent(
-                complaintID: message.complaintID, customerID: message.customerID, tier: snapshot.tier.valueTier,
-                severity: decision.severity, receivedAt: message.receivedAt)
+                complaintID: message.complaintID,
+                customerID: message.customerID,
+                tier: snapshot.tier.valueTier,
+                severity: decision.severity,
+                receivedAt: message.receivedAt
+            )
             signal = OutboundMessage(
-                exchange: Topology.eventsExchange, routingKey: Topology.EventKey.complaintSignal,
-                body: try event.encodedBody(), messageID: "\(message.complaintID.rawValue)/signal")
+                exchange: Topology.eventsExchange,
+                routingKey: Topology.EventKey.complaintSignal,
+                body: try event.encodedBody(),
+                messageID: "\(message.complaintID.rawValue)/signal"
+            )
         }
         return Row(
-            candidate: candidate, record: record, decision: decision, routedBody: body,
-            nextCheckAt: plan.isEmpty ? plan.nextCheckAt : now, signal: signal)
+            candidate: candidate,
+            record: record,
+            decision: decision,
+            routedBody: body,
+            nextCheckAt: plan.isEmpty ? plan.nextCheckAt : now,
+            signal: signal
+        )
     }
 
     /// Inserts the rows and queues their messages in `crm_outbox` (the rows `Outbox.enqueue` writes), in one
@@ -183,7 +215,8 @@ struct NewComplaintWriter {
             decisions.map(\.priority.rawValue), decisions.map { list($0.classification.signals) },
             decisions.map { list($0.classification.matched) }, decisions.map(\.routing.desk.name),
             decisions.map(\.routing.matchedRule), rulesVersion,
-            snapshots.map { $0.tier == .unknown ? nil : $0.tier.rawValue }, snapshots.map { $0.lifecycleStage?.rawValue },
+            snapshots.map { $0.tier == .unknown ? nil : $0.tier.rawValue },
+            snapshots.map { $0.lifecycleStage?.rawValue },
             snapshots.map(\.clv), rows.map { $0.record.known ? $0.record.snapshot.ordersCount : nil },
             snapshots.map { $0.openComplaints + 1 }, rows.map(\.routedBody),
             decisions.map(\.deadlines.firstResponseDue), decisions.map(\.deadlines.resolutionDue),
@@ -225,7 +258,9 @@ struct NewComplaintWriter {
             SELECT complaint_id, NULL::bigint, NULL, NULL, NULL, NULL FROM inserted
             UNION ALL
             SELECT NULL, \(Outbox.returnedColumns) FROM queued WHERE $36::integer IS NOT NULL
-            """, parameters)
+            """,
+            parameters
+        )
         // The complaints inserted, then (when the relay took a lease) the outbox rows to hand it.
         var inserted: Set<String> = []
         var queued: [PostgresRow] = []
@@ -240,4 +275,3 @@ struct NewComplaintWriter {
         return inserted
     }
 }
-

@@ -58,14 +58,16 @@ struct StatusUpdateWriter {
             """
             SELECT complaint_id, received_at, priority, desk, first_response_outcome, resolution_outcome
             FROM complaints WHERE complaint_id = ANY($1::text[]) ORDER BY complaint_id FOR UPDATE
-            """, [ids])
-        {
+            """,
+            [ids]
+        ) {
             complaints[try row.decode(0)] = Complaint(
                 receivedAt: try row.decode(1),
                 priority: ComplaintPriority(rawValue: try row.decode(2)) ?? .p1,
                 desk: try row.decode(3),
                 firstResponseOutcome: try row.decodeIfPresent(4),
-                resolutionOutcome: try row.decodeIfPresent(5))
+                resolutionOutcome: try row.decodeIfPresent(5)
+            )
         }
         var known: [Candidate] = []
         for candidate in candidates {
@@ -74,9 +76,12 @@ struct StatusUpdateWriter {
                     (
                         candidate.index,
                         MessageRejection(
-                            .unknownReference, field: "complaint_id",
-                            "no complaint with this id was received; a status needs its complaint")
-                    ))
+                            .unknownReference,
+                            field: "complaint_id",
+                            "no complaint with this id was received; a status needs its complaint"
+                        )
+                    )
+                )
             } else {
                 known.append(candidate)
             }
@@ -108,8 +113,9 @@ struct StatusUpdateWriter {
             """
             SELECT complaint_id, status, at FROM complaint_status_events
             WHERE complaint_id = ANY($1::text[]) ORDER BY at, id
-            """, [touched])
-        {
+            """,
+            [touched]
+        ) {
             guard let status = ComplaintStatus(rawValue: try row.decode(1)) else { continue }
             history[try row.decode(0), default: []].append((status, try row.decode(2)))
         }
@@ -134,11 +140,18 @@ struct StatusUpdateWriter {
                 // A clock that stopped before using up its allowance never reaches it: met.
                 let met = clock.instant(whenElapsed: allowance, of: target, in: time) == nil
                 stops.append(
-                    Stop(desk: complaint.desk, target: target, met: met, elapsed: stop.timeIntervalSince(complaint.receivedAt)))
+                    Stop(
+                        desk: complaint.desk,
+                        target: target,
+                        met: met,
+                        elapsed: stop.timeIntervalSince(complaint.receivedAt)
+                    )
+                )
                 return met ? "met" : "breached"
             }
             firstResponseOutcomes.append(
-                settle(.firstResponse, stoppedAt: clock.respondedAt, recorded: complaint.firstResponseOutcome))
+                settle(.firstResponse, stoppedAt: clock.respondedAt, recorded: complaint.firstResponseOutcome)
+            )
             resolutionOutcomes.append(settle(.resolution, stoppedAt: resolvedAt, recorded: complaint.resolutionOutcome))
             nextChecks.append(clock.state == .resolved ? nil : now)
         }
@@ -153,7 +166,8 @@ struct StatusUpdateWriter {
                         $7::timestamptz[]) AS u(id, st, resp, res, fro, ro, nxt)
             WHERE k.complaint_id = u.id
             """,
-            [touched, states, responded, resolved, firstResponseOutcomes, resolutionOutcomes, nextChecks])
+            [touched, states, responded, resolved, firstResponseOutcomes, resolutionOutcomes, nextChecks]
+        )
         return outcome
     }
 }

@@ -41,23 +41,30 @@ public final class ComplaintPolicyHolder: Sendable {
 
     /// Compiles a stored document with the process's overrides (SLA targets, escalation ceiling).
     public static func compile(
-        _ stored: ComplaintRulesStore.StoredRules, configuration: ComplaintsConfiguration
+        _ stored: ComplaintRulesStore.StoredRules,
+        configuration: ComplaintsConfiguration
     ) throws(ComplaintConfigurationError) -> Current {
         let rules = try ComplaintRules.decode(from: Data(stored.document.utf8))
         return Current(
-            version: stored.version, policy: try ComplaintPolicy(rules: configuration.applyingOverrides(to: rules)))
+            version: stored.version,
+            policy: try ComplaintPolicy(rules: configuration.applyingOverrides(to: rules))
+        )
     }
 
     /// Loads the rules in force at start-up, seeding the database from the default file when it has none.
     ///
     /// Database outages are retried for a minute; a default file that is missing or invalid when the database
     /// has no rules, or stored rules that no longer compile, stop the service.
-    public static func load(pool: PostgresPool, configuration: ComplaintsConfiguration) async throws
+    public static func load(
+        pool: PostgresPool,
+        configuration: ComplaintsConfiguration
+    ) async throws
         -> ComplaintPolicyHolder
     {
-        let seedText: String? = try await pool.retryingTransaction { connection in
-            try connection.query("SELECT 1 FROM complaint_rules LIMIT 1").isEmpty
-        } ? ComplaintRulesStore.readFile(configuration.rulesFile) : nil
+        let seedText: String? =
+            try await pool.retryingTransaction { connection in
+                try connection.query("SELECT 1 FROM complaint_rules LIMIT 1").isEmpty
+            } ? ComplaintRulesStore.readFile(configuration.rulesFile) : nil
         let stored = try await pool.retryingTransaction { connection in
             if let seedText {
                 try ComplaintRulesStore.seed(seedText, source: configuration.rulesFile, on: connection)

@@ -39,20 +39,26 @@ public enum ComplaintRulesStore {
             """
             SELECT version, document, source, loaded_at, checksum FROM complaint_rules
             ORDER BY version DESC LIMIT 1
-            """)
+            """
+        )
         return try rows.first.map(decodeRow)
     }
 
     private static func decodeRow(_ row: PostgresRow) throws -> StoredRules {
         StoredRules(
-            version: try row.decode(0), document: try row.decode(1), source: try row.decode(2),
-            loadedAt: try row.decode(3), checksum: try row.decode(4))
+            version: try row.decode(0),
+            document: try row.decode(1),
+            source: try row.decode(2),
+            loadedAt: try row.decode(3),
+            checksum: try row.decode(4)
+        )
     }
 
     /// One stored version, or `nil` when there is no such version.
     public static func stored(version: Int, on connection: isolated PostgresConnection) throws -> StoredRules? {
         try connection.query(
-            "SELECT version, document, source, loaded_at, checksum FROM complaint_rules WHERE version = $1", [version]
+            "SELECT version, document, source, loaded_at, checksum FROM complaint_rules WHERE version = $1",
+            [version]
         ).first.map(decodeRow)
     }
 
@@ -62,8 +68,12 @@ public enum ComplaintRulesStore {
             "SELECT version, source, loaded_at, checksum FROM complaint_rules ORDER BY version DESC"
         ).map { row in
             StoredRules(
-                version: try row.decode(0), document: "", source: try row.decode(1), loadedAt: try row.decode(2),
-                checksum: try row.decode(3))
+                version: try row.decode(0),
+                document: "",
+                source: try row.decode(1),
+                loadedAt: try row.decode(2),
+                checksum: try row.decode(3)
+            )
         }
     }
 
@@ -71,7 +81,11 @@ public enum ComplaintRulesStore {
     ///
     /// Throws `ComplaintConfigurationError` naming every problem, and stores nothing, for a document that
     /// would not compile.
-    public static func store(_ document: String, source: String, on connection: isolated PostgresConnection) throws
+    public static func store(
+        _ document: String,
+        source: String,
+        on connection: isolated PostgresConnection
+    ) throws
         -> StoreResult
     {
         _ = try ComplaintPolicy(json: Data(document.utf8))
@@ -82,7 +96,8 @@ public enum ComplaintRulesStore {
         let version = (newest?.version ?? 0) + 1
         try connection.execute(
             "INSERT INTO complaint_rules (version, document, checksum, source) VALUES ($1, $2, md5($2), $3)",
-            [version, document, source])
+            [version, document, source]
+        )
         return .stored(version: version)
     }
 
@@ -90,7 +105,11 @@ public enum ComplaintRulesStore {
     ///
     /// Several replicas starting at once race harmlessly: the first insert wins, the others change nothing.
     @discardableResult
-    public static func seed(_ document: String, source: String, on connection: isolated PostgresConnection) throws
+    public static func seed(
+        _ document: String,
+        source: String,
+        on connection: isolated PostgresConnection
+    ) throws
         -> Bool
     {
         _ = try ComplaintPolicy(json: Data(document.utf8))
@@ -99,14 +118,19 @@ public enum ComplaintRulesStore {
             INSERT INTO complaint_rules (version, document, checksum, source)
             SELECT 1, $1, md5($1), $2 WHERE NOT EXISTS (SELECT 1 FROM complaint_rules)
             ON CONFLICT (version) DO NOTHING
-            """, [document, source])
+            """,
+            [document, source]
+        )
         return inserted > 0
     }
 
     /// The rules in force: the newest stored version, else the default file (not stored).
     ///
     /// For `crm migrate` and `crm desks`, which may run before the service ever started.
-    public static func effectiveRules(on connection: PostgresConnection, defaultFile: String) async throws -> (
+    public static func effectiveRules(
+        on connection: PostgresConnection,
+        defaultFile: String
+    ) async throws -> (
         rules: ComplaintRules, origin: String
     ) {
         let stored = try await connection.transaction { connection in

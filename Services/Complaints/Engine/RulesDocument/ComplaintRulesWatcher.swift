@@ -22,7 +22,10 @@ public struct ComplaintRulesWatcher: Service {
     private let versionGauge = Gauge(label: "crm_complaints_rules_version")
 
     public init(
-        holder: ComplaintPolicyHolder, pool: PostgresPool, amqp: AMQPSettings, configuration: ComplaintsConfiguration,
+        holder: ComplaintPolicyHolder,
+        pool: PostgresPool,
+        amqp: AMQPSettings,
+        configuration: ComplaintsConfiguration,
         logger: Logger
     ) {
         self.holder = holder
@@ -54,19 +57,22 @@ public struct ComplaintRulesWatcher: Service {
                     failures += 1
                     logger.warning(
                         "Cannot declare the desk queues of new complaint rules; retrying",
-                        metadata: ["rules.version": "\(newer.version)", "error": "\(error)"])
+                        metadata: ["rules.version": "\(newer.version)", "error": "\(error)"]
+                    )
                 }
             case .failure(let version, let error):
                 skipped = version
                 logger.error(
                     "Stored complaint rules do not compile; keeping the version in force",
-                    metadata: ["rules.version": "\(version)", "error": "\(error)"])
+                    metadata: ["rules.version": "\(version)", "error": "\(error)"]
+                )
             case nil:
                 break
             }
             versionGauge.record(holder.current.version)
             let pause =
-                failures > 0 ? Backoff.delay(attempt: failures, max: configuration.rulesRefresh) : configuration.rulesRefresh
+                failures > 0
+                ? Backoff.delay(attempt: failures, max: configuration.rulesRefresh) : configuration.rulesRefresh
             try? await gracefulSleep(pause)
         }
     }
@@ -82,7 +88,9 @@ public struct ComplaintRulesWatcher: Service {
             // The version alone first: the document is read only when it changed.
             let stored = try await pool.transaction { connection -> ComplaintRulesStore.StoredRules? in
                 let newest = try connection.query("SELECT max(version) FROM complaint_rules")[0].decodeIfPresent(
-                    0, as: Int.self)
+                    0,
+                    as: Int.self
+                )
                 guard let newest, newest > inForce, newest != skipped else { return nil }
                 return try ComplaintRulesStore.stored(version: newest, on: connection)
             }
@@ -101,7 +109,11 @@ public struct ComplaintRulesWatcher: Service {
     /// Declares `desk.<name>` for each desk (and the rest of the service's topology) on a short-lived connection.
     public static func declare(desks: [String], amqp: AMQPSettings, logger: Logger) async throws {
         let publisher = AMQPPublisher(
-            settings: amqp, name: "complaints-desks", topology: ComplaintsService.topology(desks: desks), logger: logger)
+            settings: amqp,
+            name: "complaints-desks",
+            topology: ComplaintsService.topology(desks: desks),
+            logger: logger
+        )
         do {
             try await publisher.connect()
         } catch {

@@ -64,7 +64,11 @@ struct SLASweep {
 
     func run(on connection: isolated PostgresConnection) throws -> Result {
         var result = Result()
-        guard try connection.query("SELECT pg_try_advisory_xact_lock($1)", [SLASweeper.lockKey])[0].decode(0, as: Bool.self)
+        guard
+            try connection.query("SELECT pg_try_advisory_xact_lock($1)", [SLASweeper.lockKey])[0].decode(
+                0,
+                as: Bool.self
+            )
         else { return result }
         result.swept = true
         let due = try dueComplaints(on: connection)
@@ -90,16 +94,26 @@ struct SLASweep {
                 again.escalationLevel = escalation.level
                 messages.append(
                     OutboundMessage(
-                        exchange: Topology.desksExchange, routingKey: Desk.escalationsQueue,
-                        body: try again.encodedBody(), messageID: "\(id)/escalation/\(escalation.level)"))
+                        exchange: Topology.desksExchange,
+                        routingKey: Desk.escalationsQueue,
+                        body: try again.encodedBody(),
+                        messageID: "\(id)/escalation/\(escalation.level)"
+                    )
+                )
                 result.escalations.append(
-                    Escalation(complaintID: id, desk: item.due.desk, level: escalation.level, target: escalation.target))
+                    Escalation(complaintID: id, desk: item.due.desk, level: escalation.level, target: escalation.target)
+                )
                 // The first breach of a target is its SLA outcome, unless the clock already stopped within it.
-                let recorded = escalation.target == .firstResponse ? item.due.firstResponseOutcome : item.due.resolutionOutcome
+                let recorded =
+                    escalation.target == .firstResponse ? item.due.firstResponseOutcome : item.due.resolutionOutcome
                 var entry = fresh[id] ?? (nil, nil)
                 let already = escalation.target == .firstResponse ? entry.firstResponse : entry.resolution
                 if recorded == nil && already == nil {
-                    if escalation.target == .firstResponse { entry.firstResponse = "breached" } else { entry.resolution = "breached" }
+                    if escalation.target == .firstResponse {
+                        entry.firstResponse = "breached"
+                    } else {
+                        entry.resolution = "breached"
+                    }
                     fresh[id] = entry
                     result.breaches.append(Breach(desk: item.due.desk, target: escalation.target))
                 }
@@ -107,14 +121,25 @@ struct SLASweep {
             for target in targets {
                 let dueAt = dueInstant(of: target, item) ?? now
                 let warning = SLAWarningMessage(
-                    complaintID: routed.complaint.complaintID, customerID: routed.complaint.customerID,
-                    desk: routed.desk, category: routed.category, severity: routed.severity, priority: routed.priority,
-                    target: target, dueAt: Timestamp(dueAt), warnedAt: Timestamp(now),
-                    escalationLevel: item.progress.level)
+                    complaintID: routed.complaint.complaintID,
+                    customerID: routed.complaint.customerID,
+                    desk: routed.desk,
+                    category: routed.category,
+                    severity: routed.severity,
+                    priority: routed.priority,
+                    target: target,
+                    dueAt: Timestamp(dueAt),
+                    warnedAt: Timestamp(now),
+                    escalationLevel: item.progress.level
+                )
                 messages.append(
                     OutboundMessage(
-                        exchange: Topology.desksExchange, routingKey: "desk.\(item.due.desk)",
-                        body: try warning.encodedBody(), messageID: "\(id)/warning/\(target.rawValue)"))
+                        exchange: Topology.desksExchange,
+                        routingKey: "desk.\(item.due.desk)",
+                        body: try warning.encodedBody(),
+                        messageID: "\(id)/warning/\(target.rawValue)"
+                    )
+                )
                 result.warnings.append(Warning(complaintID: id, desk: item.due.desk, target: target))
             }
         }
@@ -131,7 +156,8 @@ struct SLASweep {
             [
                 planned.map(\.due.id), planned.map(\.progress.level), planned.map(\.nextCheckAt),
                 planned.map { fresh[$0.due.id]?.firstResponse }, planned.map { fresh[$0.due.id]?.resolution },
-            ])
+            ]
+        )
         return result
     }
 
@@ -149,26 +175,36 @@ struct SLASweep {
             ORDER BY c.next_check_at
             LIMIT $2
             FOR UPDATE OF c SKIP LOCKED
-            """, [now, batchSize]
+            """,
+            [now, batchSize]
         ).map { row in
             let warned = (try row.decodeIfPresent(8, as: String.self) ?? "").split(separator: ",")
                 .compactMap { SLATarget(rawValue: String($0)) }
             return Due(
-                id: try row.decode(0), receivedAt: try row.decode(1),
-                priority: ComplaintPriority(rawValue: try row.decode(2)) ?? .p1, desk: try row.decode(3),
-                level: try row.decode(4), routed: try row.decode(5), firstResponseOutcome: try row.decodeIfPresent(6),
-                resolutionOutcome: try row.decodeIfPresent(7), warned: Set(warned))
+                id: try row.decode(0),
+                receivedAt: try row.decode(1),
+                priority: ComplaintPriority(rawValue: try row.decode(2)) ?? .p1,
+                desk: try row.decode(3),
+                level: try row.decode(4),
+                routed: try row.decode(5),
+                firstResponseOutcome: try row.decodeIfPresent(6),
+                resolutionOutcome: try row.decodeIfPresent(7),
+                warned: Set(warned)
+            )
         }
     }
 
-    private func history(of ids: [String], on connection: isolated PostgresConnection) throws -> [String: [(
+    private func history(
+        of ids: [String],
+        on connection: isolated PostgresConnection
+    ) throws -> [String: [(
         status: ComplaintStatus, at: Date
     )]] {
         var history: [String: [(status: ComplaintStatus, at: Date)]] = [:]
         for row in try connection.query(
             "SELECT complaint_id, status, at FROM complaint_status_events WHERE complaint_id = ANY($1::text[]) ORDER BY at, id",
-            [ids])
-        {
+            [ids]
+        ) {
             guard let status = ComplaintStatus(rawValue: try row.decode(1)) else { continue }
             history[try row.decode(0), default: []].append((status, try row.decode(2)))
         }
@@ -185,27 +221,43 @@ struct SLASweep {
         var warnings: [SLATarget] = []
         var plan: EscalationPlan
         repeat {
-            plan = policy.escalationPlan(for: clock, priority: due.priority, desk: due.desk, progress: progress, now: now)
+            plan = policy.escalationPlan(
+                for: clock,
+                priority: due.priority,
+                desk: due.desk,
+                progress: progress,
+                now: now
+            )
             if let escalation = plan.escalation { escalations.append(escalation) }
             warnings += plan.warnings.filter { !warnings.contains($0) }
             progress = plan.progress
         } while plan.escalation != nil
         return Planned(
-            due: due, clock: clock, warnings: warnings, escalations: escalations, progress: progress,
-            nextCheckAt: plan.nextCheckAt)
+            due: due,
+            clock: clock,
+            warnings: warnings,
+            escalations: escalations,
+            progress: progress,
+            nextCheckAt: plan.nextCheckAt
+        )
     }
 
     /// When a target's clock reaches its allowance, in the desk's working time.
     private func dueInstant(of target: SLATarget, _ item: Planned) -> Date? {
         item.clock.instant(
-            whenElapsed: policy.rules.sla.allowance(target, for: item.due.priority), of: target,
-            in: policy.workingTime(ofDesk: item.due.desk))
+            whenElapsed: policy.rules.sla.allowance(target, for: item.due.priority),
+            of: target,
+            in: policy.workingTime(ofDesk: item.due.desk)
+        )
     }
 
     // MARK: - Recording
 
     /// Inserts the planned escalations; returns `<complaint>/<level>` of those this transaction recorded.
-    private func recordEscalations(_ planned: [Planned], on connection: isolated PostgresConnection) throws -> Set<String> {
+    private func recordEscalations(
+        _ planned: [Planned],
+        on connection: isolated PostgresConnection
+    ) throws -> Set<String> {
         let rows = planned.flatMap { item in item.escalations.map { (item.due, $0) } }
         guard !rows.isEmpty else { return [] }
         let inserted = try connection.query(
@@ -218,12 +270,14 @@ struct SLASweep {
             [
                 rows.map(\.0.id), rows.map(\.1.level), rows.map(\.1.target.rawValue), rows.map(\.1.breachedAt),
                 rows.map(\.0.desk),
-            ])
+            ]
+        )
         return Set(try inserted.map { "\(try $0.decode(0, as: String.self))/\(try $0.decode(1, as: Int.self))" })
     }
 
     /// Inserts the planned warnings; returns `<complaint>/<target>` of those this transaction recorded.
-    private func recordWarnings(_ planned: [Planned], on connection: isolated PostgresConnection) throws -> Set<String> {
+    private func recordWarnings(_ planned: [Planned], on connection: isolated PostgresConnection) throws -> Set<String>
+    {
         let rows = planned.flatMap { item in item.warnings.map { (item, $0) } }
         guard !rows.isEmpty else { return [] }
         let inserted = try connection.query(
@@ -236,7 +290,8 @@ struct SLASweep {
             [
                 rows.map(\.0.due.id), rows.map(\.1.rawValue), rows.map { dueInstant(of: $0.1, $0.0) ?? now },
                 rows.map(\.0.due.desk),
-            ])
+            ]
+        )
         return Set(try inserted.map { "\(try $0.decode(0, as: String.self))/\(try $0.decode(1, as: String.self))" })
     }
 }

@@ -46,7 +46,11 @@ public struct SLASweeper: Service {
     /// A sweeper of `batchSize` complaints per transaction every `interval`, writing warnings and escalations into
     /// `outbox`.
     public init(
-        pool: PostgresPool, outbox: Outbox, policies: ComplaintPolicyHolder, interval: Duration, batchSize: Int,
+        pool: PostgresPool,
+        outbox: Outbox,
+        policies: ComplaintPolicyHolder,
+        interval: Duration,
+        batchSize: Int,
         logger: Logger
     ) {
         self.pool = pool
@@ -92,13 +96,16 @@ public struct SLASweeper: Service {
                 metadata: [
                     "complaint.id": "\(escalation.complaintID)", "escalation.level": "\(escalation.level)",
                     "sla.target": "\(escalation.target.rawValue)",
-                ])
+                ]
+            )
         }
         for breach in result.breaches { ComplaintMetrics.breached(desk: breach.desk, target: breach.target) }
         if result.swept { sweepTime.recordNanoseconds((ContinuousClock.now - start).nanoseconds) }
         return Outcome(
-            swept: result.swept, examined: result.examined,
+            swept: result.swept,
+            examined: result.examined,
             warnings: result.warnings.map { ($0.complaintID, $0.target) },
-            escalations: result.escalations.map { ($0.complaintID, $0.level, $0.target) })
+            escalations: result.escalations.map { ($0.complaintID, $0.level, $0.target) }
+        )
     }
 }

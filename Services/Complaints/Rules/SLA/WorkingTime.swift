@@ -113,7 +113,8 @@ final class WorkingDayCache: Sendable {
         if let hit = entries.withLock({ $0[key] }) { return hit }
         let entry = Entry(
             intervals: hours.intervals(onDayStarting: day, calendar: calendar),
-            next: BusinessHours.nextDay(after: day, calendar: calendar))
+            next: BusinessHours.nextDay(after: day, calendar: calendar)
+        )
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[key] = entry
