@@ -110,9 +110,11 @@ enum StatusQueries {
                     try row.decode(1, as: Int.self), try row.decode(2, as: Int.self), try row.decode(3, as: Int.self),
                     try row.decode(4, as: Int.self), try row.decode(5, as: Int.self)
                 )
-                return (row[0] ?? "").padding(toLength: 16, withPad: " ", startingAt: 0) + "\(open)".leftPadded(to: 6)
-                    + rate(frMet, frBreached).leftPadded(to: 20) + rate(resMet, resBreached).leftPadded(to: 16)
-                    + (row[6] ?? "0").leftPadded(to: 16)
+                return (row[0] ?? "").padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + "\(open)".leftPadded(to: 6, with: " ")
+                    + rate(frMet, frBreached).leftPadded(to: 20, with: " ")
+                    + rate(resMet, resBreached).leftPadded(to: 16, with: " ")
+                    + (row[6] ?? "0").leftPadded(to: 16, with: " ")
             }
     }
 
@@ -202,7 +204,7 @@ enum StatusText {
         for queue in report["queues"] as? [[String: Any]] ?? [] {
             let name = (queue["queue"] as? String ?? "").padding(toLength: 36, withPad: " ", startingAt: 0)
             func cell(_ key: String) -> String {
-                (queue[key].map { "\($0)" } ?? "absent").leftPadded(to: 9)
+                (queue[key].map { "\($0)" } ?? "absent").leftPadded(to: 9, with: " ")
             }
             Swift.print("  \(name)\(cell("messages"))  \(cell("consumers"))  \(cell("dead_letters"))")
         }
@@ -266,11 +268,5 @@ enum StatusText {
             Swift.print("\n\(title.replacingOccurrences(of: "_", with: " ").capitalized)")
             for line in lines { Swift.print("  \(line)") }
         }
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

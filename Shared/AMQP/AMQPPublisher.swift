@@ -1,6 +1,7 @@
 import CRMSupport
 import Foundation
 import Logging
+import Synchronization
 
 /// Publishes with publisher confirms on a connection of its own thread.
 ///
@@ -15,7 +16,11 @@ public actor AMQPPublisher {
     private let topology: Topology?
     private let name: String
     private let logger: Logger
-    private var connection: AMQPConnection?
+    private var connection: AMQPConnection? {
+        didSet { holdsConnection.store(connection != nil, ordering: .relaxed) }
+    }
+    /// Whether a connection is held, readable without waiting for the actor (a relay may keep it busy publishing).
+    private let holdsConnection = Atomic<Bool>(false)
     private var nextTag: UInt64 = 1
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -83,6 +88,10 @@ public actor AMQPPublisher {
 
     /// Whether a connection is open right now.
     public var isConnected: Bool { connection?.isOpen ?? false }
+
+    /// Whether the publisher holds a connection that has not failed: a health check that never waits behind a
+    /// publish. A connection the broker closed is let go at its next use or heartbeat, within the heartbeat interval.
+    public nonisolated var holdsOpenConnection: Bool { holdsConnection.load(ordering: .relaxed) }
 
     /// Ready messages and consumers of a queue, by a passive declare.
     public func inspectQueue(_ name: String) throws(AMQPError) -> (messages: Int, consumers: Int) {

@@ -56,10 +56,10 @@ extension ServiceContext {
         settings: ConsumerSettings,
         handler: @escaping QueueConsumer.Handler
     ) -> [QueueConsumer] {
-        (0..<settings.consumers).map { _ in
+        consumers(of: queue, topology: topology, settings: settings) { consumer in
             QueueConsumer(
                 queue: queue,
-                consumer: amqpConsumer(of: queue, topology: topology, settings: settings),
+                consumer: consumer,
                 deadLetters: publisher,
                 options: settings.options,
                 logger: logger,
@@ -75,10 +75,10 @@ extension ServiceContext {
         settings: ConsumerSettings,
         handler: QueueConsumer.StagedHandler<Prepared>
     ) -> [QueueConsumer] {
-        (0..<settings.consumers).map { _ in
+        consumers(of: queue, topology: topology, settings: settings) { consumer in
             QueueConsumer(
                 queue: queue,
-                consumer: amqpConsumer(of: queue, topology: topology, settings: settings),
+                consumer: consumer,
                 deadLetters: publisher,
                 options: settings.options,
                 logger: logger,
@@ -87,13 +87,22 @@ extension ServiceContext {
         }
     }
 
-    private func amqpConsumer(of queue: String, topology: Topology, settings: ConsumerSettings) -> AMQPConsumer {
-        AMQPConsumer(
-            settings: amqp,
-            queue: queue,
-            prefetch: UInt16(settings.prefetch),
-            topology: topology,
-            logger: logger
-        )
+    private func consumers(
+        of queue: String,
+        topology: Topology,
+        settings: ConsumerSettings,
+        _ make: (AMQPConsumer) -> QueueConsumer
+    ) -> [QueueConsumer] {
+        (0..<settings.consumers).map { _ in
+            make(
+                AMQPConsumer(
+                    settings: amqp,
+                    queue: queue,
+                    prefetch: UInt16(settings.prefetch),
+                    topology: topology,
+                    logger: logger
+                )
+            )
+        }
     }
 }

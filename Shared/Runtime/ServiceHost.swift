@@ -147,7 +147,10 @@ struct HealthRoutes: Sendable {
             HTTPServer.route("/health/live") { .json("{\"status\":\"live\"}\n") },
             HTTPServer.route("/health/ready") { [pool, publisher] in
                 async let database = pool.isReachable()
+                // A publisher holding a connection answers at once; only one without tries to connect (it then has
+                // nothing to publish that could keep it busy).
                 async let broker: Bool = {
+                    if publisher.holdsOpenConnection { return true }
                     do {
                         try await publisher.connect()
                         return true

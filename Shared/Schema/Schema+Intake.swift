@@ -60,8 +60,8 @@ extension Schema {
     ///
     /// `crm-intake` is the only writer of orders and creates each order's customer in the same transaction (see
     /// ``customerChangesWaitForOrders`` for the order of the two). The foreign key checked that again for every
-    /// stored order: a probe of `customers` and a row lock written (and logged) on the customer's row, about a tenth
-    /// of a batch's work, on the hottest path there is.
+    /// stored order: a probe of `customers` and a row lock written (and logged) on the customer's row, on the
+    /// hottest path there is (BENCHMARKS.md, "Design choices").
     /// What the key also did, refusing to delete or rename a customer that has orders, the trigger does: it looks
     /// the customer's orders up (index `orders_customer`) only when a customer row is deleted or its id changed,
     /// which nothing in crm ever does, after waiting for every transaction writing orders to end, so an order

@@ -79,8 +79,8 @@ extension Schema {
 
 extension Schema {
     /// A score's `model_id` names the model that scored it without a foreign key: a full rescoring moves every
-    /// score to its new model, and the key made PostgreSQL look the model up and lock it once per score, a third
-    /// of rewriting a million scores. Models are only ever added, so the reference cannot dangle through crm.
+    /// score to its new model, and the key made PostgreSQL look the model up and lock it once per score, a large
+    /// share of rewriting a million scores (BENCHMARKS.md, "Design choices"). Models are only ever added, so the reference cannot dangle through crm.
     static let scoreModelReference = Migration(
         version: 9,
         name: "score model reference",

@@ -151,12 +151,14 @@ public struct AlertsReport: Sendable, Hashable, Codable {
             let numbers = [
                 line.raised, line.open, line.acknowledged, line.resolved, line.retained, line.lost,
                 line.notContacted, line.held,
-            ].map { String($0).leftPadded(7) }.joined()
+            ].map { " " + String($0).leftPadded(to: 6, with: " ") }.joined()
             return "  \(key)\(numbers)  \(rate(line))"
         }
         let header =
             "  " + "".padding(toLength: 28, withPad: " ", startingAt: 0)
-            + ["raised", "open", "ack", "resolved", "kept", "lost", "no-ctc", "held"].map { $0.leftPadded(7) }.joined()
+            + ["raised", "open", "ack", "resolved", "kept", "lost", "no-ctc", "held"].map {
+                " " + $0.leftPadded(to: 6, with: " ")
+            }.joined()
             + "  retention"
         var lines =
             ["Retention alerts", header, row(total), "By tier"] + byTier.map(row) + ["By reason"]
@@ -171,11 +173,5 @@ public struct AlertsReport: Sendable, Hashable, Codable {
             lines.append("Last sweep: none yet")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? " " + self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -17,7 +17,7 @@ struct OrderBatchOutcome: Sendable {
 ///
 /// Every statement covers the whole batch through array parameters, so a batch of 250 orders costs
 /// a handful of round trips, not 250 transactions. Each is prepared once per connection: parsing, analysing and
-/// planning them again for every batch was a tenth of the server's work. Their plans do not depend on how many
+/// planning them again for every batch was a measurable share of the server's work (BENCHMARKS.md). Their plans do not depend on how many
 /// orders a batch holds (each order is a primary-key probe or an inserted row), so a generic plan is as good.
 struct OrderBatchWriter {
     let baseCurrency: String
@@ -351,7 +351,7 @@ struct OrderBatchWriter {
     /// The ids filter the held refunds (the small partial index `orders_held`), never the purchases: filtering the
     /// purchases by a 500-element array read every stored order. Each held refund found looks its purchase up by
     /// primary key in a scalar subquery, which the planner cannot turn into a join: as a join, a young table's
-    /// statistics made it scan every stored purchase per batch (55-70 ms at 50,000 orders).
+    /// statistics made it scan every stored purchase per batch.
     private func releaseHeldRefunds(
         on connection: isolated PostgresConnection,
         purchaseIDs: [String]

@@ -30,8 +30,8 @@ enum ScoreStore {
         )
         // Named customers are looked up one by one through the primary keys and `orders_customer`: lateral
         // subqueries behind `OFFSET 0`, which the planner can neither flatten nor turn into joins. Planned as joins
-        // or `= ANY` filters, a young table's statistics made PostgreSQL scan every stored order for a batch of 80
-        // customers (50 ms at 50,000 orders).
+        // or `= ANY` filters, a young table's statistics made PostgreSQL scan every stored order for a batch of a
+        // few dozen customers.
         let scoreColumns = "lifecycle_stage, tier, p_alive, last_order_at, grid, scored_at"
         let orderColumns = "customer_id, occurred_at, kind, amount_base, cost_base, held"
         let named = "(SELECT DISTINCT id FROM unnest(current_setting('crm.scoring_customers')::text[]) AS id) AS f(id)"

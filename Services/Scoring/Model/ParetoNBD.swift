@@ -69,8 +69,7 @@ public struct ParetoNBD: Sendable, Hashable, Codable {
     /// ``conditionalExpectedPurchases(t:for:)`` of each customer, in order.
     ///
     /// Both factors are computed once per distinct history: P(alive), an integral of up to a few dozen terms,
-    /// per (x, t_x, T), and the expectation given "alive" per (x, T). On a real base that is a third of the
-    /// customers or fewer.
+    /// per (x, t_x, T), and the expectation given "alive" per (x, T): far fewer than the customers on a real base.
     public func conditionalExpectedPurchases(
         t: Double,
         for customers: some Collection<TransactionSummary>

@@ -68,7 +68,7 @@ extension CheckedBodyDecoder: SingleValueDecodingContainer {
 
 extension CheckedBodyDecoder {
     /// A class, not a struct: `KeyedDecodingContainer` keeps it in a box and copies it out for every call, and a
-    /// copy of one reference costs a third of a copy of three (a fifth of the decoding time went to those copies).
+    /// copy of one reference costs less than a copy of three (BENCHMARKS.md, "Design choices").
     final class KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let decoder: CheckedBodyDecoder
         let codingPath: [any CodingKey]

@@ -7,8 +7,8 @@ import Foundation
 /// One entry per customer touched, naming every order the transaction stored for it; `occurred_at` is the latest
 /// `occurred_at` among them, which lets scoring skip an entry older than the customer's last scoring. A batch of
 /// orders from as many customers made one `order.accepted.v1` message per customer, nearly one per order: the broker
-/// carried every order twice, and intake ran a fifth slower with its relay publishing them (measured on the CDNOW
-/// master). Intake writes at most ``maximumCustomers`` entries per message. Scoring still takes `order.accepted.v1`,
+/// carried every order twice, and intake's relay publishing them slowed intake down (BENCHMARKS.md, "Design
+/// choices"). Intake writes at most ``maximumCustomers`` entries per message. Scoring still takes `order.accepted.v1`,
 /// which an older intake may have left in its outbox.
 ///
 /// `{"schema": "order.accepted.v2", "customers": [{"customer_id": "C-42", "order_ids": ["A-1001"], "occurred_at": "…"}]}`
@@ -97,7 +97,7 @@ public struct OrderAcceptedEvents: SchemaMessage {
     }
 
     /// Validates the message and writes its body: the bytes `JSONEncoder` writes for it (sorted keys, slashes
-    /// unescaped), without `JSONEncoder`, which took a tenth of intake's processor time for these events.
+    /// unescaped), without `JSONEncoder`, which cost intake a visible share of its processor time for these events.
     public func encodedBody() throws(MessageRejection) -> Data {
         try validate()
         var bytes: [UInt8] = []
