@@ -12,13 +12,36 @@ final class AMQPConnection {
     private(set) var isOpen = true
     private var closedByUs = false
 
-    /// Opens the socket, logs in and opens channel 1.
-    init(settings: AMQPSettings, connectionName: String) throws(AMQPError) {
+    /// The broker it is connected to.
+    let broker: AMQPSettings.Broker
+
+    /// A connection to the first broker of `settings` that answers, trying them in turn from `start` (wrapping
+    /// around); the error of the last one tried when none does. Returns the index of the broker it connected to, so
+    /// that after losing it the caller can start with the next one.
+    static func open(
+        _ settings: AMQPSettings, connectionName: String, startingAt start: Int = 0
+    ) throws(AMQPError) -> (connection: AMQPConnection, index: Int) {
+        let count = settings.brokers.count
+        var lastError = AMQPError(.connectionFailed, operation: "connect", detail: "no broker configured")
+        for offset in 0..<count {
+            let index = (start + offset) % count
+            do {
+                return (try AMQPConnection(settings: settings, broker: settings.brokers[index], connectionName: connectionName), index)
+            } catch where error.isTransient {
+                // Unreachable, or gone during the handshake: the next broker of the cluster may answer.
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// Opens the socket to `broker`, logs in and opens channel 1.
+    init(settings: AMQPSettings, broker: AMQPSettings.Broker, connectionName: String) throws(AMQPError) {
         guard let state = amqp_new_connection() else {
             throw AMQPError(.library, operation: "amqp_new_connection", detail: "out of memory")
         }
         do {
-            try Self.open(state, settings: settings)
+            try Self.open(state, settings: settings, broker: broker)
             let reply = withClientProperties(connectionName) { properties in
                 crm_amqp_login_plain_with_properties(
                     state,
@@ -39,6 +62,7 @@ final class AMQPConnection {
             throw error
         }
         // Assigned last: a failed init must not run deinit, which would free the state twice.
+        self.broker = broker
         self.state = state
     }
 
@@ -59,7 +83,9 @@ final class AMQPConnection {
         isOpen = false
     }
 
-    private static func open(_ state: amqp_connection_state_t, settings: AMQPSettings) throws(AMQPError) {
+    private static func open(
+        _ state: amqp_connection_state_t, settings: AMQPSettings, broker: AMQPSettings.Broker
+    ) throws(AMQPError) {
         let socket: OpaquePointer?
         if settings.useTLS {
             socket = amqp_ssl_socket_new(state)
@@ -87,11 +113,11 @@ final class AMQPConnection {
             throw AMQPError(.library, operation: "socket", detail: "could not create a socket")
         }
         var timeout = timeval(settings.connectTimeout)
-        let status = amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout)
+        let status = amqp_socket_open_noblock(socket, broker.host, Int32(broker.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             throw AMQPError(
                 .connectionFailed,
-                operation: "connect to \(settings.host):\(settings.port)",
+                operation: "connect to \(broker)",
                 detail: describe(status)
             )
         }

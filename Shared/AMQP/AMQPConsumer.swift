@@ -16,6 +16,8 @@ public actor AMQPConsumer {
     private let topology: Topology?
     private let logger: Logger
     private var connection: AMQPConnection?
+    /// Which broker of the cluster to try first when connecting: the one after the broker last lost.
+    private var nextBroker = 0
     private var generation = 0
     private var buffer: [InboundMessage] = []
 
@@ -113,13 +115,17 @@ public actor AMQPConsumer {
         if let connection, connection.isOpen { return connection }
         connection = nil
         buffer.removeAll()
-        let fresh = try AMQPConnection(settings: settings, connectionName: "crm consumer \(queue)")
+        let (fresh, index) = try AMQPConnection.open(
+            settings, connectionName: "crm consumer \(queue)", startingAt: nextBroker)
+        nextBroker = index
         if let topology { try TopologyDeclarer.declare(topology, on: fresh, quorum: settings.quorumQueues) }
         try fresh.setPrefetch(prefetch)
         try fresh.startConsuming(queue: queue, consumerTag: "crm-\(queue)-\(generation + 1)")
         generation += 1
         connection = fresh
-        logger.info("Consuming", metadata: ["amqp.queue": "\(queue)", "amqp.prefetch": "\(prefetch)"])
+        logger.info(
+            "Consuming",
+            metadata: ["amqp.queue": "\(queue)", "amqp.prefetch": "\(prefetch)", "amqp.broker": "\(fresh.broker)"])
         return fresh
     }
 
@@ -132,6 +138,7 @@ public actor AMQPConsumer {
 
     private func drop(reason: AMQPError) {
         logger.warning("AMQP consumer connection dropped", metadata: ["amqp.queue": "\(queue)", "error": "\(reason)"])
+        if connection != nil, settings.brokers.count > 1 { nextBroker = (nextBroker + 1) % settings.brokers.count }
         connection?.close()
         connection = nil
         buffer.removeAll()

@@ -19,6 +19,8 @@ public actor AMQPPublisher {
     private var connection: AMQPConnection? {
         didSet { holdsConnection.store(connection != nil, ordering: .relaxed) }
     }
+    /// Which broker of the cluster to try first when connecting: the one after the broker last lost.
+    private var nextBroker = 0
     /// Whether a connection is held, readable without waiting for the actor (a relay may keep it busy publishing).
     private let holdsConnection = Atomic<Bool>(false)
     private var nextTag: UInt64 = 1
@@ -115,12 +117,14 @@ public actor AMQPPublisher {
     private func connected() throws(AMQPError) -> AMQPConnection {
         if let connection, connection.isOpen { return connection }
         connection = nil
-        let fresh = try AMQPConnection(settings: settings, connectionName: "crm \(name) publisher")
+        let (fresh, index) = try AMQPConnection.open(
+            settings, connectionName: "crm \(name) publisher", startingAt: nextBroker)
+        nextBroker = index
         try fresh.enableConfirms()
         if let topology { try TopologyDeclarer.declare(topology, on: fresh, quorum: settings.quorumQueues) }
         nextTag = 1
         connection = fresh
-        logger.debug("AMQP publisher connected", metadata: ["amqp.url": "\(settings.redacted)"])
+        logger.debug("AMQP publisher connected", metadata: ["amqp.url": "\(settings.redacted(fresh.broker))"])
         return fresh
     }
 
@@ -196,8 +200,10 @@ public actor AMQPPublisher {
     private func drop(reason: AMQPError) {
         logger.warning(
             "AMQP publisher connection dropped",
-            metadata: ["error": "\(reason)", "amqp.url": "\(settings.redacted)"]
+            metadata: ["error": "\(reason)", "amqp.url": "\(connection.map { settings.redacted($0.broker) } ?? "-")"]
         )
+        // A lost broker is tried last next time: in a cluster, another one keeps the queues.
+        if connection != nil, settings.brokers.count > 1 { nextBroker = (nextBroker + 1) % settings.brokers.count }
         connection?.close()
         connection = nil
     }

@@ -2,9 +2,36 @@ import CRMSupport
 import Foundation
 
 /// Where and how to reach RabbitMQ, parsed from `CRM_AMQP_URL` and its companion variables.
+///
+/// `CRM_AMQP_URL` may list the brokers of one cluster, comma-separated, with the same account and vhost
+/// (`amqp://u:p@rabbit1:5672/crm,amqp://u:p@rabbit2:5672/crm`): a connection opens to the first that answers, and a
+/// connection that is lost is opened again starting with the next one (``AMQPConnection/open(_:connectionName:startingAt:)``).
 public struct AMQPSettings: Sendable, Equatable {
-    public var host: String
-    public var port: Int
+    /// One broker of the cluster.
+    public struct Broker: Sendable, Equatable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { "\(host):\(port)" }
+    }
+
+    /// The brokers to connect to, in the order they are tried; never empty.
+    public var brokers: [Broker]
+    /// The first broker's host (the management API defaults to it).
+    public var host: String {
+        get { brokers[0].host }
+        set { brokers[0].host = newValue }
+    }
+    /// The first broker's port.
+    public var port: Int {
+        get { brokers[0].port }
+        set { brokers[0].port = newValue }
+    }
     public var user: String
     public var password: String
     public var virtualHost: String
@@ -40,8 +67,7 @@ public struct AMQPSettings: Sendable, Equatable {
         quorumQueues: Bool = false,
         reconnectMaxDelay: Duration = .seconds(30)
     ) {
-        self.host = host
-        self.port = port
+        brokers = [Broker(host: host, port: port)]
         self.user = user
         self.password = password
         self.virtualHost = virtualHost
@@ -55,8 +81,50 @@ public struct AMQPSettings: Sendable, Equatable {
         self.reconnectMaxDelay = reconnectMaxDelay
     }
 
-    /// Parses `amqp[s]://user:password@host:port/vhost`; the vhost is percent-decoded (`%2F` is `/`).
+    /// Parses `amqp[s]://user:password@host:port/vhost`, or several such URLs separated by commas, one per broker of
+    /// a cluster, all with the same scheme, account and vhost; the vhost is percent-decoded (`%2F` is `/`). The hosts
+    /// of a cluster may also be listed in one URL, as libpq takes them: `amqp://user:password@h1:5672,h2:5672/vhost`.
     public init(url text: String) throws(SettingsError) {
+        let urls = Self.splitBrokers(text)
+        guard let first = urls.first else {
+            throw SettingsError(variable: "CRM_AMQP_URL", problem: "empty (expected amqp://user:password@host:port/vhost)")
+        }
+        try self.init(oneURL: first)
+        for other in urls.dropFirst() {
+            let broker = try AMQPSettings(oneURL: other)
+            guard broker.useTLS == useTLS, broker.user == user, broker.password == password,
+                broker.virtualHost == virtualHost
+            else {
+                throw SettingsError(
+                    variable: "CRM_AMQP_URL",
+                    problem: "the brokers of one cluster need the same scheme, account and vhost")
+            }
+            guard !brokers.contains(broker.brokers[0]) else {
+                throw SettingsError(variable: "CRM_AMQP_URL", problem: "\(broker.brokers[0]) is listed twice")
+            }
+            brokers += broker.brokers
+        }
+    }
+
+    /// One URL per broker: a comma-separated list of URLs, or one URL whose authority lists several hosts.
+    static func splitBrokers(_ text: String) -> [String] {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let isURL = { (part: String) in part.lowercased().hasPrefix("amqp://") || part.lowercased().hasPrefix("amqps://") }
+        guard parts.count > 1, !parts.dropFirst().allSatisfy(isURL),
+            let schemeEnd = text.range(of: "://")
+        else { return parts }
+        // scheme://[userinfo@]host1[:port1],host2[:port2],.../vhost
+        let afterScheme = text[schemeEnd.upperBound...]
+        let pathStart = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
+        let authority = afterScheme[..<pathStart]
+        let userEnd = authority.lastIndex(of: "@")
+        let userInfo = userEnd.map { String(authority[...$0]) } ?? ""
+        let hosts = userEnd.map { authority[authority.index(after: $0)...] } ?? authority
+        let prefix = text[..<schemeEnd.upperBound] + userInfo
+        return hosts.split(separator: ",").map { prefix + $0.trimmingCharacters(in: .whitespaces) + afterScheme[pathStart...] }
+    }
+
+    private init(oneURL text: String) throws(SettingsError) {
         let variable = "CRM_AMQP_URL"
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
             throw SettingsError(
@@ -125,8 +193,13 @@ public struct AMQPSettings: Sendable, Equatable {
     /// The CA bundle TLS verifies the broker against: `caFile`, else the system's.
     public var trustedCAFile: String? { caFile ?? Self.systemCAFile }
 
-    /// The URL without its password, safe to log.
+    /// The URL without its password, safe to log (every broker, comma-separated).
     public var redacted: String {
-        "\(useTLS ? "amqps" : "amqp")://\(user)@\(host):\(port)/\(virtualHost == "/" ? "%2F" : virtualHost)"
+        brokers.map { redacted($0) }.joined(separator: ",")
+    }
+
+    /// One broker's URL without the password.
+    public func redacted(_ broker: Broker) -> String {
+        "\(useTLS ? "amqps" : "amqp")://\(user)@\(broker.host):\(broker.port)/\(virtualHost == "/" ? "%2F" : virtualHost)"
     }
 }

@@ -16,6 +16,37 @@ struct SettingsTests {
         #expect(!settings.redacted.contains("s@cret"))
     }
 
+    @Test func listsTheBrokersOfAClusterInEitherForm() throws {
+        let listed = try AMQPSettings(
+            url: "amqp://u:p@rabbit1:5672/crm, amqp://u:p@rabbit2:5673/crm,amqp://u:p@rabbit3/crm")
+        let brokers = [
+            AMQPSettings.Broker(host: "rabbit1", port: 5672), AMQPSettings.Broker(host: "rabbit2", port: 5673),
+            AMQPSettings.Broker(host: "rabbit3", port: 5672),
+        ]
+        #expect(listed.brokers == brokers)
+        #expect(listed.user == "u" && listed.password == "p" && listed.virtualHost == "crm")
+        let hosts = try AMQPSettings(url: "amqp://u:p@rabbit1:5672,rabbit2:5673,rabbit3/crm")
+        #expect(hosts == listed)
+        #expect(hosts.host == "rabbit1" && hosts.port == 5672)
+        #expect(hosts.redacted == "amqp://u@rabbit1:5672/crm,amqp://u@rabbit2:5673/crm,amqp://u@rabbit3:5672/crm")
+        let single = try AMQPSettings(url: "amqp://u:p@rabbit1/crm")
+        #expect(single.brokers == [AMQPSettings.Broker(host: "rabbit1", port: 5672)])
+    }
+
+    @Test(arguments: [
+        "amqp://u:p@rabbit1/crm,amqp://v:p@rabbit2/crm",
+        "amqp://u:p@rabbit1/crm,amqp://u:p@rabbit2/other",
+        "amqp://u:p@rabbit1/crm,amqps://u:p@rabbit2/crm",
+        "amqp://u:p@rabbit1/crm,amqp://u:p@rabbit1:5672/crm",
+        "amqp://u:p@rabbit1,rabbit2:99999/crm",
+    ])
+    func refusesClustersThatAreNotOne(_ url: String) {
+        #expect(throws: SettingsError.self) { _ = try AMQPSettings.from(Settings(["CRM_AMQP_URL": url])) }
+        let error = #expect(throws: SettingsError.self) { _ = try AMQPSettings(url: url) }
+        #expect(error?.variable == "CRM_AMQP_URL")
+        #expect(error.map { !$0.problem.contains(":p@") } == true, "the problem must not quote the password")
+    }
+
     @Test func defaultsTheVirtualHostAndPort() throws {
         let plain = try AMQPSettings(url: "amqp://guest:guest@localhost")
         #expect(plain.port == 5672)

@@ -12,6 +12,12 @@ final class SystemHarness: Sendable {
     static let services = ["crm-intake", "crm-scoring", "crm-alerts", "crm-complaints"]
 
     let environment: TestEnvironment
+    /// The broker the system runs on: the environment's, or the brokers of a cluster.
+    let amqp: AMQPSettings
+    /// Variables every service process gets on top of the environment's (a cluster's `CRM_AMQP_URL`, say).
+    let overrides: [String: String]
+    /// The database the system writes, as the checks read it: the environment's, or another server's.
+    let pool: PostgresPool
     let publisher: AMQPPublisher
     /// Run each service with its own database role and broker user, as deployed, rather than the test
     /// administrator's: faults are met with no more privilege than in production.
@@ -22,11 +28,19 @@ final class SystemHarness: Sendable {
     /// Dead letters of intake taken so far, the same way.
     private let dead = Mutex<(ids: Set<String>, deliveries: Int)>(([], 0))
 
-    init(_ environment: TestEnvironment, ownAccounts: Bool = true) {
+    /// The system on the environment's servers, or with `amqp`, `pool` and `overrides` on other servers (a
+    /// RabbitMQ cluster, a PostgreSQL primary with a standby).
+    init(
+        _ environment: TestEnvironment, ownAccounts: Bool = true, amqp: AMQPSettings? = nil,
+        pool: PostgresPool? = nil, overrides: [String: String] = [:]
+    ) {
         self.environment = environment
+        self.pool = pool ?? environment.pool
         self.ownAccounts = ownAccounts
+        self.amqp = amqp ?? environment.amqp
+        self.overrides = overrides
         publisher = AMQPPublisher(
-            settings: environment.amqp,
+            settings: self.amqp,
             name: "system-test",
             topology: Topology.system(desks: []),
             logger: TestServers.logger
@@ -67,6 +81,7 @@ final class SystemHarness: Sendable {
         if ownAccounts, let account = ServiceAccount.allCases.first(where: { $0.executable == service }) {
             variables = try environment.serviceVariables(as: account)
         }
+        variables.merge(overrides) { $1 }
         variables["CRM_HTTP_PORT"] = "0"
         let process = try Shell.launch(service, environment: variables)
         processes.withLock { $0[service, default: []].append(process) }
@@ -217,7 +232,7 @@ final class SystemHarness: Sendable {
     }
 
     func ledger() async throws -> Ledger {
-        let rows = try await environment.pool.retryingTransaction(for: .seconds(30)) { connection in
+        let rows = try await pool.retryingTransaction(for: .seconds(30)) { connection in
             try connection.query(
                 """
                 SELECT (SELECT count(*) FROM orders), (SELECT coalesce(sum(amount * 100), 0)::bigint FROM orders),
@@ -267,7 +282,7 @@ final class SystemHarness: Sendable {
     {
         for queue in queues {
             let consumer = AMQPConsumer(
-                settings: environment.amqp,
+                settings: amqp,
                 queue: queue,
                 prefetch: 1000,
                 logger: TestServers.logger
@@ -288,6 +303,14 @@ final class SystemHarness: Sendable {
             await consumer.close()
         }
         return seen.withLock { $0.ids.count }
+    }
+
+    /// Takes every retention alert waiting on the three desk queues: distinct alert ids, and deliveries.
+    func takeAlerts() async throws -> (distinct: Int, deliveries: Int) {
+        let alerts = Mutex<(ids: Set<String>, deliveries: Int)>(([], 0))
+        let queues = AlertPriority.allCases.map { "alerts.retention.\($0.rawValue)" }
+        _ = try await take(queues, into: alerts)
+        return alerts.withLock { ($0.ids.count, $0.deliveries) }
     }
 
     /// Routed complaints delivered more than once (by message id).
