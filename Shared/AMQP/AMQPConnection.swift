@@ -19,15 +19,23 @@ final class AMQPConnection {
     /// around); the error of the last one tried when none does. Returns the index of the broker it connected to, so
     /// that after losing it the caller can start with the next one.
     static func open(
-        _ settings: AMQPSettings, connectionName: String, startingAt start: Int = 0
+        _ settings: AMQPSettings,
+        connectionName: String,
+        startingAt start: Int = 0
     ) throws(AMQPError) -> (connection: AMQPConnection, index: Int) {
         let count = settings.brokers.count
         var lastError = AMQPError(.connectionFailed, operation: "connect", detail: "no broker configured")
         for offset in 0..<count {
             let index = (start + offset) % count
             do {
-                return (try AMQPConnection(settings: settings, broker: settings.brokers[index], connectionName: connectionName), index)
-            } catch where error.isTransient {
+                return (
+                    try AMQPConnection(
+                        settings: settings,
+                        broker: settings.brokers[index],
+                        connectionName: connectionName
+                    ), index
+                )
+            } catch  where error.isTransient {
                 // Unreachable, or gone during the handshake: the next broker of the cluster may answer.
                 lastError = error
             }
@@ -84,7 +92,9 @@ final class AMQPConnection {
     }
 
     private static func open(
-        _ state: amqp_connection_state_t, settings: AMQPSettings, broker: AMQPSettings.Broker
+        _ state: amqp_connection_state_t,
+        settings: AMQPSettings,
+        broker: AMQPSettings.Broker
     ) throws(AMQPError) {
         let socket: OpaquePointer?
         if settings.useTLS {

@@ -116,7 +116,10 @@ public actor AMQPConsumer {
         connection = nil
         buffer.removeAll()
         let (fresh, index) = try AMQPConnection.open(
-            settings, connectionName: "crm consumer \(queue)", startingAt: nextBroker)
+            settings,
+            connectionName: "crm consumer \(queue)",
+            startingAt: nextBroker
+        )
         nextBroker = index
         if let topology { try TopologyDeclarer.declare(topology, on: fresh, quorum: settings.quorumQueues) }
         try fresh.setPrefetch(prefetch)
@@ -125,7 +128,8 @@ public actor AMQPConsumer {
         connection = fresh
         logger.info(
             "Consuming",
-            metadata: ["amqp.queue": "\(queue)", "amqp.prefetch": "\(prefetch)", "amqp.broker": "\(fresh.broker)"])
+            metadata: ["amqp.queue": "\(queue)", "amqp.prefetch": "\(prefetch)", "amqp.broker": "\(fresh.broker)"]
+        )
         return fresh
     }
 

@@ -118,7 +118,10 @@ public actor AMQPPublisher {
         if let connection, connection.isOpen { return connection }
         connection = nil
         let (fresh, index) = try AMQPConnection.open(
-            settings, connectionName: "crm \(name) publisher", startingAt: nextBroker)
+            settings,
+            connectionName: "crm \(name) publisher",
+            startingAt: nextBroker
+        )
         nextBroker = index
         try fresh.enableConfirms()
         if let topology { try TopologyDeclarer.declare(topology, on: fresh, quorum: settings.quorumQueues) }

@@ -87,7 +87,10 @@ public struct AMQPSettings: Sendable, Equatable {
     public init(url text: String) throws(SettingsError) {
         let urls = Self.splitBrokers(text)
         guard let first = urls.first else {
-            throw SettingsError(variable: "CRM_AMQP_URL", problem: "empty (expected amqp://user:password@host:port/vhost)")
+            throw SettingsError(
+                variable: "CRM_AMQP_URL",
+                problem: "empty (expected amqp://user:password@host:port/vhost)"
+            )
         }
         try self.init(oneURL: first)
         for other in urls.dropFirst() {
@@ -97,7 +100,8 @@ public struct AMQPSettings: Sendable, Equatable {
             else {
                 throw SettingsError(
                     variable: "CRM_AMQP_URL",
-                    problem: "the brokers of one cluster need the same scheme, account and vhost")
+                    problem: "the brokers of one cluster need the same scheme, account and vhost"
+                )
             }
             guard !brokers.contains(broker.brokers[0]) else {
                 throw SettingsError(variable: "CRM_AMQP_URL", problem: "\(broker.brokers[0]) is listed twice")
@@ -109,7 +113,9 @@ public struct AMQPSettings: Sendable, Equatable {
     /// One URL per broker: a comma-separated list of URLs, or one URL whose authority lists several hosts.
     static func splitBrokers(_ text: String) -> [String] {
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let isURL = { (part: String) in part.lowercased().hasPrefix("amqp://") || part.lowercased().hasPrefix("amqps://") }
+        let isURL = { (part: String) in
+            part.lowercased().hasPrefix("amqp://") || part.lowercased().hasPrefix("amqps://")
+        }
         guard parts.count > 1, !parts.dropFirst().allSatisfy(isURL),
             let schemeEnd = text.range(of: "://")
         else { return parts }
@@ -121,7 +127,9 @@ public struct AMQPSettings: Sendable, Equatable {
         let userInfo = userEnd.map { String(authority[...$0]) } ?? ""
         let hosts = userEnd.map { authority[authority.index(after: $0)...] } ?? authority
         let prefix = text[..<schemeEnd.upperBound] + userInfo
-        return hosts.split(separator: ",").map { prefix + $0.trimmingCharacters(in: .whitespaces) + afterScheme[pathStart...] }
+        return hosts.split(separator: ",").map {
+            prefix + $0.trimmingCharacters(in: .whitespaces) + afterScheme[pathStart...]
+        }
     }
 
     private init(oneURL text: String) throws(SettingsError) {

@@ -18,7 +18,8 @@ struct SettingsTests {
 
     @Test func listsTheBrokersOfAClusterInEitherForm() throws {
         let listed = try AMQPSettings(
-            url: "amqp://u:p@rabbit1:5672/crm, amqp://u:p@rabbit2:5673/crm,amqp://u:p@rabbit3/crm")
+            url: "amqp://u:p@rabbit1:5672/crm, amqp://u:p@rabbit2:5673/crm,amqp://u:p@rabbit3/crm"
+        )
         let brokers = [
             AMQPSettings.Broker(host: "rabbit1", port: 5672), AMQPSettings.Broker(host: "rabbit2", port: 5673),
             AMQPSettings.Broker(host: "rabbit3", port: 5672),

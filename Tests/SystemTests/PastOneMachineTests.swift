@@ -1,4 +1,3 @@
-import CRMAMQP
 import CRMPostgres
 import CRMSchema
 import CRMSupport
@@ -18,11 +17,14 @@ extension SystemTests {
             defer { cluster.remove() }
             try await TestServers.withEnvironment(migrate: true) { environment in
                 let system = SystemHarness(
-                    environment, ownAccounts: false, amqp: try cluster.settings,
+                    environment,
+                    ownAccounts: false,
+                    amqp: try cluster.settings,
                     overrides: [
                         "CRM_AMQP_URL": cluster.url, "CRM_AMQP_QUORUM_QUEUES": "true",
                         "CRM_AMQP_RECONNECT_MAX": "2s", "CRM_AMQP_CONNECT_TIMEOUT": "3s",
-                    ])
+                    ]
+                )
                 try await system.start()
                 // The first half: the node every service connects to stops at 40%.
                 let first = SystemHarness.OrderStream(count: 3_000)
@@ -55,7 +57,11 @@ extension SystemTests {
             let pool = PostgresPool(url: pair.url, size: 2, applicationName: "checks", logger: TestServers.logger)
             try await TestServers.withEnvironment(migrate: false) { environment in
                 let system = SystemHarness(
-                    environment, ownAccounts: false, pool: pool, overrides: ["CRM_DATABASE_URL": pair.url])
+                    environment,
+                    ownAccounts: false,
+                    pool: pool,
+                    overrides: ["CRM_DATABASE_URL": pair.url]
+                )
                 try await system.start()
                 let stream = SystemHarness.OrderStream(count: 6_000)
                 try await Self.publish(0..<6_000, of: stream, with: system, faultAt: 2_400) {
@@ -77,7 +83,10 @@ extension SystemTests {
         /// Publishes `range` of the stream in batches with confirms (through outages), running `fault` once the
         /// orders before `faultAt` are published.
         static func publish(
-            _ range: Range<Int>, of stream: SystemHarness.OrderStream, with system: SystemHarness, faultAt: Int,
+            _ range: Range<Int>,
+            of stream: SystemHarness.OrderStream,
+            with system: SystemHarness,
+            faultAt: Int,
             _ fault: () async throws -> Void
         ) async throws {
             var faulted = false
@@ -98,7 +107,8 @@ extension SystemTests {
                 """
                 SELECT (SELECT count(*) FROM retention_alerts WHERE delivery = 'queued'),
                        (SELECT count(*) - count(DISTINCT (customer_id, reason)) FROM retention_alert_reasons WHERE open)
-                """)
+                """
+            )
             let queued: Int = try stored[0].decode(0)
             #expect(try stored[0].decode(1, as: Int.self) == 0, "an open reason of a customer raised twice")
             let published = try await system.takeAlerts()

@@ -1,4 +1,3 @@
-import CRMPostgres
 import Foundation
 import TestSupport
 
@@ -33,8 +32,11 @@ final class PostgresPair: Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let run = String(UUID().uuidString.prefix(6).lowercased())
         let pair = PostgresPair(
-            version: version, run: run, primaryPort: primaryPort,
-            password: "failover-\(UUID().uuidString.prefix(12))")
+            version: version,
+            run: run,
+            primaryPort: primaryPort,
+            password: "failover-\(UUID().uuidString.prefix(12))"
+        )
         do {
             try pair.createPrimary()
             try pair.createStandby()
@@ -83,7 +85,8 @@ final class PostgresPair: Sendable {
         ]
         try Shell.run(
             "printf '%s\\n' " + settings.map { "\"\($0)\"" }.joined(separator: " ")
-                + " > /etc/postgresql/\(version)/\(primary)/conf.d/failover.conf")
+                + " > /etc/postgresql/\(version)/\(primary)/conf.d/failover.conf"
+        )
         try Shell.run("pg_ctlcluster \(version) \(primary) start")
         try psql(port: primaryPort, "CREATE ROLE \(user) LOGIN SUPERUSER PASSWORD '\(password)'")
         try psql(port: primaryPort, "CREATE DATABASE \(database) OWNER \(user)")
@@ -94,11 +97,13 @@ final class PostgresPair: Sendable {
         // with the standby settings written (-R).
         try Shell.run("pg_createcluster -q \(version) \(standby) -p \(standbyPort) >/dev/null")
         try Shell.run(
-            "cp /etc/postgresql/\(version)/\(primary)/conf.d/failover.conf /etc/postgresql/\(version)/\(standby)/conf.d/")
+            "cp /etc/postgresql/\(version)/\(primary)/conf.d/failover.conf /etc/postgresql/\(version)/\(standby)/conf.d/"
+        )
         let data = "/var/lib/postgresql/\(version)/\(standby)"
         try Shell.run("rm -rf '\(data)' && install -d -o postgres -g postgres -m 700 '\(data)'")
         try Shell.run(
-            "su postgres -c \"pg_basebackup -h /var/run/postgresql -p \(primaryPort) -D '\(data)' -R -X stream\"")
+            "su postgres -c \"pg_basebackup -h /var/run/postgresql -p \(primaryPort) -D '\(data)' -R -X stream\""
+        )
         try Shell.run("pg_ctlcluster \(version) \(standby) start")
         // Synchronous from here on: the primary waits for the standby's confirmation of every commit.
         for _ in 0..<100 {

@@ -1,6 +1,5 @@
 import CRMPostgres
 import CRMSchema
-import CRMSupport
 import Foundation
 import TestSupport
 import Testing

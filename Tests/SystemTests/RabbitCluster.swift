@@ -1,4 +1,5 @@
 import CRMAMQP
+import CRMSupport
 import Foundation
 import TestSupport
 
@@ -32,11 +33,16 @@ final class RabbitCluster: Sendable {
         let root = URL(fileURLWithPath: "/tmp/crm-cluster-\(run)")
         let nodes = (0..<count).map { index in
             Node(
-                name: "crmtest\(index + 1)-\(run)@localhost", port: basePort + index,
-                folder: root.appendingPathComponent("node\(index + 1)"))
+                name: "crmtest\(index + 1)-\(run)@localhost",
+                port: basePort + index,
+                folder: root.appendingPathComponent("node\(index + 1)")
+            )
         }
         let cluster = RabbitCluster(
-            nodes: nodes, user: "crm_cluster", password: "cluster-\(UUID().uuidString.prefix(12))")
+            nodes: nodes,
+            user: "crm_cluster",
+            password: "cluster-\(UUID().uuidString.prefix(12))"
+        )
         try Shell.run("mkdir -p '\(root.path)' && chown rabbitmq '\(root.path)'")
         do {
             // Booting is mostly waiting for Erlang: the nodes boot side by side.
@@ -90,8 +96,8 @@ final class RabbitCluster: Sendable {
     func runningNodes() throws -> [String] {
         for node in nodes {
             if let output = try? Shell.run(
-                "rabbitmqctl -q -n \(node.name) eval 'rabbit_nodes:list_running().' --formatter json")
-            {
+                "rabbitmqctl -q -n \(node.name) eval 'rabbit_nodes:list_running().' --formatter json"
+            ) {
                 return nodes.map(\.name).filter { output.contains($0) }
             }
         }
@@ -120,7 +126,8 @@ final class RabbitCluster: Sendable {
         try Shell.run(
             "mkdir -p '\(folder)' && chown rabbitmq '\(folder)' && echo '[].' > '\(folder)/enabled_plugins' && "
                 + "chown rabbitmq '\(folder)/enabled_plugins' && cd /tmp && env "
-                + environment.map { "'\($0)'" }.joined(separator: " ") + " rabbitmq-server -detached")
+                + environment.map { "'\($0)'" }.joined(separator: " ") + " rabbitmq-server -detached"
+        )
     }
 
     private func awaitStartup(_ node: Node) throws {

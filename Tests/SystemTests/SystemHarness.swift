@@ -1,5 +1,6 @@
 import CRMAMQP
 import CRMContract
+import CRMPostgres
 import CRMSchema
 import CRMSupport
 import Foundation
@@ -31,8 +32,11 @@ final class SystemHarness: Sendable {
     /// The system on the environment's servers, or with `amqp`, `pool` and `overrides` on other servers (a
     /// RabbitMQ cluster, a PostgreSQL primary with a standby).
     init(
-        _ environment: TestEnvironment, ownAccounts: Bool = true, amqp: AMQPSettings? = nil,
-        pool: PostgresPool? = nil, overrides: [String: String] = [:]
+        _ environment: TestEnvironment,
+        ownAccounts: Bool = true,
+        amqp: AMQPSettings? = nil,
+        pool: PostgresPool? = nil,
+        overrides: [String: String] = [:]
     ) {
         self.environment = environment
         self.pool = pool ?? environment.pool
