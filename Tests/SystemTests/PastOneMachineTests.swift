@@ -26,20 +26,30 @@ extension SystemTests {
                     ]
                 )
                 try await system.start()
-                // The first half: the node every service connects to stops at 40%.
-                let first = SystemHarness.OrderStream(count: 3_000)
-                try await Self.publish(0..<3_000, of: first, with: system, faultAt: 1_200) { try cluster.stop(0) }
-                let afterLoss = try await system.reconcile(first)
-                #expect(afterLoss == system.expected(first), "after losing node 1: \(afterLoss)")
-                #expect(try cluster.runningNodes().count == 2)
-                // The node comes back; then the one the services moved to stops.
-                try cluster.restart(0)
-                #expect(try cluster.runningNodes().count == 3)
-                let whole = SystemHarness.OrderStream(count: 6_000)
-                try await Self.publish(3_000..<6_000, of: whole, with: system, faultAt: 4_200) { try cluster.stop(1) }
-                let afterReturn = try await system.reconcile(whole)
-                #expect(afterReturn == system.expected(whole), "after node 1 came back and node 2 went: \(afterReturn)")
-                try await Self.expectEachAlertRaisedOnce(system)
+                do {
+                    // The first half: the node every service connects to stops at 40%.
+                    let first = SystemHarness.OrderStream(count: 3_000)
+                    try await Self.publish(0..<3_000, of: first, with: system, faultAt: 1_200) { try cluster.stop(0) }
+                    let afterLoss = try await system.reconcile(first)
+                    #expect(afterLoss == system.expected(first), "after losing node 1: \(afterLoss)")
+                    #expect(try cluster.runningNodes().count == 2)
+                    // The node comes back; then the one the services moved to stops.
+                    try cluster.restart(0)
+                    #expect(try cluster.runningNodes().count == 3)
+                    let whole = SystemHarness.OrderStream(count: 6_000)
+                    try await Self.publish(3_000..<6_000, of: whole, with: system, faultAt: 4_200) {
+                        try cluster.stop(1)
+                    }
+                    let afterReturn = try await system.reconcile(whole)
+                    #expect(
+                        afterReturn == system.expected(whole),
+                        "after node 1 came back and node 2 went: \(afterReturn)"
+                    )
+                    try await Self.expectEachAlertRaisedOnce(system)
+                } catch {
+                    _ = await system.stopAll()
+                    throw error
+                }
                 let failures = await system.stopAll()
                 #expect(failures.isEmpty, "\(failures)")
             }
@@ -63,16 +73,21 @@ extension SystemTests {
                     overrides: ["CRM_DATABASE_URL": pair.url]
                 )
                 try await system.start()
-                let stream = SystemHarness.OrderStream(count: 6_000)
-                try await Self.publish(0..<6_000, of: stream, with: system, faultAt: 2_400) {
-                    try pair.crashPrimary()
-                    try await Task.sleep(for: .seconds(1))
-                    try pair.promoteStandby()
+                do {
+                    let stream = SystemHarness.OrderStream(count: 6_000)
+                    try await Self.publish(0..<6_000, of: stream, with: system, faultAt: 2_400) {
+                        try pair.crashPrimary()
+                        try await Task.sleep(for: .seconds(1))
+                        try pair.promoteStandby()
+                    }
+                    #expect(try pair.standbyIsPrimary())
+                    let ledger = try await system.reconcile(stream, timeout: .seconds(180))
+                    #expect(ledger == system.expected(stream), "after the failover: \(ledger)")
+                    try await Self.expectEachAlertRaisedOnce(system)
+                } catch {
+                    _ = await system.stopAll()
+                    throw error
                 }
-                #expect(try pair.standbyIsPrimary())
-                let ledger = try await system.reconcile(stream, timeout: .seconds(180))
-                #expect(ledger == system.expected(stream), "after the failover: \(ledger)")
-                try await Self.expectEachAlertRaisedOnce(system)
                 // Still the same processes: none exited, and all stop cleanly.
                 let failures = await system.stopAll()
                 #expect(failures.isEmpty, "\(failures)")

@@ -79,9 +79,10 @@ final class PostgresPair: Sendable {
 
     private func createPrimary() throws {
         try Shell.run("pg_createcluster -q \(version) \(primary) -p \(primaryPort) >/dev/null")
+        // Synchronous commits only once the standby streams (below): until then a commit would wait for ever.
         let settings = [
-            "listen_addresses = '127.0.0.1'", "synchronous_standby_names = '*'", "synchronous_commit = on",
-            "fsync = off", "full_page_writes = on", "wal_keep_size = '256MB'", "max_connections = 100",
+            "listen_addresses = '127.0.0.1'", "synchronous_commit = on", "fsync = off", "wal_keep_size = '256MB'",
+            "max_connections = 100",
         ]
         try Shell.run(
             "printf '%s\\n' " + settings.map { "\"\($0)\"" }.joined(separator: " ")
@@ -106,7 +107,9 @@ final class PostgresPair: Sendable {
         )
         try Shell.run("pg_ctlcluster \(version) \(standby) start")
         // Synchronous from here on: the primary waits for the standby's confirmation of every commit.
-        for _ in 0..<100 {
+        try psql(port: primaryPort, "ALTER SYSTEM SET synchronous_standby_names = '*'")
+        try psql(port: primaryPort, "SELECT pg_reload_conf()")
+        for _ in 0..<300 {
             let state = try psql(port: primaryPort, "SELECT sync_state FROM pg_stat_replication")
             if state.contains("sync") { return }
             Thread.sleep(forTimeInterval: 0.1)

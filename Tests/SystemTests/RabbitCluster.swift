@@ -95,9 +95,7 @@ final class RabbitCluster: Sendable {
     /// Names of the nodes running now, as the first running node sees them.
     func runningNodes() throws -> [String] {
         for node in nodes {
-            if let output = try? Shell.run(
-                "rabbitmqctl -q -n \(node.name) eval 'rabbit_nodes:list_running().' --formatter json"
-            ) {
+            if let output = try? Shell.run("rabbitmqctl -q -n \(node.name) eval 'rabbit_nodes:all_running().'") {
                 return nodes.map(\.name).filter { output.contains($0) }
             }
         }
@@ -130,8 +128,19 @@ final class RabbitCluster: Sendable {
         )
     }
 
+    /// Waits until the node answers (a node started with `-detached` registers with epmd a moment later, and
+    /// `await_startup` gives up on a node it cannot see yet), then until it has booted.
     private func awaitStartup(_ node: Node) throws {
-        try ctl(node, "await_startup --timeout 180")
+        do {
+            try Shell.run(
+                "for i in $(seq 1 180); do rabbitmqctl -q -n \(node.name) ping >/dev/null 2>&1 && exit 0; sleep 0.5; "
+                    + "done; exit 1"
+            )
+            try ctl(node, "await_startup --timeout 180")
+        } catch {
+            let log = (try? Shell.run("tail -n 30 '\(node.folder.path)'/log/*.log")) ?? "no log"
+            throw TestSetupError("node \(node.name) did not start: \(error)\n\(log)")
+        }
     }
 
     private func ctl(_ node: Node, _ arguments: String) throws {
