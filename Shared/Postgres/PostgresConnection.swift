@@ -1,4 +1,3 @@
-internal import CLibPQ
 import CRMSupport
 import Foundation
 import Logging

@@ -34,7 +34,10 @@ extension SystemTests {
                     block.contains("CRM_DATABASE_URL: postgres://\(credentials)postgres:5432/crm"),
                     "\(account.executable)"
                 )
-                #expect(block.contains("CRM_AMQP_URL: amqp://\(credentials)rabbitmq:5672/crm"), "\(account.executable)")
+                #expect(
+                    block.contains("CRM_AMQP_URL: amqp://\(credentials)${CRM_AMQP_NODES:-rabbitmq:5672}/crm"),
+                    "\(account.executable)"
+                )
                 #expect(!block.contains("ADMIN_PASSWORD"), "\(account.executable) holds an administrator's password")
                 #expect(block.contains("<<: *crm-service"))
             }
