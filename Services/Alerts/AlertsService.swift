@@ -5,7 +5,7 @@ import CRMSupport
 
 /// The parts of `crm-alerts` that run inside the service host.
 public enum AlertsService {
-    /// The broker objects this service declares and touches.
+    /// The broker objects this service uses, declared by `crm migrate` and checked at start.
     public static let topology = Topology.alerts
 
     /// How `alerts.events` and `alerts.feedback` are consumed unless `CRM_ALERTS_*` says otherwise: 200 a batch.
@@ -30,6 +30,7 @@ public enum AlertsService {
                 of: Topology.alertEventsQueue,
                 topology: topology,
                 settings: consuming,
+                publishers: context.internalEventPublishers,
                 handler: events.handle
             )
             + context.consumers(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRMAMQP
 import CRMSupport
 import Complaints
 import Foundation
@@ -85,13 +86,36 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
         @Argument(help: "The rules document.", completion: .file())
         var file: String
 
-        @Flag(help: "Store only; leave the broker alone (the services declare new desks themselves).")
+        @Flag(
+            help: """
+                Store only; leave the broker alone (run crm migrate later: until then, replicas keep the rules in \
+                force and wait for the new desks' queues).
+                """
+        )
         var skipBroker = false
 
         func run() async throws {
             let environment = CommandEnvironment()
             let policy = try ComplaintRulesCommand.compile(file)
             let text = try ComplaintRulesStore.readFile(file)
+            // The desks' queues first: running replicas put the new version in force once its queues exist.
+            if !skipBroker {
+                let desks = policy.rules.desks.map(\.name)
+                let publisher = AMQPPublisher(
+                    settings: try environment.amqp(),
+                    name: "crm-rules",
+                    topology: Topology.complaints(desks: desks),
+                    logger: environment.logger
+                )
+                do {
+                    try await publisher.connect()
+                } catch {
+                    await publisher.close()
+                    throw error
+                }
+                await publisher.close()
+                print("Declared desk queues: \(desks.map { "desk.\($0)" }.joined(separator: ", ")).")
+            }
             let pool = try environment.pool()
             let result = try await pool.transaction { [file] connection in
                 try ComplaintRulesStore.store(text, source: file, on: connection)
@@ -101,14 +125,6 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
             case .stored(let version): print("Stored complaint rules version \(version) from \(file).")
             case .unchanged(let version): print("Version \(version) already has exactly this text; nothing changed.")
             }
-            guard !skipBroker else { return }
-            let desks = policy.rules.desks.map(\.name)
-            try await ComplaintRulesWatcher.declare(
-                desks: desks,
-                amqp: try environment.amqp(),
-                logger: environment.logger
-            )
-            print("Declared desk queues: \(desks.map { "desk.\($0)" }.joined(separator: ", ")).")
         }
     }
 

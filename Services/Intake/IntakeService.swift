@@ -5,7 +5,7 @@ import CRMSupport
 
 /// The parts of `crm-intake` that run inside the service host.
 public enum IntakeService {
-    /// The broker objects this service declares and touches.
+    /// The broker objects this service uses, declared by `crm migrate` and checked at start.
     public static let topology = Topology.intake
 
     /// How `intake.orders` is consumed unless `CRM_INTAKE_*` says otherwise. A batch is what has arrived, so under a

@@ -7,7 +7,7 @@ import Foundation
 
 /// The parts of `crm-scoring` that run inside the service host.
 public enum ScoringService {
-    /// The broker objects this service declares and touches.
+    /// The broker objects this service uses, declared by `crm migrate` and checked at start.
     public static let topology = Topology.scoring
 
     /// How `scoring.events` is consumed unless `CRM_SCORING_*` says otherwise: 200 events a batch.
@@ -35,6 +35,7 @@ public enum ScoringService {
             of: Topology.scoringEventsQueue,
             topology: topology,
             settings: try consumerSettings(context.settings),
+            publishers: context.internalEventPublishers,
             handler: incremental.handle
         )
         let schedule = RescoreSchedule(

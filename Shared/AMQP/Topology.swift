@@ -43,6 +43,15 @@ public struct Topology: Sendable, Equatable {
         public var deadLetterQueue: String { name + ".dead" }
     }
 
+    /// What a connection does with a topology when it opens.
+    public enum Action: Sendable, Equatable {
+        /// Declares every exchange, queue and binding (idempotent): what `crm migrate` does, as the operator.
+        case declare
+        /// Checks that every exchange and queue exists (passive declares), creating nothing: what a service does,
+        /// so that its broker user needs no configure permission at all.
+        case verify
+    }
+
     public var exchanges: [Exchange]
     public var queues: [Queue]
 
@@ -157,8 +166,8 @@ extension Topology {
 
     /// What `crm-complaints` touches, with a `desk.<name>` queue for every configured desk.
     ///
-    /// It also binds `alerts.events` to its complaint signals, so a signal is never unroutable while `crm-alerts`
-    /// is not yet deployed; the queue is alerts' (`crm_complaints` may declare and bind it, never read it).
+    /// Its complaint signals reach `alerts.events` through the binding in ``alerts``, which `crm migrate` declares
+    /// with the rest of the system, whether `crm-alerts` runs yet or not.
     public static func complaints(desks: [String]) -> Topology {
         let deskQueues = (desks + ["escalations"]).map { desk in
             Queue("desk.\(desk)", bindings: [Binding(desksExchange, "desk.\(desk)")])
@@ -173,8 +182,7 @@ extension Topology {
                             Binding(complaintsExchange, "complaint.v1.new"),
                             Binding(complaintsExchange, "complaint.v1.status"),
                         ]
-                    ),
-                    Queue(alertEventsQueue, bindings: [Binding(eventsExchange, EventKey.complaintSignal)]),
+                    )
                 ] + deskQueues
             )
         )
@@ -183,5 +191,12 @@ extension Topology {
     /// The whole system, as `crm migrate` and `deploy/` declare it.
     public static func system(desks: [String]) -> Topology {
         intake.merging(scoring).merging(alerts).merging(complaints(desks: desks))
+    }
+
+    /// Where the messages of a queue of the system come from: its bindings (`desk.<name>` for any desk name), or
+    /// nil for a queue the system does not have. `crm replay-dead` sends a dead letter back only along one of them.
+    public static func bindings(ofQueue name: String) -> [Binding]? {
+        let desks = name.hasPrefix("desk.") ? [String(name.dropFirst("desk.".count))] : []
+        return system(desks: desks).queues.first { $0.name == name }?.bindings
     }
 }

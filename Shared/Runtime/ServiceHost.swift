@@ -21,6 +21,17 @@ public struct ServiceContext: Sendable {
     public let publisher: AMQPPublisher
     public let logger: Logger
 
+    /// Who may publish the internal events a service consumes: the owner of each event (`order.accepted` from
+    /// `crm_intake`, ...), or this process's own broker account. Give it to ``consumers(of:topology:settings:publishers:handler:)``
+    /// of a queue bound to `crm.events`.
+    public var internalEventPublishers: PublisherCheck {
+        var owners: [String: String] = [:]
+        for account in ServiceAccount.allCases {
+            for event in account.events { owners[event] = account.name }
+        }
+        return PublisherCheck(owners: owners, ownUser: amqp.user)
+    }
+
     /// The relay of `account`'s outbox rows over the context's pool and publisher; add it to the service's parts and
     /// give `Outbox(relay:)` to the writers of events.
     public func outboxRelay(for account: ServiceAccount) -> OutboxRelay {
@@ -123,7 +134,14 @@ public enum ServiceHost {
         var logger = Logger(label: name)
         logger[metadataKey: "instance"] = "\(instanceID)"
         let pool = PostgresPool(url: databaseURL, size: poolSize, applicationName: name, logger: logger)
-        let publisher = AMQPPublisher(settings: amqp, name: name, topology: topology, logger: logger)
+        // The service checks its topology, which `crm migrate` declares: its broker user may create nothing.
+        let publisher = AMQPPublisher(
+            settings: amqp,
+            name: name,
+            topology: topology,
+            topologyAction: .verify,
+            logger: logger
+        )
         return ServiceContext(
             name: name,
             instanceID: instanceID,

@@ -240,10 +240,27 @@ extension SystemTests {
                         "/api/permissions/\(environment.virtualHost.name)/\(account.name)"
                     )
                     let set = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-                    let expected = account.brokerPermissions(desks: [])
+                    let expected = account.brokerPermissions
                     #expect(set["configure"] as? String == expected.configure)
                     #expect(set["write"] as? String == expected.write)
                     #expect(set["read"] as? String == expected.read)
+                    let topics = try #require(
+                        try JSONSerialization.jsonObject(
+                            with: try await ManagementAPI.request(
+                                "GET",
+                                "/api/topic-permissions/\(environment.virtualHost.name)/\(account.name)"
+                            )
+                        ) as? [[String: Any]]
+                    )
+                    let byExchange = Dictionary(
+                        uniqueKeysWithValues: topics.compactMap { topic in
+                            (topic["exchange"] as? String).map { ($0, topic["write"] as? String) }
+                        }
+                    )
+                    #expect(byExchange.count == account.topicPermissions.count)
+                    for permission in account.topicPermissions {
+                        #expect(byExchange[permission.exchange] == permission.write, "\(account.name)")
+                    }
                 }
             }
         }

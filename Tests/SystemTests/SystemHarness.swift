@@ -37,7 +37,7 @@ final class SystemHarness: Sendable {
     /// topology (complaints binds alerts' queue, which it may not create), the grants and the broker permissions.
     /// Returns the connected administrator's publisher; the caller closes it.
     static func prepareDeployment(_ environment: TestEnvironment) async throws -> AMQPPublisher {
-        try await environment.grantServiceAccounts(desks: desks)
+        try await environment.grantServiceAccounts()
         let publisher = AMQPPublisher(
             settings: environment.amqp,
             name: "test",
@@ -54,7 +54,7 @@ final class SystemHarness: Sendable {
     func start(_ services: [String] = SystemHarness.services, replicas: Int = 1) async throws {
         if ownAccounts {
             try await publisher.connect()
-            try await environment.grantServiceAccounts(desks: Self.desks)
+            try await environment.grantServiceAccounts()
         }
         for service in services {
             for _ in 0..<replicas { try launch(service) }
