@@ -12,6 +12,7 @@ extension SystemTests {
         @Test func anOrderDeadLetteredForAMissingRateIsStoredAfterTheRateIsSetAndReplayed() async throws {
             try await TestServers.withEnvironment(migrate: true) { environment in
                 let variables = environment.serviceVariables
+                try await environment.declare(Topology.system(desks: []))
                 let intake = try Shell.launch(
                     "crm-intake",
                     environment: variables.merging(["CRM_HTTP_PORT": "0"]) { $1 }
@@ -81,6 +82,99 @@ extension SystemTests {
                 let replicas = try #require(report["replicas"] as? [[String: Any]])
                 #expect(replicas.contains { $0["service"] as? String == "crm-intake" && $0["running"] as? Int == 1 })
                 #expect(report["last_rescoring"] is NSNull)
+                await publisher.close()
+            }
+        }
+
+        /// A dead letter goes back only along a binding of its queue: one planted to reach a desk queue from
+        /// `alerts.feedback.dead`, and one that does not say where it came from, stay (counted and named) while the
+        /// genuine one is replayed; an internal event goes through its owner's outbox.
+        @Test func replayDeadSendsALetterBackOnlyAlongItsQueuesBindings() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                let variables = environment.serviceVariables
+                try await environment.declare(Topology.system(desks: SystemHarness.desks))
+                let publisher = AMQPPublisher(settings: environment.amqp, name: "test", logger: TestServers.logger)
+                func letter(
+                    _ queue: String,
+                    _ origin: (exchange: String, key: String)?,
+                    _ body: String,
+                    id: String
+                ) -> OutboundMessage {
+                    var headers: [String: AMQPHeaderValue] = [Topology.errorHeader: .string("test")]
+                    if let origin {
+                        headers["x-crm-original-exchange"] = .string(origin.exchange)
+                        headers["x-crm-original-routing-key"] = .string(origin.key)
+                    }
+                    return OutboundMessage(
+                        exchange: Topology.deadLetterExchange,
+                        routingKey: queue,
+                        body: Data(body.utf8),
+                        headers: headers,
+                        messageID: id
+                    )
+                }
+                let complaint =
+                    #"{"schema":"complaint.v1","complaint_id":"K-1","customer_id":"C-1","received_at":"2026-12-01T10:00:00Z","channel":"email","subject":"critical"}"#
+                try await publisher.publish([
+                    letter("alerts.feedback", (Topology.desksExchange, "desk.escalations"), complaint, id: "planted"),
+                    letter("alerts.feedback", nil, "{}", id: "anonymous"),
+                    letter("alerts.feedback", (Topology.alertsExchange, "alert.v1.feedback"), "{}", id: "genuine"),
+                    letter(
+                        "scoring.events",
+                        (Topology.eventsExchange, Topology.EventKey.orderAccepted),
+                        #"{"schema":"order.accepted.v1"}"#,
+                        id: "event"
+                    ),
+                ])
+
+                let dryRun = try Shell.execute(
+                    "crm",
+                    arguments: ["replay-dead", "alerts.feedback", "--dry-run"],
+                    environment: variables
+                )
+                #expect(dryRun.status == 0)
+                #expect(dryRun.output.contains("1  → crm.alerts alert.v1.feedback"), "\(dryRun.output)")
+                #expect(dryRun.output.contains("crm.desks with desk.escalations does not feed alerts.feedback"))
+                #expect(dryRun.output.contains("Skipped"))
+                #expect(try await publisher.inspectQueue("alerts.feedback.dead").messages == 3)
+
+                let replay = try Shell.execute(
+                    "crm",
+                    arguments: ["replay-dead", "alerts.feedback"],
+                    environment: variables
+                )
+                #expect(replay.status == 0)
+                #expect(replay.output.contains("Replayed 1 of 3"), "\(replay.output)")
+                #expect(try await publisher.inspectQueue("desk.escalations").messages == 0)
+                #expect(try await publisher.inspectQueue("alerts.feedback").messages == 1)
+                let kept = AMQPConsumer(
+                    settings: environment.amqp,
+                    queue: "alerts.feedback.dead",
+                    prefetch: 10,
+                    logger: TestServers.logger
+                )
+                let left = try await kept.nextBatch(maxCount: 10, wait: .seconds(2), linger: .milliseconds(200))
+                await kept.close()
+                #expect(Set(left.compactMap(\.messageID)) == ["planted", "anonymous"])
+                #expect(left.allSatisfy { $0.headers["x-crm-replay-refused"] != nil })
+
+                let event = try Shell.execute(
+                    "crm",
+                    arguments: ["replay-dead", "scoring.events"],
+                    environment: variables
+                )
+                #expect(event.status == 0, "\(event.output)")
+                #expect(event.output.contains("through crm-intake's outbox"))
+                #expect(try await publisher.inspectQueue("scoring.events").messages == 0)
+                let outbox = try await environment.pool.query(
+                    "SELECT source, exchange, routing_key, message_id FROM crm_outbox"
+                )
+                #expect(outbox.count == 1)
+                #expect(
+                    outbox.first.map { [$0[0], $0[1], $0[2], $0[3]] } == [
+                        "intake", "crm.events", "order.accepted", "event",
+                    ]
+                )
                 await publisher.close()
             }
         }
