@@ -32,6 +32,8 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
             return [
                 "customers": "SELECT, INSERT, UPDATE", "orders": "SELECT, INSERT, UPDATE",
                 "order_items": "SELECT, INSERT", "fx_rates": "SELECT",
+                // The bodies of held refunds, dead-lettered when their purchase refuses them.
+                "held_refunds": "SELECT, INSERT, DELETE",
             ]
         case .scoring:
             // Customers' names and e-mail addresses stay with intake: scoring needs only who exists.
@@ -66,7 +68,16 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
     ]
 
     /// Tables no service touches: operators change them through `crm` with the owner's account.
-    public static let operatorTables: Set<String> = []
+    public static let operatorTables: Set<String> = ["order_removals"]
+
+    /// Functions the service may call, by signature: each runs with its owner's rights and does one narrow thing.
+    public var functions: [String] {
+        switch self {
+        // Removes a held refund its purchase refused, and nothing else: intake may not delete orders.
+        case .intake: ["crm_refuse_held_refunds(text[])"]
+        case .scoring, .alerts, .complaints: []
+        }
+    }
 
     /// The database privileges: every role connects; only scoring stages a full rescoring in a temporary table.
     public var databasePrivileges: String { self == .scoring ? "CONNECT, TEMPORARY" : "CONNECT" }
