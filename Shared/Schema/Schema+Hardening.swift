@@ -38,7 +38,7 @@ extension Schema {
                 currency text NOT NULL,
                 amount_base numeric NOT NULL,
                 content_hash text NOT NULL,
-                refunds_released integer NOT NULL DEFAULT 0,
+                refunds_held integer NOT NULL DEFAULT 0,
                 reason text,
                 removed_by text NOT NULL DEFAULT current_user,
                 removed_at timestamptz NOT NULL DEFAULT now()

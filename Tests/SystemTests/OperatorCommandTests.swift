@@ -178,5 +178,64 @@ extension SystemTests {
                 await publisher.close()
             }
         }
+
+        /// `crm orders remove` takes a wrong order out without SQL: an audit row, its refunds held again (shown by
+        /// `crm status`), its customer rescored through intake's outbox, and the id free for the corrected order.
+        @Test func ordersRemoveTakesAWrongOrderOutWithAnAuditRow() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                let variables = environment.serviceVariables
+                try await environment.pool.execute(
+                    """
+                    INSERT INTO customers (customer_id) VALUES ('C-1');
+                    """
+                )
+                try await environment.pool.execute(
+                    """
+                    INSERT INTO orders (order_id, customer_id, kind, original_order_id, occurred_at, amount, currency,
+                                        amount_base, content_hash)
+                    VALUES ('P-1', 'C-1', 'purchase', NULL, '2026-11-20T10:00:00Z', 999999999, 'USD', 999999999, 'a'),
+                           ('R-1', 'C-1', 'refund', 'P-1', '2026-11-21T10:00:00Z', 5, 'USD', 5, 'b')
+                    """
+                )
+                let missing = try Shell.execute("crm", arguments: ["orders", "remove", "NOPE"], environment: variables)
+                #expect(missing.status == 1)
+                let bad = try Shell.execute("crm", arguments: ["orders", "remove", " P-1"], environment: variables)
+                #expect(bad.status == 64)
+                let removed = try Shell.execute(
+                    "crm",
+                    arguments: ["orders", "remove", "P-1", "--reason", "amount typed in cents"],
+                    environment: variables
+                )
+                #expect(removed.status == 0, "\(removed.output)")
+                #expect(removed.output.contains("1 refund(s) of it held again"))
+                #expect(
+                    try await environment.pool.query("SELECT count(*) FROM orders WHERE order_id = 'P-1'")[0][0] == "0"
+                )
+                let audit = try await environment.pool.query(
+                    "SELECT order_id, customer_id, amount_base::text, refunds_held, reason, removed_by = current_user FROM order_removals"
+                )
+                #expect(
+                    audit.map { [$0[0], $0[1], $0[2], $0[3], $0[4], $0[5]] } == [
+                        ["P-1", "C-1", "999999999.0000", "1", "amount typed in cents", "t"]
+                    ]
+                )
+                #expect(try await environment.pool.query("SELECT held FROM orders WHERE order_id = 'R-1'")[0][0] == "t")
+                let event = try await environment.pool.query("SELECT source, routing_key, body FROM crm_outbox")
+                #expect(event.count == 1)
+                #expect(event.first?[0] == "intake" && event.first?[1] == "order.accepted")
+                #expect(event.first?[2]?.contains("C-1") == true)
+
+                let status = try Shell.execute("crm", arguments: ["status", "--json"], environment: variables)
+                let report = try #require(
+                    try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+                )
+                let held = try #require(report["held_refunds"] as? [String: Any])
+                #expect(held["count"] as? Int == 1)
+                #expect(held["purchases_awaited"] as? Int == 1)
+                #expect((held["oldest_seconds"] as? Double).map { $0 >= 0 } == true)
+                let text = try Shell.execute("crm", arguments: ["status"], environment: variables)
+                #expect(text.output.contains("1 awaiting 1 purchases"), "\(text.output)")
+            }
+        }
     }
 }

@@ -219,9 +219,19 @@ enum HeldRefunds {
         on connection: isolated PostgresConnection
     ) throws -> Int {
         let ids = refused.map(\.id)
+        // Its body as received; a refund held before bodies were kept is written anew from the stored order
+        // (without its customer and items).
         var bodies: [String: String] = [:]
         for row in try connection.query(
-            "SELECT order_id, body FROM held_refunds WHERE order_id = ANY($1::text[])",
+            """
+            SELECT o.order_id, coalesce(b.body, json_strip_nulls(json_build_object(
+                'schema', 'order.v1', 'order_id', o.order_id, 'customer_id', o.customer_id,
+                'occurred_at', to_char(o.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                'kind', o.kind, 'original_order_id', o.original_order_id, 'amount', o.amount::text,
+                'currency', o.currency, 'cost', o.cost::text, 'channel', o.channel))::text)
+            FROM orders o LEFT JOIN held_refunds b ON b.order_id = o.order_id
+            WHERE o.order_id = ANY($1::text[])
+            """,
             [ids]
         ) {
             bodies[try row.decode(0)] = try row.decode(1)
