@@ -106,8 +106,26 @@ extension SystemTests {
                             #expect(await Self.sqlState(connection, sql) == nil, "\(account.name): \(sql)")
                         }
                     }
-                    // Nothing else: no new tables, and only the sequences of the tables it inserts into.
+                    // Nothing else: no new tables, schemas, large objects, or temporary tables and functions (scoring
+                    // alone stages its rescoring in a temporary table), and only the sequences of the tables it
+                    // inserts into and the functions granted to it.
                     #expect(await Self.sqlState(connection, "CREATE TABLE stolen (a int)") == "42501")
+                    #expect(await Self.sqlState(connection, "CREATE SCHEMA stolen") == "42501")
+                    #expect(await Self.sqlState(connection, "SELECT lo_create(0)") == "42501", "\(account.name)")
+                    #expect(await Self.sqlState(connection, "SELECT lo_from_bytea(0, 'x')") == "42501")
+                    let temporary = await Self.sqlState(connection, "CREATE TEMP TABLE stolen (a int)")
+                    let function = await Self.sqlState(
+                        connection,
+                        "CREATE FUNCTION pg_temp.stolen() RETURNS int LANGUAGE sql AS 'SELECT 1'"
+                    )
+                    if account.databasePrivileges.contains("TEMPORARY") {
+                        #expect(temporary == nil && function == nil, "\(account.name) cannot stage its rescoring")
+                    } else {
+                        #expect(temporary == "42501", "\(account.name) created a temporary table")
+                        #expect(function == "42501", "\(account.name) created a temporary function")
+                    }
+                    let refuse = await Self.sqlState(connection, "SELECT crm_refuse_held_refunds(ARRAY[]::text[])")
+                    #expect((refuse == nil) == account.functions.contains("crm_refuse_held_refunds(text[])"))
                     for (sequence, table) in sequences {
                         let state = await Self.sqlState(connection, "SELECT nextval('\(sequence)')")
                         if Allowed(grants[table]).insert {
