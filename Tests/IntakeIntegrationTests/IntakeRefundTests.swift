@@ -257,4 +257,39 @@ struct IntakeRefundTests {
             )
         }
     }
+
+    /// Years 0000 and 0001 are RFC 3339 but not PostgreSQL's; 9999 would be stored and never counted. Both are refused
+    /// as the batch is decoded, so the rest of the batch is stored in one transaction as usual.
+    @Test func ordersDatedBefore1900OrAheadOfTheirReceiptAreDeadLettered() async throws {
+        try await TestServers.withEnvironment { environment in
+            let handler = Self.handler(environment.pool)
+            var bodies = (0..<3_000).map { IntakeHarness.order("D-\($0)", customer: "C-\($0 % 300)") }
+            let odd = [
+                "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "0001-06-01T00:00:00Z", "1899-12-31T23:59:59Z",
+                "9999-12-31T23:59:59Z", "9999-01-01T00:00:00Z",
+            ]
+            for (offset, time) in odd.enumerated() {
+                bodies[offset * 500] = Data(
+                    String(decoding: bodies[offset * 500], as: UTF8.self)
+                        .replacingOccurrences(of: "2026-11-20T10:15:00+08:00", with: time).utf8
+                )
+            }
+            bodies[2_999] = Data(
+                String(decoding: bodies[2_999], as: UTF8.self)
+                    .replacingOccurrences(
+                        of: "2026-11-20T10:15:00+08:00",
+                        with: Timestamp(Date().addingTimeInterval(2 * 86_400)).rfc3339
+                    ).utf8
+            )
+            let verdicts = try await handler.handle(Self.messages(bodies))
+            let dead = verdicts.enumerated().compactMap { index, verdict -> (Int, String)? in
+                guard case .deadLetter(let rejection) = verdict else { return nil }
+                return (index, rejection.reason)
+            }
+            #expect(dead.map(\.0) == [0, 500, 1_000, 1_500, 2_000, 2_500, 2_999])
+            #expect(dead.prefix(4).allSatisfy { $0.1 == "occurred_at: before 1900-01-01T00:00:00Z" }, "\(dead)")
+            #expect(dead.suffix(3).allSatisfy { $0.1 == "occurred_at: more than a day after it was received" })
+            #expect(try await environment.pool.query("SELECT count(*) FROM orders")[0][0] == "2993")
+        }
+    }
 }

@@ -14,7 +14,8 @@ import Metrics
 /// - A refund must name a purchase of the same customer, and the purchase's refunds together may not exceed it. When
 ///   that purchase has not arrived yet the refund is stored `held` and counts from the moment the purchase arrives,
 ///   or is dead-lettered then when it cannot apply.
-/// - An amount or cost larger than ``maximumAmount`` in the base currency is dead-lettered.
+/// - An amount or cost larger than ``maximumAmount`` in the base currency is dead-lettered, and so is an order dated
+///   before 1900 or more than a day after it was received.
 /// - An `order.accepted` event naming every customer touched (with its new orders) goes into the outbox in the same
 ///   transaction: one message per batch (`order.accepted.v2`).
 public struct OrderIntakeHandler: Sendable {
@@ -66,6 +67,8 @@ public struct OrderIntakeHandler: Sendable {
         PreparedOrder(
             decoded: Result { () throws(MessageRejection) in
                 let order = try OrderMessage.decodeChecked(body: message.body)
+                // An order dated ahead of its receipt would be stored and never counted: refused.
+                if order.occurredAt.isInTheFuture(of: Date()) { throw Timestamp.inTheFuture(field: "occurred_at") }
                 return (order, order.contentHash)
             }
         )

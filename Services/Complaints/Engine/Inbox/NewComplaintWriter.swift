@@ -62,6 +62,12 @@ struct NewComplaintWriter {
         }
     }
 
+    /// When the SLA clocks start: `received_at`, or now when a sender's clock ran ahead (the inbox refuses more than a
+    /// day ahead). The routed complaint keeps `received_at` as sent.
+    func received(_ message: ComplaintMessage) -> Date {
+        min(message.receivedAt.date, now)
+    }
+
     func write(_ candidates: [Candidate], on connection: isolated PostgresConnection) throws -> Outcome {
         var outcome = Outcome()
         guard !candidates.isEmpty else { return outcome }
@@ -75,7 +81,7 @@ struct NewComplaintWriter {
             for: fresh.map {
                 (
                     $0.message.complaintID.rawValue, $0.message.customerID.rawValue,
-                    $0.message.receivedAt.date.addingTimeInterval(-window)
+                    received($0.message).addingTimeInterval(-window)
                 )
             },
             on: connection
@@ -92,7 +98,7 @@ struct NewComplaintWriter {
         var earlier: [String: [Date]] = [:]
         for (position, candidate) in fresh.enumerated() {
             let customer = candidate.message.customerID.rawValue
-            let received = candidate.message.receivedAt.date
+            let received = received(candidate.message)
             let before = earlier[customer] ?? []
             records[position].snapshot.openComplaints += before.count
             records[position].snapshot.recentComplaints +=
@@ -131,7 +137,7 @@ struct NewComplaintWriter {
     private func decide(_ candidate: Candidate, _ record: CustomerLookup.Record) throws(MessageRejection) -> Row {
         let message = candidate.message
         let facts = ComplaintFacts(
-            receivedAt: message.receivedAt.date,
+            receivedAt: received(message),
             channel: message.channel,
             subject: message.subject,
             body: message.body,
@@ -207,7 +213,7 @@ struct NewComplaintWriter {
         let outbound = rows.flatMap { row in row.messages.map { (row.candidate.message.complaintID.rawValue, $0) } }
         let lease = outbox.lease(outbound.count, on: connection)
         let parameters: [(any PostgresEncodable)?] = [
-            messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(\.receivedAt.date),
+            messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(received),
             messages.map(\.channel), messages.map(\.language), messages.map { $0.orderID?.rawValue },
             messages.map(\.categoryHint), messages.map(\.subject), messages.map(\.body), rows.map(\.candidate.raw),
             decisions.map(\.category.rawValue), decisions.map(\.classification.categorySource.rawValue),
