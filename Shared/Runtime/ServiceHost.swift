@@ -70,11 +70,14 @@ public enum ServiceHost {
         let settings = Settings()
         let context: ServiceContext
         let port: Int
+        let httpHost: String
+        let httpLimits: HTTPServer.Limits
         let migrateOnStart: Bool
         do {
             let level = try settings.choice("CRM_LOG_LEVEL", default: Logger.Level.info)
             Observability.bootstrap(logLevel: level)
             port = try settings.int("CRM_HTTP_PORT", default: 8080, in: 0...65535)
+            (httpHost, httpLimits) = try httpSettings(settings)
             migrateOnStart = try settings.bool("CRM_MIGRATE_ON_START", default: false)
             context = try makeContext(name: name, settings: settings, topology: topology)
         } catch {
@@ -94,7 +97,13 @@ public enum ServiceHost {
             }
             let parts = try await build(context)
             let health = HealthRoutes(pool: context.pool, publisher: context.publisher)
-            let http = HTTPServer(port: port, routes: health.routes + parts.routes, logger: logger)
+            let http = HTTPServer(
+                host: httpHost,
+                port: port,
+                routes: health.routes + parts.routes,
+                limits: httpLimits,
+                logger: logger
+            )
             let heartbeat = InstanceHeartbeat(context: context)
             let group = ServiceGroup(
                 configuration: .init(
@@ -123,6 +132,32 @@ public enum ServiceHost {
             logger.critical("Service failed", metadata: ["service": "\(name)", "error": "\(error)"])
             exit(1)
         }
+    }
+
+    /// `CRM_HTTP_HOST` (default `127.0.0.1`: loopback only; the image sets `0.0.0.0`), `CRM_HTTP_IDLE_TIMEOUT`
+    /// (default 5s), `CRM_HTTP_HEADER_TIMEOUT` (default 10s) and `CRM_HTTP_MAX_CONNECTIONS` (default 64).
+    public static func httpSettings(
+        _ settings: Settings
+    ) throws(SettingsError) -> (host: String, limits: HTTPServer.Limits) {
+        let host = settings.string("CRM_HTTP_HOST", default: "127.0.0.1")
+        guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "/") }) else {
+            throw SettingsError(
+                variable: "CRM_HTTP_HOST",
+                problem: "expected an address such as 127.0.0.1, 0.0.0.0 or ::"
+            )
+        }
+        let defaults = HTTPServer.Limits()
+        let limits = HTTPServer.Limits(
+            idleTimeout: try settings.duration("CRM_HTTP_IDLE_TIMEOUT", default: defaults.idleTimeout),
+            headerTimeout: try settings.duration("CRM_HTTP_HEADER_TIMEOUT", default: defaults.headerTimeout),
+            lifetime: defaults.lifetime,
+            maximumConnections: try settings.int(
+                "CRM_HTTP_MAX_CONNECTIONS",
+                default: defaults.maximumConnections,
+                in: 1...10_000
+            )
+        )
+        return (host, limits)
     }
 
     /// The context from settings, without starting anything.

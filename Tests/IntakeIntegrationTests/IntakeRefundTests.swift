@@ -292,4 +292,35 @@ struct IntakeRefundTests {
             #expect(try await environment.pool.query("SELECT count(*) FROM orders")[0][0] == "2993")
         }
     }
+
+    /// An order id that looks like a stored one but hides a zero-width character is refused, not stored beside it.
+    @Test func idsWithInvisibleCharactersAreRefused() async throws {
+        try await TestServers.withEnvironment { environment in
+            let order = IntakeHarness.order
+            let verdicts = try await Self.handler(environment.pool).handle(
+                Self.messages([
+                    order("A-1", "C-1", "10.00", "USD", "purchase", nil, ""),
+                    order("A\u{200B}-1", "C-1", "10.00", "USD", "purchase", nil, ""),
+                    order("A-2", "C\u{2060}-1", "10.00", "USD", "purchase", nil, ""),
+                ])
+            )
+            #expect(
+                verdicts == [
+                    .processed,
+                    .deadLetter(
+                        MessageRejection(.invalidValue, field: "order_id", "contains an invisible character (U+200B)")
+                    ),
+                    .deadLetter(
+                        MessageRejection(
+                            .invalidValue,
+                            field: "customer_id",
+                            "contains an invisible character (U+2060)"
+                        )
+                    ),
+                ]
+            )
+            #expect(try await environment.pool.query("SELECT count(*) FROM orders")[0][0] == "1")
+            #expect(try await environment.pool.query("SELECT count(*) FROM customers")[0][0] == "1")
+        }
+    }
 }
