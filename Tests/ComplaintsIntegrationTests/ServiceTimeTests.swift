@@ -78,3 +78,43 @@ struct ServiceTimeTests {
         }
     }
 }
+
+/// A complaint id is one complaint: again with the same content it is a redelivery, with other content a conflict.
+@Suite("Complaints service: reused ids")
+struct ServiceConflictTests {
+    @Test func aKnownIdWithOtherContentIsDeadLetteredAsAConflict() async throws {
+        try await TestServers.withEnvironment { environment in
+            try await ComplaintsHarness.load(rules: try ComplaintsHarness.roundTheClockRules(), environment)
+            let publisher = ComplaintsHarness.publisher(environment)
+            let received = Date()
+            let original = ComplaintsHarness.complaint("K-1", body: "The parcel never arrived.", receivedAt: received)
+            let changed = ComplaintsHarness.complaint("K-1", body: "Refund me now.", receivedAt: received)
+            let letters = try await ComplaintsHarness.whileRunning(environment) {
+                try await ComplaintsHarness.publish([original], with: publisher)
+                _ = try await eventually {
+                    try await environment.pool.query("SELECT count(*) FROM complaints")[0].decode(0, as: Int.self) == 1
+                }
+                // Across batches, and within one: the redelivery passes, the changed copies do not.
+                try await ComplaintsHarness.publish([original, changed], with: publisher)
+                try await ComplaintsHarness.publish(
+                    [
+                        ComplaintsHarness.complaint("K-2", body: "Late.", receivedAt: received),
+                        ComplaintsHarness.complaint("K-2", body: "Early.", receivedAt: received),
+                    ],
+                    with: publisher
+                )
+                return try await ComplaintsHarness.take(2, from: "complaints.inbox.dead", environment)
+            }
+            #expect(letters.count == 2)
+            #expect(
+                letters.allSatisfy {
+                    $0.headers["x-crm-error"]?.stringValue
+                        == "complaint_id: already received with different content; the first version stands"
+                }
+            )
+            let stored = try await environment.pool.query("SELECT complaint_id, body FROM complaints ORDER BY 1")
+            #expect(stored.map { [$0[0], $0[1]] } == [["K-1", "The parcel never arrived."], ["K-2", "Late."]])
+            await publisher.close()
+        }
+    }
+}

@@ -13,7 +13,8 @@ import Metrics
 ///   day ahead of the service's clock included.
 /// - A new complaint is classified, enriched with the customer's value, prioritised, routed and stored once; its
 ///   routed form (and a signal for valuable customers) leaves through the outbox in the same transaction.
-/// - A duplicate `complaint_id` is a no-op; a status update for a complaint never received is dead-lettered.
+/// - A `complaint_id` again with the same content is a no-op, with other content a conflict (dead-lettered, the first
+///   version stands); a status update for a complaint never received is dead-lettered.
 /// - The whole batch is decided by one version of the rules.
 public struct ComplaintInboxHandler: Sendable {
     private let pool: PostgresPool
