@@ -60,7 +60,7 @@ enum ComplaintsHarness {
     ) async throws -> T {
         try await environment.whileRunning(
             "crm-complaints",
-            topology: ComplaintsService.topology.merging(Topology.alerts),
+            topology: ComplaintsService.topology(desks: shippedDesks).merging(Topology.alerts),
             settings: settings,
             replicas: replicas,
             parts: ComplaintsService.parts

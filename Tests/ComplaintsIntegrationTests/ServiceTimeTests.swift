@@ -112,8 +112,11 @@ struct ServiceConflictTests {
                         == "complaint_id: already received with different content; the first version stands"
                 }
             )
+            // Two consumers may take K-2's copies in either order: whichever came first stands.
             let stored = try await environment.pool.query("SELECT complaint_id, body FROM complaints ORDER BY 1")
-            #expect(stored.map { [$0[0], $0[1]] } == [["K-1", "The parcel never arrived."], ["K-2", "Late."]])
+            #expect(stored.map(\.[0]) == ["K-1", "K-2"])
+            #expect(stored.first?[1] == "The parcel never arrived.")
+            #expect(stored.last?[1] == "Late." || stored.last?[1] == "Early.")
             await publisher.close()
         }
     }

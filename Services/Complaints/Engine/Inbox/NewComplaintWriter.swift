@@ -213,7 +213,8 @@ struct NewComplaintWriter {
             ),
             escalationLevel: 0
         )
-        let body = String(decoding: try routed.encodedBody(), as: UTF8.self)
+        // The complaint as received, with routing's fields beside it (cut to 256 KiB with a marker if need be).
+        let body = String(decoding: try routed.encodedBody(received: Data(candidate.raw.utf8)), as: UTF8.self)
         let plan = policy.escalationPlan(
             for: decision.clock,
             priority: decision.priority,
