@@ -2,6 +2,7 @@ import CRMAMQP
 import CRMOutbox
 import CRMRuntime
 import CRMSupport
+import Foundation
 
 /// The parts of `crm-alerts` that run inside the service host.
 public enum AlertsService {
@@ -19,7 +20,12 @@ public enum AlertsService {
     public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
         let configuration = try AlertsConfiguration(context.settings)
         let consuming = try consumerSettings(context.settings)
-        let playbook = try PlaybookSource(path: configuration.playbookFile, logger: context.logger)
+        let playbook =
+            try configuration.playbookFile.map { try PlaybookSource(path: $0, logger: context.logger) }
+            ?? PlaybookSource(
+                playbook: RetentionPlaybook(json: Data(DefaultRetentionPlaybook.json.utf8)),
+                logger: context.logger
+            )
         let relay = context.outboxRelay(for: .alerts)
         let outbox = Outbox(relay: relay)
         let evaluator = AlertEvaluator(configuration: configuration, playbook: playbook, outbox: outbox)

@@ -41,9 +41,9 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
             } else if let version {
                 throw ValidationError("no stored complaint rules version \(version)")
             } else {
-                let file = environment.rulesFile
-                FileHandle.standardError.write(Data("no rules loaded yet; the default file \(file) applies\n".utf8))
-                print(try ComplaintRulesStore.readFile(file))
+                let (text, source) = try ComplaintRulesStore.defaultRules(file: environment.rulesFile)
+                FileHandle.standardError.write(Data("no rules loaded yet; the \(source) apply\n".utf8))
+                print(text)
             }
         }
     }
@@ -141,8 +141,8 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
 }
 
 extension CommandEnvironment {
-    /// The default complaint rules file (`CRM_COMPLAINT_RULES_FILE`, default `deploy/complaint-rules.json`).
-    var rulesFile: String {
-        settings.string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+    /// The default complaint rules file (`CRM_COMPLAINT_RULES_FILE`); nil for the rules built into `crm`.
+    var rulesFile: String? {
+        settings.string("CRM_COMPLAINT_RULES_FILE")
     }
 }

@@ -45,8 +45,9 @@ struct Migrate: AsyncParsableCommand {
             await connection.close()
             return
         }
-        // A `desk.<name>` queue for every configured desk: the rules in force, else the default rules file.
-        let rulesFile = settings.string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        // A `desk.<name>` queue for every configured desk: the rules in force, else the default rules (the file of
+        // CRM_COMPLAINT_RULES_FILE, or those built in).
+        let rulesFile = settings.string("CRM_COMPLAINT_RULES_FILE")
         let desks: [String]
         do {
             let (rules, origin) = try await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile)

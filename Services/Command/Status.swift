@@ -101,7 +101,7 @@ enum StatusQueries {
 
     /// Every consuming queue of the system, with a `desk.<name>` queue for every configured desk.
     static func queueNames(pool: PostgresPool) async throws -> [String] {
-        let rulesFile = Settings().string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        let rulesFile = Settings().string("CRM_COMPLAINT_RULES_FILE")
         let desks = try await pool.withConnection { connection in
             (try? await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile))?.0.desks.map(\.name)
         }

@@ -237,5 +237,51 @@ extension SystemTests {
                 #expect(text.output.contains("1 awaiting 1 purchases"), "\(text.output)")
             }
         }
+
+        /// An installed binary needs no checkout: `crm migrate` and the services run from any directory with the
+        /// complaint rules and the retention playbook built in (the variables still override them).
+        @Test func migrateAndTheServicesFindTheirDefaultsOutsideTheRepository() async throws {
+            try await TestServers.withEnvironment(migrate: false) { environment in
+                let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "crm-\(UUID().uuidString)"
+                )
+                try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: elsewhere) }
+                let variables = environment.serviceVariables
+                let migrate = try Shell.execute(
+                    "crm",
+                    arguments: ["migrate"],
+                    environment: variables,
+                    directory: elsewhere
+                )
+                #expect(migrate.status == 0, "\(migrate.output)")
+                #expect(migrate.output.contains("Desks (from built-in defaults"), "\(migrate.output)")
+                let publisher = AMQPPublisher(settings: environment.amqp, name: "test", logger: TestServers.logger)
+                for desk in SystemHarness.desks {
+                    #expect((try? await publisher.inspectQueue("desk.\(desk)")) != nil, "desk.\(desk)")
+                }
+                await publisher.close()
+                var processes: [Process] = []
+                defer { for process in processes where process.isRunning { process.terminate() } }
+                for service in ["crm-complaints", "crm-alerts"] {
+                    let port = TestPorts.unused()
+                    processes.append(
+                        try Shell.launch(
+                            service,
+                            environment: variables.merging(["CRM_HTTP_PORT": "\(port)"]) { $1 },
+                            directory: elsewhere
+                        )
+                    )
+                    var ready = 0
+                    for _ in 0..<150 where ready != 200 {
+                        try await Task.sleep(for: .milliseconds(100))
+                        ready = Shell.get("http://127.0.0.1:\(port)/health/ready").status
+                    }
+                    #expect(ready == 200, "\(service) did not start outside the repository")
+                }
+                let seeded = try await environment.pool.query("SELECT source FROM complaint_rules")
+                #expect(seeded.map { $0[0] } == ["built-in defaults (deploy/complaint-rules.json)"])
+            }
+        }
     }
 }
