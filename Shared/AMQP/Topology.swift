@@ -1,5 +1,6 @@
-/// The exchanges, queues and bindings of the broker, as data: declared idempotently at start-up
-/// and written into `deploy/rabbitmq/definitions.json`.
+/// The exchanges, queues and bindings of the broker, as data: declared idempotently by `crm migrate` (as the
+/// operator) and written into `deploy/rabbitmq/definitions.json`; each service checks its part at start-up with
+/// passive declares (``Action/verify``), so its broker user needs no permission to create or delete anything.
 ///
 /// Every consuming queue dead-letters to `crm.dead`, where `<queue>.dead` keeps what could not be
 /// processed. The service publishes those copies itself (with the `x-crm-error` reason header);

@@ -61,7 +61,8 @@ public struct ServiceParts: Sendable {
 /// Runs a service process: settings, logs, metrics, connections, HTTP health, signals.
 public enum ServiceHost {
     /// Builds the context from the environment, lets `build` add the service's parts, and runs
-    /// them all in one `ServiceGroup` until SIGTERM or SIGINT. Exits 2 on a configuration error.
+    /// them all in one `ServiceGroup` until SIGTERM or SIGINT. Exits 2 on a configuration error. `topology` is what
+    /// the service checks exists (`crm migrate` declares it); until it does, the service is not ready and retries.
     public static func run(
         name: String,
         topology: Topology,
