@@ -153,12 +153,12 @@ struct OrderBatchWriter {
     /// Why an order's amount or cost is too large to take, in the base currency: sums over a customer's orders must
     /// stay far from what any figure downstream can hold.
     private func exceedsMaximum(_ row: Row) -> MessageRejection? {
+        // Most orders are in the base currency: their amounts are compared as they are, without a conversion.
+        let amount = row.rate == 1 ? row.order.amount.decimal : row.baseAmount
+        let cost = row.rate == 1 ? row.order.cost?.decimal : row.baseCost
+        guard amount > maximumAmount || (cost ?? 0) > maximumAmount else { return nil }
         let limit = "larger than the maximum of \(maximumAmount) \(baseCurrency) an order may have"
-        if row.baseAmount > maximumAmount { return MessageRejection(.invalidValue, field: "amount", limit) }
-        if let cost = row.baseCost, cost > maximumAmount {
-            return MessageRejection(.invalidValue, field: "cost", limit)
-        }
-        return nil
+        return MessageRejection(.invalidValue, field: amount > maximumAmount ? "amount" : "cost", limit)
     }
 
     private func reject(_ index: Int, _ rejection: MessageRejection, _ outcome: inout OrderBatchOutcome) {
