@@ -82,3 +82,73 @@ struct ScoringLimitsTests {
         }
     }
 }
+
+/// crm-scoring with its own accounts takes `order.accepted` only from `crm_intake`'s account.
+@Suite("Scoring trusts only intake's events")
+struct ScoringTrustTests {
+    @Test func anOrderAcceptedEventFromAnotherAccountIsDeadLettered() async throws {
+        try await TestServers.withEnvironment { environment in
+            try await environment.grantServiceAccounts()
+            try await ScoringHarness.store(
+                [ScoringHarness.order("O-1", customer: "C-1", at: "2026-11-20T10:00:00Z", amount: "10.00")],
+                pool: environment.pool
+            )
+            try await environment.pool.execute("DELETE FROM crm_outbox")
+            let event = try OrderAcceptedEvents(customers: [
+                .init(
+                    customerID: try Identifier("C-1"),
+                    orderIDs: [try Identifier("O-1")],
+                    occurredAt: try Timestamp(rfc3339: "2026-11-20T10:00:00Z")
+                )
+            ]).encodedBody()
+            let message = OutboundMessage(
+                exchange: Topology.eventsExchange,
+                routingKey: Topology.EventKey.orderAccepted,
+                body: event
+            )
+            let settings = try environment.serviceVariables(as: .scoring)
+            let (letter, scoredAfterForgery, scored) = try await ScoringHarness.whileScoring(
+                environment,
+                settings: settings
+            ) { _ in
+                let administrator = AMQPPublisher(
+                    settings: environment.amqp,
+                    name: "forger",
+                    logger: TestServers.logger
+                )
+                try await administrator.publish(message)
+                let dead = AMQPConsumer(
+                    settings: environment.amqp,
+                    queue: "scoring.events.dead",
+                    prefetch: 10,
+                    logger: TestServers.logger
+                )
+                let letters = try await dead.nextBatch(maxCount: 1, wait: .seconds(20), linger: .zero)
+                await dead.close()
+                let before = try await environment.pool.query("SELECT count(*) FROM customer_scores")[0].decode(
+                    0,
+                    as: Int.self
+                )
+                let intake = AMQPPublisher(
+                    settings: try environment.amqp(as: .intake),
+                    name: "intake",
+                    logger: TestServers.logger
+                )
+                try await intake.publish(message)
+                let after = try await eventually {
+                    try await environment.pool.query("SELECT count(*) FROM customer_scores")[0].decode(0, as: Int.self)
+                        == 1
+                }
+                await administrator.close()
+                await intake.close()
+                return (letters.first, before, after)
+            }
+            #expect(scoredAfterForgery == 0)
+            #expect(scored)
+            #expect(
+                letter?.headers[Topology.errorHeader]?.stringValue
+                    == "user_id: published by \"\(environment.amqp.user)\"; order.accepted is taken only from crm_intake"
+            )
+        }
+    }
+}
