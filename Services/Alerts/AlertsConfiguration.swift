@@ -20,8 +20,9 @@ public struct AlertsConfiguration: Sendable, Hashable {
     /// How often each replica releases held alerts, refreshes its gauges and rereads the playbook file
     /// (`CRM_ALERTS_TICK_INTERVAL`, default 30s).
     public var tickInterval: Duration
-    /// The retention playbook (`CRM_RETENTION_PLAYBOOK_FILE`, default `deploy/retention-playbook.json`).
-    public var playbookFile: String
+    /// The retention playbook's file (`CRM_RETENTION_PLAYBOOK_FILE`); nil for the playbook built into the binary
+    /// (``DefaultRetentionPlaybook``, the text of `deploy/retention-playbook.json`), whatever the directory.
+    public var playbookFile: String?
 
     /// The defaults.
     public init(
@@ -30,7 +31,7 @@ public struct AlertsConfiguration: Sendable, Hashable {
         dailyCaps: [AlertPriority: Int] = [.p1: 0, .p2: 500, .p3: 500],
         sweepInterval: Duration = .seconds(3_600),
         tickInterval: Duration = .seconds(30),
-        playbookFile: String = "deploy/retention-playbook.json"
+        playbookFile: String? = nil
     ) {
         self.rules = rules
         self.cooldown = cooldown
@@ -141,7 +142,7 @@ public struct AlertsConfiguration: Sendable, Hashable {
         where value < .milliseconds(10) {
             throw SettingsError(variable: variable, problem: "must be at least 10ms")
         }
-        playbookFile = settings.string("CRM_RETENTION_PLAYBOOK_FILE", default: defaults.playbookFile)
+        playbookFile = settings.string("CRM_RETENTION_PLAYBOOK_FILE") ?? defaults.playbookFile
     }
 
     /// A tier, or `none` for no minimum.

@@ -2,10 +2,11 @@ import CRMAMQP
 import CRMOutbox
 import CRMRuntime
 import CRMSupport
+import Foundation
 
 /// The parts of `crm-alerts` that run inside the service host.
 public enum AlertsService {
-    /// The broker objects this service declares and touches.
+    /// The broker objects this service uses, declared by `crm migrate` and checked at start.
     public static let topology = Topology.alerts
 
     /// How `alerts.events` and `alerts.feedback` are consumed unless `CRM_ALERTS_*` says otherwise: 200 a batch.
@@ -19,7 +20,12 @@ public enum AlertsService {
     public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
         let configuration = try AlertsConfiguration(context.settings)
         let consuming = try consumerSettings(context.settings)
-        let playbook = try PlaybookSource(path: configuration.playbookFile, logger: context.logger)
+        let playbook =
+            try configuration.playbookFile.map { try PlaybookSource(path: $0, logger: context.logger) }
+            ?? PlaybookSource(
+                playbook: RetentionPlaybook(json: Data(DefaultRetentionPlaybook.json.utf8)),
+                logger: context.logger
+            )
         let relay = context.outboxRelay(for: .alerts)
         let outbox = Outbox(relay: relay)
         let evaluator = AlertEvaluator(configuration: configuration, playbook: playbook, outbox: outbox)
@@ -30,6 +36,7 @@ public enum AlertsService {
                 of: Topology.alertEventsQueue,
                 topology: topology,
                 settings: consuming,
+                publishers: context.internalEventPublishers,
                 handler: events.handle
             )
             + context.consumers(

@@ -17,8 +17,9 @@ struct Accounts: AsyncParsableCommand {
             CRM_ALERTS_PASSWORD, CRM_COMPLAINTS_PASSWORD), creates the PostgreSQL role crm_<service> or sets its \
             password, and grants it exactly its tables in the database of CRM_DATABASE_URL (whose account needs \
             CREATEROLE, or is a superuser). Then creates the RabbitMQ user crm_<service> or sets its password, with \
-            configure, write and read permissions on the vhost of CRM_AMQP_URL limited to its own exchanges and \
-            queues, through the management API at CRM_RABBITMQ_API (default http://<broker host>:15672) as \
+            no configure permission, write permission on the exchanges it publishes to with topic permissions \
+            limiting the routing keys to its own, and read permission on the queues it consumes, on the vhost of \
+            CRM_AMQP_URL, through the management API at CRM_RABBITMQ_API (default http://<broker host>:15672) as \
             CRM_RABBITMQ_API_USER and CRM_RABBITMQ_API_PASSWORD (default: the CRM_AMQP_URL account, which must then \
             be an administrator).
 
@@ -74,12 +75,18 @@ struct Accounts: AsyncParsableCommand {
         let vhost = BrokerManagement.escape(amqp.virtualHost)
         for (account, password) in accounts {
             let user = BrokerManagement.escape(account.name)
-            try await management.put("/api/users/\(user)", ["password": password, "tags": ""])
-            let permissions = account.brokerPermissions(desks: [])
-            try await management.put(
+            try await management.send("PUT", "/api/users/\(user)", ["password": password, "tags": ""])
+            let permissions = account.brokerPermissions
+            try await management.send(
+                "PUT",
                 "/api/permissions/\(vhost)/\(user)",
                 ["configure": permissions.configure, "write": permissions.write, "read": permissions.read]
             )
+            // Topic permissions replace whatever the user had: an exchange left out would allow every key.
+            try await management.send("DELETE", "/api/topic-permissions/\(vhost)/\(user)", allowNotFound: true)
+            for permission in account.topicPermissions {
+                try await management.send("PUT", "/api/topic-permissions/\(vhost)/\(user)", permission.body)
+            }
         }
         print(
             "Broker users with their permissions on vhost \(amqp.virtualHost): "
@@ -146,16 +153,23 @@ struct BrokerManagement {
         segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? segment
     }
 
-    func put(_ path: String, _ body: [String: String]) async throws {
+    func send(
+        _ method: String,
+        _ path: String,
+        _ body: [String: String]? = nil,
+        allowNotFound: Bool = false
+    )
+        async throws
+    {
         guard let url = URL(string: api + path) else {
             throw CommandFailure.configuration("bad CRM_RABBITMQ_API: \(api)")
         }
         var request = URLRequest(url: url)
-        request.httpMethod = "PUT"
+        request.httpMethod = method
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let credentials = Data("\(user):\(password)".utf8).base64EncodedString()
         request.setValue("Basic \(credentials)", forHTTPHeaderField: "Authorization")
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
         let response: URLResponse
         do {
             (_, response) = try await URLSession.shared.data(for: request)
@@ -165,9 +179,9 @@ struct BrokerManagement {
             )
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
+        guard (200..<300).contains(status) || (allowNotFound && status == 404) else {
             // The path names the user, never its password.
-            throw CommandFailure.configuration("the broker's management API answered \(status) to PUT \(path)")
+            throw CommandFailure.configuration("the broker's management API answered \(status) to \(method) \(path)")
         }
     }
 }

@@ -15,7 +15,7 @@ struct CRM: AsyncParsableCommand {
         version: CRMVersion.current,
         subcommands: [
             Migrate.self, Status.self, LoadOrders.self, Customer.self, Model.self, Rescore.self, ReplayDead.self,
-            LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self, Accounts.self,
+            LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self, Accounts.self, Orders.self,
         ]
     )
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRMAMQP
 import CRMSupport
 import Complaints
 import Foundation
@@ -40,9 +41,9 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
             } else if let version {
                 throw ValidationError("no stored complaint rules version \(version)")
             } else {
-                let file = environment.rulesFile
-                FileHandle.standardError.write(Data("no rules loaded yet; the default file \(file) applies\n".utf8))
-                print(try ComplaintRulesStore.readFile(file))
+                let (text, source) = try ComplaintRulesStore.defaultRules(file: environment.rulesFile)
+                FileHandle.standardError.write(Data("no rules loaded yet; the \(source) apply\n".utf8))
+                print(text)
             }
         }
     }
@@ -85,13 +86,36 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
         @Argument(help: "The rules document.", completion: .file())
         var file: String
 
-        @Flag(help: "Store only; leave the broker alone (the services declare new desks themselves).")
+        @Flag(
+            help: """
+                Store only; leave the broker alone (run crm migrate later: until then, replicas keep the rules in \
+                force and wait for the new desks' queues).
+                """
+        )
         var skipBroker = false
 
         func run() async throws {
             let environment = CommandEnvironment()
             let policy = try ComplaintRulesCommand.compile(file)
             let text = try ComplaintRulesStore.readFile(file)
+            // The desks' queues first: running replicas put the new version in force once its queues exist.
+            if !skipBroker {
+                let desks = policy.rules.desks.map(\.name)
+                let publisher = AMQPPublisher(
+                    settings: try environment.amqp(),
+                    name: "crm-rules",
+                    topology: Topology.complaints(desks: desks),
+                    logger: environment.logger
+                )
+                do {
+                    try await publisher.connect()
+                } catch {
+                    await publisher.close()
+                    throw error
+                }
+                await publisher.close()
+                print("Declared desk queues: \(desks.map { "desk.\($0)" }.joined(separator: ", ")).")
+            }
             let pool = try environment.pool()
             let result = try await pool.transaction { [file] connection in
                 try ComplaintRulesStore.store(text, source: file, on: connection)
@@ -101,14 +125,6 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
             case .stored(let version): print("Stored complaint rules version \(version) from \(file).")
             case .unchanged(let version): print("Version \(version) already has exactly this text; nothing changed.")
             }
-            guard !skipBroker else { return }
-            let desks = policy.rules.desks.map(\.name)
-            try await ComplaintRulesWatcher.declare(
-                desks: desks,
-                amqp: try environment.amqp(),
-                logger: environment.logger
-            )
-            print("Declared desk queues: \(desks.map { "desk.\($0)" }.joined(separator: ", ")).")
         }
     }
 
@@ -125,8 +141,8 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
 }
 
 extension CommandEnvironment {
-    /// The default complaint rules file (`CRM_COMPLAINT_RULES_FILE`, default `deploy/complaint-rules.json`).
-    var rulesFile: String {
-        settings.string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+    /// The default complaint rules file (`CRM_COMPLAINT_RULES_FILE`); nil for the rules built into `crm`.
+    var rulesFile: String? {
+        settings.string("CRM_COMPLAINT_RULES_FILE")
     }
 }

@@ -15,7 +15,9 @@ struct Migrate: AsyncParsableCommand {
             Idempotent and safe while services run: migrations apply under an advisory lock, each
             exactly once, and declaring exchanges and queues that exist changes nothing. Then each
             service role that exists (crm_intake, crm_scoring, crm_alerts, crm_complaints) is granted
-            exactly its tables; absent roles are skipped and named (crm accounts creates them).
+            exactly its tables; absent roles are skipped and named (crm accounts creates them). The
+            services only check the topology this declares: run it before them. The desks' queues come
+            from the rules in force, else CRM_COMPLAINT_RULES_FILE, else the rules built into crm.
             """
     )
 
@@ -45,8 +47,9 @@ struct Migrate: AsyncParsableCommand {
             await connection.close()
             return
         }
-        // A `desk.<name>` queue for every configured desk: the rules in force, else the default rules file.
-        let rulesFile = settings.string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        // A `desk.<name>` queue for every configured desk: the rules in force, else the default rules (the file of
+        // CRM_COMPLAINT_RULES_FILE, or those built in).
+        let rulesFile = settings.string("CRM_COMPLAINT_RULES_FILE")
         let desks: [String]
         do {
             let (rules, origin) = try await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile)

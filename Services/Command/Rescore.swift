@@ -62,6 +62,7 @@ struct Rescore: AsyncParsableCommand {
             var object: [String: Any] = [
                 "model_id": report.model.modelID ?? 0, "as_of": Timestamp(report.model.asOf).rfc3339,
                 "customers": report.customers, "written": report.written, "events": report.events,
+                "unscored": report.unscored,
             ]
             object["seconds"] = Dictionary(uniqueKeysWithValues: report.phases.map { ($0.name, $0.seconds) })
             print(try JSONOutput.string(object))
@@ -82,6 +83,12 @@ struct Rescore: AsyncParsableCommand {
             print(String(format: "Gamma-Gamma  p=%.4f q=%.4f v=%.4f", spend.p, spend.q, spend.v))
         }
         print("Scores written: \(report.written); customer.scored events: \(report.events).")
+        if !report.unscored.isEmpty {
+            print(
+                "Left out (a figure is not a finite number; their previous scores stand): "
+                    + "\(report.unscored.count) customers, e.g. \(report.unscored.prefix(5).joined(separator: ", "))."
+            )
+        }
         let detail = ["merge", "events"].compactMap { part in
             model.statistics["seconds.write.\(part)"].map { String(format: "%@ %.2f", part, $0) }
         }

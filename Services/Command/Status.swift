@@ -62,6 +62,7 @@ enum StatusQueries {
     /// Sections other parts of the system add: a key and how to load its JSON-ready value.
     static let extraSections:
         [(key: String, load: @Sendable (PostgresPool) async throws -> (json: Any, text: [String]))] = [
+            ("held_refunds", heldRefunds),
             (
                 "complaints",
                 { pool in
@@ -78,9 +79,29 @@ enum StatusQueries {
             ),
         ]
 
+    /// Refunds stored `held` until their purchase arrives: how many, and how long the oldest has waited.
+    @Sendable static func heldRefunds(pool: PostgresPool) async throws -> (json: Any, text: [String]) {
+        let row = try await pool.query(
+            """
+            SELECT count(*), coalesce(date_part('epoch', now() - min(received_at)), 0)::float8,
+                   count(DISTINCT original_order_id)
+            FROM orders WHERE held
+            """
+        )[0]
+        let (count, oldest, purchases) = (
+            try row.decode(0, as: Int.self), try row.decode(1, as: Double.self), try row.decode(2, as: Int.self)
+        )
+        let json: [String: Any] = ["count": count, "oldest_seconds": oldest.rounded(), "purchases_awaited": purchases]
+        guard count > 0 else { return (json, ["none"]) }
+        let age = Duration.seconds(oldest.rounded()).formatted(
+            .units(allowed: [.days, .hours, .minutes, .seconds], width: .narrow, maximumUnitCount: 2)
+        )
+        return (json, ["\(count) awaiting \(purchases) purchases; the oldest for \(age)"])
+    }
+
     /// Every consuming queue of the system, with a `desk.<name>` queue for every configured desk.
     static func queueNames(pool: PostgresPool) async throws -> [String] {
-        let rulesFile = Settings().string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json")
+        let rulesFile = Settings().string("CRM_COMPLAINT_RULES_FILE")
         let desks = try await pool.withConnection { connection in
             (try? await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile))?.0.desks.map(\.name)
         }

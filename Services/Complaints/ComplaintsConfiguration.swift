@@ -7,9 +7,9 @@ import Foundation
 /// The rules themselves (classification, priority table, desks, routing, SLA targets) live in the database
 /// (`crm rules load`); these settings say where the first rules come from and how the process runs.
 public struct ComplaintsConfiguration: Sendable {
-    /// The rules document loaded into an empty database (`CRM_COMPLAINT_RULES_FILE`, default
-    /// `deploy/complaint-rules.json`; `/etc/crm/complaint-rules.json` in the image).
-    public var rulesFile: String
+    /// The rules document loaded into an empty database (`CRM_COMPLAINT_RULES_FILE`); nil for the rules built into
+    /// the binary (``DefaultComplaintRules``, the text of `deploy/complaint-rules.json`), whatever the directory.
+    public var rulesFile: String?
     /// SLA targets that override the rules' per priority (`CRM_COMPLAINTS_SLA_TARGETS`, e.g.
     /// `p1=15m/4h,p2=1h/8h`: first response / resolution, in working time). Unset: the rules' targets.
     public var slaTargets: [ComplaintPriority: SLAPolicy.Targets]
@@ -28,7 +28,7 @@ public struct ComplaintsConfiguration: Sendable {
 
     /// The defaults, as documented per property.
     public init(
-        rulesFile: String = "deploy/complaint-rules.json",
+        rulesFile: String? = nil,
         slaTargets: [ComplaintPriority: SLAPolicy.Targets] = [:],
         maxEscalationLevel: Int? = nil,
         sweepInterval: Duration = .seconds(5),
@@ -51,7 +51,7 @@ public struct ComplaintsConfiguration: Sendable {
             settings.string("CRM_COMPLAINTS_MAX_ESCALATION_LEVEL") == nil
             ? nil : try settings.int("CRM_COMPLAINTS_MAX_ESCALATION_LEVEL", default: 3, in: 1...20)
         self.init(
-            rulesFile: settings.string("CRM_COMPLAINT_RULES_FILE", default: "deploy/complaint-rules.json"),
+            rulesFile: settings.string("CRM_COMPLAINT_RULES_FILE"),
             slaTargets: try Self.parseTargets(settings.string("CRM_COMPLAINTS_SLA_TARGETS")),
             maxEscalationLevel: maxLevel,
             sweepInterval: try Self.positive(settings, "CRM_COMPLAINTS_SWEEP_INTERVAL", default: .seconds(5)),

@@ -7,9 +7,9 @@ import ServiceLifecycle
 
 /// The parts of `crm-complaints` that run inside the service host.
 public enum ComplaintsService {
-    /// The broker objects declared before the rules are known: the inbox, `desk.escalations`, and the binding that
-    /// takes complaint signals to `alerts.events` (so a signal is never unroutable while `crm-alerts` is not yet
-    /// deployed). The desks' queues follow from the rules (`ComplaintRulesWatcher`).
+    /// The broker objects the service checks before the rules are known: the inbox, `desk.escalations` and the
+    /// exchanges it publishes to. The desks' queues follow from the rules (`ComplaintRulesWatcher`); `crm migrate` and
+    /// `crm rules load` declare them.
     public static let topology = topology(desks: [])
 
     /// The service's topology with a `desk.<name>` queue for each desk: `Topology.complaints(desks:)`, which
@@ -42,7 +42,7 @@ public enum ComplaintsService {
             configuration: configuration,
             logger: context.logger
         )
-        // Each consumer declares the desks' queues when it connects, before it takes a message to route.
+        // Each consumer checks the desks' queues exist when it connects, before it takes a message to route.
         let consumers = context.consumers(
             of: Topology.complaintsQueue,
             topology: topology(desks: policies.current.policy.router.desks.map(\.name)),

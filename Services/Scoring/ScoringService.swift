@@ -1,4 +1,5 @@
 import CRMAMQP
+import CRMContract
 import CRMOutbox
 import CRMPostgres
 import CRMRuntime
@@ -7,7 +8,7 @@ import Foundation
 
 /// The parts of `crm-scoring` that run inside the service host.
 public enum ScoringService {
-    /// The broker objects this service declares and touches.
+    /// The broker objects this service uses, declared by `crm migrate` and checked at start.
     public static let topology = Topology.scoring
 
     /// How `scoring.events` is consumed unless `CRM_SCORING_*` says otherwise: 200 events a batch.
@@ -35,6 +36,7 @@ public enum ScoringService {
             of: Topology.scoringEventsQueue,
             topology: topology,
             settings: try consumerSettings(context.settings),
+            publishers: context.internalEventPublishers,
             handler: incremental.handle
         )
         let schedule = RescoreSchedule(
@@ -51,12 +53,18 @@ public enum ScoringService {
         return ServiceParts(services: consumers + [relay, schedule], routes: [customerRoute(pool: context.pool)])
     }
 
-    /// `GET /customers/{id}`: the customer object, 404 when never scored.
+    /// `GET /customers/{id}`: the customer object, 404 when never scored, 400 for an id no customer can have (a NUL,
+    /// a control character, more than 128 characters: the rules of `customer_id`).
     static func customerRoute(pool: PostgresPool) -> HTTPServer.Route {
         { request in
             let prefix = "/customers/"
             guard request.path.hasPrefix(prefix), request.path.count > prefix.count else { return nil }
             let id = String(request.path.dropFirst(prefix.count))
+            do throws(MessageRejection) {
+                _ = try Identifier(id)
+            } catch {
+                return .json(#"{"error":"customer id: \#(error.problem)"}"#, status: 400)
+            }
             do {
                 guard let json = try await CustomerView.json(customerID: id, pool: pool) else {
                     return .json(#"{"error":"no such customer"}"#, status: 404)

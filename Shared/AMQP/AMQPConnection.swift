@@ -8,6 +8,9 @@ final class AMQPConnection {
     static let channel: amqp_channel_t = 1
 
     private let state: amqp_connection_state_t
+    /// The broker user the connection logged in as: every message it publishes carries it as `user_id`, which the
+    /// broker checks, so a consumer knows for certain which account published a message.
+    let user: String
     /// False once the socket failed or the broker closed the channel or connection.
     private(set) var isOpen = true
     private var closedByUs = false
@@ -69,6 +72,7 @@ final class AMQPConnection {
             amqp_destroy_connection(state)
             throw error
         }
+        user = settings.user
         // Assigned last: a failed init must not run deinit, which would free the state twice.
         self.broker = broker
         self.state = state
@@ -141,6 +145,23 @@ final class AMQPConnection {
         try checkReply("exchange.declare \(name)")
     }
 
+    /// Passive declare: throws (reply 404) unless the exchange exists. Needs no permission on it.
+    func checkExchange(_ name: String) throws(AMQPError) {
+        let arena = Arena()
+        amqp_exchange_declare(
+            state,
+            Self.channel,
+            arena.bytes(name),
+            arena.bytes("topic"),
+            1,
+            0,
+            0,
+            0,
+            amqp_empty_table
+        )
+        try checkReply("exchange.declare passive \(name)")
+    }
+
     func declareQueue(_ name: String, arguments: [String: AMQPHeaderValue]) throws(AMQPError) {
         let arena = Arena()
         let table = arena.table(arguments)
@@ -182,8 +203,11 @@ final class AMQPConnection {
         var properties = amqp_basic_properties_t()
         properties._flags = amqp_flags_t(
             AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG
+                | AMQP_BASIC_USER_ID_FLAG
         )
         properties.content_type = arena.bytes(message.contentType)
+        // The broker refuses a user_id other than the connection's own, so consumers can rely on it.
+        properties.user_id = arena.bytes(user)
         properties.delivery_mode = message.persistent ? 2 : 1
         properties.message_id = arena.bytes(message.messageID)
         if !message.headers.isEmpty {

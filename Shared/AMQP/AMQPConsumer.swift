@@ -14,6 +14,7 @@ public actor AMQPConsumer {
     private let queue: String
     private let prefetch: UInt16
     private let topology: Topology?
+    private let topologyAction: Topology.Action
     private let logger: Logger
     private var connection: AMQPConnection?
     /// Which broker of the cluster to try first when connecting: the one after the broker last lost.
@@ -23,12 +24,21 @@ public actor AMQPConsumer {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    /// A consumer of `queue` that declares `topology` on each new connection when given one.
-    public init(settings: AMQPSettings, queue: String, prefetch: UInt16, topology: Topology? = nil, logger: Logger) {
+    /// A consumer of `queue` that declares `topology` on each new connection when given one, or with
+    /// `topologyAction` `.verify` checks that it exists.
+    public init(
+        settings: AMQPSettings,
+        queue: String,
+        prefetch: UInt16,
+        topology: Topology? = nil,
+        topologyAction: Topology.Action = .declare,
+        logger: Logger
+    ) {
         self.settings = settings
         self.queue = queue
         self.prefetch = prefetch
         self.topology = topology
+        self.topologyAction = topologyAction
         self.logger = logger
         let idle = min(settings.heartbeat / 3, .seconds(5))
         executor = ThreadExecutor(name: "amqp-con-\(queue)", idleInterval: max(idle, .milliseconds(200)))
@@ -121,7 +131,9 @@ public actor AMQPConsumer {
             startingAt: nextBroker
         )
         nextBroker = index
-        if let topology { try TopologyDeclarer.declare(topology, on: fresh, quorum: settings.quorumQueues) }
+        if let topology {
+            try TopologyDeclarer.apply(topology, topologyAction, on: fresh, quorum: settings.quorumQueues)
+        }
         try fresh.setPrefetch(prefetch)
         try fresh.startConsuming(queue: queue, consumerTag: "crm-\(queue)-\(generation + 1)")
         generation += 1

@@ -1,5 +1,7 @@
+import CRMSupport
+
 /// A failure talking to RabbitMQ, with enough context to act on and no secrets.
-public struct AMQPError: Error, CustomStringConvertible, Sendable {
+public struct AMQPError: Error, CustomStringConvertible, Sendable, FailureSummarizing {
     /// What kind of failure this is.
     public enum Code: String, Sendable {
         /// The TCP or TLS connection could not be opened.
@@ -42,6 +44,14 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         case .accessRefused, .library: false
         }
     }
+
+    /// What failed, by code and reply, without the broker's text.
+    public var failureSummary: String {
+        "broker \(code.rawValue)" + (replyCode.map { " (reply \($0))" } ?? "")
+    }
+
+    /// The summary and the operation (names of exchanges and queues, no message content).
+    public var failureDetail: String { "\(failureSummary) during \(operation)" }
 
     public var description: String {
         var text = "AMQP \(code.rawValue) during \(operation)"

@@ -35,6 +35,9 @@ public struct InboundMessage: Sendable {
     public var timestamp: UInt64?
     public var type: String?
     public var appID: String?
+    /// The broker user that published the message, when the publisher set `user_id`: RabbitMQ refuses a publish
+    /// whose `user_id` is not the publishing connection's user, so this names the account for certain.
+    public var userID: String?
     /// Whether the broker delivered this message before, to this or another consumer.
     public var redelivered: Bool
     /// The broker's tag, valid only on the connection `generation` that received it.
@@ -53,6 +56,7 @@ public struct InboundMessage: Sendable {
         timestamp: UInt64? = nil,
         type: String? = nil,
         appID: String? = nil,
+        userID: String? = nil,
         redelivered: Bool = false,
         deliveryTag: UInt64 = 0,
         generation: Int = 0
@@ -67,6 +71,7 @@ public struct InboundMessage: Sendable {
         self.timestamp = timestamp
         self.type = type
         self.appID = appID
+        self.userID = userID
         self.redelivered = redelivered
         self.deliveryTag = deliveryTag
         self.generation = generation
@@ -126,6 +131,8 @@ extension OutboundMessage {
         headers["x-crm-original-exchange"] = .string(message.exchange)
         headers["x-crm-original-routing-key"] = .string(message.routingKey)
         headers["x-crm-dead-lettered-at"] = .string(ISO8601DateFormatter().string(from: Date()))
+        // The copy is published by the dead-lettering service (its own user_id); the original publisher stays known.
+        if let user = message.userID { headers["x-crm-original-user-id"] = .string(user) }
         return OutboundMessage(
             exchange: Topology.deadLetterExchange,
             routingKey: queue,

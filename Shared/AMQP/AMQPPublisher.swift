@@ -14,6 +14,7 @@ public actor AMQPPublisher {
     private let executor: ThreadExecutor
     private let settings: AMQPSettings
     private let topology: Topology?
+    private let topologyAction: Topology.Action
     private let name: String
     private let logger: Logger
     private var connection: AMQPConnection? {
@@ -27,10 +28,18 @@ public actor AMQPPublisher {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    /// A publisher that declares `topology` on each new connection when given one.
-    public init(settings: AMQPSettings, name: String, topology: Topology? = nil, logger: Logger) {
+    /// A publisher that declares `topology` on each new connection when given one, or with `topologyAction`
+    /// `.verify` checks that it exists.
+    public init(
+        settings: AMQPSettings,
+        name: String,
+        topology: Topology? = nil,
+        topologyAction: Topology.Action = .declare,
+        logger: Logger
+    ) {
         self.settings = settings
         self.topology = topology
+        self.topologyAction = topologyAction
         self.name = name
         self.logger = logger
         let idle = min(settings.heartbeat / 3, .seconds(5))
@@ -106,6 +115,17 @@ public actor AMQPPublisher {
         }
     }
 
+    /// Binds an existing queue to an exchange with a routing key (needs write on the queue and read on the exchange).
+    public func bind(queue: String, to exchange: String, routingKey: String) throws(AMQPError) {
+        let connection = try connected()
+        do {
+            try connection.bindQueue(queue, exchange: exchange, routingKey: routingKey)
+        } catch {
+            drop(reason: error)
+            throw error
+        }
+    }
+
     /// Closes the connection; a later publish opens a new one.
     public func close() {
         connection?.close()
@@ -124,7 +144,9 @@ public actor AMQPPublisher {
         )
         nextBroker = index
         try fresh.enableConfirms()
-        if let topology { try TopologyDeclarer.declare(topology, on: fresh, quorum: settings.quorumQueues) }
+        if let topology {
+            try TopologyDeclarer.apply(topology, topologyAction, on: fresh, quorum: settings.quorumQueues)
+        }
         nextTag = 1
         connection = fresh
         logger.debug("AMQP publisher connected", metadata: ["amqp.url": "\(settings.redacted(fresh.broker))"])

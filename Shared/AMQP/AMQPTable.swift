@@ -145,6 +145,7 @@ extension InboundMessage {
             timestamp: has(AMQP_BASIC_TIMESTAMP_FLAG) ? properties.timestamp : nil,
             type: has(AMQP_BASIC_TYPE_FLAG) ? String(amqpBytes: properties.type) : nil,
             appID: has(AMQP_BASIC_APP_ID_FLAG) ? String(amqpBytes: properties.app_id) : nil,
+            userID: has(AMQP_BASIC_USER_ID_FLAG) ? String(amqpBytes: properties.user_id) : nil,
             redelivered: envelope.redelivered != 0,
             deliveryTag: envelope.delivery_tag,
             generation: generation

@@ -243,8 +243,25 @@ public struct QueueConsumer: Service {
                 if Task.isShuttingDownGracefully { return nil }
             } catch {
                 guard batch.count > 1 else {
-                    logger.error("Message failed; dead-lettering", metadata: ["error": "\(error)"])
-                    return [.deadLetter(MessageRejection(.processingFailed, field: "", "processing failed: \(error)"))]
+                    // The reason names what failed, never a value: a database's message can quote the very data
+                    // that broke it. The statement (without values) goes to the debug log.
+                    let failure = failureSummary(of: error)
+                    let message = batch[0].messageID ?? "-"
+                    logger.error(
+                        "Message failed; dead-lettering",
+                        metadata: ["amqp.queue": "\(queue)", "message.id": "\(message)", "error": "\(failure.summary)"]
+                    )
+                    logger.debug(
+                        "Message failure",
+                        metadata: [
+                            "amqp.queue": "\(queue)", "message.id": "\(message)", "error.detail": "\(failure.detail)",
+                        ]
+                    )
+                    return [
+                        .deadLetter(
+                            MessageRejection(.processingFailed, field: "", "processing failed: \(failure.summary)")
+                        )
+                    ]
                 }
                 // Narrow the failure down: each message on its own, so only the culprit is dead-lettered.
                 var result: [MessageDisposition] = []

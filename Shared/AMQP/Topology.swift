@@ -1,5 +1,6 @@
-/// The exchanges, queues and bindings of the broker, as data: declared idempotently at start-up
-/// and written into `deploy/rabbitmq/definitions.json`.
+/// The exchanges, queues and bindings of the broker, as data: declared idempotently by `crm migrate` (as the
+/// operator) and written into `deploy/rabbitmq/definitions.json`; each service checks its part at start-up with
+/// passive declares (``Action/verify``), so its broker user needs no permission to create or delete anything.
 ///
 /// Every consuming queue dead-letters to `crm.dead`, where `<queue>.dead` keeps what could not be
 /// processed. The service publishes those copies itself (with the `x-crm-error` reason header);
@@ -41,6 +42,15 @@ public struct Topology: Sendable, Equatable {
 
         /// The name of the queue that keeps this queue's dead letters.
         public var deadLetterQueue: String { name + ".dead" }
+    }
+
+    /// What a connection does with a topology when it opens.
+    public enum Action: Sendable, Equatable {
+        /// Declares every exchange, queue and binding (idempotent): what `crm migrate` does, as the operator.
+        case declare
+        /// Checks that every exchange and queue exists (passive declares), creating nothing: what a service does,
+        /// so that its broker user needs no configure permission at all.
+        case verify
     }
 
     public var exchanges: [Exchange]
@@ -157,8 +167,8 @@ extension Topology {
 
     /// What `crm-complaints` touches, with a `desk.<name>` queue for every configured desk.
     ///
-    /// It also binds `alerts.events` to its complaint signals, so a signal is never unroutable while `crm-alerts`
-    /// is not yet deployed; the queue is alerts' (`crm_complaints` may declare and bind it, never read it).
+    /// Its complaint signals reach `alerts.events` through the binding in ``alerts``, which `crm migrate` declares
+    /// with the rest of the system, whether `crm-alerts` runs yet or not.
     public static func complaints(desks: [String]) -> Topology {
         let deskQueues = (desks + ["escalations"]).map { desk in
             Queue("desk.\(desk)", bindings: [Binding(desksExchange, "desk.\(desk)")])
@@ -173,8 +183,7 @@ extension Topology {
                             Binding(complaintsExchange, "complaint.v1.new"),
                             Binding(complaintsExchange, "complaint.v1.status"),
                         ]
-                    ),
-                    Queue(alertEventsQueue, bindings: [Binding(eventsExchange, EventKey.complaintSignal)]),
+                    )
                 ] + deskQueues
             )
         )
@@ -183,5 +192,12 @@ extension Topology {
     /// The whole system, as `crm migrate` and `deploy/` declare it.
     public static func system(desks: [String]) -> Topology {
         intake.merging(scoring).merging(alerts).merging(complaints(desks: desks))
+    }
+
+    /// Where the messages of a queue of the system come from: its bindings (`desk.<name>` for any desk name), or
+    /// nil for a queue the system does not have. `crm replay-dead` sends a dead letter back only along one of them.
+    public static func bindings(ofQueue name: String) -> [Binding]? {
+        let desks = name.hasPrefix("desk.") ? [String(name.dropFirst("desk.".count))] : []
+        return system(desks: desks).queues.first { $0.name == name }?.bindings
     }
 }

@@ -7,8 +7,8 @@ import Foundation
 ///
 /// Nothing is published for a transaction that rolls back, and nothing committed is lost if the
 /// process dies before the relay publishes it. An outbox message keeps its exchange, routing key,
-/// message id and body; AMQP headers are not stored (no event uses them yet; the `headers` column
-/// is there for when one does).
+/// message id, body and its string-valued headers (a dead letter's `x-crm-error`, say); other header values and
+/// properties are not stored.
 ///
 /// The service's wiring creates one per process with its relay (``init(relay:)``) and gives it to every writer of
 /// events. While that relay runs, rows are written leased to it (`claimed_until`) and handed to it in memory the
@@ -43,11 +43,12 @@ public struct Outbox: Sendable {
         let parameters: [(any PostgresEncodable)?] = [
             source, messages.map(\.exchange), messages.map(\.routingKey), messages.map(\.messageID),
             messages.map { String(decoding: $0.body, as: UTF8.self) }, lease?.milliseconds,
+            messages.map { Self.headersJSON($0.headers) },
         ]
         let insert = """
             INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, headers, claimed_until)
-            SELECT $1, e, k, m, b, '{}'::jsonb, now() + $6::integer * interval '1 millisecond'
-            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(e, k, m, b)
+            SELECT $1, e, k, m, b, coalesce(h::jsonb, '{}'::jsonb), now() + $6::integer * interval '1 millisecond'
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $7::text[]) AS t(e, k, m, b, h)
             """
         if let lease {
             // The ids alone come back: returning the bodies too sent every batch's event back.
@@ -92,19 +93,43 @@ public struct Outbox: Sendable {
                     exchange: message.exchange,
                     routingKey: message.routingKey,
                     body: message.body,
+                    headers: message.headers.filter { $0.value.stringValue != nil }
+                        .mapValues { .string($0.stringValue ?? "") },
                     messageID: messageID
                 )
             )
         }
     }
 
-    /// The message of an outbox row read as `returnedColumns`, starting at `column`.
-    static func message(of row: PostgresRow, from column: Int) throws -> (id: Int64, message: OutboundMessage) {
+    /// The string-valued headers as a JSON object, or nil when there are none (stored as `{}`).
+    static func headersJSON(_ headers: [String: AMQPHeaderValue]) -> String? {
+        let strings = headers.compactMapValues(\.stringValue)
+        guard !strings.isEmpty, let data = try? JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys])
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Headers stored as a JSON object of strings.
+    static func headers(fromJSON text: String?) -> [String: AMQPHeaderValue] {
+        guard let text, text != "{}",
+            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        else { return [:] }
+        return object.compactMapValues { ($0 as? String).map(AMQPHeaderValue.string) }
+    }
+
+    /// The message of an outbox row read as `returnedColumns`, starting at `column`, with its headers (`headers::text`)
+    /// from `headersColumn` when the row has them.
+    static func message(
+        of row: PostgresRow,
+        from column: Int,
+        headersColumn: Int? = nil
+    ) throws -> (id: Int64, message: OutboundMessage) {
         let id: Int64 = try row.decode(column)
         let message = OutboundMessage(
             exchange: try row.decode(column + 1),
             routingKey: try row.decode(column + 2),
             body: Data((try row.decode(column + 4, as: String.self)).utf8),
+            headers: try headersColumn.map { headers(fromJSON: try row.decodeIfPresent($0, as: String.self)) } ?? [:],
             messageID: try row.decode(column + 3)
         )
         return (id, message)

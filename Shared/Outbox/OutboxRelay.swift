@@ -159,7 +159,7 @@ public final class OutboxRelay: Service, Sendable {
         do {
             let rows = try await connection.query(
                 """
-                SELECT \(Outbox.returnedColumns) FROM crm_outbox
+                SELECT \(Outbox.returnedColumns), headers::text FROM crm_outbox
                 WHERE source = $1 AND (claimed_until IS NULL OR claimed_until < now())
                 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
                 """,
@@ -169,7 +169,7 @@ public final class OutboxRelay: Service, Sendable {
                 try await connection.execute("COMMIT")
                 return 0
             }
-            let claimed = try rows.map { try Outbox.message(of: $0, from: 0) }
+            let claimed = try rows.map { try Outbox.message(of: $0, from: 0, headersColumn: 5) }
             try await publisher.publish(claimed.map(\.message))
             try await connection.execute("DELETE FROM crm_outbox WHERE id = ANY($1::bigint[])", [claimed.map(\.id)])
             try await connection.execute("COMMIT")

@@ -48,15 +48,18 @@ public struct ConsumerSettings: Sendable, Equatable {
 }
 
 extension ServiceContext {
-    /// `settings.consumers` consumers of `queue`, each on a connection of its own that declares `topology` when it
-    /// opens, dead-lettering through the context's publisher.
+    /// `settings.consumers` consumers of `queue`, each on a connection of its own that checks `topology` exists when it
+    /// opens, dead-lettering through the context's publisher. With `publishers`, a message its check refuses is
+    /// dead-lettered and never reaches `handler`.
     public func consumers(
         of queue: String,
         topology: Topology,
         settings: ConsumerSettings,
+        publishers: PublisherCheck? = nil,
         handler: @escaping QueueConsumer.Handler
     ) -> [QueueConsumer] {
-        consumers(of: queue, topology: topology, settings: settings) { consumer in
+        let handler = publishers?.guarding(handler) ?? handler
+        return consumers(of: queue, topology: topology, settings: settings) { consumer in
             QueueConsumer(
                 queue: queue,
                 consumer: consumer,
@@ -100,6 +103,7 @@ extension ServiceContext {
                     queue: queue,
                     prefetch: UInt16(settings.prefetch),
                     topology: topology,
+                    topologyAction: .verify,
                     logger: logger
                 )
             )

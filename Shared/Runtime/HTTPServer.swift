@@ -8,8 +8,35 @@ import Synchronization
 
 /// A minimal HTTP/1.1 server for health, metrics and small read APIs.
 ///
-/// Every response closes its connection, so graceful shutdown never waits on an idle keep-alive.
+/// Every response closes its connection, so graceful shutdown never waits on an idle keep-alive. A connection that
+/// sends nothing for ``Limits/idleTimeout``, or has not sent its whole request within ``Limits/headerTimeout``, is
+/// closed; so is any connection open longer than ``Limits/lifetime``. Past ``Limits/maximumConnections`` open at once,
+/// a new connection is closed as it is accepted, so no number of idle clients can exhaust the process.
 public final class HTTPServer: Service, Sendable {
+    /// How long and how many connections may stay open.
+    public struct Limits: Sendable, Equatable {
+        /// Longest silence while a request is awaited (`CRM_HTTP_IDLE_TIMEOUT`, default 5s).
+        public var idleTimeout: Duration
+        /// Longest time from accepting a connection to its complete request (`CRM_HTTP_HEADER_TIMEOUT`, default 10s).
+        public var headerTimeout: Duration
+        /// Longest time a connection stays open, its response included (60s).
+        public var lifetime: Duration
+        /// Most connections open at once (`CRM_HTTP_MAX_CONNECTIONS`, default 64).
+        public var maximumConnections: Int
+
+        public init(
+            idleTimeout: Duration = .seconds(5),
+            headerTimeout: Duration = .seconds(10),
+            lifetime: Duration = .seconds(60),
+            maximumConnections: Int = 64
+        ) {
+            self.idleTimeout = idleTimeout
+            self.headerTimeout = headerTimeout
+            self.lifetime = lifetime
+            self.maximumConnections = maximumConnections
+        }
+    }
+
     /// A request as the routes see it.
     public struct Request: Sendable {
         public var method: String
@@ -44,26 +71,45 @@ public final class HTTPServer: Service, Sendable {
     private let host: String
     private let port: Int
     private let routes: [Route]
+    private let limits: Limits
     private let logger: Logger
     private let bound = Mutex<Int?>(nil)
+    /// Connections open now.
+    private let open = Atomic<Int>(0)
 
-    public init(host: String = "0.0.0.0", port: Int, routes: [Route], logger: Logger) {
+    /// A server on `host` (`CRM_HTTP_HOST`; all interfaces with `0.0.0.0`) and `port` (0 for any free one).
+    public init(host: String = "127.0.0.1", port: Int, routes: [Route], limits: Limits = Limits(), logger: Logger) {
         self.host = host
         self.port = port
         self.routes = routes
+        self.limits = limits
         self.logger = logger
     }
 
     /// The port actually bound (useful with port 0), once listening.
     public var boundPort: Int? { bound.withLock { $0 } }
 
+    /// Connections open now.
+    public var openConnections: Int { open.load(ordering: .relaxed) }
+
     public func run() async throws {
+        let limits = limits
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
+            .bind(host: host, port: port) { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    let count = open.wrappingAdd(1, ordering: .relaxed).newValue
+                    channel.closeFuture.whenComplete { [self] _ in open.wrappingSubtract(1, ordering: .relaxed) }
+                    if count > limits.maximumConnections {
+                        channel.close(promise: nil)
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(
+                            IdleStateHandler(readTimeout: TimeAmount(limits.idleTimeout))
+                        )
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try channel.pipeline.syncOperations.addHandler(RequestDeadlines(limits: limits))
+                    }
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                         wrappingChannelSynchronously: channel
                     )
@@ -71,7 +117,7 @@ public final class HTTPServer: Service, Sendable {
             }
         let actualPort = server.channel.localAddress?.port ?? port
         bound.withLock { $0 = actualPort }
-        logger.info("HTTP listening", metadata: ["http.port": "\(actualPort)"])
+        logger.info("HTTP listening", metadata: ["http.host": "\(host)", "http.port": "\(actualPort)"])
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
@@ -138,6 +184,57 @@ public final class HTTPServer: Service, Sendable {
             if let response = await route(request) { return response }
         }
         return .notFound
+    }
+}
+
+/// Closes a connection whose request does not arrive in time: silent for the idle timeout (the `IdleStateHandler`
+/// before the HTTP decoder reports it) or incomplete at the header timeout, and any connection at its lifetime.
+final class RequestDeadlines: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    private let limits: HTTPServer.Limits
+    private var requestComplete = false
+    private var timers: [Scheduled<Void>] = []
+
+    init(limits: HTTPServer.Limits) {
+        self.limits = limits
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timers = [
+            context.eventLoop.scheduleTask(in: TimeAmount(limits.headerTimeout)) {
+                if !handler.value.requestComplete { channel.close(promise: nil) }
+            },
+            context.eventLoop.scheduleTask(in: TimeAmount(limits.lifetime)) { channel.close(promise: nil) },
+        ]
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        for timer in timers { timer.cancel() }
+        timers = []
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .end = unwrapInboundIn(data) { requestComplete = true }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, !requestComplete {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 

@@ -21,6 +21,17 @@ public struct ServiceContext: Sendable {
     public let publisher: AMQPPublisher
     public let logger: Logger
 
+    /// Who may publish the internal events a service consumes: the owner of each event (`order.accepted` from
+    /// `crm_intake`, ...), or this process's own broker account. Give it to ``consumers(of:topology:settings:publishers:handler:)``
+    /// of a queue bound to `crm.events`.
+    public var internalEventPublishers: PublisherCheck {
+        var owners: [String: String] = [:]
+        for account in ServiceAccount.allCases {
+            for event in account.events { owners[event] = account.name }
+        }
+        return PublisherCheck(owners: owners, ownUser: amqp.user)
+    }
+
     /// The relay of `account`'s outbox rows over the context's pool and publisher; add it to the service's parts and
     /// give `Outbox(relay:)` to the writers of events.
     public func outboxRelay(for account: ServiceAccount) -> OutboxRelay {
@@ -50,7 +61,8 @@ public struct ServiceParts: Sendable {
 /// Runs a service process: settings, logs, metrics, connections, HTTP health, signals.
 public enum ServiceHost {
     /// Builds the context from the environment, lets `build` add the service's parts, and runs
-    /// them all in one `ServiceGroup` until SIGTERM or SIGINT. Exits 2 on a configuration error.
+    /// them all in one `ServiceGroup` until SIGTERM or SIGINT. Exits 2 on a configuration error. `topology` is what
+    /// the service checks exists (`crm migrate` declares it); until it does, the service is not ready and retries.
     public static func run(
         name: String,
         topology: Topology,
@@ -59,11 +71,14 @@ public enum ServiceHost {
         let settings = Settings()
         let context: ServiceContext
         let port: Int
+        let httpHost: String
+        let httpLimits: HTTPServer.Limits
         let migrateOnStart: Bool
         do {
             let level = try settings.choice("CRM_LOG_LEVEL", default: Logger.Level.info)
             Observability.bootstrap(logLevel: level)
             port = try settings.int("CRM_HTTP_PORT", default: 8080, in: 0...65535)
+            (httpHost, httpLimits) = try httpSettings(settings)
             migrateOnStart = try settings.bool("CRM_MIGRATE_ON_START", default: false)
             context = try makeContext(name: name, settings: settings, topology: topology)
         } catch {
@@ -83,7 +98,13 @@ public enum ServiceHost {
             }
             let parts = try await build(context)
             let health = HealthRoutes(pool: context.pool, publisher: context.publisher)
-            let http = HTTPServer(port: port, routes: health.routes + parts.routes, logger: logger)
+            let http = HTTPServer(
+                host: httpHost,
+                port: port,
+                routes: health.routes + parts.routes,
+                limits: httpLimits,
+                logger: logger
+            )
             let heartbeat = InstanceHeartbeat(context: context)
             let group = ServiceGroup(
                 configuration: .init(
@@ -114,6 +135,32 @@ public enum ServiceHost {
         }
     }
 
+    /// `CRM_HTTP_HOST` (default `127.0.0.1`: loopback only; the image sets `0.0.0.0`), `CRM_HTTP_IDLE_TIMEOUT`
+    /// (default 5s), `CRM_HTTP_HEADER_TIMEOUT` (default 10s) and `CRM_HTTP_MAX_CONNECTIONS` (default 64).
+    public static func httpSettings(
+        _ settings: Settings
+    ) throws(SettingsError) -> (host: String, limits: HTTPServer.Limits) {
+        let host = settings.string("CRM_HTTP_HOST", default: "127.0.0.1")
+        guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "/") }) else {
+            throw SettingsError(
+                variable: "CRM_HTTP_HOST",
+                problem: "expected an address such as 127.0.0.1, 0.0.0.0 or ::"
+            )
+        }
+        let defaults = HTTPServer.Limits()
+        let limits = HTTPServer.Limits(
+            idleTimeout: try settings.duration("CRM_HTTP_IDLE_TIMEOUT", default: defaults.idleTimeout),
+            headerTimeout: try settings.duration("CRM_HTTP_HEADER_TIMEOUT", default: defaults.headerTimeout),
+            lifetime: defaults.lifetime,
+            maximumConnections: try settings.int(
+                "CRM_HTTP_MAX_CONNECTIONS",
+                default: defaults.maximumConnections,
+                in: 1...10_000
+            )
+        )
+        return (host, limits)
+    }
+
     /// The context from settings, without starting anything.
     public static func makeContext(name: String, settings: Settings, topology: Topology?) throws -> ServiceContext {
         let amqp = try AMQPSettings.from(settings)
@@ -123,7 +170,14 @@ public enum ServiceHost {
         var logger = Logger(label: name)
         logger[metadataKey: "instance"] = "\(instanceID)"
         let pool = PostgresPool(url: databaseURL, size: poolSize, applicationName: name, logger: logger)
-        let publisher = AMQPPublisher(settings: amqp, name: name, topology: topology, logger: logger)
+        // The service checks its topology, which `crm migrate` declares: its broker user may create nothing.
+        let publisher = AMQPPublisher(
+            settings: amqp,
+            name: name,
+            topology: topology,
+            topologyAction: .verify,
+            logger: logger
+        )
         return ServiceContext(
             name: name,
             instanceID: instanceID,

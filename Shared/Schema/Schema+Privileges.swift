@@ -42,6 +42,7 @@ extension Schema {
                 ).compactMap { $0[0] }
             )
             var grants = ServiceGrants()
+            grants.notes = try restrictPublic(on: connection)
             for account in ServiceAccount.allCases {
                 guard existing.contains(account.name) else {
                     grants.absent.append(account.name)
@@ -79,10 +80,66 @@ extension Schema {
                 for row in sequences {
                     try connection.execute("GRANT USAGE ON SEQUENCE \(try identifier(row[0] ?? "")) TO \(role)")
                 }
+                try connection.execute("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM \(role)")
+                for function in account.functions {
+                    try connection.execute("GRANT EXECUTE ON FUNCTION \(try signature(function)) TO \(role)")
+                }
                 grants.granted.append(account.name)
             }
             return grants
         }
+    }
+
+    /// Takes from PUBLIC (every role, the services' included) what would let a role create something: temporary
+    /// tables and functions (`TEMPORARY` on the database; scoring alone gets it back, for its staging table), objects in
+    /// `public`, and large objects (`lo_create` and its kin). The first two need the database's owner, the last a
+    /// superuser; what the current account cannot do is left and returned as a note.
+    static func restrictPublic(on connection: isolated PostgresConnection) throws -> [String] {
+        let rights = try connection.query(
+            """
+            SELECT r.rolsuper, pg_has_role(current_user, d.datdba, 'MEMBER'),
+                   pg_has_role(current_user, n.nspowner, 'MEMBER')
+            FROM pg_roles r, pg_database d, pg_namespace n
+            WHERE r.rolname = current_user AND d.datname = current_database() AND n.nspname = 'public'
+            """
+        )
+        guard let row = rights.first else { return [] }
+        let (superuser, ownsDatabase, ownsSchema) = (
+            try row.decode(0, as: Bool.self), try row.decode(1, as: Bool.self), try row.decode(2, as: Bool.self)
+        )
+        var notes: [String] = []
+        if superuser || ownsDatabase {
+            let revoke = try connection.query(
+                "SELECT format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database())"
+            )
+            try connection.execute(revoke[0][0] ?? "")
+        } else {
+            notes.append("TEMPORARY on the database left to PUBLIC: only its owner can take it")
+        }
+        if superuser || ownsSchema {
+            try connection.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        }
+        if superuser {
+            try connection.execute(
+                """
+                REVOKE EXECUTE ON FUNCTION pg_catalog.lo_creat(integer), pg_catalog.lo_create(oid),
+                    pg_catalog.lo_from_bytea(oid, bytea), pg_catalog.lo_import(text), pg_catalog.lo_import(text, oid)
+                FROM PUBLIC
+                """
+            )
+        } else {
+            notes.append("large-object creation left to PUBLIC: only a superuser can take it (crm accounts does)")
+        }
+        return notes
+    }
+
+    /// A function signature from a code constant (`crm_refuse_held_refunds(text[])`).
+    static func signature(_ text: String) throws(PostgresError) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_(), []")
+        guard !text.isEmpty, text.allSatisfy(allowed.contains), text.hasSuffix(")") else {
+            throw PostgresError(.serverError, message: "not a function signature: \(text)")
+        }
+        return text
     }
 
     /// The advisory lock that serialises grants ("CRM_GRNT").
@@ -110,10 +167,13 @@ extension Schema {
 public struct ServiceGrants: Sendable, Equatable {
     public var granted: [String] = []
     public var absent: [String] = []
+    /// What could not be taken from PUBLIC with the current account.
+    public var notes: [String] = []
 
-    public init(granted: [String] = [], absent: [String] = []) {
+    public init(granted: [String] = [], absent: [String] = [], notes: [String] = []) {
         self.granted = granted
         self.absent = absent
+        self.notes = notes
     }
 
     /// One line for operators.
@@ -123,6 +183,7 @@ public struct ServiceGrants: Sendable, Equatable {
         if !absent.isEmpty {
             parts.append("No role \(absent.joined(separator: ", ")): skipped (crm accounts creates them).")
         }
+        for note in notes { parts.append("Note: \(note).") }
         return parts.joined(separator: " ")
     }
 }

@@ -32,6 +32,8 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
             return [
                 "customers": "SELECT, INSERT, UPDATE", "orders": "SELECT, INSERT, UPDATE",
                 "order_items": "SELECT, INSERT", "fx_rates": "SELECT",
+                // The bodies of held refunds, dead-lettered when their purchase refuses them.
+                "held_refunds": "SELECT, INSERT, DELETE",
             ]
         case .scoring:
             // Customers' names and e-mail addresses stay with intake: scoring needs only who exists.
@@ -66,14 +68,24 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
     ]
 
     /// Tables no service touches: operators change them through `crm` with the owner's account.
-    public static let operatorTables: Set<String> = []
+    public static let operatorTables: Set<String> = ["order_removals"]
+
+    /// Functions the service may call, by signature: each runs with its owner's rights and does one narrow thing.
+    public var functions: [String] {
+        switch self {
+        // Removes a held refund its purchase refused, and nothing else: intake may not delete orders.
+        case .intake: ["crm_refuse_held_refunds(text[])"]
+        case .scoring, .alerts, .complaints: []
+        }
+    }
 
     /// The database privileges: every role connects; only scoring stages a full rescoring in a temporary table.
     public var databasePrivileges: String { self == .scoring ? "CONNECT, TEMPORARY" : "CONNECT" }
 
     // MARK: - RabbitMQ
 
-    /// The broker objects the service declares at start (its `ServiceHost` topology).
+    /// The broker objects the service needs and checks at start (its `ServiceHost` topology); `crm migrate` declares
+    /// them, with the rest of the system.
     public func topology(desks: [String]) -> Topology {
         switch self {
         case .intake: Topology.intake
@@ -83,52 +95,76 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         }
     }
 
+    /// The queues the service consumes; it dead-letters their messages to `crm.dead` under the queue's name.
+    public var consumes: [String] {
+        switch self {
+        case .intake: [Topology.intakeQueue]
+        case .scoring: [Topology.scoringEventsQueue]
+        case .alerts: [Topology.alertEventsQueue, Topology.feedbackQueue]
+        case .complaints: [Topology.complaintsQueue]
+        }
+    }
+
+    /// The internal events (routing keys on `crm.events`) the service publishes, and alone may publish.
+    public var events: [String] {
+        switch self {
+        case .intake: [Topology.EventKey.orderAccepted]
+        case .scoring: [Topology.EventKey.customerScored]
+        case .alerts: []
+        case .complaints: [Topology.EventKey.complaintSignal]
+        }
+    }
+
+    /// The service that owns an internal event, by its routing key.
+    public static func owner(ofEvent key: String) -> ServiceAccount? {
+        allCases.first { $0.events.contains(key) }
+    }
+
+    /// Every exchange the service publishes to, with the routing keys it may use there as an anchored regular
+    /// expression: its own events, its desks or priorities, and the names of its own queues on `crm.dead`.
+    public var publishes: [(exchange: String, routingKeys: String)] {
+        func keys(_ names: [String], _ raw: [String] = []) -> String {
+            "^(" + (names.map(Self.escaped) + raw).joined(separator: "|") + ")$"
+        }
+        var result: [(exchange: String, routingKeys: String)] = []
+        switch self {
+        case .alerts: result.append((Topology.alertsExchange, keys([], [#"retention\.p[1-3]"#])))
+        case .complaints: result.append((Topology.desksExchange, keys([], [#"desk\.[^.]+"#])))
+        case .intake, .scoring: break
+        }
+        if !events.isEmpty { result.append((Topology.eventsExchange, keys(events))) }
+        result.append((Topology.deadLetterExchange, keys(consumes)))
+        return result
+    }
+
     /// The exchanges the service publishes to (dead letters go to `crm.dead`).
-    public var publishesTo: [String] {
-        switch self {
-        case .intake, .scoring: [Topology.eventsExchange, Topology.deadLetterExchange]
-        case .alerts: [Topology.alertsExchange, Topology.deadLetterExchange]
-        case .complaints: [Topology.desksExchange, Topology.eventsExchange, Topology.deadLetterExchange]
+    public var publishesTo: [String] { publishes.map(\.exchange) }
+
+    /// Whether the service may consume a queue: only those it consumes. Desk queues are the desks' to read, and
+    /// dead-letter queues the operators'.
+    public func owns(queue name: String) -> Bool { consumes.contains(name) }
+
+    /// RabbitMQ permissions as anchored regular expressions:
+    /// - configure: nothing. `crm migrate` declares the topology; a service checks it with passive declares, which
+    ///   need no permission, so it can neither create, bind nor delete an exchange or queue.
+    /// - write: the exchanges it publishes to, each narrowed to its routing keys by ``topicPermissions``.
+    /// - read: the queues it consumes, nothing else (no exchange: binding one would need it).
+    public var brokerPermissions: BrokerPermissions {
+        func pattern(_ names: [String]) -> String {
+            "^(" + Set(names).sorted().map(Self.escaped).joined(separator: "|") + ")$"
         }
+        return BrokerPermissions(configure: "^$", write: pattern(publishesTo), read: pattern(consumes))
     }
 
-    /// Whether a queue is the service's own: it consumes it, or creates it for the desks that do. Another
-    /// service's queue in its topology (complaints binds `alerts.events` to its signals) is configured and
-    /// bound, never read.
-    public func owns(queue name: String) -> Bool {
-        switch self {
-        case .intake: name.hasPrefix("intake.")
-        case .scoring: name.hasPrefix("scoring.")
-        case .alerts: name.hasPrefix("alerts.")
-        case .complaints: name.hasPrefix("complaints.") || name.hasPrefix("desk.")
-        }
+    /// Topic permissions, per exchange it writes to: the routing keys it may publish with, and none it may bind
+    /// with. RabbitMQ checks them on every publish to a topic exchange, so an account publishes only its own events,
+    /// its own alert priorities or desks, and dead letters of its own queues.
+    public var topicPermissions: [TopicPermission] {
+        publishes.map { TopicPermission(exchange: $0.exchange, write: $0.routingKeys, read: "^$") }
     }
 
-    /// RabbitMQ permissions as anchored regular expressions, from the service's topology:
-    /// - configure: the exchanges and queues it declares;
-    /// - write: the exchanges it publishes to, and the queues it binds (`queue.bind` needs write on the queue);
-    /// - read: its own queues (consuming, and declaring a dead-lettered queue anew, need read on it) and the
-    ///   exchanges it binds from (`queue.bind` needs read on the exchange).
-    ///
-    /// Complaints gets a `desk\.[^.]+(\.dead)?` pattern for desks that operators add later.
-    public func brokerPermissions(desks: [String]) -> BrokerPermissions {
-        let topology = topology(desks: desks)
-        let sources = topology.allQueues.flatMap(\.queue.bindings).map(\.exchange)
-        var queues = topology.allQueues.map(\.queue)
-        var extra: [String] = []
-        if self == .complaints {
-            queues.removeAll { $0.name.hasPrefix("desk.") }
-            extra = [#"desk\.[^.]+(\.dead)?"#]
-        }
-        func pattern(_ names: [String], _ raw: [String] = []) -> String {
-            let escaped = Set(names).sorted().map { $0.replacingOccurrences(of: ".", with: "\\.") }
-            return "^(" + (escaped + raw).joined(separator: "|") + ")$"
-        }
-        return BrokerPermissions(
-            configure: pattern(topology.exchanges.map(\.name) + queues.map(\.name), extra),
-            write: pattern(publishesTo + queues.map(\.name), extra),
-            read: pattern(sources + queues.map(\.name).filter(owns(queue:)), extra)
-        )
+    private static func escaped(_ name: String) -> String {
+        name.replacingOccurrences(of: ".", with: "\\.")
     }
 }
 
@@ -143,4 +179,21 @@ public struct BrokerPermissions: Sendable, Equatable {
         self.write = write
         self.read = read
     }
+}
+
+/// A RabbitMQ topic permission: regular expressions over the routing keys a user may publish with (`write`) and
+/// bind with (`read`) on one topic exchange.
+public struct TopicPermission: Sendable, Equatable {
+    public var exchange: String
+    public var write: String
+    public var read: String
+
+    public init(exchange: String, write: String, read: String) {
+        self.exchange = exchange
+        self.write = write
+        self.read = read
+    }
+
+    /// The body of the management API's `PUT /api/topic-permissions/{vhost}/{user}`.
+    public var body: [String: String] { ["exchange": exchange, "write": write, "read": read] }
 }

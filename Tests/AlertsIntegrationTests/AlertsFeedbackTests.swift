@@ -25,6 +25,50 @@ struct AlertsFeedbackTests {
         )
     }
 
+    /// A resolution dated before its alert was raised starts the cooldown at the raise, not years ago; one dated more
+    /// than a day ahead is dead-lettered.
+    @Test func backDatedFeedbackSkipsNoCooldownAndFeedbackAheadIsDeadLettered() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = H.publisher(environment)
+            let configuration = H.settings(cooldown: .seconds(3_600))
+            let start = Date().addingTimeInterval(-3_600)
+            @Sendable func step(_ scores: [H.Score]) async throws {
+                try await publisher.publish(scores.map { try H.event($0) })
+                #expect(try await H.evaluated(scores, environment))
+            }
+            try await H.whileRunning(environment, settings: configuration) {
+                try await step([Self.flip("B-1", to: .maturity, at: start)])
+                try await step([Self.flip("B-1", to: .decline, at: start + 60)])
+                let alert = try #require(try await H.storedAlerts(environment).first)
+                try await publisher.publish([
+                    try H.feedback(
+                        alert.id,
+                        .resolved,
+                        outcome: .retained,
+                        at: try Timestamp(rfc3339: "2020-01-01T00:00:00Z").date
+                    ),
+                    try H.feedback(alert.id, .acknowledged, at: Date().addingTimeInterval(2 * 86_400)),
+                ])
+                #expect(try await eventually { try await publisher.inspectQueue("alerts.feedback.dead").messages == 1 })
+                #expect(
+                    try await eventually {
+                        try await H.count(
+                            environment,
+                            """
+                            SELECT count(*) FROM retention_alert_reasons r JOIN retention_alerts a USING (alert_id)
+                            WHERE NOT r.open AND r.closed_at = a.raised_at AND a.resolved_at = a.raised_at
+                            """
+                        ) == 1
+                    }
+                )
+                // Into decline again at once: still within the cooldown that started at the raise.
+                try await step([Self.flip("B-1", to: .maturity, at: start + 120)])
+                try await step([Self.flip("B-1", to: .decline, at: start + 180)])
+                #expect(try await H.storedAlerts(environment).count == 1)
+            }
+        }
+    }
+
     @Test func feedbackIsKeptResolutionStartsTheCooldownAndTheReportCountsOutcomes() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)

@@ -1,4 +1,5 @@
 import CRMContract
+import CRMSupport
 import Foundation
 import Testing
 
@@ -61,5 +62,19 @@ struct RulesPlaybookTests {
         let data = try encoder.encode(playbook)
         #expect(try RetentionPlaybook(json: data) == playbook)
         #expect(String(decoding: data, as: UTF8.self).contains(#""schema":"retention-playbook.v1""#))
+    }
+}
+
+/// The playbook built into the binaries is the shipped file, byte for byte (`scripts/embed-defaults.sh` writes it).
+@Suite("Built-in retention playbook")
+struct BuiltInPlaybookTests {
+    @Test func theBuiltInPlaybookIsTheShippedFile() throws {
+        let file = try String(contentsOf: RulesAlertFixtures.deployPlaybookURL, encoding: .utf8)
+        #expect(DefaultRetentionPlaybook.json + "\n" == file, "run scripts/embed-defaults.sh")
+        #expect(
+            try RetentionPlaybook(json: Data(DefaultRetentionPlaybook.json.utf8))
+                == (try RulesAlertFixtures.deployPlaybook())
+        )
+        #expect(try AlertsConfiguration(Settings([:])).playbookFile == nil)
     }
 }

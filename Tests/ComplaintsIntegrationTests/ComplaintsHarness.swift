@@ -32,12 +32,13 @@ enum ComplaintsHarness {
         try ComplaintsConfiguration(settings: Settings(settings(overrides)))
     }
 
-    /// A publisher that declares the service's topology with `desks` first, as `crm migrate` does.
+    /// A publisher that declares the service's topology with `desks` first, and alerts' queue its signals go to, as
+    /// `crm migrate` does.
     static func publisher(_ environment: TestEnvironment, desks: [String] = shippedDesks) -> AMQPPublisher {
         AMQPPublisher(
             settings: environment.amqp,
             name: "test",
-            topology: ComplaintsService.topology(desks: desks),
+            topology: ComplaintsService.topology(desks: desks).merging(Topology.alerts),
             logger: TestServers.logger
         )
     }
@@ -59,7 +60,7 @@ enum ComplaintsHarness {
     ) async throws -> T {
         try await environment.whileRunning(
             "crm-complaints",
-            topology: ComplaintsService.topology,
+            topology: ComplaintsService.topology(desks: shippedDesks).merging(Topology.alerts),
             settings: settings,
             replicas: replicas,
             parts: ComplaintsService.parts

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Complaints service: inbox", .serialized)
 struct ServiceInboxTests {
-    @Test func duplicateComplaintIDsAndStatusUpdatesAreNoOps() async throws {
+    @Test func duplicateComplaintIDsAndStatusUpdatesAreNoOpsAndARewriteIsAConflict() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = ComplaintsHarness.publisher(environment)
             let original = ComplaintsHarness.complaint("D-1", subject: "Parcel", body: "The parcel never arrived.")
@@ -45,7 +45,18 @@ struct ServiceInboxTests {
             #expect(rows.map { [$0[0], $0[1]] } == [["Parcel", "in_progress"]])
             let events = try await environment.pool.query("SELECT count(*) FROM complaint_status_events")
             #expect(events.first?[0] == "1")
-            #expect(try await ComplaintsHarness.depth("complaints.inbox.dead", environment) == 0)
+            // The rewritten complaint under a known id is a conflict; the first version stands.
+            let dead = try await ComplaintsHarness.take(
+                2,
+                from: "complaints.inbox.dead",
+                environment,
+                timeout: .seconds(1)
+            )
+            #expect(
+                dead.map { $0.headers["x-crm-error"]?.stringValue } == [
+                    "complaint_id: already received with different content; the first version stands"
+                ]
+            )
             await publisher.close()
         }
     }
@@ -126,10 +137,13 @@ struct ServiceRulesStoreTests {
             )
             #expect(fromDatabase.origin == "database version 1")
             #expect(fromDatabase.rules.desks.map(\.name) == ["only"])
+            let queues = Set(ComplaintsService.topology(desks: ["only"]).queues.map(\.name))
+            #expect(queues.isSuperset(of: ["desk.only", "desk.escalations", "complaints.inbox"]))
+            // Alerts' queue is alerts' to check; crm migrate binds it to complaint signals with the whole system.
+            #expect(!queues.contains("alerts.events"))
             #expect(
-                Set(ComplaintsService.topology(desks: ["only"]).queues.map(\.name)).isSuperset(of: [
-                    "desk.only", "desk.escalations", "complaints.inbox", "alerts.events",
-                ])
+                Topology.system(desks: ["only"]).queues.first { $0.name == "alerts.events" }?.bindings
+                    .contains(Topology.Binding(Topology.eventsExchange, Topology.EventKey.complaintSignal)) == true
             )
             await connection.close()
         }

@@ -221,7 +221,7 @@ struct ServiceRoutingTests {
                 let alpha = try await ComplaintsHarness.routed(1, desk: "alpha", environment)
                 let beta = try await ComplaintsHarness.routed(1, desk: "beta", environment)
                 let fallback = try await ComplaintsHarness.routed(1, desk: "fallback", environment)
-                // Version 2 while running: phone first, to a new desk whose queue the service declares itself.
+                // Version 2 while running: phone first, to a new desk whose queue the operator declares.
                 let second = try ComplaintsHarness.rules { object in
                     object["desks"] = [["name": "alpha"], ["name": "beta"], ["name": "fallback"], ["name": "delta"]]
                     object["routing"] = [
@@ -234,11 +234,13 @@ struct ServiceRoutingTests {
                 }
                 #expect(try await ComplaintsHarness.load(rules: second, environment) == .stored(version: 2))
                 #expect(try await ComplaintsHarness.load(rules: second, environment) == .unchanged(version: 2))
-                // The watcher declares a new desk's queue just before it puts the version in force.
-                let switched = try await eventually {
-                    (try? await publisher.inspectQueue("desk.delta")) != nil
-                }
-                try await Task.sleep(for: .milliseconds(200))
+                // The service creates nothing: the version waits for its desk's queue, which `crm rules load` (here,
+                // the test as the operator) declares; the watcher puts it in force at its next look.
+                try await Task.sleep(for: .milliseconds(600))
+                let missing = (try? await publisher.inspectQueue("desk.delta")) == nil
+                try await environment.declare(ComplaintsService.topology(desks: ["delta"]))
+                let switched = missing
+                try await Task.sleep(for: .seconds(1))
                 try await ComplaintsHarness.publish(
                     [ComplaintsHarness.complaint("R-4", body: refund, channel: "phone")],
                     with: publisher

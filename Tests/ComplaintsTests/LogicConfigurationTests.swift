@@ -117,3 +117,15 @@ struct LogicConfigurationTests {
         #expect(decoded == rules)
     }
 }
+
+/// The rules built into the binaries are the shipped file, byte for byte (`scripts/embed-defaults.sh` writes them).
+@Suite("Built-in complaint rules")
+struct BuiltInRulesTests {
+    @Test func theBuiltInRulesAreTheShippedFile() throws {
+        let file = try String(contentsOf: Fixture.rulesURL, encoding: .utf8)
+        #expect(DefaultComplaintRules.json + "\n" == file, "run scripts/embed-defaults.sh")
+        #expect(try ComplaintPolicy(json: Data(DefaultComplaintRules.json.utf8)).rules.desks.count > 1)
+        #expect(try ComplaintRulesStore.defaultRules(file: nil).source == DefaultComplaintRules.source)
+        #expect(try ComplaintsConfiguration(settings: Settings([:])).rulesFile == nil)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TestSupport
 import Testing
@@ -342,5 +343,94 @@ struct AMQPTests {
             #expect(depth.messages == 3)
             await publisher.close()
         }
+    }
+
+    /// A message whose processing fails in the database is dead-lettered with a code and a short text: never the
+    /// server's message, which quotes the value that broke it; the error log holds the same, the statement goes to
+    /// the debug log without values.
+    @Test func aProcessingFailureNamesItsCodeAndNoValue() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
+            let marker = "SECRET-li@example.com"
+            try await publisher.publish([
+                OutboundMessage(
+                    exchange: Topology.ordersExchange,
+                    routingKey: "order.v1",
+                    body: Data(marker.utf8),
+                    messageID: "m-1"
+                )
+            ])
+            let logs = LogCapture()
+            var logger = Logger(label: "capture") { _ in logs }
+            logger.logLevel = .debug
+            let pool = environment.pool
+            let service = QueueConsumer(
+                queue: Topology.intakeQueue,
+                consumer: AMQPConsumer(
+                    settings: environment.amqp,
+                    queue: Topology.intakeQueue,
+                    prefetch: 10,
+                    logger: TestServers.logger
+                ),
+                deadLetters: publisher,
+                logger: logger
+            ) { batch in
+                // PostgreSQL answers: invalid input syntax for type numeric: "SECRET-li@example.com".
+                _ = try await pool.query("SELECT $1::numeric", [String(decoding: batch[0].body, as: UTF8.self)])
+                return batch.map { _ in .processed }
+            }
+            let dead = AMQPConsumer(
+                settings: environment.amqp,
+                queue: "intake.orders.dead",
+                prefetch: 10,
+                logger: TestServers.logger
+            )
+            let letters = try await withThrowingTaskGroup(of: [InboundMessage].self) { group in
+                group.addTask {
+                    try await service.run()
+                    return []
+                }
+                group.addTask { try await dead.nextBatch(maxCount: 1, wait: .seconds(15), linger: .zero) }
+                var letters: [InboundMessage] = []
+                for try await result in group where !result.isEmpty {
+                    letters = result
+                    group.cancelAll()
+                }
+                return letters
+            }
+            await dead.close()
+            await publisher.close()
+            let reason = letters.first?.headers[Topology.errorHeader]?.stringValue
+            #expect(reason == "processing failed: database error 22P02 (invalid text representation)")
+            let lines = logs.lines
+            #expect(lines.contains { $0.level == .error && $0.text.contains("database error 22P02") })
+            #expect(lines.contains { $0.level == .debug && $0.text.contains("SELECT $1::numeric") })
+            #expect(!lines.contains { $0.text.contains("SECRET") }, "\(lines)")
+        }
+    }
+}
+
+/// Every log line, message and metadata flattened into text.
+final class LogCapture: LogHandler, @unchecked Sendable {
+    private let storage = Mutex<[(level: Logger.Level, text: String)]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    var lines: [(level: Logger.Level, text: String)] { storage.withLock { $0 } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        let text = "\(event.message) " + all.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        storage.withLock { $0.append((event.level, text)) }
     }
 }

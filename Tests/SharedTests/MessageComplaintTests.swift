@@ -172,3 +172,53 @@ struct MessageComplaintTests {
         #expect(ComplaintSeverity.allCases.max() == .critical)
     }
 }
+
+/// A routed complaint keeps the complaint's members as they were written, and routing's fields beside them.
+@Suite("Routed complaint body")
+struct RoutedComplaintBodyTests {
+    static let received =
+        #"{"schema" : "complaint.v1","complaint_id":"K-7","customer_id":"C-42","received_at":"2026-12-05T10:46:17+08:00","channel":"email","subject":"Parcel","x":[1.50,{"y":"\u00e9"}],"desk":"mine"}"#
+
+    static func routed() throws -> RoutedComplaint {
+        RoutedComplaint(
+            complaint: try ComplaintMessage.decode(body: Data(received.utf8)),
+            category: "delivery",
+            severity: .high,
+            priority: .p2,
+            desk: "logistics",
+            matchedRule: "default",
+            customer: .init(openComplaints: 1),
+            sla: .init(
+                firstResponseDue: try Timestamp(rfc3339: "2026-12-05T04:46:17Z"),
+                resolutionDue: try Timestamp(rfc3339: "2026-12-06T02:46:17Z")
+            )
+        )
+    }
+
+    @Test func receivedMembersAreKeptVerbatimAndRoutingsAreAdded() throws {
+        let body = String(decoding: try Self.routed().encodedBody(received: Data(Self.received.utf8)), as: UTF8.self)
+        #expect(
+            body.hasPrefix(
+                #"{"schema":"routed-complaint.v1","complaint_id":"K-7","customer_id":"C-42","received_at":"2026-12-05T10:46:17+08:00","channel":"email","subject":"Parcel","x":[1.50,{"y":"\u00e9"}],"category":"delivery""#
+            ),
+            "\(body)"
+        )
+        #expect(body.contains(#""desk":"logistics""#) && !body.contains(#""desk":"mine""#))
+        let again = try RoutedComplaint.decode(body: Data(body.utf8))
+        #expect(again == (try Self.routed()))
+        let escalated = String(decoding: try RoutedComplaint.escalated(Data(body.utf8), to: 2), as: UTF8.self)
+        #expect(escalated == body.replacingOccurrences(of: #""escalation_level":0"#, with: #""escalation_level":2"#))
+    }
+
+    @Test func membersSplitAsWritten() throws {
+        let split = try #require(JSONMembers.split(Array(#" { "a" : 1 , "b\"c":"}" ,"d":{"e":[1,2]},"f":true}"#.utf8)))
+        #expect(split.members.map(\.name) == ["a", "b\"c", "d", "f"])
+        #expect(
+            split.members.map { String(decoding: $0.text, as: UTF8.self) } == [
+                #""a" : 1"#, #""b\"c":"}""#, #""d":{"e":[1,2]}"#, #""f":true"#,
+            ]
+        )
+        #expect(JSONMembers.split(Array("[1]".utf8)) == nil)
+        #expect(JSONMembers.split(Array(#"{"a":"#.utf8)) == nil)
+    }
+}

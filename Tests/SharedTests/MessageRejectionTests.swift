@@ -1,4 +1,6 @@
+import CRMAMQP
 import Foundation
+import Synchronization
 import Testing
 
 @testable import CRMContract
@@ -92,5 +94,48 @@ struct MessageRejectionTests {
         #expect(throws: MessageRejection(.missingField, field: "schema", "missing")) {
             try MessageBody.peekSchema(Data(#"{"x": {"schema": "nested.v1"}}"#.utf8))
         }
+    }
+}
+
+/// The consumer's check of internal events' publishers, by routing key and the broker-checked `user_id`.
+@Suite("Publisher check")
+struct PublisherCheckTests {
+    static let check = PublisherCheck(
+        owners: ["order.accepted": "crm_intake", "customer.scored": "crm_scoring"],
+        ownUser: "crm_alerts"
+    )
+
+    static func message(_ key: String, user: String?) -> InboundMessage {
+        InboundMessage(body: Data("{}".utf8), routingKey: key, userID: user)
+    }
+
+    @Test func theOwnerAndTheConsumersOwnAccountAreTrusted() {
+        #expect(Self.check.rejection(of: Self.message("order.accepted", user: "crm_intake")) == nil)
+        #expect(Self.check.rejection(of: Self.message("customer.scored", user: "crm_alerts")) == nil)
+    }
+
+    @Test func anyoneElseOrNoUserOrAnUnknownKeyIsRefusedWithTheReason() {
+        let forged = Self.check.rejection(of: Self.message("customer.scored", user: "crm_intake"))
+        #expect(forged?.code == .untrustedPublisher)
+        #expect(
+            forged?.reason == #"user_id: published by "crm_intake"; customer.scored is taken only from crm_scoring"#
+        )
+        #expect(Self.check.rejection(of: Self.message("customer.scored", user: nil))?.field == "user_id")
+        #expect(Self.check.rejection(of: Self.message("complaint.signal", user: "crm_intake"))?.field == "routing_key")
+    }
+
+    @Test func aGuardedHandlerSeesOnlyTrustedMessages() async throws {
+        let seen = Mutex<[String?]>([])
+        let handler = Self.check.guarding { batch in
+            seen.withLock { $0 += batch.map(\.userID) }
+            return batch.map { _ in .processed }
+        }
+        let dispositions = try await handler([
+            Self.message("order.accepted", user: "crm_intake"), Self.message("order.accepted", user: "crm_scoring"),
+            Self.message("customer.scored", user: "crm_scoring"),
+        ])
+        #expect(seen.withLock { $0 } == ["crm_intake", "crm_scoring"])
+        #expect(dispositions[0] == .processed && dispositions[2] == .processed)
+        #expect(dispositions[1] != .processed)
     }
 }

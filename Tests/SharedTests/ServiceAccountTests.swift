@@ -22,41 +22,29 @@ struct ServiceAccountTests {
     static var everyExchange: [String] { Topology.system(desks: desks).exchanges.map(\.name) }
 
     @Test(arguments: ServiceAccount.allCases)
-    func readsOnlyItsOwnQueuesAndTheExchangesItBindsFrom(_ account: ServiceAccount) {
-        let permissions = account.brokerPermissions(desks: Self.desks)
-        let topology = account.topology(desks: Self.desks)
+    func readsOnlyTheQueuesItConsumesAndNoExchange(_ account: ServiceAccount) {
+        let permissions = account.brokerPermissions
         for queue in Self.everyQueue {
             #expect(
-                Self.allows(permissions.read, queue) == account.owns(queue: queue),
+                Self.allows(permissions.read, queue) == account.consumes.contains(queue),
                 "\(account.name) read \(queue): \(permissions.read)"
             )
         }
-        let sources = Set(topology.allQueues.flatMap(\.queue.bindings).map(\.exchange))
         for exchange in Self.everyExchange {
-            #expect(
-                Self.allows(permissions.read, exchange) == sources.contains(exchange),
-                "\(account.name) read \(exchange)"
-            )
+            #expect(!Self.allows(permissions.read, exchange), "\(account.name) may bind from \(exchange)")
         }
     }
 
     @Test(arguments: ServiceAccount.allCases)
-    func configuresWhatItDeclaresAndWritesWhereItPublishes(_ account: ServiceAccount) {
-        let permissions = account.brokerPermissions(desks: Self.desks)
-        let topology = account.topology(desks: Self.desks)
-        let declared = Set(topology.allQueues.map(\.queue.name))
+    func configuresNothingAndWritesOnlyWhereItPublishes(_ account: ServiceAccount) {
+        let permissions = account.brokerPermissions
+        for name in Self.everyQueue + Self.everyExchange {
+            #expect(!Self.allows(permissions.configure, name), "\(account.name) may configure \(name)")
+        }
         for queue in Self.everyQueue {
-            #expect(
-                Self.allows(permissions.configure, queue) == declared.contains(queue),
-                "\(account.name) configure \(queue)"
-            )
-            #expect(Self.allows(permissions.write, queue) == declared.contains(queue), "\(account.name) write \(queue)")
+            #expect(!Self.allows(permissions.write, queue), "\(account.name) may write \(queue)")
         }
         for exchange in Self.everyExchange {
-            #expect(
-                Self.allows(permissions.configure, exchange) == topology.exchanges.contains { $0.name == exchange },
-                "\(account.name) configure \(exchange)"
-            )
             #expect(
                 Self.allows(permissions.write, exchange) == account.publishesTo.contains(exchange),
                 "\(account.name) write \(exchange)"
@@ -64,19 +52,49 @@ struct ServiceAccountTests {
         }
     }
 
-    @Test func patternsAreAnchoredAndDesksAddedLaterAreComplaints() {
-        let complaints = ServiceAccount.complaints.brokerPermissions(desks: [])
-        #expect(Self.allows(complaints.configure, "desk.new_desk"))
-        #expect(Self.allows(complaints.read, "desk.new_desk.dead"))
-        #expect(!Self.allows(complaints.read, "desk.a.b"))
-        #expect(!Self.allows(complaints.read, "alerts.events"), "complaints may read alerts' queue")
-        #expect(Self.allows(complaints.write, "alerts.events"), "complaints must bind its signals to alerts.events")
-        let intake = ServiceAccount.intake.brokerPermissions(desks: [])
+    /// Each exchange it writes to has a topic permission naming its own routing keys only.
+    @Test(arguments: ServiceAccount.allCases)
+    func publishesOnlyItsOwnRoutingKeys(_ account: ServiceAccount) throws {
+        let topics = Dictionary(uniqueKeysWithValues: account.topicPermissions.map { ($0.exchange, $0) })
+        #expect(Set(topics.keys) == Set(account.publishesTo))
+        let events = topics[Topology.eventsExchange].map(\.write) ?? "^$"
+        for key in [
+            Topology.EventKey.orderAccepted, Topology.EventKey.customerScored, Topology.EventKey.complaintSignal,
+        ] {
+            #expect(Self.allows(events, key) == account.events.contains(key), "\(account.name) publishes \(key)")
+            #expect(ServiceAccount.owner(ofEvent: key) != nil)
+        }
+        let dead = try #require(topics[Topology.deadLetterExchange]).write
+        for queue in Self.everyQueue {
+            #expect(
+                Self.allows(dead, queue) == account.consumes.contains(queue),
+                "\(account.name) dead-letters \(queue)"
+            )
+        }
+        for topic in topics.values { #expect(topic.read == "^$", "\(account.name) may bind from \(topic.exchange)") }
+    }
+
+    @Test func patternsAreAnchored() throws {
+        let complaints = ServiceAccount.complaints
+        let desks = try #require(complaints.topicPermissions.first { $0.exchange == Topology.desksExchange })
+        #expect(Self.allows(desks.write, "desk.new_desk"))
+        #expect(Self.allows(desks.write, "desk.escalations"))
+        #expect(!Self.allows(desks.write, "desk.a.b"))
+        #expect(!Self.allows(complaints.brokerPermissions.read, "desk.new_desk"), "desk queues are the desks'")
+        #expect(!Self.allows(complaints.brokerPermissions.read, "alerts.events"), "complaints may read alerts' queue")
+        let intake = ServiceAccount.intake.brokerPermissions
         #expect(Self.allows(intake.read, "intake.orders"))
         #expect(!Self.allows(intake.read, "xintake.orders"))
         #expect(!Self.allows(intake.read, "intake.orders.x"))
+        #expect(!Self.allows(intake.read, "intake.orders.dead"), "dead letters are the operators'")
         #expect(!Self.allows(intake.read, "intake-orders"), "a dot in a name must be escaped")
         #expect(!Self.allows(intake.write, Topology.desksExchange))
+        let alerts = try #require(
+            ServiceAccount.alerts.topicPermissions.first { $0.exchange == Topology.alertsExchange }
+        )
+        #expect(Self.allows(alerts.write, "retention.p3"))
+        #expect(!Self.allows(alerts.write, "retention.p4"))
+        #expect(!Self.allows(alerts.write, "alert.v1.feedback"), "alerts may forge desks' feedback")
     }
 
     @Test func grantListsAreWellFormedAndPersonalDataStaysWithIntake() throws {

@@ -21,7 +21,7 @@ extension TestServers {
 extension TestEnvironment {
     /// Gives every service account its privileges in this test's database (what `crm migrate` grants) and its
     /// permissions on this test's vhost (what `crm accounts` sets).
-    public func grantServiceAccounts(desks: [String] = []) async throws {
+    public func grantServiceAccounts() async throws {
         let connection = connection(name: "grants")
         do {
             _ = try await connection.transaction { connection in try Schema.grantServiceRoles(on: connection) }
@@ -30,13 +30,13 @@ extension TestEnvironment {
             throw error
         }
         await connection.close()
-        try await grantBrokerPermissions(desks: desks)
+        try await grantBrokerPermissions()
     }
 
     /// Gives every service's broker user its permissions on this test's vhost (what `crm accounts` sets).
-    public func grantBrokerPermissions(desks: [String] = []) async throws {
+    public func grantBrokerPermissions() async throws {
         for account in ServiceAccount.allCases {
-            let permissions = account.brokerPermissions(desks: desks)
+            let permissions = account.brokerPermissions
             let body = try JSONSerialization.data(withJSONObject: [
                 "configure": permissions.configure, "write": permissions.write, "read": permissions.read,
             ])
@@ -45,6 +45,14 @@ extension TestEnvironment {
                 "/api/permissions/\(virtualHost.name)/\(account.name)",
                 body: String(decoding: body, as: UTF8.self)
             )
+            for permission in account.topicPermissions {
+                let body = try JSONSerialization.data(withJSONObject: permission.body)
+                try await ManagementAPI.request(
+                    "PUT",
+                    "/api/topic-permissions/\(virtualHost.name)/\(account.name)",
+                    body: String(decoding: body, as: UTF8.self)
+                )
+            }
         }
     }
 

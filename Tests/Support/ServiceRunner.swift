@@ -19,6 +19,18 @@ public func eventually(
 }
 
 extension TestEnvironment {
+    /// Declares `topology` in this test's vhost as the administrator, as `crm migrate` does.
+    public func declare(_ topology: Topology) async throws {
+        let publisher = AMQPPublisher(settings: amqp, name: "declare", topology: topology, logger: TestServers.logger)
+        do {
+            try await publisher.connect()
+        } catch {
+            await publisher.close()
+            throw error
+        }
+        await publisher.close()
+    }
+
     /// A service's context built exactly as its executable builds it: the environment's URLs, then `settings`.
     public func serviceContext(
         name: String,
@@ -44,6 +56,8 @@ extension TestEnvironment {
         parts: (ServiceContext) async throws -> ServiceParts,
         _ body: @escaping @Sendable ([ServiceContext]) async throws -> T
     ) async throws -> T {
+        // What `crm migrate` does in a deployment: the service itself only checks that its topology exists.
+        try await declare(topology)
         var contexts: [ServiceContext] = []
         var services: [any Service] = []
         for replica in 0..<replicas {

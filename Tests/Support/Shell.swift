@@ -33,16 +33,18 @@ public enum Shell {
         return URL(fileURLWithPath: path)
     }
 
-    /// Starts one of the project's executables with extra environment variables.
+    /// Starts one of the project's executables with extra environment variables, in `directory` when given.
     public static func launch(
         _ executable: String,
         arguments: [String] = [],
-        environment: [String: String]
+        environment: [String: String],
+        directory: URL? = nil
     ) throws
         -> Process
     {
         let process = Process()
         process.executableURL = binDirectory.appendingPathComponent(executable)
+        if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
@@ -55,7 +57,8 @@ public enum Shell {
     public static func execute(
         _ executable: String,
         arguments: [String] = [],
-        environment: [String: String]
+        environment: [String: String],
+        directory: URL? = nil
     ) throws
         -> (status: Int32, output: String)
     {
@@ -65,6 +68,7 @@ public enum Shell {
         let handle = try FileHandle(forWritingTo: output)
         let process = Process()
         process.executableURL = binDirectory.appendingPathComponent(executable)
+        if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = handle

@@ -6,8 +6,9 @@ import TestSupport
 import Testing
 
 extension SystemTests {
-    /// Each service's broker user declares, publishes to and consumes what its service does, and is refused
-    /// (ACCESS_REFUSED, reply 403, on a connection that logged in) everything else in the system's topology.
+    /// Each service's broker user checks its topology, publishes and consumes what its service does, and is refused
+    /// (ACCESS_REFUSED, reply 403, on a connection that logged in) everything else in the system's topology: other
+    /// routing keys, other queues' dead letters, declaring, binding and deleting.
     @Suite("Broker permissions", .serialized)
     struct BrokerPermissionTests {
         static let desks = SystemHarness.desks
@@ -30,12 +31,6 @@ extension SystemTests {
             ],
         ]
 
-        /// The queues each service consumes.
-        static let consumes: [ServiceAccount: [String]] = [
-            .intake: [Topology.intakeQueue], .scoring: [Topology.scoringEventsQueue],
-            .alerts: [Topology.alertEventsQueue, Topology.feedbackQueue], .complaints: [Topology.complaintsQueue],
-        ]
-
         /// The broker's reply code of a failure, or nil when the body succeeds.
         static func replyCode(_ body: () async throws -> Void) async -> Int? {
             do {
@@ -48,42 +43,62 @@ extension SystemTests {
             }
         }
 
-        @Test func eachUserDeclaresPublishesAndConsumesOnlyWhatItsServiceDoes() async throws {
+        static func publish(
+            as settings: AMQPSettings,
+            _ exchange: String,
+            _ key: String,
+            _ body: String = "{}"
+        ) async -> Int? {
+            let publisher = AMQPPublisher(settings: settings, name: "probe", logger: TestServers.logger)
+            let code = await replyCode {
+                try await publisher.publish(
+                    OutboundMessage(exchange: exchange, routingKey: key, body: Data(body.utf8)),
+                    confirmTimeout: .seconds(5)
+                )
+            }
+            await publisher.close()
+            return code
+        }
+
+        @Test func eachUserChecksPublishesAndConsumesOnlyWhatItsServiceDoes() async throws {
             try await TestServers.withEnvironment(migrate: false) { environment in
-                try await environment.grantBrokerPermissions(desks: Self.desks)
-                // In an empty vhost, each service creates its own topology with its own user, in the order a
-                // deployment starts them (complaints binds alerts' queue, which it may not create).
+                try await environment.grantBrokerPermissions()
+                // Before `crm migrate`, a service finds its topology missing and creates nothing.
                 for account in ServiceAccount.allCases {
-                    let publisher = AMQPPublisher(
+                    let checker = AMQPPublisher(
                         settings: try environment.amqp(as: account),
                         name: account.name,
                         topology: account.topology(desks: Self.desks),
+                        topologyAction: .verify,
+                        logger: TestServers.logger
+                    )
+                    #expect(await Self.replyCode { try await checker.connect() } == 404, "\(account.name)")
+                    await checker.close()
+                }
+                try await environment.declare(Topology.system(desks: Self.desks))
+                for account in ServiceAccount.allCases {
+                    let checker = AMQPPublisher(
+                        settings: try environment.amqp(as: account),
+                        name: account.name,
+                        topology: account.topology(desks: Self.desks),
+                        topologyAction: .verify,
                         logger: TestServers.logger
                     )
                     #expect(
-                        await Self.replyCode { try await publisher.connect() } == nil,
-                        "\(account.name) cannot declare its topology"
+                        await Self.replyCode { try await checker.connect() } == nil,
+                        "\(account.name) cannot check its topology"
                     )
-                    await publisher.close()
+                    await checker.close()
                 }
                 for account in ServiceAccount.allCases {
-                    let publisher = AMQPPublisher(
-                        settings: try environment.amqp(as: account),
-                        name: account.name,
-                        logger: TestServers.logger
-                    )
+                    let settings = try environment.amqp(as: account)
                     for (exchange, key) in Self.publishes[account] ?? [] {
-                        let code = await Self.replyCode {
-                            try await publisher.publish(
-                                OutboundMessage(exchange: exchange, routingKey: key, body: Data("{}".utf8))
-                            )
-                        }
+                        let code = await Self.publish(as: settings, exchange, key)
                         #expect(code == nil, "\(account.name) cannot publish to \(exchange) with \(key)")
                     }
-                    await publisher.close()
-                    for queue in Self.consumes[account] ?? [] {
+                    for queue in account.consumes {
                         let consumer = AMQPConsumer(
-                            settings: try environment.amqp(as: account),
+                            settings: settings,
                             queue: queue,
                             prefetch: 1,
                             logger: TestServers.logger
@@ -99,8 +114,7 @@ extension SystemTests {
                 let system = Topology.system(desks: Self.desks)
                 for account in ServiceAccount.allCases {
                     let settings = try environment.amqp(as: account)
-                    let own = Set(account.topology(desks: Self.desks).allQueues.map(\.queue.name))
-                    for (queue, _) in system.allQueues where !account.owns(queue: queue.name) {
+                    for (queue, _) in system.allQueues where !account.consumes.contains(queue.name) {
                         let consumer = AMQPConsumer(
                             settings: settings,
                             queue: queue.name,
@@ -116,39 +130,104 @@ extension SystemTests {
                         )
                         await consumer.close()
                     }
-                    let publisher = AMQPPublisher(settings: settings, name: account.name, logger: TestServers.logger)
                     for exchange in system.exchanges where !account.publishesTo.contains(exchange.name) {
-                        let code = await Self.replyCode {
-                            try await publisher.publish(
-                                OutboundMessage(exchange: exchange.name, routingKey: "x", body: Data("{}".utf8)),
-                                confirmTimeout: .seconds(5)
-                            )
-                        }
+                        let code = await Self.publish(as: settings, exchange.name, "x")
                         #expect(
                             code == 403,
                             "\(account.name) published to \(exchange.name) (\(code.map(String.init) ?? "allowed"))"
                         )
                     }
-                    await publisher.close()
-                    // Nothing beyond its own topology can be declared, even under its own prefix.
-                    let stranger = Topology(queues: [
-                        Topology.Queue(
-                            "\(account.rawValue).stranger",
-                            bindings: [Topology.Binding(Topology.ordersExchange, "order.v1")]
+                }
+            }
+        }
+
+        /// Topic permissions: on the exchanges it may write to, an account publishes only its own routing keys. With
+        /// `crm_intake`'s password alone, no `customer.scored` can be forged, and no letter planted in another
+        /// service's dead-letter queue.
+        @Test func eachUserPublishesOnlyItsOwnRoutingKeys() async throws {
+            try await TestServers.withEnvironment(migrate: false) { environment in
+                try await environment.grantBrokerPermissions()
+                try await environment.declare(Topology.system(desks: Self.desks))
+                let eventKeys = [
+                    Topology.EventKey.orderAccepted, Topology.EventKey.customerScored,
+                    Topology.EventKey.complaintSignal,
+                ]
+                let deadKeys = Topology.system(desks: Self.desks).allQueues.filter { !$0.isDeadLetterQueue }
+                    .map(\.queue.name)
+                for account in ServiceAccount.allCases {
+                    let settings = try environment.amqp(as: account)
+                    if account.publishesTo.contains(Topology.eventsExchange) {
+                        for key in eventKeys where !account.events.contains(key) {
+                            let code = await Self.publish(as: settings, Topology.eventsExchange, key)
+                            #expect(
+                                code == 403,
+                                "\(account.name) published \(key) (\(code.map(String.init) ?? "allowed"))"
+                            )
+                        }
+                    }
+                    for key in deadKeys where !account.consumes.contains(key) {
+                        let code = await Self.publish(as: settings, Topology.deadLetterExchange, key)
+                        #expect(code == 403, "\(account.name) planted a letter in \(key).dead")
+                    }
+                }
+                let alerts = try environment.amqp(as: .alerts)
+                #expect(await Self.publish(as: alerts, Topology.alertsExchange, "alert.v1.feedback") == 403)
+                let complaints = try environment.amqp(as: .complaints)
+                #expect(await Self.publish(as: complaints, Topology.desksExchange, "desk.a.b") == 403)
+            }
+        }
+
+        /// No service can declare, bind or (holding no configure permission) delete anything: not the shared
+        /// exchanges, not a queue of its own bound to `crm.dead` or `crm.events` to read others' messages.
+        @Test func noUserDeclaresBindsOrDeletes() async throws {
+            try await TestServers.withEnvironment(migrate: false) { environment in
+                try await environment.grantBrokerPermissions()
+                let system = Topology.system(desks: Self.desks)
+                try await environment.declare(system)
+                for account in ServiceAccount.allCases {
+                    let settings = try environment.amqp(as: account)
+                    for exchange in system.exchanges {
+                        let declarer = AMQPPublisher(
+                            settings: settings,
+                            name: account.name,
+                            topology: Topology(exchanges: [exchange]),
+                            logger: TestServers.logger
                         )
-                    ])
-                    #expect(!own.contains("\(account.rawValue).stranger"))
-                    let declarer = AMQPPublisher(
-                        settings: settings,
-                        name: account.name,
-                        topology: stranger,
-                        logger: TestServers.logger
+                        #expect(
+                            await Self.replyCode { try await declarer.connect() } == 403,
+                            "\(account.name) declared \(exchange.name)"
+                        )
+                        await declarer.close()
+                    }
+                    // Its own queue bound to another exchange, to read what flows there: a binding needs read on the
+                    // exchange and write on the queue, which it has on neither.
+                    for queue in account.consumes {
+                        for (exchange, key) in [
+                            (Topology.deadLetterExchange, "#"), (Topology.eventsExchange, "#"),
+                            (Topology.desksExchange, "#"),
+                        ] {
+                            let binder = AMQPPublisher(
+                                settings: settings,
+                                name: account.name,
+                                logger: TestServers.logger
+                            )
+                            #expect(
+                                await Self.replyCode {
+                                    try await binder.bind(queue: queue, to: exchange, routingKey: key)
+                                } == 403,
+                                "\(account.name) bound \(queue) to \(exchange)"
+                            )
+                            await binder.close()
+                        }
+                    }
+                    let set = try JSONSerialization.jsonObject(
+                        with: try await ManagementAPI.request(
+                            "GET",
+                            "/api/permissions/\(environment.virtualHost.name)/\(account.name)"
+                        )
                     )
-                    #expect(
-                        await Self.replyCode { try await declarer.connect() } == 403,
-                        "\(account.name) declared a queue of its own"
-                    )
-                    await declarer.close()
+                    // exchange.delete and queue.delete need configure, which no service has.
+                    #expect((set as? [String: Any])?["configure"] as? String == "^$")
                 }
             }
         }

@@ -39,6 +39,8 @@ extension SystemTests {
             let queried = try Self.queried()
             #expect(queried.count >= 8)
             try await TestServers.withEnvironment(migrate: true) { environment in
+                // What `crm migrate` does: the services only check the topology.
+                try await environment.declare(Topology.system(desks: SystemHarness.desks))
                 var ports: [String: Int] = [:]
                 var processes: [Process] = []
                 defer { for process in processes where process.isRunning { process.terminate() } }
@@ -62,7 +64,7 @@ extension SystemTests {
                 let publisher = AMQPPublisher(
                     settings: environment.amqp,
                     name: "test",
-                    topology: Topology.system(desks: []),
+                    topology: Topology.system(desks: SystemHarness.desks),
                     logger: TestServers.logger
                 )
                 // A safety complaint: its desk works around the clock, so the SLA clock runs whatever the hour (a

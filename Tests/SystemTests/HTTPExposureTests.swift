@@ -82,6 +82,12 @@ extension SystemTests {
                 #expect(known.status == 200, "\(known)")
                 #expect(!known.body.contains("Li Lei"), "the read API shows a customer's name")
                 #expect(Self.status("GET", scoring + "/customers/C-1/../../metrics") == 404)
+                // An id no customer can have is the client's mistake, not the database's: 400, naming the problem.
+                for bad in ["%00", "C%0A1", "A%E2%80%8B1", String(repeating: "x", count: 129)] {
+                    let answer = Shell.get(scoring + "/customers/" + bad)
+                    #expect(answer.status == 400, "/customers/\(bad): \(answer)")
+                    #expect(answer.body.contains("customer id: "), "\(answer.body)")
+                }
                 for process in processes { kill(process.processIdentifier, SIGTERM) }
             }
         }

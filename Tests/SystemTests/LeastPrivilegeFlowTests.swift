@@ -39,13 +39,20 @@ extension SystemTests {
                     ),
                     scoredAt: Timestamp(Date())
                 )
-                try await system.publishRetrying([
+                // Published as scoring: alerts takes customer.scored from no other account.
+                let scoring = AMQPPublisher(
+                    settings: try environment.amqp(as: .scoring),
+                    name: "scoring",
+                    logger: TestServers.logger
+                )
+                try await scoring.publish(
                     OutboundMessage(
                         exchange: Topology.eventsExchange,
                         routingKey: Topology.EventKey.customerScored,
                         body: try scored.encodedBody()
                     )
-                ])
+                )
+                await scoring.close()
 
                 let ledger = try await system.reconcile(stream)
                 #expect(ledger == system.expected(stream), "\(ledger), expected \(system.expected(stream))")

@@ -12,6 +12,7 @@ extension SystemTests {
         @Test func anOrderDeadLetteredForAMissingRateIsStoredAfterTheRateIsSetAndReplayed() async throws {
             try await TestServers.withEnvironment(migrate: true) { environment in
                 let variables = environment.serviceVariables
+                try await environment.declare(Topology.system(desks: []))
                 let intake = try Shell.launch(
                     "crm-intake",
                     environment: variables.merging(["CRM_HTTP_PORT": "0"]) { $1 }
@@ -82,6 +83,204 @@ extension SystemTests {
                 #expect(replicas.contains { $0["service"] as? String == "crm-intake" && $0["running"] as? Int == 1 })
                 #expect(report["last_rescoring"] is NSNull)
                 await publisher.close()
+            }
+        }
+
+        /// A dead letter goes back only along a binding of its queue: one planted to reach a desk queue from
+        /// `alerts.feedback.dead`, and one that does not say where it came from, stay (counted and named) while the
+        /// genuine one is replayed; an internal event goes through its owner's outbox.
+        @Test func replayDeadSendsALetterBackOnlyAlongItsQueuesBindings() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                let variables = environment.serviceVariables
+                try await environment.declare(Topology.system(desks: SystemHarness.desks))
+                let publisher = AMQPPublisher(settings: environment.amqp, name: "test", logger: TestServers.logger)
+                func letter(
+                    _ queue: String,
+                    _ origin: (exchange: String, key: String)?,
+                    _ body: String,
+                    id: String
+                ) -> OutboundMessage {
+                    var headers: [String: AMQPHeaderValue] = [Topology.errorHeader: .string("test")]
+                    if let origin {
+                        headers["x-crm-original-exchange"] = .string(origin.exchange)
+                        headers["x-crm-original-routing-key"] = .string(origin.key)
+                    }
+                    return OutboundMessage(
+                        exchange: Topology.deadLetterExchange,
+                        routingKey: queue,
+                        body: Data(body.utf8),
+                        headers: headers,
+                        messageID: id
+                    )
+                }
+                let complaint =
+                    #"{"schema":"complaint.v1","complaint_id":"K-1","customer_id":"C-1","received_at":"2026-12-01T10:00:00Z","channel":"email","subject":"critical"}"#
+                try await publisher.publish([
+                    letter("alerts.feedback", (Topology.desksExchange, "desk.escalations"), complaint, id: "planted"),
+                    letter("alerts.feedback", nil, "{}", id: "anonymous"),
+                    letter("alerts.feedback", (Topology.alertsExchange, "alert.v1.feedback"), "{}", id: "genuine"),
+                    letter(
+                        "scoring.events",
+                        (Topology.eventsExchange, Topology.EventKey.orderAccepted),
+                        #"{"schema":"order.accepted.v1"}"#,
+                        id: "event"
+                    ),
+                ])
+
+                let dryRun = try Shell.execute(
+                    "crm",
+                    arguments: ["replay-dead", "alerts.feedback", "--dry-run"],
+                    environment: variables
+                )
+                #expect(dryRun.status == 0)
+                #expect(dryRun.output.contains("1  → crm.alerts alert.v1.feedback"), "\(dryRun.output)")
+                #expect(dryRun.output.contains("crm.desks with desk.escalations does not feed alerts.feedback"))
+                #expect(dryRun.output.contains("Skipped"))
+                #expect(try await publisher.inspectQueue("alerts.feedback.dead").messages == 3)
+
+                let replay = try Shell.execute(
+                    "crm",
+                    arguments: ["replay-dead", "alerts.feedback"],
+                    environment: variables
+                )
+                #expect(replay.status == 0)
+                #expect(replay.output.contains("Replayed 1 of 3"), "\(replay.output)")
+                #expect(try await publisher.inspectQueue("desk.escalations").messages == 0)
+                #expect(try await publisher.inspectQueue("alerts.feedback").messages == 1)
+                let kept = AMQPConsumer(
+                    settings: environment.amqp,
+                    queue: "alerts.feedback.dead",
+                    prefetch: 10,
+                    logger: TestServers.logger
+                )
+                let left = try await kept.nextBatch(maxCount: 10, wait: .seconds(2), linger: .milliseconds(200))
+                await kept.close()
+                #expect(Set(left.compactMap(\.messageID)) == ["planted", "anonymous"])
+                #expect(left.allSatisfy { $0.headers["x-crm-replay-refused"] != nil })
+
+                let event = try Shell.execute(
+                    "crm",
+                    arguments: ["replay-dead", "scoring.events"],
+                    environment: variables
+                )
+                #expect(event.status == 0, "\(event.output)")
+                #expect(event.output.contains("through crm-intake's outbox"))
+                #expect(try await publisher.inspectQueue("scoring.events").messages == 0)
+                let outbox = try await environment.pool.query(
+                    "SELECT source, exchange, routing_key, message_id FROM crm_outbox"
+                )
+                #expect(outbox.count == 1)
+                #expect(
+                    outbox.first.map { [$0[0], $0[1], $0[2], $0[3]] } == [
+                        "intake", "crm.events", "order.accepted", "event",
+                    ]
+                )
+                await publisher.close()
+            }
+        }
+
+        /// `crm orders remove` takes a wrong order out without SQL: an audit row, its refunds held again (shown by
+        /// `crm status`), its customer rescored through intake's outbox, and the id free for the corrected order.
+        @Test func ordersRemoveTakesAWrongOrderOutWithAnAuditRow() async throws {
+            try await TestServers.withEnvironment(migrate: true) { environment in
+                let variables = environment.serviceVariables
+                try await environment.pool.execute(
+                    """
+                    INSERT INTO customers (customer_id) VALUES ('C-1');
+                    """
+                )
+                try await environment.pool.execute(
+                    """
+                    INSERT INTO orders (order_id, customer_id, kind, original_order_id, occurred_at, amount, currency,
+                                        amount_base, content_hash)
+                    VALUES ('P-1', 'C-1', 'purchase', NULL, '2026-11-20T10:00:00Z', 999999999, 'USD', 999999999, 'a'),
+                           ('R-1', 'C-1', 'refund', 'P-1', '2026-11-21T10:00:00Z', 5, 'USD', 5, 'b')
+                    """
+                )
+                let missing = try Shell.execute("crm", arguments: ["orders", "remove", "NOPE"], environment: variables)
+                #expect(missing.status == 1)
+                let bad = try Shell.execute("crm", arguments: ["orders", "remove", " P-1"], environment: variables)
+                #expect(bad.status == 64)
+                let removed = try Shell.execute(
+                    "crm",
+                    arguments: ["orders", "remove", "P-1", "--reason", "amount typed in cents"],
+                    environment: variables
+                )
+                #expect(removed.status == 0, "\(removed.output)")
+                #expect(removed.output.contains("1 refund(s) of it held again"))
+                #expect(
+                    try await environment.pool.query("SELECT count(*) FROM orders WHERE order_id = 'P-1'")[0][0] == "0"
+                )
+                let audit = try await environment.pool.query(
+                    "SELECT order_id, customer_id, amount_base::text, refunds_held, reason, removed_by = current_user FROM order_removals"
+                )
+                #expect(
+                    audit.map { [$0[0], $0[1], $0[2], $0[3], $0[4], $0[5]] } == [
+                        ["P-1", "C-1", "999999999.0000", "1", "amount typed in cents", "t"]
+                    ]
+                )
+                #expect(try await environment.pool.query("SELECT held FROM orders WHERE order_id = 'R-1'")[0][0] == "t")
+                let event = try await environment.pool.query("SELECT source, routing_key, body FROM crm_outbox")
+                #expect(event.count == 1)
+                #expect(event.first?[0] == "intake" && event.first?[1] == "order.accepted")
+                #expect(event.first?[2]?.contains("C-1") == true)
+
+                let status = try Shell.execute("crm", arguments: ["status", "--json"], environment: variables)
+                let report = try #require(
+                    try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+                )
+                let held = try #require(report["held_refunds"] as? [String: Any])
+                #expect(held["count"] as? Int == 1)
+                #expect(held["purchases_awaited"] as? Int == 1)
+                #expect((held["oldest_seconds"] as? Double).map { $0 >= 0 } == true)
+                let text = try Shell.execute("crm", arguments: ["status"], environment: variables)
+                #expect(text.output.contains("1 awaiting 1 purchases"), "\(text.output)")
+            }
+        }
+
+        /// An installed binary needs no checkout: `crm migrate` and the services run from any directory with the
+        /// complaint rules and the retention playbook built in (the variables still override them).
+        @Test func migrateAndTheServicesFindTheirDefaultsOutsideTheRepository() async throws {
+            try await TestServers.withEnvironment(migrate: false) { environment in
+                let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "crm-\(UUID().uuidString)"
+                )
+                try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: elsewhere) }
+                let variables = environment.serviceVariables
+                let migrate = try Shell.execute(
+                    "crm",
+                    arguments: ["migrate"],
+                    environment: variables,
+                    directory: elsewhere
+                )
+                #expect(migrate.status == 0, "\(migrate.output)")
+                #expect(migrate.output.contains("Desks (from built-in defaults"), "\(migrate.output)")
+                let publisher = AMQPPublisher(settings: environment.amqp, name: "test", logger: TestServers.logger)
+                for desk in SystemHarness.desks {
+                    #expect((try? await publisher.inspectQueue("desk.\(desk)")) != nil, "desk.\(desk)")
+                }
+                await publisher.close()
+                var processes: [Process] = []
+                defer { for process in processes where process.isRunning { process.terminate() } }
+                for service in ["crm-complaints", "crm-alerts"] {
+                    let port = TestPorts.unused()
+                    processes.append(
+                        try Shell.launch(
+                            service,
+                            environment: variables.merging(["CRM_HTTP_PORT": "\(port)"]) { $1 },
+                            directory: elsewhere
+                        )
+                    )
+                    var ready = 0
+                    for _ in 0..<150 where ready != 200 {
+                        try await Task.sleep(for: .milliseconds(100))
+                        ready = Shell.get("http://127.0.0.1:\(port)/health/ready").status
+                    }
+                    #expect(ready == 200, "\(service) did not start outside the repository")
+                }
+                let seeded = try await environment.pool.query("SELECT source FROM complaint_rules")
+                #expect(seeded.map { $0[0] } == ["built-in defaults (deploy/complaint-rules.json)"])
             }
         }
     }

@@ -105,8 +105,26 @@ extension SystemTests {
                             #expect(await Self.sqlState(connection, sql) == nil, "\(account.name): \(sql)")
                         }
                     }
-                    // Nothing else: no new tables, and only the sequences of the tables it inserts into.
+                    // Nothing else: no new tables, schemas, large objects, or temporary tables and functions (scoring
+                    // alone stages its rescoring in a temporary table), and only the sequences of the tables it
+                    // inserts into and the functions granted to it.
                     #expect(await Self.sqlState(connection, "CREATE TABLE stolen (a int)") == "42501")
+                    #expect(await Self.sqlState(connection, "CREATE SCHEMA stolen") == "42501")
+                    #expect(await Self.sqlState(connection, "SELECT lo_create(0)") == "42501", "\(account.name)")
+                    #expect(await Self.sqlState(connection, "SELECT lo_from_bytea(0, 'x')") == "42501")
+                    let temporary = await Self.sqlState(connection, "CREATE TEMP TABLE stolen (a int)")
+                    let function = await Self.sqlState(
+                        connection,
+                        "CREATE FUNCTION pg_temp.stolen() RETURNS int LANGUAGE sql AS 'SELECT 1'"
+                    )
+                    if account.databasePrivileges.contains("TEMPORARY") {
+                        #expect(temporary == nil && function == nil, "\(account.name) cannot stage its rescoring")
+                    } else {
+                        #expect(temporary == "42501", "\(account.name) created a temporary table")
+                        #expect(function == "42501", "\(account.name) created a temporary function")
+                    }
+                    let refuse = await Self.sqlState(connection, "SELECT crm_refuse_held_refunds(ARRAY[]::text[])")
+                    #expect((refuse == nil) == account.functions.contains("crm_refuse_held_refunds(text[])"))
                     for (sequence, table) in sequences {
                         let state = await Self.sqlState(connection, "SELECT nextval('\(sequence)')")
                         if Allowed(grants[table]).insert {
@@ -239,10 +257,27 @@ extension SystemTests {
                         "/api/permissions/\(environment.virtualHost.name)/\(account.name)"
                     )
                     let set = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-                    let expected = account.brokerPermissions(desks: [])
+                    let expected = account.brokerPermissions
                     #expect(set["configure"] as? String == expected.configure)
                     #expect(set["write"] as? String == expected.write)
                     #expect(set["read"] as? String == expected.read)
+                    let topics = try #require(
+                        try JSONSerialization.jsonObject(
+                            with: try await ManagementAPI.request(
+                                "GET",
+                                "/api/topic-permissions/\(environment.virtualHost.name)/\(account.name)"
+                            )
+                        ) as? [[String: Any]]
+                    )
+                    let byExchange = Dictionary(
+                        uniqueKeysWithValues: topics.compactMap { topic in
+                            (topic["exchange"] as? String).map { ($0, topic["write"] as? String) }
+                        }
+                    )
+                    #expect(byExchange.count == account.topicPermissions.count)
+                    for permission in account.topicPermissions {
+                        #expect(byExchange[permission.exchange] == permission.write, "\(account.name)")
+                    }
                 }
             }
         }

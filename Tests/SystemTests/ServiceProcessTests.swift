@@ -1,3 +1,4 @@
+import CRMAMQP
 import CRMPostgres
 import CRMSupport
 import Foundation
@@ -64,6 +65,8 @@ extension SystemTests {
         ) async throws
             -> (process: Process, port: Int, ready: (status: Int, body: String))
         {
+            // What `crm migrate` does: the service only checks its topology, and is not ready without it.
+            try await environment.declare(Topology.system(desks: SystemHarness.desks))
             let port = TestPorts.unused()
             var variables = environment.serviceVariables
             variables["CRM_HTTP_PORT"] = "\(port)"

@@ -46,16 +46,16 @@ final class SystemHarness: Sendable {
         publisher = AMQPPublisher(
             settings: self.amqp,
             name: "system-test",
-            topology: Topology.system(desks: []),
+            topology: Topology.system(desks: Self.desks),
             logger: TestServers.logger
         )
     }
 
     /// What a deployment's migrate and accounts jobs do before services run on their own accounts: the whole
-    /// topology (complaints binds alerts' queue, which it may not create), the grants and the broker permissions.
+    /// topology (the services only check it), the grants and the broker permissions.
     /// Returns the connected administrator's publisher; the caller closes it.
     static func prepareDeployment(_ environment: TestEnvironment) async throws -> AMQPPublisher {
-        try await environment.grantServiceAccounts(desks: desks)
+        try await environment.grantServiceAccounts()
         let publisher = AMQPPublisher(
             settings: environment.amqp,
             name: "test",
@@ -66,13 +66,13 @@ final class SystemHarness: Sendable {
         return publisher
     }
 
-    /// Starts `replicas` processes of every service (or of the named ones). With their own accounts, first what a
-    /// deployment's migrate and accounts jobs do: the whole topology (complaints binds alerts' queue, which it may
-    /// not create), the grants and the broker permissions.
+    /// Starts `replicas` processes of every service (or of the named ones), after what a deployment's migrate job
+    /// does, the whole topology (the services only check it), and with their own accounts what its accounts job
+    /// does: the grants and the broker permissions.
     func start(_ services: [String] = SystemHarness.services, replicas: Int = 1) async throws {
+        try await publisher.connect()
         if ownAccounts {
-            try await publisher.connect()
-            try await environment.grantServiceAccounts(desks: Self.desks)
+            try await environment.grantServiceAccounts()
         }
         for service in services {
             for _ in 0..<replicas { try launch(service) }

@@ -27,7 +27,7 @@ public struct AlertEventsHandler: Sendable {
         var complaints: [ComplaintSignalEvent] = []
         for message in batch {
             do throws(MessageRejection) {
-                switch try Self.schema(of: message.body) {
+                switch try Self.schema(of: message.body, routingKey: message.routingKey) {
                 case CustomerScoredEvent.schema:
                     let event = try CustomerScoredEvent.decode(body: message.body)
                     let figures = try ScoredFigures(event: event)
@@ -60,11 +60,22 @@ public struct AlertEventsHandler: Sendable {
         return dispositions
     }
 
-    /// The `schema` of a body, checked as every message is (size, UTF-8, JSON); an unknown one is a rejection.
-    private static func schema(of body: Data) throws(MessageRejection) -> String {
+    /// The `schema` of a body, checked as every message is (size, UTF-8, JSON); an unknown one is a rejection, and
+    /// so is one its routing key does not carry: the key is what the broker checked the publisher's right to, so a
+    /// `customer.scored` key carries scores and a `complaint.signal` key complaint signals, nothing else.
+    static func schema(of body: Data, routingKey: String) throws(MessageRejection) -> String {
         let schema = try MessageBody.peekSchema(body)
         guard schema == CustomerScoredEvent.schema || schema == ComplaintSignalEvent.schema else {
             throw MessageRejection(.unknownSchema, field: "schema", "unknown \"\(schema)\"")
+        }
+        let expected: String? =
+            switch routingKey {
+            case Topology.EventKey.customerScored: CustomerScoredEvent.schema
+            case Topology.EventKey.complaintSignal: ComplaintSignalEvent.schema
+            default: nil
+            }
+        if let expected, schema != expected {
+            throw MessageRejection(.unknownSchema, field: "schema", "\"\(schema)\" under the routing key \(routingKey)")
         }
         return schema
     }

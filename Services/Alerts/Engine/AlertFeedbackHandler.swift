@@ -10,8 +10,9 @@ import Foundation
 ///   and changes nothing.
 /// - An alert moves forward only: open → acknowledged → resolved. A late `acknowledged` never reopens a resolved
 ///   alert, and the first resolution's outcome stands.
-/// - Resolving closes the alert's reasons, which starts their cooldown at the resolution time (the desk's `at`,
-///   or now if that lies in the future).
+/// - Resolving closes the alert's reasons, which starts their cooldown at the resolution time: the desk's `at`, but
+///   never before the alert was raised (back-dated feedback skips no cooldown) nor after now; an `at` more than a
+///   day ahead is dead-lettered.
 /// - Feedback naming no alert this service raised is dead-lettered with the reason `alert_id: no such alert`.
 public struct AlertFeedbackHandler: Sendable {
     private let pool: PostgresPool
@@ -26,9 +27,11 @@ public struct AlertFeedbackHandler: Sendable {
     public func handle(_ batch: [InboundMessage]) async throws -> [MessageDisposition] {
         var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
         var valid: [(index: Int, alertID: UUID, feedback: AlertFeedback)] = []
+        let received = Date()
         for (index, message) in batch.enumerated() {
             do throws(MessageRejection) {
                 let feedback = try AlertFeedback.decode(body: message.body)
+                if feedback.at.isInTheFuture(of: received) { throw Timestamp.inTheFuture(field: "at") }
                 guard let id = UUID(uuidString: feedback.alertID.rawValue) else {
                     throw Self.noSuchAlert
                 }
@@ -89,7 +92,7 @@ public struct AlertFeedbackHandler: Sendable {
             case .acknowledged:
                 try connection.execute(
                     """
-                    UPDATE retention_alerts SET status = 'acknowledged', acknowledged_at = least($2, now()),
+                    UPDATE retention_alerts SET status = 'acknowledged', acknowledged_at = greatest(least($2, now()), raised_at),
                         agent = coalesce($3, agent)
                     WHERE alert_id = $1 AND status = 'open'
                     """,
@@ -98,7 +101,7 @@ public struct AlertFeedbackHandler: Sendable {
             case .resolved:
                 let resolved = try connection.execute(
                     """
-                    UPDATE retention_alerts SET status = 'resolved', resolved_at = least($2, now()), outcome = $3,
+                    UPDATE retention_alerts SET status = 'resolved', resolved_at = greatest(least($2, now()), raised_at), outcome = $3,
                         agent = coalesce($4, agent)
                     WHERE alert_id = $1 AND status <> 'resolved'
                     """,
@@ -107,10 +110,10 @@ public struct AlertFeedbackHandler: Sendable {
                 if resolved > 0 {
                     try connection.execute(
                         """
-                        UPDATE retention_alert_reasons SET open = false, closed_at = least($2, now())
-                        WHERE alert_id = $1 AND open
+                        UPDATE retention_alert_reasons r SET open = false, closed_at = a.resolved_at
+                        FROM retention_alerts a WHERE a.alert_id = $1 AND r.alert_id = $1 AND r.open
                         """,
-                        [item.alertID, feedback.at.date]
+                        [item.alertID]
                     )
                 }
             }

@@ -25,7 +25,7 @@ public final class PlaybookSource: Sendable {
         loaded = Mutex(Loaded(playbook: playbook, modified: modified))
     }
 
-    /// A fixed playbook, for tests and benchmarks.
+    /// A fixed playbook: the one built in (``DefaultRetentionPlaybook``), or one of a test or benchmark.
     public init(playbook: RetentionPlaybook, logger: Logger) {
         path = ""
         self.logger = logger

@@ -11,6 +11,8 @@ struct OrderBatchOutcome: Sendable {
     var inserted = 0
     var duplicates = 0
     var conflicts = 0
+    /// Held refunds of earlier batches that a purchase of this one refused (dead-lettered through the outbox).
+    var refusedHeldRefunds = 0
 }
 
 /// Writes a batch of validated orders set-wise inside the caller's transaction.
@@ -21,6 +23,8 @@ struct OrderBatchOutcome: Sendable {
 /// orders a batch holds (each order is a primary-key probe or an inserted row), so a generic plan is as good.
 struct OrderBatchWriter {
     let baseCurrency: String
+    /// The largest amount or cost an order may have, in the base currency (`CRM_INTAKE_MAXIMUM_AMOUNT`).
+    let maximumAmount: Decimal
     /// Where the batch's `order.accepted` events are written.
     let outbox: Outbox
 
@@ -36,6 +40,8 @@ struct OrderBatchWriter {
         var index: Int
         var order: OrderMessage
         var contentHash: String
+        /// The body as received, kept for a refund: held, it may be dead-lettered later.
+        var body: String?
     }
 
     struct Row {
@@ -44,6 +50,7 @@ struct OrderBatchWriter {
         var contentHash: String
         var rate: Decimal
         var held = false
+        var body: String?
     }
 
     func write(_ candidates: [Candidate], on connection: isolated PostgresConnection) throws -> OrderBatchOutcome {
@@ -60,7 +67,7 @@ struct OrderBatchWriter {
                 continue
             }
             firstByID[order.orderID.rawValue] = hash
-            rows.append(Row(index: index, order: order, contentHash: hash, rate: 1))
+            rows.append(Row(index: index, order: order, contentHash: hash, rate: 1, body: candidate.body))
         }
 
         // 2. Checks that need no stored copy of the order: a rate for its currency, a refund's purchase. A row that
@@ -85,6 +92,11 @@ struct OrderBatchWriter {
             return false
         }
         for position in rows.indices { rows[position].rate = rates[rows[position].order.currency.code] ?? 1 }
+        rows.removeAll { row in
+            guard let problem = exceedsMaximum(row) else { return false }
+            refused.append((row, problem))
+            return true
+        }
         try checkRefunds(on: connection, &rows, &refused)
 
         // 3. The orders, inserted where their id is new: no lookup first, as nearly every order is new.
@@ -119,19 +131,34 @@ struct OrderBatchWriter {
         }
         guard !written.isEmpty else { return outcome }
 
-        // 5. The stored orders' customers and items; a redelivered order changes no customer.
+        // 5. The stored orders' customers and items, and the bodies of held refunds; a redelivered order changes no
+        //    customer.
         try upsertCustomers(on: connection, written)
         try insertItems(on: connection, written)
+        try keepHeldBodies(on: connection, written)
 
-        // 6. Held refunds whose purchase just arrived now count.
-        let released = try releaseHeldRefunds(
-            on: connection,
-            purchaseIDs: written.filter { $0.order.kind == .purchase }.map(\.order.orderID.rawValue)
+        // 6. Held refunds whose purchase just arrived now count, or are dead-lettered when they never can.
+        let settled = try HeldRefunds.settle(
+            purchases: written.filter { $0.order.kind == .purchase }.map(\.order.orderID.rawValue),
+            outbox: outbox,
+            on: connection
         )
+        outcome.refusedHeldRefunds = settled.refused
 
         // 7. Tell scoring, through the outbox, of every customer touched.
-        try enqueueEvents(on: connection, written: written, released: released)
+        try Self.enqueueEvents(into: outbox, on: connection, written: written, released: settled.released)
         return outcome
+    }
+
+    /// Why an order's amount or cost is too large to take, in the base currency: sums over a customer's orders must
+    /// stay far from what any figure downstream can hold.
+    private func exceedsMaximum(_ row: Row) -> MessageRejection? {
+        // Most orders are in the base currency: their amounts are compared as they are, without a conversion.
+        let amount = row.rate == 1 ? row.order.amount.decimal : row.baseAmount
+        let cost = row.rate == 1 ? row.order.cost?.decimal : row.baseCost
+        guard amount > maximumAmount || (cost ?? 0) > maximumAmount else { return nil }
+        let limit = "larger than the maximum of \(maximumAmount) \(baseCurrency) an order may have"
+        return MessageRejection(.invalidValue, field: amount > maximumAmount ? "amount" : "cost", limit)
     }
 
     private func reject(_ index: Int, _ rejection: MessageRejection, _ outcome: inout OrderBatchOutcome) {
@@ -180,59 +207,6 @@ struct OrderBatchWriter {
             rates[try row.decode(0)] = try row.decode(1, as: Decimal.self)
         }
         return rates
-    }
-
-    /// Marks refunds whose purchase is not stored yet as held and moves those that name an unfit order to `refused`.
-    ///
-    /// A stored purchase is judged as stored, not as a copy of it in the batch says: the first version stands.
-    private func checkRefunds(
-        on connection: isolated PostgresConnection,
-        _ rows: inout [Row],
-        _ refused: inout [(row: Row, rejection: MessageRejection)]
-    ) throws {
-        let originals = Set(rows.compactMap { $0.order.originalOrderID?.rawValue })
-        guard !originals.isEmpty else { return }
-        var known: [String: (customer: String, kind: String, amount: Decimal)] = [:]
-        for row in try connection.query(
-            // A probe per id (OFFSET 0 keeps the subquery a parameterised index scan), as in storedHashesMatch.
-            """
-            SELECT o.order_id, o.customer_id, o.kind, o.amount_base
-            FROM unnest($1::text[]) AS i(id)
-                CROSS JOIN LATERAL (SELECT * FROM orders WHERE order_id = i.id OFFSET 0) AS o
-            """,
-            [Array(originals)],
-            prepared: true
-        ) {
-            known[try row.decode(0)] = (try row.decode(1), try row.decode(2), try row.decode(3))
-        }
-        for row in rows where row.order.kind == .purchase && originals.contains(row.order.orderID.rawValue) {
-            guard known[row.order.orderID.rawValue] == nil else { continue }
-            known[row.order.orderID.rawValue] = (row.order.customerID.rawValue, "purchase", row.baseAmount)
-        }
-        var rejected: Set<Int> = []
-        for position in rows.indices {
-            let row = rows[position]
-            guard row.order.kind == .refund, let original = row.order.originalOrderID?.rawValue else { continue }
-            guard let purchase = known[original] else {
-                rows[position].held = true
-                continue
-            }
-            let problem: MessageRejection? =
-                if purchase.kind != "purchase" {
-                    MessageRejection(.invalidValue, field: "original_order_id", "refers to a refund, not a purchase")
-                } else if purchase.customer != row.order.customerID.rawValue {
-                    MessageRejection(.invalidValue, field: "original_order_id", "refers to another customer's order")
-                } else if row.baseAmount > purchase.amount {
-                    MessageRejection(.invalidValue, field: "amount", "larger than the original order")
-                } else {
-                    nil
-                }
-            if let problem {
-                refused.append((row, problem))
-                rejected.insert(row.index)
-            }
-        }
-        rows.removeAll { rejected.contains($0.index) }
     }
 
     private func upsertCustomers(on connection: isolated PostgresConnection, _ rows: [Row]) throws {
@@ -346,32 +320,9 @@ struct OrderBatchWriter {
         )
     }
 
-    /// Held refunds of these purchases (same customer, not larger) start counting; returns (customer, refund id).
-    ///
-    /// The ids filter the held refunds (the small partial index `orders_held`), never the purchases: filtering the
-    /// purchases by a 500-element array read every stored order. Each held refund found looks its purchase up by
-    /// primary key in a scalar subquery, which the planner cannot turn into a join: as a join, a young table's
-    /// statistics made it scan every stored purchase per batch.
-    private func releaseHeldRefunds(
-        on connection: isolated PostgresConnection,
-        purchaseIDs: [String]
-    ) throws -> [(customer: String, order: String)] {
-        guard !purchaseIDs.isEmpty else { return [] }
-        let released = try connection.query(
-            """
-            UPDATE orders r SET held = false
-            WHERE r.held AND r.original_order_id = ANY($1::text[])
-              AND (SELECT p.kind = 'purchase' AND p.customer_id = r.customer_id AND r.amount_base <= p.amount_base
-                   FROM orders p WHERE p.order_id = r.original_order_id)
-            RETURNING r.customer_id, r.order_id
-            """,
-            [purchaseIDs],
-            prepared: true
-        )
-        return try released.map { (try $0.decode(0), try $0.decode(1)) }
-    }
-
-    private func enqueueEvents(
+    /// Writes the `order.accepted` events of the customers of `written` orders and of `released` refunds.
+    static func enqueueEvents(
+        into outbox: Outbox,
         on connection: isolated PostgresConnection,
         written: [Row],
         released: [(customer: String, order: String)]
@@ -411,6 +362,6 @@ struct OrderBatchWriter {
 
 extension OrderBatchWriter.Row {
     /// The amount in the base currency, to 4 decimals.
-    fileprivate var baseAmount: Decimal { (order.amount.decimal * rate).rounded(scale: 4) }
-    fileprivate var baseCost: Decimal? { order.cost.map { ($0.decimal * rate).rounded(scale: 4) } }
+    var baseAmount: Decimal { (order.amount.decimal * rate).rounded(scale: 4) }
+    var baseCost: Decimal? { order.cost.map { ($0.decimal * rate).rounded(scale: 4) } }
 }

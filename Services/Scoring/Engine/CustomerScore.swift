@@ -22,6 +22,12 @@ public struct CustomerScore: Sendable, Hashable {
     public var stage: LifecycleStage { lifecycle.stage }
     /// Mean spend per purchase order.
     public var monetaryAverage: Double { activity.orderCount > 0 ? activity.netValue / Double(activity.orderCount) : 0 }
+
+    /// Whether every figure a score must have is a number: a customer whose orders add up to no finite value (data
+    /// stored before today's limits) is reported and left out, never allowed to stop the scoring of the others.
+    public var isWritable: Bool {
+        [activity.netRevenue, activity.netValue, monetaryAverage, clv.historical, clv.simple].allSatisfy(\.isFinite)
+    }
 }
 
 /// What a customer's previous score said, as far as the next scoring needs it.

@@ -27,6 +27,9 @@ public struct FullRescoring: Sendable {
         public var written: Int
         /// `customer.scored` events enqueued.
         public var events: Int
+        /// Customers left out because a figure of theirs is not a finite number (see ``CustomerScore/isWritable``);
+        /// their previous scores stand.
+        public var unscored: [String] = []
         /// Seconds per phase: read, fit, score, write.
         public var phases: [(name: String, seconds: Double)]
     }
@@ -133,6 +136,7 @@ public struct FullRescoring: Sendable {
             var stages: [LifecycleStage: Int] = [:]
             var tiers: [ValueTier: Int] = [:]
             var cells: [String: Int] = [:]
+            var unscored: [String] = []
             var start = 0
             while start < entries.count {
                 let end = min(start + 20_000, entries.count)
@@ -147,6 +151,10 @@ public struct FullRescoring: Sendable {
                         asOf: asOf,
                         predictions: bulk[index]
                     )
+                    guard score.isWritable else {
+                        unscored.append(entry.customerID)
+                        continue
+                    }
                     stages[score.stage, default: 0] += 1
                     tiers[score.tier, default: 0] += 1
                     if let grid = score.grid { cells[grid.id, default: 0] += 1 }
@@ -176,7 +184,8 @@ public struct FullRescoring: Sendable {
             for (cell, count) in cells { stored.statistics["customers.grid.\(cell)"] = Double(count) }
             stored.statistics["events"] = Double(events.count)
             stored.statistics["written"] = Double(written)
-            return (model: stored, written: written, events: events.count)
+            stored.statistics["unscored"] = Double(unscored.count)
+            return (model: stored, written: written, events: events.count, unscored: unscored)
         }
         clock.lap("write")
 
@@ -194,6 +203,15 @@ public struct FullRescoring: Sendable {
                     .record(model.statistics["customers.grid.\(cell)"] ?? 0)
             }
         }
+        if !outcome.unscored.isEmpty {
+            logger.warning(
+                "Customers left out of the full rescoring: a figure is not a finite number",
+                metadata: [
+                    "customers": "\(outcome.unscored.count)",
+                    "customer.ids": "\(outcome.unscored.prefix(10).joined(separator: ","))",
+                ]
+            )
+        }
         logger.info(
             "full rescoring finished",
             metadata: [
@@ -208,6 +226,7 @@ public struct FullRescoring: Sendable {
             customers: entries.count,
             written: outcome.written,
             events: outcome.events,
+            unscored: outcome.unscored,
             phases: phases
         )
     }

@@ -79,13 +79,21 @@ public final class IncrementalScoring: Sendable {
             )
             let scorer = CustomerScorer(model: model)
             var events: [OutboundMessage] = []
-            let scores = try entries.map { entry in
+            // A customer whose figures are not finite numbers keeps its previous score; the others are scored.
+            let scores = try entries.compactMap { entry -> CustomerScore? in
                 let score = scorer.score(
                     customerID: entry.customerID,
                     activity: entry.activity,
                     previous: entry.previous,
                     asOf: asOf
                 )
+                guard score.isWritable else {
+                    self.logger.warning(
+                        "Customer left unscored: a figure is not a finite number",
+                        metadata: ["customer.id": "\(entry.customerID)"]
+                    )
+                    return nil
+                }
                 if scorer.isNotable(score, previous: entry.previous),
                     let message = try ScoredEvents.message(for: score, previous: entry.previous)
                 {

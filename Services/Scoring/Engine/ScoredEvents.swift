@@ -10,11 +10,12 @@ enum ScoredEvents {
     /// The event of one score; nil when the score has no model figures to report.
     static func message(for score: CustomerScore, previous: PreviousScore?) throws -> OutboundMessage? {
         guard let pAlive = score.pAlive else { return nil }
-        let predicted = max(score.clv.predicted ?? 0, 0)
+        // Saturated at the largest amount a message can carry: one customer's absurd figure must not fail the batch.
+        let predicted = min(max(score.clv.predicted ?? 0, 0), 999_999_999_999_999)
         let snapshot = CustomerValueSnapshot(
             tier: score.tier,
             lifecycleStage: score.stage,
-            clv: try Money(Decimal(string: String(format: "%.2f", predicted)) ?? 0),
+            clv: (try? Money(Decimal(string: String(format: "%.2f", predicted)) ?? 0)) ?? Money.maximum,
             pAlive: (pAlive * 10_000).rounded() / 10_000,
             lastOrderAt: score.activity.lastPurchaseAt.map(Timestamp.init),
             ordersCount: score.activity.orderCount,

@@ -1,6 +1,7 @@
 import CRMSupport
 
-/// An opaque identifier from a message (`order_id`, `customer_id`, …): non-empty, printable, at most 128 characters.
+/// An opaque identifier from a message (`order_id`, `customer_id`, …): non-empty, printable, at most 128 characters,
+/// without invisible characters (zero-width spaces and joiners, soft hyphens, variation selectors, ...).
 ///
 /// Characters here are Unicode scalars (see `TextRules`). Two identifiers are equal when their scalars are, as
 /// PostgreSQL compares `text`: Swift's `String` equality would call a composed and a decomposed "é" equal, and the
@@ -12,9 +13,9 @@ public struct Identifier: Sendable, Hashable, Comparable, Codable, CustomStringC
     /// The identifier as sent.
     public let rawValue: String
 
-    /// Creates an identifier, refusing empty, overlong or unprintable text and surrounding white space.
+    /// Creates an identifier, refusing empty, overlong, unprintable or invisible text and surrounding white space.
     public init(_ rawValue: String) throws(MessageRejection) {
-        if let problem = TextRules.problem(inLabel: rawValue) {
+        if let problem = TextRules.problem(inIdentifier: rawValue) {
             throw MessageRejection(.invalidValue, field: "", problem)
         }
         self.rawValue = rawValue

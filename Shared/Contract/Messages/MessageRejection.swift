@@ -29,6 +29,8 @@ public struct MessageRejection: Error, Sendable, Hashable, CustomStringConvertib
         case unknownReference = "unknown_reference"
         /// The message could not be processed for a reason of the consumer's own (logged), not of its content.
         case processingFailed = "processing_failed"
+        /// An internal event published by an account other than the service that owns it (its AMQP `user_id`).
+        case untrustedPublisher = "untrusted_publisher"
     }
 
     /// The class of the problem.
@@ -110,7 +112,7 @@ extension MessageRejection {
     }
 
     /// Quotes a value from a message for a reason: at most 40 characters, control characters escaped.
-    static func quoted(_ value: String) -> String {
+    public static func quoted(_ value: String) -> String {
         var out = "\""
         for (offset, scalar) in value.unicodeScalars.enumerated() {
             if offset == 40 {

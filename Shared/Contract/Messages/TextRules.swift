@@ -38,6 +38,21 @@ enum TextRules {
         return nil
     }
 
+    /// What is wrong with an identifier, or `nil` when it is acceptable: a label's rules, and no invisible character.
+    ///
+    /// A zero-width space, joiner, word joiner, soft hyphen, variation selector or Hangul filler inside an id makes two
+    /// ids that look the same to a person and differ to the database (two orders, two customers). Labels may keep the
+    /// joiners that ordinary Persian, Hindi or emoji text needs; an id has no use for them.
+    static func problem(inIdentifier value: String) -> String? {
+        if let problem = problem(inLabel: value) { return problem }
+        guard !isPrintableASCII(value) else { return nil }
+        for scalar in value.unicodeScalars
+        where scalar.properties.generalCategory == .format || scalar.properties.isDefaultIgnorableCodePoint {
+            return "contains an invisible character (U+\(String(scalar.value, radix: 16, uppercase: true)))"
+        }
+        return nil
+    }
+
     /// Whether every character is printable ASCII, U+0020 to U+007E: most identifiers and labels.
     private static func isPrintableASCII(_ value: String) -> Bool {
         value.utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }

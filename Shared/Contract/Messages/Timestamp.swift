@@ -16,6 +16,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public static let earliestMilliseconds: Int64 = -62_167_219_200_000
     /// The latest instant RFC 3339 can write, 9999-12-31T23:59:59.999Z, in milliseconds since 1970.
     public static let latestMilliseconds: Int64 = 253_402_300_799_999
+    /// The earliest instant a message may carry, 1900-01-01T00:00:00Z: years 0000 and 0001 are valid RFC 3339, but
+    /// PostgreSQL has no year 0 and no customer's order or complaint is that old.
+    public static let earliestInMessages = Timestamp(millisecondsSince1970: -2_208_988_800_000)
 
     /// Creates a timestamp from a date, rounded to the nearest millisecond and clamped to years 0000–9999.
     public init(_ date: Date) {
@@ -68,7 +71,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Orders by instant.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.date < rhs.date }
 
-    /// Decodes an RFC 3339 string.
+    /// Decodes an RFC 3339 string, refusing an instant before ``earliestInMessages``.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         var field: String { FieldPath.render(decoder.codingPath) }  // rendered only for a rejection
@@ -80,9 +83,26 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         }
         do throws(MessageRejection) {
             try self.init(rfc3339: text)
+            guard self >= Self.earliestInMessages else {
+                throw MessageRejection(.invalidValue, field: "", "before 1900-01-01T00:00:00Z")
+            }
         } catch {
             throw error.located(at: decoder.codingPath)
         }
+    }
+
+    /// Whether the instant lies further ahead of `now` than ``futureTolerance``: no order, complaint or status can
+    /// have happened then, whatever the sender's clock says.
+    public func isInTheFuture(of now: Date) -> Bool {
+        date > now.addingTimeInterval(Self.futureTolerance)
+    }
+
+    /// How far a sender's clock may run ahead of the receiver's: a day.
+    public static let futureTolerance: TimeInterval = 86_400
+
+    /// The rejection of an instant past ``futureTolerance`` for `field`.
+    public static func inTheFuture(field: String) -> MessageRejection {
+        MessageRejection(.invalidValue, field: field, "more than a day after it was received")
     }
 
     /// Encodes the instant as RFC 3339 in UTC with milliseconds.

@@ -9,10 +9,12 @@ import Metrics
 
 /// Handles a batch from `complaints.inbox`: new complaints and desks' status updates, committed together.
 ///
-/// - Invalid messages are dead-lettered with the field at fault (`received_at: not RFC 3339 ...`).
+/// - Invalid messages are dead-lettered with the field at fault (`received_at: not RFC 3339 ...`), a time more than a
+///   day ahead of the service's clock included.
 /// - A new complaint is classified, enriched with the customer's value, prioritised, routed and stored once; its
 ///   routed form (and a signal for valuable customers) leaves through the outbox in the same transaction.
-/// - A duplicate `complaint_id` is a no-op; a status update for a complaint never received is dead-lettered.
+/// - A `complaint_id` again with the same content is a no-op, with other content a conflict (dead-lettered, the first
+///   version stands); a status update for a complaint never received is dead-lettered.
 /// - The whole batch is decided by one version of the rules.
 public struct ComplaintInboxHandler: Sendable {
     private let pool: PostgresPool
@@ -45,12 +47,19 @@ public struct ComplaintInboxHandler: Sendable {
         var dispositions = [MessageDisposition](repeating: .processed, count: batch.count)
         var complaints: [NewComplaintWriter.Candidate] = []
         var updates: [StatusUpdateWriter.Candidate] = []
+        let received = Date()
         for (index, message) in batch.enumerated() {
-            do {
+            do throws(MessageRejection) {
                 let raw = String(decoding: message.body, as: UTF8.self)
                 switch try ComplaintsInboxMessage.decode(body: message.body) {
-                case .complaint(let complaint): complaints.append(.init(index: index, message: complaint, raw: raw))
-                case .status(let status): updates.append(.init(index: index, message: status, raw: raw))
+                case .complaint(let complaint):
+                    if complaint.receivedAt.isInTheFuture(of: received) {
+                        throw Timestamp.inTheFuture(field: "received_at")
+                    }
+                    complaints.append(.init(index: index, message: complaint, raw: raw))
+                case .status(let status):
+                    if status.at.isInTheFuture(of: received) { throw Timestamp.inTheFuture(field: "at") }
+                    updates.append(.init(index: index, message: status, raw: raw))
                 }
             } catch {
                 dispositions[index] = .deadLetter(error)

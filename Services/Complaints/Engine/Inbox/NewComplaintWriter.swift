@@ -10,7 +10,8 @@ import Foundation
 /// For each complaint: the customer as known (`CustomerLookup`), then classification, priority, desk and SLA
 /// deadlines (`ComplaintPolicy.decide`), then one row in `complaints` and, in the same statement, the routed
 /// complaint for `desk.<desk>` and (for customers at or above the signal tier) a signal for `crm-alerts` in the
-/// outbox. A `complaint_id` already stored, or seen earlier in the batch, is a no-op.
+/// outbox. A `complaint_id` already stored, or seen earlier in the batch, is a no-op with the same content and a
+/// conflict, dead-lettered, with other content.
 struct NewComplaintWriter {
     let policy: ComplaintPolicy
     let rulesVersion: Int
@@ -62,27 +63,76 @@ struct NewComplaintWriter {
         }
     }
 
+    static let conflict = MessageRejection(
+        .conflict,
+        field: "complaint_id",
+        "already received with different content; the first version stands"
+    )
+
+    /// Complaints whose id is stored already: the same content again is a duplicate (a redelivery), other content a
+    /// conflict, dead-lettered; the first version stands either way.
+    private func judge(
+        _ candidates: [Candidate],
+        _ outcome: inout Outcome,
+        on connection: isolated PostgresConnection
+    ) throws {
+        var stored: [String: ComplaintMessage] = [:]
+        for row in try connection.query(
+            "SELECT complaint_id, message FROM complaints WHERE complaint_id = ANY($1::text[])",
+            [candidates.map(\.message.complaintID.rawValue)]
+        ) {
+            let text: String = try row.decode(1)
+            stored[try row.decode(0)] = try? ComplaintMessage.decode(body: Data(text.utf8))
+        }
+        for candidate in candidates {
+            if let known = stored[candidate.message.complaintID.rawValue], known != candidate.message {
+                outcome.rejected.append((candidate.index, Self.conflict))
+            } else {
+                outcome.duplicates += 1
+            }
+        }
+    }
+
+    /// When the SLA clocks start: `received_at`, or now when a sender's clock ran ahead (the inbox refuses more than a
+    /// day ahead). The routed complaint keeps `received_at` as sent.
+    func received(_ message: ComplaintMessage) -> Date {
+        min(message.receivedAt.date, now)
+    }
+
     func write(_ candidates: [Candidate], on connection: isolated PostgresConnection) throws -> Outcome {
         var outcome = Outcome()
         guard !candidates.isEmpty else { return outcome }
 
-        // 1. Duplicates earlier in the batch; then the customers as known, and which complaints are stored already.
-        var seen = Set<String>()
-        var fresh = candidates.filter { seen.insert($0.message.complaintID.rawValue).inserted }
-        outcome.duplicates += candidates.count - fresh.count
+        // 1. Repeats earlier in the batch (a duplicate, or a conflict with other content); then the customers as
+        //    known, and which complaints are stored already.
+        var first: [String: ComplaintMessage] = [:]
+        var fresh: [Candidate] = []
+        for candidate in candidates {
+            let id = candidate.message.complaintID.rawValue
+            if let earlier = first[id] {
+                if earlier == candidate.message {
+                    outcome.duplicates += 1
+                } else {
+                    outcome.rejected.append((candidate.index, Self.conflict))
+                }
+                continue
+            }
+            first[id] = candidate.message
+            fresh.append(candidate)
+        }
         let window = TimeInterval(policy.rules.classification.repeatComplaints.recentWindowDays) * 86_400
         var records = try CustomerLookup.records(
             for: fresh.map {
                 (
                     $0.message.complaintID.rawValue, $0.message.customerID.rawValue,
-                    $0.message.receivedAt.date.addingTimeInterval(-window)
+                    received($0.message).addingTimeInterval(-window)
                 )
             },
             on: connection
         )
         let stored = Set(zip(fresh, records).filter { $1.stored }.map { $0.0.message.complaintID.rawValue })
         if !stored.isEmpty {
-            outcome.duplicates += stored.count
+            try judge(fresh.filter { stored.contains($0.message.complaintID.rawValue) }, &outcome, on: connection)
             records = zip(fresh, records).filter { !$1.stored }.map(\.1)
             fresh.removeAll { stored.contains($0.message.complaintID.rawValue) }
         }
@@ -92,7 +142,7 @@ struct NewComplaintWriter {
         var earlier: [String: [Date]] = [:]
         for (position, candidate) in fresh.enumerated() {
             let customer = candidate.message.customerID.rawValue
-            let received = candidate.message.receivedAt.date
+            let received = received(candidate.message)
             let before = earlier[customer] ?? []
             records[position].snapshot.openComplaints += before.count
             records[position].snapshot.recentComplaints +=
@@ -115,7 +165,10 @@ struct NewComplaintWriter {
         //    complaint another replica stored meanwhile is a duplicate and publishes nothing.
         let inserted = try insert(rows, on: connection)
         let written = rows.filter { inserted.contains($0.candidate.message.complaintID.rawValue) }
-        outcome.duplicates += rows.count - written.count
+        if written.count < rows.count {
+            let raced = rows.filter { !inserted.contains($0.candidate.message.complaintID.rawValue) }.map(\.candidate)
+            try judge(raced, &outcome, on: connection)
+        }
         outcome.routed = written.map { row in
             Routed(
                 complaintID: row.candidate.message.complaintID.rawValue,
@@ -131,7 +184,7 @@ struct NewComplaintWriter {
     private func decide(_ candidate: Candidate, _ record: CustomerLookup.Record) throws(MessageRejection) -> Row {
         let message = candidate.message
         let facts = ComplaintFacts(
-            receivedAt: message.receivedAt.date,
+            receivedAt: received(message),
             channel: message.channel,
             subject: message.subject,
             body: message.body,
@@ -160,7 +213,8 @@ struct NewComplaintWriter {
             ),
             escalationLevel: 0
         )
-        let body = String(decoding: try routed.encodedBody(), as: UTF8.self)
+        // The complaint as received, with routing's fields beside it (cut to 256 KiB with a marker if need be).
+        let body = String(decoding: try routed.encodedBody(received: Data(candidate.raw.utf8)), as: UTF8.self)
         let plan = policy.escalationPlan(
             for: decision.clock,
             priority: decision.priority,
@@ -207,7 +261,7 @@ struct NewComplaintWriter {
         let outbound = rows.flatMap { row in row.messages.map { (row.candidate.message.complaintID.rawValue, $0) } }
         let lease = outbox.lease(outbound.count, on: connection)
         let parameters: [(any PostgresEncodable)?] = [
-            messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(\.receivedAt.date),
+            messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(received),
             messages.map(\.channel), messages.map(\.language), messages.map { $0.orderID?.rawValue },
             messages.map(\.categoryHint), messages.map(\.subject), messages.map(\.body), rows.map(\.candidate.raw),
             decisions.map(\.category.rawValue), decisions.map(\.classification.categorySource.rawValue),

@@ -12,6 +12,10 @@ import Foundation
 ///
 /// When a clock stops for the first time its outcome is recorded: met when it stopped within its target (in the
 /// desk's working time), breached otherwise. The first outcome per target stands.
+///
+/// An update counts at its `at`, but never before the complaint was routed (no desk could act on it sooner: a
+/// back-dated acknowledgement meets no target it missed) nor after it was received here (a desk's clock running
+/// ahead breaches nothing); the update is stored as sent.
 struct StatusUpdateWriter {
     let policy: ComplaintPolicy
     let now: Date
@@ -111,8 +115,9 @@ struct StatusUpdateWriter {
         var history: [String: [(status: ComplaintStatus, at: Date)]] = [:]
         for row in try connection.query(
             """
-            SELECT complaint_id, status, at FROM complaint_status_events
-            WHERE complaint_id = ANY($1::text[]) ORDER BY at, id
+            SELECT e.complaint_id, e.status, least(greatest(e.at, k.routed_at), e.received_at) AS effective
+            FROM complaint_status_events e JOIN complaints k ON k.complaint_id = e.complaint_id
+            WHERE e.complaint_id = ANY($1::text[]) ORDER BY effective, e.id
             """,
             [touched]
         ) {

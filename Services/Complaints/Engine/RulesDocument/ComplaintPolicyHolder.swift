@@ -61,18 +61,21 @@ public final class ComplaintPolicyHolder: Sendable {
     ) async throws
         -> ComplaintPolicyHolder
     {
-        let seedText: String? =
+        let seed: (text: String, source: String)? =
             try await pool.retryingTransaction { connection in
                 try connection.query("SELECT 1 FROM complaint_rules LIMIT 1").isEmpty
-            } ? ComplaintRulesStore.readFile(configuration.rulesFile) : nil
+            } ? ComplaintRulesStore.defaultRules(file: configuration.rulesFile) : nil
         let stored = try await pool.retryingTransaction { connection in
-            if let seedText {
-                try ComplaintRulesStore.seed(seedText, source: configuration.rulesFile, on: connection)
+            if let seed {
+                try ComplaintRulesStore.seed(seed.text, source: seed.source, on: connection)
             }
             return try ComplaintRulesStore.newest(on: connection)
         }
         guard let stored else {
-            throw RulesFileError(path: configuration.rulesFile, problem: "was not stored: no rules in the database")
+            throw RulesFileError(
+                path: configuration.rulesFile ?? DefaultComplaintRules.source,
+                problem: "was not stored: no rules in the database"
+            )
         }
         return ComplaintPolicyHolder(try compile(stored, configuration: configuration))
     }

@@ -124,12 +124,13 @@ public enum ComplaintRulesStore {
         return inserted > 0
     }
 
-    /// The rules in force: the newest stored version, else the default file (not stored).
+    /// The rules in force: the newest stored version, else the default file, or without one the built-in rules (not
+    /// stored).
     ///
     /// For `crm migrate` and `crm desks`, which may run before the service ever started.
     public static func effectiveRules(
         on connection: PostgresConnection,
-        defaultFile: String
+        defaultFile: String?
     ) async throws -> (
         rules: ComplaintRules, origin: String
     ) {
@@ -142,8 +143,15 @@ public enum ComplaintRulesStore {
         if let stored {
             return (try ComplaintRules.decode(from: Data(stored.document.utf8)), "database version \(stored.version)")
         }
-        let text = try readFile(defaultFile)
-        return (try ComplaintPolicy(json: Data(text.utf8)).rules, defaultFile)
+        let (text, source) = try defaultRules(file: defaultFile)
+        return (try ComplaintPolicy(json: Data(text.utf8)).rules, source)
+    }
+
+    /// The default rules: the text of `file` when given (`CRM_COMPLAINT_RULES_FILE`), else the rules built into the
+    /// binary; with where they came from.
+    public static func defaultRules(file: String?) throws(RulesFileError) -> (text: String, source: String) {
+        guard let file else { return (DefaultComplaintRules.json, DefaultComplaintRules.source) }
+        return (try readFile(file), file)
     }
 
     /// The text of a rules file, or an error that names the file.

@@ -6,13 +6,14 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// Keeps the rules in force current and every configured desk's queue declared.
+/// Keeps the rules in force current, once every configured desk's queue exists.
 ///
-/// Every `CRM_COMPLAINTS_RULES_REFRESH` it looks for a newer version in `complaint_rules`, compiles it, declares
-/// `desk.<name>` for each of its new desks and only then puts it in force, so a routed complaint always has a queue
-/// to land in (the desks of the version in force at start-up are declared by the consumers when they connect). A
-/// version that does not compile (stored by hand, bypassing `crm rules load`) is logged once and skipped; the last
-/// good one stays.
+/// Every `CRM_COMPLAINTS_RULES_REFRESH` it looks for a newer version in `complaint_rules`, compiles it, checks that
+/// `desk.<name>` exists for each of its new desks (`crm rules load` declares them, as the operator: the service's
+/// broker user may create nothing) and only then puts it in force, so a routed complaint always has a queue to land
+/// in (the desks of the version in force at start-up are checked by the consumers when they connect). A version whose
+/// desk queues are missing waits, retried with back-off. A version that does not compile (stored by hand, bypassing
+/// `crm rules load`) is logged once and skipped; the last good one stays.
 public struct ComplaintRulesWatcher: Service {
     private let holder: ComplaintPolicyHolder
     private let pool: PostgresPool
@@ -36,7 +37,7 @@ public struct ComplaintRulesWatcher: Service {
     }
 
     public func run() async throws {
-        // The consumers declare the desks of the version in force at start-up before they take a message.
+        // The consumers check the desks of the version in force at start-up before they take a message.
         var declared = Set(holder.current.policy.router.desks.map(\.name))
         var skipped: Int?
         var failures = 0
@@ -47,7 +48,7 @@ public struct ComplaintRulesWatcher: Service {
                 let desks = newer.policy.router.desks.map(\.name)
                 do {
                     if !Set(desks).isSubset(of: declared) {
-                        try await Self.declare(desks: desks, amqp: amqp, logger: logger)
+                        try await Self.verify(desks: desks, amqp: amqp, logger: logger)
                         declared.formUnion(desks)
                     }
                     holder.replace(with: newer)
@@ -56,7 +57,7 @@ public struct ComplaintRulesWatcher: Service {
                 } catch {
                     failures += 1
                     logger.warning(
-                        "Cannot declare the desk queues of new complaint rules; retrying",
+                        "The desk queues of new complaint rules are missing (crm rules load declares them); retrying",
                         metadata: ["rules.version": "\(newer.version)", "error": "\(error)"]
                     )
                 }
@@ -106,12 +107,14 @@ public struct ComplaintRulesWatcher: Service {
         }
     }
 
-    /// Declares `desk.<name>` for each desk (and the rest of the service's topology) on a short-lived connection.
-    public static func declare(desks: [String], amqp: AMQPSettings, logger: Logger) async throws {
+    /// Checks that `desk.<name>` exists for each desk (and the rest of the service's topology) on a short-lived
+    /// connection.
+    public static func verify(desks: [String], amqp: AMQPSettings, logger: Logger) async throws {
         let publisher = AMQPPublisher(
             settings: amqp,
             name: "complaints-desks",
             topology: ComplaintsService.topology(desks: desks),
+            topologyAction: .verify,
             logger: logger
         )
         do {

@@ -90,13 +90,12 @@ struct SLASweep {
             guard !levels.isEmpty || !targets.isEmpty else { continue }
             let routed = try RoutedComplaint.decode(body: Data(item.due.routed.utf8))
             for escalation in levels {
-                var again = routed
-                again.escalationLevel = escalation.level
+                // The routed complaint as first published, every member as it stands, with the new level.
                 messages.append(
                     OutboundMessage(
                         exchange: Topology.desksExchange,
                         routingKey: Desk.escalationsQueue,
-                        body: try again.encodedBody(),
+                        body: try RoutedComplaint.escalated(Data(item.due.routed.utf8), to: escalation.level),
                         messageID: "\(id)/escalation/\(escalation.level)"
                     )
                 )
