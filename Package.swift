@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Settings every Swift target shares: Swift 6 language mode and the upcoming features we rely on.
@@ -10,6 +10,8 @@ let swiftSettings: [SwiftSetting] = [
 let log = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+/// W3C trace context on every message, spans per batch (swift-distributed-tracing's API; exporter chosen at start-up).
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 
 /// The shared floors, from the ground up; each names only the floors below it, so the compiler keeps the layering.
 let sharedTargets: [Target] = [
@@ -39,14 +41,14 @@ let sharedTargets: [Target] = [
     // librabbitmq behind actors on their own threads: the topology, confirmed publishing, batched consuming.
     .target(
         name: "CRMAMQP",
-        dependencies: ["CRMSupport", "CRMContract", "CRabbitMQ", log, metrics, lifecycle],
+        dependencies: ["CRMSupport", "CRMContract", "CRabbitMQ", log, metrics, lifecycle, tracing],
         path: "Shared/AMQP",
         swiftSettings: swiftSettings
     ),
     // The transactional outbox: written with PostgreSQL, published over AMQP.
     .target(
         name: "CRMOutbox",
-        dependencies: ["CRMPostgres", "CRMAMQP", log, metrics, lifecycle],
+        dependencies: ["CRMPostgres", "CRMAMQP", log, metrics, lifecycle, tracing],
         path: "Shared/Outbox",
         swiftSettings: swiftSettings
     ),
@@ -66,6 +68,9 @@ let sharedTargets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            tracing,
+            // OTLP/HTTP export of the spans, switched on by OTEL_EXPORTER_OTLP_ENDPOINT.
+            .product(name: "OTel", package: "swift-otel"),
         ],
         path: "Shared/Runtime",
         swiftSettings: swiftSettings
@@ -127,6 +132,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.2.0"),
+        // Only the OTLP/HTTP exporter: the gRPC one would add grpc-swift to every build.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.0.0", traits: ["OTLPHTTP"]),
     ],
     targets: sharedTargets + services.flatMap(\.targets) + [
         .executableTarget(

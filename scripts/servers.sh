@@ -28,6 +28,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# promtool (Debian's `prometheus` package) checks /metrics, the alerting rules and their unit tests in the test
+# suite. Without recommends it is the Prometheus binaries alone (about 15 s); its own server is not started.
+if ! command -v promtool >/dev/null; then
+  log "installing prometheus (for promtool)"
+  [ ${#missing[@]} -gt 0 ] || as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 secret() {
   local file="$local_dir/$1.secret"
   [ -s "$file" ] || python3 -c 'import secrets; print(secrets.token_hex(16))' >"$file"

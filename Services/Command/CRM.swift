@@ -16,12 +16,15 @@ struct CRM: AsyncParsableCommand {
         subcommands: [
             Migrate.self, Status.self, LoadOrders.self, Customer.self, Model.self, Rescore.self, ReplayDead.self,
             LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self, Accounts.self, Orders.self,
+            OrderTrace.self, Prune.self,
         ]
     )
 
     /// Runs the chosen subcommand; a configuration error exits 2, as the services do, so that scripts can tell
     /// "fix the environment" from "try again".
     static func main() async {
+        // One binary for the image: called through a link named after a service, it is that service.
+        await MultiCall.runServiceNamedBy(CommandLine.arguments.first ?? "crm")
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -33,6 +36,10 @@ struct CRM: AsyncParsableCommand {
             FileHandle.standardError.write(Data("crm: \(failure)\n".utf8))
             Foundation.exit(failure.exitCode)
         } catch {
+            if let plain = PlainErrors.describe(error) {
+                FileHandle.standardError.write(Data("crm: \(plain.text)\n".utf8))
+                Foundation.exit(plain.exitCode)
+            }
             exit(withError: error)
         }
     }

@@ -24,7 +24,7 @@ struct CommandEnvironment {
 
     func databaseURL() throws -> String {
         do {
-            return try settings.required("CRM_DATABASE_URL")
+            return try settings.databaseURL()
         } catch {
             throw CommandFailure.configuration("\(error)")
         }

@@ -3,19 +3,38 @@ import CRMSupport
 import Foundation
 import Scoring
 
-/// `crm customer ID`: one customer's value, stage, tier and trajectory.
+/// `crm customer ID`: one customer's value, stage, tier and trajectory; `crm customer ID forget` erases their personal
+/// data (``CustomerErasure``).
 struct Customer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one customer's scores: RFM, lifetime value, p_alive, lifecycle stage, tier and history."
+        abstract: "Show one customer's scores: RFM, lifetime value, p_alive, lifecycle stage, tier and history.",
+        discussion: """
+            `crm customer ID forget [--reason TEXT]` erases the customer's personal data (name, e-mail, complaint \
+            subjects and bodies and every other free text) and keeps the figures; recorded in customer_erasures.
+            """
     )
 
     @Argument(help: "The customer id.")
     var id: String
 
+    @Argument(help: "forget: erase the customer's personal data, keeping the figures.")
+    var action: CustomerAction?
+
+    @Option(help: "With forget: why, kept in the audit (customer_erasures); no personal data.")
+    var reason: String?
+
     @Flag(help: "Print one JSON object (the same as crm-scoring's GET /customers/{id}).")
     var json = false
 
+    func validate() throws {
+        if reason != nil && action != .forget { throw ValidationError("--reason goes with forget") }
+    }
+
     func run() async throws {
+        if action == .forget {
+            try await forget()
+            return
+        }
         let pool = try CommandEnvironment().pool()
         let found = try await CustomerView.json(customerID: id, pool: pool)
         await pool.close()

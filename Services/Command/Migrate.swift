@@ -29,7 +29,7 @@ struct Migrate: AsyncParsableCommand {
         let logger = Logger(label: "crm")
         let databaseURL: String
         do {
-            databaseURL = try settings.required("CRM_DATABASE_URL")
+            databaseURL = try settings.databaseURL()
         } catch {
             throw CommandFailure.configuration("\(error)")
         }

@@ -26,14 +26,19 @@ struct Status: AsyncParsableCommand {
         let publisher = AMQPPublisher(settings: try environment.amqp(), name: "crm-status", logger: environment.logger)
         var report: [String: Any] = [:]
 
+        // The broker must answer: unreachable, or refusing the login, is a failure (exit 1), never "absent" queues.
+        try await publisher.connect()
         var queues: [[String: Any]] = []
         for queue in try await StatusQueries.queueNames(pool: pool) {
-            var entry: [String: Any] = ["queue": queue]
-            if let live = try? await publisher.inspectQueue(queue) {
+            var entry: [String: Any] = ["queue": queue, "exists": false]
+            if let live = try await StatusQueries.inspect(queue, publisher) {
+                entry["exists"] = true
                 entry["messages"] = live.messages
                 entry["consumers"] = live.consumers
             }
-            if let dead = try? await publisher.inspectQueue(queue + ".dead") { entry["dead_letters"] = dead.messages }
+            if let dead = try await StatusQueries.inspect(queue + ".dead", publisher) {
+                entry["dead_letters"] = dead.messages
+            }
             queues.append(entry)
         }
         await publisher.close()
@@ -59,17 +64,32 @@ struct Status: AsyncParsableCommand {
 
 /// The queries behind `crm status`.
 enum StatusQueries {
+    /// A queue's depth and consumers, or nil when the broker has no such queue (reply 404); any other failure (the
+    /// broker away, a refused login or permission) is thrown.
+    static func inspect(_ queue: String, _ publisher: AMQPPublisher) async throws -> (messages: Int, consumers: Int)? {
+        let result: Result<(messages: Int, consumers: Int), AMQPError>
+        do {
+            result = .success(try await publisher.inspectQueue(queue))
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let counts): return counts
+        case .failure(let error) where error.code == .closedByBroker && error.replyCode == 404: return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    /// A time as RFC 3339 in UTC, as every `--json` prints times.
+    static func rfc3339(_ date: Date?) -> Any {
+        date.map { UTCDateTime.format($0) } ?? NSNull()
+    }
+
     /// Sections other parts of the system add: a key and how to load its JSON-ready value.
     static let extraSections:
         [(key: String, load: @Sendable (PostgresPool) async throws -> (json: Any, text: [String]))] = [
             ("held_refunds", heldRefunds),
-            (
-                "complaints",
-                { pool in
-                    let lines = try await complaints(pool: pool)
-                    return (lines, lines)
-                }
-            ),
+            ("complaints", complaints),
             (
                 "retention_alerts",
                 { pool in
@@ -108,8 +128,8 @@ enum StatusQueries {
         return Topology.system(desks: desks ?? []).queues.map(\.name)
     }
 
-    /// Complaints by state and SLA attainment per desk.
-    static func complaints(pool: PostgresPool) async throws -> [String] {
+    /// Complaints by state and SLA attainment per desk: one object per desk, and the text lines.
+    @Sendable static func complaints(pool: PostgresPool) async throws -> (json: Any, text: [String]) {
         let rows = try await pool.query(
             """
             SELECT desk, count(*) FILTER (WHERE state <> 'resolved'),
@@ -121,11 +141,22 @@ enum StatusQueries {
             FROM complaints GROUP BY desk ORDER BY desk
             """
         )
-        guard !rows.isEmpty else { return ["none received yet"] }
+        let desks: [[String: Any]] = try rows.map { row in
+            [
+                "desk": row[0] ?? "", "open": try row.decode(1, as: Int.self),
+                "first_response_met": try row.decode(2, as: Int.self),
+                "first_response_breached": try row.decode(3, as: Int.self),
+                "resolution_met": try row.decode(4, as: Int.self),
+                "resolution_breached": try row.decode(5, as: Int.self),
+                "top_escalation_level": try row.decodeIfPresent(6, as: Int.self) ?? 0,
+            ]
+        }
+        guard !rows.isEmpty else { return (desks, ["none received yet"]) }
         func rate(_ met: Int, _ breached: Int) -> String {
             met + breached == 0 ? "–" : String(format: "%.1f%%", 100 * Double(met) / Double(met + breached))
         }
-        return try ["desk              open  first response met  resolution met  top escalation"]
+        let text =
+            try ["desk              open  first response met  resolution met  top escalation"]
             + rows.map { row in
                 let (open, frMet, frBreached, resMet, resBreached) = (
                     try row.decode(1, as: Int.self), try row.decode(2, as: Int.self), try row.decode(3, as: Int.self),
@@ -137,6 +168,7 @@ enum StatusQueries {
                     + rate(resMet, resBreached).leftPadded(to: 16, with: " ")
                     + (row[6] ?? "0").leftPadded(to: 16, with: " ")
             }
+        return (desks, text)
     }
 
     /// Replicas that reported in the last two minutes, by service.
@@ -144,14 +176,15 @@ enum StatusQueries {
         let rows = try await pool.query(
             """
             SELECT service, count(*) FILTER (WHERE last_seen_at > now() - interval '2 minutes'),
-                   max(last_seen_at)::text, string_agg(DISTINCT version, ', ')
+                   max(last_seen_at), string_agg(DISTINCT version, ', ')
             FROM crm_instances GROUP BY service ORDER BY service
             """
         )
         return try rows.map { row in
             [
-                "service": row[0] ?? "", "running": try row.decode(1, as: Int.self), "last_seen": row[2] ?? "",
-                "versions": row[3] ?? "",
+                "service": row[0] ?? "", "running": try row.decode(1, as: Int.self),
+                "last_seen": rfc3339(try row.decodeIfPresent(2, as: Date.self)),
+                "versions": (row[3] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
             ]
         }
     }
@@ -160,7 +193,7 @@ enum StatusQueries {
     static func lastRescoring(pool: PostgresPool) async throws -> [String: Any]? {
         let rows = try await pool.query(
             """
-            SELECT model_id, as_of::text, fitted_at::text, customers, as_of_requested,
+            SELECT model_id, as_of, fitted_at, customers, as_of_requested,
                    coalesce((statistics->>'seconds.read')::float8, 0) + coalesce((statistics->>'seconds.fit')::float8, 0)
                    + coalesce((statistics->>'seconds.score')::float8, 0) + coalesce((statistics->>'seconds.write')::float8, 0),
                    (bgnbd #>> '{parameters,r}')::float8, (bgnbd #>> '{parameters,alpha}')::float8,
@@ -172,7 +205,8 @@ enum StatusQueries {
         )
         guard let row = rows.first else { return nil }
         var result: [String: Any] = [
-            "model_id": try row.decode(0, as: Int.self), "as_of": row[1] ?? "", "fitted_at": row[2] ?? "",
+            "model_id": try row.decode(0, as: Int.self), "as_of": rfc3339(try row.decode(1, as: Date.self)),
+            "fitted_at": rfc3339(try row.decode(2, as: Date.self)),
             "customers": try row.decode(3, as: Int.self), "replay": try row.decode(4, as: Bool.self),
             "seconds": try row.decode(5, as: Double.self),
         ]
@@ -211,7 +245,7 @@ enum StatusQueries {
             "grid": try grid.map { row in
                 [
                     "cell": row[0] ?? "", "strategy": row[1] ?? "", "customers": try row.decode(2, as: Int.self),
-                    "value": row[3] ?? "0",
+                    "value": Double(row[3] ?? "0") ?? 0,
                 ] as [String: Any]
             },
         ]
@@ -227,6 +261,10 @@ enum StatusText {
             func cell(_ key: String) -> String {
                 (queue[key].map { "\($0)" } ?? "absent").leftPadded(to: 9, with: " ")
             }
+            guard queue["exists"] as? Bool ?? false else {
+                Swift.print("  \(name)  absent: run crm migrate")
+                continue
+            }
             Swift.print("  \(name)\(cell("messages"))  \(cell("consumers"))  \(cell("dead_letters"))")
         }
         Swift.print("\nReplicas")
@@ -234,7 +272,7 @@ enum StatusText {
         if replicas.isEmpty { Swift.print("  none running") }
         for replica in replicas {
             Swift.print(
-                "  \(replica["service"] ?? "")  running \(replica["running"] ?? 0), last seen \(replica["last_seen"] ?? "")"
+                "  \(replica["service"] ?? "")  running \(replica["running"] ?? 0), last seen \(replica["last_seen"] as? String ?? "never")"
             )
         }
         Swift.print("\nLast full rescoring")
@@ -279,7 +317,7 @@ enum StatusText {
                 guard let cell = cells["\(value)-\(second)"] else {
                     return "–".padding(toLength: 30, withPad: " ", startingAt: 0)
                 }
-                let value = Double(cell["value"] as? String ?? "0") ?? 0
+                let value = cell["value"] as? Double ?? 0
                 return "\(cell["customers"] ?? 0) / \(String(format: "%.0f", value)) (\(cell["strategy"] ?? ""))"
                     .padding(toLength: 30, withPad: " ", startingAt: 0)
             }

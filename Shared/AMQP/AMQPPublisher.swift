@@ -72,6 +72,8 @@ public actor AMQPPublisher {
         confirmed: (@Sendable (Int) -> Void)? = nil
     ) throws(AMQPError) {
         guard !messages.isEmpty else { return }
+        // A message published inside a span carries its trace context, unless it has one of its own.
+        let messages = MessageTracing.stamped(messages)
         let connection = try connected()
         do {
             try publishAndConfirm(

@@ -170,6 +170,13 @@ public struct AMQPSettings: Sendable, Equatable {
         } catch {
             throw SettingsError(variable: urlVariable, problem: error.problem)
         }
+        // A URL without a password takes CRM_AMQP_PASSWORD (or the file CRM_AMQP_PASSWORD_FILE names: a secret).
+        let first = url.split(separator: ",").first.map(String.init) ?? url
+        if let password = try settings.optionalSecret("CRM_AMQP_PASSWORD"),
+            URLComponents(string: first.trimmingCharacters(in: .whitespaces))?.password == nil
+        {
+            result.password = password
+        }
         result.caFile = settings.string("CRM_AMQP_CA_FILE")
         result.certificateFile = settings.string("CRM_AMQP_CERT_FILE")
         result.keyFile = settings.string("CRM_AMQP_KEY_FILE")

@@ -194,7 +194,10 @@ public struct QueueConsumer: Service {
             }
             guard let last = batch.messages.last else { continue }
             let start = ContinuousClock.now
-            async let verdicts = dispositions(for: batch.messages, prepared: batch.prepared, handler)
+            // The batch's span links every message's trace; what the handler publishes or writes continues it.
+            async let verdicts = MessageTracing.withBatchSpan(queue: queue, messages: batch.messages) {
+                await dispositions(for: batch.messages, prepared: batch.prepared, handler)
+            }
             if lookahead, let arrived = try? await consumer.arrivedBatch(maxCount: options.batchSize) {
                 ahead.append(arrived, handler)
             }

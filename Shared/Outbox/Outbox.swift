@@ -39,6 +39,9 @@ public struct Outbox: Sendable {
     /// Adds messages to the outbox in the current transaction.
     public func enqueue(_ messages: [OutboundMessage], on connection: isolated PostgresConnection) throws {
         guard !messages.isEmpty else { return }
+        // The trace context of the span writing them is kept with the rows (string headers), so the relay's publish,
+        // later and elsewhere, continues the trace.
+        let messages = MessageTracing.stamped(messages)
         let lease = lease(messages.count, on: connection)
         let parameters: [(any PostgresEncodable)?] = [
             source, messages.map(\.exchange), messages.map(\.routingKey), messages.map(\.messageID),
@@ -101,8 +104,14 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// The headers a row written now stores for its trace: the current span's `traceparent` and `tracestate`. For a
+    /// writer with an insert of its own (store `headersJSON(traceHeaders)` and hand the rows off with them).
+    public static var traceHeaders: [String: AMQPHeaderValue] {
+        MessageTracing.stamped([OutboundMessage(exchange: "", routingKey: "", body: Data())])[0].headers
+    }
+
     /// The string-valued headers as a JSON object, or nil when there are none (stored as `{}`).
-    static func headersJSON(_ headers: [String: AMQPHeaderValue]) -> String? {
+    public static func headersJSON(_ headers: [String: AMQPHeaderValue]) -> String? {
         let strings = headers.compactMapValues(\.stringValue)
         guard !strings.isEmpty, let data = try? JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys])
         else { return nil }

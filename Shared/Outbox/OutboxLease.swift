@@ -46,8 +46,19 @@ public final class OutboxLease: Sendable {
 
     /// Records the inserted rows (`Outbox.returnedColumns` from `column` on); they go to the relay on commit, or at
     /// once outside a transaction block.
-    public func handOff(_ inserted: [PostgresRow], from column: Int = 0) throws {
-        handOff(try inserted.map { try Outbox.message(of: $0, from: column) })
+    /// `headers` are those the writer stored with every row (its trace context, say).
+    public func handOff(
+        _ inserted: [PostgresRow],
+        from column: Int = 0,
+        headers: [String: AMQPHeaderValue] = [:]
+    ) throws {
+        handOff(
+            try inserted.map {
+                var row = try Outbox.message(of: $0, from: column)
+                row.message.headers.merge(headers) { own, _ in own }
+                return row
+            }
+        )
     }
 
     /// Records inserted rows whose messages the writer still holds.

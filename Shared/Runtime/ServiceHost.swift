@@ -74,9 +74,18 @@ public enum ServiceHost {
         let httpHost: String
         let httpLimits: HTTPServer.Limits
         let migrateOnStart: Bool
+        let traceExport: (any Service)?
         do {
             let level = try settings.choice("CRM_LOG_LEVEL", default: Logger.Level.info)
-            Observability.bootstrap(logLevel: level)
+            // An exporter's tracer, when OTEL_EXPORTER_OTLP_ENDPOINT asks for one, else the propagating tracer.
+            var export: (any Service)?
+            try Observability.bootstrap(logLevel: level) {
+                var diagnostics = Logger(label: "\(name).otel")
+                diagnostics.logLevel = .warning
+                export = try TraceExport.start(service: name, settings: settings, logger: diagnostics)
+            }
+            traceExport = export
+            Observability.recordBuildInfo(service: name)
             port = try settings.int("CRM_HTTP_PORT", default: 8080, in: 0...65535)
             (httpHost, httpLimits) = try httpSettings(settings)
             migrateOnStart = try settings.bool("CRM_MIGRATE_ON_START", default: false)
@@ -108,7 +117,7 @@ public enum ServiceHost {
             let heartbeat = InstanceHeartbeat(context: context)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: ([http, heartbeat] + parts.services).map {
+                    services: ([http, heartbeat] + parts.services + (traceExport.map { [$0] } ?? [])).map {
                         .init(
                             service: $0,
                             successTerminationBehavior: .gracefullyShutdownGroup,
@@ -164,7 +173,7 @@ public enum ServiceHost {
     /// The context from settings, without starting anything.
     public static func makeContext(name: String, settings: Settings, topology: Topology?) throws -> ServiceContext {
         let amqp = try AMQPSettings.from(settings)
-        let databaseURL = try settings.required("CRM_DATABASE_URL")
+        let databaseURL = try settings.databaseURL()
         let poolSize = try settings.int("CRM_DATABASE_POOL_SIZE", default: 4, in: 1...64)
         let instanceID = "\(name)-\(ProcessInfo.processInfo.hostName)-\(getpid())"
         var logger = Logger(label: name)

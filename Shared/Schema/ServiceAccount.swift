@@ -68,7 +68,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
     ]
 
     /// Tables no service touches: operators change them through `crm` with the owner's account.
-    public static let operatorTables: Set<String> = ["order_removals"]
+    public static let operatorTables: Set<String> = ["order_removals", "customer_erasures"]
 
     /// Functions the service may call, by signature: each runs with its owner's rights and does one narrow thing.
     public var functions: [String] {

@@ -27,12 +27,26 @@ public struct Settings: Sendable {
         self.values = values
     }
 
-    /// The raw value, or `nil` when unset or blank.
+    /// The raw value, or `nil` when unset or blank. A variable that is unset is read from the file that `<variable>_FILE`
+    /// names (a Docker or Kubernetes secret), without its final line break; an unreadable file counts as unset here
+    /// and is named by ``required(_:)``.
     public func string(_ variable: String) -> String? {
-        guard let value = values[variable]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
-            return nil
+        try? value(of: variable)
+    }
+
+    /// The value of `variable`, or of the file `<variable>_FILE` names when it is unset; nil when neither is given.
+    private func value(of variable: String) throws(SettingsError) -> String? {
+        if let value = values[variable]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
+        let fileVariable = variable + "_FILE"
+        guard !variable.hasSuffix("_FILE"), let path = values[fileVariable]?.trimmingCharacters(in: .whitespaces),
+            !path.isEmpty
+        else { return nil }
+        guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8)
+        else {
+            throw SettingsError(variable: fileVariable, problem: "cannot read the file \(path)")
         }
-        return value
+        while text.last == "\n" || text.last == "\r" { text.removeLast() }
+        return text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
     }
 
     /// The value, or the default when unset.
@@ -40,10 +54,15 @@ public struct Settings: Sendable {
         string(variable) ?? fallback
     }
 
+    /// The value of an optional secret, from the variable or its `_FILE`; an unreadable file is an error.
+    public func optionalSecret(_ variable: String) throws(SettingsError) -> String? {
+        try value(of: variable)
+    }
+
     /// The value of a variable that must be set.
     public func required(_ variable: String) throws(SettingsError) -> String {
-        guard let value = string(variable) else {
-            throw SettingsError(variable: variable, problem: "required but not set")
+        guard let value = try value(of: variable) else {
+            throw SettingsError(variable: variable, problem: "required but not set (nor \(variable)_FILE)")
         }
         return value
     }

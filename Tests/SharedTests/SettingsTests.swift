@@ -66,7 +66,9 @@ struct SettingsTests {
     }
 
     @Test func missingRequiredVariableIsNamed() {
-        #expect(throws: SettingsError(variable: "CRM_AMQP_URL", problem: "required but not set")) {
+        #expect(
+            throws: SettingsError(variable: "CRM_AMQP_URL", problem: "required but not set (nor CRM_AMQP_URL_FILE)")
+        ) {
             _ = try AMQPSettings.from(Settings([:]))
         }
     }

@@ -47,6 +47,8 @@ public enum TestServers {
         migrate: Bool = true,
         _ body: (TestEnvironment) async throws -> T
     ) async throws -> T {
+        // Trace contexts travel as in a service process (the propagating tracer; a no-op once installed).
+        MessageTracing.bootstrap()
         let suffix = UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         let name = "crm_test_\(suffix)"
         let database = try await TestDatabase.create(name: name)

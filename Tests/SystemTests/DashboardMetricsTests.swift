@@ -137,6 +137,25 @@ extension SystemTests {
                     missing.isEmpty,
                     "queried by a dashboard or rule but exported by no service: \(missing.sorted())"
                 )
+                // What each service exports passes Prometheus' own linter: HELP for every metric, counters named
+                // _total, units in base units, the process and build metrics present.
+                for (service, port) in ports.sorted(by: { $0.key < $1.key }) {
+                    let body = Shell.get("http://127.0.0.1:\(port)/metrics").body + "\n"
+                    let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(service)-\(port).prom")
+                    try Data(body.utf8).write(to: file)
+                    defer { try? FileManager.default.removeItem(at: file) }
+                    #expect(throws: Never.self, "\(service)") {
+                        try Shell.run("promtool check metrics < '\(file.path)'")
+                    }
+                    for name in [
+                        "crm_build_info", "process_resident_memory_bytes", "process_open_fds",
+                        "process_cpu_seconds_total",
+                        "process_start_time_seconds",
+                    ] {
+                        #expect(body.contains("\n# HELP \(name) "), "\(service) exports no \(name)")
+                    }
+                    #expect(body.contains("crm_build_info{service=\"\(service)\""), "\(service)")
+                }
             }
         }
     }

@@ -75,14 +75,17 @@ struct AlertsMetrics: Sendable {
         Counter(label: "crm_alerts_feedback_total", dimensions: [("status", status)]).increment()
     }
 
+    /// The retention rates per tier and per reason; a tier or reason without retained or lost alerts has no rate, and
+    /// its gauge is absent (a rate of 0 would say every alert was lost).
     func retention(_ report: AlertsReport) {
-        for line in report.byTier {
-            Gauge(label: "crm_alerts_retention_rate_by_tier", dimensions: [("tier", line.key)])
-                .record(line.retentionRate ?? 0)
-        }
-        for line in report.byReason {
-            Gauge(label: "crm_alerts_retention_rate_by_reason", dimensions: [("reason", line.key)])
-                .record(line.retentionRate ?? 0)
+        for (label, dimension, lines) in [
+            ("crm_alerts_retention_rate_by_tier", "tier", report.byTier),
+            ("crm_alerts_retention_rate_by_reason", "reason", report.byReason),
+        ] {
+            for line in lines {
+                let gauge = Gauge(label: label, dimensions: [(dimension, line.key)])
+                if let rate = line.retentionRate { gauge.record(rate) } else { gauge.destroy() }
+            }
         }
     }
 

@@ -27,6 +27,9 @@ struct OrderBatchWriter {
     let maximumAmount: Decimal
     /// Where the batch's `order.accepted` events are written.
     let outbox: Outbox
+    /// The trace id each message of the batch carried (by its index in the batch), stored with its order so that
+    /// `crm order ID` can name the trace; nil for a message without one (the batch's trace is stored instead).
+    var traceIDs: [String?] = []
 
     static let conflict = MessageRejection(
         .conflict,
@@ -269,13 +272,15 @@ struct OrderBatchWriter {
         let costs = rows.map { $0.order.cost?.description }
         let baseAmounts = rows.indices.map { rows[$0].rate == 1 ? amounts[$0] : rows[$0].baseAmount.description }
         let baseCosts = rows.indices.map { rows[$0].rate == 1 ? costs[$0] : rows[$0].baseCost?.description }
+        let batchTrace = TraceContext.current
         let inserted = try connection.query(
             """
             INSERT INTO orders (order_id, customer_id, kind, original_order_id, occurred_at, amount, currency,
-                                amount_base, cost, cost_base, channel, held, content_hash)
-            SELECT *
+                                amount_base, cost, cost_base, channel, held, content_hash, trace_id, batch_id)
+            SELECT t.*, $15::text
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::numeric[], $7::text[],
-                        $8::numeric[], $9::numeric[], $10::numeric[], $11::text[], $12::boolean[], $13::text[])
+                        $8::numeric[], $9::numeric[], $10::numeric[], $11::text[], $12::boolean[], $13::text[],
+                        $14::text[]) AS t
             ON CONFLICT (order_id) DO NOTHING
             RETURNING order_id
             """,
@@ -286,6 +291,11 @@ struct OrderBatchWriter {
                 amounts, rows.map(\.order.currency.code), baseAmounts, costs, baseCosts, rows.map(\.order.channel),
                 rows.map(\.held),
                 rows.map(\.contentHash),
+                rows.map { row in
+                    (traceIDs.indices.contains(row.index) ? traceIDs[row.index] : nil) ?? batchTrace?.traceID
+                },
+                // The batch: the span that stored it, whose id is the parent of the order.accepted it wrote.
+                batchTrace?.spanID,
             ],
             prepared: true
         )

@@ -98,7 +98,9 @@ public struct OrderIntakeHandler: Sendable {
             }
         }
         let plan = candidates
-        let writer = OrderBatchWriter(baseCurrency: baseCurrency, maximumAmount: maximumAmount, outbox: outbox)
+        var traced = OrderBatchWriter(baseCurrency: baseCurrency, maximumAmount: maximumAmount, outbox: outbox)
+        traced.traceIDs = batch.map { MessageTracing.trace(of: $0)?.traceID }
+        let writer = traced
         let outcome = try await pool.transaction { connection in
             try writer.write(plan, on: connection)
         }

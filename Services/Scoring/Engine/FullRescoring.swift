@@ -195,14 +195,7 @@ public struct FullRescoring: Sendable {
         let finished = model
         try await connection.transaction { connection in try ModelStore.updateStatistics(finished, on: connection) }
         Timer(label: "crm_scoring_rescore_seconds").recordSeconds(clock.total)
-        // The nine-grid as the dashboard shows it: customers per cell after the newest full rescoring.
-        for value in GridLevel.allCases {
-            for second in GridLevel.allCases {
-                let cell = "\(value.rawValue)-\(second.rawValue)"
-                Gauge(label: "crm_scoring_grid_customers", dimensions: [("cell", cell)])
-                    .record(model.statistics["customers.grid.\(cell)"] ?? 0)
-            }
-        }
+        // The nine-grid and the rescoring's time are gauges every replica reads from the database (ScoringGauges).
         if !outcome.unscored.isEmpty {
             logger.warning(
                 "Customers left out of the full rescoring: a figure is not a finite number",

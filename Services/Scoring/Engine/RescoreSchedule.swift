@@ -1,3 +1,4 @@
+import CRMAMQP
 import CRMSupport
 import Foundation
 import Logging
@@ -24,13 +25,20 @@ public struct RescoreSchedule: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
-                if try await isDue() { _ = try await rescoring.run() }
+                if try await isDue() {
+                    _ = try await MessageTracing.withSpan("crm-scoring full rescoring") { try await rescoring.run() }
+                }
             } catch let error as ScoringError where error.code == .rescoringInProgress {
                 logger.debug("full rescoring skipped: another replica runs it")
             } catch is CancellationError {
                 return
             } catch {
                 logger.error("scheduled full rescoring failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                try await ScoringGauges(pool: rescoring.pool).refresh()
+            } catch {
+                logger.warning("scoring gauges not refreshed", metadata: ["error": "\(error)"])
             }
             do {
                 try await gracefulSleep(checkEvery)

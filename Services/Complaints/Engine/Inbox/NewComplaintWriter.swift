@@ -260,6 +260,8 @@ struct NewComplaintWriter {
         let snapshots = rows.map(\.record.snapshot)
         let outbound = rows.flatMap { row in row.messages.map { (row.candidate.message.complaintID.rawValue, $0) } }
         let lease = outbox.lease(outbound.count, on: connection)
+        // The batch's trace context, stored with every routed message so the relay's publish continues the trace.
+        let traceHeaders = Outbox.traceHeaders
         let parameters: [(any PostgresEncodable)?] = [
             messages.map(\.complaintID.rawValue), messages.map(\.customerID.rawValue), messages.map(received),
             messages.map(\.channel), messages.map(\.language), messages.map { $0.orderID?.rawValue },
@@ -277,7 +279,7 @@ struct NewComplaintWriter {
             rows.map(\.nextCheckAt),
             outbox.source, outbound.map(\.0), outbound.map(\.1.exchange), outbound.map(\.1.routingKey),
             outbound.map(\.1.messageID), outbound.map { String(decoding: $0.1.body, as: UTF8.self) },
-            lease?.milliseconds,
+            lease?.milliseconds, Outbox.headersJSON(traceHeaders),
         ]
         let returned = try connection.query(
             """
@@ -301,7 +303,7 @@ struct NewComplaintWriter {
                 RETURNING complaint_id
             ), queued AS (
                 INSERT INTO crm_outbox (source, exchange, routing_key, message_id, body, headers, claimed_until)
-                SELECT $30, m.exchange, m.routing_key, m.message_id, m.body, '{}'::jsonb,
+                SELECT $30, m.exchange, m.routing_key, m.message_id, m.body, coalesce($37::jsonb, '{}'::jsonb),
                        now() + $36::integer * interval '1 millisecond'
                 FROM unnest($31::text[], $32::text[], $33::text[], $34::text[], $35::text[]) WITH ORDINALITY
                     AS m(complaint_id, exchange, routing_key, message_id, body, n)
@@ -325,7 +327,7 @@ struct NewComplaintWriter {
                 queued.append(row)
             }
         }
-        try lease?.handOff(queued, from: 1)
+        try lease?.handOff(queued, from: 1, headers: traceHeaders)
         return inserted
     }
 }

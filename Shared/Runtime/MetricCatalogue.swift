@@ -1,0 +1,78 @@
+/// The HELP text of every metric the executables export, in one table: `/metrics` writes a `# HELP` line for each
+/// (`promtool check metrics` requires one), and a unit test holds every metric label in the sources to this table.
+///
+/// Metrics are created through swift-metrics (`Counter(label:)`, `Gauge(label:)`, ...) everywhere; the factory
+/// (``HelpfulMetricsFactory``) looks their text up here. A name is never also registered directly with the
+/// Prometheus registry: the registry refuses one name with two kinds or two texts, and stops the process.
+public enum MetricCatalogue {
+    /// Metric name → HELP text.
+    public static let help: [String: String] = [
+        // The process and the build (registered directly, under names swift-metrics never uses).
+        "crm_build_info": "The executable's version and service name; always 1.",
+        "process_cpu_seconds_total": "User and system CPU time spent by the process, in seconds.",
+        "process_resident_memory_bytes": "Resident memory of the process, in bytes.",
+        "process_virtual_memory_bytes": "Virtual memory of the process, in bytes.",
+        "process_open_fds": "File descriptors the process holds open.",
+        "process_max_fds": "The process's limit on open file descriptors.",
+        "process_start_time_seconds": "When the process started, in seconds since the Unix epoch.",
+        // Shared floors.
+        "crm_amqp_messages_consumed_total": "Messages taken from the queue and settled (processed or dead-lettered).",
+        "crm_amqp_dead_lettered_total": "Messages published to the queue's dead letters, by the rejection's code.",
+        "crm_amqp_batch_size": "Messages per batch taken from the queue.",
+        "crm_amqp_batch_seconds": "Time from taking a batch to acknowledging it, in seconds.",
+        "crm_outbox_published_total": "Outbox messages published to the broker and confirmed, by source service.",
+        "crm_outbox_publish_failures_total": "Outbox publishes that failed and will be retried, by source service.",
+        // Intake.
+        "crm_intake_orders_accepted_total": "Orders stored for the first time.",
+        "crm_intake_duplicates_total": "Orders received again with the same content (no-ops).",
+        "crm_intake_conflicts_total": "Orders received again with other content (dead-lettered).",
+        "crm_intake_held_refunds_refused_total": "Held refunds their purchase refused once it arrived (dead-lettered).",
+        "crm_intake_batch_size": "Orders per stored batch.",
+        "crm_intake_batch_seconds": "Time to store a batch of orders, in seconds.",
+        "crm_intake_held_refunds": "Refunds held until their purchase arrives.",
+        "crm_intake_held_refund_age_seconds": "Age of the oldest held refund, in seconds (0 when none).",
+        // Scoring.
+        "crm_scoring_rescore_seconds": "Duration of a full rescoring, in seconds.",
+        "crm_scoring_grid_customers":
+            "Customers per nine-grid cell (value tier x lifecycle group), read from the database.",
+        "crm_scoring_last_full_rescore_timestamp_seconds":
+            "When the newest full rescoring finished, in seconds since the Unix epoch (read from the database).",
+        "crm_scoring_customers_scored_total": "Customers scored, by mode.",
+        "crm_scoring_events_total": "customer.scored events written to the outbox, by mode.",
+        "crm_scoring_batch_seconds": "Time to score a batch of order.accepted events, in seconds.",
+        // Alerts.
+        "crm_alerts_evaluations_total": "Customers evaluated for retention alerts, by source.",
+        "crm_alerts_raised_total": "Retention alerts raised, by priority.",
+        "crm_alerts_overflow_total": "Alerts held back by the daily cap of their priority's queue.",
+        "crm_alerts_suppressed_total": "Alert reasons held back, by cause (open alert, cool-down).",
+        "crm_alerts_unpublishable_total": "Alerts that could not be written as a message.",
+        "crm_alerts_released_total": "Held alerts published on a later day, by priority.",
+        "crm_alerts_held": "Alerts held by the daily cap and waiting, by priority.",
+        "crm_alerts_feedback_total": "Alert feedback applied, by status.",
+        "crm_alerts_retention_rate_by_tier":
+            "Retained / (retained + lost) among resolved alerts, by tier; absent until a tier has feedback.",
+        "crm_alerts_retention_rate_by_reason":
+            "Retained / (retained + lost) among resolved alerts, by reason; absent until a reason has feedback.",
+        "crm_alerts_sweep_seconds": "Duration of a sweep of the stored scores, in seconds.",
+        // Complaints.
+        "crm_complaints_routed_total": "Complaints routed, by desk, category and priority.",
+        "crm_complaints_sla_met_total": "SLA clocks stopped within their target, by desk and target.",
+        "crm_complaints_sla_breached_total": "SLA targets breached, by desk and target.",
+        "crm_complaints_sla_warnings_total": "SLA warnings published before a breach, by desk and target.",
+        "crm_complaints_escalations_total": "Escalations published to desk.escalations, by desk and level.",
+        "crm_complaints_first_response_seconds_total": "Summed wall-clock time to first response, by desk, in seconds.",
+        "crm_complaints_first_responses_total": "First responses, by desk.",
+        "crm_complaints_status_updates_total": "Complaint status updates applied, by status.",
+        "crm_complaints_duplicates_total": "Complaints received again with the same content (no-ops).",
+        "crm_complaints_signals_total": "Complaints of valuable customers signalled to crm-alerts.",
+        "crm_complaints_batch_seconds": "Time to route a batch of complaints, in seconds.",
+        "crm_complaints_sweep_seconds": "Duration of an SLA sweep, in seconds.",
+        "crm_complaints_rules_version": "The complaint rules version in force.",
+    ]
+
+    /// The HELP text of `name`: the table's, or (for a metric added without one, which the unit test reports) a text
+    /// naming it, so that `/metrics` stays valid.
+    public static func text(for name: String) -> String {
+        help[name] ?? "\(name) (no description in MetricCatalogue)"
+    }
+}
