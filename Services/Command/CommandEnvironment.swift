@@ -47,7 +47,11 @@ final class ProgressBar: Sendable {
         self.label = label
     }
 
+    /// Frames are drawn only when standard error is a terminal: a file or a pipe gets no `\r` frames.
+    static let drawsFrames = isatty(STDERR_FILENO) != 0
+
     func update(_ done: Int) {
+        guard Self.drawsFrames else { return }
         let now = ContinuousClock.now
         let due = lastDrawn.withLock { last in
             guard done >= total || last.map({ now - $0 >= .milliseconds(100) }) ?? true else { return false }

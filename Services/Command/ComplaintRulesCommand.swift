@@ -51,10 +51,24 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every stored version, newest first.")
 
+        @Flag(help: "Print one JSON object (times in RFC 3339).")
+        var json = false
+
         func run() async throws {
             let pool = try CommandEnvironment().pool()
             let versions = try await pool.transaction { connection in try ComplaintRulesStore.history(on: connection) }
             await pool.close()
+            if json {
+                let entries: [[String: Any]] = versions.map { entry in
+                    [
+                        "version": entry.version, "loaded_at": UTCDateTime.format(entry.loadedAt),
+                        "source": entry.source,
+                        "in_force": entry.version == versions.first?.version,
+                    ]
+                }
+                print(try JSONOutput.string(["versions": entries]))
+                return
+            }
             if versions.isEmpty { print("No complaint rules loaded yet.") }
             for entry in versions {
                 let marker = entry.version == versions.first?.version ? " (in force)" : ""

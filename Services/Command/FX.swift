@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRMSupport
 import Foundation
 
 /// `crm fx`: the exchange rates intake converts foreign-currency orders with.
@@ -13,9 +14,23 @@ struct FX: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the rates.")
 
+        @Flag(help: "Print one JSON object (times in RFC 3339).")
+        var json = false
+
         func run() async throws {
             let pool = try CommandEnvironment().pool()
             let rows = try await pool.query("SELECT currency, rate_to_base, updated_at FROM fx_rates ORDER BY currency")
+            if json {
+                await pool.close()
+                let rates: [[String: Any]] = try rows.map { row in
+                    [
+                        "currency": row[0] ?? "", "rate_to_base": Double(row[1] ?? "") ?? 0,
+                        "updated_at": UTCDateTime.format(try row.decode(2, as: Date.self)),
+                    ]
+                }
+                print(try JSONOutput.string(["rates": rates]))
+                return
+            }
             if rows.isEmpty { print("No rates set: orders in the base currency only are accepted.") }
             for row in rows {
                 print("\(row[0] ?? "")  \(row[1] ?? "")  (updated \(row[2] ?? ""))")
