@@ -98,8 +98,25 @@ enum CustomerErasure {
                 """,
                 [customerID]
             )
-            // Messages still waiting to be published: a routed complaint or a refused held refund of the customer.
-            erased.outboxMessages = try connection.execute(
+            // Messages still waiting to be published. A routed complaint or an escalation of the customer's becomes its
+            // complaint's erased routed copy (an escalation keeps its level); any other (a refused held refund, an SLA
+            // warning) loses the free texts and the customer's name and e-mail.
+            let routed = try connection.execute(
+                """
+                UPDATE crm_outbox o SET body = (c.routed::jsonb
+                    || jsonb_strip_nulls(jsonb_build_object('escalation_level', o.body::jsonb -> 'escalation_level')))::text
+                FROM complaints c
+                WHERE c.customer_id = $1 AND o.body LIKE '%' || $2 || '%'
+                  AND o.body::jsonb ->> 'complaint_id' = c.complaint_id
+                  AND (o.body::jsonb ? 'subject' OR o.body::jsonb ? 'body' OR o.body::jsonb ->> 'schema' = 'complaint.v1')
+                """,
+                [
+                    customerID,
+                    customerID.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: ""),
+                ]
+            )
+            erased.outboxMessages = routed
+            erased.outboxMessages += try connection.execute(
                 """
                 UPDATE crm_outbox SET body = (
                     SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
@@ -107,6 +124,8 @@ enum CustomerErasure {
                     WHERE key NOT IN ('subject', 'body')
                 )::text
                 WHERE body LIKE '%' || $2 || '%' AND body::jsonb ->> 'customer_id' = $1
+                  AND (body::jsonb ? 'subject' OR body::jsonb ? 'body' OR body::jsonb -> 'customer' ? 'name'
+                       OR body::jsonb -> 'customer' ? 'email')
                 """,
                 [
                     customerID,

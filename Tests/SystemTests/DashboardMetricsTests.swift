@@ -140,7 +140,7 @@ extension SystemTests {
                 // What each service exports passes Prometheus' own linter: HELP for every metric, counters named
                 // _total, units in base units, the process and build metrics present.
                 for (service, port) in ports.sorted(by: { $0.key < $1.key }) {
-                    let body = Shell.get("http://127.0.0.1:\(port)/metrics").body + "\n"
+                    let body = "\n" + Shell.get("http://127.0.0.1:\(port)/metrics").body + "\n"
                     let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(service)-\(port).prom")
                     try Data(body.utf8).write(to: file)
                     defer { try? FileManager.default.removeItem(at: file) }
