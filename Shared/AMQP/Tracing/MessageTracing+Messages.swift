@@ -48,15 +48,7 @@ extension MessageTracing {
     ) async rethrows -> Result {
         let contexts = messages.map(context(of:)).filter { !$0.isEmpty }
         let parent = contexts.first ?? InstrumentationContext.current ?? .topLevel
-        let span = InstrumentationSystem.legacyTracer.startAnySpan(
-            "\(queue) process",
-            context: parent,
-            ofKind: .consumer,
-            at: DefaultTracerClock.now,
-            function: #function,
-            file: #fileID,
-            line: #line
-        )
+        let span = startSpan("\(queue) process", context: parent, ofKind: .consumer)
         span.attributes["messaging.system"] = "rabbitmq"
         span.attributes["messaging.operation.type"] = "process"
         span.attributes["messaging.destination.name"] = queue
@@ -78,15 +70,7 @@ extension MessageTracing {
         isolation: isolated (any Actor)? = #isolation,
         _ operation: () async throws -> Result
     ) async rethrows -> Result {
-        let span = InstrumentationSystem.legacyTracer.startAnySpan(
-            name,
-            context: InstrumentationContext.current ?? .topLevel,
-            ofKind: .internal,
-            at: DefaultTracerClock.now,
-            function: #function,
-            file: #fileID,
-            line: #line
-        )
+        let span = startSpan(name, context: InstrumentationContext.current ?? .topLevel, ofKind: .internal)
         defer { span.end() }
         do {
             return try await InstrumentationContext.withValue(span.context) { try await operation() }
