@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TestSupport
 import Testing
 
@@ -25,7 +26,7 @@ struct AMQPTLSTests {
                 "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj '/CN=\(host)' "
                     + "-addext 'subjectAltName=DNS:\(host)' -keyout '\(key)' -out '\(certificate)'"
             )
-            port = Int.random(in: 40_001...50_000)
+            port = try Self.unusedPort()
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [
@@ -37,13 +38,37 @@ struct AMQPTLSTests {
             try process.run()
         }
 
-        /// Waits until the listener accepts connections.
+        /// A loopback port nothing listens on: the kernel's choice for a socket bound to port 0.
+        static func unusedPort() throws -> Int {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { throw TestSetupError("socket: errno \(errno)") }
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+                }
+            }
+            guard bound else { throw TestSetupError("bind: errno \(errno)") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        /// Waits until the listener accepts connections. A busy machine running the other suites in parallel can take seconds to start a process, so this waits
+        /// up to half a minute, and says at once when socat exited (the port taken, say) instead of waiting.
         func ready() async throws {
-            for _ in 0..<50 {
+            for _ in 0..<300 {
                 if (try? Shell.run("exec 3<>/dev/tcp/127.0.0.1/\(port)")) != nil { return }
+                guard process.isRunning else {
+                    let status = process.terminationStatus
+                    throw TestSetupError("socat exited with status \(status) before listening on \(port)")
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            throw TestSetupError("socat did not listen on \(port)")
+            throw TestSetupError("socat did not listen on \(port) within 30 seconds")
         }
 
         /// SIGKILL: socat inherits the test runner's blocked signals, so SIGTERM would wait forever.
