@@ -6,38 +6,11 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// A minimal HTTP/1.1 server for health, metrics and small read APIs.
+/// A minimal HTTP/1.1 server for health, metrics and read APIs, whose routes answer with text or stream a body of
+/// any size (an export) in chunks.
 ///
 /// Every response closes its connection, so graceful shutdown never waits on an idle keep-alive.
 public final class HTTPServer: Service, Sendable {
-    /// A request as the routes see it.
-    public struct Request: Sendable {
-        public var method: String
-        /// The path without its query string, percent-decoded.
-        public var path: String
-        public var query: [String: String]
-    }
-
-    /// A response with a text body.
-    public struct Response: Sendable {
-        public var status: Int
-        public var contentType: String
-        public var body: String
-
-        public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String) {
-            self.status = status
-            self.contentType = contentType
-            self.body = body
-        }
-
-        /// A JSON response.
-        public static func json(_ body: String, status: Int = 200) -> Response {
-            Response(status: status, contentType: "application/json", body: body)
-        }
-
-        static let notFound = Response(status: 404, body: "not found\n")
-    }
-
     /// Answers a request, or returns `nil` to let the next route try.
     public typealias Route = @Sendable (Request) async -> Response?
 
@@ -96,16 +69,7 @@ public final class HTTPServer: Service, Sendable {
                     case .end:
                         guard let head else { return }
                         let response = await respond(to: head)
-                        var headers = HTTPHeaders()
-                        headers.add(name: "Content-Type", value: response.contentType)
-                        headers.add(name: "Content-Length", value: "\(response.body.utf8.count)")
-                        headers.add(name: "Connection", value: "close")
-                        let status = HTTPResponseStatus(statusCode: response.status)
-                        try await outbound.write(
-                            .head(HTTPResponseHead(version: head.version, status: status, headers: headers))
-                        )
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
-                        try await outbound.write(.end(nil))
+                        try await send(response, to: head, on: outbound)
                         return
                     }
                 }
@@ -115,22 +79,45 @@ public final class HTTPServer: Service, Sendable {
         }
     }
 
-    private func respond(to head: HTTPRequestHead) async -> Response {
-        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let rawPath = String(parts.first ?? "/")
-        var query: [String: String] = [:]
-        if parts.count > 1 {
-            for pair in parts[1].split(separator: "&") {
-                let keyValue = pair.split(separator: "=", maxSplits: 1)
-                let key = String(keyValue[0]).removingPercentEncoding ?? String(keyValue[0])
-                query[key] = keyValue.count > 1 ? (String(keyValue[1]).removingPercentEncoding ?? "") : ""
+    /// Writes a response: a text body with its length, or a streamed body in chunks as its producer writes them
+    /// (the writer waits while the client is slow to read). A producer that fails midway leaves the chunked body
+    /// unterminated, so the client sees a truncated response rather than a short one that looks complete.
+    private func send(
+        _ response: Response,
+        to head: HTTPRequestHead,
+        on outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        if response.stream == nil { headers.add(name: "Content-Length", value: "\(response.body.utf8.count)") }
+        headers.add(name: "Connection", value: "close")
+        let status = HTTPResponseStatus(statusCode: response.status)
+        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+        if head.method != .HEAD {
+            if let stream = response.stream {
+                do {
+                    try await stream(
+                        BodyWriter { bytes in
+                            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                        }
+                    )
+                } catch {
+                    logger.warning(
+                        "HTTP response stream failed",
+                        metadata: ["http.path": "\(head.uri.split(separator: "?").first ?? "")", "error": "\(error)"]
+                    )
+                    return
+                }
+            } else {
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
             }
         }
-        let request = Request(
-            method: head.method.rawValue,
-            path: rawPath.removingPercentEncoding ?? rawPath,
-            query: query
-        )
+        try await outbound.write(.end(nil))
+    }
+
+    private func respond(to head: HTTPRequestHead) async -> Response {
+        let request = Request(head)
         guard request.method == "GET" || request.method == "HEAD" else {
             return Response(status: 405, body: "only GET is served\n")
         }
