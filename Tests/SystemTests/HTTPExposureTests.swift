@@ -47,10 +47,12 @@ extension SystemTests {
                             #expect(!answer.body.contains(secret), "\(account.executable) \(path) shows a password")
                         }
                     }
-                    let hidden = [
-                        "/", "/health", "/health/", "/metrics/", "/debug", "/admin", "/env", "/config", "/customers",
-                        "/health/ready/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+                    var hidden = [
+                        "/", "/health", "/health/", "/metrics/", "/debug", "/admin", "/env", "/config", "/customers/",
+                        "/report/", "/health/ready/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
                     ]
+                    // Scoring serves the customer list and the base report; the others serve neither.
+                    if account != .scoring { hidden += ["/customers", "/report"] }
                     for path in hidden {
                         #expect(Self.status("GET", base + path) == 404, "\(account.executable) serves \(path)")
                     }
@@ -82,6 +84,11 @@ extension SystemTests {
                 #expect(known.status == 200, "\(known)")
                 #expect(!known.body.contains("Li Lei"), "the read API shows a customer's name")
                 #expect(Self.status("GET", scoring + "/customers/C-1/../../metrics") == 404)
+                let list = Shell.get(scoring + "/customers?tier=bronze")
+                #expect(list.status == 200 && list.body.contains("C-1"), "\(list)")
+                #expect(!list.body.contains("Li Lei"), "the customer list shows a customer's name")
+                #expect(Self.status("GET", scoring + "/customers?tier=platinum") == 400)
+                #expect(Self.status("GET", scoring + "/report") == 404)
                 for process in processes { kill(process.processIdentifier, SIGTERM) }
             }
         }
