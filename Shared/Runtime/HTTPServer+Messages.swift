@@ -55,33 +55,32 @@ extension HTTPServer {
             headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
         }
 
-        /// Whether the client prefers `type` over `alternative` by its `Accept` header: `type` must be listed (or
-        /// matched by `major/*`) with a quality above the best one `alternative` gets. Without an `Accept` header,
-        /// or with `*/*` alone, `alternative` (the route's default) wins.
+        /// Whether the client prefers `type` over `alternative` by its `Accept` header (RFC 9110): each type takes the
+        /// quality of the most specific range that matches it (`text/csv` before `text/*` before `*/*`), and `type`
+        /// wins only with a higher quality. Without an `Accept` header, or with `*/*` alone, `alternative` (the
+        /// route's default) wins.
         public func prefers(_ type: String, over alternative: String) -> Bool {
             guard let accept = header("Accept") else { return false }
-            func quality(of mediaType: String) -> Double {
-                var best = 0.0
-                let major = mediaType.split(separator: "/").first.map { "\($0)/*" } ?? ""
-                for range in accept.split(separator: ",") {
-                    let parameters = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-                    guard let name = parameters.first?.lowercased(), name == mediaType || name == major || name == "*/*"
-                    else { continue }
-                    var q = 1.0
-                    for parameter in parameters.dropFirst() where parameter.lowercased().hasPrefix("q=") {
-                        q = Double(parameter.dropFirst(2)) ?? 0
-                    }
-                    // A specific match outranks a wildcard at the same quality.
-                    best = max(best, name == mediaType ? q + 1e-6 : q)
+            let ranges = accept.split(separator: ",").map { range in
+                let parameters = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+                let q = parameters.dropFirst().first { $0.lowercased().hasPrefix("q=") }.flatMap {
+                    Double($0.dropFirst(2))
                 }
-                return best
+                return (name: parameters.first?.lowercased() ?? "", q: q ?? 1)
+            }
+            func quality(of mediaType: String) -> Double {
+                let major = mediaType.split(separator: "/").first.map { "\($0)/*" } ?? ""
+                for name in [mediaType, major, "*/*"] {
+                    if let range = ranges.first(where: { $0.name == name }) { return range.q }
+                }
+                return 0
             }
             return quality(of: type) > quality(of: alternative)
         }
 
         /// Splits a query string into its items: `&`-separated, `+` a space, percent-decoded; a malformed escape
         /// leaves the text as sent.
-        static func queryItems(_ query: String) -> [QueryItem] {
+        public static func queryItems(_ query: String) -> [QueryItem] {
             query.split(separator: "&").map { pair in
                 let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 func decode(_ text: Substring) -> String {

@@ -83,7 +83,14 @@ public struct CustomerQuery: Sendable {
         var statement = Statement()
         func condition(_ sql: (inout Statement) -> String) { statement.conditions.append(sql(&statement)) }
         let filter = self.filter
-        if let customerID { condition { "s.customer_id = \($0.value(customerID, as: "text"))" } }
+        // Conditions on the id name both tables: PostgreSQL does not carry an inequality across the join, and a
+        // merge join would otherwise read `customers` from its first row for every page.
+        if let customerID {
+            condition {
+                let id = $0.value(customerID, as: "text")
+                return "s.customer_id = \(id) AND c.customer_id = \(id)"
+            }
+        }
         if let tier = filter.tier { condition { "s.tier = \($0.value(tier.rawValue, as: "text"))" } }
         if let stage = filter.stage { condition { "s.lifecycle_stage = \($0.value(stage.rawValue, as: "text"))" } }
         if let grid = filter.grid { condition { "s.grid = \($0.value(grid, as: "text"))" } }
@@ -113,7 +120,11 @@ public struct CustomerQuery: Sendable {
         let key = Self.sortKey(sort.field)
         if let after {
             if sort.field == .customerID {
-                condition { "s.customer_id \(sort.descending ? "<" : ">") \($0.value(after.customerID, as: "text"))" }
+                condition {
+                    let id = $0.value(after.customerID, as: "text")
+                    let comparison = sort.descending ? "<" : ">"
+                    return "s.customer_id \(comparison) \(id) AND c.customer_id \(comparison) \(id)"
+                }
             } else if let value = after.value {
                 condition {
                     let last = $0.value(value, as: key.type)
