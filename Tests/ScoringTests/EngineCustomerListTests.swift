@@ -122,13 +122,23 @@ struct EngineCustomerListTests {
         #expect(sql.contains("(SELECT current_setting('crm.q5')::bigint)"))
         #expect(sql.contains("ORDER BY s.p_alive DESC NULLS LAST, s.customer_id ASC"))
         #expect(statement.setConfig.contains("set_config('crm.q5', $5, true)"))
+        // A page probes each customer's flags and open items; an export joins their aggregates once.
+        #expect(!query.isBulk && sql.contains("FROM customer_flags fl WHERE fl.customer_id = s.customer_id"))
+        query.limit = nil
+        let bulk = query.select(query.statement())
+        #expect(query.isBulk && bulk.contains("LEFT JOIN (SELECT customer_id, string_agg(flag"))
+        #expect(!bulk.contains("WHERE fl.customer_id = s.customer_id"))
     }
 
     // MARK: - Rows
 
-    /// A COPY text line of the customer columns, from values by path (absent paths are NULL).
+    /// A COPY text line of the customer values, from values by leaf path (absent paths are NULL).
     static func line(_ values: [String: String]) -> [UInt8] {
-        Array(CustomerColumns.all.map { values[$0.path] ?? "\\N" }.joined(separator: "\t").utf8)
+        let fields = CustomerColumns.sources.indices.map { field in
+            CustomerColumns.all.first { $0.field == field && $0.kind != .code && values[$0.path] != nil }
+                .flatMap { values[$0.path] } ?? "\\N"
+        }
+        return Array(fields.joined(separator: "\t").utf8)
     }
 
     static func write(_ format: CustomerFormat, _ values: [String: String]) -> String {
@@ -162,6 +172,8 @@ struct EngineCustomerListTests {
         #expect(object["flags"] as? [String] == ["fraud", "opt_out"])
         let rfm = try #require(object["rfm"] as? [String: Any])
         #expect(rfm["segment"] as? String == "champions" && rfm["r"] as? Int == 5)
+        #expect(rfm["code"] as? String == "543" && rfm["frequency"] as? Int == 3)
+        #expect(rfm["monetary"] as? String == "129.9000")
         let clv = try #require(object["clv"] as? [String: Any])
         #expect(clv["predicted"] is NSNull)
         #expect(

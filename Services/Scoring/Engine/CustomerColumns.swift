@@ -9,6 +9,14 @@
 /// message of the system writes them; money goes as PostgreSQL's numeric text, a JSON string; other numbers as
 /// PostgreSQL writes them, JSON numbers.
 enum CustomerColumns {
+    /// One value PostgreSQL sends per row: its SQL, and in a bulk export its SQL there. A page probes the flags,
+    /// open alerts and open complaints of its few customers by index; a bulk export joins each table's aggregate
+    /// once instead, where a million probes of three tables cost more than the rest of the row.
+    struct Source: Sendable {
+        var sql: String
+        var bulk: String?
+    }
+
     /// One leaf of the customer object.
     struct Column: Sendable {
         enum Kind: Sendable {
@@ -22,60 +30,95 @@ enum CustomerColumns {
             case timestamp
             /// Flag names joined by `;` (NULL for none): a JSON array of strings, the CSV cell as it is.
             case flags
+            /// The RFM code, the digits of the three fields from `field` on (R, F, M): a JSON string.
+            case code
         }
 
         var path: String
-        var sql: String
+        /// The index of its value among ``sources`` (of the first of three for ``Kind/code``).
+        var field: Int
         var kind: Kind
     }
 
-    /// The leaves in the object's order.
-    static let all: [Column] = [
-        Column(path: "customer_id", sql: "s.customer_id", kind: .text),
-        Column(path: "region", sql: "c.region", kind: .text),
-        Column(path: "type", sql: "c.customer_type", kind: .text),
-        Column(path: "orders_count", sql: "s.orders_count", kind: .number),
-        Column(path: "transactions", sql: "s.transactions", kind: .number),
-        Column(path: "monetary_total", sql: "s.monetary_total", kind: .money),
-        Column(path: "monetary_average", sql: "s.monetary_average", kind: .money),
-        Column(path: "first_order_at", sql: "date_part('epoch', s.first_order_at)", kind: .timestamp),
-        Column(path: "last_order_at", sql: "date_part('epoch', s.last_order_at)", kind: .timestamp),
-        Column(path: "recency_days", sql: "s.recency_days", kind: .number),
-        Column(path: "rfm.r", sql: "s.rfm_r", kind: .number),
-        Column(path: "rfm.f", sql: "s.rfm_f", kind: .number),
-        Column(path: "rfm.m", sql: "s.rfm_m", kind: .number),
-        Column(path: "rfm.code", sql: "s.rfm_r::text || s.rfm_f || s.rfm_m", kind: .text),
-        Column(path: "rfm.segment", sql: "s.rfm_segment", kind: .text),
-        Column(path: "rfm.recency_days", sql: "s.recency_days", kind: .number),
-        Column(path: "rfm.frequency", sql: "s.orders_count", kind: .number),
-        Column(path: "rfm.monetary", sql: "s.monetary_total", kind: .money),
-        Column(path: "clv.historical", sql: "s.clv_historical", kind: .money),
-        Column(path: "clv.simple", sql: "s.clv_simple", kind: .money),
-        Column(path: "clv.predicted", sql: "s.clv_predicted", kind: .money),
-        Column(path: "margin_rate", sql: "s.margin_rate", kind: .number),
-        Column(path: "p_alive", sql: "s.p_alive", kind: .number),
-        Column(path: "expected_purchases_90d", sql: "s.expected_purchases_90d", kind: .number),
-        Column(path: "expected_interval_days", sql: "s.expected_interval_days", kind: .number),
-        Column(path: "lifecycle_stage", sql: "s.lifecycle_stage", kind: .text),
-        Column(path: "lifecycle_rule", sql: "s.lifecycle_rule", kind: .text),
-        Column(path: "tier", sql: "s.tier", kind: .text),
-        Column(path: "grid", sql: "s.grid", kind: .text),
-        Column(path: "grid_axis", sql: "s.grid_axis", kind: .text),
-        Column(path: "strategy", sql: "s.strategy", kind: .text),
-        Column(
-            path: "flags",
-            sql:
-                "(SELECT string_agg(f.flag, ';' ORDER BY f.flag) FROM customer_flags f WHERE f.customer_id = s.customer_id)",
-            kind: .flags
+    /// What PostgreSQL sends, in order; a leaf that repeats another (`rfm.frequency` is `orders_count`) is
+    /// written from the same value.
+    static let sources: [Source] = [
+        Source(sql: "s.customer_id"), Source(sql: "c.region"), Source(sql: "c.customer_type"),
+        Source(sql: "s.orders_count"), Source(sql: "s.transactions"), Source(sql: "s.monetary_total"),
+        Source(sql: "s.monetary_average"), Source(sql: "date_part('epoch', s.first_order_at)"),
+        Source(sql: "date_part('epoch', s.last_order_at)"), Source(sql: "s.recency_days"), Source(sql: "s.rfm_r"),
+        Source(sql: "s.rfm_f"), Source(sql: "s.rfm_m"), Source(sql: "s.rfm_segment"), Source(sql: "s.clv_historical"),
+        Source(sql: "s.clv_simple"), Source(sql: "s.clv_predicted"), Source(sql: "s.margin_rate"),
+        Source(sql: "s.p_alive"), Source(sql: "s.expected_purchases_90d"), Source(sql: "s.expected_interval_days"),
+        Source(sql: "s.lifecycle_stage"), Source(sql: "s.lifecycle_rule"), Source(sql: "s.tier"), Source(sql: "s.grid"),
+        Source(sql: "s.grid_axis"), Source(sql: "s.strategy"),
+        Source(
+            sql: "(SELECT string_agg(fl.flag, ';' ORDER BY fl.flag) FROM customer_flags fl "
+                + "WHERE fl.customer_id = s.customer_id)",
+            bulk: "fl.flags"
         ),
-        Column(path: "open_alerts", sql: OpenItems.alertsCount, kind: .number),
-        Column(path: "open_complaints", sql: OpenItems.complaintsCount, kind: .number),
-        Column(path: "model_id", sql: "s.model_id", kind: .number),
-        Column(path: "scored_at", sql: "date_part('epoch', s.scored_at)", kind: .timestamp),
+        Source(sql: OpenItems.alertsCount, bulk: "coalesce(oa.n, 0)"),
+        Source(sql: OpenItems.complaintsCount, bulk: "coalesce(oc.n, 0)"),
+        Source(sql: "s.model_id"), Source(sql: "date_part('epoch', s.scored_at)"),
     ]
 
-    /// The select list, in ``all``'s order.
-    static let selectList = all.map(\.sql).joined(separator: ", ")
+    /// The joins that feed the bulk forms of ``sources``.
+    static let bulkJoins = """
+        LEFT JOIN (SELECT customer_id, string_agg(flag, ';' ORDER BY flag) AS flags FROM customer_flags GROUP BY 1) fl
+            ON fl.customer_id = s.customer_id
+        LEFT JOIN (SELECT customer_id, count(*) AS n FROM retention_alerts WHERE status <> 'resolved' GROUP BY 1) oa
+            ON oa.customer_id = s.customer_id
+        LEFT JOIN (SELECT customer_id, count(*) AS n FROM complaints WHERE state <> 'resolved' GROUP BY 1) oc
+            ON oc.customer_id = s.customer_id
+        """
+
+    /// The leaves in the object's order.
+    static let all: [Column] = [
+        Column(path: "customer_id", field: 0, kind: .text),
+        Column(path: "region", field: 1, kind: .text),
+        Column(path: "type", field: 2, kind: .text),
+        Column(path: "orders_count", field: 3, kind: .number),
+        Column(path: "transactions", field: 4, kind: .number),
+        Column(path: "monetary_total", field: 5, kind: .money),
+        Column(path: "monetary_average", field: 6, kind: .money),
+        Column(path: "first_order_at", field: 7, kind: .timestamp),
+        Column(path: "last_order_at", field: 8, kind: .timestamp),
+        Column(path: "recency_days", field: 9, kind: .number),
+        Column(path: "rfm.r", field: 10, kind: .number),
+        Column(path: "rfm.f", field: 11, kind: .number),
+        Column(path: "rfm.m", field: 12, kind: .number),
+        Column(path: "rfm.code", field: 10, kind: .code),
+        Column(path: "rfm.segment", field: 13, kind: .text),
+        Column(path: "rfm.recency_days", field: 9, kind: .number),
+        Column(path: "rfm.frequency", field: 3, kind: .number),
+        Column(path: "rfm.monetary", field: 5, kind: .money),
+        Column(path: "clv.historical", field: 14, kind: .money),
+        Column(path: "clv.simple", field: 15, kind: .money),
+        Column(path: "clv.predicted", field: 16, kind: .money),
+        Column(path: "margin_rate", field: 17, kind: .number),
+        Column(path: "p_alive", field: 18, kind: .number),
+        Column(path: "expected_purchases_90d", field: 19, kind: .number),
+        Column(path: "expected_interval_days", field: 20, kind: .number),
+        Column(path: "lifecycle_stage", field: 21, kind: .text),
+        Column(path: "lifecycle_rule", field: 22, kind: .text),
+        Column(path: "tier", field: 23, kind: .text),
+        Column(path: "grid", field: 24, kind: .text),
+        Column(path: "grid_axis", field: 25, kind: .text),
+        Column(path: "strategy", field: 26, kind: .text),
+        Column(path: "flags", field: 27, kind: .flags),
+        Column(path: "open_alerts", field: 28, kind: .number),
+        Column(path: "open_complaints", field: 29, kind: .number),
+        Column(path: "model_id", field: 30, kind: .number),
+        Column(path: "scored_at", field: 31, kind: .timestamp),
+    ]
+
+    /// The field of `customer_id`, which cursors read.
+    static let customerIDField = 0
+
+    /// The select list, in ``sources``' order: the page form, or the bulk form (with ``bulkJoins`` in FROM).
+    static func selectList(bulk: Bool) -> String {
+        sources.map { bulk ? $0.bulk ?? $0.sql : $0.sql }.joined(separator: ", ")
+    }
 
     /// The CSV header line (with its CRLF).
     static let csvHeader: [UInt8] = {
@@ -88,17 +131,13 @@ enum CustomerColumns {
         return bytes
     }()
 
-    /// For each column, the index of the first column of its object (itself for a top-level leaf): the column
-    /// whose NULL makes the whole object null.
-    static let objectLead: [Int] = {
-        var leads: [Int] = []
-        for (index, column) in all.enumerated() {
-            let prefix = column.path.split(separator: ".").dropLast().joined(separator: ".")
-            let lead = prefix.isEmpty ? index : (all.firstIndex { $0.path.hasPrefix(prefix + ".") } ?? index)
-            leads.append(lead)
-        }
-        return leads
-    }()
+    /// For each column, the field of the first leaf of its object (its own for a top-level leaf): the value whose
+    /// NULL makes the whole object null.
+    static let objectLead: [Int] = all.map { column in
+        let prefix = column.path.split(separator: ".").dropLast().joined(separator: ".")
+        guard !prefix.isEmpty else { return column.field }
+        return all.first { $0.path.hasPrefix(prefix + ".") }?.field ?? column.field
+    }
 
     /// The JSON object's shape: its top-level members in order, each a leaf (a column) or an object of leaves.
     enum Member: Sendable {

@@ -21,6 +21,43 @@ public enum CustomerList {
         }
     }
 
+    /// Runs `query` as one prepared statement with bound values (a page: at most a thousand rows) and hands each
+    /// row to `body` as COPY fields, so that pages and exports write customers with the same code; returns how many.
+    static func rows(
+        _ query: CustomerQuery,
+        on connection: isolated PostgresConnection,
+        _ body: (CopyFields) throws -> Void
+    ) throws -> Int {
+        let statement = query.statement(bound: true)
+        let rows = try connection.query(query.select(statement), statement.settings, prepared: true)
+        var fields = CopyFields()
+        var line: [UInt8] = []
+        for row in rows {
+            line.removeAll(keepingCapacity: true)
+            for index in 0..<row.columns.count {
+                if index > 0 { line.append(9) }
+                guard let value = row[index] else {
+                    line.append(contentsOf: [92, 78])
+                    continue
+                }
+                for byte in value.utf8 {
+                    switch byte {
+                    case 92: line.append(contentsOf: [92, 92])
+                    case 9: line.append(contentsOf: [92, 116])
+                    case 10: line.append(contentsOf: [92, 110])
+                    case 13: line.append(contentsOf: [92, 114])
+                    default: line.append(byte)
+                    }
+                }
+            }
+            try line.withUnsafeBytes { bytes in
+                fields.split(bytes)
+                try body(fields)
+            }
+        }
+        return rows.count
+    }
+
     /// How many customers `query`'s filters select, on the caller's connection, inside its transaction.
     static func count(_ query: CustomerQuery, on connection: isolated PostgresConnection) throws -> Int {
         let statement = query.statement()
@@ -71,32 +108,43 @@ public enum CustomerList {
         var extended = query
         extended.limit = size + 1  // one more than shown tells whether another page follows
         let probe = extended
-        let bytes = try await pool.transaction { connection in
-            var writer = CustomerWriter(format: .jsonl)
-            var bytes = Array(#"{"customers":["#.utf8)
-            var shown = 0
-            var last: CustomerCursor?
-            var more = false
-            _ = try stream(probe, on: connection) { row in
-                guard shown < size else {
-                    more = true
-                    return
-                }
-                if shown > 0 { bytes.append(UInt8(ascii: ",")) }
-                writer.appendObject(row, into: &bytes)
-                shown += 1
-                last = cursor(after: row, query: query)
+        let bytes = try await pool.withConnection { connection in
+            try await connection.withoutTransaction { connection in
+                try pageBytes(probe, size: size, on: connection)
             }
-            bytes.append(contentsOf: #"],"next":"#.utf8)
-            if more, let last {
-                bytes.appendJSONString(last.encoded)
-            } else {
-                bytes.append(contentsOf: "null".utf8)
-            }
-            bytes.append(UInt8(ascii: "}"))
-            return bytes
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The page's JSON: the first `size` rows of `probe` (which asks for one more) and the cursor after them.
+    private static func pageBytes(
+        _ probe: CustomerQuery,
+        size: Int,
+        on connection: isolated PostgresConnection
+    ) throws -> [UInt8] {
+        var writer = CustomerWriter(format: .jsonl)
+        var bytes = Array(#"{"customers":["#.utf8)
+        var shown = 0
+        var last: CustomerCursor?
+        var more = false
+        _ = try rows(probe, on: connection) { row in
+            guard shown < size else {
+                more = true
+                return
+            }
+            if shown > 0 { bytes.append(UInt8(ascii: ",")) }
+            writer.appendObject(row, into: &bytes)
+            shown += 1
+            last = cursor(after: row, query: probe)
+        }
+        bytes.append(contentsOf: #"],"next":"#.utf8)
+        if more, let last {
+            bytes.appendJSONString(last.encoded)
+        } else {
+            bytes.append(contentsOf: "null".utf8)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 
     /// The whole selection as CSV for `GET /customers` with `Accept: text/csv`: keyset pages of `pageSize`, each
@@ -140,8 +188,8 @@ public enum CustomerList {
     static func cursor(after row: CopyFields, query: CustomerQuery) -> CustomerCursor {
         CustomerCursor(
             sort: query.sort.description,
-            value: query.carriesSortKey ? row.string(CustomerColumns.all.count) : nil,
-            customerID: row.string(0) ?? ""
+            value: query.carriesSortKey ? row.string(CustomerColumns.sources.count) : nil,
+            customerID: row.string(CustomerColumns.customerIDField) ?? ""
         )
     }
 }

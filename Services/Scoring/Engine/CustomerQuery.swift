@@ -2,12 +2,13 @@ import CRMContract
 import CRMPostgres
 import Foundation
 
-/// A selection of scored customers as SQL: filters, order, keyset start and limit, for `COPY (…) TO STDOUT`.
+/// A selection of scored customers as SQL: filters, order, keyset start and limit.
 ///
-/// COPY takes no bind parameters, so every value travels as a transaction-local setting (`crm.q1`, `crm.q2`, …)
-/// set with `set_config` in a parameterised statement, and the query reads each once, in a sub-select (an init
-/// plan: evaluated once, and usable in an index condition), cast to the column's type. No value is ever spliced
-/// into SQL text.
+/// No value is ever spliced into SQL text. A page runs as one prepared statement with bound values (`$1`, …): one
+/// round trip, planned once per connection. An export runs `COPY (…) TO STDOUT`, which takes no bind parameters, so
+/// there every value travels as a transaction-local setting (`crm.q1`, `crm.q2`, …) set with `set_config` in a
+/// parameterised statement, and the query reads each once, in a sub-select (an init plan: evaluated once, and
+/// usable in an index condition), cast to the column's type.
 public struct CustomerQuery: Sendable {
     public var filter: CustomerFilter
     public var sort: CustomerSort
@@ -57,30 +58,46 @@ public struct CustomerQuery: Sendable {
     /// The statement's parts: the settings to make (in order `crm.q1`, …), the WHERE clause, and the whole query.
     struct Statement {
         var settings: [String] = []
+        /// Values are bind parameters (`$1`, …) rather than settings.
+        var bound = false
+        /// Planner settings of an export of the whole selection (no limit).
+        var wholeSelection = false
         var conditions: [String] = []
         var orderAndLimit = ""
 
-        /// A setting's value, read once and cast.
+        /// A value: a bind parameter, or a setting read once; cast to `type`.
         mutating func value(_ text: String, as type: String) -> String {
             settings.append(text)
-            return "(SELECT current_setting('crm.q\(settings.count)')::\(type))"
+            return bound
+                ? "$\(settings.count)::\(type)" : "(SELECT current_setting('crm.q\(settings.count)')::\(type))"
         }
 
         var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
 
         /// `SELECT set_config('crm.q1', $1, true), …`, and JIT compilation off (a list is a simple scan, where
         /// compiling costs more than it saves): one round trip before the query.
+        ///
+        /// An export of the whole selection also sorts in memory and joins by hashing: read in primary-key order
+        /// through merge joins, a million scores and their customers cost half again as much as parallel scans,
+        /// hash joins and a sort of the result (measured on a million customers), and the sort spills to disk
+        /// below some 200 MB of `work_mem`.
         var setConfig: String {
-            (["SELECT set_config('jit', 'off', true)"]
-                + settings.indices.map { "set_config('crm.q\($0 + 1)', $\($0 + 1), true)" })
+            var parts = ["SELECT set_config('jit', 'off', true)"]
+            if wholeSelection {
+                parts += ["set_config('enable_mergejoin', 'off', true)", "set_config('work_mem', '256MB', true)"]
+            }
+            return (parts + settings.indices.map { "set_config('crm.q\($0 + 1)', $\($0 + 1), true)" })
                 .joined(separator: ", ")
         }
     }
 
     static let from = "FROM customer_scores s JOIN customers c ON c.customer_id = s.customer_id"
 
-    func statement() -> Statement {
+    /// The statement, its values as settings for COPY, or as bind parameters (`bound`).
+    func statement(bound: Bool = false) -> Statement {
         var statement = Statement()
+        statement.bound = bound
+        statement.wholeSelection = limit == nil && customerID == nil
         func condition(_ sql: (inout Statement) -> String) { statement.conditions.append(sql(&statement)) }
         let filter = self.filter
         // Conditions on the id name both tables: PostgreSQL does not carry an inequality across the join, and a
@@ -113,7 +130,7 @@ public struct CustomerQuery: Sendable {
         }
         if let flag = filter.flag {
             condition {
-                "EXISTS (SELECT 1 FROM customer_flags f WHERE f.customer_id = s.customer_id AND f.flag = "
+                "EXISTS (SELECT 1 FROM customer_flags cf WHERE cf.customer_id = s.customer_id AND cf.flag = "
                     + "\($0.value(flag.rawValue, as: "text")))"
             }
         }
@@ -145,11 +162,15 @@ public struct CustomerQuery: Sendable {
         return statement
     }
 
-    /// The query every export runs: the object's columns (and the sort key's text when ``carriesSortKey``).
+    /// Whether the query reads in bulk (an export, or pages of more than a thousand): the customers' flags and
+    /// open items then come from joins of whole-table aggregates rather than from a probe per customer.
+    var isBulk: Bool { customerID == nil && (limit ?? .max) > CustomerQuery.maximumPageSize }
+
+    /// The query every export runs: the object's values (and the sort key's text when ``carriesSortKey``).
     func select(_ statement: Statement) -> String {
         let extra = carriesSortKey ? ", (\(Self.sortKey(sort.field).sql))::text" : ""
-        return "SELECT \(CustomerColumns.selectList)\(extra) \(Self.from) \(statement.whereClause) "
-            + statement.orderAndLimit
+        return "SELECT \(CustomerColumns.selectList(bulk: isBulk))\(extra) \(Self.from) "
+            + (isBulk ? CustomerColumns.bulkJoins + " " : "") + "\(statement.whereClause) \(statement.orderAndLimit)"
     }
 
     /// How many customers the filters (and the cursor, if any) select, whatever the limit.

@@ -133,7 +133,7 @@ struct CustomerWriter {
                 appendJSONValue(row, column, into: &bytes)
             case .object(let key, let leaves):
                 bytes.append(contentsOf: key)
-                guard let first = leaves.first, !row.isNull(first.column) else {
+                guard let first = leaves.first, !row.isNull(CustomerColumns.all[first.column].field) else {
                     bytes.append(contentsOf: "null".utf8)
                     continue
                 }
@@ -150,22 +150,27 @@ struct CustomerWriter {
     }
 
     private mutating func appendJSONValue(_ row: CopyFields, _ column: Int, into bytes: inout [UInt8]) {
-        let kind = CustomerColumns.all[column].kind
-        guard !row.isNull(column) else {
-            bytes.append(contentsOf: kind == .flags ? Array("[]".utf8) : Array("null".utf8))
+        let definition = CustomerColumns.all[column]
+        let field = definition.field
+        guard !row.isNull(field) else {
+            bytes.append(contentsOf: definition.kind == .flags ? Array("[]".utf8) : Array("null".utf8))
             return
         }
-        switch kind {
-        case .number: bytes.append(contentsOf: row.raw(column))
-        case .money: bytes.appendJSONString(row.raw(column))
-        case .text: row.withText(column, scratch: &scratch) { bytes.appendJSONString($0) }
+        switch definition.kind {
+        case .number: bytes.append(contentsOf: row.raw(field))
+        case .money: bytes.appendJSONString(row.raw(field))
+        case .text: row.withText(field, scratch: &scratch) { bytes.appendJSONString($0) }
         case .timestamp:
             bytes.append(UInt8(ascii: "\""))
-            Self.appendTimestamp(row, column, into: &bytes)
+            Self.appendTimestamp(row, field, into: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+        case .code:
+            bytes.append(UInt8(ascii: "\""))
+            Self.appendCode(row, field, into: &bytes)
             bytes.append(UInt8(ascii: "\""))
         case .flags:
             bytes.append(UInt8(ascii: "["))
-            for (index, name) in row.raw(column).split(separator: UInt8(ascii: ";")).enumerated() {
+            for (index, name) in row.raw(field).split(separator: UInt8(ascii: ";")).enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 bytes.appendJSONString(name)
             }
@@ -174,16 +179,24 @@ struct CustomerWriter {
     }
 
     private mutating func appendCSV(_ row: CopyFields, into bytes: inout [UInt8]) {
+        let leads = CustomerColumns.objectLead
         for (column, definition) in CustomerColumns.all.enumerated() {
             if column > 0 { bytes.append(UInt8(ascii: ",")) }
-            guard !row.isNull(column), !row.isNull(CustomerColumns.objectLead[column]) else { continue }
+            let field = definition.field
+            guard !row.isNull(field), !row.isNull(leads[column]) else { continue }
             switch definition.kind {
-            case .number, .money, .flags: bytes.append(contentsOf: row.raw(column))
-            case .text: row.withText(column, scratch: &scratch) { bytes.appendCSVField($0) }
-            case .timestamp: Self.appendTimestamp(row, column, into: &bytes)
+            case .number, .money, .flags: bytes.append(contentsOf: row.raw(field))
+            case .text: row.withText(field, scratch: &scratch) { bytes.appendCSVField($0) }
+            case .timestamp: Self.appendTimestamp(row, field, into: &bytes)
+            case .code: Self.appendCode(row, field, into: &bytes)
             }
         }
         bytes.append(contentsOf: [13, 10])
+    }
+
+    /// The three digits of the R, F and M fields from `field` on.
+    static func appendCode(_ row: CopyFields, _ field: Int, into bytes: inout [UInt8]) {
+        for offset in 0..<3 { bytes.append(contentsOf: row.raw(field + offset)) }
     }
 
     /// RFC 3339 of an epoch-seconds field, to the nearest millisecond.
@@ -212,7 +225,7 @@ enum TableLayout {
     private enum Show { case text, money, probability, date }
 
     private static let indexes = columns.map { column in
-        CustomerColumns.all.firstIndex { $0.path == column.path } ?? 0
+        CustomerColumns.all.first { $0.path == column.path }?.field ?? 0
     }
 
     static func header(into bytes: inout [UInt8]) {

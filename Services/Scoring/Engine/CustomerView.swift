@@ -21,7 +21,7 @@ public enum CustomerView {
         query.customerID = customerID
         var writer = CustomerWriter(format: .jsonl)
         var bytes: [UInt8] = []
-        _ = try CustomerList.stream(query, on: connection) { row in writer.appendObject(row, into: &bytes) }
+        _ = try CustomerList.rows(query, on: connection) { row in writer.appendObject(row, into: &bytes) }
         guard bytes.last == UInt8(ascii: "}") else { return nil }
         let history = try connection.query(
             """
