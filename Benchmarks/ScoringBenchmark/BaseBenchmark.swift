@@ -41,45 +41,60 @@ struct BaseBenchmark {
     /// Steady-state full rescorings with the report off and on, alternating, three of each.
     func reportCost() async throws {
         print("== base report: full rescoring without and with it, alternating")
-        var without: [Double] = []
-        var with: [Double] = []
+        var without: [(wall: Double, cpu: Double)] = []
+        var with: [(wall: Double, cpu: Double)] = []
         var reportSeconds: [Double] = []
         for round in 0..<6 {
             var run = rescoring
             run.reportsBase = round % 2 == 1
+            let cpuStart = Self.processCPUSeconds()
             let start = ContinuousClock.now
             let report = try await run.run(asOf: asOf)
             let seconds = (ContinuousClock.now - start).seconds
+            let cpu = Self.processCPUSeconds() - cpuStart
             let phases = report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }.joined(separator: ", ")
             let stored = report.model.statistics["seconds.write.report"]
             print(
                 String(
-                    format: "  %@ report: %.2f s (%@)%@",
+                    format: "  %@ report: %.2f s, this process's CPU %.2f s (%@)%@",
                     run.reportsBase ? "with   " : "without",
                     seconds,
+                    cpu,
                     phases,
                     stored.map { String(format: "; report built and stored in %.3f s", $0) } ?? ""
                 )
             )
             if run.reportsBase {
-                with.append(seconds)
+                with.append((seconds, cpu))
                 if let stored { reportSeconds.append(stored) }
             } else {
-                without.append(seconds)
+                without.append((seconds, cpu))
             }
         }
-        let ratio = Self.median(with) / Self.median(without)
+        let wall = (Self.median(with.map(\.wall)), Self.median(without.map(\.wall)))
+        let cpu = (Self.median(with.map(\.cpu)), Self.median(without.map(\.cpu)))
         print(
             String(
                 format:
-                    "RESULT | full rescoring with the base report against without it (%d customers, medians of 3, alternating) | %.1f s against %.1f s: %+.1f%% (report built and stored in %.2f s) | <= +10%% |",
+                    "RESULT | full rescoring with the base report against without it (%d customers, medians of 3, alternating) | wall %.1f s against %.1f s (%+.1f%%); this process's CPU %.1f s against %.1f s (%+.1f%%); report built and stored in %.2f s | <= +10%% |",
                 customers,
-                Self.median(with),
-                Self.median(without),
-                (ratio - 1) * 100,
+                wall.0,
+                wall.1,
+                (wall.0 / wall.1 - 1) * 100,
+                cpu.0,
+                cpu.1,
+                (cpu.0 / cpu.1 - 1) * 100,
                 Self.median(reportSeconds)
             )
         )
+    }
+
+    /// User and system CPU seconds of this process so far (every thread).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     // MARK: - CSV export

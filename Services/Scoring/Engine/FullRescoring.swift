@@ -39,8 +39,9 @@ public struct FullRescoring: Sendable {
     /// PostgreSQL's `work_mem` for the rescoring's sort of all orders (`CRM_SCORING_WORK_MEM`, default 512MB):
     /// enough keeps the sort of ten million orders in memory instead of spilling it to disk.
     public let workMemory: String
-    /// Whether the run also gathers and stores the base report (`crm report`); default true. Off, a run does what
-    /// it did before the report existed, which is how the benchmark measures what the report costs.
+    /// Whether the run also gathers and stores the base report (`crm report`) and keeps each score's tier and stage
+    /// for the next report's moves; default true. Off, a run does what it did before the report existed, which is how
+    /// the benchmark measures what the report costs.
     public var reportsBase = true
 
     /// A rescoring over `pool` with `settings`.
@@ -188,7 +189,7 @@ public struct FullRescoring: Sendable {
                 modelID: stored.modelID,
                 scoredAt: asOf,
                 unlessUpdatedSince: started,
-                fullRescoring: true,
+                fullRescoring: reportsBase,
                 on: connection
             )
             let merged = ContinuousClock.now
