@@ -18,7 +18,9 @@ import TestSupport
 // summary, fit and prediction (scripts/lifetimes_bench.py) and crm's scoring engine the same (OrderCSVEngine), and
 // the ratios are printed: engine against engine on the same file, and the full rescoring against lifetimes.
 // --engine-only skips PostgreSQL: the synthetic orders go straight to the file, for the two engines alone.
-// Usage: ScoringBenchmark [--customers N] [--skip-cdnow] [--lifetimes /path/to/python] [--engine-only]
+// On the synthetic base, BaseBenchmark then measures the whole-base outlets (the base report's cost in the full
+// rescoring, `crm customers --format csv`, `GET /customers` pages, `crm report`) unless --skip-base.
+// Usage: ScoringBenchmark [--customers N] [--skip-cdnow] [--skip-base] [--lifetimes /path/to/python] [--engine-only]
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -362,6 +364,11 @@ try await TestServers.withEnvironment(migrate: true) { environment in
             firstPeak
         )
     )
+
+    if !arguments.contains("--skip-base") {
+        try await BaseBenchmark(environment: environment, rescoring: rescoring, asOf: asOf, customers: customerCount)
+            .run()
+    }
 
     guard lifetimesPython != nil else { return }
     _ = FileManager.default.createFile(atPath: csv.path, contents: nil)

@@ -14,9 +14,9 @@ struct CRM: AsyncParsableCommand {
             """,
         version: CRMVersion.current,
         subcommands: [
-            Migrate.self, Status.self, LoadOrders.self, Customer.self, Model.self, Rescore.self, ReplayDead.self,
-            LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self, Accounts.self, Orders.self,
-            OrderTrace.self, Prune.self,
+            Migrate.self, Status.self, LoadOrders.self, Customer.self, Customers.self, Report.self, Model.self,
+            Rescore.self, ReplayDead.self, LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self,
+            Accounts.self, Orders.self, OrderTrace.self, Prune.self,
         ]
     )
 

@@ -1,10 +1,13 @@
 import ArgumentParser
 import CRMPostgres
-import CRMSupport
 import Foundation
 
 /// What `crm customer ID` can do besides showing the customer.
 enum CustomerAction: String, ExpressibleByArgument, CaseIterable {
+    /// Set one of the operators' flags (``CustomerFlag``), with an optional note.
+    case flag
+    /// Clear a flag.
+    case unflag
     /// Erase the customer's personal data, keeping the figures.
     case forget
 }

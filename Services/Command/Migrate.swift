@@ -82,19 +82,22 @@ struct Migrate: AsyncParsableCommand {
 enum CommandFailure: Error, CustomStringConvertible {
     case configuration(String)
     case notFound(String)
+    /// A wrong command line, in one line naming the flag or argument.
+    case usage(String)
 
     var description: String {
         switch self {
         case .configuration(let text): "configuration error: \(text)"
-        case .notFound(let text): text
+        case .notFound(let text), .usage(let text): text
         }
     }
 
-    /// 2 for configuration, like the services; 1 otherwise.
+    /// 2 for configuration, like the services; 64 (EX_USAGE) for a wrong command line; 1 otherwise.
     var exitCode: Int32 {
         switch self {
         case .configuration: 2
         case .notFound: 1
+        case .usage: 64
         }
     }
 }

@@ -17,7 +17,7 @@ public enum ScoringService {
     }
 
     /// Builds the consumer of `scoring.events` (incremental scoring), the full-rescoring schedule, the outbox
-    /// relay of `customer.scored` events and the `GET /customers/{id}` route.
+    /// relay of `customer.scored` events and the routes `GET /customers/{id}`, `GET /customers` and `GET /report`.
     ///
     /// Settings: ``consumerSettings(_:)``, `CRM_SCORING_RESCORE_INTERVAL` (default 24h), and the model and rule
     /// settings of ``ScoringConfiguration``.
@@ -50,7 +50,63 @@ public enum ScoringService {
             interval: interval,
             logger: context.logger
         )
-        return ServiceParts(services: consumers + [relay, schedule], routes: [customerRoute(pool: context.pool)])
+        return ServiceParts(
+            services: consumers + [relay, schedule],
+            routes: [
+                customerRoute(pool: context.pool), customersRoute(pool: context.pool), reportRoute(pool: context.pool),
+            ]
+        )
+    }
+
+    /// `GET /customers?FILTERS&sort=…&limit=N&after=CURSOR`: a keyset page of customer objects,
+    /// `{"customers": [...], "next": CURSOR|null}`; with `Accept: text/csv`, the whole selection as CSV, streamed.
+    /// A parameter that cannot be used answers 400 with `{"error": …, "parameter": …}`.
+    static func customersRoute(pool: PostgresPool) -> HTTPServer.Route {
+        { request in
+            guard request.path == "/customers" else { return nil }
+            let csv = request.prefers("text/csv", over: "application/json")
+            let query: CustomerQuery
+            do throws(CustomerSelectionError) {
+                query = try CustomerQuery(
+                    parameters: request.queryItems.map { ($0.name, $0.value) },
+                    pageLimit: csv ? nil : CustomerQuery.maximumPageSize
+                )
+            } catch {
+                var body: [UInt8] = Array(#"{"error":"#.utf8)
+                body.appendJSONString(error.description)
+                body.append(contentsOf: #","parameter":"#.utf8)
+                body.appendJSONString(error.parameter)
+                body.append(UInt8(ascii: "}"))
+                return .json(String(decoding: body, as: UTF8.self), status: 400)
+            }
+            if csv {
+                return .streaming(
+                    contentType: "text/csv; charset=utf-8",
+                    headers: [("Content-Disposition", #"attachment; filename="customers.csv""#)]
+                ) { writer in
+                    try await CustomerList.csvPages(query, pool: pool) { try await writer.write($0) }
+                }
+            }
+            do {
+                return .json(try await CustomerList.page(query, pool: pool))
+            } catch {
+                return .json(#"{"error":"the database is unavailable"}"#, status: 503)
+            }
+        }
+    }
+
+    /// `GET /report`: the base report of the last full rescoring (as `crm report --json`), 404 before the first.
+    static func reportRoute(pool: PostgresPool) -> HTTPServer.Route {
+        HTTPServer.route("/report") {
+            do {
+                guard let json = try await BaseReportStore.latestJSON(pool: pool) else {
+                    return .json(#"{"error":"no full rescoring yet"}"#, status: 404)
+                }
+                return .json(json)
+            } catch {
+                return .json(#"{"error":"the database is unavailable"}"#, status: 503)
+            }
+        }
     }
 
     /// `GET /customers/{id}`: the customer object, 404 when never scored, 400 for an id no customer can have (a NUL,

@@ -1,3 +1,4 @@
+import CRMSupport
 import Foundation
 import Logging
 import NIOCore
@@ -6,11 +7,13 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// A minimal HTTP/1.1 server for health, metrics and small read APIs.
+/// A minimal HTTP/1.1 server for health, metrics and read APIs, whose routes answer with text or stream a body of
+/// any size (an export) in chunks.
 ///
 /// Every response closes its connection, so graceful shutdown never waits on an idle keep-alive. A connection that
 /// sends nothing for ``Limits/idleTimeout``, or has not sent its whole request within ``Limits/headerTimeout``, is
-/// closed; so is any connection open longer than ``Limits/lifetime``. Past ``Limits/maximumConnections`` open at once,
+/// closed; so is a response the client stops reading for ``Limits/stalledResponse`` (a streamed export of any length
+/// flows as long as the client reads it). Past ``Limits/maximumConnections`` open at once,
 /// a new connection is closed as it is accepted, so no number of idle clients can exhaust the process.
 public final class HTTPServer: Service, Sendable {
     /// How long and how many connections may stay open.
@@ -19,50 +22,22 @@ public final class HTTPServer: Service, Sendable {
         public var idleTimeout: Duration
         /// Longest time from accepting a connection to its complete request (`CRM_HTTP_HEADER_TIMEOUT`, default 10s).
         public var headerTimeout: Duration
-        /// Longest time a connection stays open, its response included (60s).
-        public var lifetime: Duration
+        /// Longest time a response may wait on a client that reads none of it (60s).
+        public var stalledResponse: Duration
         /// Most connections open at once (`CRM_HTTP_MAX_CONNECTIONS`, default 64).
         public var maximumConnections: Int
 
         public init(
             idleTimeout: Duration = .seconds(5),
             headerTimeout: Duration = .seconds(10),
-            lifetime: Duration = .seconds(60),
+            stalledResponse: Duration = .seconds(60),
             maximumConnections: Int = 64
         ) {
             self.idleTimeout = idleTimeout
             self.headerTimeout = headerTimeout
-            self.lifetime = lifetime
+            self.stalledResponse = stalledResponse
             self.maximumConnections = maximumConnections
         }
-    }
-
-    /// A request as the routes see it.
-    public struct Request: Sendable {
-        public var method: String
-        /// The path without its query string, percent-decoded.
-        public var path: String
-        public var query: [String: String]
-    }
-
-    /// A response with a text body.
-    public struct Response: Sendable {
-        public var status: Int
-        public var contentType: String
-        public var body: String
-
-        public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String) {
-            self.status = status
-            self.contentType = contentType
-            self.body = body
-        }
-
-        /// A JSON response.
-        public static func json(_ body: String, status: Int = 200) -> Response {
-            Response(status: status, contentType: "application/json", body: body)
-        }
-
-        static let notFound = Response(status: 404, body: "not found\n")
     }
 
     /// Answers a request, or returns `nil` to let the next route try.
@@ -105,7 +80,10 @@ public final class HTTPServer: Service, Sendable {
                         channel.close(promise: nil)
                     } else {
                         try channel.pipeline.syncOperations.addHandler(
-                            IdleStateHandler(readTimeout: TimeAmount(limits.idleTimeout))
+                            IdleStateHandler(
+                                readTimeout: TimeAmount(limits.idleTimeout),
+                                writeTimeout: TimeAmount(limits.stalledResponse)
+                            )
                         )
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                         try channel.pipeline.syncOperations.addHandler(RequestDeadlines(limits: limits))
@@ -142,16 +120,7 @@ public final class HTTPServer: Service, Sendable {
                     case .end:
                         guard let head else { return }
                         let response = await respond(to: head)
-                        var headers = HTTPHeaders()
-                        headers.add(name: "Content-Type", value: response.contentType)
-                        headers.add(name: "Content-Length", value: "\(response.body.utf8.count)")
-                        headers.add(name: "Connection", value: "close")
-                        let status = HTTPResponseStatus(statusCode: response.status)
-                        try await outbound.write(
-                            .head(HTTPResponseHead(version: head.version, status: status, headers: headers))
-                        )
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
-                        try await outbound.write(.end(nil))
+                        try await send(response, to: head, on: outbound)
                         return
                     }
                 }
@@ -161,22 +130,45 @@ public final class HTTPServer: Service, Sendable {
         }
     }
 
-    private func respond(to head: HTTPRequestHead) async -> Response {
-        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let rawPath = String(parts.first ?? "/")
-        var query: [String: String] = [:]
-        if parts.count > 1 {
-            for pair in parts[1].split(separator: "&") {
-                let keyValue = pair.split(separator: "=", maxSplits: 1)
-                let key = String(keyValue[0]).removingPercentEncoding ?? String(keyValue[0])
-                query[key] = keyValue.count > 1 ? (String(keyValue[1]).removingPercentEncoding ?? "") : ""
+    /// Writes a response: a text body with its length, or a streamed body in chunks as its producer writes them
+    /// (the writer waits while the client is slow to read). A producer that fails midway leaves the chunked body
+    /// unterminated, so the client sees a truncated response rather than a short one that looks complete.
+    private func send(
+        _ response: Response,
+        to head: HTTPRequestHead,
+        on outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        if response.stream == nil { headers.add(name: "Content-Length", value: "\(response.body.utf8.count)") }
+        headers.add(name: "Connection", value: "close")
+        let status = HTTPResponseStatus(statusCode: response.status)
+        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+        if head.method != .HEAD {
+            if let stream = response.stream {
+                do {
+                    try await stream(
+                        BodyWriter { bytes in
+                            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                        }
+                    )
+                } catch {
+                    logger.warning(
+                        "HTTP response stream failed",
+                        metadata: ["http.path": "\(head.uri.split(separator: "?").first ?? "")", "error": "\(error)"]
+                    )
+                    return
+                }
+            } else {
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
             }
         }
-        let request = Request(
-            method: head.method.rawValue,
-            path: rawPath.removingPercentEncoding ?? rawPath,
-            query: query
-        )
+        try await outbound.write(.end(nil))
+    }
+
+    private func respond(to head: HTTPRequestHead) async -> Response {
+        let request = Request(head)
         guard request.method == "GET" || request.method == "HEAD" else {
             return Response(status: 405, body: "only GET is served\n")
         }
@@ -188,7 +180,8 @@ public final class HTTPServer: Service, Sendable {
 }
 
 /// Closes a connection whose request does not arrive in time: silent for the idle timeout (the `IdleStateHandler`
-/// before the HTTP decoder reports it) or incomplete at the header timeout, and any connection at its lifetime.
+/// before the HTTP decoder reports it) or incomplete at the header timeout, and a response whose writes have not
+/// completed for the stalled-response limit (the client stopped reading).
 final class RequestDeadlines: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -207,8 +200,7 @@ final class RequestDeadlines: ChannelInboundHandler, RemovableChannelHandler {
         timers = [
             context.eventLoop.scheduleTask(in: TimeAmount(limits.headerTimeout)) {
                 if !handler.value.requestComplete { channel.close(promise: nil) }
-            },
-            context.eventLoop.scheduleTask(in: TimeAmount(limits.lifetime)) { channel.close(promise: nil) },
+            }
         ]
     }
 
@@ -223,9 +215,11 @@ final class RequestDeadlines: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, !requestComplete {
+        switch event as? IdleStateHandler.IdleStateEvent {
+        case .read where !requestComplete, .write:
             context.close(promise: nil)
             return
+        default: break
         }
         context.fireUserInboundEventTriggered(event)
     }

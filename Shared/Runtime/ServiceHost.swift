@@ -160,7 +160,7 @@ public enum ServiceHost {
         let limits = HTTPServer.Limits(
             idleTimeout: try settings.duration("CRM_HTTP_IDLE_TIMEOUT", default: defaults.idleTimeout),
             headerTimeout: try settings.duration("CRM_HTTP_HEADER_TIMEOUT", default: defaults.headerTimeout),
-            lifetime: defaults.lifetime,
+            stalledResponse: defaults.stalledResponse,
             maximumConnections: try settings.int(
                 "CRM_HTTP_MAX_CONNECTIONS",
                 default: defaults.maximumConnections,

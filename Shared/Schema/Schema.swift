@@ -15,6 +15,7 @@ public enum Schema {
         orderCustomerReference,
         outboxBodyCompression,
         customerChangesWaitForOrders,
+        segments,
         hardening,
         operations,
     ]

@@ -36,16 +36,22 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 "held_refunds": "SELECT, INSERT, DELETE",
             ]
         case .scoring:
-            // Customers' names and e-mail addresses stay with intake: scoring needs only who exists.
+            // Customers' names and e-mail addresses stay with intake: scoring needs who exists, and the region and
+            // type that the customer object shows and lists filter on.
             return [
-                "customers": "SELECT (customer_id)", "orders": "SELECT", "scoring_models": own, "customer_scores": own,
-                "customer_score_history": own,
-                // The customer view counts open alerts and complaints: two columns each, nothing else.
+                "customers": "SELECT (customer_id, region, customer_type)", "orders": "SELECT", "scoring_models": own,
+                "customer_scores": own, "customer_score_history": own,
+                // A report per full rescoring, only ever added.
+                "base_reports": "SELECT, INSERT",
+                // The customer view counts open alerts and complaints (two columns each) and shows the flags.
                 "retention_alerts": "SELECT (customer_id, status)", "complaints": "SELECT (customer_id, state)",
+                "customer_flags": "SELECT",
             ]
         case .alerts:
             return [
-                "customer_scores": "SELECT", "alert_customer_state": own, "retention_alerts": own,
+                // Flagged customers get no retention alert.
+                "customer_scores": "SELECT", "customer_flags": "SELECT", "alert_customer_state": own,
+                "retention_alerts": own,
                 "retention_alert_reasons": own, "alert_feedback": own, "alert_complaints": own,
                 "alert_daily_counts": own, "alert_sweeps": own,
             ]
@@ -68,7 +74,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
     ]
 
     /// Tables no service touches: operators change them through `crm` with the owner's account.
-    public static let operatorTables: Set<String> = ["order_removals", "customer_erasures"]
+    public static let operatorTables: Set<String> = ["order_removals", "customer_erasures", "customer_flag_events"]
 
     /// Functions the service may call, by signature: each runs with its owner's rights and does one narrow thing.
     public var functions: [String] {

@@ -1,6 +1,5 @@
 import CRMOutbox
 import CRMRuntime
-import CRMSupport
 import Foundation
 import Scoring
 import TestSupport
@@ -129,7 +128,7 @@ import Testing
             let clv = try #require(customer["clv"] as? [String: Any])
             #expect(clv["historical"] as? String == "60.0000")
             #expect(abs((customer["margin_rate"] as? Double ?? 0) - 60.0 / 150.0) < 1e-9)
-            #expect(customer["last_order_at"] as? String == "2026-02-05T10:00:00+00:00")
+            #expect(customer["last_order_at"] as? String == "2026-02-05T10:00:00.000Z")
             #expect(customer["recency_days"] as? Double == 24)
         }
     }

@@ -47,10 +47,12 @@ extension SystemTests {
                             #expect(!answer.body.contains(secret), "\(account.executable) \(path) shows a password")
                         }
                     }
-                    let hidden = [
-                        "/", "/health", "/health/", "/metrics/", "/debug", "/admin", "/env", "/config", "/customers",
-                        "/health/ready/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+                    var hidden = [
+                        "/", "/health", "/health/", "/metrics/", "/debug", "/admin", "/env", "/config", "/customers/",
+                        "/report/", "/health/ready/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
                     ]
+                    // Scoring serves the customer list and the base report; the others serve neither.
+                    if account != .scoring { hidden += ["/customers", "/report"] }
                     for path in hidden {
                         #expect(Self.status("GET", base + path) == 404, "\(account.executable) serves \(path)")
                     }
@@ -88,6 +90,14 @@ extension SystemTests {
                     #expect(answer.status == 400, "/customers/\(bad): \(answer)")
                     #expect(answer.body.contains("customer id: "), "\(answer.body)")
                 }
+                let list = Shell.get(scoring + "/customers?tier=bronze")
+                #expect(list.status == 200 && list.body.contains("C-1"), "\(list)")
+                #expect(!list.body.contains("Li Lei"), "the customer list shows a customer's name")
+                #expect(Self.status("GET", scoring + "/customers?tier=platinum") == 400)
+                // The base report: 404 until the first full rescoring (the service runs one at start), then JSON.
+                let report = Shell.get(scoring + "/report")
+                #expect(report.status == 200 || report.status == 404, "\(report)")
+                for secret in secrets { #expect(!report.body.contains(secret), "/report shows a password") }
                 for process in processes { kill(process.processIdentifier, SIGTERM) }
             }
         }

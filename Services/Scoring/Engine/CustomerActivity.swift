@@ -206,6 +206,22 @@ public struct ActivityBuilder: Sendable {
         days.append(orderDay)
     }
 
+    /// The purchase days of the orders added since the previous ``finish()``, in no particular order.
+    public struct PurchaseDays: Sequence, Sendable {
+        fileprivate let days: [OrderDay]
+
+        /// Days since 1970-01-01 (UTC) with at least one purchase; a day may come twice when its orders did not
+        /// arrive in time order.
+        public func makeIterator() -> some IteratorProtocol<Int> {
+            days.lazy.filter { $0.purchases > 0 }.map(\.day).makeIterator()
+        }
+    }
+
+    /// Lets `body` see the purchase days of the current customer before ``finish()``.
+    public func withPurchaseDays(_ body: (PurchaseDays) -> Void) {
+        body(PurchaseDays(days: days))
+    }
+
     /// The activity of the orders added since the previous call (``CustomerActivity/none`` without any); the
     /// builder is then ready for the next customer.
     public mutating func finish() -> CustomerActivity {

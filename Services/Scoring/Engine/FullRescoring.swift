@@ -42,6 +42,10 @@ public struct FullRescoring: Sendable {
     /// PostgreSQL's `work_mem` for the rescoring's sort of all orders (`CRM_SCORING_WORK_MEM`, default 512MB):
     /// enough keeps the sort of ten million orders in memory instead of spilling it to disk.
     public let workMemory: String
+    /// Whether the run also gathers and stores the base report (`crm report`) and keeps each score's tier and stage
+    /// for the next report's moves; default true. Off, a run does what it did before the report existed, which is how
+    /// the benchmark measures what the report costs.
+    public var reportsBase = true
 
     /// A rescoring over `pool` with `settings`.
     public init(
@@ -101,7 +105,8 @@ public struct FullRescoring: Sendable {
         let workMemory = self.workMemory
 
         progress("reading orders")
-        let entries = try await connection.transaction(isolation: .repeatableRead) { connection in
+        let reportsBase = self.reportsBase
+        let (entries, cohorts) = try await connection.transaction(isolation: .repeatableRead) { connection in
             // One big sort: JIT compilation costs more than it saves, work_mem decides memory against disk, and
             // the sort is worth parallel workers whatever the planner guesses of the as-of filter (1/3 of the rows
             // from a value it cannot see, too few for workers by its costs; with them the read takes 2/3 the time).
@@ -112,7 +117,16 @@ public struct FullRescoring: Sendable {
                 """,
                 [workMemory]
             )
-            return try ScoreStore.read(customers: nil, asOf: asOf, settings: settings, on: connection)
+            // The base report's cohorts are counted from each customer's purchase days as its orders stream past.
+            var cohorts = CohortTally()
+            let entries = try ScoreStore.read(
+                customers: nil,
+                asOf: asOf,
+                settings: settings,
+                on: connection,
+                purchaseDays: reportsBase ? { cohorts.add(purchaseDays: $0) } : nil
+            )
+            return (entries, cohorts)
         }
         clock.lap("read")
 
@@ -131,6 +145,15 @@ public struct FullRescoring: Sendable {
         let outcome = try await connection.transaction { connection in
             var stored = try ModelStore.insert(prepared, on: connection)
             let scorer = CustomerScorer(model: stored)
+            var base =
+                reportsBase
+                ? BaseReportBuilder(
+                    asOf: asOf,
+                    previousAsOf: try BaseReportStore.latestAsOf(on: connection),
+                    spend: prepared.gammaGamma?.parameters,
+                    capacity: entries.count
+                ) : nil
+            base?.cohorts = cohorts
             try ScoreStore.createStage(on: connection)
             var events: [OutboundMessage] = []
             var stages: [LifecycleStage: Int] = [:]
@@ -158,6 +181,7 @@ public struct FullRescoring: Sendable {
                     stages[score.stage, default: 0] += 1
                     tiers[score.tier, default: 0] += 1
                     if let grid = score.grid { cells[grid.id, default: 0] += 1 }
+                    base?.add(score, rescored: entry.rescored)
                     if scorer.isNotable(score, previous: entry.previous),
                         let message = try ScoredEvents.message(for: score, previous: entry.previous)
                     {
@@ -173,12 +197,18 @@ public struct FullRescoring: Sendable {
                 modelID: stored.modelID,
                 scoredAt: asOf,
                 unlessUpdatedSince: started,
+                fullRescoring: reportsBase,
                 on: connection
             )
             let merged = ContinuousClock.now
             try ScoredEvents.enqueue(events, into: outbox, on: connection)
             stored.statistics["seconds.write.merge"] = (merged - staged).seconds
             stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
+            if let base {
+                let reporting = ContinuousClock.now
+                try BaseReportStore.insert(base.finish(modelID: stored.modelID), on: connection)
+                stored.statistics["seconds.write.report"] = (ContinuousClock.now - reporting).seconds
+            }
             for (stage, count) in stages { stored.statistics["customers.stage.\(stage.rawValue)"] = Double(count) }
             for (tier, count) in tiers { stored.statistics["customers.tier.\(tier.rawValue)"] = Double(count) }
             for (cell, count) in cells { stored.statistics["customers.grid.\(cell)"] = Double(count) }

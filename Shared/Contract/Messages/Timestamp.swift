@@ -58,6 +58,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// The instant in RFC 3339, UTC, with milliseconds: `2026-11-20T02:15:00.000Z`.
     public var rfc3339: String { RFC3339.format(millisecondsSince1970) }
 
+    /// Appends the RFC 3339 text (UTC, milliseconds) of an instant given in whole milliseconds since 1970 to `bytes`,
+    /// without a `Timestamp` or a `String` in between: exports write one for every date of every row.
+    public static func appendRFC3339(millisecondsSince1970 milliseconds: Int64, to bytes: inout [UInt8]) {
+        RFC3339.append(min(max(milliseconds, earliestMilliseconds), latestMilliseconds), to: &bytes)
+    }
+
     /// Appends ``rfc3339`` as a JSON string (it holds nothing to escape).
     func appendQuotedRFC3339(to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
