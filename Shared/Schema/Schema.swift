@@ -15,5 +15,6 @@ public enum Schema {
         orderCustomerReference,
         outboxBodyCompression,
         customerChangesWaitForOrders,
+        purchaseModels,
     ]
 }

@@ -37,7 +37,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
             // Customers' names and e-mail addresses stay with intake: scoring needs only who exists.
             return [
                 "customers": "SELECT (customer_id)", "orders": "SELECT", "scoring_models": own, "customer_scores": own,
-                "customer_score_history": own,
+                "customer_score_history": own, "scoring_validations": own,
                 // The customer view counts open alerts and complaints: two columns each, nothing else.
                 "retention_alerts": "SELECT (customer_id, status)", "complaints": "SELECT (customer_id, state)",
             ]

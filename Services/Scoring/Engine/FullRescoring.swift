@@ -7,9 +7,10 @@ import Foundation
 import Logging
 import Metrics
 
-/// Rescores every customer from the stored orders: aggregates set-wise, fits BG/NBD and Gamma-Gamma, computes
-/// RFM quintiles and tier cut-offs over the whole base, writes all scores back in bulk, records the model and
-/// publishes `customer.scored` for every notable change through the outbox.
+/// Rescores every customer from the stored orders: aggregates set-wise, fits the purchase models (BG/NBD, MBG/NBD,
+/// Pareto/NBD) and Gamma-Gamma and selects the one the scores carry (``PurchaseModels``), validates them on a
+/// holdout when so configured, computes RFM quintiles and tier cut-offs over the whole base, writes all scores back
+/// in bulk, records the model and publishes `customer.scored` for every notable change through the outbox.
 ///
 /// Only one full rescoring runs at a time across all replicas and `crm rescore`: it holds a PostgreSQL
 /// advisory lock for its whole run, released by the server if the process dies.
@@ -27,8 +28,10 @@ public struct FullRescoring: Sendable {
         public var written: Int
         /// `customer.scored` events enqueued.
         public var events: Int
-        /// Seconds per phase: read, fit, score, write.
+        /// Seconds per phase: read, fit, validate (when scheduled), score, write.
         public var phases: [(name: String, seconds: Double)]
+        /// The scheduled holdout validation this run stored (`CRM_SCORING_VALIDATE_HOLDOUT`), if any.
+        public var validation: StoredValidation?
     }
 
     public let pool: PostgresPool
@@ -39,6 +42,9 @@ public struct FullRescoring: Sendable {
     /// PostgreSQL's `work_mem` for the rescoring's sort of all orders (`CRM_SCORING_WORK_MEM`, default 512MB):
     /// enough keeps the sort of ten million orders in memory instead of spilling it to disk.
     public let workMemory: String
+    /// The purchase models fitted: all three, as every full rescoring does; fewer only where a benchmark measures
+    /// what the others cost.
+    public var purchaseModels = PurchaseModelKind.allCases
 
     /// A rescoring over `pool` with `settings`.
     public init(
@@ -98,7 +104,10 @@ public struct FullRescoring: Sendable {
         let workMemory = self.workMemory
 
         progress("reading orders")
-        let entries = try await connection.transaction(isolation: .repeatableRead) { connection in
+        let calibrationEnd = settings.validationHoldoutDays.map { asOf.addingTimeInterval(-Double($0) * 86_400) }
+        let logger = self.logger
+        let (entries, holdout, previous) = try await connection.transaction(isolation: .repeatableRead) {
+            connection in
             // One big sort: JIT compilation costs more than it saves, work_mem decides memory against disk, and
             // the sort is worth parallel workers whatever the planner guesses of the as-of filter (1/3 of the rows
             // from a value it cannot see, too few for workers by its costs; with them the read takes 2/3 the time).
@@ -109,14 +118,52 @@ public struct FullRescoring: Sendable {
                 """,
                 [workMemory]
             )
-            return try ScoreStore.read(customers: nil, asOf: asOf, settings: settings, on: connection)
+            let previous = try PurchaseModels.previous(on: connection, logger: logger)
+            let read = try ScoreStore.read(
+                customers: nil,
+                asOf: asOf,
+                settings: settings,
+                calibrationEnd: calibrationEnd,
+                on: connection
+            )
+            return (read.entries, read.holdout, previous)
         }
         clock.lap("read")
 
         progress("fitting models")
         let activities = entries.lazy.map(\.activity)
-        var model = try Self.fit(activities, settings: settings, asOf: asOf, requested: requested)
+        var model = try Self.fit(
+            activities,
+            settings: settings,
+            asOf: asOf,
+            requested: requested,
+            previous: previous.model,
+            validation: previous.validation,
+            kinds: purchaseModels
+        )
         clock.lap("fit")
+        PurchaseModels.report(model, logger: logger)
+
+        // A scheduled validation is the newest: under `auto` it decides the selection.
+        var validation: HoldoutValidation?
+        if let calibrationEnd {
+            progress("validating models")
+            validation = PurchaseModels.validate(
+                holdout,
+                calibrationEnd: calibrationEnd,
+                holdoutEnd: asOf,
+                settings: settings,
+                logger: logger
+            )
+            clock.lap("validate")
+        }
+        if let validation {
+            model.selection = PurchaseModels.select(
+                setting: settings.purchaseModel,
+                fitted: model.fittedKinds,
+                validation: StoredValidation(modelID: nil, validatedAt: Date(), scheduled: true, result: validation)
+            )
+        }
 
         progress("scoring customers")
         let bulk = Self.predict(activities, model: model)
@@ -125,8 +172,24 @@ public struct FullRescoring: Sendable {
 
         progress("writing scores")
         let prepared = model
+        let validated = validation
         let outcome = try await connection.transaction { connection in
-            var stored = try ModelStore.insert(prepared, on: connection)
+            // The validation's id first, so that the model's selection can name it and the validation its model.
+            var selected = prepared
+            let validationID = try validated.map { _ in try ValidationStore.nextID(on: connection) }
+            if let validationID, selected.selection?.basis == .holdoutError {
+                selected.selection?.validationID = validationID
+            }
+            var stored = try ModelStore.insert(selected, on: connection)
+            let storedValidation = try validated.map { result in
+                try ValidationStore.insert(
+                    result,
+                    id: validationID,
+                    modelID: stored.modelID,
+                    scheduled: true,
+                    on: connection
+                )
+            }
             let scorer = CustomerScorer(model: stored)
             try ScoreStore.createStage(on: connection)
             var events: [OutboundMessage] = []
@@ -176,7 +239,7 @@ public struct FullRescoring: Sendable {
             for (cell, count) in cells { stored.statistics["customers.grid.\(cell)"] = Double(count) }
             stored.statistics["events"] = Double(events.count)
             stored.statistics["written"] = Double(written)
-            return (model: stored, written: written, events: events.count)
+            return (model: stored, written: written, events: events.count, validation: storedValidation)
         }
         clock.lap("write")
 
@@ -197,7 +260,8 @@ public struct FullRescoring: Sendable {
         logger.info(
             "full rescoring finished",
             metadata: [
-                "model.id": "\(model.modelID ?? 0)", "as_of": "\(Timestamp(asOf))", "customers": "\(entries.count)",
+                "model.id": "\(model.modelID ?? 0)", "model.selected": "\(model.selected.rawValue)",
+                "as_of": "\(Timestamp(asOf))", "customers": "\(entries.count)",
                 "written": "\(outcome.written)", "events": "\(outcome.events)",
                 "seconds":
                     "\(phases.map { "\($0.name)=\(String(format: "%.2f", $0.seconds))" }.joined(separator: " "))",
@@ -208,61 +272,61 @@ public struct FullRescoring: Sendable {
             customers: entries.count,
             written: outcome.written,
             events: outcome.events,
-            phases: phases
+            phases: phases,
+            validation: outcome.validation
         )
     }
 
     // MARK: - The model of a base
     // What a rescoring does between reading and writing, for any base held in memory.
 
-    /// Fits BG/NBD on every customer with purchases and Gamma-Gamma on those with repeat purchases of value;
-    /// a base smaller than the settings' minimum, or without a repeat purchase, gets a model without either.
+    /// Fits BG/NBD, MBG/NBD and Pareto/NBD on every customer with purchases and Gamma-Gamma on those with repeat
+    /// purchases of value, and selects the purchase model the scores carry (`settings.purchaseModel`; under
+    /// `auto` by the lowest holdout error of `validation`). A base smaller than the settings' minimum gets no
+    /// model; a fit that fails (a base without a repeat purchase) keeps `previous`'s fit of that model and is
+    /// listed in ``ScoringModel/fitFailures``.
     public static func fit(
         _ activities: some Collection<CustomerActivity>,
         settings: ScoringConfiguration,
         asOf: Date,
-        requested: Bool = false
+        requested: Bool = false,
+        previous: ScoringModel? = nil,
+        validation: StoredValidation? = nil,
+        kinds: [PurchaseModelKind] = PurchaseModelKind.allCases
     ) throws -> ScoringModel {
         var model = ScoringModel.empty(settings: settings, asOf: asOf)
         model.asOfRequested = requested
         model.fittedAt = Date()
         model.customers = activities.count
-        let summaries = activities.compactMap(\.summary)
-        guard summaries.count >= settings.minimumFitCustomers, summaries.contains(where: { $0.frequency > 0 }) else {
-            return model
-        }
-        model.bgnbd = ScoringModel.Fitted(try BGNBD.fit(summaries))
-        let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
-        if spenders.count >= 2 {
-            model.gammaGamma = ScoringModel.Fitted(try GammaGamma.fit(spenders))
-        }
+        let failures = PurchaseModels.fit(
+            &model,
+            summaries: activities.compactMap(\.summary),
+            previous: previous,
+            kinds: kinds
+        )
+        for failure in failures { model.fitFailures[failure.model] = failure.code.rawValue }
+        model.selection = PurchaseModels.select(
+            setting: settings.purchaseModel,
+            fitted: model.fittedKinds,
+            validation: validation
+        )
         return model
     }
 
-    /// Every customer's model figures, in order: p_alive, expected purchases in 90 days, predicted value (all nil
-    /// without purchases or without a fitted BG/NBD). What depends on (x, T) alone is computed once per distinct pair.
+    /// Every customer's model figures by the selected purchase model, in order: p_alive, expected purchases in 90
+    /// days, predicted value (all nil without purchases or without a fitted purchase model). What depends on
+    /// (x, T) alone is computed once per distinct pair.
     public static func predict(
         _ activities: some Collection<CustomerActivity>,
         model: ScoringModel
     ) -> [CustomerPredictions] {
-        guard let bgnbd = model.bgnbd?.parameters else { return activities.map { _ in .none } }
-        let hasSummary = activities.map { $0.summary != nil }
-        let summaries = activities.map { $0.summary ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
-        let histories = DistinctHistories(summaries)
-        let expected = bgnbd.conditionalExpectedPurchases(
-            t: 90 / model.settings.timeUnitDays,
-            for: summaries,
-            histories: histories
+        guard let transactions = model.purchaseModel else { return activities.map { _ in .none } }
+        return PurchaseModels.predictions(
+            transactions,
+            spend: model.gammaGamma?.parameters,
+            summaries: activities.map(\.summary),
+            settings: model.settings
         )
-        let values = model.lifetimeValue?.values(for: summaries, histories: histories)
-        return ParallelChunks.array(count: summaries.count) { index in
-            guard hasSummary[index] else { return .none }
-            return CustomerPredictions(
-                pAlive: bgnbd.probabilityAlive(summaries[index]),
-                expected90d: expected[index],
-                predicted: values?[index]
-            )
-        }
     }
 
     /// Sets the base-wide figures of `model` from the whole base: the RFM quintile breakpoints and the value tiers'

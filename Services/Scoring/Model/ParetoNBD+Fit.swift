@@ -11,7 +11,11 @@ extension ParetoNBD {
     public static func fit(
         _ summaries: some Sequence<TransactionSummary>
     ) throws(ModelFitError) -> ModelFit<ParetoNBD> {
-        let sample = try BGNBDSample(summaries)
+        try fit(BGNBDSample(summaries))
+    }
+
+    /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share.
+    static func fit(_ sample: BGNBDSample) throws(ModelFitError) -> ModelFit<ParetoNBD> {
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit, with β
         // 1, 2 and 1/2 times α: both branches of the integral (α ≤ β and α > β) are tried. (A start with β far
         // above α also lands on the optimum, but through the slow small-u series.)
@@ -24,8 +28,26 @@ extension ParetoNBD {
             starts: starts,
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
+            box: searchBox,
             sample.paretoNegativeLogLikelihood
         ) { ParetoNBD(r: $0[0], alpha: $0[1], s: $0[2], beta: $0[3]) }
+    }
+}
+
+extension ParetoNBD {
+    /// Largest shape r or s the fit tries: 10⁴, a gamma distribution of rates with a coefficient of variation of
+    /// 1 %. Where customers' rates show no spread the data can measure (a base whose every customer died long ago
+    /// is the usual case), the likelihood keeps rising, ever more slowly, as a shape and its rate grow together
+    /// towards rates without heterogeneity; the fit then stops at this bound, at a model whose predictions differ
+    /// from that limit by about 10⁻⁴, without standard errors (its Hessian is not an interior optimum's).
+    public static let largestShape = 1e4
+
+    /// The box of the search in ln(r, α, s, β): [e⁻¹⁸, e¹⁸] as every model's, with the shapes capped.
+    static var searchBox: BoundedBFGS {
+        var box = BoundedBFGS.logParameterBox(dimension: 4)
+        box.upperBounds[0] = log(largestShape)
+        box.upperBounds[2] = log(largestShape)
+        return box
     }
 }
 
