@@ -79,11 +79,13 @@ struct Migrate: AsyncParsableCommand {
 enum CommandFailure: Error, CustomStringConvertible {
     case configuration(String)
     case notFound(String)
+    /// The command could not do its work; the text says why.
+    case failed(String)
 
     var description: String {
         switch self {
         case .configuration(let text): "configuration error: \(text)"
-        case .notFound(let text): text
+        case .notFound(let text), .failed(let text): text
         }
     }
 
@@ -91,7 +93,7 @@ enum CommandFailure: Error, CustomStringConvertible {
     var exitCode: Int32 {
         switch self {
         case .configuration: 2
-        case .notFound: 1
+        case .notFound, .failed: 1
         }
     }
 }
