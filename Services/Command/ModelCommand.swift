@@ -206,9 +206,10 @@ enum ModelText {
     /// A stored validation: its periods, per model its errors (and parameters), and the by-frequency table.
     static func validation(_ object: [String: Any], withParameters: Bool) -> [String] {
         let how = object["scheduled"] as? Bool == true ? "with a full rescoring" : "by crm model validate"
+        let model = object["model_id"].flatMap { $0 is NSNull ? nil : $0 }.map { "model \($0)" } ?? "no model yet"
         var lines = [
             "Holdout validation \(text(object["validation_id"])), run \(how) at \(text(object["validated_at"])), "
-                + "stored with model \(text(object["model_id"]))",
+                + "stored with \(model)",
             "  calibration to \(text(object["calibration_end"])), holdout to \(text(object["holdout_end"])) "
                 + "(\(number(object["holdout_weeks"], format: "%.1f")) weeks), \(text(object["customers"])) "
                 + "calibration customers",

@@ -1,3 +1,4 @@
+import CRMContract
 import CRMPostgres
 import CRMSupport
 import Foundation
@@ -63,17 +64,17 @@ enum PurchaseModels {
         lap("sample")
         if kinds.contains(.bgnbd) {
             model.bgnbd = attempt(PurchaseModelKind.bgnbd.rawValue, previous: previous?.bgnbd) {
-                () throws(ModelFitError) in try BGNBD.fit(sample.get())
+                () throws(ModelFitError) in try BGNBD.fit(sample.get(), from: previous?.bgnbd?.parameters)
             }
         }
         if kinds.contains(.mbgnbd) {
             model.mbgnbd = attempt(PurchaseModelKind.mbgnbd.rawValue, previous: previous?.mbgnbd) {
-                () throws(ModelFitError) in try MBGNBD.fit(sample.get())
+                () throws(ModelFitError) in try MBGNBD.fit(sample.get(), from: previous?.mbgnbd?.parameters)
             }
         }
         if kinds.contains(.paretoNBD) {
             model.paretoNBD = attempt(PurchaseModelKind.paretoNBD.rawValue, previous: previous?.paretoNBD) {
-                () throws(ModelFitError) in try ParetoNBD.fit(sample.get())
+                () throws(ModelFitError) in try ParetoNBD.fit(sample.get(), from: previous?.paretoNBD?.parameters)
             }
         }
         let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
@@ -230,7 +231,7 @@ enum PurchaseModels {
         let reason =
             String(format: "lowest holdout error: %.4f transactions per customer", errors[best.rawValue] ?? .nan)
             + (others.isEmpty ? "" : " against \(others.joined(separator: ", "))")
-            + " in the newest validation (calibration to \(UTCDateTime.format(result.calibrationEnd)), "
+            + " in the newest validation (calibration to \(Timestamp(result.calibrationEnd).rfc3339), "
             + String(format: "%.1f weeks of holdout, %d customers)", result.holdoutWeeks, result.customers)
         return PurchaseModelSelection(
             setting: setting,

@@ -11,8 +11,9 @@ extension MBGNBD {
         try fit(BGNBDSample(summaries))
     }
 
-    /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share.
-    static func fit(_ sample: BGNBDSample) throws(ModelFitError) -> ModelFit<MBGNBD> {
+    /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share; with a `previous`
+    /// fit, searched from it first (see ``ModelFit/maximumLikelihood(names:starts:warmStart:customerCount:totalWeight:box:_:model:)``).
+    static func fit(_ sample: BGNBDSample, from previous: MBGNBD? = nil) throws(ModelFitError) -> ModelFit<MBGNBD> {
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit.
         let rate = sample.repeatRate
         let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 5.0)].map { r, a, b in
@@ -21,6 +22,7 @@ extension MBGNBD {
         return try ModelFit.maximumLikelihood(
             names: ["r", "alpha", "a", "b"],
             starts: starts,
+            warmStart: previous.flatMap { $0.isValid ? $0.logParameters : nil },
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
             sample.modifiedNegativeLogLikelihood

@@ -61,6 +61,11 @@ extension PurchaseModel {
     /// Which of the three models this is.
     public var kind: PurchaseModelKind { Self.kind }
 
+    /// ln θ in the order of ``PurchaseModelKind/parameterNames``: where a fit searches.
+    var logParameters: [Double] {
+        Self.kind.parameterNames.map { log(namedParameters[$0] ?? .nan) }
+    }
+
     public func probabilitiesAlive(for customers: [TransactionSummary]) -> [Double] {
         ParallelChunks.array(count: customers.count) { i in
             probabilityAlive(x: customers[i].frequency, tx: customers[i].recency, T: customers[i].age)
