@@ -12,7 +12,7 @@ import TestSupport
 // Full rescoring, measured end to end against the local PostgreSQL (scripts/bench.sh):
 //   cdnow      — the CDNOW master (23,570 customers, 69,659 orders) stored by intake's writer, rescored as
 //                of 1998-06-30; then each purchase model selected in turn on a blank score table, for the stage
-//                counts each gives;
+//                counts each gives as of 1997-09-30 and 1998-06-30;
 //   synthetic  — N customers (default 1,000,000) whose purchases are drawn from known BG/NBD and Gamma-Gamma
 //                parameters, bulk-loaded, rescored; the fit must recover the parameters. The steady-state full
 //                rescoring runs alternately with BG/NBD alone and with the three purchase models, for what the two
@@ -138,33 +138,38 @@ if !arguments.contains("--skip-cdnow") && !engineOnly {
             )
         )
 
-        // Stages by purchase model: each selected in turn on a blank score table, so that no earlier stage is held.
-        print("  lifecycle stages as of 1998-06-30, each purchase model on a blank score table:")
+        // Stages by purchase model: each selected in turn on a blank score table, so that no earlier stage is held; at
+        // the end of the calibration period and of the data.
         let stages = LifecycleStage.allCases
-        print(
-            "    model       " + stages.map { $0.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
-        )
-        for kind in PurchaseModelKind.allCases {
-            try await environment.pool.execute("DELETE FROM customer_score_history")
-            try await environment.pool.execute("DELETE FROM customer_scores")
-            var chosen = settings
-            chosen.purchaseModel = PurchaseModelChoice(rawValue: kind.rawValue)!
-            let report = try await FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: chosen,
-                logger: logger
-            ).run(asOf: asOf)
-            let counts = stages.map { Int(report.model.statistics["customers.stage.\($0.rawValue)"] ?? 0) }
+        for date in ["1997-09-30", "1998-06-30"] {
+            print("  lifecycle stages as of \(date), each purchase model on a blank score table:")
             print(
-                "    " + kind.displayName.padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + counts.map { String($0).padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+                "    model       "
+                    + stages.map { $0.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
             )
-            print(
-                "RESULT | CDNOW master as of 1998-06-30, stages with \(kind.displayName) | "
-                    + zip(stages, counts).filter { $0.1 > 0 }.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")
-                    + " | |"
-            )
+            let end = try Timestamp(rfc3339: date + "T23:59:59.999Z").date
+            for kind in PurchaseModelKind.allCases {
+                try await environment.pool.execute("DELETE FROM customer_score_history")
+                try await environment.pool.execute("DELETE FROM customer_scores")
+                var chosen = settings
+                chosen.purchaseModel = PurchaseModelChoice(rawValue: kind.rawValue)!
+                let report = try await FullRescoring(
+                    pool: environment.pool,
+                    outbox: Outbox(of: .scoring),
+                    settings: chosen,
+                    logger: logger
+                ).run(asOf: end)
+                let counts = stages.map { Int(report.model.statistics["customers.stage.\($0.rawValue)"] ?? 0) }
+                print(
+                    "    " + kind.displayName.padding(toLength: 12, withPad: " ", startingAt: 0)
+                        + counts.map { String($0).padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+                )
+                print(
+                    "RESULT | CDNOW master as of \(date), stages with \(kind.displayName) | "
+                        + zip(stages, counts).filter { $0.1 > 0 }.map { "\($0.0.rawValue) \($0.1)" }
+                        .joined(separator: ", ") + " | |"
+                )
+            }
         }
     }
 }
@@ -445,26 +450,35 @@ try await TestServers.withEnvironment(migrate: true) { environment in
         )
     )
 
-    // What MBG/NBD and Pareto/NBD cost: steady-state rescorings alternating BG/NBD alone and the three models.
+    // What MBG/NBD and Pareto/NBD cost: steady-state rescorings alternating BG/NBD alone, the three models, and the
+    // three models with a scheduled 26-week holdout validation.
     var single = rescoring
     single.purchaseModels = [.bgnbd]
-    var alone: [Double] = []
-    var three: [Double] = []
-    var fits: [String: [Double]] = [:]
+    var validating = settings
+    validating.validationHoldoutDays = 182
+    let validated = FullRescoring(
+        pool: environment.pool,
+        outbox: Outbox(of: .scoring),
+        settings: validating,
+        logger: logger
+    )
+    let variants = [("BG/NBD alone", single), ("three purchase models", rescoring), ("three, validated", validated)]
+    var seconds: [String: [Double]] = [:]
     for round in 1...rounds {
-        for (name, run) in [("BG/NBD alone", single), ("three purchase models", rescoring)] {
+        for (name, run) in variants {
             start = ContinuousClock.now
             let report = try await run.run(asOf: asOf)
-            let seconds = (ContinuousClock.now - start).seconds
-            if run.purchaseModels.count == 1 { alone.append(seconds) } else { three.append(seconds) }
-            for phase in report.phases {
-                fits[phase.name + (run.purchaseModels.count == 1 ? " 1" : " 3"), default: []].append(phase.seconds)
-            }
+            let total = (ContinuousClock.now - start).seconds
+            seconds[name, default: []].append(total)
+            for phase in report.phases { seconds["\(name) \(phase.name)", default: []].append(phase.seconds) }
             let phases = report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }
-            print(String(format: "  round %d, %@: %.2f s (%@)", round, name, seconds, phases.joined(separator: ", ")))
+            print(String(format: "  round %d, %@: %.2f s (%@)", round, name, total, phases.joined(separator: ", ")))
         }
     }
-    let (one, all) = (median(alone), median(three))
+    func median(of name: String) -> Double { ScoringBenchmark.median(seconds[name] ?? [.nan]) }
+    let (one, all, checked) = (
+        median(of: "BG/NBD alone"), median(of: "three purchase models"), median(of: "three, validated")
+    )
     print(
         String(
             format:
@@ -474,8 +488,18 @@ try await TestServers.withEnvironment(migrate: true) { environment in
             all,
             one,
             (all / one - 1) * 100,
-            median(fits["fit 3"] ?? [0]),
-            median(fits["fit 1"] ?? [0])
+            median(of: "three purchase models fit"),
+            median(of: "BG/NBD alone fit")
+        )
+    )
+    print(
+        String(
+            format:
+                "RESULT | full rescoring, %d customers, three purchase models and a 26-week holdout validation (same run) | %.1f s: %+.0f%% against BG/NBD alone (validate %.2f s) | |",
+            customerCount,
+            checked,
+            (checked / one - 1) * 100,
+            median(of: "three, validated validate")
         )
     )
 

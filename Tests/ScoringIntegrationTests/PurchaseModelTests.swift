@@ -105,14 +105,23 @@ import Testing
     }
 
     /// `CRM_SCORING_VALIDATE_HOLDOUT=39w` with a rescoring as of 1998-06-30 calibrates to 1997-09-30: the classic
-    /// split, from the same pass over the orders, stored with the model it decided.
+    /// split, from the same pass over the orders, stored with the model it decided. The rescoring runs as
+    /// crm-scoring's own database role, whose privileges must cover the validations.
     @Test func aScheduledValidationRunsWithTheRescoring() async throws {
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             let settings = try ScoringConfiguration(Settings(["CRM_SCORING_VALIDATE_HOLDOUT": "39w"]))
-            let report = try await Self.rescoring(environment.pool, settings).run(
+            try await environment.grantServiceAccounts()
+            let scoring = PostgresPool(
+                url: try environment.databaseURL(as: .scoring),
+                size: 1,
+                applicationName: "scoring",
+                logger: TestServers.logger
+            )
+            let report = try await Self.rescoring(scoring, settings).run(
                 asOf: try ScoringHarness.endOfDay("1998-06-30")
             )
+            await scoring.close()
             let validation = try #require(report.validation)
             #expect(validation.scheduled)
             #expect(validation.modelID == report.model.modelID)

@@ -142,7 +142,6 @@ public struct FullRescoring: Sendable {
             kinds: purchaseModels
         )
         clock.lap("fit")
-        PurchaseModels.report(model, logger: logger)
 
         // A scheduled validation is the newest: under `auto` it decides the selection.
         var validation: HoldoutValidation?
@@ -153,6 +152,7 @@ public struct FullRescoring: Sendable {
                 calibrationEnd: calibrationEnd,
                 holdoutEnd: asOf,
                 settings: settings,
+                startingFrom: model,
                 logger: logger
             )
             clock.lap("validate")
@@ -164,6 +164,7 @@ public struct FullRescoring: Sendable {
                 validation: StoredValidation(modelID: nil, validatedAt: Date(), scheduled: true, result: validation)
             )
         }
+        PurchaseModels.report(model, logger: logger)
 
         progress("scoring customers")
         let bulk = Self.predict(activities, model: model)

@@ -156,6 +156,7 @@ enum PurchaseModels {
         calibrationEnd: Date,
         holdoutEnd: Date,
         settings: ScoringConfiguration,
+        startingFrom model: ScoringModel?,
         logger: Logger
     ) -> HoldoutValidation? {
         guard holdout.count >= settings.minimumFitCustomers else {
@@ -174,7 +175,8 @@ enum PurchaseModels {
             holdoutEnd: holdoutEnd,
             holdoutDays: HoldoutHistory.day(holdoutEnd.timeIntervalSince1970)
                 - HoldoutHistory.day(calibrationEnd.timeIntervalSince1970),
-            unit: settings.timeUnit
+            unit: settings.timeUnit,
+            startingFrom: model.map { model in PurchaseModelKind.allCases.compactMap { model.purchaseModel($0) } } ?? []
         )
         var metadata: Logger.Metadata = ["customers": "\(validation.customers)"]
         for kind in PurchaseModelKind.allCases {

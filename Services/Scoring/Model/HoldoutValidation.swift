@@ -132,14 +132,17 @@ extension HoldoutValidation {
     /// transactions over the holdout period and compares them with the actual ones.
     ///
     /// `holdoutDays` is the holdout period in whole days (the calibration summaries' ages are whole days too), and
-    /// `unit` the models' time unit. A model that cannot be fitted is listed in ``failures``.
+    /// `unit` the models' time unit. A model that cannot be fitted is listed in ``failures``. The fits start from
+    /// the models of `startingFrom` where one of the same kind is given (a recent fit on the whole base: near the
+    /// calibration period's optimum), besides their usual starts.
     public static func run(
         _ histories: [HoldoutHistory],
         calibrationEnd: Date,
         holdoutEnd: Date,
         holdoutDays: Int,
         unit: TimeUnit = .week,
-        kinds: [PurchaseModelKind] = PurchaseModelKind.allCases
+        kinds: [PurchaseModelKind] = PurchaseModelKind.allCases,
+        startingFrom known: [any PurchaseModel] = []
     ) -> HoldoutValidation {
         let summaries = histories.map(\.calibration)
         let actual = histories.map(\.holdoutTransactions)
@@ -152,16 +155,24 @@ extension HoldoutValidation {
             models: [:]
         )
         let histories = DistinctHistories(summaries)
+        func start<Model: PurchaseModel>(_ type: Model.Type) -> Model? {
+            known.lazy.compactMap { $0 as? Model }.first
+        }
+        // One compression for the three models, as in a full rescoring.
+        let sample = Result { () throws(ModelFitError) in try BGNBDSample(summaries) }
         for kind in kinds {
-            do {
+            do throws(ModelFitError) {
                 let result: ModelResult
                 switch kind {
                 case .bgnbd:
-                    result = try measure(BGNBD.fit(summaries), summaries, histories, actual, horizon: horizon)
+                    let fit = try BGNBD.fit(sample.get(), from: start(BGNBD.self))
+                    result = measure(fit, summaries, histories, actual, horizon: horizon)
                 case .mbgnbd:
-                    result = try measure(MBGNBD.fit(summaries), summaries, histories, actual, horizon: horizon)
+                    let fit = try MBGNBD.fit(sample.get(), from: start(MBGNBD.self))
+                    result = measure(fit, summaries, histories, actual, horizon: horizon)
                 case .paretoNBD:
-                    result = try measure(ParetoNBD.fit(summaries), summaries, histories, actual, horizon: horizon)
+                    let fit = try ParetoNBD.fit(sample.get(), from: start(ParetoNBD.self))
+                    result = measure(fit, summaries, histories, actual, horizon: horizon)
                 }
                 validation.models[kind.rawValue] = result
             } catch {
