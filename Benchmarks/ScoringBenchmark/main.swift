@@ -239,7 +239,11 @@ func checkRecovery(_ model: ScoringModel, of what: String) {
 /// crm's engine and lifetimes on the CSV file of the synthetic orders; prints both and their ratio, and returns
 /// lifetimes' total seconds and its fit + prediction seconds (nil without `--lifetimes`).
 func compareEngines() throws -> (total: Double, model: Double)? {
-    let engine = OrderCSVEngine(settings: settings)
+    // The same purchase models as lifetimes fits, so that the whole-file comparison is of the same work.
+    var engine = OrderCSVEngine(settings: settings)
+    if lifetimesPython != nil {
+        engine.kinds = lifetimesModels.split(separator: ",").compactMap { PurchaseModelKind(rawValue: String($0)) }
+    }
     resetPeakMemory()
     let run = try engine.run(path: csv.path, asOf: asOf)
     let phases = run.phases.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", ")

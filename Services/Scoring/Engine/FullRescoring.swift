@@ -43,7 +43,7 @@ public struct FullRescoring: Sendable {
     /// enough keeps the sort of ten million orders in memory instead of spilling it to disk.
     public let workMemory: String
     /// The purchase models fitted: all three, as every full rescoring does; fewer only where a benchmark measures
-    /// what the others cost.
+    /// what the others cost (the others then keep the previous model's fits, and are not selected).
     public var purchaseModels = PurchaseModelKind.allCases
 
     /// A rescoring over `pool` with `settings`.
@@ -160,7 +160,7 @@ public struct FullRescoring: Sendable {
         if let validation {
             model.selection = PurchaseModels.select(
                 setting: settings.purchaseModel,
-                fitted: model.fittedKinds,
+                fitted: model.fittedKinds.filter(purchaseModels.contains),
                 validation: StoredValidation(modelID: nil, validatedAt: Date(), scheduled: true, result: validation)
             )
         }
@@ -308,7 +308,7 @@ public struct FullRescoring: Sendable {
         for failure in failures { model.fitFailures[failure.model] = failure.code.rawValue }
         model.selection = PurchaseModels.select(
             setting: settings.purchaseModel,
-            fitted: model.fittedKinds,
+            fitted: model.fittedKinds.filter(kinds.contains),
             validation: validation
         )
         return model
