@@ -142,7 +142,9 @@ enum ModelText {
                     + text(selection["reason"])
             )
         } else if let selected = object["selected"] as? String {
-            lines.append("  selected: \(displayName(selected)) (a model stored before MBG/NBD and Pareto/NBD were fitted)")
+            lines.append(
+                "  selected: \(displayName(selected)) (a model stored before MBG/NBD and Pareto/NBD were fitted)"
+            )
         } else {
             lines.append("  selected: none (no purchase model fitted: too few customers, or no repeat purchase)")
         }
