@@ -7,8 +7,9 @@ import Scoring
 ///
 /// It does what a full rescoring does between reading PostgreSQL and writing it, on the same orders lifetimes
 /// summarises: every customer's activity as of the end of the as-of day (`ActivityBuilder`: same-day purchases
-/// one transaction, the first not a repeat), the BG/NBD and Gamma-Gamma fits, every customer's predictions, and
-/// the base's RFM quintiles and tier cut-offs. Times each phase as lifetimes' script does.
+/// one transaction, the first not a repeat), the BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fits, every
+/// customer's predictions by each purchase model (as lifetimes' script makes them), and the base's RFM quintiles
+/// and tier cut-offs. Times each phase as lifetimes' script does, and each purchase model's fit + prediction.
 struct OrderCSVEngine {
     /// The phases and their seconds, and the fitted model.
     struct Run {
@@ -16,10 +17,14 @@ struct OrderCSVEngine {
         var model: ScoringModel
         var customers: Int
         var orders: Int
+        /// Per purchase model, the seconds of its fit (its share of the compression included) and predictions.
+        var modelSeconds: [PurchaseModelKind: Double]
         var seconds: Double { phases.reduce(0) { $0 + $1.seconds } }
     }
 
     let settings: ScoringConfiguration
+    /// The purchase models fitted and predicted with.
+    var kinds = PurchaseModelKind.allCases
 
     func run(path: String, asOf: Date) throws -> Run {
         var clock = PhaseClock()
@@ -45,13 +50,36 @@ struct OrderCSVEngine {
         }.flatMap { $0 }
         clock.lap("summary")
 
-        var model = try FullRescoring.fit(activities, settings: settings, asOf: asOf)
+        var model = try FullRescoring.fit(activities, settings: settings, asOf: asOf, kinds: kinds)
         clock.lap("fit")
 
-        let predictions = FullRescoring.predict(activities, model: model)
+        // Every model's predictions, as lifetimes' script makes them; the selected model's are the scores'.
+        var modelSeconds: [PurchaseModelKind: Double] = [:]
+        let sample = model.statistics["seconds.fit.sample"] ?? 0
+        var predictions: [CustomerPredictions] = []
+        for kind in kinds {
+            var selected = model
+            selected.selection = PurchaseModelSelection(
+                setting: .auto,
+                selected: kind,
+                basis: .configured,
+                reason: "benchmark"
+            )
+            let start = ContinuousClock.now
+            let made = FullRescoring.predict(activities, model: selected)
+            let fit = model.statistics["seconds.fit.\(kind.rawValue)"] ?? 0
+            modelSeconds[kind] = fit + sample / Double(kinds.count) + (ContinuousClock.now - start).seconds
+            if kind == model.selected { predictions = made }
+        }
         FullRescoring.calibrate(&model, activities: activities, predictions: predictions)
         clock.lap("predict")
-        return Run(phases: clock.phases, model: model, customers: orders.customers, orders: orders.days.count)
+        return Run(
+            phases: clock.phases,
+            model: model,
+            customers: orders.customers,
+            orders: orders.days.count,
+            modelSeconds: modelSeconds
+        )
     }
 
     // MARK: - Parsing and grouping

@@ -11,17 +11,21 @@ import TestSupport
 
 // Full rescoring, measured end to end against the local PostgreSQL (scripts/bench.sh):
 //   cdnow      — the CDNOW master (23,570 customers, 69,659 orders) stored by intake's writer, rescored as
-//                of 1998-06-30;
+//                of 1998-06-30; then each purchase model selected in turn on a blank score table, for the stage
+//                counts each gives as of 1997-09-30 and 1998-06-30;
 //   synthetic  — N customers (default 1,000,000) whose purchases are drawn from known BG/NBD and Gamma-Gamma
-//                parameters, bulk-loaded, rescored; the fit must recover the parameters.
+//                parameters, bulk-loaded, rescored; the fit must recover the parameters. The steady-state full
+//                rescoring runs alternately with BG/NBD alone and with the three purchase models, for what the two
+//                others cost in the same run.
 // With --lifetimes PYTHON, the same synthetic orders are exported to a CSV file, on which lifetimes (PyPI) does the
-// summary, fit and prediction (scripts/lifetimes_bench.py) and crm's scoring engine the same (OrderCSVEngine), and
-// the ratios are printed: engine against engine on the same file, and the full rescoring against lifetimes.
-// --engine-only skips PostgreSQL: the synthetic orders go straight to the file, for the two engines alone.
-// On the synthetic base, BaseBenchmark then measures the whole-base outlets (the base report's cost in the full
-// rescoring, `crm customers --format csv`, `GET /customers` pages, `crm report`) unless --skip-base.
-// Usage: ScoringBenchmark [--customers N] [--skip-cdnow] [--skip-base] [--lifetimes /path/to/python] [--engine-only]
-
+// summary, fits and predictions (scripts/lifetimes_bench.py) and crm's scoring engine the same (OrderCSVEngine), and
+// the ratios are printed: engine against engine on the same file, per purchase model, and the full rescoring against
+// lifetimes. --lifetimes-models LIST limits lifetimes' purchase models (its Pareto/NBD is slow: measure it with
+// --customers 100000). --engine-only skips PostgreSQL: the synthetic orders go straight to the file, for the two
+// engines alone. On the synthetic base, BaseBenchmark then measures the whole-base outlets (the base report's cost
+// in the full rescoring, `crm customers --format csv`, `GET /customers` pages, `crm report`) unless --skip-base.
+// Usage: ScoringBenchmark [--customers N] [--skip-cdnow] [--skip-base] [--lifetimes /path/to/python]
+//                         [--lifetimes-models LIST] [--engine-only] [--rounds N]
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
@@ -29,7 +33,10 @@ func option(_ name: String) -> String? {
 }
 let customerCount = Int(option("--customers") ?? "") ?? 1_000_000
 let lifetimesPython = option("--lifetimes")
+let lifetimesModels = option("--lifetimes-models") ?? PurchaseModelKind.allCases.map(\.rawValue).joined(separator: ",")
 let engineOnly = arguments.contains("--engine-only")
+/// Alternating pairs of steady-state full rescorings, BG/NBD alone and the three purchase models.
+let rounds = max(Int(option("--rounds") ?? "") ?? 2, 1)
 
 /// Peak resident memory of this process so far, in MiB (VmHWM).
 func peakMemoryMiB() -> Double {
@@ -49,13 +56,50 @@ func describe(_ report: FullRescoring.Report, seconds: Double) {
     let phases = report.phases.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", ")
     print(String(format: "  full rescoring: %.2f s for %d customers (%@)", seconds, report.customers, phases))
     print(String(format: "  peak memory of the process: %.0f MiB", peakMemoryMiB()))
-    if let bgnbd = report.model.bgnbd?.parameters {
-        print(String(format: "  BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f", bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b))
-    }
-    if let spend = report.model.gammaGamma?.parameters {
-        print(String(format: "  Gamma-Gamma p=%.4f q=%.4f v=%.4f", spend.p, spend.q, spend.v))
-    }
+    describe(report.model)
     print("  scores written: \(report.written), customer.scored events: \(report.events)")
+}
+
+/// The fitted models, with their fit seconds, and the selection.
+func describe(_ model: ScoringModel) {
+    func seconds(_ name: String) -> String {
+        model.statistics["seconds.fit.\(name)"].map { String(format: " (fit %.2f s)", $0) } ?? ""
+    }
+    if let bgnbd = model.bgnbd?.parameters {
+        print(
+            String(format: "  BG/NBD     r=%.4f alpha=%.4f a=%.4f b=%.4f", bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b)
+                + seconds("bgnbd")
+        )
+    }
+    if let mbgnbd = model.mbgnbd?.parameters {
+        print(
+            String(format: "  MBG/NBD    r=%.4f alpha=%.4f a=%.4f b=%.4f", mbgnbd.r, mbgnbd.alpha, mbgnbd.a, mbgnbd.b)
+                + seconds("mbgnbd")
+        )
+    }
+    if let pareto = model.paretoNBD?.parameters {
+        print(
+            String(
+                format: "  Pareto/NBD r=%.4f alpha=%.4f s=%.4f beta=%.4f",
+                pareto.r,
+                pareto.alpha,
+                pareto.s,
+                pareto.beta
+            ) + seconds("pareto_nbd")
+        )
+    }
+    if let spend = model.gammaGamma?.parameters {
+        print(String(format: "  Gamma-Gamma p=%.4f q=%.4f v=%.4f", spend.p, spend.q, spend.v) + seconds("gamma_gamma"))
+    }
+    for (name, code) in model.fitFailures.sorted(by: { $0.key < $1.key }) { print("  \(name) not fitted: \(code)") }
+    if let selection = model.selection { print("  selected \(selection.selected.displayName): \(selection.reason)") }
+}
+
+/// The median of a few figures.
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 let logger = TestServers.logger
@@ -94,6 +138,40 @@ if !arguments.contains("--skip-cdnow") && !engineOnly {
                 peakMemoryMiB()
             )
         )
+
+        // Stages by purchase model: each selected in turn on a blank score table, so that no earlier stage is held; at
+        // the end of the calibration period and of the data.
+        let stages = LifecycleStage.allCases
+        for date in ["1997-09-30", "1998-06-30"] {
+            print("  lifecycle stages as of \(date), each purchase model on a blank score table:")
+            print(
+                "    model       "
+                    + stages.map { $0.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+            )
+            let end = try Timestamp(rfc3339: date + "T23:59:59.999Z").date
+            for kind in PurchaseModelKind.allCases {
+                try await environment.pool.execute("DELETE FROM customer_score_history")
+                try await environment.pool.execute("DELETE FROM customer_scores")
+                var chosen = settings
+                chosen.purchaseModel = PurchaseModelChoice(rawValue: kind.rawValue)!
+                let report = try await FullRescoring(
+                    pool: environment.pool,
+                    outbox: Outbox(of: .scoring),
+                    settings: chosen,
+                    logger: logger
+                ).run(asOf: end)
+                let counts = stages.map { Int(report.model.statistics["customers.stage.\($0.rawValue)"] ?? 0) }
+                print(
+                    "    " + kind.displayName.padding(toLength: 12, withPad: " ", startingAt: 0)
+                        + counts.map { String($0).padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+                )
+                print(
+                    "RESULT | CDNOW master as of \(date), stages with \(kind.displayName) | "
+                        + zip(stages, counts).filter { $0.1 > 0 }.map { "\($0.0.rawValue) \($0.1)" }
+                        .joined(separator: ", ") + " | |"
+                )
+            }
+        }
     }
 }
 
@@ -162,7 +240,11 @@ func checkRecovery(_ model: ScoringModel, of what: String) {
 /// crm's engine and lifetimes on the CSV file of the synthetic orders; prints both and their ratio, and returns
 /// lifetimes' total seconds and its fit + prediction seconds (nil without `--lifetimes`).
 func compareEngines() throws -> (total: Double, model: Double)? {
-    let engine = OrderCSVEngine(settings: settings)
+    // The same purchase models as lifetimes fits, so that the whole-file comparison is of the same work.
+    var engine = OrderCSVEngine(settings: settings)
+    if lifetimesPython != nil {
+        engine.kinds = lifetimesModels.split(separator: ",").compactMap { PurchaseModelKind(rawValue: String($0)) }
+    }
     resetPeakMemory()
     let run = try engine.run(path: csv.path, asOf: asOf)
     let phases = run.phases.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", ")
@@ -176,26 +258,18 @@ func compareEngines() throws -> (total: Double, model: Double)? {
             peakMemoryMiB()
         )
     )
-    if let bgnbd = run.model.bgnbd?.parameters, let spend = run.model.gammaGamma?.parameters {
-        print(
-            String(
-                format: "  crm engine: BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f; Gamma-Gamma p=%.4f q=%.4f v=%.4f",
-                bgnbd.r,
-                bgnbd.alpha,
-                bgnbd.a,
-                bgnbd.b,
-                spend.p,
-                spend.q,
-                spend.v
-            )
-        )
+    print("  crm engine:")
+    describe(run.model)
+    for kind in PurchaseModelKind.allCases {
+        guard let seconds = run.modelSeconds[kind] else { continue }
+        print(String(format: "  crm engine, %@ fit + prediction: %.2f s", kind.displayName, seconds))
     }
     checkRecovery(run.model, of: "crm engine")
     guard let python = lifetimesPython else { return nil }
     let end = Timestamp(asOf).rfc3339.prefix(10)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["scripts/lifetimes_bench.py", csv.path, String(end)]
+    process.arguments = ["scripts/lifetimes_bench.py", csv.path, String(end), "--models", lifetimesModels]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
@@ -208,8 +282,23 @@ func compareEngines() throws -> (total: Double, model: Double)? {
             Double($0.split(separator: " ").last ?? "")
         }
     }
+    for kind in PurchaseModelKind.allCases {
+        guard let theirs = figure("model_seconds.\(kind.rawValue)"), let ours = run.modelSeconds[kind] else { continue }
+        print(
+            String(
+                format:
+                    "RESULT | %@ fit + prediction (p_alive, 90-day purchases, value), %d customers: lifetimes %.2f s, crm %.2f s | crm %.1fx faster | >= 10x |",
+                kind.displayName,
+                run.customers,
+                theirs,
+                ours,
+                theirs / ours
+            )
+        )
+    }
     guard let total = figure("total_seconds"), let model = figure("model_seconds") else { return nil }
-    let crmModel = run.phases.filter { $0.name == "fit" || $0.name == "predict" }.reduce(0) { $0 + $1.seconds }
+    let crmModel =
+        (run.modelSeconds[.bgnbd] ?? 0) + (run.model.statistics["seconds.fit.gamma_gamma"] ?? 0)
     print(
         String(
             format: "  ratio, engine against engine on the same file: lifetimes %.1f s / crm %.2f s = %.1fx",
@@ -230,7 +319,8 @@ func compareEngines() throws -> (total: Double, model: Double)? {
     )
     print(
         String(
-            format: "RESULT | fit + prediction alone: lifetimes %.2f s, crm %.2f s | | crm %.1fx faster |",
+            format:
+                "RESULT | BG/NBD and Gamma-Gamma fit + prediction: lifetimes %.2f s, crm %.2f s | crm %.1fx faster | |",
             model,
             crmModel,
             model / crmModel
@@ -365,6 +455,58 @@ try await TestServers.withEnvironment(migrate: true) { environment in
         )
     )
 
+    // What MBG/NBD and Pareto/NBD cost: steady-state rescorings alternating BG/NBD alone, the three models, and the
+    // three models with a scheduled 26-week holdout validation.
+    var single = rescoring
+    single.purchaseModels = [.bgnbd]
+    var validating = settings
+    validating.validationHoldoutDays = 182
+    let validated = FullRescoring(
+        pool: environment.pool,
+        outbox: Outbox(of: .scoring),
+        settings: validating,
+        logger: logger
+    )
+    let variants = [("BG/NBD alone", single), ("three purchase models", rescoring), ("three, validated", validated)]
+    var seconds: [String: [Double]] = [:]
+    for round in 1...rounds {
+        for (name, run) in variants {
+            start = ContinuousClock.now
+            let report = try await run.run(asOf: asOf)
+            let total = (ContinuousClock.now - start).seconds
+            seconds[name, default: []].append(total)
+            for phase in report.phases { seconds["\(name) \(phase.name)", default: []].append(phase.seconds) }
+            let phases = report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }
+            print(String(format: "  round %d, %@: %.2f s (%@)", round, name, total, phases.joined(separator: ", ")))
+        }
+    }
+    func median(of name: String) -> Double { ScoringBenchmark.median(seconds[name] ?? [.nan]) }
+    let (one, all, checked) = (
+        median(of: "BG/NBD alone"), median(of: "three purchase models"), median(of: "three, validated")
+    )
+    print(
+        String(
+            format:
+                "RESULT | full rescoring, %d customers, three purchase models against BG/NBD alone (same run, medians of %d) | %.1f s against %.1f s: %+.0f%% (fit %.2f s against %.2f s) | <= +30%% |",
+            customerCount,
+            rounds,
+            all,
+            one,
+            (all / one - 1) * 100,
+            median(of: "three purchase models fit"),
+            median(of: "BG/NBD alone fit")
+        )
+    )
+    print(
+        String(
+            format:
+                "RESULT | full rescoring, %d customers, three purchase models and a 26-week holdout validation (same run) | %.1f s: %+.0f%% against BG/NBD alone (validate %.2f s) | |",
+            customerCount,
+            checked,
+            (checked / one - 1) * 100,
+            median(of: "three, validated validate")
+        )
+    )
     if !arguments.contains("--skip-base") {
         try await BaseBenchmark(environment: environment, rescoring: rescoring, asOf: asOf, customers: customerCount)
             .run()

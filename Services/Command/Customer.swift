@@ -197,37 +197,3 @@ struct Customer: AsyncParsableCommand {
         }
     }
 }
-
-/// `crm model`: the newest fitted model.
-struct Model: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Show the newest model: BG/NBD and Gamma-Gamma parameters, time unit, as-of time, customers."
-    )
-
-    @Flag(help: "Print one JSON object.")
-    var json = false
-
-    func run() async throws {
-        let pool = try CommandEnvironment().pool()
-        let found = try await ModelView.json(pool: pool)
-        await pool.close()
-        guard let found else { throw CommandFailure.notFound("no model yet: run crm rescore") }
-        if json {
-            print(found)
-            return
-        }
-        guard let object = try JSONSerialization.jsonObject(with: Data(found.utf8)) as? [String: Any] else { return }
-        func numbers(_ key: String, _ names: [String]) -> String {
-            guard let part = object[key] as? [String: Any] else { return "not fitted" }
-            return names.map { name in
-                (part[name] as? Double).map { String(format: "%@=%.4f", name, $0) } ?? "\(name)=–"
-            }.joined(separator: " ")
-        }
-        print(
-            "Model \(object["model_id"] ?? "?") as of \(object["as_of"] ?? "?"), fitted \(object["fitted_at"] ?? "?")"
-        )
-        print("  customers    \(object["customers"] ?? "?"), time unit \(object["time_unit"] ?? "?")")
-        print("  BG/NBD       \(numbers("bgnbd", ["r", "alpha", "a", "b"]))")
-        print("  Gamma-Gamma  \(numbers("gamma_gamma", ["p", "q", "v"]))")
-    }
-}

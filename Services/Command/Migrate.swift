@@ -84,11 +84,13 @@ enum CommandFailure: Error, CustomStringConvertible {
     case notFound(String)
     /// A wrong command line, in one line naming the flag or argument.
     case usage(String)
+    /// The command could not do its work; the text says why.
+    case failed(String)
 
     var description: String {
         switch self {
         case .configuration(let text): "configuration error: \(text)"
-        case .notFound(let text), .usage(let text): text
+        case .notFound(let text), .usage(let text), .failed(let text): text
         }
     }
 
@@ -96,7 +98,7 @@ enum CommandFailure: Error, CustomStringConvertible {
     var exitCode: Int32 {
         switch self {
         case .configuration: 2
-        case .notFound: 1
+        case .notFound, .failed: 1
         case .usage: 64
         }
     }

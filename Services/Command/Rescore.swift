@@ -63,8 +63,11 @@ struct Rescore: AsyncParsableCommand {
                 "model_id": report.model.modelID ?? 0, "as_of": Timestamp(report.model.asOf).rfc3339,
                 "customers": report.customers, "written": report.written, "events": report.events,
                 "unscored": report.unscored,
+                "selected": report.model.selection.map { $0.selected.rawValue as Any } ?? NSNull(),
+                "fit_failures": report.model.fitFailures,
             ]
             object["seconds"] = Dictionary(uniqueKeysWithValues: report.phases.map { ($0.name, $0.seconds) })
+            object["validation_id"] = report.validation?.validationID.map { $0 as Any } ?? NSNull()
             print(try JSONOutput.string(object))
             return
         }
@@ -72,15 +75,36 @@ struct Rescore: AsyncParsableCommand {
         print(
             "Rescored \(report.customers) customers as of \(Timestamp(model.asOf).rfc3339) (model \(model.modelID ?? 0))."
         )
-        if let bgnbd = model.bgnbd?.parameters {
-            print(
-                String(format: "BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f", bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b)
-            )
-        } else {
-            print("BG/NBD       not fitted (fewer than \(settings.minimumFitCustomers) customers with purchases)")
+        for kind in PurchaseModelKind.allCases {
+            let name = kind.displayName.padding(toLength: 13, withPad: " ", startingAt: 0)
+            guard let fitted = model.purchaseModel(kind) else {
+                let why =
+                    model.fitFailures[kind.rawValue].map { "fit failed: \($0)" }
+                    ?? "fewer than \(settings.minimumFitCustomers) customers with purchases"
+                print("\(name)not fitted (\(why))")
+                continue
+            }
+            let parameters = kind.parameterNames.map {
+                String(format: "%@=%.4f", $0, fitted.namedParameters[$0] ?? .nan)
+            }
+            let kept = model.fitFailures[kind.rawValue].map { "  (fit failed: \($0); the previous model's is kept)" }
+            print(name + parameters.joined(separator: " ") + (kept ?? ""))
         }
         if let spend = model.gammaGamma?.parameters {
-            print(String(format: "Gamma-Gamma  p=%.4f q=%.4f v=%.4f", spend.p, spend.q, spend.v))
+            let kept = model.fitFailures["gamma_gamma"].map { "  (fit failed: \($0); the previous model's is kept)" }
+            print(String(format: "Gamma-Gamma  p=%.4f q=%.4f v=%.4f", spend.p, spend.q, spend.v) + (kept ?? ""))
+        }
+        if let selection = model.selection {
+            print("Selected     \(selection.selected.displayName): \(selection.reason)")
+        }
+        if let validation = report.validation {
+            let errors = PurchaseModelKind.allCases.compactMap { kind in
+                validation.result[kind].map { String(format: "%@ %.4f", kind.displayName, $0.mae) }
+            }
+            print(
+                "Validated    on a \(String(format: "%.1f", validation.result.holdoutWeeks))-week holdout "
+                    + "(validation \(validation.validationID ?? 0)); MAE per customer: \(errors.joined(separator: ", "))"
+            )
         }
         print("Scores written: \(report.written); customer.scored events: \(report.events).")
         if !report.unscored.isEmpty {

@@ -5,6 +5,7 @@ import CRMPostgres
 import CRMSupport
 import Complaints
 import Foundation
+import Scoring
 
 /// `crm status`: the state of the whole system on one screen.
 struct Status: AsyncParsableCommand {
@@ -199,7 +200,8 @@ enum StatusQueries {
                    (bgnbd #>> '{parameters,r}')::float8, (bgnbd #>> '{parameters,alpha}')::float8,
                    (bgnbd #>> '{parameters,a}')::float8, (bgnbd #>> '{parameters,b}')::float8,
                    (gamma_gamma #>> '{parameters,p}')::float8, (gamma_gamma #>> '{parameters,q}')::float8,
-                   (gamma_gamma #>> '{parameters,v}')::float8
+                   (gamma_gamma #>> '{parameters,v}')::float8,
+                   coalesce(selected_model, CASE WHEN bgnbd IS NOT NULL THEN 'bgnbd' END)
             FROM scoring_models ORDER BY model_id DESC LIMIT 1
             """
         )
@@ -216,6 +218,7 @@ enum StatusQueries {
                 "b": try row.decode(9, as: Double.self),
             ]
         }
+        if let selected = row[13] { result["selected"] = selected }
         if let p = try row.decodeIfPresent(10, as: Double.self) {
             result["gamma_gamma"] = [
                 "p": p, "q": try row.decode(11, as: Double.self), "v": try row.decode(12, as: Double.self),
@@ -291,6 +294,9 @@ enum StatusText {
                         bgnbd["b"] ?? 0
                     )
                 )
+            }
+            if let selected = (rescoring["selected"] as? String).flatMap(PurchaseModelKind.init(rawValue:)) {
+                Swift.print("  scores by \(selected.displayName) (crm model says why)")
             }
         } else {
             Swift.print("  none yet: crm-scoring runs one at start, or run crm rescore")

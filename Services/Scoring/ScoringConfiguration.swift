@@ -24,6 +24,13 @@ public struct ScoringConfiguration: Sendable, Hashable, Codable {
     /// A change of p_alive at least this large publishes `customer.scored` (`CRM_SCORING_EVENT_P_ALIVE_CHANGE`,
     /// default 0.1); a change of stage or tier always does.
     public var eventPAliveChange: Double = 0.1
+    /// The purchase model whose p_alive and predictions the scores carry (`CRM_SCORING_MODEL`, default `auto`:
+    /// the lowest holdout error of the newest validation, else BG/NBD). All three are fitted whatever it says.
+    public var purchaseModel: PurchaseModelChoice = .auto
+    /// With each full rescoring, validate the purchase models on a holdout of this many days before the as-of time
+    /// (`CRM_SCORING_VALIDATE_HOLDOUT`, a duration such as `26w`, whole days; default unset: no scheduled
+    /// validation, `crm model validate` only).
+    public var validationHoldoutDays: Int?
 
     /// The defaults.
     public init() {}
@@ -49,6 +56,18 @@ public struct ScoringConfiguration: Sendable, Hashable, Codable {
             default: eventPAliveChange,
             in: 0.001...1
         )
+        purchaseModel = try settings.choice("CRM_SCORING_MODEL", default: purchaseModel)
+        if let raw = settings.string("CRM_SCORING_VALIDATE_HOLDOUT") {
+            let holdout = try settings.duration("CRM_SCORING_VALIDATE_HOLDOUT", default: .zero)
+            let days = Int((holdout.seconds / 86_400).rounded(.down))
+            guard (1...36_500).contains(days) else {
+                throw SettingsError(
+                    variable: "CRM_SCORING_VALIDATE_HOLDOUT",
+                    problem: "expected a holdout of 1 day to 100 years such as 26w or 90d, got \"\(raw)\""
+                )
+            }
+            validationHoldoutDays = days
+        }
 
         var lifecycle = LifecycleSettings()
         lifecycle.terminationPAlive = try settings.double(
@@ -132,5 +151,38 @@ public struct ScoringConfiguration: Sendable, Hashable, Codable {
             default: simpleValue.expectedLifetimeYears,
             in: 0...100
         )
+    }
+}
+
+/// `CRM_SCORING_MODEL`: the purchase model the scores carry, or `auto`.
+public enum PurchaseModelChoice: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The lowest holdout error of the newest validation; BG/NBD without one.
+    case auto
+    case bgnbd
+    case mbgnbd
+    case paretoNBD = "pareto_nbd"
+
+    /// The model named, nil for `auto`.
+    public var kind: PurchaseModelKind? { PurchaseModelKind(rawValue: rawValue) }
+}
+
+// MARK: - Decoding with defaults
+
+extension ScoringConfiguration {
+    /// Decodes the settings stored with a model; a key missing from an older model keeps its default.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        timeUnitDays = try container.decode(.timeUnitDays, default: timeUnitDays)
+        horizonMonths = try container.decode(.horizonMonths, default: horizonMonths)
+        annualDiscountRate = try container.decode(.annualDiscountRate, default: annualDiscountRate)
+        minimumFitCustomers = try container.decode(.minimumFitCustomers, default: minimumFitCustomers)
+        lifecycle = try container.decode(.lifecycle, default: lifecycle)
+        tiering = try container.decode(.tiering, default: tiering)
+        rfm = try container.decode(.rfm, default: rfm)
+        simpleValue = try container.decode(.simpleValue, default: simpleValue)
+        eventPAliveChange = try container.decode(.eventPAliveChange, default: eventPAliveChange)
+        purchaseModel = try container.decode(.purchaseModel, default: purchaseModel)
+        validationHoldoutDays = try container.decodeIfPresent(Int.self, forKey: .validationHoldoutDays)
     }
 }

@@ -40,6 +40,11 @@ public enum MetricCatalogue {
         "crm_scoring_customers_scored_total": "Customers scored, by mode.",
         "crm_scoring_events_total": "customer.scored events written to the outbox, by mode.",
         "crm_scoring_batch_seconds": "Time to score a batch of order.accepted events, in seconds.",
+        "crm_scoring_model_fit_failures_total":
+            "Purchase or spend model fits that failed in a full rescoring (the previous fit kept), by model.",
+        "crm_scoring_model_holdout_mae":
+            "Mean absolute error of each purchase model's holdout transactions in this replica's newest scheduled "
+            + "validation, by model.",
         // Alerts.
         "crm_alerts_evaluations_total": "Customers evaluated for retention alerts, by source.",
         "crm_alerts_raised_total": "Retention alerts raised, by priority.",

@@ -89,3 +89,34 @@ extension Schema {
             """
     )
 }
+
+extension Schema {
+    /// Three purchase models and their holdout validations. `scoring_models` keeps MBG/NBD and Pareto/NBD beside
+    /// BG/NBD (each with its log-likelihood and standard errors in its JSON), the model the scores carry
+    /// (`selected_model`) and why (`selection`), and the fits that failed (`fit_failures`). `scoring_validations` keeps every holdout validation with the
+    /// model it validated: the one stored by the same full rescoring, or the newest when `crm model validate`
+    /// ran. Rows of both are only ever added.
+    static let purchaseModels = Migration(
+        version: 14,
+        name: "purchase models and validations",
+        sql: """
+            ALTER TABLE scoring_models
+                ADD COLUMN mbgnbd jsonb,
+                ADD COLUMN pareto_nbd jsonb,
+                ADD COLUMN selected_model text CHECK (selected_model IN ('bgnbd', 'mbgnbd', 'pareto_nbd')),
+                ADD COLUMN selection jsonb,
+                ADD COLUMN fit_failures jsonb NOT NULL DEFAULT '{}';
+
+            CREATE TABLE scoring_validations (
+                validation_id bigserial PRIMARY KEY,
+                model_id bigint REFERENCES scoring_models (model_id),
+                validated_at timestamptz NOT NULL DEFAULT now(),
+                scheduled boolean NOT NULL,
+                calibration_end timestamptz NOT NULL,
+                holdout_end timestamptz NOT NULL CHECK (holdout_end > calibration_end),
+                result jsonb NOT NULL
+            );
+            CREATE INDEX scoring_validations_model ON scoring_validations (model_id);
+            """
+    )
+}

@@ -16,6 +16,7 @@ public enum Schema {
         outboxBodyCompression,
         customerChangesWaitForOrders,
         segments,
+        purchaseModels,
         hardening,
         operations,
     ]

@@ -40,7 +40,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
             // type that the customer object shows and lists filter on.
             return [
                 "customers": "SELECT (customer_id, region, customer_type)", "orders": "SELECT", "scoring_models": own,
-                "customer_scores": own, "customer_score_history": own,
+                "customer_scores": own, "customer_score_history": own, "scoring_validations": own,
                 // A report per full rescoring, only ever added.
                 "base_reports": "SELECT, INSERT",
                 // The customer view counts open alerts and complaints (two columns each) and shows the flags.

@@ -113,7 +113,7 @@ public struct Settings: Sendable {
         }
     }
 
-    /// A duration written as a number with a unit (`250ms`, `30s`, `5m`, `2h`, `7d`), or the default.
+    /// A duration written as a number with a unit (`250ms`, `30s`, `5m`, `2h`, `7d`, `26w`), or the default.
     public func duration(_ variable: String, default fallback: Duration) throws(SettingsError) -> Duration {
         guard let raw = string(variable) else { return fallback }
         guard let value = Settings.parseDuration(raw) else {
@@ -136,10 +136,10 @@ public struct Settings: Sendable {
         return value
     }
 
-    /// Parses `250ms`, `30s`, `5m`, `2h`, `7d`; a bare number means seconds.
+    /// Parses `250ms`, `30s`, `5m`, `2h`, `7d`, `26w`; a bare number means seconds.
     public static func parseDuration(_ text: String) -> Duration? {
         let units: [(suffix: String, seconds: Double)] = [
-            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400),
+            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800),
         ]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             guard let number = Double(text.dropLast(suffix.count)), number >= 0, number.isFinite else { return nil }

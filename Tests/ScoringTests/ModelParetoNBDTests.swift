@@ -1,5 +1,4 @@
 import CRMContract
-import CRMSupport
 import Foundation
 import Testing
 
@@ -36,15 +35,74 @@ struct ModelParetoNBDTests {
     @Test("the likelihood at a point equals lifetimes' there, and its gradient finite differences")
     func likelihood() throws {
         let sample = try BGNBDSample(CDNOW.sampleSummaries())
+        let pass = ParetoLikelihood(sample)
         var gradient = [Double](repeating: 0, count: 4)
         let optimum = [
             0.553_277_090_477_791_1, 10.577_683_953_150_562, 0.606_239_948_161_571_6, 11.668_733_403_594_254,
         ]
-        let total = sample.paretoNegativeLogLikelihood(optimum.map { log($0) }, &gradient) * sample.totalWeight
+        let total = pass.negativeLogLikelihood(optimum.map { log($0) }, &gradient) * sample.totalWeight
         #expect(abs(total - 9_594.976_178_939_542) < 1e-8)
         // Near the optimum, α > β, and rate parameters 10⁶ apart (the small-u series and its differences).
         for point in [[0.553, 10.578, 0.606, 11.667], [2.2, 30, 0.3, 0.5], [0.5, 0.01, 0.8, 10_000], [1, 1, 1, 1]] {
-            ModelLikelihoodTests.checkGradient(at: point.map { log($0) }, sample.paretoNegativeLogLikelihood)
+            ModelLikelihoodTests.checkGradient(at: point.map { log($0) }, pass.negativeLogLikelihood)
+        }
+    }
+
+    @Test(
+        "the pass over (x, t) pairs equals the sum of every customer's own likelihood terms",
+        arguments: [
+            [0.553, 10.578, 0.606, 11.667], [1.14, 12.5, 0.75, 137.2], [2.2, 30, 0.3, 0.5], [0.5, 0.01, 0.8, 10_000],
+            [0.63, 13.6, 10_000, 397_510], [1, 1, 1, 1],
+        ]
+    )
+    func pairsEqualCustomers(point: [Double]) throws {
+        // A sample with young customers too (T of a day or two), whose tails' difference cancels.
+        var summaries = try CDNOW.sampleSummaries()
+        summaries += (0..<40).map { TransactionSummary(frequency: $0 % 3, recency: Double($0 % 3) / 14, age: 2.0 / 7) }
+        let sample = try BGNBDSample(summaries)
+        let model = ParetoNBD(r: point[0], alpha: point[1], s: point[2], beta: point[3])
+        var expected = (value: 0.0, dr: 0.0, dalpha: 0.0, ds: 0.0, dbeta: 0.0)
+        for customer in summaries {
+            let (x, tx, T) = (customer.frequency, customer.recency, customer.age)
+            let terms = model.likelihoodTerms(
+                x: x,
+                tx: tx,
+                T: T,
+                logAlpha: (log(model.alpha + tx), log(model.alpha + T)),
+                logBeta: (log(model.beta + tx), log(model.beta + T)),
+                gradient: true
+            )
+            let k = model.r + Double(x)
+            let total = max(terms.alive, terms.dead) + log1p(exp(-abs(terms.alive - terms.dead)))
+            let (piAlive, piDead) = (exp(terms.alive - total), exp(terms.dead - total))
+            expected.value +=
+                SpecialFunctions.logGamma(k) - SpecialFunctions.logGamma(model.r) + model.r * log(model.alpha)
+                + model.s * log(model.beta) + total
+            expected.dr +=
+                SpecialFunctions.digamma(k) - SpecialFunctions.digamma(model.r) + log(model.alpha)
+                + (piDead > 0 ? piDead * terms.deadGradient.r : 0) - piAlive * log(model.alpha + T)
+            expected.ds +=
+                log(model.beta) + (piDead > 0 ? piDead * terms.deadGradient.s : 0) - piAlive * log(model.beta + T)
+            expected.dalpha +=
+                model.r / model.alpha + (piDead > 0 ? piDead * terms.deadGradient.alpha : 0)
+                - piAlive * k / (model.alpha + T)
+            expected.dbeta +=
+                model.s / model.beta + (piDead > 0 ? piDead * terms.deadGradient.beta : 0)
+                - piAlive * model.s / (model.beta + T)
+        }
+        var gradient = [Double](repeating: 0, count: 4)
+        let n = Double(summaries.count)
+        let value = ParetoLikelihood(sample).negativeLogLikelihood(point.map { log($0) }, &gradient)
+        // At s = 10⁴ (the fit's bound) terms 10⁴ times the result cancel: both sides round at 10⁻¹¹ and 10⁻⁷.
+        let (valueTolerance, gradientTolerance, gradientFloor) =
+            point[2] > 1_000 ? (1e-10, 1e-6, 1.0) : (1e-11, 1e-7, 1e-3)
+        #expect(abs(-value * n / expected.value - 1) < valueTolerance, "\(-value * n) vs \(expected.value)")
+        let theirs = [
+            -model.r * expected.dr / n, -model.alpha * expected.dalpha / n, -model.s * expected.ds / n,
+            -model.beta * expected.dbeta / n,
+        ]
+        for (ours, theirs) in zip(gradient, theirs) {
+            #expect(abs(ours - theirs) < gradientTolerance * max(abs(theirs), gradientFloor), "\(ours) vs \(theirs)")
         }
     }
 

@@ -184,6 +184,42 @@ struct ModelSpecialFunctionsTests {
     }
 
     @Test(
+        "2F1(1, b; c; z) near z = 1 and at large b and c (the continued fraction) against mpmath, with derivatives",
+        arguments: [
+            (11.0, 11.3, 0.999, 320.940_874_661_903_105_27, 1_141.262_360_490_508_673_3, -1_132.921_563_506_802_795_3),
+            (
+                1_001, 1_002.6, 0.999, 466.684_993_321_623_306_28, 176.348_101_772_934_571_66,
+                -176.136_756_547_196_689_76
+            ),
+            (
+                10_001, 10_002, 0.999_95, 9_229.856_038_934_498_317_8, 5_906.957_707_682_993_974_2,
+                -5_906.573_385_027_114_134_9
+            ),
+            (1.6, 3.5, 0.95, 2.271_588_774_451_323_130_4, 1.623_279_828_226_035_878_9, -0.923_751_287_999_940_615_02),
+            (0.6, 1.2, 0.97, 5.087_944_855_944_329_267_2, 15.166_903_945_179_657_816, -10.538_350_855_060_236_91),
+            (2.5, 2.6, 0.92, 10.766_976_657_333_854_054, 15.847_126_470_986_551_183, -15.502_615_086_545_096_256),
+        ]
+    )
+    func hypergeometricUnitANearOne(b: Double, c: Double, z: Double, expected: Double, db: Double, dc: Double) {
+        // z = 1 − 1 / (2c) at c = 10⁴ would take the series some 700,000 terms; the fraction a few hundred steps.
+        let value = SpecialFunctions.hypergeometric2F1UnitA(b, c, z)
+        #expect(abs(value.value / expected - 1) < 1e-11, "got \(value.value)")
+        #expect(abs(value.db / db - 1) < 1e-9, "∂b: \(value.db) vs \(db)")
+        #expect(abs(value.dc / dc - 1) < 1e-9, "∂c: \(value.dc) vs \(dc)")
+        // ∂z in closed form against central differences of the value.
+        let h = 1e-6 * (1 - z)
+        let dz =
+            (SpecialFunctions.hypergeometric2F1UnitA(b, c, z + h).value
+                - SpecialFunctions.hypergeometric2F1UnitA(b, c, z - h).value) / (2 * h)
+        #expect(abs(value.dz / dz - 1) < 1e-5, "∂z: \(value.dz) vs \(dz)")
+        // Where both converge, the series and the fraction agree.
+        if c < 20 {
+            let series = SpecialFunctions.hypergeometric2F1(1, b, c, z)
+            #expect(abs(value.value / series - 1) < 1e-11)
+        }
+    }
+
+    @Test(
         "digamma against known values",
         arguments: [
             (1.0, -0.577_215_664_901_532_860_61),  // −γ

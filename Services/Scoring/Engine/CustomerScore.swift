@@ -43,30 +43,32 @@ public struct PreviousScore: Sendable, Hashable {
     var scoring: PreviousScoring { PreviousScoring(stage: stage, pAlive: pAlive, lastOrderAt: lastPurchaseAt) }
 }
 
-/// The model-based figures of one customer; all nil without purchases or without a fitted BG/NBD, and `predicted`
-/// nil without a fitted Gamma-Gamma.
+/// The model-based figures of one customer, by the selected purchase model (``ScoringModel/selected``); all nil
+/// without purchases or without a fitted purchase model, and `predicted` nil without a fitted Gamma-Gamma.
+///
+/// A figure that is not finite is nil, never NaN, and p_alive is kept within [0, 1]: a score is stored and
+/// compared by rules that must not meet NaN.
 public struct CustomerPredictions: Sendable, Hashable {
-    /// Probability that the customer is still active (BG/NBD).
+    /// Probability that the customer is still active.
     public var pAlive: Double?
-    /// Expected repeat purchases in the next 90 days (BG/NBD).
+    /// Expected repeat purchases in the next 90 days.
     public var expected90d: Double?
-    /// Predicted lifetime value over the horizon, discounted (BG/NBD × Gamma-Gamma).
+    /// Predicted lifetime value over the horizon, discounted (purchase model × Gamma-Gamma).
     public var predicted: Double?
 
     /// No predictions.
     public static let none = CustomerPredictions()
 
     public init(pAlive: Double? = nil, expected90d: Double? = nil, predicted: Double? = nil) {
-        self.pAlive = pAlive
-        self.expected90d = expected90d
-        self.predicted = predicted
+        self.pAlive = pAlive.flatMap { $0.isFinite ? min(max($0, 0), 1) : nil }
+        self.expected90d = expected90d.flatMap { $0.isFinite ? $0 : nil }
+        self.predicted = predicted.flatMap { $0.isFinite ? $0 : nil }
     }
 }
 
 /// Turns a customer's activity into a score with a given model: the one place the rules meet the models.
 public struct CustomerScorer: Sendable {
     public let model: ScoringModel
-    private let lifetime: LifetimeValue?
     private let classifier: LifecycleClassifier
     private let tiering: ValueTiering?
     private let rfm: RFMScorer?
@@ -74,19 +76,20 @@ public struct CustomerScorer: Sendable {
     /// A scorer for `model`; without tier cut-offs every customer is bronze, without RFM quintiles `rfm` is nil.
     public init(model: ScoringModel) {
         self.model = model
-        lifetime = model.lifetimeValue
         classifier = LifecycleClassifier(settings: model.settings.lifecycle)
         tiering = model.tierCutoffs.map { ValueTiering(cutoffs: $0, settings: model.settings.tiering) }
         rfm = model.rfm.map { RFMScorer(breakpoints: $0) }
     }
 
-    /// The model-based figures of one customer: p_alive, expected purchases in 90 days, predicted value.
+    /// The model-based figures of one customer by the selected purchase model: p_alive, expected purchases in
+    /// 90 days, predicted value.
     public func predictions(_ activity: CustomerActivity) -> CustomerPredictions {
-        guard let summary = activity.summary, let bgnbd = model.bgnbd?.parameters else { return .none }
-        return CustomerPredictions(
-            pAlive: bgnbd.probabilityAlive(summary),
-            expected90d: bgnbd.conditionalExpectedPurchases(t: 90 / model.settings.timeUnitDays, for: summary),
-            predicted: lifetime.map { $0.value(for: summary) }
+        guard let summary = activity.summary, let transactions = model.purchaseModel else { return .none }
+        return PurchaseModels.predictions(
+            transactions,
+            spend: model.gammaGamma?.parameters,
+            summary: summary,
+            settings: model.settings
         )
     }
 

@@ -50,38 +50,3 @@ enum OpenItems {
     static let complaintsCount =
         "(SELECT count(*) FROM complaints c WHERE c.customer_id = s.customer_id AND c.state <> 'resolved')"
 }
-
-/// The model object of the interface: `crm model --json`.
-public enum ModelView {
-    /// The newest model as JSON, or nil before the first full rescoring.
-    public static func json(pool: PostgresPool) async throws -> String? {
-        let rows = try await pool.query(
-            """
-            SELECT json_build_object(
-                'model_id', model_id,
-                'bgnbd', CASE WHEN bgnbd IS NULL THEN NULL ELSE json_build_object(
-                    'r', bgnbd #> '{parameters,r}', 'alpha', bgnbd #> '{parameters,alpha}',
-                    'a', bgnbd #> '{parameters,a}', 'b', bgnbd #> '{parameters,b}',
-                    'log_likelihood', bgnbd -> 'logLikelihood', 'converged', bgnbd -> 'converged',
-                    'customers', bgnbd -> 'customers') END,
-                'gamma_gamma', CASE WHEN gamma_gamma IS NULL THEN NULL ELSE json_build_object(
-                    'p', gamma_gamma #> '{parameters,p}', 'q', gamma_gamma #> '{parameters,q}',
-                    'v', gamma_gamma #> '{parameters,v}', 'log_likelihood', gamma_gamma -> 'logLikelihood',
-                    'converged', gamma_gamma -> 'converged', 'customers', gamma_gamma -> 'customers') END,
-                'time_unit', CASE time_unit_days WHEN 7 THEN 'week' WHEN 1 THEN 'day'
-                                 ELSE time_unit_days::text || ' days' END,
-                'time_unit_days', time_unit_days,
-                'as_of', as_of,
-                'as_of_requested', as_of_requested,
-                'customers', customers,
-                'fitted_at', fitted_at,
-                'tier_cutoffs', tier_cutoffs,
-                'rfm_breakpoints', rfm_breakpoints,
-                'statistics', statistics
-            )::text
-            FROM scoring_models ORDER BY model_id DESC LIMIT 1
-            """
-        )
-        return rows.first?[0]
-    }
-}

@@ -7,9 +7,10 @@ import Foundation
 import Logging
 import Metrics
 
-/// Rescores every customer from the stored orders: aggregates set-wise, fits BG/NBD and Gamma-Gamma, computes
-/// RFM quintiles and tier cut-offs over the whole base, writes all scores back in bulk, records the model and
-/// publishes `customer.scored` for every notable change through the outbox.
+/// Rescores every customer from the stored orders: aggregates set-wise, fits the purchase models (BG/NBD, MBG/NBD,
+/// Pareto/NBD) and Gamma-Gamma and selects the one the scores carry (``PurchaseModels``), validates them on a
+/// holdout when so configured, computes RFM quintiles and tier cut-offs over the whole base, writes all scores back
+/// in bulk, records the model and publishes `customer.scored` for every notable change through the outbox.
 ///
 /// Only one full rescoring runs at a time across all replicas and `crm rescore`: it holds a PostgreSQL
 /// advisory lock for its whole run, released by the server if the process dies.
@@ -30,8 +31,10 @@ public struct FullRescoring: Sendable {
         /// Customers left out because a figure of theirs is not a finite number (see ``CustomerScore/isWritable``);
         /// their previous scores stand.
         public var unscored: [String] = []
-        /// Seconds per phase: read, fit, score, write.
+        /// Seconds per phase: read, fit, validate (when scheduled), score, write.
         public var phases: [(name: String, seconds: Double)]
+        /// The scheduled holdout validation this run stored (`CRM_SCORING_VALIDATE_HOLDOUT`), if any.
+        public var validation: StoredValidation?
     }
 
     public let pool: PostgresPool
@@ -46,6 +49,9 @@ public struct FullRescoring: Sendable {
     /// for the next report's moves; default true. Off, a run does what it did before the report existed, which is how
     /// the benchmark measures what the report costs.
     public var reportsBase = true
+    /// The purchase models fitted: all three, as every full rescoring does; fewer only where a benchmark measures
+    /// what the others cost (the others then keep the previous model's fits, and are not selected).
+    public var purchaseModels = PurchaseModelKind.allCases
 
     /// A rescoring over `pool` with `settings`.
     public init(
@@ -106,7 +112,10 @@ public struct FullRescoring: Sendable {
 
         progress("reading orders")
         let reportsBase = self.reportsBase
-        let (entries, cohorts) = try await connection.transaction(isolation: .repeatableRead) { connection in
+        let calibrationEnd = settings.validationHoldoutDays.map { asOf.addingTimeInterval(-Double($0) * 86_400) }
+        let logger = self.logger
+        let (entries, holdout, previous, cohorts) = try await connection.transaction(isolation: .repeatableRead) {
+            connection in
             // One big sort: JIT compilation costs more than it saves, work_mem decides memory against disk, and
             // the sort is worth parallel workers whatever the planner guesses of the as-of filter (1/3 of the rows
             // from a value it cannot see, too few for workers by its costs; with them the read takes 2/3 the time).
@@ -117,23 +126,56 @@ public struct FullRescoring: Sendable {
                 """,
                 [workMemory]
             )
+            let previous = try PurchaseModels.previous(on: connection, logger: logger)
             // The base report's cohorts are counted from each customer's purchase days as its orders stream past.
             var cohorts = CohortTally()
-            let entries = try ScoreStore.read(
+            let read = try ScoreStore.read(
                 customers: nil,
                 asOf: asOf,
                 settings: settings,
+                calibrationEnd: calibrationEnd,
                 on: connection,
                 purchaseDays: reportsBase ? { cohorts.add(purchaseDays: $0) } : nil
             )
-            return (entries, cohorts)
+            return (read.entries, read.holdout, previous, cohorts)
         }
         clock.lap("read")
 
         progress("fitting models")
         let activities = entries.lazy.map(\.activity)
-        var model = try Self.fit(activities, settings: settings, asOf: asOf, requested: requested)
+        var model = try Self.fit(
+            activities,
+            settings: settings,
+            asOf: asOf,
+            requested: requested,
+            previous: previous.model,
+            validation: previous.validation,
+            kinds: purchaseModels
+        )
         clock.lap("fit")
+
+        // A scheduled validation is the newest: under `auto` it decides the selection.
+        var validation: HoldoutValidation?
+        if let calibrationEnd {
+            progress("validating models")
+            validation = PurchaseModels.validate(
+                holdout,
+                calibrationEnd: calibrationEnd,
+                holdoutEnd: asOf,
+                settings: settings,
+                startingFrom: model,
+                logger: logger
+            )
+            clock.lap("validate")
+        }
+        if let validation {
+            model.selection = PurchaseModels.select(
+                setting: settings.purchaseModel,
+                fitted: model.fittedKinds.filter(purchaseModels.contains),
+                validation: StoredValidation(modelID: nil, validatedAt: Date(), scheduled: true, result: validation)
+            )
+        }
+        PurchaseModels.report(model, logger: logger)
 
         progress("scoring customers")
         let bulk = Self.predict(activities, model: model)
@@ -142,8 +184,24 @@ public struct FullRescoring: Sendable {
 
         progress("writing scores")
         let prepared = model
+        let validated = validation
         let outcome = try await connection.transaction { connection in
-            var stored = try ModelStore.insert(prepared, on: connection)
+            // The validation's id first, so that the model's selection can name it and the validation its model.
+            var selected = prepared
+            let validationID = try validated.map { _ in try ValidationStore.nextID(on: connection) }
+            if let validationID, selected.selection?.basis == .holdoutError {
+                selected.selection?.validationID = validationID
+            }
+            var stored = try ModelStore.insert(selected, on: connection)
+            let storedValidation = try validated.map { result in
+                try ValidationStore.insert(
+                    result,
+                    id: validationID,
+                    modelID: stored.modelID,
+                    scheduled: true,
+                    on: connection
+                )
+            }
             let scorer = CustomerScorer(model: stored)
             var base =
                 reportsBase
@@ -215,7 +273,9 @@ public struct FullRescoring: Sendable {
             stored.statistics["events"] = Double(events.count)
             stored.statistics["written"] = Double(written)
             stored.statistics["unscored"] = Double(unscored.count)
-            return (model: stored, written: written, events: events.count, unscored: unscored)
+            return (
+                model: stored, written: written, events: events.count, unscored: unscored, validation: storedValidation
+            )
         }
         clock.lap("write")
 
@@ -238,7 +298,8 @@ public struct FullRescoring: Sendable {
         logger.info(
             "full rescoring finished",
             metadata: [
-                "model.id": "\(model.modelID ?? 0)", "as_of": "\(Timestamp(asOf))", "customers": "\(entries.count)",
+                "model.id": "\(model.modelID ?? 0)", "model.selected": "\(model.selected.rawValue)",
+                "as_of": "\(Timestamp(asOf))", "customers": "\(entries.count)",
                 "written": "\(outcome.written)", "events": "\(outcome.events)",
                 "seconds":
                     "\(phases.map { "\($0.name)=\(String(format: "%.2f", $0.seconds))" }.joined(separator: " "))",
@@ -250,61 +311,61 @@ public struct FullRescoring: Sendable {
             written: outcome.written,
             events: outcome.events,
             unscored: outcome.unscored,
-            phases: phases
+            phases: phases,
+            validation: outcome.validation
         )
     }
 
     // MARK: - The model of a base
     // What a rescoring does between reading and writing, for any base held in memory.
 
-    /// Fits BG/NBD on every customer with purchases and Gamma-Gamma on those with repeat purchases of value;
-    /// a base smaller than the settings' minimum, or without a repeat purchase, gets a model without either.
+    /// Fits BG/NBD, MBG/NBD and Pareto/NBD on every customer with purchases and Gamma-Gamma on those with repeat
+    /// purchases of value, and selects the purchase model the scores carry (`settings.purchaseModel`; under
+    /// `auto` by the lowest holdout error of `validation`). A base smaller than the settings' minimum gets no
+    /// model; a fit that fails (a base without a repeat purchase) keeps `previous`'s fit of that model and is
+    /// listed in ``ScoringModel/fitFailures``.
     public static func fit(
         _ activities: some Collection<CustomerActivity>,
         settings: ScoringConfiguration,
         asOf: Date,
-        requested: Bool = false
+        requested: Bool = false,
+        previous: ScoringModel? = nil,
+        validation: StoredValidation? = nil,
+        kinds: [PurchaseModelKind] = PurchaseModelKind.allCases
     ) throws -> ScoringModel {
         var model = ScoringModel.empty(settings: settings, asOf: asOf)
         model.asOfRequested = requested
         model.fittedAt = Date()
         model.customers = activities.count
-        let summaries = activities.compactMap(\.summary)
-        guard summaries.count >= settings.minimumFitCustomers, summaries.contains(where: { $0.frequency > 0 }) else {
-            return model
-        }
-        model.bgnbd = ScoringModel.Fitted(try BGNBD.fit(summaries))
-        let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
-        if spenders.count >= 2 {
-            model.gammaGamma = ScoringModel.Fitted(try GammaGamma.fit(spenders))
-        }
+        let failures = PurchaseModels.fit(
+            &model,
+            summaries: activities.compactMap(\.summary),
+            previous: previous,
+            kinds: kinds
+        )
+        for failure in failures { model.fitFailures[failure.model] = failure.code.rawValue }
+        model.selection = PurchaseModels.select(
+            setting: settings.purchaseModel,
+            fitted: model.fittedKinds.filter(kinds.contains),
+            validation: validation
+        )
         return model
     }
 
-    /// Every customer's model figures, in order: p_alive, expected purchases in 90 days, predicted value (all nil
-    /// without purchases or without a fitted BG/NBD). What depends on (x, T) alone is computed once per distinct pair.
+    /// Every customer's model figures by the selected purchase model, in order: p_alive, expected purchases in 90
+    /// days, predicted value (all nil without purchases or without a fitted purchase model). What depends on
+    /// (x, T) alone is computed once per distinct pair.
     public static func predict(
         _ activities: some Collection<CustomerActivity>,
         model: ScoringModel
     ) -> [CustomerPredictions] {
-        guard let bgnbd = model.bgnbd?.parameters else { return activities.map { _ in .none } }
-        let hasSummary = activities.map { $0.summary != nil }
-        let summaries = activities.map { $0.summary ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
-        let histories = DistinctHistories(summaries)
-        let expected = bgnbd.conditionalExpectedPurchases(
-            t: 90 / model.settings.timeUnitDays,
-            for: summaries,
-            histories: histories
+        guard let transactions = model.purchaseModel else { return activities.map { _ in .none } }
+        return PurchaseModels.predictions(
+            transactions,
+            spend: model.gammaGamma?.parameters,
+            summaries: activities.map(\.summary),
+            settings: model.settings
         )
-        let values = model.lifetimeValue?.values(for: summaries, histories: histories)
-        return ParallelChunks.array(count: summaries.count) { index in
-            guard hasSummary[index] else { return .none }
-            return CustomerPredictions(
-                pAlive: bgnbd.probabilityAlive(summaries[index]),
-                expected90d: expected[index],
-                predicted: values?[index]
-            )
-        }
     }
 
     /// Sets the base-wide figures of `model` from the whole base: the RFM quintile breakpoints and the value tiers'

@@ -1,6 +1,5 @@
 import CRMContract
 import CRMPostgres
-import CRMSupport
 import Foundation
 
 /// Reads and writes `scoring_models`.
@@ -19,14 +18,18 @@ enum ModelStore {
         let rows = try connection.query(
             """
             INSERT INTO scoring_models (as_of, as_of_requested, fitted_at, time_unit_days, customers, bgnbd,
-                gamma_gamma, rfm_breakpoints, tier_cutoffs, settings, statistics)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11::jsonb)
+                gamma_gamma, rfm_breakpoints, tier_cutoffs, settings, statistics, mbgnbd, pareto_nbd,
+                selected_model, selection, fit_failures)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11::jsonb,
+                $12::jsonb, $13::jsonb, $14, $15::jsonb, $16::jsonb)
             RETURNING model_id
             """,
             [
                 model.asOf, model.asOfRequested, model.fittedAt, model.settings.timeUnitDays, model.customers,
                 try model.bgnbd.map(json), try model.gammaGamma.map(json), try model.rfm.map(json),
                 try model.tierCutoffs.map(json), try json(model.settings), try json(model.statistics),
+                try model.mbgnbd.map(json), try model.paretoNBD.map(json), model.selection?.selected.rawValue,
+                try model.selection.map(json), try json(model.fitFailures),
             ]
         )
         var stored = model
@@ -51,7 +54,7 @@ enum ModelStore {
         let rows = try connection.query(
             """
             SELECT model_id, as_of, as_of_requested, fitted_at, customers, bgnbd, gamma_gamma, rfm_breakpoints,
-                   tier_cutoffs, settings, statistics
+                   tier_cutoffs, settings, statistics, mbgnbd, pareto_nbd, selection, fit_failures
             FROM scoring_models ORDER BY model_id DESC LIMIT 1
             """
         )
@@ -76,7 +79,11 @@ enum ModelStore {
             customers: try row.decode(4),
             settings: settings,
             bgnbd: try json(5, ScoringModel.Fitted<BGNBD>.self),
+            mbgnbd: try json(11, ScoringModel.Fitted<MBGNBD>.self),
+            paretoNBD: try json(12, ScoringModel.Fitted<ParetoNBD>.self),
             gammaGamma: try json(6, ScoringModel.Fitted<GammaGamma>.self),
+            selection: try json(13, PurchaseModelSelection.self),
+            fitFailures: try json(14, [String: String].self) ?? [:],
             rfm: try json(7, RFMBreakpoints.self),
             tierCutoffs: try json(8, TierCutoffs.self),
             statistics: try json(10, [String: Double].self) ?? [:]

@@ -15,6 +15,18 @@ struct ScoringEntry: Sendable {
 /// and events. Every statement runs on the caller's connection inside the caller's transaction.
 enum ScoreStore {
     /// Reads every customer (or the named ones) with its previous score and its activity as of `asOf`.
+    static func read(
+        customers filter: [String]?,
+        asOf: Date,
+        settings: ScoringConfiguration,
+        on connection: isolated PostgresConnection
+    ) throws -> [ScoringEntry] {
+        try read(customers: filter, asOf: asOf, settings: settings, calibrationEnd: nil, on: connection).entries
+    }
+
+    /// Reads every customer (or the named ones) with its previous score and its activity as of `asOf`, and with a
+    /// `calibrationEnd`, the split histories of the customers who bought by then (a holdout validation's data,
+    /// from the same pass over the orders).
     ///
     /// Two `COPY ... TO STDOUT` streams, both ordered by customer id in byte order: the customers with their
     /// previous scores, then their orders (only those at or before `asOf`, held refunds left out), folded into
@@ -25,9 +37,10 @@ enum ScoreStore {
         customers filter: [String]?,
         asOf: Date,
         settings: ScoringConfiguration,
+        calibrationEnd: Date?,
         on connection: isolated PostgresConnection,
         purchaseDays: ((_ days: ActivityBuilder.PurchaseDays) -> Void)? = nil
-    ) throws -> [ScoringEntry] {
+    ) throws -> (entries: [ScoringEntry], holdout: [HoldoutHistory]) {
         try connection.execute(
             "SELECT set_config('crm.scoring_as_of', $1, true), set_config('crm.scoring_customers', $2, true)",
             [asOf, filter ?? []]
@@ -91,10 +104,22 @@ enum ScoreStore {
         var index = 0
         var builder = ActivityBuilder(asOf: asOf, settings: settings)
         var current: String?
+        var holdout: [HoldoutHistory] = []
+        var purchaseTimes: [Double] = []
         func finish() {
             guard current != nil else { return }
             if let purchaseDays { builder.withPurchaseDays(purchaseDays) }
             entries[index].activity = builder.finish()
+            if let calibrationEnd {
+                let split = HoldoutHistory(
+                    purchaseTimes: purchaseTimes,
+                    calibrationEnd: calibrationEnd.timeIntervalSince1970,
+                    holdoutEnd: asOf.timeIntervalSince1970,
+                    unit: settings.timeUnit
+                )
+                if let split { holdout.append(split) }
+                purchaseTimes.removeAll(keepingCapacity: true)
+            }
         }
         // Raw orders grouped by customer: PostgreSQL only filters and sorts by customer (in parallel, in memory
         // with the settings the caller makes); `ActivityBuilder` puts each customer's orders into days, cheaper
@@ -132,9 +157,10 @@ enum ScoreStore {
             let amount = try line.double()
             let cost = try line.optionalDouble()
             builder.add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
+            if calibrationEnd != nil, isPurchase { purchaseTimes.append(time) }
         }
         finish()
-        return entries
+        return (entries, holdout)
     }
 
     // MARK: - Writing

@@ -10,6 +10,9 @@ public struct ScoringError: Error, CustomStringConvertible, Sendable, Hashable {
         case unreadableModel
         /// The as-of time is in the future or otherwise unusable.
         case invalidAsOf
+        /// A holdout validation's periods or data cannot measure the models (no purchase in the calibration
+        /// period, a holdout that ends before it starts, too few calibration customers).
+        case invalidValidation
     }
 
     /// The kind of failure.

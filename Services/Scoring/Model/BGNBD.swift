@@ -75,19 +75,6 @@ public struct BGNBD: Sendable, Hashable, Codable {
         return conditionalExpectedPurchases(t: t, for: customers, histories: DistinctHistories(customers))
     }
 
-    /// ``conditionalExpectedPurchases(t:for:)`` with the customers' distinct histories already listed.
-    func conditionalExpectedPurchases(
-        t: Double,
-        for customers: [TransactionSummary],
-        histories: DistinctHistories
-    ) -> [Double] {
-        guard t > 0 else { return Array(repeating: t == 0 ? 0 : .nan, count: customers.count) }
-        let ifAlive = histories.evaluate { expectedPurchasesIfAlive(t: t, x: $0.frequency, T: $0.age) }
-        return ParallelChunks.array(count: customers.count) { i in
-            probabilityAlive(customers[i]) * ifAlive[Int(histories.index[i])]
-        }
-    }
-
     /// Expected purchases in (T, T + t] of a customer known to be alive at T, for t ≥ 0.
     ///
     /// The published form is c / (a − 1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; c; z)] with c = a + b + x − 1
@@ -95,7 +82,7 @@ public struct BGNBD: Sendable, Hashable, Codable {
     /// whose series, unlike the original, converges up to z = 1 for the usual a < 1 + r + x (lifetimes' fallback);
     /// and as every term of that ₂F₁ but the first carries the factor a − 1, the division by a − 1 is done
     /// analytically: no 0/0 at a = 1.
-    func expectedPurchasesIfAlive(t: Double, x: Int, T: Double) -> Double {
+    public func expectedPurchasesIfAlive(t: Double, x: Int, T: Double) -> Double {
         let n = Double(x)
         let c = a + b + n - 1
         let z = t / (alpha + T + t)
@@ -144,5 +131,34 @@ struct DistinctHistories {
     /// `value` of every distinct pair, in the order of ``keys``.
     func evaluate(_ value: @Sendable (HistoryKey) -> Double) -> [Double] {
         ParallelChunks.array(count: keys.count, chunk: 256) { value(keys[$0]) }
+    }
+}
+
+/// The distinct (x, t_x, T) of a list of customers, and which one each customer has: for what depends on the whole
+/// history, such as Pareto/NBD's P(alive), an integral worth computing once per distinct history.
+struct DistinctFullHistories {
+    struct Key: Hashable {
+        var frequency: Int
+        var recency: Double
+        var age: Double
+    }
+
+    /// Each distinct history once, in order of first appearance.
+    let keys: [Key]
+    /// Per customer, the position of its history in ``keys``.
+    let index: [Int32]
+
+    init(_ customers: [TransactionSummary]) {
+        var positions: [Key: Int32] = [:]
+        var keys: [Key] = []
+        index = customers.map { customer in
+            let key = Key(frequency: customer.frequency, recency: customer.recency, age: customer.age)
+            if let known = positions[key] { return known }
+            let position = Int32(keys.count)
+            positions[key] = position
+            keys.append(key)
+            return position
+        }
+        self.keys = keys
     }
 }

@@ -3,11 +3,12 @@ import CRMSupport
 /// Discounted expected customer lifetime value, as lifetimes' `GammaGammaFitter.customer_lifetime_value`.
 ///
 /// The horizon is cut into ``periods`` periods of ``periodLength`` model time units. Period k contributes the
-/// expected purchases within it (BG/NBD) times the expected value per transaction (Gamma-Gamma), discounted by
-/// (1 + ``discountRate``)ᵏ. The result is in the spend model's currency units.
-public struct LifetimeValue: Sendable, Hashable {
+/// expected purchases within it (any ``PurchaseModel``: BG/NBD, MBG/NBD, Pareto/NBD) times the expected value per
+/// transaction (Gamma-Gamma), discounted by (1 + ``discountRate``)ᵏ. The result is in the spend model's currency
+/// units.
+public struct LifetimeValue<Transactions: PurchaseModel>: Sendable, Hashable {
     /// The purchase model; its time unit is the one ``periodLength`` is measured in.
-    public var transactions: BGNBD
+    public var transactions: Transactions
     /// The spend-per-transaction model.
     public var spend: GammaGamma
     /// Number of periods in the horizon; default 12 (a year of months). No periods, no value.
@@ -22,7 +23,7 @@ public struct LifetimeValue: Sendable, Hashable {
     ///
     /// lifetimes' `freq="W"` month is 4.345 weeks: pass `period: TimeUnit(days: 4.345 * 7)` to match it exactly.
     public init(
-        transactions: BGNBD,
+        transactions: Transactions,
         spend: GammaGamma,
         modelUnit: TimeUnit = .week,
         periods: Int = 12,
@@ -60,11 +61,14 @@ public struct LifetimeValue: Sendable, Hashable {
 
     /// ``values(for:)`` with the customers' distinct histories already listed.
     func values(for customers: [TransactionSummary], histories: DistinctHistories) -> [Double] {
+        values(for: customers, histories: histories, alive: transactions.probabilitiesAlive(for: customers))
+    }
+
+    /// ``values(for:histories:)`` with every customer's P(alive) already at hand.
+    func values(for customers: [TransactionSummary], histories: DistinctHistories, alive: [Double]) -> [Double] {
         let sums = histories.evaluate { discountedPurchasesIfAlive(x: $0.frequency, T: $0.age) }
         return ParallelChunks.array(count: customers.count) { i in
-            let customer = customers[i]
-            return transactions.probabilityAlive(customer) * spend.conditionalExpectedAverageSpend(customer)
-                * sums[Int(histories.index[i])]
+            alive[i] * spend.conditionalExpectedAverageSpend(customers[i]) * sums[Int(histories.index[i])]
         }
     }
 

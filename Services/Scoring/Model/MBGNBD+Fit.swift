@@ -8,7 +8,12 @@ extension MBGNBD {
     /// analytic gradients on ln(r, α, a, b), each parameter kept in [e⁻¹⁸, e¹⁸], from three starts scaled to the
     /// data. A base without a repeat purchase is ``ModelFitError/Code/degenerate``.
     public static func fit(_ summaries: some Sequence<TransactionSummary>) throws(ModelFitError) -> ModelFit<MBGNBD> {
-        let sample = try BGNBDSample(summaries)
+        try fit(BGNBDSample(summaries))
+    }
+
+    /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share; with a `previous`
+    /// fit, searched from it first (see ``ModelFit/maximumLikelihood(names:starts:warmStart:customerCount:totalWeight:box:_:model:)``).
+    static func fit(_ sample: BGNBDSample, from previous: MBGNBD? = nil) throws(ModelFitError) -> ModelFit<MBGNBD> {
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit.
         let rate = sample.repeatRate
         let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 5.0)].map { r, a, b in
@@ -17,6 +22,7 @@ extension MBGNBD {
         return try ModelFit.maximumLikelihood(
             names: ["r", "alpha", "a", "b"],
             starts: starts,
+            warmStart: previous.flatMap { $0.isValid ? $0.logParameters : nil },
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
             sample.modifiedNegativeLogLikelihood

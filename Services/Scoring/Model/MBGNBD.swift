@@ -76,13 +76,8 @@ public struct MBGNBD: Sendable, Hashable, Codable {
         t: Double,
         for customers: some Collection<TransactionSummary>
     ) -> [Double] {
-        guard t > 0 else { return Array(repeating: t == 0 ? 0 : .nan, count: customers.count) }
         let customers = Array(customers)
-        let histories = DistinctHistories(customers)
-        let ifAlive = histories.evaluate { expectedPurchasesIfAlive(t: t, x: $0.frequency, T: $0.age) }
-        return zip(customers, histories.index).map { customer, index in
-            probabilityAlive(customer) * ifAlive[Int(index)]
-        }
+        return conditionalExpectedPurchases(t: t, for: customers, histories: DistinctHistories(customers))
     }
 
     /// Expected purchases in (T, T + t] of a customer known to be alive at T, for t ≥ 0.
@@ -91,7 +86,7 @@ public struct MBGNBD: Sendable, Hashable, Codable {
     /// z = t / (α+T+t), is BG/NBD's with b + 1 in place of b: a customer alive after x repeat purchases has
     /// survived x + 1 dropout chances, which makes the beta posterior of p the one BG/NBD has after x + 1 of them.
     /// So BG/NBD's evaluation does it, with its Euler transformation and its exact limit at a = 1.
-    func expectedPurchasesIfAlive(t: Double, x: Int, T: Double) -> Double {
+    public func expectedPurchasesIfAlive(t: Double, x: Int, T: Double) -> Double {
         BGNBD(r: r, alpha: alpha, a: a, b: b + 1).expectedPurchasesIfAlive(t: t, x: x, T: T)
     }
 }

@@ -21,6 +21,12 @@ struct BoundedBFGS {
     var maximumIterations = 500
     /// Longest move of any coordinate in one step, so an early poor Hessian cannot fling the point away.
     var maximumStep = 2.0
+    /// The search stops when the values of the last ``stallWindow`` steps lie within this fraction of the value:
+    /// f has stopped moving beyond its own rounding, which a gradient test cannot see where rounding makes the
+    /// gradient noisy (a likelihood at the far end of its box). A converging search meets the gradient test first.
+    var stallTolerance = 1e-9
+    /// Steps the stall test looks back over.
+    var stallWindow = 10
 
     /// The best of the minima reached from each start (lowest finite value).
     func minimize(fromEach starts: [[Double]], _ objective: Objective) -> Result? {
@@ -36,6 +42,7 @@ struct BoundedBFGS {
         var inverseHessian = Self.identity(n)
         var needsScaling = true
         var iterations = 0
+        var recent: [Double] = []
 
         while value.isFinite, iterations < maximumIterations {
             let projected = projectedGradient(point, gradient)
@@ -69,6 +76,13 @@ struct BoundedBFGS {
                 Self.updateBFGS(&inverseHessian, s: s, y: y, sy: sy)
             }
             (point, value, gradient) = (step.point, step.value, step.gradient)
+            recent.append(value)
+            if recent.count > stallWindow { recent.removeFirst() }
+            if recent.count == stallWindow,
+                let low = recent.min(), let high = recent.max(), high - low <= stallTolerance * max(abs(value), 1)
+            {
+                break
+            }
         }
         let converged = value.isFinite && Self.maximumMagnitude(projectedGradient(point, gradient)) <= gradientTolerance
         return Result(point: point, value: value, iterations: iterations, converged: converged)

@@ -1,3 +1,4 @@
+import CRMSupport
 import Foundation
 
 /// The Pareto/NBD model of repeat buying (Schmittlein, Morrison & Colombo, 1987), as lifetimes' `ParetoNBDFitter`.
@@ -74,29 +75,19 @@ public struct ParetoNBD: Sendable, Hashable, Codable {
         t: Double,
         for customers: some Collection<TransactionSummary>
     ) -> [Double] {
-        guard t > 0 else { return Array(repeating: t == 0 ? 0 : .nan, count: customers.count) }
         let customers = Array(customers)
-        let histories = DistinctHistories(customers)
-        let ifAlive = histories.evaluate { expectedPurchasesIfAlive(t: t, x: $0.frequency, T: $0.age) }
-        var alive: [FullHistory: Double] = [:]
-        return zip(customers, histories.index).map { customer, index in
-            let history = FullHistory(customer)
-            if let known = alive[history] { return known * ifAlive[Int(index)] }
-            let probability = probabilityAlive(customer)
-            alive[history] = probability
-            return probability * ifAlive[Int(index)]
-        }
+        return conditionalExpectedPurchases(t: t, for: customers, histories: DistinctHistories(customers))
     }
 
-    /// What P(alive) depends on: x, t_x and T.
-    private struct FullHistory: Hashable {
-        var frequency: Int
-        var recency: Double
-        var age: Double
-
-        init(_ customer: TransactionSummary) {
-            (frequency, recency, age) = (customer.frequency, customer.recency, customer.age)
+    /// P(alive) of each customer, in order: once per distinct (x, t_x, T), on all cores.
+    public func probabilitiesAlive(for customers: [TransactionSummary]) -> [Double] {
+        let histories = DistinctFullHistories(customers)
+        let keys = histories.keys
+        let alive = ParallelChunks.array(count: keys.count, chunk: 1_024) { i in
+            probabilityAlive(x: keys[i].frequency, tx: keys[i].recency, T: keys[i].age)
         }
+        let index = histories.index
+        return ParallelChunks.array(count: customers.count) { i in alive[Int(index[i])] }
     }
 
     /// Expected purchases in (T, T + t] of a customer known to be alive at T, for t ≥ 0.
@@ -104,7 +95,7 @@ public struct ParetoNBD: Sendable, Hashable, Codable {
     /// Given alive, λ ~ Gamma(r + x, α + T) and μ ~ Gamma(s, β + T), and the expectation is
     /// (r+x) / (α+T) · (β+T) / (s−1) · [1 − ((β+T) / (β+T+t))^(s−1)]; the bracket over s − 1 goes through expm1,
     /// with its limit ln((β+T+t) / (β+T)) at s = 1 (lifetimes divides 0 by 0 there).
-    func expectedPurchasesIfAlive(t: Double, x: Int, T: Double) -> Double {
+    public func expectedPurchasesIfAlive(t: Double, x: Int, T: Double) -> Double {
         let logRemaining = -log1p(t / (beta + T))  // ln((β+T) / (β+T+t)) ≤ 0
         let sMinusOne = s - 1
         let growth = sMinusOne == 0 ? -logRemaining : -expm1(sMinusOne * logRemaining) / sMinusOne

@@ -1,5 +1,4 @@
 import CRMContract
-import CRMSupport
 
 /// Thresholds of the lifecycle rules. Config key prefix `crm.scoring.lifecycle`.
 ///
@@ -22,7 +21,8 @@ public struct LifecycleSettings: Hashable, Sendable, Codable {
     public var intervalRuleMinimumRepeats: Int
     /// Decline when silent more than this many days, whatever the rhythm. Default 365.
     ///
-    /// The model's p_alive stays 1 for one-time buyers, so silence is the only sign they are leaving.
+    /// BG/NBD's p_alive stays 1 for one-time buyers, so under it silence is the only sign they are leaving;
+    /// MBG/NBD and Pareto/NBD lower their p_alive as the silence grows.
     public var declineSilenceDays: Double
     /// Termination when silent more than this many days, whatever the rhythm. Default 730.
     public var terminationSilenceDays: Double

@@ -1,0 +1,305 @@
+import CRMContract
+import CRMPostgres
+import CRMSupport
+import Foundation
+import Logging
+import Metrics
+
+/// The models of a full rescoring: BG/NBD, MBG/NBD and Pareto/NBD fitted on the same compressed histories, and
+/// Gamma-Gamma on the repeat buyers; where a fit fails, the previous model's fit stays in use; then the purchase
+/// model the scores carry is selected (`CRM_SCORING_MODEL`).
+enum PurchaseModels {
+    /// A fit that failed in this run, and whether an earlier fit took its place.
+    struct Failure: Sendable, Hashable {
+        /// `bgnbd`, `mbgnbd`, `pareto_nbd` or `gamma_gamma`.
+        var model: String
+        /// Why (``ModelFitError/Code``).
+        var code: ModelFitError.Code
+        /// The model id whose fit stays in use; nil when there was none to keep.
+        var keptFrom: Int64?
+    }
+
+    /// Fits every model of `kinds` on `summaries` into `model` (a base smaller than the settings' minimum is left
+    /// without models, as before any fit); a failed fit keeps `previous`'s when its time unit is the same, and so
+    /// does a purchase model left out of `kinds` (a benchmark's measure of what the others cost). Seconds per model
+    /// go into the model's statistics (`seconds.fit.<model>`). Returns the failures.
+    static func fit(
+        _ model: inout ScoringModel,
+        summaries: [TransactionSummary],
+        previous: ScoringModel?,
+        kinds: [PurchaseModelKind] = PurchaseModelKind.allCases
+    ) -> [Failure] {
+        guard summaries.count >= model.settings.minimumFitCustomers else { return [] }
+        let previous = previous.flatMap { $0.settings.timeUnitDays == model.settings.timeUnitDays ? $0 : nil }
+        var failures: [Failure] = []
+        var clock = ContinuousClock.now
+        func lap(_ name: String) {
+            let now = ContinuousClock.now
+            model.statistics["seconds.fit.\(name)"] = (now - clock).seconds
+            clock = now
+        }
+        /// The fit, or the previous one with the failure noted.
+        func attempt<P>(
+            _ name: String,
+            previous earlier: ScoringModel.Fitted<P>?,
+            _ fit: () throws(ModelFitError) -> ModelFit<P>
+        ) -> ScoringModel.Fitted<P>? {
+            defer { lap(name) }
+            do {
+                return ScoringModel.Fitted(try fit())
+            } catch {
+                let kept = earlier?.carriedOver(from: previous?.modelID, failure: error.code.rawValue)
+                failures.append(Failure(model: name, code: error.code, keptFrom: kept?.carriedOverFrom))
+                return kept
+            }
+        }
+
+        // One compression for the three purchase models; when it fails (no repeat purchase at all), every
+        // purchase model fails alike.
+        let sample = Result { () throws(ModelFitError) in try BGNBDSample(summaries) }
+        lap("sample")
+        model.bgnbd = previous?.bgnbd
+        model.mbgnbd = previous?.mbgnbd
+        model.paretoNBD = previous?.paretoNBD
+        if kinds.contains(.bgnbd) {
+            model.bgnbd = attempt(PurchaseModelKind.bgnbd.rawValue, previous: previous?.bgnbd) {
+                () throws(ModelFitError) in try BGNBD.fit(sample.get(), from: previous?.bgnbd?.parameters)
+            }
+        }
+        if kinds.contains(.mbgnbd) {
+            model.mbgnbd = attempt(PurchaseModelKind.mbgnbd.rawValue, previous: previous?.mbgnbd) {
+                () throws(ModelFitError) in try MBGNBD.fit(sample.get(), from: previous?.mbgnbd?.parameters)
+            }
+        }
+        if kinds.contains(.paretoNBD) {
+            model.paretoNBD = attempt(PurchaseModelKind.paretoNBD.rawValue, previous: previous?.paretoNBD) {
+                () throws(ModelFitError) in try ParetoNBD.fit(sample.get(), from: previous?.paretoNBD?.parameters)
+            }
+        }
+        let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
+        model.gammaGamma = attempt("gamma_gamma", previous: previous?.gammaGamma) { () throws(ModelFitError) in
+            // One repeat buyer identifies no spread of spend across customers.
+            guard spenders.count >= 2 else { throw ModelFitError(.noCustomers) }
+            return try GammaGamma.fit(spenders)
+        }
+        return failures
+    }
+
+    /// The newest stored model, whose fits stay in use where this run's fail, and the newest validation. A stored
+    /// model or validation that cannot be read is logged and passed over: it must not stop the rescoring.
+    static func previous(
+        on connection: isolated PostgresConnection,
+        logger: Logger
+    ) throws -> (model: ScoringModel?, validation: StoredValidation?) {
+        var found: (model: ScoringModel?, validation: StoredValidation?) = (nil, nil)
+        do {
+            found.model = try ModelStore.latest(on: connection)
+        } catch let error as ScoringError {
+            logger.warning(
+                "the previous model is unreadable: no fit of it can be kept",
+                metadata: ["error": "\(error)"]
+            )
+        }
+        do {
+            found.validation = try ValidationStore.newest(on: connection)
+        } catch let error as ScoringError {
+            logger.warning("the newest validation is unreadable: passed over", metadata: ["error": "\(error)"])
+        }
+        return found
+    }
+
+    /// Logs and counts the fits of `model` that failed (`crm_scoring_model_fit_failures_total{model}`), warns of
+    /// those that did not converge, and logs the selection.
+    static func report(_ model: ScoringModel, logger: Logger) {
+        for (name, code) in model.fitFailures.sorted(by: { $0.key < $1.key }) {
+            let kept: Int64? =
+                switch name {
+                case PurchaseModelKind.bgnbd.rawValue: model.bgnbd?.carriedOverFrom
+                case PurchaseModelKind.mbgnbd.rawValue: model.mbgnbd?.carriedOverFrom
+                case PurchaseModelKind.paretoNBD.rawValue: model.paretoNBD?.carriedOverFrom
+                default: model.gammaGamma?.carriedOverFrom
+                }
+            logger.warning(
+                "model fit failed: the previous fit stays in use where there is one",
+                metadata: [
+                    "model": "\(name)", "reason": "\(code)", "kept_from_model": "\(kept.map(String.init) ?? "none")",
+                ]
+            )
+            Counter(label: "crm_scoring_model_fit_failures_total", dimensions: [("model", name)]).increment()
+        }
+        let converged: [(String, Bool?)] = [
+            (PurchaseModelKind.bgnbd.rawValue, model.bgnbd.map { $0.converged || $0.carriedOverFrom != nil }),
+            (PurchaseModelKind.mbgnbd.rawValue, model.mbgnbd.map { $0.converged || $0.carriedOverFrom != nil }),
+            (PurchaseModelKind.paretoNBD.rawValue, model.paretoNBD.map { $0.converged || $0.carriedOverFrom != nil }),
+            ("gamma_gamma", model.gammaGamma.map { $0.converged || $0.carriedOverFrom != nil }),
+        ]
+        for (name, flag) in converged where flag == false {
+            logger.warning(
+                "model fit stopped before its gradient vanished: the best point found is in use",
+                metadata: ["model": "\(name)"]
+            )
+        }
+        if let selection = model.selection {
+            logger.info(
+                "purchase model selected",
+                metadata: ["model": "\(selection.selected.rawValue)", "basis": "\(selection.basis.rawValue)"]
+            )
+        }
+    }
+
+    /// The scheduled holdout validation of a full rescoring on `holdout` (the calibration customers' split
+    /// histories), its holdout errors logged and published (`crm_scoring_model_holdout_mae{model}`); nil, and
+    /// logged, when too few customers bought by the calibration end.
+    static func validate(
+        _ holdout: [HoldoutHistory],
+        calibrationEnd: Date,
+        holdoutEnd: Date,
+        settings: ScoringConfiguration,
+        startingFrom model: ScoringModel?,
+        logger: Logger
+    ) -> HoldoutValidation? {
+        guard holdout.count >= settings.minimumFitCustomers else {
+            logger.notice(
+                "scheduled validation skipped: too few customers bought before the calibration end",
+                metadata: [
+                    "customers": "\(holdout.count)", "minimum": "\(settings.minimumFitCustomers)",
+                    "calibration_end": "\(UTCDateTime.format(calibrationEnd))",
+                ]
+            )
+            return nil
+        }
+        let validation = HoldoutValidation.run(
+            holdout,
+            calibrationEnd: calibrationEnd,
+            holdoutEnd: holdoutEnd,
+            holdoutDays: HoldoutHistory.day(holdoutEnd.timeIntervalSince1970)
+                - HoldoutHistory.day(calibrationEnd.timeIntervalSince1970),
+            unit: settings.timeUnit,
+            startingFrom: model.map { model in PurchaseModelKind.allCases.compactMap { model.purchaseModel($0) } } ?? []
+        )
+        var metadata: Logger.Metadata = ["customers": "\(validation.customers)"]
+        for kind in PurchaseModelKind.allCases {
+            guard let result = validation[kind] else { continue }
+            metadata["mae.\(kind.rawValue)"] = "\(String(format: "%.4f", result.mae))"
+            Gauge(label: "crm_scoring_model_holdout_mae", dimensions: [("model", kind.rawValue)]).record(result.mae)
+        }
+        for (name, code) in validation.failures { metadata["failed.\(name)"] = "\(code)" }
+        logger.info("purchase models validated on the holdout", metadata: metadata)
+        return validation
+    }
+
+    // MARK: - Selection
+
+    /// Which purchase model the scores carry: the one `setting` names, or under `auto` the lowest holdout error of
+    /// `validation` (the newest) among the fitted ones, else BG/NBD. Nil when no purchase model is fitted.
+    static func select(
+        setting: PurchaseModelChoice,
+        fitted: [PurchaseModelKind],
+        validation: StoredValidation?
+    ) -> PurchaseModelSelection? {
+        guard let first = fitted.first else { return nil }
+        let fallback = fitted.contains(.bgnbd) ? PurchaseModelKind.bgnbd : first
+        if let asked = setting.kind {
+            guard fitted.contains(asked) else {
+                return PurchaseModelSelection(
+                    setting: setting,
+                    selected: fallback,
+                    basis: .fallback,
+                    reason: "CRM_SCORING_MODEL names \(asked.displayName), which could not be fitted and was not "
+                        + "fitted before: \(fallback.displayName) instead"
+                )
+            }
+            return PurchaseModelSelection(
+                setting: setting,
+                selected: asked,
+                basis: .configured,
+                reason: "CRM_SCORING_MODEL=\(setting.rawValue)"
+            )
+        }
+        guard let validation, let best = validation.result.lowestError(among: fitted) else {
+            let reason =
+                validation == nil
+                ? "no validation yet, so \(fallback.displayName), the default (CRM_SCORING_VALIDATE_HOLDOUT or "
+                    + "crm model validate measures the models)"
+                : "no model of the newest validation is fitted: \(fallback.displayName), the default"
+            return PurchaseModelSelection(setting: setting, selected: fallback, basis: .noValidation, reason: reason)
+        }
+        let errors = validation.result.models.mapValues(\.mae)
+        let others = PurchaseModelKind.allCases.filter { $0 != best }.compactMap { kind in
+            errors[kind.rawValue].map { String(format: "%@ %.4f", kind.displayName, $0) }
+        }
+        let result = validation.result
+        let reason =
+            String(format: "lowest holdout error: %.4f transactions per customer", errors[best.rawValue] ?? .nan)
+            + (others.isEmpty ? "" : " against \(others.joined(separator: ", "))")
+            + " in the newest validation (calibration to \(Timestamp(result.calibrationEnd).rfc3339), "
+            + String(format: "%.1f weeks of holdout, %d customers)", result.holdoutWeeks, result.customers)
+        return PurchaseModelSelection(
+            setting: setting,
+            selected: best,
+            basis: .holdoutError,
+            validationID: validation.validationID,
+            holdoutErrors: errors,
+            reason: reason
+        )
+    }
+
+    // MARK: - Predictions
+
+    /// Every customer's figures by `transactions` and `spend`: p_alive, expected purchases in 90 days, predicted
+    /// value (nil without a summary). P(alive) is computed once per customer (Pareto/NBD's once per distinct
+    /// history), the expectations once per distinct (x, T).
+    static func predictions<Transactions: PurchaseModel>(
+        _ transactions: Transactions,
+        spend: GammaGamma?,
+        summaries: [TransactionSummary?],
+        settings: ScoringConfiguration
+    ) -> [CustomerPredictions] {
+        let present = summaries.map { $0 ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
+        let histories = DistinctHistories(present)
+        let alive = transactions.probabilitiesAlive(for: present)
+        let expected = transactions.conditionalExpectedPurchases(
+            t: 90 / settings.timeUnitDays,
+            histories: histories,
+            alive: alive
+        )
+        let values = spend.map { spend in
+            LifetimeValue(valuing: transactions, spend: spend, settings: settings)
+                .values(for: present, histories: histories, alive: alive)
+        }
+        return ParallelChunks.array(count: summaries.count) { index in
+            guard summaries[index] != nil else { return .none }
+            return CustomerPredictions(pAlive: alive[index], expected90d: expected[index], predicted: values?[index])
+        }
+    }
+
+    /// One customer's figures by `transactions` and `spend`.
+    static func predictions<Transactions: PurchaseModel>(
+        _ transactions: Transactions,
+        spend: GammaGamma?,
+        summary: TransactionSummary,
+        settings: ScoringConfiguration
+    ) -> CustomerPredictions {
+        let valuation = spend.map { LifetimeValue(valuing: transactions, spend: $0, settings: settings) }
+        return CustomerPredictions(
+            pAlive: transactions.probabilityAlive(x: summary.frequency, tx: summary.recency, T: summary.age),
+            expected90d: transactions.conditionalExpectedPurchases(t: 90 / settings.timeUnitDays, for: summary),
+            predicted: valuation?.value(for: summary)
+        )
+    }
+}
+
+extension LifetimeValue {
+    /// The valuation the settings describe: `CRM_SCORING_HORIZON_MONTHS` months discounted at the monthly rate of
+    /// `CRM_SCORING_DISCOUNT_RATE`, in the model's time unit.
+    init(valuing transactions: Transactions, spend: GammaGamma, settings: ScoringConfiguration) {
+        self.init(
+            transactions: transactions,
+            spend: spend,
+            modelUnit: settings.timeUnit,
+            periods: settings.horizonMonths,
+            period: .month,
+            discountRate: settings.monthlyDiscountRate
+        )
+    }
+}
