@@ -15,7 +15,7 @@ struct CRM: AsyncParsableCommand {
         version: CRMVersion.current,
         subcommands: [
             Migrate.self, Status.self, LoadOrders.self, Customer.self, Customers.self, Report.self, Model.self,
-            Rescore.self,
+            Rescore.self, Users.self,
             ReplayDead.self,
             LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self, Accounts.self,
         ]

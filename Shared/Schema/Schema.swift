@@ -16,5 +16,6 @@ public enum Schema {
         outboxBodyCompression,
         customerChangesWaitForOrders,
         segments,
+        console,
     ]
 }

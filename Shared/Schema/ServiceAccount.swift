@@ -1,13 +1,14 @@
 import CRMAMQP
 
-/// The four services as accounts: what each may touch in PostgreSQL and on the broker, stated once.
+/// The five services as accounts: what each may touch in PostgreSQL and on the broker, stated once.
 ///
-/// `crm migrate` grants exactly this to the roles `crm_intake`, `crm_scoring`, `crm_alerts`, `crm_complaints`
-/// when they exist, and `crm accounts` creates them (and the broker users) from passwords in the environment.
+/// `crm migrate` grants exactly this to the roles `crm_intake`, `crm_scoring`, `crm_alerts`, `crm_complaints`,
+/// `crm_console` when they exist, and `crm accounts` creates them (and the broker users of the four that use the
+/// broker) from passwords in the environment.
 /// A service run with its own account cannot read another service's tables, see another's outbox rows
 /// (row-level security on `crm_outbox`), consume another's queues or publish to exchanges it has no business in.
 public enum ServiceAccount: String, CaseIterable, Sendable {
-    case intake, scoring, alerts, complaints
+    case intake, scoring, alerts, complaints, console
 
     /// The PostgreSQL role and the RabbitMQ user name.
     public var name: String { "crm_\(rawValue)" }
@@ -20,6 +21,12 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
 
     /// The `source` of the service's rows in `crm_outbox`; row-level security shows a role only these.
     public var outboxSource: String { rawValue }
+
+    /// Whether the service has a broker user: the console reads the database only.
+    public var usesBroker: Bool { self != .console }
+
+    /// The accounts with a broker user.
+    public static var brokerAccounts: [ServiceAccount] { allCases.filter(\.usesBroker) }
 
     // MARK: - PostgreSQL
 
@@ -61,6 +68,19 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 "complaint_rules": own, "complaints": own, "complaint_status_events": own,
                 "complaint_escalations": own, "complaint_sla_warnings": own,
             ]
+        case .console:
+            // Read-only over what its pages show; its own sessions and failed sign-ins. Users are written by
+            // `crm users` (the owner); the console reads them to sign people in. No e-mail address is read.
+            return [
+                "customers": "SELECT (customer_id, name, region, customer_type)", "orders": "SELECT",
+                "scoring_models": "SELECT", "customer_scores": "SELECT", "customer_score_history": "SELECT",
+                "base_reports": "SELECT", "customer_flags": "SELECT", "customer_flag_events": "SELECT",
+                "retention_alerts": "SELECT", "retention_alert_reasons": "SELECT", "alert_feedback": "SELECT",
+                "alert_sweeps": "SELECT", "complaints": "SELECT", "complaint_status_events": "SELECT",
+                "complaint_escalations": "SELECT",
+                "console_users": "SELECT (username, role, password_hash)",
+                "console_sessions": "SELECT, INSERT, UPDATE, DELETE", "console_login_failures": "SELECT, INSERT, DELETE",
+            ]
         }
     }
 
@@ -71,8 +91,8 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         "crm_schema_migrations": "SELECT",
     ]
 
-    /// Tables no service touches: operators change them through `crm` with the owner's account.
-    public static let operatorTables: Set<String> = ["customer_flag_events"]
+    /// Tables no service writes: operators change them through `crm` with the owner's account.
+    public static let operatorTables: Set<String> = ["customer_flag_events", "console_users"]
 
     /// The database privileges: every role connects; only scoring stages a full rescoring in a temporary table.
     public var databasePrivileges: String { self == .scoring ? "CONNECT, TEMPORARY" : "CONNECT" }
@@ -86,6 +106,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         case .scoring: Topology.scoring
         case .alerts: Topology.alerts
         case .complaints: Topology.complaints(desks: desks)
+        case .console: Topology(exchanges: [], queues: [])
         }
     }
 
@@ -95,6 +116,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         case .intake, .scoring: [Topology.eventsExchange, Topology.deadLetterExchange]
         case .alerts: [Topology.alertsExchange, Topology.deadLetterExchange]
         case .complaints: [Topology.desksExchange, Topology.eventsExchange, Topology.deadLetterExchange]
+        case .console: []
         }
     }
 
@@ -107,6 +129,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         case .scoring: name.hasPrefix("scoring.")
         case .alerts: name.hasPrefix("alerts.")
         case .complaints: name.hasPrefix("complaints.") || name.hasPrefix("desk.")
+        case .console: false
         }
     }
 

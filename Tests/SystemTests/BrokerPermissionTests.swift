@@ -53,7 +53,7 @@ extension SystemTests {
                 try await environment.grantBrokerPermissions(desks: Self.desks)
                 // In an empty vhost, each service creates its own topology with its own user, in the order a
                 // deployment starts them (complaints binds alerts' queue, which it may not create).
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let publisher = AMQPPublisher(
                         settings: try environment.amqp(as: account),
                         name: account.name,
@@ -66,7 +66,7 @@ extension SystemTests {
                     )
                     await publisher.close()
                 }
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let publisher = AMQPPublisher(
                         settings: try environment.amqp(as: account),
                         name: account.name,
@@ -97,7 +97,7 @@ extension SystemTests {
                 }
 
                 let system = Topology.system(desks: Self.desks)
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let settings = try environment.amqp(as: account)
                     let own = Set(account.topology(desks: Self.desks).allQueues.map(\.queue.name))
                     for (queue, _) in system.allQueues where !account.owns(queue: queue.name) {
