@@ -25,11 +25,9 @@ import Testing
             try await ConsoleHarness.rescore(pool: environment.pool, asOf: "1998-06-30")
             try await ConsoleFixtures.storeDeskAndAlertActivity(pool: environment.pool)
             try await ConsoleHarness.addUser("analyst", role: .admin, password: "correct horse battery", pool: environment.pool)
-            let report = try #require(
-                try JSONSerialization.jsonObject(
-                    with: Data(try Shell.execute("crm", arguments: ["report", "--json"], environment: environment.serviceVariables).output.utf8)
-                ) as? [String: Any]
-            )
+            let reportRun = try Shell.execute("crm", arguments: ["report", "--json"], environment: environment.serviceVariables)
+            #expect(reportRun.status == 0, "crm report --json exited \(reportRun.status)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(reportRun.output.utf8)) as? [String: Any])
             let gridCounts = (report["grid"] as? [String: [String: Any]] ?? [:]).mapValues { $0["customers"] as? Int ?? -1 }
             let tierCounts = report["tiers"] as? [String: Int] ?? [:]
             let shots = ProcessInfo.processInfo.environment["CRM_CONSOLE_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
@@ -115,7 +113,7 @@ import Testing
                     #expect(second == secondRow, "the next page starts after the first page's last customer")
 
                     // One customer: the total of crm customer ID --json.
-                    let customerID = "1"
+                    let customerID = "00004"
                     let object = try #require(
                         try JSONSerialization.jsonObject(
                             with: Data(try Shell.execute("crm", arguments: ["customer", customerID, "--json"], environment: environment.serviceVariables).output.utf8)

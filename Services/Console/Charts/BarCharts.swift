@@ -7,10 +7,10 @@ enum BarCharts {
     static func funnel(_ html: inout HTML, stages: [(name: String, count: Int)]) {
         let total = max(stages.reduce(0) { $0 + $1.count }, 1)
         let most = Double(stages.map(\.count).max() ?? 0)
-        let width = 560.0
-        let labelWidth = 110.0
-        let row = 34.0
-        html.svg(width: labelWidth + width + 130, height: row * Double(stages.count) + 8, label: "Lifecycle stages") { html in
+        let width = 300.0
+        let labelWidth = 96.0
+        let row = 32.0
+        html.svg(width: labelWidth + width + 120, height: row * Double(stages.count) + 8, label: "Lifecycle stages") { html in
             for (index, stage) in stages.enumerated() {
                 let y = Double(index) * row + 4
                 let barWidth = most > 0 ? max(2, width * Double(stage.count) / most) : 2
@@ -44,10 +44,10 @@ enum BarCharts {
     static func tiers(_ html: inout HTML, tiers: [(name: String, count: Int)]) {
         let total = max(tiers.reduce(0) { $0 + $1.count }, 1)
         let most = Double(tiers.map(\.count).max() ?? 0)
-        let width = 380.0
+        let width = 300.0
         let labelWidth = 70.0
         let row = 40.0
-        html.svg(width: labelWidth + width + 140, height: row * Double(tiers.count) + 8, label: "Customers per tier") { html in
+        html.svg(width: labelWidth + width + 146, height: row * Double(tiers.count) + 8, label: "Customers per tier") { html in
             for (index, tier) in tiers.enumerated() {
                 let y = Double(index) * row + 4
                 let barWidth = most > 0 ? max(2, width * Double(tier.count) / most) : 2
@@ -72,6 +72,31 @@ enum BarCharts {
                     y: y + row / 2 + 2,
                     size: 12
                 )
+            }
+        }
+    }
+
+    /// One bar per row, its length a share from 0 to 1 on a fixed scale (desks' SLA attainment), with a label.
+    static func shares(_ html: inout HTML, rows: [(label: String, share: Double?)], label: String) {
+        let width = 420.0
+        let labelWidth = 120.0
+        let row = 30.0
+        html.svg(width: labelWidth + width + 70, height: row * Double(rows.count) + 24, label: label) { html in
+            for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
+                let x = labelWidth + width * tick
+                html.line(x1: x, y1: 0, x2: x, y2: row * Double(rows.count), stroke: Palette.grid)
+                html.label(Figures.percent(tick, decimals: 0), x: x, y: row * Double(rows.count) + 16, anchor: "middle", size: 10, fill: Palette.axis)
+            }
+            for (index, item) in rows.enumerated() {
+                let y = Double(index) * row
+                html.label(item.label, x: labelWidth - 10, y: y + row / 2 + 4, anchor: "end", size: 12, fill: Palette.axis)
+                guard let share = item.share else {
+                    html.label("no target decided yet", x: labelWidth + 6, y: y + row / 2 + 4, size: 11, fill: Palette.muted)
+                    continue
+                }
+                let color = share >= 0.9 ? "#2e7d4f" : share >= 0.75 ? "#2f6fb0" : share >= 0.5 ? "#d08a3c" : "#b3412e"
+                html.rect(x: labelWidth, y: y + 6, width: width * share, height: row - 12, fill: color, radius: 3, title: "\(item.label): \(Figures.percent(share))")
+                html.label(Figures.percent(share), x: labelWidth + width * share + 6, y: y + row / 2 + 4, size: 11)
             }
         }
     }

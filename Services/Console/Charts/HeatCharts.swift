@@ -36,10 +36,10 @@ enum HeatCharts {
                     let x = left + Double(column) * size
                     let ink = Palette.ink(on: share)
                     html.element(
-                        "g",
+                        "a",
                         attributes: [
-                            .init("class", "grid-cell"), .init("data-cell", id),
-                            .init("data-customers", String(cell.customers)),
+                            .init("href", "/console/customers?grid=\(id)"), .init("class", "grid-cell"),
+                            .init("data-cell", id), .init("data-customers", String(cell.customers)),
                         ]
                     ) { html in
                         html.rect(
@@ -202,7 +202,7 @@ enum HeatCharts {
         let cell = max(10.0, min(26.0, 640.0 / Double(first.count)))
         let rowHeight = max(10.0, min(22.0, 440.0 / Double(values.count)))
         let left = 64.0
-        let top = 12.0
+        let top = 24.0
         let width = left + cell * Double(first.count)
         html.svg(width: width + 90, height: top + rowHeight * Double(values.count) + 44, label: label) { html in
             for (row, rowValues) in values.enumerated() {
@@ -228,7 +228,7 @@ enum HeatCharts {
                 html.label(text, x: left + Double(column) * cell + cell / 2, y: bottom + 14, anchor: "middle", size: 10, fill: Palette.axis)
             }
             html.label(columnTitle + " →", x: left + cell * Double(first.count) / 2, y: bottom + 34, anchor: "middle", size: 11, fill: Palette.muted)
-            html.label(rowTitle + " ↓", x: 4, y: top - 2 + 8, size: 10, fill: Palette.muted)
+            html.label(rowTitle + " ↓", x: 4, y: 12, size: 10, fill: Palette.muted)
             // The colour scale.
             for step in 0..<10 {
                 html.rect(x: width + 24, y: top + Double(9 - step) * 16, width: 14, height: 16, fill: Palette.shade(Double(step) / 9 + 0.05))

@@ -15,10 +15,11 @@ enum LineChart {
         label: String,
         maximum fixedMaximum: Double? = nil,
         step: Bool = false,
+        until end: Date? = nil,
         format: (Double) -> String,
         id: String? = nil
     ) {
-        guard let first = points.first, let last = points.last else {
+        guard let first = points.first, let lastPoint = points.last else {
             html.element("p", .init("class", "empty"), text: "No points to draw yet.")
             return
         }
@@ -26,6 +27,8 @@ enum LineChart {
         let height = 170.0
         let left = 58.0
         let top = 12.0
+        // A step line holds its last value to `end` (the as-of time), so both of a customer's charts span the same time.
+        let last = LineChart.Point(time: max(end ?? lastPoint.time, lastPoint.time), value: lastPoint.value)
         let start = first.time.timeIntervalSince1970
         let span = max(last.time.timeIntervalSince1970 - start, 86_400)
         let scale = Ticks.nice(fixedMaximum ?? max(points.map(\.value).max() ?? 0, 0.000_1))
@@ -47,6 +50,7 @@ enum LineChart {
                     path += " L\(px) \(py)"
                 }
             }
+            if last.time > lastPoint.time { path += " H\(HTML.format(x(last.time), decimals: 1))" }
             html.void(
                 "path",
                 .init("d", path),

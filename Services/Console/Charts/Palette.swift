@@ -1,18 +1,18 @@
 /// The console's colours: one sequential scale for every heat map, and fixed colours per tier and series.
 enum Palette {
-    /// The light and dark ends of the sequential scale.
-    private static let light: (Double, Double, Double) = (238, 243, 249)
-    private static let dark: (Double, Double, Double) = (31, 58, 95)
+    /// The stops of the sequential scale: a pale blue, a clear blue, the brand's navy.
+    private static let stops: [(Double, Double, Double)] = [(238, 243, 249), (111, 161, 214), (31, 58, 95)]
 
     /// A colour of the sequential scale for `share` (0 light … 1 dark).
     static func shade(_ share: Double) -> String {
         let t = share.isFinite ? min(max(share, 0), 1) : 0
-        func channel(_ a: Double, _ b: Double) -> Int { Int((a + (b - a) * t).rounded()) }
-        return hex(channel(light.0, dark.0), channel(light.1, dark.1), channel(light.2, dark.2))
+        let (from, to, u) = t < 0.5 ? (stops[0], stops[1], t * 2) : (stops[1], stops[2], (t - 0.5) * 2)
+        func channel(_ a: Double, _ b: Double) -> Int { Int((a + (b - a) * u).rounded()) }
+        return hex(channel(from.0, to.0), channel(from.1, to.1), channel(from.2, to.2))
     }
 
     /// Text that reads on `shade(share)`.
-    static func ink(on share: Double) -> String { share > 0.5 ? "#ffffff" : "#1c2533" }
+    static func ink(on share: Double) -> String { share > 0.45 ? "#ffffff" : "#1c2533" }
 
     static let actual = "#1f3a5f"
     static let predicted = "#8fb8e0"

@@ -45,6 +45,7 @@ enum CustomerPage {
                         color: Palette.value,
                         label: "Cumulative net spend",
                         step: true,
+                        until: details.model?.asOf,
                         format: Figures.compact
                     )
                     html.element("div", .init("class", "legend")) { html in

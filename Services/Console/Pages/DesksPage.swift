@@ -21,6 +21,14 @@ enum DesksPage {
                 Layout.figure(&html, "SLA attainment", Figures.percent(decided == 0 ? nil : Double(met) / Double(decided)), note: "targets met of those decided")
                 Layout.figure(&html, "Desks", Figures.count(desks.count))
             }
+            html.element("section", .init("class", "panel"), .init("id", "attainment")) { html in
+                html.element("h2", text: "SLA attainment by desk")
+                BarCharts.shares(
+                    &html,
+                    rows: desks.map { ($0.desk, $0.attainment) },
+                    label: "SLA attainment by desk"
+                )
+            }
             html.element("section", .init("class", "panel")) { html in
                 html.element("div", .init("class", "table-scroll")) { html in
                     html.element("table", .init("class", "sortable"), .init("id", "desks")) { html in

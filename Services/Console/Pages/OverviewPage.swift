@@ -43,7 +43,7 @@ enum OverviewPage {
                         "p",
                         .init("class", "muted"),
                         text: "Rows: value tier (gold high, silver mid, bronze low). Columns: margin rate where "
-                            + "orders carry cost, else the value trend. Click through in Customers with grid=CELL."
+                            + "orders carry cost, else the value trend. A cell opens its customers."
                     )
                 }
                 html.element("div", .init("class", "stack")) { html in
@@ -120,7 +120,10 @@ enum OverviewPage {
                     + "\(Figures.count(transitions.goldLeft)) left it since "
                     + "\(Figures.minute(transitions.previousAsOf.rfc3339))."
             )
-            let movers = transitions.goldEntrants.map { ("entered", $0) } + transitions.goldLeavers.map { ("left", $0) }
+            // The ten most valuable of each direction; `crm report --json` has the rest.
+            let movers =
+                transitions.goldEntrants.prefix(10).map { ("entered", $0) }
+                + transitions.goldLeavers.prefix(10).map { ("left", $0) }
             guard !movers.isEmpty else { return }
             html.element("div", .init("class", "table-scroll")) { html in
                 html.element("table", .init("class", "sortable")) { html in

@@ -31,9 +31,12 @@ enum Assets {
         .panel { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 18px 20px;
           margin-bottom: 20px; }
         .panel.notice { max-width: 640px; }
-        .grid-2 { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; }
+        .grid-2 { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; margin-bottom: 20px; }
+        .grid-2 > * { min-width: 0; }
         .grid-2 > .panel { margin-bottom: 0; }
-        .stack { display: grid; gap: 20px; margin-bottom: 20px; }
+        .stack { margin-bottom: 0; }
+        .stack { display: grid; gap: 20px; }
+        .stack > .panel { margin-bottom: 0; }
         .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px;
           margin-bottom: 20px; }
         .figure { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
@@ -78,6 +81,7 @@ enum Assets {
         .legend .value::before { background: #2f6fb0; }
         .legend .alive::before { background: #2e7d4f; }
         svg { display: block; max-width: 100%; height: auto; }
+        svg a:hover rect { stroke: #7fb2e5; stroke-width: 3; }
         svg text { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; }
         ol.timeline { list-style: none; padding: 0; margin: 0; }
         ol.timeline li { display: grid; grid-template-columns: 150px 130px 1fr; gap: 12px; padding: 7px 0;
