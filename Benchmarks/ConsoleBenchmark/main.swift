@@ -66,7 +66,12 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     let orders = try await environment.pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
     print(String(format: "  loaded %d orders in %.1f s", orders, (ContinuousClock.now - start).seconds))
     start = ContinuousClock.now
-    let rescoring = FullRescoring(pool: environment.pool, outbox: Outbox(of: .scoring), settings: ScoringConfiguration(), logger: logger)
+    let rescoring = FullRescoring(
+        pool: environment.pool,
+        outbox: Outbox(of: .scoring),
+        settings: ScoringConfiguration(),
+        logger: logger
+    )
     let asOf = try Timestamp(rfc3339: "2025-12-31T23:59:59Z").date
     _ = try await rescoring.run(asOf: asOf)
     _ = try await rescoring.run(asOf: asOf)
@@ -100,7 +105,13 @@ try await TestServers.withEnvironment(migrate: true) { environment in
         "INSERT INTO retention_alert_reasons (alert_id, customer_id, reason, open) SELECT alert_id, customer_id, reasons[1], status <> 'resolved' FROM retention_alerts"
     )
     try await environment.pool.execute("ANALYZE")
-    _ = try await ConsoleUsers.add(name: "bench", role: .admin, password: "benchmark password", replace: true, pool: environment.pool)
+    _ = try await ConsoleUsers.add(
+        name: "bench",
+        role: .admin,
+        password: "benchmark password",
+        replace: true,
+        pool: environment.pool
+    )
 
     try await environment.grantServiceAccounts()
     let port = TestPorts.unused()
@@ -110,7 +121,9 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     variables["CRM_AMQP_URL"] = nil
     let service = Process()
     service.executableURL = binDirectory.appendingPathComponent("crm-console")
-    service.environment = ProcessInfo.processInfo.environment.merging(variables) { $1 }.filter { $0.key != "CRM_AMQP_URL" }
+    service.environment = ProcessInfo.processInfo.environment.merging(variables) { $1 }.filter {
+        $0.key != "CRM_AMQP_URL"
+    }
     service.standardOutput = FileHandle.nullDevice
     service.standardError = FileHandle.nullDevice
     try service.run()
@@ -149,10 +162,16 @@ try await TestServers.withEnvironment(migrate: true) { environment in
         ("overview /console/", { "/console/" }),
         ("customers, first page", { "/console/customers" }),
         ("customers tier=gold&stage=decline", { "/console/customers?tier=gold&stage=decline" }),
-        ("customers segment=at_risk by clv.predicted:desc", { "/console/customers?segment=at_risk&sort=clv.predicted:desc" }),
-        ("customers, pages in sequence (keyset)", {
-            "/console/customers?tier=silver" + (nextPage.map { "&after=" + $0 } ?? "")
-        }),
+        (
+            "customers segment=at_risk by clv.predicted:desc",
+            { "/console/customers?segment=at_risk&sort=clv.predicted:desc" }
+        ),
+        (
+            "customers, pages in sequence (keyset)",
+            {
+                "/console/customers?tier=silver" + (nextPage.map { "&after=" + $0 } ?? "")
+            }
+        ),
         ("customer /console/customers/ID", { "/console/customers/" + ids.randomElement()! }),
         ("model", { "/console/model" }),
         ("desks", { "/console/desks" }),
@@ -178,7 +197,9 @@ try await TestServers.withEnvironment(migrate: true) { environment in
                 let text = String(decoding: answer.body, as: UTF8.self)
                 if let range = text.range(of: #"id="next-page" href=""#) {
                     let link = text[range.upperBound...].prefix { $0 != "\"" }
-                    nextPage = link.range(of: marker).map { String(link[$0.upperBound...]).components(separatedBy: "&amp;").first ?? "" }
+                    nextPage = link.range(of: marker).map {
+                        String(link[$0.upperBound...]).components(separatedBy: "&amp;").first ?? ""
+                    }
                 } else {
                     nextPage = nil
                 }
@@ -186,15 +207,40 @@ try await TestServers.withEnvironment(migrate: true) { environment in
         }
         let p50 = percentile(latencies, 0.5)
         let p99 = percentile(latencies, 0.99)
-        print(String(format: "  %-48@ p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms  (%d KB)", page.name as NSString, p50, p99, latencies.max() ?? .nan, bytes / 1024))
-        rows.append(String(format: "RESULT | console page: %@ (%d customers, %d requests) | p50 %.1f ms, p99 %.1f ms | < 300 ms |", page.name, customerCount, requests, p50, p99))
+        print(
+            String(
+                format: "  %-48@ p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms  (%d KB)",
+                page.name as NSString,
+                p50,
+                p99,
+                latencies.max() ?? .nan,
+                bytes / 1024
+            )
+        )
+        rows.append(
+            String(
+                format: "RESULT | console page: %@ (%d customers, %d requests) | p50 %.1f ms, p99 %.1f ms | < 300 ms |",
+                page.name,
+                customerCount,
+                requests,
+                p50,
+                p99
+            )
+        )
     }
     // The CSV download of a selection, whole.
     let csvStart = ContinuousClock.now
     let csv = try RawHTTP.send(port: port, "GET /console/customers.csv?tier=gold", headers: cookie)
     let csvSeconds = (ContinuousClock.now - csvStart).seconds
     let csvRows = csv.body.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } - 1
-    rows.append(String(format: "RESULT | console CSV download tier=gold, whole selection | %d rows in %.1f s (%.0f rows/s) | |", csvRows, csvSeconds, Double(csvRows) / csvSeconds))
+    rows.append(
+        String(
+            format: "RESULT | console CSV download tier=gold, whole selection | %d rows in %.1f s (%.0f rows/s) | |",
+            csvRows,
+            csvSeconds,
+            Double(csvRows) / csvSeconds
+        )
+    )
     kill(service.processIdentifier, SIGTERM)
     service.waitUntilExit()
     for row in rows { print(row) }

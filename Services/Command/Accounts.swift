@@ -110,7 +110,9 @@ struct Accounts: AsyncParsableCommand {
             throw CommandFailure.configuration("CRM_CONSOLE_ADMIN_PASSWORD: \(problem)")
         }
         guard password != "change-me" else {
-            throw CommandFailure.configuration("CRM_CONSOLE_ADMIN_PASSWORD: use a generated password, not the example's")
+            throw CommandFailure.configuration(
+                "CRM_CONSOLE_ADMIN_PASSWORD: use a generated password, not the example's"
+            )
         }
         switch try await ConsoleUsers.add(name: name, role: .admin, password: password, replace: false, pool: pool) {
         case .added: print("Console user \(name) added as admin.")

@@ -50,9 +50,11 @@ struct Desks: AsyncParsableCommand {
         )
         let figures = try await connection.transaction { connection in try DeskFigures.load(on: connection) }
         await connection.close()
-        let counts = Dictionary(uniqueKeysWithValues: figures.map {
-            ($0.desk, (open: $0.open, breached: $0.breachedOpen, escalated: $0.escalatedOpen))
-        })
+        let counts = Dictionary(
+            uniqueKeysWithValues: figures.map {
+                ($0.desk, (open: $0.open, breached: $0.breachedOpen, escalated: $0.escalatedOpen))
+            }
+        )
         var rows = rules.desks.map { desk in
             Row(
                 name: desk.name,

@@ -54,7 +54,9 @@ struct Users: AsyncParsableCommand {
             case .added: print("User \(name) added as \(role.rawValue).")
             case .updated: print("User \(name) updated: role \(role.rawValue), new password; its sessions ended.")
             case .exists:
-                throw CommandFailure.configuration("user \(name) exists (use --replace to change its role and password)")
+                throw CommandFailure.configuration(
+                    "user \(name) exists (use --replace to change its role and password)"
+                )
             }
         }
     }
@@ -98,7 +100,8 @@ struct Users: AsyncParsableCommand {
                 print(
                     user.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                         + user.role.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
-                        + String(user.activeSessions).leftPadded(to: 8, with: " ") + "  " + "  " + formatter.string(from: user.createdAt)
+                        + String(user.activeSessions).leftPadded(to: 8, with: " ") + "  " + "  "
+                        + formatter.string(from: user.createdAt)
                 )
             }
         }

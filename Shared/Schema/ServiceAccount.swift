@@ -79,9 +79,18 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 "alert_sweeps": "SELECT", "complaints": "SELECT", "complaint_status_events": "SELECT",
                 "complaint_escalations": "SELECT",
                 "console_users": "SELECT (username, role, password_hash)",
-                "console_sessions": "SELECT, INSERT, UPDATE, DELETE", "console_login_failures": "SELECT, INSERT, DELETE",
+                "console_sessions": "SELECT, INSERT, UPDATE, DELETE",
+                "console_login_failures": "SELECT, INSERT, DELETE",
             ]
         }
+    }
+
+    /// Everything granted on tables: ``tables`` and ``commonTables`` (the console, which publishes nothing, without
+    /// the outbox).
+    public var grantedTables: [String: String] {
+        var common = Self.commonTables
+        if self == .console { common["crm_outbox"] = nil }
+        return tables.merging(common) { own, _ in own }
     }
 
     /// Tables every service uses the same way: its own outbox rows (row-level security), its replica row, and

@@ -16,24 +16,54 @@ import Testing
             try await ConsoleHarness.storeCDNOW(pool: environment.pool)
             try await ConsoleHarness.store(
                 [
-                    ConsoleHarness.order("x-1", customer: ConsoleHarness.hostile, at: "1997-02-03T10:00:00Z", amount: "41.00", name: ConsoleHarness.hostile),
-                    ConsoleHarness.order("x-2", customer: ConsoleHarness.hostile, at: "1997-08-03T10:00:00Z", amount: "17.25", name: ConsoleHarness.hostile),
+                    ConsoleHarness.order(
+                        "x-1",
+                        customer: ConsoleHarness.hostile,
+                        at: "1997-02-03T10:00:00Z",
+                        amount: "41.00",
+                        name: ConsoleHarness.hostile
+                    ),
+                    ConsoleHarness.order(
+                        "x-2",
+                        customer: ConsoleHarness.hostile,
+                        at: "1997-08-03T10:00:00Z",
+                        amount: "17.25",
+                        name: ConsoleHarness.hostile
+                    ),
                 ],
                 pool: environment.pool
             )
             try await ConsoleHarness.rescore(pool: environment.pool, asOf: "1998-03-31")
             try await ConsoleHarness.rescore(pool: environment.pool, asOf: "1998-06-30")
             try await ConsoleFixtures.storeDeskAndAlertActivity(pool: environment.pool)
-            try await ConsoleHarness.addUser("analyst", role: .admin, password: "correct horse battery", pool: environment.pool)
-            let reportRun = try Shell.execute("crm", arguments: ["report", "--json"], environment: environment.serviceVariables)
+            try await ConsoleHarness.addUser(
+                "analyst",
+                role: .admin,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
+            let reportRun = try Shell.execute(
+                "crm",
+                arguments: ["report", "--json"],
+                environment: environment.serviceVariables
+            )
             #expect(reportRun.status == 0, "crm report --json exited \(reportRun.status)")
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(reportRun.output.utf8)) as? [String: Any])
-            let gridCounts = (report["grid"] as? [String: [String: Any]] ?? [:]).mapValues { $0["customers"] as? Int ?? -1 }
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(reportRun.output.utf8)) as? [String: Any]
+            )
+            let gridCounts = (report["grid"] as? [String: [String: Any]] ?? [:]).mapValues {
+                $0["customers"] as? Int ?? -1
+            }
             let tierCounts = report["tiers"] as? [String: Int] ?? [:]
-            let shots = ProcessInfo.processInfo.environment["CRM_CONSOLE_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("crm-console-shots-\(UUID().uuidString)")
+            let shots =
+                ProcessInfo.processInfo.environment["CRM_CONSOLE_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "crm-console-shots-\(UUID().uuidString)"
+                )
             try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
-            let downloads = FileManager.default.temporaryDirectory.appendingPathComponent("crm-downloads-\(UUID().uuidString)")
+            let downloads = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "crm-downloads-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: downloads) }
 
@@ -54,7 +84,10 @@ import Testing
                     try await Task.sleep(for: .milliseconds(300))
                     try await page.waitUntilLoaded()
                     #expect(try await page.evaluate("location.pathname") as? String == "/console/")
-                    #expect(try await page.evaluate("document.cookie") as? String == "", "HttpOnly: scripts cannot read it")
+                    #expect(
+                        try await page.evaluate("document.cookie") as? String == "",
+                        "HttpOnly: scripts cannot read it"
+                    )
 
                     // Overview: the nine-grid has nine cells with the counts of crm report.
                     let cells = try #require(
@@ -75,22 +108,26 @@ import Testing
                         let count = gridCounts[id] ?? -1
                         #expect(text.contains(Self.grouped(count)), "cell \(id) shows \(count): \(text)")
                     }
-                    let tiers = try #require(try await page.evaluate(
-                        "Object.fromEntries(Array.from(document.querySelectorAll('[data-tier]')).map(t => [t.getAttribute('data-tier'), Number(t.getAttribute('data-customers'))]))"
-                    ) as? [String: Any])
+                    let tiers = try #require(
+                        try await page.evaluate(
+                            "Object.fromEntries(Array.from(document.querySelectorAll('[data-tier]')).map(t => [t.getAttribute('data-tier'), Number(t.getAttribute('data-customers'))]))"
+                        ) as? [String: Any]
+                    )
                     for (tier, count) in tierCounts {
                         #expect((tiers[tier] as? NSNumber)?.intValue == count, "tier \(tier)")
                     }
                     let stageBars = try await page.evaluate("document.querySelectorAll('[data-stage]').length") as? Int
                     #expect(stageBars == 7)
-                    let cohortCells = try await page.evaluate("document.querySelectorAll('#cohorts rect').length") as? Int ?? 0
+                    let cohortCells =
+                        try await page.evaluate("document.querySelectorAll('#cohorts rect').length") as? Int ?? 0
                     #expect(cohortCells > 3 * 10, "the cohort triangle has \(cohortCells) cells")
                     try await page.screenshot().write(to: shots.appendingPathComponent("overview.png"))
 
                     // Segment browser: a filtered page, its next page, and the CSV of the whole selection.
                     let filters = "tier=gold&segment=champions&sort=clv.predicted:desc"
                     try await page.open(base + "/console/customers?" + filters)
-                    let rows = try await page.evaluate("document.querySelectorAll('#customers tbody tr').length") as? Int
+                    let rows =
+                        try await page.evaluate("document.querySelectorAll('#customers tbody tr').length") as? Int
                     #expect(rows == 50)
                     #expect(try await page.evaluate("document.getElementById('tier').value") as? String == "gold")
                     try await page.screenshot().write(to: shots.appendingPathComponent("customers.png"))
@@ -99,7 +136,10 @@ import Testing
                     let downloaded = try String(contentsOf: file, encoding: .utf8)
                     let command = try Shell.execute(
                         "crm",
-                        arguments: ["customers", "--tier", "gold", "--segment", "champions", "--sort", "clv.predicted:desc", "--format", "csv"],
+                        arguments: [
+                            "customers", "--tier", "gold", "--segment", "champions", "--sort", "clv.predicted:desc",
+                            "--format", "csv",
+                        ],
                         environment: environment.serviceVariables
                     )
                     #expect(command.status == 0)
@@ -108,42 +148,71 @@ import Testing
                     _ = try await page.evaluate("document.getElementById('next-page').click(); true")
                     try await Task.sleep(for: .milliseconds(300))
                     try await page.waitUntilLoaded()
-                    let second = try await page.evaluate("document.querySelector('#customers tbody tr').getAttribute('data-customer')") as? String
-                    let secondRow = command.output.split(separator: "\r\n")[51].split(separator: ",").first.map(String.init)
+                    let second =
+                        try await page.evaluate(
+                            "document.querySelector('#customers tbody tr').getAttribute('data-customer')"
+                        ) as? String
+                    let secondRow = command.output.split(separator: "\r\n")[51].split(separator: ",").first.map(
+                        String.init
+                    )
                     #expect(second == secondRow, "the next page starts after the first page's last customer")
 
                     // One customer: the total of crm customer ID --json.
                     let customerID = "00004"
                     let object = try #require(
                         try JSONSerialization.jsonObject(
-                            with: Data(try Shell.execute("crm", arguments: ["customer", customerID, "--json"], environment: environment.serviceVariables).output.utf8)
+                            with: Data(
+                                try Shell.execute(
+                                    "crm",
+                                    arguments: ["customer", customerID, "--json"],
+                                    environment: environment.serviceVariables
+                                ).output.utf8
+                            )
                         ) as? [String: Any]
                     )
                     try await page.open(base + "/console/customers/" + customerID)
-                    let total = try await page.evaluate("document.querySelector('#customer-total .value').textContent") as? String
+                    let total =
+                        try await page.evaluate("document.querySelector('#customer-total .value').textContent")
+                        as? String
                     let expected = Double(object["monetary_total"] as? String ?? "") ?? -1
                     #expect(total == Self.money(expected), "the page shows \(total ?? "nothing"), crm says \(expected)")
-                    let orders = try await page.evaluate("document.querySelectorAll('#timeline li[data-type=order]').length") as? Int
+                    let orders =
+                        try await page.evaluate("document.querySelectorAll('#timeline li[data-type=order]').length")
+                        as? Int
                     #expect(orders == object["orders_count"] as? Int)
-                    #expect(try await page.evaluate("document.querySelectorAll('#alive-chart path').length") as? Int == 1)
+                    #expect(
+                        try await page.evaluate("document.querySelectorAll('#alive-chart path').length") as? Int == 1
+                    )
                     try await page.screenshot().write(to: shots.appendingPathComponent("customer.png"))
 
                     // The hostile customer: its id and name are text, no script runs (a dialog would be recorded).
                     try await page.open(base + "/console/customers/" + HTTPClient.encode(ConsoleHarness.hostile))
-                    #expect(try await page.evaluate("document.getElementById('customer-name').textContent") as? String == ConsoleHarness.hostile)
+                    #expect(
+                        try await page.evaluate("document.getElementById('customer-name').textContent") as? String
+                            == ConsoleHarness.hostile
+                    )
                     #expect(try await page.evaluate("document.querySelectorAll('main script').length") as? Int == 0)
 
                     // Model, desks, retention.
                     try await page.open(base + "/console/model")
-                    #expect(try await page.evaluate("document.querySelector('[data-model=bgnbd]').textContent.includes('r = ')") as? Bool == true)
-                    #expect(try await page.evaluate("document.querySelectorAll('#alive-matrix rect').length") as? Int ?? 0 >= 25 * 40)
+                    #expect(
+                        try await page.evaluate(
+                            "document.querySelector('[data-model=bgnbd]').textContent.includes('r = ')"
+                        ) as? Bool == true
+                    )
+                    #expect(
+                        try await page.evaluate("document.querySelectorAll('#alive-matrix rect').length") as? Int ?? 0
+                            >= 25 * 40
+                    )
                     try await page.screenshot().write(to: shots.appendingPathComponent("model.png"))
                     try await page.open(base + "/console/desks")
                     let desks = try await page.evaluate("document.querySelectorAll('#desks tbody tr').length") as? Int
                     #expect(desks == 3)
                     try await page.screenshot().write(to: shots.appendingPathComponent("desks.png"))
                     try await page.open(base + "/console/retention")
-                    let raised = try await page.evaluate("document.querySelector('#alerts-raised .value').textContent") as? String
+                    let raised =
+                        try await page.evaluate("document.querySelector('#alerts-raised .value').textContent")
+                        as? String
                     #expect(raised == "40")
                     try await page.screenshot().write(to: shots.appendingPathComponent("retention.png"))
 

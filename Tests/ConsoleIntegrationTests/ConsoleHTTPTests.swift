@@ -18,17 +18,31 @@ import Testing
                 for path in Self.pages {
                     let answer = try await ConsoleHarness.get(port: port, path, session: nil)
                     #expect(answer.status == 303, "\(path)")
-                    #expect(answer.header("Location")?.hasPrefix("/console/login?next=%2Fconsole%2F") == true, "\(path)")
+                    #expect(
+                        answer.header("Location")?.hasPrefix("/console/login?next=%2Fconsole%2F") == true,
+                        "\(path)"
+                    )
                     #expect(!answer.body.contains("c-1"), "\(path)")
-                    let forged = try await ConsoleHarness.get(port: port, path, session: String(repeating: "A", count: 43))
+                    let forged = try await ConsoleHarness.get(
+                        port: port,
+                        path,
+                        session: String(repeating: "A", count: 43)
+                    )
                     #expect(forged.status == 303, "a made-up session token opens \(path)")
                 }
-                let post = try await HTTPClient.request(.POST, port: port, "/console/logout", form: [("csrf_token", "x")])
+                let post = try await HTTPClient.request(
+                    .POST,
+                    port: port,
+                    "/console/logout",
+                    form: [("csrf_token", "x")]
+                )
                 #expect(post.status == 401)
                 // Health and metrics stay open, as for every service.
                 #expect(try await HTTPClient.request(port: port, "/health/live").status == 200)
                 let ready = try await HTTPClient.request(port: port, "/health/ready")
-                #expect(ready.status == 200 && ready.body.contains(#""database":true"#) && !ready.body.contains("broker"))
+                #expect(
+                    ready.status == 200 && ready.body.contains(#""database":true"#) && !ready.body.contains("broker")
+                )
                 // Metrics are bootstrapped by their first reading (in a process, by the service host at start).
                 _ = try await HTTPClient.request(port: port, "/metrics")
                 _ = try await HTTPClient.request(port: port, "/console/")
@@ -40,20 +54,33 @@ import Testing
 
     @Test func aWrongPasswordIsRefusedLoggedAndLimited() async throws {
         try await TestServers.withEnvironment { environment in
-            try await ConsoleHarness.addUser("ana", role: .analyst, password: "correct horse battery", pool: environment.pool)
-            try await ConsoleHarness.whileRunning(environment, settings: ["CRM_CONSOLE_LOGIN_USER_LIMIT": "3"]) { port in
+            try await ConsoleHarness.addUser(
+                "ana",
+                role: .analyst,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
+            try await ConsoleHarness.whileRunning(environment, settings: ["CRM_CONSOLE_LOGIN_USER_LIMIT": "3"]) {
+                port in
                 let wrong = try await ConsoleHarness.signIn(port: port, user: "ana", password: "wrong horse battery")
                 #expect(wrong.answer.status == 401)
                 #expect(wrong.session == nil)
                 #expect(wrong.answer.body.contains("Wrong user name or password."))
-                let unknown = try await ConsoleHarness.signIn(port: port, user: "nobody", password: "correct horse battery")
+                let unknown = try await ConsoleHarness.signIn(
+                    port: port,
+                    user: "nobody",
+                    password: "correct horse battery"
+                )
                 #expect(unknown.answer.status == 401, "an unknown name answers as a wrong password does")
 
                 let right = try await ConsoleHarness.signIn(port: port, user: "ana", password: "correct horse battery")
                 #expect(right.answer.status == 303)
                 #expect(right.answer.header("Location") == "/console/")
                 let cookie = try #require(right.answer.cookie("crm_console_session")?.header)
-                #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console"))
+                #expect(
+                    cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict")
+                        && cookie.contains("Path=/console")
+                )
                 #expect(!cookie.contains("Secure"), "plain HTTP without a trusted proxy: no Secure")
                 let stored = try await environment.pool.query("SELECT token_hash FROM console_sessions")
                 #expect(stored.count == 1)
@@ -63,12 +90,21 @@ import Testing
 
                 // A user's failures are forgotten on success; three more and the limit holds even the right password.
                 for _ in 0..<3 {
-                    #expect(try await ConsoleHarness.signIn(port: port, user: "ana", password: "guess guess guess").answer.status == 401)
+                    #expect(
+                        try await ConsoleHarness.signIn(port: port, user: "ana", password: "guess guess guess").answer
+                            .status == 401
+                    )
                 }
-                let limited = try await ConsoleHarness.signIn(port: port, user: "ana", password: "correct horse battery")
+                let limited = try await ConsoleHarness.signIn(
+                    port: port,
+                    user: "ana",
+                    password: "correct horse battery"
+                )
                 #expect(limited.answer.status == 429)
                 #expect(limited.session == nil)
-                let failures = try await environment.pool.query("SELECT count(*) FROM console_login_failures WHERE username = 'ana'")
+                let failures = try await environment.pool.query(
+                    "SELECT count(*) FROM console_login_failures WHERE username = 'ana'"
+                )
                 #expect(try failures[0].decode(0, as: Int.self) == 3)
             }
         }
@@ -76,22 +112,46 @@ import Testing
 
     @Test func sessionsExpireWhenIdleAndEndWhenTheUserIsRemoved() async throws {
         try await TestServers.withEnvironment { environment in
-            try await ConsoleHarness.addUser("ida", role: .admin, password: "correct horse battery", pool: environment.pool)
-            try await ConsoleHarness.addUser("rem", role: .admin, password: "correct horse battery", pool: environment.pool)
+            try await ConsoleHarness.addUser(
+                "ida",
+                role: .admin,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
+            try await ConsoleHarness.addUser(
+                "rem",
+                role: .admin,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
             try await ConsoleHarness.whileRunning(environment, settings: ["CRM_CONSOLE_SESSION_IDLE": "2s"]) { port in
-                let idle = try #require(try await ConsoleHarness.signIn(port: port, user: "ida", password: "correct horse battery").session)
+                let idle = try #require(
+                    try await ConsoleHarness.signIn(port: port, user: "ida", password: "correct horse battery").session
+                )
                 #expect(try await ConsoleHarness.get(port: port, "/console/desks", session: idle).status == 200)
                 try await Task.sleep(for: .milliseconds(2500))
                 let expired = try await ConsoleHarness.get(port: port, "/console/desks", session: idle)
                 #expect(expired.status == 303)
                 #expect(expired.header("Location")?.hasPrefix("/console/login") == true)
 
-                let removed = try #require(try await ConsoleHarness.signIn(port: port, user: "rem", password: "correct horse battery").session)
+                let removed = try #require(
+                    try await ConsoleHarness.signIn(port: port, user: "rem", password: "correct horse battery").session
+                )
                 #expect(try await ConsoleHarness.get(port: port, "/console/desks", session: removed).status == 200)
-                let run = try Shell.execute("crm", arguments: ["users", "remove", "rem"], environment: environment.serviceVariables)
+                let run = try Shell.execute(
+                    "crm",
+                    arguments: ["users", "remove", "rem"],
+                    environment: environment.serviceVariables
+                )
                 #expect(run.status == 0)
                 #expect(try await ConsoleHarness.get(port: port, "/console/desks", session: removed).status == 303)
-                #expect(try Shell.execute("crm", arguments: ["users", "remove", "rem"], environment: environment.serviceVariables).status == 1)
+                #expect(
+                    try Shell.execute(
+                        "crm",
+                        arguments: ["users", "remove", "rem"],
+                        environment: environment.serviceVariables
+                    ).status == 1
+                )
             }
         }
     }
@@ -99,8 +159,18 @@ import Testing
     @Test func aRoleWithoutAPageGets403() async throws {
         try await TestServers.withEnvironment { environment in
             try await ConsoleHarness.storeSmallBase(pool: environment.pool)
-            try await ConsoleHarness.addUser("desk", role: .deskManager, password: "correct horse battery", pool: environment.pool)
-            try await ConsoleHarness.addUser("ana", role: .analyst, password: "correct horse battery", pool: environment.pool)
+            try await ConsoleHarness.addUser(
+                "desk",
+                role: .deskManager,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
+            try await ConsoleHarness.addUser(
+                "ana",
+                role: .analyst,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
             try await ConsoleHarness.whileRunning(environment) { port in
                 let desk = try await ConsoleHarness.signIn(port: port, user: "desk", password: "correct horse battery")
                 #expect(desk.answer.header("Location") == "/console/desks", "a desk manager lands on the desks")
@@ -111,9 +181,14 @@ import Testing
                     #expect(!answer.body.contains("c-1"), "\(path)")
                 }
                 for path in ["/console/desks", "/console/retention", "/console/customers", "/console/customers/c-1"] {
-                    #expect(try await ConsoleHarness.get(port: port, path, session: deskSession).status == 200, "\(path)")
+                    #expect(
+                        try await ConsoleHarness.get(port: port, path, session: deskSession).status == 200,
+                        "\(path)"
+                    )
                 }
-                let analyst = try #require(try await ConsoleHarness.signIn(port: port, user: "ana", password: "correct horse battery").session)
+                let analyst = try #require(
+                    try await ConsoleHarness.signIn(port: port, user: "ana", password: "correct horse battery").session
+                )
                 #expect(try await ConsoleHarness.get(port: port, "/console/desks", session: analyst).status == 403)
                 for path in ["/console/", "/console/model", "/console/customers.csv", "/console/retention"] {
                     #expect(try await ConsoleHarness.get(port: port, path, session: analyst).status == 200, "\(path)")
@@ -125,9 +200,16 @@ import Testing
     @Test func markupInCustomerDataIsShownAsTextEverywhere() async throws {
         try await TestServers.withEnvironment { environment in
             try await ConsoleHarness.storeSmallBase(pool: environment.pool)
-            try await ConsoleHarness.addUser("root", role: .admin, password: "correct horse battery", pool: environment.pool)
+            try await ConsoleHarness.addUser(
+                "root",
+                role: .admin,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
             try await ConsoleHarness.whileRunning(environment) { port in
-                let session = try #require(try await ConsoleHarness.signIn(port: port, user: "root", password: "correct horse battery").session)
+                let session = try #require(
+                    try await ConsoleHarness.signIn(port: port, user: "root", password: "correct horse battery").session
+                )
                 let hostile = ConsoleHarness.hostile
                 let escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
                 let pages = [
@@ -140,16 +222,35 @@ import Testing
                     #expect(answer.status == 200, "\(path)")
                     #expect(!answer.body.contains("<script>alert"), "\(path) carries the markup as markup")
                     #expect(!answer.body.contains("<b onmouseover"), "\(path)")
-                    #expect(!answer.body.contains("<script>") , "\(path): no inline script at all")
+                    #expect(!answer.body.contains("<script>"), "\(path): no inline script at all")
                 }
-                let list = try await ConsoleHarness.get(port: port, "/console/customers?flag=do_not_retain", session: session)
+                let list = try await ConsoleHarness.get(
+                    port: port,
+                    "/console/customers?flag=do_not_retain",
+                    session: session
+                )
                 #expect(list.body.contains(escaped))
-                let page = try await ConsoleHarness.get(port: port, "/console/customers/" + HTTPClient.encode(hostile), session: session)
+                let page = try await ConsoleHarness.get(
+                    port: port,
+                    "/console/customers/" + HTTPClient.encode(hostile),
+                    session: session
+                )
                 #expect(page.body.components(separatedBy: escaped).count >= 3, "the id and the name, escaped")
-                #expect(page.body.contains("&lt;b onmouseover=alert(2)&gt;x&lt;/b&gt;"), "the flag's note in the timeline")
-                let echoed = try await ConsoleHarness.get(port: port, "/console/customers?region=" + HTTPClient.encode(hostile), session: session)
+                #expect(
+                    page.body.contains("&lt;b onmouseover=alert(2)&gt;x&lt;/b&gt;"),
+                    "the flag's note in the timeline"
+                )
+                let echoed = try await ConsoleHarness.get(
+                    port: port,
+                    "/console/customers?region=" + HTTPClient.encode(hostile),
+                    session: session
+                )
                 #expect(echoed.body.contains("value=\"\(escaped)\""), "a filter's value is echoed escaped")
-                let csv = try await ConsoleHarness.get(port: port, "/console/customers.csv?flag=do_not_retain", session: session)
+                let csv = try await ConsoleHarness.get(
+                    port: port,
+                    "/console/customers.csv?flag=do_not_retain",
+                    session: session
+                )
                 #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true)
                 #expect(csv.body.contains(hostile), "CSV carries the id as data")
             }
@@ -158,7 +259,12 @@ import Testing
 
     @Test func everyPostNeedsItsAntiForgeryToken() async throws {
         try await TestServers.withEnvironment { environment in
-            try await ConsoleHarness.addUser("root", role: .admin, password: "correct horse battery", pool: environment.pool)
+            try await ConsoleHarness.addUser(
+                "root",
+                role: .admin,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
             try await ConsoleHarness.whileRunning(environment) { port in
                 let credentials = [("username", "root"), ("password", "correct horse battery")]
                 let bare = try await HTTPClient.request(.POST, port: port, "/console/login", form: credentials)
@@ -183,23 +289,50 @@ import Testing
                 )
                 #expect(mismatched.status == 403)
 
-                let session = try #require(try await ConsoleHarness.signIn(port: port, user: "root", password: "correct horse battery").session)
+                let session = try #require(
+                    try await ConsoleHarness.signIn(port: port, user: "root", password: "correct horse battery").session
+                )
                 let cookie = [("Cookie", "crm_console_session=\(session)")]
-                let logoutWithout = try await HTTPClient.request(.POST, port: port, "/console/logout", headers: cookie, form: [])
+                let logoutWithout = try await HTTPClient.request(
+                    .POST,
+                    port: port,
+                    "/console/logout",
+                    headers: cookie,
+                    form: []
+                )
                 #expect(logoutWithout.status == 403)
-                #expect(try await ConsoleHarness.get(port: port, "/console/desks", session: session).status == 200, "still signed in")
+                #expect(
+                    try await ConsoleHarness.get(port: port, "/console/desks", session: session).status == 200,
+                    "still signed in"
+                )
                 let page = try await ConsoleHarness.get(port: port, "/console/desks", session: session)
-                let csrf = try #require(page.body.components(separatedBy: #"name="csrf_token" value=""#).dropFirst().first?.prefix(43))
-                let logout = try await HTTPClient.request(.POST, port: port, "/console/logout", headers: cookie, form: [("csrf_token", String(csrf))])
+                let csrf = try #require(
+                    page.body.components(separatedBy: #"name="csrf_token" value=""#).dropFirst().first?.prefix(43)
+                )
+                let logout = try await HTTPClient.request(
+                    .POST,
+                    port: port,
+                    "/console/logout",
+                    headers: cookie,
+                    form: [("csrf_token", String(csrf))]
+                )
                 #expect(logout.status == 303)
-                #expect(try await ConsoleHarness.get(port: port, "/console/desks", session: session).status == 303, "signed out")
+                #expect(
+                    try await ConsoleHarness.get(port: port, "/console/desks", session: session).status == 303,
+                    "signed out"
+                )
             }
         }
     }
 
     @Test func pagesCarryTheSecurityHeaders() async throws {
         try await TestServers.withEnvironment { environment in
-            try await ConsoleHarness.addUser("root", role: .admin, password: "correct horse battery", pool: environment.pool)
+            try await ConsoleHarness.addUser(
+                "root",
+                role: .admin,
+                password: "correct horse battery",
+                pool: environment.pool
+            )
             try await ConsoleHarness.whileRunning(
                 environment,
                 settings: ["CRM_CONSOLE_TRUST_PROXY": "true"]
@@ -215,7 +348,10 @@ import Testing
                 )
                 #expect(behindTLS.cookie("crm_console_session")?.header.contains("; Secure") == true)
                 let session = try #require(behindTLS.cookie("crm_console_session")?.value)
-                for path in ["/console/", "/console/customers", "/console/model", "/console/desks", "/console/retention", "/console/login"] {
+                for path in [
+                    "/console/", "/console/customers", "/console/model", "/console/desks", "/console/retention",
+                    "/console/login",
+                ] {
                     let answer = try await ConsoleHarness.get(port: port, path, session: session)
                     let policy = answer.header("Content-Security-Policy") ?? ""
                     #expect(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "\(path)")

@@ -48,7 +48,8 @@ enum ConsoleHarness {
     }
 
     /// Signs in through the form; returns the session cookie's value (nil when refused) and the answer.
-    static func signIn(port: Int, user: String, password: String) async throws -> (session: String?, answer: HTTPAnswer) {
+    static func signIn(port: Int, user: String, password: String) async throws -> (session: String?, answer: HTTPAnswer)
+    {
         let form = try await HTTPClient.request(port: port, "/console/login")
         let token = try #require(form.cookie("crm_console_login")?.value)
         let answer = try await HTTPClient.request(
@@ -121,7 +122,8 @@ enum ConsoleHarness {
                     order(
                         "o-\(customer)-\(purchase)",
                         customer: "c-\(customer)",
-                        at: "1997-\(String(format: "%02d", 1 + purchase * 3))-\(String(format: "%02d", 1 + customer))T10:00:00Z",
+                        at:
+                            "1997-\(String(format: "%02d", 1 + purchase * 3))-\(String(format: "%02d", 1 + customer))T10:00:00Z",
                         amount: "\(20 + customer * 7).50"
                     )
                 )
@@ -130,7 +132,12 @@ enum ConsoleHarness {
         bodies.append(order("x-1", customer: hostile, at: "1997-02-03T10:00:00Z", amount: "41.00", name: hostile))
         bodies.append(order("x-2", customer: hostile, at: "1997-08-03T10:00:00Z", amount: "17.25", name: hostile))
         try await store(bodies, pool: pool)
-        _ = try await CustomerFlags.flag(.doNotRetain, customerID: hostile, note: "<b onmouseover=alert(2)>x</b>", pool: pool)
+        _ = try await CustomerFlags.flag(
+            .doNotRetain,
+            customerID: hostile,
+            note: "<b onmouseover=alert(2)>x</b>",
+            pool: pool
+        )
         try await rescore(pool: pool, asOf: "1998-06-30")
     }
 }

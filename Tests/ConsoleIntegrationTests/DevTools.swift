@@ -176,7 +176,9 @@ struct BrowserPage: Sendable {
 final class DevToolsConnection: Sendable {
     private let channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
     /// Commands waiting for their answer, and answers that came before their command started waiting.
-    private let pending = Mutex<(waiting: [Int: CheckedContinuation<Data, any Error>], arrived: [Int: Data])>(([:], [:]))
+    private let pending = Mutex<(waiting: [Int: CheckedContinuation<Data, any Error>], arrived: [Int: Data])>(
+        ([:], [:])
+    )
     private let nextID = Mutex(1)
     private let outbound = Mutex<NIOAsyncChannelOutboundWriter<WebSocketFrame>?>(nil)
     let problems = Mutex<[String]>([])
@@ -211,7 +213,12 @@ final class DevToolsConnection: Sendable {
                     headers.add(name: "Host", value: "127.0.0.1:\(port)")
                     headers.add(name: "Content-Length", value: "0")
                     let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
-                        upgradeRequestHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers),
+                        upgradeRequestHead: HTTPRequestHead(
+                            version: .http1_1,
+                            method: .GET,
+                            uri: path,
+                            headers: headers
+                        ),
                         upgraders: [upgrader],
                         notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) }
                     )
@@ -294,7 +301,9 @@ final class DevToolsConnection: Sendable {
         case "Runtime.consoleAPICalled":
             let type = parameters["type"] as? String ?? ""
             if type == "error" || type == "assert" {
-                let arguments = (parameters["args"] as? [[String: Any]] ?? []).map { "\($0["value"] ?? $0["description"] ?? "")" }
+                let arguments = (parameters["args"] as? [[String: Any]] ?? []).map {
+                    "\($0["value"] ?? $0["description"] ?? "")"
+                }
                 record("console.\(type): \(arguments.joined(separator: " "))")
             }
         case "Log.entryAdded":
@@ -317,7 +326,8 @@ final class DevToolsConnection: Sendable {
     }
 
     /// Sends a command and waits for its answer.
-    func send(_ method: String, _ parameters: [String: Any] = [:], session: String? = nil) async throws -> [String: Any] {
+    func send(_ method: String, _ parameters: [String: Any] = [:], session: String? = nil) async throws -> [String: Any]
+    {
         let id = nextID.withLock { id in
             defer { id += 1 }
             return id
@@ -326,7 +336,9 @@ final class DevToolsConnection: Sendable {
         if let session { message["sessionId"] = session }
         let data = try JSONSerialization.data(withJSONObject: message)
         guard let writer = outbound.withLock({ $0 }) else { throw TestSetupError("DevTools connection not open") }
-        try await writer.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: data)))
+        try await writer.write(
+            WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: data))
+        )
         let answer = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
             let early = pending.withLock { pending in
                 guard let arrived = pending.arrived.removeValue(forKey: id) else {

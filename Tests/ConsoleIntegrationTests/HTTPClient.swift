@@ -58,7 +58,9 @@ enum HTTPClient {
             headers.add(name: "Content-Length", value: "\(encoded.utf8.count)")
         }
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
+            try await outbound.write(
+                .head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers))
+            )
             if let body { try await outbound.write(.body(.byteBuffer(body))) }
             try await outbound.write(.end(nil))
             var answer = HTTPAnswer(status: 0, headers: [], body: "")

@@ -6,7 +6,12 @@ import Testing
 @Suite struct HTMLTests {
     @Test func textAndAttributesAreEscaped() {
         var html = HTML()
-        html.element("a", .init("href", #"/x?a="b"&c='d'"#), .init("title", nil), text: "<script>alert(1)</script> & more")
+        html.element(
+            "a",
+            .init("href", #"/x?a="b"&c='d'"#),
+            .init("title", nil),
+            text: "<script>alert(1)</script> & more"
+        )
         #expect(
             html.output
                 == #"<a href="/x?a=&quot;b&quot;&amp;c=&#39;d&#39;">&lt;script&gt;alert(1)&lt;/script&gt; &amp; more</a>"#
@@ -38,7 +43,11 @@ import Testing
     @Test func rolesOpenTheirPagesOnly() {
         #expect(ConsolePage.allCases.allSatisfy(ConsoleRole.admin.allows))
         #expect(!ConsoleRole.analyst.allows(.desks))
-        #expect([ConsolePage.overview, .customers, .customer, .export, .model, .retention].allSatisfy(ConsoleRole.analyst.allows))
+        #expect(
+            [ConsolePage.overview, .customers, .customer, .export, .model, .retention].allSatisfy(
+                ConsoleRole.analyst.allows
+            )
+        )
         #expect([ConsolePage.desks, .retention, .customers, .customer].allSatisfy(ConsoleRole.deskManager.allows))
         #expect(![ConsolePage.overview, .model, .export].contains(where: ConsoleRole.deskManager.allows))
         #expect(ConsoleRole.deskManager.home == .desks)
@@ -61,7 +70,7 @@ import Testing
         #expect(tokens.count == 100)
         #expect(tokens.allSatisfy(SessionStore.isToken))
         #expect(!SessionStore.isToken("short"))
-        #expect(!SessionStore.isToken(String(repeating: "a", count: 42) + "=") )
+        #expect(!SessionStore.isToken(String(repeating: "a", count: 42) + "="))
     }
 
     @Test func userNamesArePlain() {
@@ -90,10 +99,17 @@ import Testing
     @Test func theNineGridHasNineCellsWithTheirCounts() {
         var html = HTML()
         var cells: [String: HeatCharts.GridCell] = [:]
-        for (index, id) in ["high-high", "high-mid", "high-low", "mid-high", "mid-mid", "mid-low", "low-high", "low-mid", "low-low"]
-            .enumerated()
-        {
-            cells[id] = .init(id: id, customers: index * 1000, historicalTotal: 10, predictedTotal: 20, strategy: "maintain")
+        for (index, id) in [
+            "high-high", "high-mid", "high-low", "mid-high", "mid-mid", "mid-low", "low-high", "low-mid", "low-low",
+        ]
+        .enumerated() {
+            cells[id] = .init(
+                id: id,
+                customers: index * 1000,
+                historicalTotal: 10,
+                predictedTotal: 20,
+                strategy: "maintain"
+            )
         }
         HeatCharts.nineGrid(&html, cells: cells)
         #expect(html.output.components(separatedBy: "data-cell=").count - 1 == 9)

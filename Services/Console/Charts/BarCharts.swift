@@ -10,12 +10,20 @@ enum BarCharts {
         let width = 300.0
         let labelWidth = 96.0
         let row = 32.0
-        html.svg(width: labelWidth + width + 120, height: row * Double(stages.count) + 8, label: "Lifecycle stages") { html in
+        html.svg(width: labelWidth + width + 120, height: row * Double(stages.count) + 8, label: "Lifecycle stages") {
+            html in
             for (index, stage) in stages.enumerated() {
                 let y = Double(index) * row + 4
                 let barWidth = most > 0 ? max(2, width * Double(stage.count) / most) : 2
                 let x = labelWidth + (width - barWidth) / 2
-                html.label(Figures.words(stage.name), x: labelWidth - 10, y: y + row / 2 + 3, anchor: "end", size: 12, fill: Palette.axis)
+                html.label(
+                    Figures.words(stage.name),
+                    x: labelWidth - 10,
+                    y: y + row / 2 + 3,
+                    anchor: "end",
+                    size: 12,
+                    fill: Palette.axis
+                )
                 html.element(
                     "g",
                     attributes: [.init("data-stage", stage.name), .init("data-customers", String(stage.count))]
@@ -47,11 +55,19 @@ enum BarCharts {
         let width = 300.0
         let labelWidth = 70.0
         let row = 40.0
-        html.svg(width: labelWidth + width + 146, height: row * Double(tiers.count) + 8, label: "Customers per tier") { html in
+        html.svg(width: labelWidth + width + 146, height: row * Double(tiers.count) + 8, label: "Customers per tier") {
+            html in
             for (index, tier) in tiers.enumerated() {
                 let y = Double(index) * row + 4
                 let barWidth = most > 0 ? max(2, width * Double(tier.count) / most) : 2
-                html.label(tier.name, x: labelWidth - 10, y: y + row / 2 + 2, anchor: "end", size: 12, fill: Palette.axis)
+                html.label(
+                    tier.name,
+                    x: labelWidth - 10,
+                    y: y + row / 2 + 2,
+                    anchor: "end",
+                    size: 12,
+                    fill: Palette.axis
+                )
                 html.element(
                     "g",
                     attributes: [.init("data-tier", tier.name), .init("data-customers", String(tier.count))]
@@ -85,17 +101,45 @@ enum BarCharts {
             for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
                 let x = labelWidth + width * tick
                 html.line(x1: x, y1: 0, x2: x, y2: row * Double(rows.count), stroke: Palette.grid)
-                html.label(Figures.percent(tick, decimals: 0), x: x, y: row * Double(rows.count) + 16, anchor: "middle", size: 10, fill: Palette.axis)
+                html.label(
+                    Figures.percent(tick, decimals: 0),
+                    x: x,
+                    y: row * Double(rows.count) + 16,
+                    anchor: "middle",
+                    size: 10,
+                    fill: Palette.axis
+                )
             }
             for (index, item) in rows.enumerated() {
                 let y = Double(index) * row
-                html.label(item.label, x: labelWidth - 10, y: y + row / 2 + 4, anchor: "end", size: 12, fill: Palette.axis)
+                html.label(
+                    item.label,
+                    x: labelWidth - 10,
+                    y: y + row / 2 + 4,
+                    anchor: "end",
+                    size: 12,
+                    fill: Palette.axis
+                )
                 guard let share = item.share else {
-                    html.label("no target decided yet", x: labelWidth + 6, y: y + row / 2 + 4, size: 11, fill: Palette.muted)
+                    html.label(
+                        "no target decided yet",
+                        x: labelWidth + 6,
+                        y: y + row / 2 + 4,
+                        size: 11,
+                        fill: Palette.muted
+                    )
                     continue
                 }
                 let color = share >= 0.9 ? "#2e7d4f" : share >= 0.75 ? "#2f6fb0" : share >= 0.5 ? "#d08a3c" : "#b3412e"
-                html.rect(x: labelWidth, y: y + 6, width: width * share, height: row - 12, fill: color, radius: 3, title: "\(item.label): \(Figures.percent(share))")
+                html.rect(
+                    x: labelWidth,
+                    y: y + 6,
+                    width: width * share,
+                    height: row - 12,
+                    fill: color,
+                    radius: 3,
+                    title: "\(item.label): \(Figures.percent(share))"
+                )
                 html.label(Figures.percent(share), x: labelWidth + width * share + 6, y: y + row / 2 + 4, size: 11)
             }
         }
@@ -128,7 +172,8 @@ enum BarCharts {
             for (index, pair) in pairs.enumerated() {
                 let center = left + group * (Double(index) + 0.5)
                 for (offset, value, color, name) in [
-                    (-bar - 1, pair.actual, Palette.actual, "actual"), (1.0, pair.predicted, Palette.predicted, "predicted"),
+                    (-bar - 1, pair.actual, Palette.actual, "actual"),
+                    (1.0, pair.predicted, Palette.predicted, "predicted"),
                 ] {
                     let barHeight = height * value / scale.maximum
                     html.rect(
@@ -137,14 +182,22 @@ enum BarCharts {
                         width: bar,
                         height: barHeight,
                         fill: color,
-                        title: "\(pair.label): \(name) \(HTML.format(value, decimals: 3)) (\(Figures.count(pair.customers)) customers)",
+                        title:
+                            "\(pair.label): \(name) \(HTML.format(value, decimals: 3)) (\(Figures.count(pair.customers)) customers)",
                         attributes: [.init("class", "bar-\(name)")]
                     )
                 }
                 html.label(pair.label, x: center, y: top + height + 16, anchor: "middle", size: 11, fill: Palette.axis)
             }
             html.line(x1: left, y1: top + height, x2: left + width, y2: top + height, stroke: Palette.axis)
-            html.label(xTitle, x: left + width / 2, y: top + height + 38, anchor: "middle", size: 11, fill: Palette.muted)
+            html.label(
+                xTitle,
+                x: left + width / 2,
+                y: top + height + 38,
+                anchor: "middle",
+                size: 11,
+                fill: Palette.muted
+            )
             html.label(yTitle, x: left, y: top - 2 + 0, size: 10, fill: Palette.muted)
         }
     }

@@ -25,13 +25,15 @@ enum HeatCharts {
                 html.label(level, x: left - 12, y: y + size / 2 + 4, anchor: "end", size: 12, fill: Palette.axis)
                 for (column, second) in columns.enumerated() {
                     let id = "\(level)-\(second)"
-                    let cell = cells[id] ?? GridCell(
-                        id: id,
-                        customers: 0,
-                        historicalTotal: 0,
-                        predictedTotal: 0,
-                        strategy: ""
-                    )
+                    let cell =
+                        cells[id]
+                        ?? GridCell(
+                            id: id,
+                            customers: 0,
+                            historicalTotal: 0,
+                            predictedTotal: 0,
+                            strategy: ""
+                        )
                     let share = most > 0 ? Double(cell.customers) / most : 0
                     let x = left + Double(column) * size
                     let ink = Palette.ink(on: share)
@@ -118,7 +120,12 @@ enum HeatCharts {
 
     /// Cohorts as a triangle of shades: a row per month of first purchase, a column per month since, each cell the
     /// share of the cohort that bought that month. The newest `maximumRows` cohorts and `maximumColumns` months.
-    static func cohortTriangle(_ html: inout HTML, cohorts all: [Cohort], maximumRows: Int = 24, maximumColumns: Int = 24) {
+    static func cohortTriangle(
+        _ html: inout HTML,
+        cohorts all: [Cohort],
+        maximumRows: Int = 24,
+        maximumColumns: Int = 24
+    ) {
         let cohorts = Array(all.suffix(maximumRows))
         let columns = min(maximumColumns, cohorts.map(\.active.count).max() ?? 0)
         guard !cohorts.isEmpty, columns > 0 else {
@@ -208,7 +215,14 @@ enum HeatCharts {
             for (row, rowValues) in values.enumerated() {
                 let y = top + Double(row) * rowHeight
                 if values.count <= 16 || row % 2 == 0 {
-                    html.label(rowLabels[row], x: left - 6, y: y + rowHeight / 2 + 4, anchor: "end", size: 10, fill: Palette.axis)
+                    html.label(
+                        rowLabels[row],
+                        x: left - 6,
+                        y: y + rowHeight / 2 + 4,
+                        anchor: "end",
+                        size: 10,
+                        fill: Palette.axis
+                    )
                 }
                 for (column, value) in rowValues.enumerated() {
                     html.rect(
@@ -225,13 +239,33 @@ enum HeatCharts {
             let bottom = top + rowHeight * Double(values.count)
             let step = max(1, columnLabels.count / 10)
             for (column, text) in columnLabels.enumerated() where column % step == 0 {
-                html.label(text, x: left + Double(column) * cell + cell / 2, y: bottom + 14, anchor: "middle", size: 10, fill: Palette.axis)
+                html.label(
+                    text,
+                    x: left + Double(column) * cell + cell / 2,
+                    y: bottom + 14,
+                    anchor: "middle",
+                    size: 10,
+                    fill: Palette.axis
+                )
             }
-            html.label(columnTitle + " →", x: left + cell * Double(first.count) / 2, y: bottom + 34, anchor: "middle", size: 11, fill: Palette.muted)
+            html.label(
+                columnTitle + " →",
+                x: left + cell * Double(first.count) / 2,
+                y: bottom + 34,
+                anchor: "middle",
+                size: 11,
+                fill: Palette.muted
+            )
             html.label(rowTitle + " ↓", x: 4, y: 12, size: 10, fill: Palette.muted)
             // The colour scale.
             for step in 0..<10 {
-                html.rect(x: width + 24, y: top + Double(9 - step) * 16, width: 14, height: 16, fill: Palette.shade(Double(step) / 9 + 0.05))
+                html.rect(
+                    x: width + 24,
+                    y: top + Double(9 - step) * 16,
+                    width: 14,
+                    height: 16,
+                    fill: Palette.shade(Double(step) / 9 + 0.05)
+                )
             }
             html.label("1", x: width + 44, y: top + 10, size: 10, fill: Palette.axis)
             html.label("0", x: width + 44, y: top + 160, size: 10, fill: Palette.axis)

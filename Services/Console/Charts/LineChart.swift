@@ -76,7 +76,14 @@ enum LineChart {
             }
             html.line(x1: left, y1: top + height, x2: left + width, y2: top + height, stroke: Palette.axis)
             html.label(Self.day(first.time), x: left, y: top + height + 18, size: 10, fill: Palette.axis)
-            html.label(Self.day(last.time), x: left + width, y: top + height + 18, anchor: "end", size: 10, fill: Palette.axis)
+            html.label(
+                Self.day(last.time),
+                x: left + width,
+                y: top + height + 18,
+                anchor: "end",
+                size: 10,
+                fill: Palette.axis
+            )
         }
     }
 

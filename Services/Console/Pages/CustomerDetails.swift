@@ -25,7 +25,12 @@ struct CustomerDetails: @unchecked Sendable {
         {
             events = parsed["events"] as? [[String: Any]] ?? []
         }
-        return CustomerDetails(object: object, name: name, events: events, model: try await ModelSummary.load(pool: pool)?.purchaseModel)
+        return CustomerDetails(
+            object: object,
+            name: name,
+            events: events,
+            model: try await ModelSummary.load(pool: pool)?.purchaseModel
+        )
     }
 }
 

@@ -98,7 +98,12 @@ enum CustomerPage {
     private static func figures(_ html: inout HTML, _ object: [String: Any]) {
         let clv = object["clv"] as? [String: Any] ?? [:]
         html.element("div", .init("class", "figures")) { html in
-            Layout.figure(&html, "Orders", text(object["orders_count"]) ?? "0", note: "\(text(object["transactions"]) ?? "0") purchase days")
+            Layout.figure(
+                &html,
+                "Orders",
+                text(object["orders_count"]) ?? "0",
+                note: "\(text(object["transactions"]) ?? "0") purchase days"
+            )
             Layout.figure(
                 &html,
                 "Total",
@@ -112,7 +117,8 @@ enum CustomerPage {
                 &html,
                 "p_alive",
                 Figures.probability(ModelSummary.number(object["p_alive"])),
-                note: "expected \(HTML.format(ModelSummary.number(object["expected_purchases_90d"]) ?? 0, decimals: 2)) orders in 90 days"
+                note:
+                    "expected \(HTML.format(ModelSummary.number(object["expected_purchases_90d"]) ?? 0, decimals: 2)) orders in 90 days"
             )
             Layout.figure(
                 &html,
@@ -127,7 +133,10 @@ enum CustomerPage {
         let rfm = object["rfm"] as? [String: Any]
         let clv = object["clv"] as? [String: Any] ?? [:]
         let rows: [(String, String)] = [
-            ("R · F · M", rfm.map { "\(text($0["r"]) ?? "–") · \(text($0["f"]) ?? "–") · \(text($0["m"]) ?? "–")" } ?? "–"),
+            (
+                "R · F · M",
+                rfm.map { "\(text($0["r"]) ?? "–") · \(text($0["f"]) ?? "–") · \(text($0["m"]) ?? "–")" } ?? "–"
+            ),
             ("RFM segment", Figures.words(rfm.flatMap { text($0["segment"]) } ?? "–")),
             ("Nine-grid cell", text(object["grid"]) ?? "–"),
             ("Strategy", Figures.words(text(object["strategy"]) ?? "–")),
@@ -135,7 +144,11 @@ enum CustomerPage {
             ("Simple CLV", Figures.money(text(clv["simple"]))),
             ("Average order", Figures.money(text(object["monetary_average"]))),
             ("Margin rate", Figures.percent(ModelSummary.number(object["margin_rate"]))),
-            ("Expected interval", ModelSummary.number(object["expected_interval_days"]).map { "\(HTML.format($0, decimals: 1)) days" } ?? "–"),
+            (
+                "Expected interval",
+                ModelSummary.number(object["expected_interval_days"]).map { "\(HTML.format($0, decimals: 1)) days" }
+                    ?? "–"
+            ),
             ("First order", Figures.date(text(object["first_order_at"]))),
             ("Open alerts", text(object["open_alerts"]) ?? "0"),
             ("Open complaints", text(object["open_complaints"]) ?? "0"),
@@ -164,7 +177,10 @@ enum CustomerPage {
                 for change in history.suffix(20).reversed() {
                     html.element("tr") { html in
                         html.element("td", text: Figures.date(text(change["changed_at"])))
-                        html.element("td", text: arrow(text(change["previous_lifecycle_stage"]), text(change["lifecycle_stage"])))
+                        html.element(
+                            "td",
+                            text: arrow(text(change["previous_lifecycle_stage"]), text(change["lifecycle_stage"]))
+                        )
                         html.element("td", text: arrow(text(change["previous_tier"]), text(change["tier"])))
                         html.element("td", text: Figures.probability(ModelSummary.number(change["p_alive"])))
                     }
@@ -193,7 +209,11 @@ enum CustomerPage {
                 html.element("li", .init("data-type", type)) { html in
                     html.element("span", .init("class", "when"), text: Figures.minute(text(event["at"])))
                     let (kind, detail) = describe(event, type: type)
-                    html.element("span", .init("class", "kind \(kind)"), text: Figures.words(type == "order" ? (text(event["kind"]) ?? type) : type))
+                    html.element(
+                        "span",
+                        .init("class", "kind \(kind)"),
+                        text: Figures.words(type == "order" ? (text(event["kind"]) ?? type) : type)
+                    )
                     html.element("span", text: detail)
                 }
             }
@@ -219,9 +239,15 @@ enum CustomerPage {
             )
         case "alert":
             let reasons = (event["reasons"] as? [String] ?? []).map(Figures.words).joined(separator: ", ")
-            return ("alert", "\(value("priority") ?? "") · \(reasons) · at risk \(Figures.money(value("value_at_risk"))) · \(value("status") ?? "")")
+            return (
+                "alert",
+                "\(value("priority") ?? "") · \(reasons) · at risk \(Figures.money(value("value_at_risk"))) · \(value("status") ?? "")"
+            )
         case "alert_feedback":
-            return ("alert", "\(value("status") ?? "")\(value("outcome").map { " · \($0)" } ?? "")\(value("agent").map { " · \($0)" } ?? "")")
+            return (
+                "alert",
+                "\(value("status") ?? "")\(value("outcome").map { " · \($0)" } ?? "")\(value("agent").map { " · \($0)" } ?? "")"
+            )
         case "complaint":
             return (
                 "complaint",
@@ -246,7 +272,9 @@ enum CustomerPage {
         var total = 0.0
         var points: [LineChart.Point] = []
         for event in events where text(event["type"]) == "order" && (event["held"] as? Bool) != true {
-            guard let at = ModelSummary.date(event["at"]), let amount = ModelSummary.number(event["amount_base"]) else { continue }
+            guard let at = ModelSummary.date(event["at"]), let amount = ModelSummary.number(event["amount_base"]) else {
+                continue
+            }
             total += text(event["kind"]) == "refund" ? -amount : amount
             points.append(.init(time: at, value: max(total, 0)))
         }
@@ -272,7 +300,11 @@ enum CustomerPage {
         var points: [LineChart.Point] = []
         var day = first
         while day <= end {
-            if let summary = TransactionSummary(purchases: purchases, asOfDay: day, unit: TimeUnit(days: model.unitDays)) {
+            if let summary = TransactionSummary(
+                purchases: purchases,
+                asOfDay: day,
+                unit: TimeUnit(days: model.unitDays)
+            ) {
                 let alive = model.bgnbd.probabilityAlive(x: summary.frequency, tx: summary.recency, T: summary.age)
                 points.append(.init(time: Date(timeIntervalSince1970: Double(day) * 86_400), value: alive))
             }

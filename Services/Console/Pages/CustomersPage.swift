@@ -22,7 +22,11 @@ enum CustomersPage {
         var html = HTML()
         let given = Dictionary(parameters.map { ($0.name, $0.value) }) { first, _ in first }
         Layout.write(into: &html, title: "Customers", current: .customers, session: session) { html in
-            Layout.heading(&html, "Customers", "Scored customers, filtered as with crm customers; pages of keyset order.")
+            Layout.heading(
+                &html,
+                "Customers",
+                "Scored customers, filtered as with crm customers; pages of keyset order."
+            )
             html.element("section", .init("class", "panel")) { html in
                 form(&html, given)
             }
@@ -37,7 +41,12 @@ enum CustomersPage {
                     html.element("span", text: customers.isEmpty ? "No customer matches." : "\(customers.count) shown")
                     html.element("span") { html in
                         if given["after"] != nil {
-                            html.element("a", .init("class", "button secondary"), .init("href", link(filters)), text: "First page")
+                            html.element(
+                                "a",
+                                .init("class", "button secondary"),
+                                .init("href", link(filters)),
+                                text: "First page"
+                            )
                             html.markup(" ")
                         }
                         if session.role.allows(.export) {
@@ -73,14 +82,16 @@ enum CustomersPage {
 
     static func query(_ parameters: [(name: String, value: String)]) -> String {
         guard !parameters.isEmpty else { return "" }
-        return "?" + parameters.map { Cookies.percentEncoded($0.name) + "=" + Cookies.percentEncoded($0.value) }
+        return "?"
+            + parameters.map { Cookies.percentEncoded($0.name) + "=" + Cookies.percentEncoded($0.value) }
             .joined(separator: "&")
     }
 
     // MARK: - The form
 
     private static func form(_ html: inout HTML, _ given: [String: String]) {
-        html.element("form", .init("class", "filters"), .init("method", "get"), .init("action", "/console/customers")) { html in
+        html.element("form", .init("class", "filters"), .init("method", "get"), .init("action", "/console/customers")) {
+            html in
             choice(&html, "tier", "Tier", ValueTier.allCases.sorted(by: >).map(\.rawValue), given)
             choice(&html, "stage", "Stage", LifecycleStage.allCases.map(\.rawValue), given)
             choice(&html, "segment", "RFM segment", RFMSegment.allCases.map(\.rawValue), given)
@@ -117,7 +128,12 @@ enum CustomersPage {
             }
             html.element("div", .init("class", "actions")) { html in
                 html.element("button", .init("class", "primary"), .init("type", "submit"), text: "Apply filters")
-                html.element("a", .init("class", "button secondary"), .init("href", "/console/customers"), text: "Clear")
+                html.element(
+                    "a",
+                    .init("class", "button secondary"),
+                    .init("href", "/console/customers"),
+                    text: "Clear"
+                )
             }
         }
     }

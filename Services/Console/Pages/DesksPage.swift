@@ -6,7 +6,11 @@ enum DesksPage {
     static func render(desks: [DeskFigures], session: ConsoleSession) -> HTML {
         var html = HTML()
         Layout.write(into: &html, title: "Desks", current: .desks, session: session) { html in
-            Layout.heading(&html, "Desks", "Support desks by the complaints routed to them, all time; open figures are now.")
+            Layout.heading(
+                &html,
+                "Desks",
+                "Support desks by the complaints routed to them, all time; open figures are now."
+            )
             guard !desks.isEmpty else {
                 Layout.missing(&html, "No complaints yet", "No complaint has been routed to a desk on this database.")
                 return
@@ -18,7 +22,12 @@ enum DesksPage {
             html.element("div", .init("class", "figures")) { html in
                 Layout.figure(&html, "Open complaints", Figures.count(open))
                 Layout.figure(&html, "Open and breached", Figures.count(breached))
-                Layout.figure(&html, "SLA attainment", Figures.percent(decided == 0 ? nil : Double(met) / Double(decided)), note: "targets met of those decided")
+                Layout.figure(
+                    &html,
+                    "SLA attainment",
+                    Figures.percent(decided == 0 ? nil : Double(met) / Double(decided)),
+                    note: "targets met of those decided"
+                )
                 Layout.figure(&html, "Desks", Figures.count(desks.count))
             }
             html.element("section", .init("class", "panel"), .init("id", "attainment")) { html in
@@ -35,7 +44,10 @@ enum DesksPage {
                         html.element("thead") { html in
                             html.element("tr") { html in
                                 html.element("th", .init("data-sort", "text"), text: "desk")
-                                for title in ["complaints", "open", "breached", "escalated", "SLA attainment", "mean first response"] {
+                                for title in [
+                                    "complaints", "open", "breached", "escalated", "SLA attainment",
+                                    "mean first response",
+                                ] {
                                     html.element("th", .init("class", "num"), .init("data-sort", "number"), text: title)
                                 }
                             }
@@ -57,7 +69,10 @@ enum DesksPage {
                                     html.element(
                                         "td",
                                         .init("class", "num"),
-                                        .init("data-value", desk.meanFirstResponseSeconds.map { HTML.format($0) } ?? ""),
+                                        .init(
+                                            "data-value",
+                                            desk.meanFirstResponseSeconds.map { HTML.format($0) } ?? ""
+                                        ),
                                         text: Figures.duration(seconds: desk.meanFirstResponseSeconds)
                                     )
                                 }

@@ -7,10 +7,19 @@ enum LoginPage {
             html.element("section", .init("class", "panel login-box")) { html in
                 html.element("h1", text: "Sign in")
                 html.element("p", .init("class", "subtitle"), text: "The customer-value console.")
-                if let message { html.element("p", .init("class", "message"), .init("id", "login-message"), text: message) }
-                html.element("form", .init("class", "login"), .init("method", "post"), .init("action", "/console/login")) { html in
+                if let message {
+                    html.element("p", .init("class", "message"), .init("id", "login-message"), text: message)
+                }
+                html.element(
+                    "form",
+                    .init("class", "login"),
+                    .init("method", "post"),
+                    .init("action", "/console/login")
+                ) { html in
                     html.void("input", .init("type", "hidden"), .init("name", "csrf_token"), .init("value", csrfToken))
-                    if let next { html.void("input", .init("type", "hidden"), .init("name", "next"), .init("value", next)) }
+                    if let next {
+                        html.void("input", .init("type", "hidden"), .init("name", "next"), .init("value", next))
+                    }
                     html.element("div") { html in
                         html.element("label", .init("for", "username"), text: "User name")
                         html.void(
@@ -32,7 +41,13 @@ enum LoginPage {
                             .init("required", "required")
                         )
                     }
-                    html.element("button", .init("class", "primary"), .init("type", "submit"), .init("id", "sign-in"), text: "Sign in")
+                    html.element(
+                        "button",
+                        .init("class", "primary"),
+                        .init("type", "submit"),
+                        .init("id", "sign-in"),
+                        text: "Sign in"
+                    )
                 }
             }
         }

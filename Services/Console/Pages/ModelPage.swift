@@ -19,7 +19,11 @@ enum ModelPage {
         Layout.write(into: &html, title: "Model", current: .model, session: session) { html in
             guard let model else {
                 Layout.heading(&html, "Model", nil)
-                Layout.missing(&html, "No model yet", "A model is fitted by every full rescoring; none has run on this database yet.")
+                Layout.missing(
+                    &html,
+                    "No model yet",
+                    "A model is fitted by every full rescoring; none has run on this database yet."
+                )
                 return
             }
             let object = model.object
@@ -40,7 +44,11 @@ enum ModelPage {
             html.element("section", .init("class", "panel"), .init("id", "alive-matrix")) { html in
                 html.element("h2", text: "p_alive by frequency and recency")
                 guard let purchase = model.purchaseModel else {
-                    html.element("p", .init("class", "empty"), text: "No BG/NBD model fitted: too few repeat purchases.")
+                    html.element(
+                        "p",
+                        .init("class", "empty"),
+                        text: "No BG/NBD model fitted: too few repeat purchases."
+                    )
                     return
                 }
                 let age = oldestFirstPurchase.map { purchase.asOf.timeIntervalSince($0) / 86_400 / purchase.unitDays }
@@ -72,7 +80,11 @@ enum ModelPage {
                         html.element("tr", .init("data-model", model.key)) { html in
                             html.element("td", text: model.title)
                             guard let fitted = object[model.key] as? [String: Any] else {
-                                html.element("td", .init("class", "empty"), text: object.keys.contains(model.key) ? "not fitted" : "not part of this model yet")
+                                html.element(
+                                    "td",
+                                    .init("class", "empty"),
+                                    text: object.keys.contains(model.key) ? "not fitted" : "not part of this model yet"
+                                )
                                 html.element("td")
                                 html.element("td")
                                 html.element("td")
@@ -82,15 +94,19 @@ enum ModelPage {
                             html.element(
                                 "td",
                                 text: model.parameters.map { name in
-                                    let value = ModelSummary.number(fitted[name]).map { HTML.format($0, decimals: 4) } ?? "–"
-                                    let error = ModelSummary.number(errors[name]).map { " ± " + HTML.format($0, decimals: 4) } ?? ""
+                                    let value =
+                                        ModelSummary.number(fitted[name]).map { HTML.format($0, decimals: 4) } ?? "–"
+                                    let error =
+                                        ModelSummary.number(errors[name]).map { " ± " + HTML.format($0, decimals: 4) }
+                                        ?? ""
                                     return "\(name) = \(value)\(error)"
                                 }.joined(separator: ",  ")
                             )
                             html.element(
                                 "td",
                                 .init("class", "num"),
-                                text: ModelSummary.number(fitted["log_likelihood"]).map { HTML.format($0, decimals: 2) } ?? "–"
+                                text: ModelSummary.number(fitted["log_likelihood"]).map { HTML.format($0, decimals: 2) }
+                                    ?? "–"
                             )
                             html.element(
                                 "td",
@@ -132,7 +148,11 @@ enum ModelPage {
                 guard let result = fitted[model.key] as? [String: Any],
                     let groups = result["by_frequency"] as? [[String: Any]]
                 else { continue }
-                html.element("h3", text: "\(model.title) · MAE \(HTML.format(ModelSummary.number(result["mae"]) ?? 0, decimals: 3)) · RMSE \(HTML.format(ModelSummary.number(result["rmse"]) ?? 0, decimals: 3))")
+                html.element(
+                    "h3",
+                    text:
+                        "\(model.title) · MAE \(HTML.format(ModelSummary.number(result["mae"]) ?? 0, decimals: 3)) · RMSE \(HTML.format(ModelSummary.number(result["rmse"]) ?? 0, decimals: 3))"
+                )
                 BarCharts.actualAgainstPredicted(
                     &html,
                     pairs: groups.map { group in
@@ -161,7 +181,9 @@ enum ModelPage {
         let columns = 40
         let recencies = (0..<columns).map { age * Double($0) / Double(columns - 1) }
         let values = frequencies.map { x in
-            recencies.map { tx in x == 0 ? model.probabilityAlive(x: 0, tx: 0, T: age) : model.probabilityAlive(x: x, tx: tx, T: age) }
+            recencies.map { tx in
+                x == 0 ? model.probabilityAlive(x: 0, tx: 0, T: age) : model.probabilityAlive(x: x, tx: tx, T: age)
+            }
         }
         HeatCharts.matrix(
             &html,

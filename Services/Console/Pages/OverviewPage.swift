@@ -51,7 +51,9 @@ enum OverviewPage {
                         html.element("h2", text: "Tiers")
                         BarCharts.tiers(
                             &html,
-                            tiers: ValueTier.allCases.sorted(by: >).map { ($0.rawValue, report.tiers[$0.rawValue] ?? 0) }
+                            tiers: ValueTier.allCases.sorted(by: >).map {
+                                ($0.rawValue, report.tiers[$0.rawValue] ?? 0)
+                            }
                         )
                     }
                     html.element("section", .init("class", "panel"), .init("id", "stages")) { html in
@@ -83,7 +85,13 @@ enum OverviewPage {
 
     private static func figures(_ html: inout HTML, _ report: BaseReport) {
         html.element("div", .init("class", "figures")) { html in
-            Layout.figure(&html, "Customers", Figures.count(report.customers), note: "with purchases", id: "figure-customers")
+            Layout.figure(
+                &html,
+                "Customers",
+                Figures.count(report.customers),
+                note: "with purchases",
+                id: "figure-customers"
+            )
             Layout.figure(
                 &html,
                 "Repeat customers",

@@ -22,7 +22,8 @@ struct ControlGroupFigures: Sendable {
 
     /// The uplift (alerted − control return rate) with its 95% interval (normal approximation).
     var uplift: (value: Double, low: Double, high: Double)? {
-        guard let alerted = groups.first(where: { $0.name == "alerted" }), let control = groups.first(where: { $0.name == "control" }),
+        guard let alerted = groups.first(where: { $0.name == "alerted" }),
+            let control = groups.first(where: { $0.name == "control" }),
             let p1 = alerted.rate, let p2 = control.rate
         else { return nil }
         let error = (p1 * (1 - p1) / Double(alerted.decided) + p2 * (1 - p2) / Double(control.decided)).squareRoot()
@@ -71,9 +72,24 @@ enum RetentionPage {
             Layout.heading(&html, "Retention", "Retention alerts and what became of them.")
             html.element("div", .init("class", "figures")) { html in
                 Layout.figure(&html, "Alerts raised", Figures.count(report.total.raised), id: "alerts-raised")
-                Layout.figure(&html, "Open", Figures.count(report.total.open), note: "\(Figures.count(report.total.held)) held by the daily caps")
-                Layout.figure(&html, "Retained", Figures.count(report.total.retained), note: "\(Figures.count(report.total.lost)) lost")
-                Layout.figure(&html, "Retention rate", Figures.percent(report.total.retentionRate), note: "retained ÷ (retained + lost)")
+                Layout.figure(
+                    &html,
+                    "Open",
+                    Figures.count(report.total.open),
+                    note: "\(Figures.count(report.total.held)) held by the daily caps"
+                )
+                Layout.figure(
+                    &html,
+                    "Retained",
+                    Figures.count(report.total.retained),
+                    note: "\(Figures.count(report.total.lost)) lost"
+                )
+                Layout.figure(
+                    &html,
+                    "Retention rate",
+                    Figures.percent(report.total.retentionRate),
+                    note: "retained ÷ (retained + lost)"
+                )
                 if let sweep = report.lastSweep {
                     Layout.figure(
                         &html,
@@ -107,7 +123,9 @@ enum RetentionPage {
                 }
                 lines(
                     &html,
-                    headers: ["group", "alerts", "returned", "not returned", "pending", "return rate", "returned value"],
+                    headers: [
+                        "group", "alerts", "returned", "not returned", "pending", "return rate", "returned value",
+                    ],
                     rows: control.groups.map { group in
                         [
                             group.name, Figures.count(group.alerts), Figures.count(group.returned),

@@ -100,7 +100,10 @@ struct ConsoleRoutes: Sendable {
         let parameters = CustomersPage.parameters(FormFields.query(of: request))
         let query: CustomerQuery
         do throws(CustomerSelectionError) {
-            query = try CustomerQuery(parameters: parameters + [("limit", String(configuration.pageSize))], pageLimit: 1000)
+            query = try CustomerQuery(
+                parameters: parameters + [("limit", String(configuration.pageSize))],
+                pageLimit: 1000
+            )
         } catch {
             return try await page(.customers, context, status: .badRequest) { session in
                 CustomersPage.render(parameters: parameters, customers: [], next: nil, problem: error, session: session)
@@ -128,9 +131,16 @@ struct ConsoleRoutes: Sendable {
         do throws(CustomerSelectionError) {
             query = try CustomerQuery(parameters: parameters, pageLimit: nil)
         } catch {
-            return Responses.text(error.description + "\n", contentType: "text/plain; charset=utf-8", status: .badRequest)
+            return Responses.text(
+                error.description + "\n",
+                contentType: "text/plain; charset=utf-8",
+                status: .badRequest
+            )
         }
-        logger.info("Console export", metadata: ["console.user": "\(session.user)", "export.filters": "\(parameters.map(\.name))"])
+        logger.info(
+            "Console export",
+            metadata: ["console.user": "\(session.user)", "export.filters": "\(parameters.map(\.name))"]
+        )
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = #"attachment; filename="customers.csv""#
@@ -178,7 +188,9 @@ struct ConsoleRoutes: Sendable {
     ) -> Response {
         let token = SessionStore.randomToken()
         var response = Responses.page(LoginPage.render(csrfToken: token, next: next, message: message), status: status)
-        response.headers.append(HTTPField(name: .setCookie, value: Cookies.set(Cookies.login, token, secure: secure(request))))
+        response.headers.append(
+            HTTPField(name: .setCookie, value: Cookies.set(Cookies.login, token, secure: secure(request)))
+        )
         return response
     }
 
@@ -188,11 +200,15 @@ struct ConsoleRoutes: Sendable {
         guard let sent = form["csrf_token"], let expected = request.cookies[Cookies.login]?.value,
             SessionStore.isToken(sent), sent == expected
         else {
-            logger.warning("Console sign-in refused: missing or wrong anti-forgery token", metadata: ["client.address": "\(address(request, context))"])
+            logger.warning(
+                "Console sign-in refused: missing or wrong anti-forgery token",
+                metadata: ["client.address": "\(address(request, context))"]
+            )
             return Responses.problem(
                 .forbidden,
                 title: "Form expired",
-                message: "The sign-in form was not sent from this console (or its cookie is gone). Open the sign-in page again.",
+                message:
+                    "The sign-in form was not sent from this console (or its cookie is gone). Open the sign-in page again.",
                 session: nil
             )
         }
@@ -200,7 +216,10 @@ struct ConsoleRoutes: Sendable {
         let password = form["password"] ?? ""
         let client = address(request, context)
         guard try await limiter.allows(user: user, address: client) else {
-            logger.warning("Console sign-in refused: too many failures", metadata: ["console.user": "\(user)", "client.address": "\(client)"])
+            logger.warning(
+                "Console sign-in refused: too many failures",
+                metadata: ["console.user": "\(user)", "client.address": "\(client)"]
+            )
             return loginResponse(
                 request,
                 next: next,
@@ -214,7 +233,10 @@ struct ConsoleRoutes: Sendable {
         guard try await PasswordHasher.verify(password, hash: hash), let role else {
             try await limiter.recordFailure(user: user, address: client)
             // Who tried and from where; never the password.
-            logger.warning("Console sign-in failed", metadata: ["console.user": "\(user)", "client.address": "\(client)"])
+            logger.warning(
+                "Console sign-in failed",
+                metadata: ["console.user": "\(user)", "client.address": "\(client)"]
+            )
             return loginResponse(request, next: next, message: "Wrong user name or password.", status: .unauthorized)
         }
         try await limiter.recordSuccess(user: user)
@@ -236,7 +258,10 @@ struct ConsoleRoutes: Sendable {
             return Responses.redirect("/console/login")
         }
         guard form["csrf_token"] == session.csrfToken else {
-            logger.warning("Console sign-out refused: missing or wrong anti-forgery token", metadata: ["console.user": "\(session.user)"])
+            logger.warning(
+                "Console sign-out refused: missing or wrong anti-forgery token",
+                metadata: ["console.user": "\(session.user)"]
+            )
             return Responses.problem(
                 .forbidden,
                 title: "Form expired",

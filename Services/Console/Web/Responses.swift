@@ -1,6 +1,6 @@
 import CRMRuntime
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 
 /// Responses the console sends.

@@ -30,7 +30,11 @@ struct SecurityMiddleware: RouterMiddleware {
         let started = ContinuousClock.now
         var response: Response
         do {
-            response = try await next(request, context)
+            if let refused = try Self.refusal(request) {
+                response = refused
+            } else {
+                response = try await next(request, context)
+            }
         } catch let error as HTTPError {
             response = Responses.problem(
                 error.status,
@@ -67,6 +71,29 @@ struct SecurityMiddleware: RouterMiddleware {
         return response
     }
 
+    /// The paths that take a form post.
+    static let posts: Set<String> = ["/console/login", "/console/logout"]
+
+    /// A request refused before routing: a method the path does not take (405, as every service answers), or a
+    /// path with a trailing slash the router would otherwise take for the path without it (404).
+    static func refusal(_ request: Request) throws -> Response? {
+        let path = request.uri.path
+        let method = request.method
+        if method != .get && method != .head && !(method == .post && posts.contains(path)) {
+            var response = Responses.text(
+                "method not allowed\n",
+                contentType: "text/plain; charset=utf-8",
+                status: .methodNotAllowed
+            )
+            response.headers[.allow] = posts.contains(path) ? "POST" : "GET, HEAD"
+            return response
+        }
+        if path.count > 1, path.hasSuffix("/"), path != "/console/" {
+            throw HTTPError(.notFound, message: "No such page.")
+        }
+        return nil
+    }
+
     /// The page of a path as a metric label: a closed set, so that customer ids never become label values.
     static func pageLabel(_ path: String) -> String {
         switch path {
@@ -81,9 +108,13 @@ struct SecurityMiddleware: RouterMiddleware {
         case "/health/live", "/health/ready": "health"
         case "/metrics": "metrics"
         default:
-            if path.hasPrefix("/console/customers/") { "customer" }
-            else if path.hasPrefix("/console/assets/") { "assets" }
-            else { "other" }
+            if path.hasPrefix("/console/customers/") {
+                "customer"
+            } else if path.hasPrefix("/console/assets/") {
+                "assets"
+            } else {
+                "other"
+            }
         }
     }
 }
@@ -92,6 +123,8 @@ extension Timer {
     /// Records the time since `start`.
     func recordInterval(since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        recordNanoseconds(
+            Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        )
     }
 }
