@@ -156,6 +156,46 @@ import Testing
         }
     }
 
+    @Test func crmUsersAddsListsAndRemovesUsers() async throws {
+        try await TestServers.withEnvironment { environment in
+            var variables = environment.serviceVariables
+            func crm(_ arguments: [String]) throws -> (status: Int32, output: String) {
+                try Shell.execute("crm", arguments: arguments, environment: variables)
+            }
+            variables["CRM_USER_PASSWORD"] = "short"
+            #expect(try crm(["users", "add", "dora", "--role", "desk_manager"]).status == 64, "a short password")
+            variables["CRM_USER_PASSWORD"] = "desk manager's password"
+            #expect(try crm(["users", "add", "dora", "--role", "boss"]).status == 64, "an unknown role")
+            #expect(try crm(["users", "add", "not a name", "--role", "admin"]).status == 64)
+            let added = try crm(["users", "add", "dora", "--role", "desk_manager"])
+            #expect(added.status == 0 && added.output.contains("User dora added as desk_manager."))
+            #expect(!added.output.contains("desk manager's password"))
+            #expect(try crm(["users", "add", "dora", "--role", "admin"]).status == 2, "exists without --replace")
+            let list = try crm(["users", "list", "--json"])
+            let user = try #require(
+                try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [String: Any]
+            )
+            #expect(user["name"] as? String == "dora" && user["role"] as? String == "desk_manager")
+            #expect(user["active_sessions"] as? Int == 0)
+            try await ConsoleHarness.whileRunning(environment) { port in
+                let session = try await ConsoleHarness.signIn(
+                    port: port,
+                    user: "dora",
+                    password: "desk manager's password"
+                )
+                #expect(session.answer.header("Location") == "/console/desks")
+            }
+            let signedIn = try crm(["users", "list", "--json"])
+            #expect(signedIn.output.contains(#""active_sessions":1"#))
+            variables["CRM_USER_PASSWORD"] = "a new password for dora"
+            let replaced = try crm(["users", "add", "dora", "--role", "analyst", "--replace"])
+            #expect(replaced.status == 0 && replaced.output.contains("its sessions ended"))
+            #expect(try crm(["users", "list"]).output.contains("analyst"))
+            #expect(try crm(["users", "remove", "dora"]).status == 0)
+            #expect(try crm(["users", "list"]).output.contains("No console users"))
+        }
+    }
+
     @Test func aRoleWithoutAPageGets403() async throws {
         try await TestServers.withEnvironment { environment in
             try await ConsoleHarness.storeSmallBase(pool: environment.pool)

@@ -97,7 +97,7 @@ final class Browser: Sendable {
 
     private static func activePort(_ profile: URL) async throws -> (port: Int, path: String) {
         let file = profile.appendingPathComponent("DevToolsActivePort")
-        for _ in 0..<300 {
+        for _ in 0..<1200 {
             if let text = try? String(contentsOf: file, encoding: .utf8) {
                 let lines = text.split(separator: "\n").map(String.init)
                 if lines.count >= 2, let port = Int(lines[0]) { return (port, lines[1]) }

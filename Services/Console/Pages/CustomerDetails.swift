@@ -4,14 +4,16 @@ import Scoring
 
 /// Everything the customer page shows, read in a few statements: the customer object (as `crm customer ID --json`),
 /// its name, its timeline (as `crm customer ID --timeline`) and the model that scored it.
+///
+/// Decoded JSON (`[String: Any]`) is not `Sendable` by type; these values are made once and only read.
 struct CustomerDetails: @unchecked Sendable {
     /// The customer object, decoded (JSON objects as dictionaries).
-    var object: [String: Any]
-    var name: String?
+    let object: [String: Any]
+    let name: String?
     /// The timeline's events, oldest first.
-    var events: [[String: Any]]
+    let events: [[String: Any]]
     /// BG/NBD of the newest model and its time unit in days, for p_alive over time.
-    var model: (bgnbd: BGNBD, unitDays: Double, asOf: Date)?
+    let model: (bgnbd: BGNBD, unitDays: Double, asOf: Date)?
 
     /// The details of `customerID`, or nil when it was never scored.
     static func load(customerID: String, pool: PostgresPool) async throws -> CustomerDetails? {
@@ -34,9 +36,9 @@ struct CustomerDetails: @unchecked Sendable {
     }
 }
 
-/// The newest model as `crm model --json` shows it, with the parts the console draws from.
+/// The newest model as `crm model --json` shows it, with the parts the console draws from (made once, only read).
 struct ModelSummary: @unchecked Sendable {
-    var object: [String: Any]
+    let object: [String: Any]
 
     static func load(pool: PostgresPool) async throws -> ModelSummary? {
         guard let json = try await ModelView.json(pool: pool),
