@@ -42,3 +42,16 @@ extension Schema {
             """
     )
 }
+
+extension Schema {
+    /// A page of one tier in keyset order (`tier=gold`, the segment browser's commonest filter) read straight from an
+    /// index: `customer_scores_tier_stage` orders by stage first. Tier is indexed already, so rewriting a score
+    /// stays a heap-only update where it was one.
+    static let consoleListIndexes = Migration(
+        version: 24,
+        name: "tier list index",
+        sql: """
+            CREATE INDEX IF NOT EXISTS customer_scores_tier_customer ON customer_scores (tier, customer_id);
+            """
+    )
+}

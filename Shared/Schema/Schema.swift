@@ -17,5 +17,6 @@ public enum Schema {
         customerChangesWaitForOrders,
         segments,
         console,
+        consoleListIndexes,
     ]
 }
