@@ -255,7 +255,7 @@ enum ConsoleFixtures {
             SELECT 'K-' || n, (n * 37 % 23570 + 1)::text, timestamptz '1998-06-01' + n * interval '5 hours', 'email',
                    '{}', (ARRAY['delivery', 'billing', 'quality'])[n % 3 + 1], 'rules', 3,
                    (ARRAY['low', 'medium', 'high', 'critical'])[n % 4 + 1], (ARRAY['p1', 'p2', 'p3', 'p4'])[n % 4 + 1],
-                   (ARRAY['logistics', 'billing', 'vip'])[n % 3 + 1], 'rule-' || n % 3, 1, 0, '{}',
+                   (ARRAY['logistics', 'billing', 'vip'])[n / 3 % 3 + 1], 'rule-' || n % 3, 1, 0, '{}',
                    CASE WHEN n % 3 = 0 THEN 'resolved' WHEN n % 3 = 1 THEN 'in_progress' ELSE 'awaiting_response' END,
                    CASE WHEN n % 3 <> 2 THEN timestamptz '1998-06-01' + n * interval '5 hours' + (n % 7 + 1) * interval '37 minutes' END,
                    CASE WHEN n % 3 = 2 THEN NULL WHEN n % 5 = 0 THEN 'breached' ELSE 'met' END,
