@@ -29,12 +29,13 @@ run() {  # name, then the command
   echo "== $name" >&2
   "$@" 2>&1 | tee "$logs/$name.log" >&2
 }
-benchmarks=(IntakeBenchmark ScoringBenchmark AlertsBenchmark ComplaintsBenchmark)
+benchmarks=(IntakeBenchmark ScoringBenchmark AlertsBenchmark ComplaintsBenchmark ConsoleBenchmark)
 for benchmark in "${benchmarks[@]}"; do
   [ -x "$bin/$benchmark" ] || continue
   case "$benchmark" in
     ScoringBenchmark) run "$benchmark" "$bin/$benchmark" --customers "$customers" --lifetimes "$venv/bin/python" ;;
     IntakeBenchmark) run "$benchmark" "$bin/$benchmark" --runs 3 --ack-delay 100 ;;
+    ConsoleBenchmark) run "$benchmark" "$bin/$benchmark" --customers "$customers" ;;
     *) run "$benchmark" "$bin/$benchmark" ;;
   esac
 done
