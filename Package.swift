@@ -84,11 +84,15 @@ let sharedFloors: [Target.Dependency] = [
 ]
 
 /// One service: its logic as a library, a thin executable, and the product named as the interface fixes it.
-func service(_ name: String, executable: String) -> (targets: [Target], product: Product) {
+func service(
+    _ name: String,
+    executable: String,
+    extra: [Target.Dependency] = []
+) -> (targets: [Target], product: Product) {
     let targets: [Target] = [
         .target(
             name: name,
-            dependencies: sharedFloors,
+            dependencies: sharedFloors + extra,
             path: "Services/\(name)",
             exclude: ["Main"],
             swiftSettings: swiftSettings
@@ -103,11 +107,16 @@ func service(_ name: String, executable: String) -> (targets: [Target], product:
     return (targets, .executable(name: executable, targets: ["\(name)Main"]))
 }
 
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let bcrypt = Target.Dependency.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")
+
 let services = [
     service("Intake", executable: "crm-intake"),
     service("Scoring", executable: "crm-scoring"),
     service("Alerts", executable: "crm-alerts"),
     service("Complaints", executable: "crm-complaints"),
+    // The web console reads what the others keep (through Scoring's queries) and serves pages with Hummingbird.
+    service("Console", executable: "crm-console", extra: ["Scoring", "Alerts", "Complaints", hummingbird, bcrypt]),
 ]
 
 /// A test target of pure logic: no servers, no `TestSupport`, so `swift test --skip IntegrationTests --skip SystemTests`
@@ -135,12 +144,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.2.0"),
         // Only the OTLP/HTTP exporter: the gRPC one would add grpc-swift to every build.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.0.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: sharedTargets + services.flatMap(\.targets) + [
         .executableTarget(
             name: "CRMCommand",
             dependencies: sharedFloors + [
-                "Intake", "Scoring", "Alerts", "Complaints",
+                "Intake", "Scoring", "Alerts", "Complaints", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/Command",
@@ -170,6 +181,12 @@ let package = Package(
             path: "Benchmarks/ComplaintsBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ConsoleBenchmark",
+            dependencies: ["Console", "Scoring", "TestSupport"],
+            path: "Benchmarks/ConsoleBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: sharedFloors,
@@ -181,11 +198,24 @@ let package = Package(
         unitTests("ScoringTests", ["Scoring"]),
         unitTests("AlertsTests", ["Alerts", log]),
         unitTests("ComplaintsTests", ["Complaints"]),
+        unitTests("ConsoleTests", ["Console"]),
         integrationTests("SharedIntegrationTests", sharedFloors),
         integrationTests("IntakeIntegrationTests", ["Intake"]),
         integrationTests("ScoringIntegrationTests", ["Scoring", "Intake"]),
         integrationTests("AlertsIntegrationTests", ["Alerts", "Scoring", "Intake"]),
         integrationTests("ComplaintsIntegrationTests", ["Complaints"]),
+        // The web console against the real database, over HTTP and in a real headless Chromium (DevTools protocol
+        // over a WebSocket, spoken with swift-nio's own WebSocket codec).
+        integrationTests(
+            "ConsoleIntegrationTests",
+            [
+                "Console", "Scoring", "Intake",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
         integrationTests("SystemTests", []),
     ]
 )

@@ -29,7 +29,7 @@ run() {  # name, then the command
   echo "== $name" >&2
   "$@" 2>&1 | tee "$logs/$name.log" >&2
 }
-benchmarks=(IntakeBenchmark ScoringBenchmark AlertsBenchmark ComplaintsBenchmark)
+benchmarks=(IntakeBenchmark ScoringBenchmark AlertsBenchmark ComplaintsBenchmark ConsoleBenchmark)
 for benchmark in "${benchmarks[@]}"; do
   [ -x "$bin/$benchmark" ] || continue
   case "$benchmark" in
@@ -39,6 +39,7 @@ for benchmark in "${benchmarks[@]}"; do
         --lifetimes-models bgnbd,mbgnbd
       run "$benchmark-100k" "$bin/$benchmark" --engine-only --customers 100000 --lifetimes "$venv/bin/python" ;;
     IntakeBenchmark) run "$benchmark" "$bin/$benchmark" --runs 3 --ack-delay 100 ;;
+    ConsoleBenchmark) run "$benchmark" "$bin/$benchmark" --customers "$customers" ;;
     *) run "$benchmark" "$bin/$benchmark" ;;
   esac
 done

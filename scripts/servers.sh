@@ -21,11 +21,24 @@ for package in "${packages[@]}"; do
   status="$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)"
   [[ "$status" == *"install ok installed"* ]] || missing+=("$package")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
+# chromium (and a font for its pages): the web console's browser tests drive it headless; no recommends, so it
+# brings no desktop with it.
+browser_packages=(chromium fonts-dejavu-core)
+browser_missing=()
+for package in "${browser_packages[@]}"; do
+  status="$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)"
+  [[ "$status" == *"install ok installed"* ]] || browser_missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ] || [ ${#browser_missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} ${browser_missing[*]}"
   as_root apt-get update -qq
   # The packages' own start-up is skipped: the servers are started below, on loopback.
-  as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ ${#missing[@]} -gt 0 ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ${#browser_missing[@]} -gt 0 ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${browser_missing[@]}" >/dev/null
+  fi
 fi
 
 # promtool (Debian's `prometheus` package) checks /metrics, the alerting rules and their unit tests in the test
@@ -103,13 +116,14 @@ as_root rabbitmqctl -q set_permissions -p crm crm_admin '.*' '.*' '.*' >/dev/nul
 as_root rabbitmqctl -q set_permissions -p / crm_admin '.*' '.*' '.*' >/dev/null
 
 # --- per-service accounts ---------------------------------------------------------------------------
-# A PostgreSQL role and a RabbitMQ user per service (crm_intake, crm_scoring, crm_alerts, crm_complaints),
-# as deployed: tests connect as each to prove it reaches only its own tables and queues, and
+# A PostgreSQL role and a RabbitMQ user per service (crm_intake, crm_scoring, crm_alerts, crm_complaints;
+# crm_console has a PostgreSQL role only: the web console never touches the broker), as deployed: tests connect as each to prove it reaches only its own tables and queues, and
 # scripts/run-local.sh runs every service with its own account. They get no privileges here: `crm migrate`
 # and `crm accounts` grant a role its tables in one database, and a user its permissions on one vhost.
 # The passwords derive from the administrator's secret, so every copy of .local/ on this machine agrees
 # on them; a role's password is set only when logging in with it fails.
-services=(intake scoring alerts complaints)
+services=(intake scoring alerts complaints console)
+broker_services=(intake scoring alerts complaints)
 mapfile -t service_passwords < <(CRM_SECRET="$pg_password" python3 -c '
 import hashlib, os, sys
 for service in sys.argv[1:]:
@@ -127,7 +141,7 @@ SQL
 done
 # RabbitMQ users through the management API (each rabbitmqctl call costs a second or two); a PUT that
 # changes nothing is harmless. The management listener may still be starting.
-CRM_ADMIN_PASSWORD="$amqp_password" CRM_SERVICE_PASSWORDS="${service_passwords[*]}" python3 -c '
+CRM_ADMIN_PASSWORD="$amqp_password" CRM_SERVICE_PASSWORDS="${service_passwords[*]:0:${#broker_services[@]}}" python3 -c '
 import base64, json, os, sys, time, urllib.request
 auth = "Basic " + base64.b64encode(("crm_admin:" + os.environ["CRM_ADMIN_PASSWORD"]).encode()).decode()
 def call(method, path, body=None):
@@ -145,7 +159,7 @@ for attempt in range(60):
         time.sleep(1)
 for service, password in zip(sys.argv[1:], os.environ["CRM_SERVICE_PASSWORDS"].split()):
     call("PUT", "/api/users/crm_" + service, {"password": password, "tags": ""})
-' "${services[@]}"
+' "${broker_services[@]}"
 
 cat >"$local_dir/env" <<EOF
 # Written by scripts/servers.sh: local servers on loopback, administrator and per-service accounts.
@@ -154,7 +168,7 @@ export CRM_TEST_AMQP_URL='amqp://crm_admin:$amqp_password@127.0.0.1:5672/%2F'
 export CRM_TEST_RABBITMQ_API='http://127.0.0.1:15672'
 export CRM_LOCAL_DATABASE_URL='postgres://crm_admin:$pg_password@127.0.0.1:$pg_port/crm'
 export CRM_LOCAL_AMQP_URL='amqp://crm_admin:$amqp_password@127.0.0.1:5672/crm'
-# Each service's own PostgreSQL role and RabbitMQ user crm_<service> share one password.
+# Each service's own PostgreSQL role and RabbitMQ user crm_<service> share one password (crm_console: a role only).
 $(for index in "${!services[@]}"; do
   printf "export CRM_TEST_%s_PASSWORD='%s'\n" "${services[$index]^^}" "${service_passwords[$index]}"
 done)

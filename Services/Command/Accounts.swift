@@ -1,11 +1,12 @@
 import ArgumentParser
-import CRMPostgres
-import CRMSchema
-import CRMSupport
+import Console
 import Foundation
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import CRMSupport
+import CRMPostgres
+import CRMSchema
 #endif
 
 /// `crm accounts`: one PostgreSQL role and one RabbitMQ user per service, with least privilege.
@@ -14,11 +15,14 @@ struct Accounts: AsyncParsableCommand {
         abstract: "Create or update each service's own database role and broker user, with only what it needs.",
         discussion: """
             For every service whose password is set (CRM_INTAKE_PASSWORD, CRM_SCORING_PASSWORD, \
-            CRM_ALERTS_PASSWORD, CRM_COMPLAINTS_PASSWORD), creates the PostgreSQL role crm_<service> or sets its \
-            password, and grants it exactly its tables in the database of CRM_DATABASE_URL (whose account needs \
-            CREATEROLE, or is a superuser). Then creates the RabbitMQ user crm_<service> or sets its password, with \
-            no configure permission, write permission on the exchanges it publishes to with topic permissions \
-            limiting the routing keys to its own, and read permission on the queues it consumes, on the vhost of \
+            CRM_ALERTS_PASSWORD, CRM_COMPLAINTS_PASSWORD, CRM_CONSOLE_PASSWORD), creates the PostgreSQL role \
+            crm_<service> or sets its password, and grants it exactly its tables in the database of \
+            CRM_DATABASE_URL (whose account needs CREATEROLE, or is a superuser). With CRM_CONSOLE_ADMIN_PASSWORD \
+            set, it also adds the web console's first user, CRM_CONSOLE_ADMIN_USER (default admin), with the role \
+            admin, unless that user exists. Then creates the RabbitMQ user crm_<service> (the console has none: it \
+            reads the database only) or sets its password, with no configure permission, write permission on the \
+            exchanges it publishes to with topic permissions limiting the routing keys to its own, and read \
+            permission on the queues it consumes, on the vhost of \
             CRM_AMQP_URL, through the management API at CRM_RABBITMQ_API (default http://<broker host>:15672) as \
             CRM_RABBITMQ_API_USER and CRM_RABBITMQ_API_PASSWORD (default: the CRM_AMQP_URL account, which must then \
             be an administrator).
@@ -62,9 +66,16 @@ struct Accounts: AsyncParsableCommand {
             await pool.close()
             throw error
         }
-        await pool.close()
         print("Database roles: \(accounts.map(\.account.name).joined(separator: ", ")). \(grants.summary)")
-        guard !skipBroker else { return }
+        do {
+            try await Self.addConsoleAdmin(environment.settings, pool: pool)
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+        let brokerAccounts = accounts.filter(\.account.usesBroker)
+        guard !skipBroker, !brokerAccounts.isEmpty else { return }
 
         let amqp = try environment.amqp()
         let management = BrokerManagement(
@@ -73,7 +84,7 @@ struct Accounts: AsyncParsableCommand {
             password: environment.settings.string("CRM_RABBITMQ_API_PASSWORD", default: amqp.password)
         )
         let vhost = BrokerManagement.escape(amqp.virtualHost)
-        for (account, password) in accounts {
+        for (account, password) in brokerAccounts {
             let user = BrokerManagement.escape(account.name)
             try await management.send("PUT", "/api/users/\(user)", ["password": password, "tags": ""])
             let permissions = account.brokerPermissions
@@ -90,8 +101,30 @@ struct Accounts: AsyncParsableCommand {
         }
         print(
             "Broker users with their permissions on vhost \(amqp.virtualHost): "
-                + "\(accounts.map(\.account.name).joined(separator: ", "))."
+                + "\(brokerAccounts.map(\.account.name).joined(separator: ", "))."
         )
+    }
+
+    /// The console's first administrator, from `CRM_CONSOLE_ADMIN_PASSWORD` (and `CRM_CONSOLE_ADMIN_USER`, default
+    /// `admin`), added once: an existing user of that name is left as it is (its password may have been changed).
+    static func addConsoleAdmin(_ settings: Settings, pool: PostgresPool) async throws {
+        guard let password = settings.string("CRM_CONSOLE_ADMIN_PASSWORD"), !password.isEmpty else { return }
+        let name = settings.string("CRM_CONSOLE_ADMIN_USER", default: "admin")
+        guard ConsoleUsers.isValidName(name) else {
+            throw CommandFailure.configuration("CRM_CONSOLE_ADMIN_USER: '\(name)' is not a user name")
+        }
+        if let problem = PasswordHasher.problem(with: password), password != "change-me" {
+            throw CommandFailure.configuration("CRM_CONSOLE_ADMIN_PASSWORD: \(problem)")
+        }
+        guard password != "change-me" else {
+            throw CommandFailure.configuration(
+                "CRM_CONSOLE_ADMIN_PASSWORD: use a generated password, not the example's"
+            )
+        }
+        switch try await ConsoleUsers.add(name: name, role: .admin, password: password, replace: false, pool: pool) {
+        case .added: print("Console user \(name) added as admin.")
+        case .exists, .updated: print("Console user \(name) exists: left as it is.")
+        }
     }
 
     /// The accounts whose password is set, each checked.

@@ -15,8 +15,8 @@ struct CRM: AsyncParsableCommand {
         version: CRMVersion.current,
         subcommands: [
             Migrate.self, Status.self, LoadOrders.self, Customer.self, Customers.self, Report.self, Model.self,
-            Rescore.self, ReplayDead.self, LoadComplaints.self, Desks.self, ComplaintRulesCommand.self, FX.self,
-            Accounts.self, Orders.self, OrderTrace.self, Prune.self,
+            Rescore.self, Users.self, ReplayDead.self, LoadComplaints.self, Desks.self, ComplaintRulesCommand.self,
+            FX.self, Accounts.self, Orders.self, OrderTrace.self, Prune.self,
         ]
     )
 

@@ -2,7 +2,6 @@ import ArgumentParser
 import CRMAMQP
 import CRMContract
 import CRMPostgres
-import CRMSupport
 import Complaints
 import Foundation
 
@@ -48,8 +47,13 @@ struct Desks: AsyncParsableCommand {
             on: connection,
             defaultFile: environment.rulesFile
         )
-        let counts = try await openCounts(connection)
+        let figures = try await connection.transaction { connection in try DeskFigures.load(on: connection) }
         await connection.close()
+        let counts = Dictionary(
+            uniqueKeysWithValues: figures.map {
+                ($0.desk, (open: $0.open, breached: $0.breachedOpen, escalated: $0.escalatedOpen))
+            }
+        )
         var rows = rules.desks.map { desk in
             Row(
                 name: desk.name,
@@ -105,26 +109,6 @@ struct Desks: AsyncParsableCommand {
             let padded = zip(line.dropLast(), widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
             print((padded + [line.last ?? ""]).joined(separator: "  "))
         }
-    }
-
-    /// Open, breached-and-open and escalated-and-open complaints per desk.
-    private func openCounts(
-        _ connection: PostgresConnection
-    ) async throws -> [String: (
-        open: Int, breached: Int, escalated: Int
-    )] {
-        let rows = try await connection.query(
-            """
-            SELECT desk, count(*),
-                   count(*) FILTER (WHERE first_response_outcome = 'breached' OR resolution_outcome = 'breached'),
-                   count(*) FILTER (WHERE escalation_level > 0)
-            FROM complaints WHERE state <> 'resolved'
-            GROUP BY desk
-            """
-        )
-        var counts: [String: (open: Int, breached: Int, escalated: Int)] = [:]
-        for row in rows { counts[try row.decode(0)] = (try row.decode(1), try row.decode(2), try row.decode(3)) }
-        return counts
     }
 
     /// `Asia/Shanghai mon,tue 09:00-18:00`, or `24/7`.

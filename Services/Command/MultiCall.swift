@@ -1,12 +1,13 @@
 import Alerts
 import CRMRuntime
 import Complaints
+import Console
 import Foundation
 import Intake
 import Scoring
 
-/// `crm` is also each service: the image ships this one binary with `crm-intake`, `crm-scoring`, `crm-alerts` and
-/// `crm-complaints` as links to it (one copy of the Swift runtime and Foundation instead of five). Run under a
+/// `crm` is also each service: the image ships this one binary with `crm-intake`, `crm-scoring`, `crm-alerts`,
+/// `crm-complaints` and `crm-console` as links to it (one copy of the Swift runtime and Foundation instead of six). Run under a
 /// service's name, it runs that service's `ServiceHost`, exactly as the service's own executable does.
 enum MultiCall {
     static func runServiceNamedBy(_ path: String) async {
@@ -22,6 +23,13 @@ enum MultiCall {
                 name: "crm-complaints",
                 topology: ComplaintsService.topology,
                 build: ComplaintsService.parts
+            )
+        case "crm-console":
+            await ServiceHost.run(
+                name: "crm-console",
+                topology: nil,
+                options: ConsoleService.hostOptions,
+                build: ConsoleService.parts
             )
         default:
             return

@@ -45,6 +45,9 @@ public enum MetricCatalogue {
         "crm_scoring_model_holdout_mae":
             "Mean absolute error of each purchase model's holdout transactions in this replica's newest scheduled "
             + "validation, by model.",
+        // Console.
+        "crm_console_requests_total": "Console requests answered, by page (a closed set of names) and status.",
+        "crm_console_response_seconds": "Time to answer a console request, by page, in seconds.",
         // Alerts.
         "crm_alerts_evaluations_total": "Customers evaluated for retention alerts, by source.",
         "crm_alerts_raised_total": "Retention alerts raised, by priority.",

@@ -14,12 +14,55 @@ public struct ServiceContext: Sendable {
     /// Identifies this replica in logs and in `crm_instances`.
     public let instanceID: String
     public let settings: Settings
-    public let amqp: AMQPSettings
     public let databaseURL: String
     public let pool: PostgresPool
-    /// A confirmed publisher for the service's own messages and dead letters.
-    public let publisher: AMQPPublisher
     public let logger: Logger
+    /// The address and port of health, metrics and the service's own routes (`CRM_HTTP_HOST`, default 127.0.0.1;
+    /// `CRM_HTTP_PORT`, default 8080).
+    public let httpHost: String
+    public let httpPort: Int
+    /// The broker's settings and the publisher, unless the service runs without a broker.
+    let broker: (settings: AMQPSettings, publisher: AMQPPublisher)?
+
+    /// The broker's settings (`CRM_AMQP_URL`). A service started with ``ServiceHost/Options/broker`` false has none:
+    /// asking for them is a programming error.
+    public var amqp: AMQPSettings {
+        guard let broker else { preconditionFailure("\(name) runs without a broker (ServiceHost.Options.broker)") }
+        return broker.settings
+    }
+
+    /// A confirmed publisher for the service's own messages and dead letters (see ``amqp`` for a service without a
+    /// broker).
+    public var publisher: AMQPPublisher {
+        guard let broker else { preconditionFailure("\(name) runs without a broker (ServiceHost.Options.broker)") }
+        return broker.publisher
+    }
+
+    /// Whether the service uses a broker at all.
+    public var usesBroker: Bool { broker != nil }
+
+    /// `/health/ready`'s checks: the database answers, and the broker does (nil for a service without one). A
+    /// publisher holding a connection answers at once; only one without tries to connect (it then has nothing to
+    /// publish that could keep it busy).
+    public func readiness() async -> (database: Bool, broker: Bool?) {
+        async let database = pool.isReachable()
+        guard let publisher = broker?.publisher else { return (await database, nil) }
+        if publisher.holdsOpenConnection { return (await database, true) }
+        let brokerUp: Bool
+        do {
+            try await publisher.connect()
+            brokerUp = true
+        } catch {
+            brokerUp = false
+        }
+        return (await database, brokerUp)
+    }
+
+    /// Closes the context's connections.
+    public func close() async {
+        if let broker { await broker.publisher.close() }
+        await pool.close()
+    }
 
     /// Who may publish the internal events a service consumes: the owner of each event (`order.accepted` from
     /// `crm_intake`, ...), or this process's own broker account. Give it to ``consumers(of:topology:settings:publishers:handler:)``
@@ -60,18 +103,41 @@ public struct ServiceParts: Sendable {
 
 /// Runs a service process: settings, logs, metrics, connections, HTTP health, signals.
 public enum ServiceHost {
+    /// What a service asks of its host beyond the database, which every service has.
+    public struct Options: Sendable {
+        /// Whether the service talks to RabbitMQ. Without a broker `CRM_AMQP_URL` is not read, `/health/ready`
+        /// checks the database alone, and the context has no publisher.
+        public var broker: Bool
+        /// Who answers on `CRM_HTTP_PORT`: the host's own small server (health, metrics and ``ServiceParts/routes``),
+        /// or the service itself, which then serves `/health/live`, `/health/ready` and `/metrics` on
+        /// ``ServiceContext/httpPort`` with ``HealthResponses`` (a web application with its own router).
+        public var http: HTTP
+
+        public enum HTTP: Sendable {
+            case host
+            case service
+        }
+
+        public init(broker: Bool = true, http: HTTP = .host) {
+            self.broker = broker
+            self.http = http
+        }
+
+        /// A service of the message pipeline: a broker, and the host's HTTP server.
+        public static let standard = Options()
+    }
+
     /// Builds the context from the environment, lets `build` add the service's parts, and runs
     /// them all in one `ServiceGroup` until SIGTERM or SIGINT. Exits 2 on a configuration error. `topology` is what
     /// the service checks exists (`crm migrate` declares it); until it does, the service is not ready and retries.
     public static func run(
         name: String,
-        topology: Topology,
+        topology: Topology?,
+        options: Options = .standard,
         build: @Sendable (ServiceContext) async throws -> ServiceParts
     ) async -> Never {
         let settings = Settings()
         let context: ServiceContext
-        let port: Int
-        let httpHost: String
         let httpLimits: HTTPServer.Limits
         let migrateOnStart: Bool
         let traceExport: (any Service)?
@@ -86,10 +152,9 @@ public enum ServiceHost {
             }
             traceExport = export
             Observability.recordBuildInfo(service: name)
-            port = try settings.int("CRM_HTTP_PORT", default: 8080, in: 0...65535)
-            (httpHost, httpLimits) = try httpSettings(settings)
+            httpLimits = try httpSettings(settings).limits
             migrateOnStart = try settings.bool("CRM_MIGRATE_ON_START", default: false)
-            context = try makeContext(name: name, settings: settings, topology: topology)
+            context = try makeContext(name: name, settings: settings, topology: topology, broker: options.broker)
         } catch {
             FileHandle.standardError.write(Data("\(name): configuration error: \(error)\n".utf8))
             exit(2)
@@ -98,7 +163,8 @@ public enum ServiceHost {
         logger.info(
             "Starting",
             metadata: [
-                "service": "\(name)", "instance": "\(context.instanceID)", "amqp.url": "\(context.amqp.redacted)",
+                "service": "\(name)", "instance": "\(context.instanceID)",
+                "amqp.url": "\(context.broker?.settings.redacted ?? "none")",
             ]
         )
         do {
@@ -106,18 +172,23 @@ public enum ServiceHost {
                 _ = try await context.pool.withConnection { try await Migrator().migrate($0, logger: logger) }
             }
             let parts = try await build(context)
-            let health = HealthRoutes(pool: context.pool, publisher: context.publisher)
-            let http = HTTPServer(
-                host: httpHost,
-                port: port,
-                routes: health.routes + parts.routes,
-                limits: httpLimits,
-                logger: logger
-            )
-            let heartbeat = InstanceHeartbeat(context: context)
+            var hosted: [any Service] = [InstanceHeartbeat(context: context)]
+            if options.http == .host {
+                let health = HealthResponses(context: context)
+                hosted.append(
+                    HTTPServer(
+                        host: context.httpHost,
+                        port: context.httpPort,
+                        routes: health.routes + parts.routes,
+                        limits: httpLimits,
+                        logger: logger
+                    )
+                )
+            }
+            if let traceExport { hosted.append(traceExport) }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: ([http, heartbeat] + parts.services + (traceExport.map { [$0] } ?? [])).map {
+                    services: (hosted + parts.services).map {
                         .init(
                             service: $0,
                             successTerminationBehavior: .gracefullyShutdownGroup,
@@ -129,8 +200,7 @@ public enum ServiceHost {
                 )
             )
             try await group.run()
-            await context.publisher.close()
-            await context.pool.close()
+            await context.close()
             logger.info("Stopped", metadata: ["service": "\(name)"])
             exit(0)
         } catch let error as SettingsError {
@@ -170,63 +240,81 @@ public enum ServiceHost {
         return (host, limits)
     }
 
-    /// The context from settings, without starting anything.
-    public static func makeContext(name: String, settings: Settings, topology: Topology?) throws -> ServiceContext {
-        let amqp = try AMQPSettings.from(settings)
+    /// The context from settings, without starting anything; `broker` false leaves `CRM_AMQP_URL` unread.
+    public static func makeContext(
+        name: String,
+        settings: Settings,
+        topology: Topology?,
+        broker: Bool = true
+    ) throws -> ServiceContext {
+        let amqp = broker ? try AMQPSettings.from(settings) : nil
         let databaseURL = try settings.databaseURL()
         let poolSize = try settings.int("CRM_DATABASE_POOL_SIZE", default: 4, in: 1...64)
+        let host = try httpSettings(settings).host
+        let port = try settings.int("CRM_HTTP_PORT", default: 8080, in: 0...65535)
         let instanceID = "\(name)-\(ProcessInfo.processInfo.hostName)-\(getpid())"
         var logger = Logger(label: name)
         logger[metadataKey: "instance"] = "\(instanceID)"
         let pool = PostgresPool(url: databaseURL, size: poolSize, applicationName: name, logger: logger)
-        // The service checks its topology, which `crm migrate` declares: its broker user may create nothing.
-        let publisher = AMQPPublisher(
-            settings: amqp,
-            name: name,
-            topology: topology,
-            topologyAction: .verify,
-            logger: logger
-        )
         return ServiceContext(
             name: name,
             instanceID: instanceID,
             settings: settings,
-            amqp: amqp,
             databaseURL: databaseURL,
             pool: pool,
-            publisher: publisher,
-            logger: logger
+            logger: logger,
+            httpHost: host,
+            httpPort: port,
+            // The service checks its topology, which `crm migrate` declares: its broker user may create nothing.
+            broker: amqp.map { amqp in
+                let publisher = AMQPPublisher(
+                    settings: amqp,
+                    name: name,
+                    topology: topology,
+                    topologyAction: .verify,
+                    logger: logger
+                )
+                return (amqp, publisher)
+            }
         )
     }
 }
 
-/// `/health/live`, `/health/ready` (database and broker reachable) and `/metrics`.
-struct HealthRoutes: Sendable {
-    let pool: PostgresPool
-    let publisher: AMQPPublisher
+/// The answers of `/health/live`, `/health/ready` (database and, for a service with one, broker reachable) and
+/// `/metrics`, for the host's HTTP server or a service that serves them itself.
+public struct HealthResponses: Sendable {
+    let context: ServiceContext
+
+    public init(context: ServiceContext) {
+        self.context = context
+    }
+
+    /// `{"status":"live"}`.
+    public static let live = "{\"status\":\"live\"}\n"
+
+    /// The readiness body and status: 200 when every check passes, else 503.
+    public func ready() async -> (body: String, status: Int) {
+        let (database, broker) = await context.readiness()
+        let body =
+            broker.map { "{\"database\":\(database),\"broker\":\($0)}\n" } ?? "{\"database\":\(database)}\n"
+        return (body, database && broker != false ? 200 : 503)
+    }
+
+    /// The metrics in Prometheus text format, and their content type.
+    public static func metrics() -> (body: String, contentType: String) {
+        (Observability.renderMetrics(), "text/plain; version=0.0.4")
+    }
 
     var routes: [HTTPServer.Route] {
         [
-            HTTPServer.route("/health/live") { .json("{\"status\":\"live\"}\n") },
-            HTTPServer.route("/health/ready") { [pool, publisher] in
-                async let database = pool.isReachable()
-                // A publisher holding a connection answers at once; only one without tries to connect (it then has
-                // nothing to publish that could keep it busy).
-                async let broker: Bool = {
-                    if publisher.holdsOpenConnection { return true }
-                    do {
-                        try await publisher.connect()
-                        return true
-                    } catch {
-                        return false
-                    }
-                }()
-                let (databaseUp, brokerUp) = await (database, broker)
-                let body = "{\"database\":\(databaseUp),\"broker\":\(brokerUp)}\n"
-                return .json(body, status: databaseUp && brokerUp ? 200 : 503)
+            HTTPServer.route("/health/live") { .json(Self.live) },
+            HTTPServer.route("/health/ready") { [self] in
+                let (body, status) = await ready()
+                return .json(body, status: status)
             },
             HTTPServer.route("/metrics") {
-                HTTPServer.Response(contentType: "text/plain; version=0.0.4", body: Observability.renderMetrics())
+                let (body, type) = Self.metrics()
+                return HTTPServer.Response(contentType: type, body: body)
             },
         ]
     }

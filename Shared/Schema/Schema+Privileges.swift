@@ -61,7 +61,7 @@ extension Schema {
                 try connection.execute("GRANT USAGE ON SCHEMA public TO \(role)")
                 try connection.execute("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(role)")
                 try connection.execute("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM \(role)")
-                let tables = account.tables.merging(ServiceAccount.commonTables) { own, _ in own }
+                let tables = account.grantedTables
                 for (table, granted) in tables.sorted(by: { $0.key < $1.key }) {
                     try connection.execute(
                         "GRANT \(try privileges(granted)) ON TABLE \(try identifier(table)) TO \(role)"

@@ -19,5 +19,7 @@ public enum Schema {
         purchaseModels,
         hardening,
         operations,
+        console,
+        consoleListIndexes,
     ]
 }

@@ -1,13 +1,14 @@
 import CRMAMQP
 
-/// The four services as accounts: what each may touch in PostgreSQL and on the broker, stated once.
+/// The five services as accounts: what each may touch in PostgreSQL and on the broker, stated once.
 ///
-/// `crm migrate` grants exactly this to the roles `crm_intake`, `crm_scoring`, `crm_alerts`, `crm_complaints`
-/// when they exist, and `crm accounts` creates them (and the broker users) from passwords in the environment.
+/// `crm migrate` grants exactly this to the roles `crm_intake`, `crm_scoring`, `crm_alerts`, `crm_complaints`,
+/// `crm_console` when they exist, and `crm accounts` creates them (and the broker users of the four that use the
+/// broker) from passwords in the environment.
 /// A service run with its own account cannot read another service's tables, see another's outbox rows
 /// (row-level security on `crm_outbox`), consume another's queues or publish to exchanges it has no business in.
 public enum ServiceAccount: String, CaseIterable, Sendable {
-    case intake, scoring, alerts, complaints
+    case intake, scoring, alerts, complaints, console
 
     /// The PostgreSQL role and the RabbitMQ user name.
     public var name: String { "crm_\(rawValue)" }
@@ -20,6 +21,12 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
 
     /// The `source` of the service's rows in `crm_outbox`; row-level security shows a role only these.
     public var outboxSource: String { rawValue }
+
+    /// Whether the service has a broker user: the console reads the database only.
+    public var usesBroker: Bool { self != .console }
+
+    /// The accounts with a broker user.
+    public static var brokerAccounts: [ServiceAccount] { allCases.filter(\.usesBroker) }
 
     // MARK: - PostgreSQL
 
@@ -63,7 +70,29 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 "complaint_rules": own, "complaints": own, "complaint_status_events": own,
                 "complaint_escalations": own, "complaint_sla_warnings": own,
             ]
+        case .console:
+            // Read-only over what its pages show; its own sessions and failed sign-ins. Users are written by
+            // `crm users` (the owner); the console reads them to sign people in. No e-mail address is read.
+            return [
+                "customers": "SELECT (customer_id, name, region, customer_type)", "orders": "SELECT",
+                "scoring_models": "SELECT", "customer_scores": "SELECT", "customer_score_history": "SELECT",
+                "scoring_validations": "SELECT", "base_reports": "SELECT", "customer_flags": "SELECT",
+                "customer_flag_events": "SELECT", "retention_alerts": "SELECT", "retention_alert_reasons": "SELECT",
+                "alert_feedback": "SELECT", "alert_sweeps": "SELECT", "complaints": "SELECT",
+                "complaint_status_events": "SELECT", "complaint_escalations": "SELECT",
+                "console_users": "SELECT (username, role, password_hash)",
+                "console_sessions": "SELECT, INSERT, UPDATE, DELETE",
+                "console_login_failures": "SELECT, INSERT, DELETE",
+            ]
         }
+    }
+
+    /// Everything granted on tables: ``tables`` and ``commonTables`` (the console, which publishes nothing, without
+    /// the outbox).
+    public var grantedTables: [String: String] {
+        var common = Self.commonTables
+        if self == .console { common["crm_outbox"] = nil }
+        return tables.merging(common) { own, _ in own }
     }
 
     /// Tables every service uses the same way: its own outbox rows (row-level security), its replica row, and
@@ -73,15 +102,17 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         "crm_schema_migrations": "SELECT",
     ]
 
-    /// Tables no service touches: operators change them through `crm` with the owner's account.
-    public static let operatorTables: Set<String> = ["order_removals", "customer_erasures", "customer_flag_events"]
+    /// Tables no service writes: operators change them through `crm` with the owner's account.
+    public static let operatorTables: Set<String> = [
+        "order_removals", "customer_erasures", "customer_flag_events", "console_users",
+    ]
 
     /// Functions the service may call, by signature: each runs with its owner's rights and does one narrow thing.
     public var functions: [String] {
         switch self {
         // Removes a held refund its purchase refused, and nothing else: intake may not delete orders.
         case .intake: ["crm_refuse_held_refunds(text[])"]
-        case .scoring, .alerts, .complaints: []
+        case .scoring, .alerts, .complaints, .console: []
         }
     }
 
@@ -98,6 +129,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         case .scoring: Topology.scoring
         case .alerts: Topology.alerts
         case .complaints: Topology.complaints(desks: desks)
+        case .console: Topology(exchanges: [], queues: [])
         }
     }
 
@@ -108,6 +140,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         case .scoring: [Topology.scoringEventsQueue]
         case .alerts: [Topology.alertEventsQueue, Topology.feedbackQueue]
         case .complaints: [Topology.complaintsQueue]
+        case .console: []
         }
     }
 
@@ -116,7 +149,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         switch self {
         case .intake: [Topology.EventKey.orderAccepted]
         case .scoring: [Topology.EventKey.customerScored]
-        case .alerts: []
+        case .alerts, .console: []
         case .complaints: [Topology.EventKey.complaintSignal]
         }
     }
@@ -137,6 +170,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         case .alerts: result.append((Topology.alertsExchange, keys([], [#"retention\.p[1-3]"#])))
         case .complaints: result.append((Topology.desksExchange, keys([], [#"desk\.[^.]+"#])))
         case .intake, .scoring: break
+        case .console: return []
         }
         if !events.isEmpty { result.append((Topology.eventsExchange, keys(events))) }
         result.append((Topology.deadLetterExchange, keys(consumes)))

@@ -35,7 +35,7 @@ extension TestEnvironment {
 
     /// Gives every service's broker user its permissions on this test's vhost (what `crm accounts` sets).
     public func grantBrokerPermissions() async throws {
-        for account in ServiceAccount.allCases {
+        for account in ServiceAccount.brokerAccounts {
             let permissions = account.brokerPermissions
             let body = try JSONSerialization.data(withJSONObject: [
                 "configure": permissions.configure, "write": permissions.write, "read": permissions.read,
@@ -74,10 +74,15 @@ extension TestEnvironment {
     }
 
     /// The environment of a service process that runs with its own accounts, as deployed.
+    /// The console has no broker user: its environment has no `CRM_AMQP_URL`.
     public func serviceVariables(as account: ServiceAccount) throws -> [String: String] {
-        let broker = try amqp(as: account)
         var variables = serviceVariables
         variables["CRM_DATABASE_URL"] = try databaseURL(as: account)
+        guard account.usesBroker else {
+            variables["CRM_AMQP_URL"] = nil
+            return variables
+        }
+        let broker = try amqp(as: account)
         variables["CRM_AMQP_URL"] =
             "amqp://\(broker.user):\(broker.password)@\(broker.host):\(broker.port)/\(virtualHost.name)"
         return variables

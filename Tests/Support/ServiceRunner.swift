@@ -34,13 +34,15 @@ extension TestEnvironment {
     /// A service's context built exactly as its executable builds it: the environment's URLs, then `settings`.
     public func serviceContext(
         name: String,
-        topology: Topology,
-        settings: [String: String] = [:]
+        topology: Topology?,
+        settings: [String: String] = [:],
+        broker: Bool = true
     ) throws -> ServiceContext {
         try ServiceHost.makeContext(
             name: name,
             settings: Settings(serviceVariables.merging(settings) { $1 }),
-            topology: topology
+            topology: topology,
+            broker: broker
         )
     }
 
@@ -50,18 +52,24 @@ extension TestEnvironment {
     /// (`parts`, e.g. `IntakeService.parts`) builds from it, as its executable would; `body` is given the contexts.
     public func whileRunning<T: Sendable>(
         _ name: String,
-        topology: Topology,
+        topology: Topology?,
         settings: [String: String] = [:],
+        options: ServiceHost.Options = .standard,
         replicas: Int = 1,
         parts: (ServiceContext) async throws -> ServiceParts,
         _ body: @escaping @Sendable ([ServiceContext]) async throws -> T
     ) async throws -> T {
         // What `crm migrate` does in a deployment: the service itself only checks that its topology exists.
-        try await declare(topology)
+        if let topology { try await declare(topology) }
         var contexts: [ServiceContext] = []
         var services: [any Service] = []
         for replica in 0..<replicas {
-            let context = try serviceContext(name: "\(name)-\(replica)", topology: topology, settings: settings)
+            let context = try serviceContext(
+                name: "\(name)-\(replica)",
+                topology: topology,
+                settings: settings,
+                broker: options.broker
+            )
             contexts.append(context)
             services += try await parts(context).services
         }
@@ -83,10 +91,7 @@ extension TestEnvironment {
             }
             return result!
         }
-        for context in contexts {
-            await context.publisher.close()
-            await context.pool.close()
-        }
+        for context in contexts { await context.close() }
         return result
     }
 }

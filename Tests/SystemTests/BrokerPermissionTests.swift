@@ -64,7 +64,7 @@ extension SystemTests {
             try await TestServers.withEnvironment(migrate: false) { environment in
                 try await environment.grantBrokerPermissions()
                 // Before `crm migrate`, a service finds its topology missing and creates nothing.
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let checker = AMQPPublisher(
                         settings: try environment.amqp(as: account),
                         name: account.name,
@@ -76,7 +76,7 @@ extension SystemTests {
                     await checker.close()
                 }
                 try await environment.declare(Topology.system(desks: Self.desks))
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let checker = AMQPPublisher(
                         settings: try environment.amqp(as: account),
                         name: account.name,
@@ -90,7 +90,7 @@ extension SystemTests {
                     )
                     await checker.close()
                 }
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let settings = try environment.amqp(as: account)
                     for (exchange, key) in Self.publishes[account] ?? [] {
                         let code = await Self.publish(as: settings, exchange, key)
@@ -112,7 +112,7 @@ extension SystemTests {
                 }
 
                 let system = Topology.system(desks: Self.desks)
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let settings = try environment.amqp(as: account)
                     for (queue, _) in system.allQueues where !account.consumes.contains(queue.name) {
                         let consumer = AMQPConsumer(
@@ -154,7 +154,7 @@ extension SystemTests {
                 ]
                 let deadKeys = Topology.system(desks: Self.desks).allQueues.filter { !$0.isDeadLetterQueue }
                     .map(\.queue.name)
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let settings = try environment.amqp(as: account)
                     if account.publishesTo.contains(Topology.eventsExchange) {
                         for key in eventKeys where !account.events.contains(key) {
@@ -184,7 +184,7 @@ extension SystemTests {
                 try await environment.grantBrokerPermissions()
                 let system = Topology.system(desks: Self.desks)
                 try await environment.declare(system)
-                for account in ServiceAccount.allCases {
+                for account in ServiceAccount.brokerAccounts {
                     let settings = try environment.amqp(as: account)
                     for exchange in system.exchanges {
                         let declarer = AMQPPublisher(

@@ -158,30 +158,51 @@ public enum CustomerList {
         pageSize: Int = 5_000,
         write: @Sendable ([UInt8]) async throws -> Void
     ) async throws {
-        var header: [UInt8] = []
-        CustomerWriter(format: .csv).header(into: &header)
-        try await write(header)
-        var remaining = query.limit ?? .max
-        var after = query.after
-        while remaining > 0 {
-            var next = query
-            next.limit = min(pageSize, remaining)
-            next.after = after
-            let page = next
+        try await write(csvHeader)
+        var page = CSVPage(query: query, pageSize: pageSize)
+        while let bytes = try await page.next(pool: pool) { try await write(bytes) }
+    }
+
+    /// The CSV header line of every export.
+    public static var csvHeader: [UInt8] { CustomerColumns.csvHeader }
+
+    /// The rows of a selection as CSV, one keyset page per ``next(pool:)``: for writers that cannot hand a closure
+    /// to ``csvPages(_:pool:pageSize:write:)`` (an HTTP framework's response writer).
+    public struct CSVPage: Sendable {
+        private var query: CustomerQuery
+        private let pageSize: Int
+        private var remaining: Int
+        private var done = false
+
+        public init(query: CustomerQuery, pageSize: Int = 5_000) {
+            self.query = query
+            self.pageSize = pageSize
+            self.remaining = query.limit ?? .max
+        }
+
+        /// The next page's rows (CRLF-terminated), or nil after the last.
+        public mutating func next(pool: PostgresPool) async throws -> [UInt8]? {
+            guard !done, remaining > 0 else { return nil }
+            var page = query
+            page.limit = min(pageSize, remaining)
+            let current = page
             let (bytes, count, last) = try await pool.transaction { connection in
                 var writer = CustomerWriter(format: .csv)
                 var bytes: [UInt8] = []
                 var last: CustomerCursor?
-                let count = try stream(page, on: connection) { row in
+                let count = try stream(current, on: connection) { row in
                     writer.append(row, into: &bytes)
-                    last = cursor(after: row, query: page)
+                    last = cursor(after: row, query: current)
                 }
                 return (bytes, count, last)
             }
-            try await write(bytes)
-            guard count == page.limit, let last else { return }
             remaining -= count
-            after = last
+            if count == current.limit, let last {
+                query.after = last
+            } else {
+                done = true
+            }
+            return bytes
         }
     }
 

@@ -4,7 +4,8 @@ import Foundation
 /// A customer's information chain in time order (`crm customer ID --timeline`): orders, stage and tier changes,
 /// retention alerts with the desks' feedback, complaints with their status updates, and flags.
 ///
-/// It reads every service's tables, so it runs with the owner's account (`crm`), never a service's.
+/// It reads every service's tables, so it runs with the owner's account (`crm`) or the web console's (`crm_console`,
+/// which may read them all), never another service's.
 public enum CustomerTimeline {
     /// `{"customer_id": …, "events": [{"at": …, "type": …, …}, …]}`, oldest first, or nil for an unknown customer
     /// with no events. Types: `order`, `score_change`, `alert`, `alert_feedback`, `complaint`, `complaint_status`,
