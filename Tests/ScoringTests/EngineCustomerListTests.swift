@@ -179,6 +179,22 @@ struct EngineCustomerListTests {
         )
     }
 
+    @Test("a record gives every leaf as the CSV writes it, repeated leaves from their shared field")
+    func recordLeaves() throws {
+        var fields = CopyFields()
+        let record = Self.line(Self.scored).withUnsafeBytes { pointer in
+            fields.split(pointer)
+            return CustomerRecord(fields)
+        }
+        let csv = try #require(CSVTestParser.parse(Self.write(.csv, Self.scored)).first)
+        for (path, cell) in zip(CustomerRecord.paths, csv) {
+            #expect((record[path] ?? "") == cell, "\(path)")
+        }
+        #expect(record["rfm.code"] == "543" && record["rfm.frequency"] == "3")
+        #expect(record["first_order_at"] == "1998-01-01T00:00:00.123Z")
+        #expect(record["last_order_at"] == nil && record["unknown"] == nil)
+    }
+
     @Test("without RFM scores the rfm object is null in JSON and its CSV cells empty; no flags is []")
     func missingObjects() throws {
         var values = Self.scored

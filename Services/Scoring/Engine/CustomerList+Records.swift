@@ -9,17 +9,24 @@ public struct CustomerRecord: Sendable {
     init(_ row: CopyFields) {
         var values: [String?] = []
         values.reserveCapacity(CustomerColumns.all.count)
+        // Each leaf from its field among the sources (a leaf may repeat another's, `rfm.frequency` is
+        // `orders_count`), written as the CSV writes it.
         for (index, column) in CustomerColumns.all.enumerated() {
-            guard !row.isNull(index), !row.isNull(CustomerColumns.objectLead[index]) else {
+            guard !row.isNull(column.field), !row.isNull(CustomerColumns.objectLead[index]) else {
                 values.append(nil)
                 continue
             }
-            if column.kind == .timestamp {
+            switch column.kind {
+            case .timestamp, .code:
                 var bytes: [UInt8] = []
-                CustomerWriter.appendTimestamp(row, index, into: &bytes)
+                if column.kind == .timestamp {
+                    CustomerWriter.appendTimestamp(row, column.field, into: &bytes)
+                } else {
+                    CustomerWriter.appendCode(row, column.field, into: &bytes)
+                }
                 values.append(String(decoding: bytes, as: UTF8.self))
-            } else {
-                values.append(row.string(index))
+            case .text, .number, .money, .flags:
+                values.append(row.string(column.field))
             }
         }
         self.values = values
