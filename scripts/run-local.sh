@@ -81,7 +81,7 @@ cat <<MSG
 The system is running against PostgreSQL and RabbitMQ on loopback.
   Metrics:     http://127.0.0.1:8081/metrics (intake), 8082 (scoring), 8083 (alerts), 8084 (complaints)
   Console:     http://127.0.0.1:8088/console/  (user admin, password $console_password_shown)
-  Broker UI:   http://127.0.0.1:15672 (user crm_admin, password in .local/rabbitmq-admin.secret)
+  Broker UI:   http://127.0.0.1:15672 (user crm_admin, password in ${CRM_SECRETS_DIR:-~/.local/state/crm}/rabbitmq-admin.secret)
   Operator:    source .local/env; export CRM_DATABASE_URL=\$CRM_LOCAL_DATABASE_URL CRM_AMQP_URL=\$CRM_LOCAL_AMQP_URL
                $bin/crm status | crm customer 00004 | crm desks | crm --help
   Queues:      alerts.retention.p1..p3 (retention alerts), desk.<name> and desk.escalations (complaints)

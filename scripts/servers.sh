@@ -3,7 +3,8 @@
 # local administrator accounts exist. Idempotent: run it as often as you like.
 #
 # Writes .local/env with the URLs the test suite and the local run use. The passwords in it are
-# generated on first use and stay on this machine (.local/ is ignored by git).
+# generated on first use and stay on this machine, outside every checkout (CRM_SECRETS_DIR, default
+# ~/.local/state/crm), so that two checkouts sharing the servers agree on them (.local/ is ignored by git).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,8 +50,12 @@ if ! command -v promtool >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
+secrets_dir="${CRM_SECRETS_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/crm}"
 secret() {
-  local file="$local_dir/$1.secret"
+  local file="$secrets_dir/$1.secret"
+  mkdir -p "$secrets_dir" && chmod 700 "$secrets_dir"
+  # A checkout that kept its secrets in .local/ hands them over, so its servers' passwords stay.
+  [ -s "$file" ] || [ ! -s "$local_dir/$1.secret" ] || cp "$local_dir/$1.secret" "$file"
   [ -s "$file" ] || python3 -c 'import secrets; print(secrets.token_hex(16))' >"$file"
   chmod 600 "$file"
   cat "$file"
