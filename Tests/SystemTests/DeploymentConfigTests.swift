@@ -62,7 +62,7 @@ extension SystemTests {
             for account in ServiceAccount.allCases {
                 #expect(accounts.contains("\(account.passwordVariable): \(Self.password(account.passwordVariable))"))
             }
-            #expect(accounts.contains("CRM_CONSOLE_ADMIN_PASSWORD: ${CRM_CONSOLE_ADMIN_PASSWORD}"))
+            #expect(accounts.contains("CRM_CONSOLE_ADMIN_PASSWORD: \(Self.password("CRM_CONSOLE_ADMIN_PASSWORD"))"))
             // The console is published (behind the same healthcheck as every service).
             #expect(Self.block("crm-console", in: compose).contains(":8080\""))
             #expect(
