@@ -14,7 +14,7 @@ struct Migrate: AsyncParsableCommand {
         discussion: """
             Idempotent and safe while services run: migrations apply under an advisory lock, each
             exactly once, and declaring exchanges and queues that exist changes nothing. Then each
-            service role that exists (crm_intake, crm_scoring, crm_alerts, crm_complaints) is granted
+            service role that exists (crm_intake, crm_scoring, crm_alerts, crm_complaints, crm_console) is granted
             exactly its tables; absent roles are skipped and named (crm accounts creates them). The
             services only check the topology this declares: run it before them. The desks' queues come
             from the rules in force, else CRM_COMPLAINT_RULES_FILE, else the rules built into crm.
@@ -23,6 +23,15 @@ struct Migrate: AsyncParsableCommand {
 
     @Flag(help: "Only migrate the database; leave the broker alone.")
     var skipBroker = false
+
+    @Flag(
+        help:
+            "Print one JSON object: migrations applied, roles granted and absent, desks, whether the broker was declared."
+    )
+    var json = false
+
+    /// Prints a line unless the result goes out as JSON at the end.
+    private func say(_ line: String) { if !json { print(line) } }
 
     func run() async throws {
         let settings = Settings()
@@ -35,16 +44,21 @@ struct Migrate: AsyncParsableCommand {
         }
         let connection = PostgresConnection(url: databaseURL, applicationName: "crm-migrate", logger: logger)
         let applied = try await Migrator().migrate(connection, logger: logger)
-        print(
+        var result: [String: Any] = ["applied": applied, "broker_declared": false]
+        say(
             applied.isEmpty
                 ? "Database schema is up to date."
                 : "Applied migrations: \(applied.map(String.init).joined(separator: ", "))."
         )
         // Each service's role (when it exists) gets exactly its tables again, new ones included.
         let grants = try await connection.transaction { connection in try Schema.grantServiceRoles(on: connection) }
-        print(grants.summary)
+        say(grants.summary)
+        result["granted"] = grants.granted
+        result["absent_roles"] = grants.absent
+        result["notes"] = grants.notes
         guard !skipBroker else {
             await connection.close()
+            if json { print(try JSONOutput.string(result)) }
             return
         }
         // A `desk.<name>` queue for every configured desk: the rules in force, else the default rules (the file of
@@ -54,7 +68,8 @@ struct Migrate: AsyncParsableCommand {
         do {
             let (rules, origin) = try await ComplaintRulesStore.effectiveRules(on: connection, defaultFile: rulesFile)
             desks = rules.desks.map(\.name)
-            print("Desks (from \(origin)): \(desks.joined(separator: ", ")).")
+            say("Desks (from \(origin)): \(desks.joined(separator: ", ")).")
+            result["desks"] = desks
         } catch {
             await connection.close()
             throw CommandFailure.configuration("cannot read the complaint rules for the desk queues: \(error)")
@@ -74,7 +89,9 @@ struct Migrate: AsyncParsableCommand {
         )
         try await publisher.connect()
         await publisher.close()
-        print("Broker topology declared on \(amqp.redacted).")
+        say("Broker topology declared on \(amqp.redacted).")
+        result["broker_declared"] = true
+        if json { print(try JSONOutput.string(result)) }
     }
 }
 

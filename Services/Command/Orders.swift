@@ -33,6 +33,9 @@ struct Orders: AsyncParsableCommand {
         @Option(help: "Why it is removed, for the audit row.")
         var reason: String?
 
+        @Flag(help: "Print one JSON object describing the removed order.")
+        var json = false
+
         func validate() throws {
             do {
                 _ = try Identifier(orderID)
@@ -56,6 +59,16 @@ struct Orders: AsyncParsableCommand {
             }
             await pool.close()
             guard let removed else { throw CommandFailure.notFound("no order \(orderID)") }
+            if json {
+                print(
+                    try JSONOutput.string([
+                        "order_id": orderID, "customer_id": removed.customer, "kind": removed.kind,
+                        "amount": removed.amount, "currency": removed.currency, "refunds_held": removed.refundsHeld,
+                        "reason": reason as Any? ?? NSNull(),
+                    ])
+                )
+                return
+            }
             var line = "Removed order \(orderID) (\(removed.kind) of customer \(removed.customer), "
             line += "\(removed.amount) \(removed.currency)); recorded in order_removals."
             if removed.refundsHeld > 0 { line += " \(removed.refundsHeld) refund(s) of it held again." }

@@ -39,6 +39,11 @@ struct ReplayDead: AsyncParsableCommand {
     @Flag(help: "Only count and describe the dead letters and where each would go; replay nothing.")
     var dryRun = false
 
+    @Flag(
+        help: "Print one JSON object: the queue, its depth, the letters replayed and kept, by destination and reason."
+    )
+    var json = false
+
     /// The most letters `--dry-run` holds unacknowledged to describe them.
     static let dryRunMaximum = 10_000
 
@@ -65,7 +70,11 @@ struct ReplayDead: AsyncParsableCommand {
         var target = min(depth, limit ?? depth)
         if dryRun { target = min(target, Self.dryRunMaximum) }
         guard target > 0 else {
-            print("\(deadQueue) is empty: nothing to replay.")
+            print(
+                json
+                    ? try ReplayTally().json(deadQueue: deadQueue, depth: depth, dryRun: dryRun)
+                    : "\(deadQueue) is empty: nothing to replay."
+            )
             await publisher.close()
             return
         }
@@ -77,7 +86,7 @@ struct ReplayDead: AsyncParsableCommand {
         )
         var pool: PostgresPool?
         var tally = ReplayTally()
-        let progress = dryRun ? nil : ProgressBar(total: target, label: "replay \(deadQueue)")
+        let progress = dryRun || json ? nil : ProgressBar(total: target, label: "replay \(deadQueue)")
         do {
             var taken = 0
             var last: InboundMessage?
@@ -128,7 +137,11 @@ struct ReplayDead: AsyncParsableCommand {
         await consumer.close()
         await publisher.close()
         await pool?.close()
-        print(tally.report(deadQueue: deadQueue, depth: depth, dryRun: dryRun))
+        print(
+            json
+                ? try tally.json(deadQueue: deadQueue, depth: depth, dryRun: dryRun)
+                : tally.report(deadQueue: deadQueue, depth: depth, dryRun: dryRun)
+        )
         for warning in tally.warnings { FileHandle.standardError.write(Data("crm: warning: \(warning)\n".utf8)) }
     }
 
@@ -251,12 +264,23 @@ struct ReplayTally {
         }
     }
 
+    /// Letters kept in the dead-letter queue: refused and skipped.
+    var kept: Int { refused.values.reduce(0, +) + skipped.values.reduce(0, +) }
+
+    /// `--json`: counts by text, with the numbers as numbers.
+    func json(deadQueue: String, depth: Int, dryRun: Bool) throws -> String {
+        try JSONOutput.string([
+            "queue": deadQueue, "depth": depth, "dry_run": dryRun, "taken": total,
+            "replayed": dryRun ? 0 : total - kept, "kept": kept, "destinations": destinations,
+            "refused": refused, "skipped": skipped, "reasons": reasons,
+        ])
+    }
+
     func report(deadQueue: String, depth: Int, dryRun: Bool) -> String {
         var lines: [String] = []
         if dryRun {
             lines.append("\(deadQueue) holds \(depth) dead letters; the first \(total) would go:")
         } else {
-            let kept = refused.values.reduce(0, +) + skipped.values.reduce(0, +)
             lines.append(
                 "Replayed \(total - kept) of \(depth) dead letters from \(deadQueue); \(kept) kept. They went:"
             )

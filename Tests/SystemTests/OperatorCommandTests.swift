@@ -137,6 +137,18 @@ extension SystemTests {
                 #expect(dryRun.output.contains("crm.desks with desk.escalations does not feed alerts.feedback"))
                 #expect(dryRun.output.contains("Skipped"))
                 #expect(try await publisher.inspectQueue("alerts.feedback.dead").messages == 3)
+                let counted = try Shell.execute(
+                    "crm",
+                    arguments: ["replay-dead", "alerts.feedback", "--dry-run", "--json"],
+                    environment: variables
+                )
+                let tally = try #require(
+                    try JSONSerialization.jsonObject(with: Data(counted.output.utf8)) as? [String: Any],
+                    "\(counted.output)"
+                )
+                #expect(tally["depth"] as? Int == 3 && tally["taken"] as? Int == 3 && tally["replayed"] as? Int == 0)
+                #expect(tally["kept"] as? Int == 2 && tally["dry_run"] as? Bool == true)
+                #expect((tally["destinations"] as? [String: Int])?["crm.alerts alert.v1.feedback"] == 1)
 
                 let replay = try Shell.execute(
                     "crm",
