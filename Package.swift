@@ -187,6 +187,8 @@ let package = Package(
             path: "Benchmarks/ConsoleBenchmark",
             swiftSettings: swiftSettings
         ),
+        // Pure helpers for tests of either kind (reading back what an export wrote); no servers.
+        .target(name: "TestText", path: "Tests/Text", swiftSettings: swiftSettings),
         .target(
             name: "TestSupport",
             dependencies: sharedFloors,
@@ -195,13 +197,13 @@ let package = Package(
         ),
         unitTests("SharedTests", sharedFloors),
         unitTests("IntakeTests", ["Intake"]),
-        unitTests("ScoringTests", ["Scoring"]),
+        unitTests("ScoringTests", ["Scoring", "TestText"]),
         unitTests("AlertsTests", ["Alerts", log]),
         unitTests("ComplaintsTests", ["Complaints"]),
         unitTests("ConsoleTests", ["Console"]),
         integrationTests("SharedIntegrationTests", sharedFloors),
         integrationTests("IntakeIntegrationTests", ["Intake"]),
-        integrationTests("ScoringIntegrationTests", ["Scoring", "Intake"]),
+        integrationTests("ScoringIntegrationTests", ["Scoring", "Intake", "TestText"]),
         integrationTests("AlertsIntegrationTests", ["Alerts", "Scoring", "Intake"]),
         integrationTests("ComplaintsIntegrationTests", ["Complaints"]),
         // The web console against the real database, over HTTP and in a real headless Chromium (DevTools protocol

@@ -89,11 +89,6 @@ final class Measurements: Sendable {
     var triggered: [String: Int] { state.withLock { $0.triggered } }
 }
 
-func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-    guard !sorted.isEmpty else { return .nan }
-    return sorted[min(Int((Double(sorted.count) * fraction).rounded(.up)) - 1, sorted.count - 1)]
-}
-
 func json(_ object: [String: Any]) -> Data {
     (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
 }
@@ -366,15 +361,20 @@ for (kind, path, legs) in paths {
     let sent = triggered[kind] ?? 0
     let line = String(
         format: "p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d of %d triggers alerted)",
-        percentile(sorted, 0.5),
-        percentile(sorted, 0.99),
+        SampleStatistics.percentile(sorted, 0.5),
+        SampleStatistics.percentile(sorted, 0.99),
         sorted.last ?? .nan,
         sorted.count,
         sent
     )
     let split = legs.map { leg in
         let times = (latencies[kind]?[leg] ?? []).sorted()
-        return String(format: "%@ at p50 %.0f / p99 %.0f ms", leg, percentile(times, 0.5), percentile(times, 0.99))
+        return String(
+            format: "%@ at p50 %.0f / p99 %.0f ms",
+            leg,
+            SampleStatistics.percentile(times, 0.5),
+            SampleStatistics.percentile(times, 0.99)
+        )
     }.joined(separator: ", ")
     print("\(path): \(line); \(split)")
     print("RESULT | \(path), under \(plan.rate) orders/s | \(line) | p99 < 250 ms |")

@@ -78,11 +78,6 @@ let texts: [(subject: String, body: String, language: String)] = [
     return (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
 }
 
-func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-    guard !sorted.isEmpty else { return .nan }
-    return sorted[min(Int((Double(sorted.count) * fraction).rounded(.up)) - 1, sorted.count - 1)]
-}
-
 let probe: Topology = Topology(
     exchanges: [Topology.Exchange(Topology.desksExchange)],
     queues: [Topology.Queue("bench.routed", bindings: [.init(Topology.desksExchange, "desk.*")], deadLettered: false)]
@@ -243,9 +238,9 @@ print(
     String(
         format:
             "latency published → on desk queue: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 < 50 ms)",
-        percentile(sorted, 0.50),
-        percentile(sorted, 0.90),
-        percentile(sorted, 0.99),
+        SampleStatistics.percentile(sorted, 0.50),
+        SampleStatistics.percentile(sorted, 0.90),
+        SampleStatistics.percentile(sorted, 0.99),
         sorted.last ?? .nan
     )
 )
@@ -254,8 +249,8 @@ print(
         format:
             "RESULT | complaint published → routed on its desk queue, %d/s | p50 %.1f ms, p99 %.1f ms | p99 < 50 ms |",
         plan.rate,
-        percentile(sorted, 0.50),
-        percentile(sorted, 0.99)
+        SampleStatistics.percentile(sorted, 0.50),
+        SampleStatistics.percentile(sorted, 0.99)
     )
 )
 // What the service measured of itself: batches of complaints.inbox and their transactions.

@@ -26,12 +26,6 @@ logger.logLevel = .warning
 /// Where the executables are: beside this benchmark.
 let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 
-func percentile(_ values: [Double], _ p: Double) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return .nan }
-    return sorted[min(Int((Double(sorted.count) * p).rounded(.up)) - 1, sorted.count - 1)]
-}
-
 try await TestServers.withEnvironment(migrate: true) { environment in
     // A base drawn from BG/NBD and Gamma-Gamma (the parameters of ScoringBenchmark's synthetic base): customers
     // enter over the first 36 weeks and are observed to the end of the third year; seeded, so every run draws the
@@ -237,8 +231,8 @@ try await TestServers.withEnvironment(migrate: true) { environment in
                 }
             }
         }
-        let p50 = percentile(latencies, 0.5)
-        let p99 = percentile(latencies, 0.99)
+        let p50 = SampleStatistics.percentile(latencies, 0.5)
+        let p99 = SampleStatistics.percentile(latencies, 0.99)
         print(
             String(
                 format: "  %-48@ p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms  (%d KB)",
@@ -276,76 +270,4 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     kill(service.processIdentifier, SIGTERM)
     service.waitUntilExit()
     for row in rows { print(row) }
-}
-
-/// HTTP/1.1 over a socket of its own, read to the end (`Connection: close`): what a browser's request costs, with
-/// nothing of a client library's own in the figure.
-enum RawHTTP {
-    struct Failure: Error {}
-
-    struct Answer {
-        var status: Int
-        var head: String
-        var body: Data
-
-        func cookie(_ name: String) -> String? {
-            for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("set-cookie: \(name)=") {
-                return String(line.dropFirst("set-cookie: \(name)=".count).prefix { $0 != ";" })
-            }
-            return nil
-        }
-    }
-
-    static func send(port: Int, _ requestLine: String, headers: [String] = [], body: String = "") throws -> Answer {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Failure() }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw Failure() }
-        var text = "\(requestLine) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        for header in headers { text += header + "\r\n" }
-        if !body.isEmpty { text += "Content-Length: \(body.utf8.count)\r\n" }
-        text += "\r\n" + body
-        let request = Array(text.utf8)
-        guard request.withUnsafeBytes({ Glibc.send(socket, $0.baseAddress, $0.count, 0) }) == request.count else {
-            throw Failure()
-        }
-        var response = Data()
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            response.append(contentsOf: buffer[0..<count])
-        }
-        guard let end = response.firstRange(of: Data("\r\n\r\n".utf8)) else { throw Failure() }
-        let head = String(decoding: response[..<end.lowerBound], as: UTF8.self)
-        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-        var content = Data(response[end.upperBound...])
-        if head.lowercased().contains("transfer-encoding: chunked") { content = dechunk(content) }
-        return Answer(status: status, head: head, body: content)
-    }
-
-    /// The body of a chunked response.
-    static func dechunk(_ data: Data) -> Data {
-        var result = Data()
-        var index = data.startIndex
-        while index < data.endIndex {
-            guard let lineEnd = data[index...].firstRange(of: Data("\r\n".utf8)) else { break }
-            let size = Int(String(decoding: data[index..<lineEnd.lowerBound], as: UTF8.self), radix: 16) ?? 0
-            if size == 0 { break }
-            let start = lineEnd.upperBound
-            let end = min(start + size, data.endIndex)
-            result.append(data[start..<end])
-            index = min(end + 2, data.endIndex)
-        }
-        return result
-    }
 }

@@ -1,6 +1,7 @@
 import CRMSupport
 import Foundation
 import Intake
+import TestSupport
 
 /// The command line of the intake benchmark.
 struct BenchmarkOptions {
@@ -99,10 +100,5 @@ struct Figures {
     var values: [Double] = []
 
     var best: Double { values.max() ?? 0 }
-    var median: Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1
-            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
+    var median: Double { values.isEmpty ? 0 : SampleStatistics.median(values) }
 }

@@ -19,14 +19,6 @@ struct BaseBenchmark {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     }
 
-    static func percentile(_ values: [Double], _ p: Double) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return .nan }
-        return sorted[min(Int((Double(sorted.count) * p).rounded(.up)) - 1, sorted.count - 1)]
-    }
-
-    static func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
-
     func run() async throws {
         try await reportCost()
         try export()
@@ -69,8 +61,8 @@ struct BaseBenchmark {
                 without.append((seconds, cpu))
             }
         }
-        let wall = (Self.median(with.map(\.wall)), Self.median(without.map(\.wall)))
-        let cpu = (Self.median(with.map(\.cpu)), Self.median(without.map(\.cpu)))
+        let wall = (SampleStatistics.median(with.map(\.wall)), SampleStatistics.median(without.map(\.wall)))
+        let cpu = (SampleStatistics.median(with.map(\.cpu)), SampleStatistics.median(without.map(\.cpu)))
         print(
             String(
                 format:
@@ -82,7 +74,7 @@ struct BaseBenchmark {
                 cpu.0,
                 cpu.1,
                 (cpu.0 / cpu.1 - 1) * 100,
-                Self.median(reportSeconds)
+                SampleStatistics.median(reportSeconds)
             )
         )
     }
@@ -153,7 +145,7 @@ struct BaseBenchmark {
                 customers,
                 Double(size) / 1_048_576,
                 runs.min() ?? .nan,
-                Self.median(runs),
+                SampleStatistics.median(runs),
                 peak
             )
         )
@@ -194,7 +186,7 @@ struct BaseBenchmark {
         var ready = false
         for _ in 0..<200 where !ready {
             try await Task.sleep(for: .milliseconds(100))
-            ready = (try? HTTPGet.fetch(port: port, path: "/health/ready"))?.status == 200
+            ready = (try? RawHTTP.get(port: port, path: "/health/ready"))?.status == 200
         }
         guard ready else {
             print("  crm-scoring did not become ready")
@@ -208,7 +200,7 @@ struct BaseBenchmark {
         let requests = 2_000
         for index in 0..<requests + 100 {
             let start = ContinuousClock.now
-            let answer = try HTTPGet.fetch(port: port, path: path)
+            let answer = try RawHTTP.get(port: port, path: path)
             let milliseconds = (ContinuousClock.now - start).seconds * 1000
             guard answer.status == 200,
                 let page = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any],
@@ -231,9 +223,9 @@ struct BaseBenchmark {
                 requests,
                 pagesRead,
                 customersRead,
-                Self.percentile(latencies, 0.5),
-                Self.percentile(latencies, 0.9),
-                Self.percentile(latencies, 0.99),
+                SampleStatistics.percentile(latencies, 0.5),
+                SampleStatistics.percentile(latencies, 0.9),
+                SampleStatistics.percentile(latencies, 0.99),
                 latencies.max() ?? .nan,
                 Self.loadAverage
             )
@@ -243,8 +235,8 @@ struct BaseBenchmark {
                 format:
                     "RESULT | GET /customers?tier=gold&stage=decline&limit=100 over HTTP, %d pages in sequence | p50 %.1f ms, p99 %.1f ms | p99 < 20 ms |",
                 requests,
-                Self.percentile(latencies, 0.5),
-                Self.percentile(latencies, 0.99)
+                SampleStatistics.percentile(latencies, 0.5),
+                SampleStatistics.percentile(latencies, 0.99)
             )
         )
     }
@@ -269,7 +261,7 @@ struct BaseBenchmark {
                 String(
                     format: "  %@: p50 %.0f ms, max %.0f ms (20 runs, process start to exit)",
                     command,
-                    Self.median(seconds),
+                    SampleStatistics.median(seconds),
                     seconds.max() ?? .nan
                 )
             )
@@ -278,7 +270,7 @@ struct BaseBenchmark {
                     format: "RESULT | %@ on %d customers, whole process | p50 %.0f ms, max %.0f ms | < 200 ms |",
                     command,
                     customers,
-                    Self.median(seconds),
+                    SampleStatistics.median(seconds),
                     seconds.max() ?? .nan
                 )
             )
@@ -307,37 +299,3 @@ struct BaseBenchmark {
 
 /// A plain HTTP/1.1 GET over a socket of its own, read to the end: what a client pays, with nothing of a client
 /// library's own in the figure.
-enum HTTPGet {
-    struct Failure: Error {}
-
-    static func fetch(port: Int, path: String) throws -> (status: Int, body: Data) {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Failure() }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw Failure() }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(socket, $0.baseAddress, $0.count, 0) }) == request.count else {
-            throw Failure()
-        }
-        var response = Data()
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            response.append(contentsOf: buffer[0..<count])
-        }
-        guard let end = response.firstRange(of: Data("\r\n\r\n".utf8)) else { throw Failure() }
-        let head = String(decoding: response[..<end.lowerBound], as: UTF8.self)
-        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-        return (status, response[end.upperBound...])
-    }
-}

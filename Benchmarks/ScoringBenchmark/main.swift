@@ -95,13 +95,6 @@ func describe(_ model: ScoringModel) {
     if let selection = model.selection { print("  selected \(selection.selected.displayName): \(selection.reason)") }
 }
 
-/// The median of a few figures.
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1
-        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
-
 let logger = TestServers.logger
 let settings = ScoringConfiguration()
 
@@ -480,7 +473,7 @@ try await TestServers.withEnvironment(migrate: true) { environment in
             print(String(format: "  round %d, %@: %.2f s (%@)", round, name, total, phases.joined(separator: ", ")))
         }
     }
-    func median(of name: String) -> Double { ScoringBenchmark.median(seconds[name] ?? [.nan]) }
+    func median(of name: String) -> Double { SampleStatistics.median(seconds[name] ?? [.nan]) }
     let (one, all, checked) = (
         median(of: "BG/NBD alone"), median(of: "three purchase models"), median(of: "three, validated")
     )

@@ -28,7 +28,13 @@ public struct CopyLine {
         guard let field = nextField() else { return nil }
         guard field.contains(92) else { return String(decoding: field, as: UTF8.self) }
         var unescaped = [UInt8]()
-        unescaped.reserveCapacity(field.count)
+        Self.unescape(field, into: &unescaped)
+        return String(decoding: unescaped, as: UTF8.self)
+    }
+
+    /// Appends `field` to `bytes` with COPY's backslash escapes (`\t`, `\n`, `\\`, ...) undone.
+    public static func unescape(_ field: UnsafeRawBufferPointer, into bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + field.count)
         var index = 0
         while index < field.count {
             var byte = field[index]
@@ -44,10 +50,9 @@ public struct CopyLine {
                 default: byte = field[index]
                 }
             }
-            unescaped.append(byte)
+            bytes.append(byte)
             index += 1
         }
-        return String(decoding: unescaped, as: UTF8.self)
     }
 
     /// The next field as an integer; NULL is an error.

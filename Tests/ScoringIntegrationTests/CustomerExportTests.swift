@@ -5,6 +5,7 @@ import Foundation
 import Scoring
 import Synchronization
 import TestSupport
+import TestText
 import Testing
 
 /// `crm customers` and the exports behind it against the real database: the CDNOW master rescored as of
@@ -232,49 +233,5 @@ import Testing
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(message == "crm: --min-orders: is above --max-orders\n")
         }
-    }
-}
-
-/// RFC 4180 read back: rows of cells, quotes and doubled quotes undone, CRLF or LF line ends.
-enum CSVReader {
-    static func parse(_ text: String) -> [[String]] {
-        var rows: [[String]] = []
-        var row: [String] = []
-        var cell = ""
-        var quoted = false
-        var scalars = Array(text.unicodeScalars)[...]
-        while let scalar = scalars.popFirst() {
-            if quoted {
-                if scalar == "\"" {
-                    if scalars.first == "\"" {
-                        cell.unicodeScalars.append("\"")
-                        scalars.removeFirst()
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    cell.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"": quoted = true
-            case ",":
-                row.append(cell)
-                cell = ""
-            case "\r": continue
-            case "\n":
-                row.append(cell)
-                rows.append(row)
-                row = []
-                cell = ""
-            default: cell.unicodeScalars.append(scalar)
-            }
-        }
-        if !cell.isEmpty || !row.isEmpty {
-            row.append(cell)
-            rows.append(row)
-        }
-        return rows
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Scoring
 import Synchronization
 import TestSupport
+import TestText
 import Testing
 
 #if canImport(FoundationNetworking)

@@ -1,4 +1,5 @@
 import Foundation
+import TestText
 import Testing
 
 @testable import Scoring
@@ -186,7 +187,7 @@ struct EngineCustomerListTests {
             fields.split(pointer)
             return CustomerRecord(fields)
         }
-        let csv = try #require(CSVTestParser.parse(Self.write(.csv, Self.scored)).first)
+        let csv = try #require(CSVReader.parse(Self.write(.csv, Self.scored)).first)
         for (path, cell) in zip(CustomerRecord.paths, csv) {
             #expect((record[path] ?? "") == cell, "\(path)")
         }
@@ -208,7 +209,7 @@ struct EngineCustomerListTests {
         #expect(object["flags"] as? [String] == [])
         let row = Self.write(.csv, values)
         let header = CustomerColumns.all.map(\.path)
-        let cells = try #require(CSVTestParser.parse(row).first)
+        let cells = try #require(CSVReader.parse(row).first)
         #expect(cells.count == header.count)
         for (path, cell) in zip(header, cells) where path.hasPrefix("rfm.") { #expect(cell.isEmpty, "\(path)") }
     }
@@ -218,7 +219,7 @@ struct EngineCustomerListTests {
         let row = Self.write(.csv, Self.scored)
         #expect(row.hasSuffix("\r\n"))
         #expect(row.contains(#""东部, ""north""\#nline""#))
-        let cells = try #require(CSVTestParser.parse(row).first)
+        let cells = try #require(CSVReader.parse(row).first)
         let header = CustomerColumns.all.map(\.path)
         let byPath = Dictionary(uniqueKeysWithValues: zip(header, cells))
         #expect(byPath["region"] == "东部, \"north\"\nline")
@@ -238,49 +239,5 @@ struct EngineCustomerListTests {
         #expect(text.split(separator: "\n").count == 1)
         #expect(text.contains("…"))
         #expect(text.contains("gold"))
-    }
-}
-
-/// RFC 4180 read back, for the tests: rows of cells, quotes and doubled quotes undone, CRLF or LF line ends.
-enum CSVTestParser {
-    static func parse(_ text: String) -> [[String]] {
-        var rows: [[String]] = []
-        var row: [String] = []
-        var cell = ""
-        var quoted = false
-        var characters = Array(text.unicodeScalars)[...]
-        while let scalar = characters.popFirst() {
-            if quoted {
-                if scalar == "\"" {
-                    if characters.first == "\"" {
-                        cell.unicodeScalars.append("\"")
-                        characters.removeFirst()
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    cell.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"": quoted = true
-            case ",":
-                row.append(cell)
-                cell = ""
-            case "\r": continue
-            case "\n":
-                row.append(cell)
-                rows.append(row)
-                row = []
-                cell = ""
-            default: cell.unicodeScalars.append(scalar)
-            }
-        }
-        if !cell.isEmpty || !row.isEmpty {
-            row.append(cell)
-            rows.append(row)
-        }
-        return rows
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import TestSupport
 import Testing
 
@@ -26,7 +25,7 @@ struct AMQPTLSTests {
                 "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj '/CN=\(host)' "
                     + "-addext 'subjectAltName=DNS:\(host)' -keyout '\(key)' -out '\(certificate)'"
             )
-            port = try Self.unusedPort()
+            port = TestPorts.unused()
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [
@@ -36,25 +35,6 @@ struct AMQPTLSTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-        }
-
-        /// A loopback port nothing listens on: the kernel's choice for a socket bound to port 0.
-        static func unusedPort() throws -> Int {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard socket >= 0 else { throw TestSetupError("socket: errno \(errno)") }
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-                }
-            }
-            guard bound else { throw TestSetupError("bind: errno \(errno)") }
-            return Int(UInt16(bigEndian: address.sin_port))
         }
 
         /// Waits until the listener accepts connections. A busy machine running the other suites in parallel can take seconds to start a process, so this waits

@@ -1,4 +1,5 @@
 import CRMContract
+import CRMPostgres
 import CRMSupport
 import Foundation
 
@@ -41,24 +42,7 @@ struct CopyFields {
         let field = raw(index)
         guard field.contains(92) else { return body(field) }
         scratch.removeAll(keepingCapacity: true)
-        var position = 0
-        while position < field.count {
-            var byte = field[position]
-            if byte == 92, position + 1 < field.count {
-                position += 1
-                switch field[position] {
-                case 116: byte = 9
-                case 110: byte = 10
-                case 114: byte = 13
-                case 98: byte = 8
-                case 102: byte = 12
-                case 118: byte = 11
-                default: byte = field[position]
-                }
-            }
-            scratch.append(byte)
-            position += 1
-        }
+        CopyLine.unescape(field, into: &scratch)
         return scratch.withUnsafeBytes(body)
     }
 
