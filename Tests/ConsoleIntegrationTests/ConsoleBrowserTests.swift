@@ -36,7 +36,7 @@ import Testing
                 pool: environment.pool
             )
             try await ConsoleHarness.rescore(pool: environment.pool, asOf: "1998-03-31")
-            try await ConsoleHarness.rescore(pool: environment.pool, asOf: "1998-06-30")
+            try await ConsoleHarness.rescore(pool: environment.pool, asOf: "1998-06-30", validatingHoldoutDays: 182)
             try await ConsoleFixtures.storeDeskAndAlertActivity(pool: environment.pool)
             try await ConsoleHarness.addUser(
                 "analyst",
@@ -202,6 +202,16 @@ import Testing
                             "document.querySelector('[data-model=bgnbd]').textContent.includes('r = ')"
                         ) as? Bool == true
                     )
+                    for model in ["mbgnbd", "pareto_nbd"] {
+                        #expect(
+                            try await page.evaluate(
+                                "document.querySelector('[data-model=\(model)]').textContent.includes(' ± ')"
+                            ) as? Bool == true,
+                            "\(model) with standard errors"
+                        )
+                    }
+                    // The scheduled validation's actual-against-predicted bars, one chart per purchase model.
+                    #expect(try await page.evaluate("document.querySelectorAll('#validation svg').length") as? Int == 3)
                     #expect(
                         try await page.evaluate("document.querySelectorAll('#alive-matrix rect').length") as? Int ?? 0
                             >= 25 * 40

@@ -99,11 +99,15 @@ enum ConsoleHarness {
     }
 
     /// A full rescoring as `crm rescore --as-of DAY` runs it (the end of that UTC day).
-    static func rescore(pool: PostgresPool, asOf day: String) async throws {
+    /// A full rescoring as of the end of `day`; with `validatingHoldoutDays`, a scheduled holdout validation of the
+    /// purchase models on that many days before it, stored with the model.
+    static func rescore(pool: PostgresPool, asOf day: String, validatingHoldoutDays: Int? = nil) async throws {
+        var settings = ScoringConfiguration()
+        settings.validationHoldoutDays = validatingHoldoutDays
         let rescoring = FullRescoring(
             pool: pool,
             outbox: Outbox(of: .scoring),
-            settings: ScoringConfiguration(),
+            settings: settings,
             logger: TestServers.logger
         )
         let end = try Timestamp(rfc3339: day + "T00:00:00Z").date.addingTimeInterval(86_400 - 0.001)

@@ -12,8 +12,8 @@ struct CustomerDetails: @unchecked Sendable {
     let name: String?
     /// The timeline's events, oldest first.
     let events: [[String: Any]]
-    /// BG/NBD of the newest model and its time unit in days, for p_alive over time.
-    let model: (bgnbd: BGNBD, unitDays: Double, asOf: Date)?
+    /// The purchase model the scores carry and its time unit in days, for p_alive over time.
+    let model: (model: any PurchaseModel, unitDays: Double, asOf: Date)?
 
     /// The details of `customerID`, or nil when it was never scored.
     static func load(customerID: String, pool: PostgresPool) async throws -> CustomerDetails? {
@@ -47,13 +47,19 @@ struct ModelSummary: @unchecked Sendable {
         return ModelSummary(object: object)
     }
 
-    /// BG/NBD's parameters, its time unit in days and the model's as-of time, when fitted.
-    var purchaseModel: (bgnbd: BGNBD, unitDays: Double, asOf: Date)? {
-        guard let fitted = object["bgnbd"] as? [String: Any],
-            let r = Self.number(fitted["r"]), let alpha = Self.number(fitted["alpha"]),
-            let a = Self.number(fitted["a"]), let b = Self.number(fitted["b"])
-        else { return nil }
-        let model = BGNBD(r: r, alpha: alpha, a: a, b: b)
+    /// The purchase model the scores carry (`selected`, BG/NBD for a model stored before there was a choice), its
+    /// time unit in days and the model's as-of time, when fitted.
+    var purchaseModel: (model: any PurchaseModel, unitDays: Double, asOf: Date)? {
+        let kind = (object["selected"] as? String).flatMap(PurchaseModelKind.init(rawValue:)) ?? .bgnbd
+        guard let fitted = object[kind.rawValue] as? [String: Any] else { return nil }
+        let values = kind.parameterNames.compactMap { Self.number(fitted[$0]) }
+        guard values.count == 4 else { return nil }
+        let model: any PurchaseModel =
+            switch kind {
+            case .bgnbd: BGNBD(r: values[0], alpha: values[1], a: values[2], b: values[3])
+            case .mbgnbd: MBGNBD(r: values[0], alpha: values[1], a: values[2], b: values[3])
+            case .paretoNBD: ParetoNBD(r: values[0], alpha: values[1], s: values[2], beta: values[3])
+            }
         guard model.isValid else { return nil }
         return (model, Self.number(object["time_unit_days"]) ?? 7, Self.date(object["as_of"]) ?? Date())
     }

@@ -68,7 +68,8 @@ enum CustomerPage {
                             html.element(
                                 "span",
                                 .init("class", "alive"),
-                                text: "P(alive) by the current BG/NBD model at each date, from the purchases up to it"
+                                text: "P(alive) by the current \(type(of: model.model).kind.displayName) model at each "
+                                    + "date, from the purchases up to it"
                             )
                         }
                     } else {
@@ -286,7 +287,7 @@ enum CustomerPage {
     /// the purchases up to that date (lifetimes' plot_history_alive): about 120 points.
     static func aliveHistory(
         _ events: [[String: Any]],
-        model: (bgnbd: BGNBD, unitDays: Double, asOf: Date)
+        model: (model: any PurchaseModel, unitDays: Double, asOf: Date)
     ) -> [LineChart.Point] {
         let purchases: [TransactionSummary.Purchase] = events.compactMap { event in
             guard text(event["type"]) == "order", text(event["kind"]) == "purchase", (event["held"] as? Bool) != true,
@@ -306,7 +307,7 @@ enum CustomerPage {
                 asOfDay: day,
                 unit: TimeUnit(days: model.unitDays)
             ) {
-                let alive = model.bgnbd.probabilityAlive(x: summary.frequency, tx: summary.recency, T: summary.age)
+                let alive = model.model.probabilityAlive(x: summary.frequency, tx: summary.recency, T: summary.age)
                 points.append(.init(time: Date(timeIntervalSince1970: Double(day) * 86_400), value: alive))
             }
             day = day == end ? end + 1 : min(day + step, end)

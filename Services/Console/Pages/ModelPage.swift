@@ -42,17 +42,19 @@ enum ModelPage {
             parameters(&html, object)
             validation(&html, object)
             html.element("section", .init("class", "panel"), .init("id", "alive-matrix")) { html in
-                html.element("h2", text: "p_alive by frequency and recency")
                 guard let purchase = model.purchaseModel else {
+                    html.element("h2", text: "p_alive by frequency and recency")
                     html.element(
                         "p",
                         .init("class", "empty"),
-                        text: "No BG/NBD model fitted: too few repeat purchases."
+                        text: "No purchase model fitted: too few repeat purchases."
                     )
                     return
                 }
+                let name = type(of: purchase.model).kind.displayName
+                html.element("h2", text: "p_alive by frequency and recency (\(name), the model the scores carry)")
                 let age = oldestFirstPurchase.map { purchase.asOf.timeIntervalSince($0) / 86_400 / purchase.unitDays }
-                aliveMatrix(&html, purchase.bgnbd, age: max(age ?? 52, 4), unit: unit)
+                aliveMatrix(&html, purchase.model, age: max(age ?? 52, 4), unit: unit)
             }
         }
         return html
@@ -93,6 +95,7 @@ enum ModelPage {
                             let errors = fitted["standard_errors"] as? [String: Any] ?? [:]
                             html.element(
                                 "td",
+                                .init("class", "wrap"),
                                 text: model.parameters.map { name in
                                     let value =
                                         ModelSummary.number(fitted[name]).map { HTML.format($0, decimals: 4) } ?? "–"
@@ -176,7 +179,7 @@ enum ModelPage {
     }
 
     /// P(alive) for frequencies 0…24 (rows) and recencies 0…age (columns), for a customer of the oldest age.
-    private static func aliveMatrix(_ html: inout HTML, _ model: BGNBD, age: Double, unit: String) {
+    private static func aliveMatrix(_ html: inout HTML, _ model: any PurchaseModel, age: Double, unit: String) {
         let frequencies = Array(0...24)
         let columns = 40
         let recencies = (0..<columns).map { age * Double($0) / Double(columns - 1) }

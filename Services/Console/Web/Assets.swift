@@ -29,7 +29,7 @@ enum Assets {
         h3 { font-size: .95rem; margin: 16px 0 8px; color: var(--muted); }
         .subtitle { color: var(--muted); margin: 0 0 20px; }
         .panel { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 18px 20px;
-          margin-bottom: 20px; }
+          margin-bottom: 20px; overflow-x: auto; }
         .panel.notice { max-width: 640px; }
         .grid-2 { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; margin-bottom: 20px; }
         .grid-2 > * { min-width: 0; }
@@ -47,6 +47,7 @@ enum Assets {
         th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
         th { color: var(--muted); font-weight: 600; font-size: .8rem; text-transform: uppercase;
           letter-spacing: .03em; }
+        td.wrap { white-space: normal; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         tbody tr:hover { background: #f7f9fc; }
         th[data-sort] { cursor: pointer; }
