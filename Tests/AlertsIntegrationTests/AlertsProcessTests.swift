@@ -35,6 +35,7 @@ struct AlertsProcessTests {
                 variables["CRM_RETENTION_PLAYBOOK_FILE"] = Self.playbookFile
                 variables["CRM_ALERTS_DAILY_CAP_P3"] = "0"
                 variables["CRM_ALERTS_MINIMUM_TIER"] = "silver"
+                variables["CRM_ALERTS_CONTROL_SHARE"] = "0"
                 return try Shell.launch("crm-alerts", environment: variables)
             }
             let now = Date()
