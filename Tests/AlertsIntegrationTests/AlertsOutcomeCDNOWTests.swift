@@ -101,7 +101,7 @@ struct AlertsOutcomeCDNOWTests {
                 await scoringPublisher.close()
             }
             let received = try await H.whileRunning(environment, settings: settings, replicas: 2) {
-                try await rescore(first, after: .distantPast)
+                try await rescore(first, after: Date(timeIntervalSince1970: 0))
                 try await rescore(second, after: first)
                 return try await H.drainAlerts(environment)
             }

@@ -19,9 +19,14 @@ import Foundation
 /// both groups and a control customer is not barred from alerts for ever. Every statement takes the per-customer
 /// locks of ``AlertStore/lock(customers:on:)`` first (the caller's, or its own per chunk), so it never deadlocks with
 /// an evaluation.
-struct OutcomeTracker: Sendable {
+public struct OutcomeTracker: Sendable {
     /// The outcome window.
-    let window: Duration
+    public let window: Duration
+
+    /// A tracker judging with `window` (`CRM_ALERTS_OUTCOME_WINDOW`).
+    public init(window: Duration) {
+        self.window = window
+    }
 
     /// Judges again the alerts of customers who ordered, each as of the newest order named (at least as of their
     /// previous judgement); returns the alerts whose outcome, value or judgement time changed. The caller holds the
@@ -42,7 +47,7 @@ struct OutcomeTracker: Sendable {
 
     /// Judges every alert raised up to `asOf` as of it (or as of its later judgement), `chunk` customers per
     /// transaction under their locks; returns the alerts changed.
-    func judgeAll(asOf: Date, chunk: Int = 5_000, pool: PostgresPool) async throws -> Int {
+    public func judgeAll(asOf: Date, chunk: Int = 5_000, pool: PostgresPool) async throws -> Int {
         var changed = 0
         var after = ""
         while true {
