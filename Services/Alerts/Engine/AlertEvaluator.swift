@@ -37,12 +37,13 @@ struct AlertEvaluator: Sendable {
     ) throws -> AlertsMetrics.Tally {
         let ids = Array(Set(customers)).sorted()
         var tally = AlertsMetrics.Tally()
-        // One lock call for every customer touched, so locks are always taken in key order.
-        try AlertStore.lock(customers: Array(Set(customers).union(orders.keys)), on: connection)
+        // Orders alone take no per-customer lock: a batch of accepted orders may name thousands of customers, and
+        // judging their outcomes locks only their alerts' rows (``OutcomeTracker``).
         guard !ids.isEmpty else {
             tally.outcomesJudged = try outcomes.ordersArrived(orders, on: connection)
             return tally
         }
+        try AlertStore.lock(customers: ids, on: connection)
         try AlertStore.record(complaints: complaints, on: connection)
         let rules = configuration.rules
         let cases = try AlertStore.cases(

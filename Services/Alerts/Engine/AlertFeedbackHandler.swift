@@ -75,7 +75,10 @@ public struct AlertFeedbackHandler: Sendable {
     ) throws -> (unknown: Set<Int>, control: Set<Int>, stored: [String]) {
         var known: [UUID: AlertGroup] = [:]
         for row in try connection.query(
-            "SELECT alert_id, alert_group FROM retention_alerts WHERE alert_id = ANY($1::uuid[]) FOR UPDATE",
+            """
+            SELECT alert_id, alert_group FROM retention_alerts WHERE alert_id = ANY($1::uuid[])
+            ORDER BY alert_id FOR UPDATE
+            """,
             [items.map(\.alertID)]
         ) {
             known[try row.decode(0, as: UUID.self)] = AlertGroup(rawValue: try row.decode(1)) ?? .alerted

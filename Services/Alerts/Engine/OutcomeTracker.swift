@@ -16,9 +16,7 @@ import Foundation
 /// - ``judgeAll(asOf:chunk:pool:)``: a full rescoring; every alert raised up to its as-of time is judged as of it.
 ///
 /// A control alert is closed when its window has passed, as a desk closes an alerted one, so the cooldown runs for
-/// both groups and a control customer is not barred from alerts for ever. Every statement takes the per-customer
-/// locks of ``AlertStore/lock(customers:on:)`` first (the caller's, or its own per chunk), so it never deadlocks with
-/// an evaluation.
+/// both groups and a control customer is not barred from alerts for ever.
 public struct OutcomeTracker: Sendable {
     /// The outcome window.
     public let window: Duration
@@ -29,8 +27,7 @@ public struct OutcomeTracker: Sendable {
     }
 
     /// Judges again the alerts of customers who ordered, each as of the newest order named (at least as of their
-    /// previous judgement); returns the alerts whose outcome, value or judgement time changed. The caller holds the
-    /// customers' locks.
+    /// previous judgement); returns the alerts whose outcome, value or judgement time changed.
     @discardableResult
     func ordersArrived(_ orders: [String: Date], on connection: isolated PostgresConnection) throws -> Int {
         guard !orders.isEmpty else { return 0 }
@@ -46,7 +43,7 @@ public struct OutcomeTracker: Sendable {
     }
 
     /// Judges every alert raised up to `asOf` as of it (or as of its later judgement), `chunk` customers per
-    /// transaction under their locks; returns the alerts changed.
+    /// transaction; returns the alerts changed.
     public func judgeAll(asOf: Date, chunk: Int = 5_000, pool: PostgresPool) async throws -> Int {
         var changed = 0
         var after = ""
@@ -61,8 +58,7 @@ public struct OutcomeTracker: Sendable {
             guard let last = customers.last else { break }
             let tracker = self
             changed += try await pool.transaction { connection in
-                try AlertStore.lock(customers: customers, on: connection)
-                return try tracker.judge(
+                try tracker.judge(
                     targets: """
                         SELECT a.alert_id, a.customer_id, a.as_of, greatest(a.outcome_as_of, $3::timestamptz) AS ref
                         FROM retention_alerts a WHERE a.customer_id = ANY($2::text[]) AND a.as_of <= $3
@@ -76,20 +72,24 @@ public struct OutcomeTracker: Sendable {
         return changed
     }
 
-    /// Judges the alerts `targets` selects (`alert_id`, `customer_id`, `as_of`, `ref`: the time to judge at; its
-    /// parameters start at `$2`, `$1` is the window in seconds) and closes control alerts whose window has passed.
+    /// Judges the alerts `targets` selects (`alert_id`, `customer_id`, `as_of`, `ref`: the time to judge at, rows of
+    /// `retention_alerts a` locked in alert-id order; its parameters start at `$2`, `$1` is the window in seconds),
+    /// closes control alerts whose window has passed, and returns the alerts changed.
+    ///
+    /// Rows are locked in alert-id order, so two statements judging overlapping alerts (two replicas' batches, a
+    /// batch and a full rescoring's update) wait for each other rather than deadlock; no advisory lock is taken, so a
+    /// batch naming thousands of customers takes no more than its alerts' row locks.
     private func judge(
         targets: String,
         _ parameters: [(any PostgresEncodable)?],
         on connection: isolated PostgresConnection
     ) throws -> Int {
-        let seconds = window.seconds
-        let changed = try connection.execute(
+        let rows = try connection.query(
             """
-            WITH t AS (\(targets)),
+            WITH t AS (\(targets) ORDER BY a.alert_id FOR UPDATE OF a),
             judged AS (
-                SELECT t.alert_id, t.ref, count(p.order_id) AS purchases, min(p.occurred_at) AS first_return,
-                       coalesce(sum(p.amount_base - coalesce(rf.refunded, 0)), 0) AS value
+                SELECT t.alert_id, t.as_of, t.ref, count(p.order_id) AS purchases, min(p.occurred_at) AS first_return,
+                       greatest(coalesce(sum(p.amount_base - coalesce(rf.refunded, 0)), 0), 0)::numeric(19, 4) AS value
                 FROM t
                 LEFT JOIN orders p ON p.customer_id = t.customer_id AND p.kind = 'purchase' AND NOT p.held
                     AND p.occurred_at > t.as_of AND p.occurred_at <= least(t.as_of + make_interval(secs => $1), t.ref)
@@ -98,38 +98,39 @@ public struct OutcomeTracker: Sendable {
                     WHERE p.order_id IS NOT NULL AND r.original_order_id = p.order_id AND r.kind = 'refund'
                       AND NOT r.held AND r.occurred_at <= t.ref
                 ) rf ON true
-                GROUP BY t.alert_id, t.ref
+                GROUP BY t.alert_id, t.as_of, t.ref
+            ),
+            decided AS (
+                SELECT alert_id, ref, first_return, value,
+                       CASE WHEN purchases > 0 THEN 'returned'
+                            WHEN ref >= as_of + make_interval(secs => $1) THEN 'not_returned'
+                            ELSE 'pending' END AS outcome,
+                       ref >= as_of + make_interval(secs => $1) AS window_passed
+                FROM judged
+            ),
+            changed AS (
+                UPDATE retention_alerts a SET
+                    observed_outcome = d.outcome, returned_value = d.value, returned_at = d.first_return,
+                    outcome_as_of = d.ref,
+                    status = CASE WHEN a.alert_group = 'control' AND d.window_passed THEN 'resolved' ELSE a.status END,
+                    resolved_at = CASE WHEN a.alert_group = 'control' AND d.window_passed AND a.status <> 'resolved'
+                                       THEN a.as_of + make_interval(secs => $1) ELSE a.resolved_at END
+                FROM decided d
+                WHERE a.alert_id = d.alert_id
+                  AND ((a.observed_outcome, a.returned_value, a.returned_at, a.outcome_as_of)
+                           IS DISTINCT FROM (d.outcome, d.value, d.first_return, d.ref)
+                       OR (a.alert_group = 'control' AND d.window_passed AND a.status <> 'resolved'))
+                RETURNING a.alert_id, a.alert_group = 'control' AND a.status = 'resolved' AS closed, a.resolved_at
+            ),
+            closing AS (
+                UPDATE retention_alert_reasons r SET open = false, closed_at = c.resolved_at
+                FROM changed c WHERE c.closed AND r.alert_id = c.alert_id AND r.open
+                RETURNING 1
             )
-            UPDATE retention_alerts a SET
-                observed_outcome = CASE
-                    WHEN j.purchases > 0 THEN 'returned'
-                    WHEN j.ref >= a.as_of + make_interval(secs => $1) THEN 'not_returned'
-                    ELSE 'pending' END,
-                returned_value = greatest(j.value, 0), returned_at = j.first_return, outcome_as_of = j.ref
-            FROM judged j
-            WHERE a.alert_id = j.alert_id
-              AND (a.observed_outcome, a.returned_value, a.returned_at, a.outcome_as_of) IS DISTINCT FROM (
-                  CASE
-                      WHEN j.purchases > 0 THEN 'returned'
-                      WHEN j.ref >= a.as_of + make_interval(secs => $1) THEN 'not_returned'
-                      ELSE 'pending' END,
-                  greatest(j.value, 0)::numeric(19, 4), j.first_return, j.ref)
+            SELECT (SELECT count(*) FROM changed)::int, (SELECT count(*) FROM closing)::int
             """,
-            [seconds] + parameters
+            [window.seconds] + parameters
         )
-        try connection.execute(
-            """
-            WITH closed AS (
-                UPDATE retention_alerts SET status = 'resolved', resolved_at = as_of + make_interval(secs => $1)
-                WHERE alert_group = 'control' AND status <> 'resolved'
-                  AND outcome_as_of >= as_of + make_interval(secs => $1)
-                RETURNING alert_id, resolved_at
-            )
-            UPDATE retention_alert_reasons r SET open = false, closed_at = c.resolved_at
-            FROM closed c WHERE r.alert_id = c.alert_id AND r.open
-            """,
-            [seconds]
-        )
-        return changed
+        return try rows.first?.decode(0, as: Int.self) ?? 0
     }
 }
