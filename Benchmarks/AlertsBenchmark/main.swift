@@ -361,8 +361,8 @@ func measure(_ plan: Plan, outcomeTracking: Bool) async throws -> (Measurements,
 }
 
 /// The full rescoring's outcome update on `customers` customers with three purchases each and an alert for one in
-/// ten, judged as of now with the default 90-day window: every alert's outcome changes on the first pass, none on the
-/// second.
+/// ten (as of 200 to 319 days ago), judged as of now with the default 90-day window: every alert is judged and
+/// written on the first pass; on the second (a day later) every window has passed, so nothing is left to judge.
 func measureOutcomeUpdate(customers: Int) async throws {
     try await TestServers.withEnvironment { environment in
         let pool = environment.pool
@@ -388,11 +388,11 @@ func measureOutcomeUpdate(customers: Int) async throws {
             SELECT gen_random_uuid(), 'OC-' || n, t, t, 'p2', ARRAY['overdue_purchase'], 500, 'gold', 'decline', 'call',
                    '[]', '{}', CASE WHEN n % 100 < 10 THEN 'control' ELSE 'queued' END,
                    CASE WHEN n % 100 < 10 THEN 'control' ELSE 'alerted' END, t, t
-            FROM generate_series(0, $1 - 1, 10) n, LATERAL (SELECT now() - make_interval(days => 200 + n % 30) AS t) x
+            FROM generate_series(0, $1 - 1, 10) n, LATERAL (SELECT now() - make_interval(days => 200 + n % 120) AS t) x
             """,
             [customers]
         )
-        try await pool.execute("ANALYZE customers; ANALYZE orders; ANALYZE retention_alerts")
+        for table in ["customers", "orders", "retention_alerts"] { try await pool.execute("ANALYZE \(table)") }
         let alerts = try await pool.query("SELECT count(*) FROM retention_alerts")[0].decode(0, as: Int.self)
         let orders = try await pool.query("SELECT count(*) FROM orders")[0].decode(0, as: Int.self)
         print(
@@ -400,9 +400,12 @@ func measureOutcomeUpdate(customers: Int) async throws {
                 + String(format: "%.1f s", (ContinuousClock.now - clock).seconds)
         )
         let tracker = OutcomeTracker(window: .seconds(90 * 86_400))
-        for pass in ["first (every outcome changes)", "second (none changes)"] {
+        for (pass, asOf) in [
+            ("first (every alert judged anew)", Date()),
+            ("the next rescoring (windows passed: nothing left to judge)", Date().addingTimeInterval(86_400)),
+        ] {
             clock = ContinuousClock.now
-            let changed = try await tracker.judgeAll(asOf: Date(), pool: pool)
+            let changed = try await tracker.judgeAll(asOf: asOf, pool: pool)
             let seconds = (ContinuousClock.now - clock).seconds
             print(String(format: "outcome update, %@: %d alerts changed in %.2f s", pass, changed, seconds))
             print(

@@ -46,6 +46,8 @@ extension Schema {
                 FOR EACH ROW WHEN (NEW.as_of IS NULL OR NEW.outcome_as_of IS NULL)
                 EXECUTE FUNCTION crm_retention_alerts_as_of();
             CREATE INDEX retention_alerts_as_of ON retention_alerts (as_of);
+            -- Outcome updates rewrite recent alerts in place (heap-only) when their pages have room.
+            ALTER TABLE retention_alerts SET (fillfactor = 85);
             CREATE INDEX retention_alerts_control_open ON retention_alerts (as_of)
                 WHERE alert_group = 'control' AND status <> 'resolved';
 

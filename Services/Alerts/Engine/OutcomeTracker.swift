@@ -13,7 +13,8 @@ import Foundation
 /// orders table already holds beyond it. Two paths move that time forward, never back:
 /// - ``ordersArrived(_:on:)``: orders reached intake; each named customer's alerts are judged again as of the newest
 ///   of those orders (or as before, for an order that arrived late: it is counted all the same).
-/// - ``judgeAll(asOf:chunk:pool:)``: a full rescoring; every alert raised up to its as-of time is judged as of it.
+/// - ``judgeAll(asOf:chunk:pool:)``: a full rescoring; every alert raised up to its as-of time whose window was still
+///   open is judged as of it.
 ///
 /// A control alert is closed when its window has passed, as a desk closes an alerted one, so the cooldown runs for
 /// both groups and a control customer is not barred from alerts for ever.
@@ -42,8 +43,11 @@ public struct OutcomeTracker: Sendable {
         )
     }
 
-    /// Judges every alert raised up to `asOf` as of it (or as of its later judgement), `chunk` customers per
-    /// transaction; returns the alerts changed.
+    /// Judges every alert raised up to `asOf` whose window was still open at its last judgement, as of `asOf` (or
+    /// as of its later judgement), `chunk` customers per transaction; returns the alerts changed.
+    ///
+    /// An alert judged after its window has passed is final, save for a late order of its customer, which
+    /// ``ordersArrived(_:on:)`` judges; so each rescoring rewrites only the alerts of the last window or so.
     public func judgeAll(asOf: Date, chunk: Int = 5_000, pool: PostgresPool) async throws -> Int {
         var changed = 0
         var after = ""
@@ -51,9 +55,10 @@ public struct OutcomeTracker: Sendable {
             let customers = try await pool.query(
                 """
                 SELECT DISTINCT customer_id FROM retention_alerts
-                WHERE as_of <= $1 AND customer_id > $2 ORDER BY customer_id LIMIT $3
+                WHERE as_of <= $1 AND outcome_as_of < as_of + make_interval(secs => $4) AND customer_id > $2
+                ORDER BY customer_id LIMIT $3
                 """,
-                [asOf, after, chunk]
+                [asOf, after, chunk, window.seconds]
             ).map { try $0.decode(0, as: String.self) }
             guard let last = customers.last else { break }
             let tracker = self
@@ -61,7 +66,9 @@ public struct OutcomeTracker: Sendable {
                 try tracker.judge(
                     targets: """
                         SELECT a.alert_id, a.customer_id, a.as_of, greatest(a.outcome_as_of, $3::timestamptz) AS ref
-                        FROM retention_alerts a WHERE a.customer_id = ANY($2::text[]) AND a.as_of <= $3
+                        FROM retention_alerts a
+                        WHERE a.customer_id = ANY($2::text[]) AND a.as_of <= $3
+                          AND a.outcome_as_of < a.as_of + make_interval(secs => $1)
                         """,
                     [customers, asOf],
                     on: connection
