@@ -15,8 +15,9 @@ import Foundation
 ///    never dropped. Control alerts take no room and are never published.
 /// 5. Writes the alerts with their open reasons, the queued ones' messages into the outbox, and the evaluated
 ///    figures; all commit together, so a crash loses nothing and a retry raises nothing twice.
-/// 6. Judges again the observed outcome of the alerts of customers who ordered (`orders`: the newest order time
-///    named per customer; ``OutcomeTracker``). A new alert starts `pending` as of its `as_of`.
+///
+/// A new alert starts `pending` as of its `as_of`; ``OutcomeTracker`` judges it as orders arrive and at each full
+/// rescoring.
 struct AlertEvaluator: Sendable {
     let configuration: AlertsConfiguration
     let playbook: PlaybookSource
@@ -31,18 +32,12 @@ struct AlertEvaluator: Sendable {
         customers: [String],
         events: [String: EventInput] = [:],
         complaints: [ComplaintSignalEvent] = [],
-        orders: [String: Date] = [:],
         now: Date,
         on connection: isolated PostgresConnection
     ) throws -> AlertsMetrics.Tally {
         let ids = Array(Set(customers)).sorted()
         var tally = AlertsMetrics.Tally()
-        // Orders alone take no per-customer lock: a batch of accepted orders may name thousands of customers, and
-        // judging their outcomes locks only their alerts' rows (``OutcomeTracker``).
-        guard !ids.isEmpty else {
-            tally.outcomesJudged = try outcomes.ordersArrived(orders, on: connection)
-            return tally
-        }
+        guard !ids.isEmpty else { return tally }
         try AlertStore.lock(customers: ids, on: connection)
         try AlertStore.record(complaints: complaints, on: connection)
         let rules = configuration.rules
@@ -80,7 +75,6 @@ struct AlertEvaluator: Sendable {
             tally.raised[alert.priority, default: 0] += 1
             if held.contains(alert.alertID) { tally.held[alert.priority, default: 0] += 1 }
         }
-        tally.outcomesJudged = try outcomes.ordersArrived(orders, on: connection)
         return tally
     }
 

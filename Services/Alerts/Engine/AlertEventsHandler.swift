@@ -50,23 +50,31 @@ public struct AlertEventsHandler: Sendable {
                 dispositions.append(.deadLetter(error))
             }
         }
-        guard !events.isEmpty || !complaints.isEmpty || !orders.isEmpty else { return dispositions }
         let customers = Array(events.keys) + complaints.map(\.customerID.rawValue)
         let inputs = events
         let signals = complaints
-        let ordered = orders
         let evaluator = evaluator
-        let tally = try await pool.transaction { connection in
-            try evaluator.evaluate(
-                customers: customers,
-                events: inputs,
-                complaints: signals,
-                orders: ordered,
-                now: Date(),
-                on: connection
-            )
+        if !customers.isEmpty {
+            let tally = try await pool.transaction { connection in
+                try evaluator.evaluate(
+                    customers: customers,
+                    events: inputs,
+                    complaints: signals,
+                    now: Date(),
+                    on: connection
+                )
+            }
+            metrics.record(tally, source: complaints.isEmpty ? "event" : "complaint")
         }
-        metrics.record(tally, source: complaints.isEmpty ? "event" : "complaint")
+        // Outcomes after the alerts: the alerts' outbox rows are committed (and on their way) before the batch's
+        // orders are judged, so outcome tracking never holds an alert back. A crash between the two redelivers the
+        // batch: its scores are no change the second time, and judging again is idempotent.
+        if !orders.isEmpty {
+            let ordered = orders
+            try await pool.transaction { connection in
+                _ = try evaluator.outcomes.ordersArrived(ordered, on: connection)
+            }
+        }
         return dispositions
     }
 

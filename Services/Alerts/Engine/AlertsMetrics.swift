@@ -32,8 +32,6 @@ struct AlertsMetrics: Sendable {
         var unpublishable = 0
         var groups: [AlertGroup: Int] = [:]
         var suppressedByFlag: [CustomerFlag: Int] = [:]
-        /// Alerts whose observed outcome was judged again because orders arrived.
-        var outcomesJudged = 0
 
         var alerts: Int { raised.values.reduce(0, +) }
 
@@ -45,7 +43,6 @@ struct AlertsMetrics: Sendable {
             unpublishable += other.unpublishable
             groups.merge(other.groups, uniquingKeysWith: +)
             suppressedByFlag.merge(other.suppressedByFlag, uniquingKeysWith: +)
-            outcomesJudged += other.outcomesJudged
         }
     }
 
