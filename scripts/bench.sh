@@ -40,6 +40,10 @@ for benchmark in "${benchmarks[@]}"; do
       run "$benchmark-100k" "$bin/$benchmark" --engine-only --customers 100000 --lifetimes "$venv/bin/python" ;;
     IntakeBenchmark) run "$benchmark" "$bin/$benchmark" --runs 3 --ack-delay 100 ;;
     ConsoleBenchmark) run "$benchmark" "$bin/$benchmark" --customers "$customers" ;;
+    # Latency with and without outcome tracking, then the full rescoring's outcome update on the base.
+    AlertsBenchmark)
+      run "$benchmark" "$bin/$benchmark"
+      run "$benchmark-outcomes" "$bin/$benchmark" outcomes "$customers" ;;
     *) run "$benchmark" "$bin/$benchmark" ;;
   esac
 done
@@ -49,8 +53,9 @@ echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo
 echo "| benchmark | what | figure | target |"
 echo "| --- | --- | --- | --- |"
-for benchmark in "${benchmarks[@]}" ScoringBenchmark-100k; do
+for benchmark in "${benchmarks[@]}" ScoringBenchmark-100k AlertsBenchmark-outcomes; do
   [ -f "$logs/$benchmark.log" ] || continue
   name="${benchmark%-100k}"
+  name="${name%-outcomes}"
   grep '^RESULT |' "$logs/$benchmark.log" | sed "s/^RESULT |/| ${name%Benchmark} |/"
 done

@@ -23,6 +23,12 @@ public struct AlertsConfiguration: Sendable, Hashable {
     /// The retention playbook's file (`CRM_RETENTION_PLAYBOOK_FILE`); nil for the playbook built into the binary
     /// (``DefaultRetentionPlaybook``, the text of `deploy/retention-playbook.json`), whatever the directory.
     public var playbookFile: String?
+    /// The share of qualifying customers kept as the control group, 0...1 (`CRM_ALERTS_CONTROL_SHARE`, default 0.1;
+    /// 0 turns the control group off).
+    public var controlShare: Double
+    /// How long after an alert's `as_of` a purchase counts as the customer's return (`CRM_ALERTS_OUTCOME_WINDOW`,
+    /// default 90d).
+    public var outcomeWindow: Duration
 
     /// The defaults.
     public init(
@@ -31,7 +37,9 @@ public struct AlertsConfiguration: Sendable, Hashable {
         dailyCaps: [AlertPriority: Int] = [.p1: 0, .p2: 500, .p3: 500],
         sweepInterval: Duration = .seconds(3_600),
         tickInterval: Duration = .seconds(30),
-        playbookFile: String? = nil
+        playbookFile: String? = nil,
+        controlShare: Double = 0.1,
+        outcomeWindow: Duration = .seconds(90 * 86_400)
     ) {
         self.rules = rules
         self.cooldown = cooldown
@@ -39,7 +47,12 @@ public struct AlertsConfiguration: Sendable, Hashable {
         self.sweepInterval = sweepInterval
         self.tickInterval = tickInterval
         self.playbookFile = playbookFile
+        self.controlShare = controlShare
+        self.outcomeWindow = outcomeWindow
     }
+
+    /// The control group the settings describe.
+    public var controlGroup: ControlGroup { ControlGroup(share: controlShare) }
 
     /// The daily cap of a desk queue; nil when it has none.
     public func cap(_ priority: AlertPriority) -> Int? {
@@ -143,6 +156,11 @@ public struct AlertsConfiguration: Sendable, Hashable {
             throw SettingsError(variable: variable, problem: "must be at least 10ms")
         }
         playbookFile = settings.string("CRM_RETENTION_PLAYBOOK_FILE") ?? defaults.playbookFile
+        controlShare = try settings.double("CRM_ALERTS_CONTROL_SHARE", default: defaults.controlShare, in: 0...1)
+        outcomeWindow = try settings.duration("CRM_ALERTS_OUTCOME_WINDOW", default: defaults.outcomeWindow)
+        if outcomeWindow < .seconds(1) {
+            throw SettingsError(variable: "CRM_ALERTS_OUTCOME_WINDOW", problem: "must be at least 1s")
+        }
     }
 
     /// A tier, or `none` for no minimum.

@@ -52,6 +52,7 @@ public enum AlertsService {
             outbox: outbox,
             playbook: playbook,
             sweep: sweep,
+            outcomes: OutcomeSchedule(tracker: evaluator.outcomes, pool: context.pool, instanceID: context.instanceID),
             logger: context.logger
         )
         return ServiceParts(services: consumers + [relay, scheduler])

@@ -16,7 +16,7 @@ struct CRM: AsyncParsableCommand {
         subcommands: [
             Migrate.self, Status.self, LoadOrders.self, Customer.self, Customers.self, Report.self, Model.self,
             Rescore.self, Users.self, ReplayDead.self, LoadComplaints.self, Desks.self, ComplaintRulesCommand.self,
-            FX.self, Accounts.self, Orders.self, OrderTrace.self, Prune.self,
+            FX.self, Accounts.self, Orders.self, OrderTrace.self, Prune.self, AlertsCommand.self, RetentionCommand.self,
         ]
     )
 

@@ -155,6 +155,8 @@ extension Topology {
                     bindings: [
                         Binding(eventsExchange, EventKey.customerScored),
                         Binding(eventsExchange, EventKey.complaintSignal),
+                        // Accepted orders update the observed outcomes of the customers' alerts.
+                        Binding(eventsExchange, EventKey.orderAccepted),
                     ]
                 ),
                 Queue("alerts.retention.p1", bindings: [Binding(alertsExchange, "retention.p1")]),

@@ -62,6 +62,15 @@ public enum MetricCatalogue {
         "crm_alerts_retention_rate_by_reason":
             "Retained / (retained + lost) among resolved alerts, by reason; absent until a reason has feedback.",
         "crm_alerts_sweep_seconds": "Duration of a sweep of the stored scores, in seconds.",
+        "crm_alerts_group_total": "Retention alerts raised, by group (alerted, control: stored, never published).",
+        "crm_alerts_suppressed_by_flag_total": "Alerts not raised because the customer carries a flag, by flag.",
+        "crm_alerts_observed_outcomes":
+            "Alerts by observed outcome from the orders (returned, not_returned, pending), by group.",
+        "crm_alerts_return_rate":
+            "Returned / (returned + not returned) among alerts, by group; absent until a group has an outcome.",
+        "crm_alerts_uplift":
+            "Return rate of the alerted group minus the control group's, with its 95% interval (bound low, high).",
+        "crm_alerts_outcome_update_seconds": "Duration of a full rescoring's update of observed outcomes, in seconds.",
         // Complaints.
         "crm_complaints_routed_total": "Complaints routed, by desk, category and priority.",
         "crm_complaints_sla_met_total": "SLA clocks stopped within their target, by desk and target.",

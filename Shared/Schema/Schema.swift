@@ -21,5 +21,6 @@ public enum Schema {
         operations,
         console,
         consoleListIndexes,
+        retentionOutcomes,
     ]
 }

@@ -60,7 +60,11 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 "customer_scores": "SELECT", "customer_flags": "SELECT", "alert_customer_state": own,
                 "retention_alerts": own,
                 "retention_alert_reasons": own, "alert_feedback": own, "alert_complaints": own,
-                "alert_daily_counts": own, "alert_sweeps": own,
+                "alert_daily_counts": own, "alert_sweeps": own, "alert_outcome_runs": own,
+                // Observed outcomes: the purchases and refunds after an alert (no customer data), and the as-of time
+                // of each full rescoring, which outcomes are judged at.
+                "orders": "SELECT (order_id, customer_id, kind, original_order_id, occurred_at, amount_base, held)",
+                "scoring_models": "SELECT (model_id, as_of)",
             ]
         case .complaints:
             return [

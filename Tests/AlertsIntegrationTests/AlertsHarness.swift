@@ -9,18 +9,20 @@ import TestSupport
 
 /// Runs crm-alerts' parts in-process against a test environment, and writes what scoring and complaints would.
 enum AlertsHarness {
-    /// The settings of a test's service: a fast tick, no sweep unless asked for, no caps, the shipped playbook.
+    /// The settings of a test's service: a fast tick, no sweep unless asked for, no caps, the shipped playbook, no
+    /// control group unless asked for.
     static func settings(
         sweepInterval: Duration = .seconds(3_600),
         cooldown: Duration = .seconds(30 * 86_400),
         caps: [AlertPriority: Int] = [.p1: 0, .p2: 0, .p3: 0],
-        minimumTier: ValueTier = .gold
+        minimumTier: ValueTier = .gold,
+        controlShare: Double = 0
     ) -> [String: String] {
         var settings = [
             "CRM_ALERTS_SWEEP_INTERVAL": "\(sweepInterval.milliseconds)ms",
             "CRM_ALERTS_COOLDOWN": "\(cooldown.milliseconds)ms",
             "CRM_ALERTS_TICK_INTERVAL": "100ms", "CRM_ALERTS_BATCH_SIZE": "100",
-            "CRM_ALERTS_MINIMUM_TIER": minimumTier.rawValue,
+            "CRM_ALERTS_MINIMUM_TIER": minimumTier.rawValue, "CRM_ALERTS_CONTROL_SHARE": "\(controlShare)",
             "CRM_RETENTION_PLAYBOOK_FILE": Repository.file("deploy/retention-playbook.json").path,
         ]
         for (priority, cap) in caps { settings["CRM_ALERTS_DAILY_CAP_\(priority.rawValue.uppercased())"] = "\(cap)" }
@@ -185,12 +187,15 @@ enum AlertsHarness {
         _ alertID: String,
         _ status: AlertFeedback.Status,
         outcome: AlertFeedback.Outcome? = nil,
+        churnCause: ChurnCause? = nil,
         at: Date = Date()
     ) throws -> OutboundMessage {
         let feedback = AlertFeedback(
             alertID: try Identifier(alertID),
             status: status,
             outcome: outcome,
+            churnType: churnCause.map { $0 == .natural ? .passive : .active },
+            churnCause: churnCause,
             at: Timestamp(at),
             agent: "agent-7"
         )

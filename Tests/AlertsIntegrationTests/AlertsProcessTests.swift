@@ -35,6 +35,7 @@ struct AlertsProcessTests {
                 variables["CRM_RETENTION_PLAYBOOK_FILE"] = Self.playbookFile
                 variables["CRM_ALERTS_DAILY_CAP_P3"] = "0"
                 variables["CRM_ALERTS_MINIMUM_TIER"] = "silver"
+                variables["CRM_ALERTS_CONTROL_SHARE"] = "0"
                 return try Shell.launch("crm-alerts", environment: variables)
             }
             let now = Date()
@@ -83,6 +84,75 @@ struct AlertsProcessTests {
             #expect(received.count == scores.count)
             #expect(Set(received.map(\.alert.alertID.rawValue)) == Set(stored.map(\.id)))
             #expect(Set(received.map(\.alert.customerID.rawValue)).count == scores.count)
+            await publisher.close()
+        }
+    }
+
+    @Test func twoReplicasWithAControlGroupAndACrashRaiseEachAlertOnceAndPublishNoControlAlert() async throws {
+        try await TestServers.withEnvironment { environment in
+            let publisher = H.publisher(environment)
+            try await publisher.connect()
+            let share = 0.5
+            func launch() throws -> Process {
+                var variables = environment.serviceVariables
+                variables["CRM_HTTP_PORT"] = "0"
+                variables["CRM_RETENTION_PLAYBOOK_FILE"] = Self.playbookFile
+                variables["CRM_ALERTS_DAILY_CAP_P3"] = "0"
+                variables["CRM_ALERTS_CONTROL_SHARE"] = "\(share)"
+                return try Shell.launch("crm-alerts", environment: variables)
+            }
+            let now = Date()
+            let scores = (0..<60).map { index in
+                H.Score(
+                    customerID: "Q-\(index)",
+                    stage: .termination,
+                    pAlive: 0.1,
+                    predicted: Double(500 + index * 40),
+                    lastOrderAt: now - 400 * 86_400,
+                    scoredAt: now
+                )
+            }
+            let control = Set(scores.map(\.customerID).filter { ControlGroup(share: share).group(of: $0) == .control })
+            #expect(!control.isEmpty && control.count < scores.count)
+            try await Self.permit(environment, alertsBlocked: true)
+            let first = [try launch(), try launch()]
+            defer { for process in first where process.isRunning { process.terminate() } }
+            // Each score twice, so both replicas race for the same customers.
+            try await publisher.publish((scores + scores).shuffled().map { try H.event($0) })
+            #expect(
+                try await eventually {
+                    try await H.count(environment, "SELECT count(*) FROM retention_alerts") == scores.count
+                }
+            )
+            let waiting = try await H.count(environment, "SELECT count(*) FROM crm_outbox WHERE source = 'alerts'")
+            #expect(waiting == scores.count - control.count)
+            for process in first {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+
+            try await Self.permit(environment, alertsBlocked: false)
+            let second = [try launch(), try launch()]
+            defer { for process in second where process.isRunning { process.terminate() } }
+            #expect(
+                try await eventually {
+                    try await H.count(environment, "SELECT count(*) FROM crm_outbox WHERE source = 'alerts'") == 0
+                }
+            )
+            for process in second {
+                process.terminate()
+                process.waitUntilExit()
+            }
+
+            let received = try await H.drainAlerts(environment)
+            let stored = try await H.storedAlerts(environment)
+            #expect(stored.count == scores.count)
+            #expect(Set(stored.map(\.customer)).count == scores.count)
+            #expect(received.count == scores.count - control.count)
+            #expect(
+                Set(received.map(\.alert.customerID.rawValue)) == Set(scores.map(\.customerID)).subtracting(control)
+            )
+            #expect(Set(stored.filter { $0.delivery == "control" }.map(\.customer)) == control)
             await publisher.close()
         }
     }

@@ -116,4 +116,39 @@ struct EngineDeciderTests {
         #expect(evidence[0]["from_stage"] as? String == "maturity")
         #expect(evidence[0]["to_stage"] as? String == "decline")
     }
+
+    @Test func aFlaggedCustomerGetsNoAlertAndTheFlagIsNamed() throws {
+        var customer = CustomerCase(customerID: "C-1", stored: (Self.healthy, F.daysAgo(2)), event: Self.declined)
+        for flag in CustomerFlag.allCases {
+            customer.flags = [flag]
+            let evaluation = try #require(decider.decide(customer, now: F.now))
+            #expect(evaluation.alert == nil && evaluation.suppressedBy == flag)
+            // The figures still advance, so the next evaluation compares against them.
+            #expect(evaluation.current == Self.declined)
+        }
+        customer.flags = [.doNotRetain, .fraud]
+        #expect(decider.decide(customer, now: F.now)?.suppressedBy == .fraud)
+        customer.flags = []
+        let alerted = try #require(decider.decide(customer, now: F.now))
+        #expect(alerted.alert != nil && alerted.suppressedBy == nil)
+    }
+
+    @Test func theGroupComesFromTheCustomerIDAndTheAlertCarriesItsAsOf() throws {
+        let control = AlertDecider(
+            composer: RetentionAlertComposer(playbook: try F.deployPlaybook()),
+            control: ControlGroup(share: 0.5)
+        )
+        var groups: [AlertGroup: Int] = [:]
+        for index in 0..<200 {
+            let id = "C-\(index)"
+            let customer = CustomerCase(customerID: id, stored: (Self.healthy, F.daysAgo(2)), event: Self.declined)
+            let alert = try #require(control.decide(customer, now: F.now)?.alert)
+            #expect(alert.group == ControlGroup(share: 0.5).group(of: id))
+            #expect(alert.asOf == Self.declined.scoredAt)
+            let message = try RetentionAlert.decode(body: alert.body)
+            #expect(message.asOf?.date == Timestamp(Self.declined.scoredAt).date)
+            groups[alert.group, default: 0] += 1
+        }
+        #expect((groups[.control] ?? 0) > 70 && (groups[.alerted] ?? 0) > 70)
+    }
 }

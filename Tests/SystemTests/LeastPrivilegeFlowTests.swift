@@ -23,8 +23,9 @@ extension SystemTests {
                 let stream = SystemHarness.OrderStream(count: 1_000, customers: 200)
                 try await system.publish(stream)
                 // A valuable customer slipping into decline: crm-alerts raises a retention alert through its outbox.
+                // C-8 is outside the default control group (10%): its hash's position is 0.58.
                 let scored = CustomerScoredEvent(
-                    customerID: try Identifier("C-7"),
+                    customerID: try Identifier("C-8"),
                     previousLifecycleStage: .maturity,
                     previousTier: .gold,
                     customer: CustomerValueSnapshot(
@@ -74,8 +75,8 @@ extension SystemTests {
                 }
                 // Scoring's read API, as its own role: the customer object counts open alerts and complaints from
                 // the two columns it may read.
-                let customer = Shell.get("http://127.0.0.1:\(port)/customers/C-7")
-                #expect(customer.status == 200, "GET /customers/C-7 answered \(customer)")
+                let customer = Shell.get("http://127.0.0.1:\(port)/customers/C-8")
+                #expect(customer.status == 200, "GET /customers/C-8 answered \(customer)")
                 let object = try JSONSerialization.jsonObject(with: Data(customer.body.utf8)) as? [String: Any]
                 #expect(object?["open_alerts"] is Int && object?["open_complaints"] is Int, "\(customer.body)")
 

@@ -21,6 +21,8 @@ struct CustomerCase: Sendable {
     var openReasons: Set<AlertReason> = []
     /// Reasons of this customer's alerts resolved within the cooldown.
     var coolingReasons: Set<AlertReason> = []
+    /// The operators' flags on the customer; any of them means no alert.
+    var flags: Set<CustomerFlag> = []
 }
 
 /// Why a reason that fired raised no alert.
@@ -36,12 +38,16 @@ struct PlannedAlert: Sendable {
     var alertID: UUID
     var customerID: String
     var raisedAt: Date
+    /// `alerted`, or `control`: stored, never published.
+    var group: AlertGroup
     var content: RetentionAlertContent
     var figures: ScoredFigures
     var evidence: [EvidenceRecord]
     var body: Data
 
     var priority: AlertPriority { content.priority }
+    /// The scoring time the alert was evaluated at.
+    var asOf: Date { figures.scoredAt }
 }
 
 /// What one evaluation concluded.
@@ -53,6 +59,8 @@ struct Evaluation: Sendable {
     var alert: PlannedAlert?
     /// Reasons that fired but were held back, by cause.
     var suppressed: [SuppressionCause: Int] = [:]
+    /// The flag that kept back an alert that was due (the first of the customer's flags in vocabulary order).
+    var suppressedBy: CustomerFlag?
     /// True when an alert was due but its figures could not make a valid message (logged, counted, not raised).
     var unpublishable = false
 }
@@ -65,8 +73,13 @@ struct Evaluation: Sendable {
 ///   replicas (or a sweep and a consumer) seeing the same scoring raise one alert.
 /// - Nothing new (no newer figures, no new complaint): no evaluation at all.
 /// - Reasons of an open alert, or of one resolved within the cooldown, are held back (``SuppressionCause``).
+/// - A flagged customer (`fraud`, `bad_debt`, `opt_out`, `do_not_retain`) gets no alert; the alert that was due is
+///   counted under the flag.
+/// - The alert's group comes from the stable hash of the customer id (``ControlGroup``); both groups go through the
+///   same rules, so they stay comparable.
 struct AlertDecider: Sendable {
     let composer: RetentionAlertComposer
+    var control = ControlGroup(share: 0)
 
     func decide(_ customer: CustomerCase, now: Date) -> Evaluation? {
         let newest = [customer.event, customer.scored].compactMap { $0 }.reduce(nil as ScoredFigures?) { best, next in
@@ -109,7 +122,17 @@ struct AlertDecider: Sendable {
             evaluation.suppressed[cause, default: 0] += 1
         }
         guard let content = composer.compose(context, openReasons: blocked) else { return evaluation }
-        evaluation.alert = plan(content, customerID: customer.customerID, figures: current, now: now)
+        if let flag = CustomerFlag.allCases.first(where: customer.flags.contains) {
+            evaluation.suppressedBy = flag
+            return evaluation
+        }
+        evaluation.alert = plan(
+            content,
+            customerID: customer.customerID,
+            group: control.group(of: customer.customerID),
+            figures: current,
+            now: now
+        )
         evaluation.unpublishable = evaluation.alert == nil
         return evaluation
     }
@@ -118,6 +141,7 @@ struct AlertDecider: Sendable {
     private func plan(
         _ content: RetentionAlertContent,
         customerID: String,
+        group: AlertGroup,
         figures: ScoredFigures,
         now: Date
     )
@@ -137,13 +161,15 @@ struct AlertDecider: Sendable {
             reasons: content.reasons,
             valueAtRisk: valueAtRisk,
             customer: figures.customer,
-            suggestedAction: content.suggestedAction
+            suggestedAction: content.suggestedAction,
+            asOf: Timestamp(figures.scoredAt)
         )
         guard let body = try? AlertMessage(alert: alert, evidence: evidence).body() else { return nil }
         return PlannedAlert(
             alertID: alertID,
             customerID: customerID,
             raisedAt: Timestamp(now).date,
+            group: group,
             content: content,
             figures: figures,
             evidence: evidence,

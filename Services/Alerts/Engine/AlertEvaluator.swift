@@ -11,9 +11,13 @@ import Foundation
 ///    them until this transaction ends.
 /// 2. Stores new complaint signals; reads every customer's case set-wise.
 /// 3. Decides per customer (``AlertDecider``), without I/O.
-/// 4. Claims room in the day's desk queues (``DailyQuota``); what does not fit is kept as held, never dropped.
+/// 4. Claims room in the day's desk queues (``DailyQuota``) for the alerted group; what does not fit is kept as held,
+///    never dropped. Control alerts take no room and are never published.
 /// 5. Writes the alerts with their open reasons, the queued ones' messages into the outbox, and the evaluated
 ///    figures; all commit together, so a crash loses nothing and a retry raises nothing twice.
+///
+/// A new alert starts `pending` as of its `as_of`; ``OutcomeTracker`` judges it as orders arrive and at each full
+/// rescoring.
 struct AlertEvaluator: Sendable {
     let configuration: AlertsConfiguration
     let playbook: PlaybookSource
@@ -32,7 +36,8 @@ struct AlertEvaluator: Sendable {
         on connection: isolated PostgresConnection
     ) throws -> AlertsMetrics.Tally {
         let ids = Array(Set(customers)).sorted()
-        guard !ids.isEmpty else { return AlertsMetrics.Tally() }
+        var tally = AlertsMetrics.Tally()
+        guard !ids.isEmpty else { return tally }
         try AlertStore.lock(customers: ids, on: connection)
         try AlertStore.record(complaints: complaints, on: connection)
         let rules = configuration.rules
@@ -44,23 +49,29 @@ struct AlertEvaluator: Sendable {
             on: connection
         )
 
-        let decider = AlertDecider(composer: RetentionAlertComposer(settings: rules, playbook: playbook.current))
-        var tally = AlertsMetrics.Tally()
+        let decider = AlertDecider(
+            composer: RetentionAlertComposer(settings: rules, playbook: playbook.current),
+            control: configuration.controlGroup
+        )
         var evaluations: [Evaluation] = []
         for customer in cases {
             guard let evaluation = decider.decide(customer, now: now) else { continue }
             evaluations.append(evaluation)
             tally.suppressed.merge(evaluation.suppressed, uniquingKeysWith: +)
             if evaluation.unpublishable { tally.unpublishable += 1 }
+            if let flag = evaluation.suppressedBy { tally.suppressedByFlag[flag, default: 0] += 1 }
         }
         tally.evaluated = evaluations.count
 
         let alerts = evaluations.compactMap(\.alert)
-        let held = try allot(alerts, now: now, on: connection)
+        let alerted = alerts.filter { $0.group == .alerted }
+        let held = try allot(alerted, now: now, on: connection)
         try AlertStore.insert(alerts, held: held, on: connection)
-        try outbox.enqueue(alerts.filter { !held.contains($0.alertID) }.map(Self.message), on: connection)
+        try outbox.enqueue(alerted.filter { !held.contains($0.alertID) }.map(Self.message), on: connection)
         try AlertStore.save(evaluations, now: now, on: connection)
         for alert in alerts {
+            tally.groups[alert.group, default: 0] += 1
+            guard alert.group == .alerted else { continue }
             tally.raised[alert.priority, default: 0] += 1
             if held.contains(alert.alertID) { tally.held[alert.priority, default: 0] += 1 }
         }
@@ -90,6 +101,9 @@ struct AlertEvaluator: Sendable {
     }
 
     /// The caps per desk queue, nil for none.
+    /// Judges observed outcomes with the configured window.
+    var outcomes: OutcomeTracker { OutcomeTracker(window: configuration.outcomeWindow) }
+
     var caps: [AlertPriority: Int?] {
         Dictionary(uniqueKeysWithValues: AlertPriority.allCases.map { ($0, configuration.cap($0)) })
     }

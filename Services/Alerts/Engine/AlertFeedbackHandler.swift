@@ -13,7 +13,11 @@ import Foundation
 /// - Resolving closes the alert's reasons, which starts their cooldown at the resolution time: the desk's `at`, but
 ///   never before the alert was raised (back-dated feedback skips no cooldown) nor after now; an `at` more than a
 ///   day ahead is dead-lettered.
-/// - Feedback naming no alert this service raised is dead-lettered with the reason `alert_id: no such alert`.
+/// - Feedback naming no alert this service raised is dead-lettered with the reason `alert_id: no such alert`, and
+///   feedback naming a control-group alert (never published, so no desk saw it) with `alert_id: a control-group
+///   alert, never published`.
+/// - `churn_type` and `churn_cause` are kept with the feedback; those of the resolving feedback stay on the alert
+///   (`crm retention` counts lost customers by cause). An unknown word in either is dead-lettered naming the field.
 public struct AlertFeedbackHandler: Sendable {
     private let pool: PostgresPool
     private let metrics = AlertsMetrics()
@@ -48,6 +52,8 @@ public struct AlertFeedbackHandler: Sendable {
         for (position, item) in valid.enumerated() {
             if result.unknown.contains(position) {
                 dispositions[item.index] = .deadLetter(Self.noSuchAlert)
+            } else if result.control.contains(position) {
+                dispositions[item.index] = .deadLetter(Self.controlAlert)
             }
         }
         for status in result.stored { metrics.feedback(status: status) }
@@ -55,35 +61,49 @@ public struct AlertFeedbackHandler: Sendable {
     }
 
     static let noSuchAlert = MessageRejection(.unknownReference, field: "alert_id", "no such alert")
+    static let controlAlert = MessageRejection(
+        .unknownReference,
+        field: "alert_id",
+        "a control-group alert, never published"
+    )
 
-    /// Applies feedback in order; returns the positions that name no alert and the statuses newly stored.
+    /// Applies feedback in order; returns the positions that name no alert, those that name a control alert, and
+    /// the statuses newly stored.
     static func apply(
         _ items: [(alertID: UUID, feedback: AlertFeedback)],
         on connection: isolated PostgresConnection
-    ) throws -> (unknown: Set<Int>, stored: [String]) {
-        let known = Set(
-            try connection.query(
-                "SELECT alert_id FROM retention_alerts WHERE alert_id = ANY($1::uuid[]) FOR UPDATE",
-                [items.map(\.alertID)]
-            ).map { try $0.decode(0, as: UUID.self) }
-        )
+    ) throws -> (unknown: Set<Int>, control: Set<Int>, stored: [String]) {
+        var known: [UUID: AlertGroup] = [:]
+        for row in try connection.query(
+            """
+            SELECT alert_id, alert_group FROM retention_alerts WHERE alert_id = ANY($1::uuid[])
+            ORDER BY alert_id FOR UPDATE
+            """,
+            [items.map(\.alertID)]
+        ) {
+            known[try row.decode(0, as: UUID.self)] = AlertGroup(rawValue: try row.decode(1)) ?? .alerted
+        }
         var unknown = Set<Int>()
+        var control = Set<Int>()
         var stored: [String] = []
         for (position, item) in items.enumerated() {
-            guard known.contains(item.alertID) else {
+            guard let group = known[item.alertID] else {
                 unknown.insert(position)
+                continue
+            }
+            guard group == .alerted else {
+                control.insert(position)
                 continue
             }
             let feedback = item.feedback
             let inserted = try connection.query(
                 """
-                INSERT INTO alert_feedback (alert_id, status, outcome, at, agent, note)
-                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (alert_id, status, at) DO NOTHING RETURNING id
+                INSERT INTO alert_feedback (alert_id, status, outcome, at, agent, note, churn_type, churn_cause)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (alert_id, status, at) DO NOTHING RETURNING id
                 """,
                 [
                     item.alertID, feedback.status.rawValue, feedback.outcome?.rawValue, feedback.at.date,
-                    feedback.agent,
-                    feedback.note,
+                    feedback.agent, feedback.note, feedback.churnType?.rawValue, feedback.churnCause?.rawValue,
                 ]
             )
             guard !inserted.isEmpty else { continue }
@@ -102,10 +122,13 @@ public struct AlertFeedbackHandler: Sendable {
                 let resolved = try connection.execute(
                     """
                     UPDATE retention_alerts SET status = 'resolved', resolved_at = greatest(least($2, now()), raised_at), outcome = $3,
-                        agent = coalesce($4, agent)
+                        agent = coalesce($4, agent), churn_type = $5, churn_cause = $6
                     WHERE alert_id = $1 AND status <> 'resolved'
                     """,
-                    [item.alertID, feedback.at.date, feedback.outcome?.rawValue, feedback.agent]
+                    [
+                        item.alertID, feedback.at.date, feedback.outcome?.rawValue, feedback.agent,
+                        feedback.churnType?.rawValue, feedback.churnCause?.rawValue,
+                    ]
                 )
                 if resolved > 0 {
                     try connection.execute(
@@ -118,6 +141,6 @@ public struct AlertFeedbackHandler: Sendable {
                 }
             }
         }
-        return (unknown, stored)
+        return (unknown, control, stored)
     }
 }

@@ -1,3 +1,4 @@
+import CRMContract
 import CRMOutbox
 import CRMPostgres
 import CRMSupport
@@ -6,7 +7,8 @@ import Logging
 import ServiceLifecycle
 
 /// The service's clock: every tick it rereads an edited playbook, releases held alerts that now fit, sweeps when
-/// a sweep is due (one replica at a time) and refreshes the gauges of held alerts and retention rates.
+/// a sweep is due (one replica at a time), judges the observed outcomes as of a new full rescoring (one replica, once
+/// per rescoring) and refreshes the gauges of held alerts, retention rates, outcomes and uplift.
 ///
 /// A failing step is logged and tried again at the next tick; it never stops the service.
 struct AlertScheduler: Service {
@@ -15,6 +17,7 @@ struct AlertScheduler: Service {
     let playbook: PlaybookSource
     let sweep: AlertSweep
     let release: HeldAlertRelease
+    let outcomes: OutcomeSchedule
     let logger: Logger
     private let metrics = AlertsMetrics()
 
@@ -24,8 +27,10 @@ struct AlertScheduler: Service {
         outbox: Outbox,
         playbook: PlaybookSource,
         sweep: AlertSweep,
+        outcomes: OutcomeSchedule,
         logger: Logger
     ) {
+        self.outcomes = outcomes
         self.configuration = configuration
         self.pool = pool
         self.playbook = playbook
@@ -57,7 +62,22 @@ struct AlertScheduler: Service {
                 ]
             )
         }
-        await step("refresh retention gauges") { metrics.retention(try await AlertsReport.load(pool: pool)) }
+        await step("judge observed outcomes") {
+            guard let report = try await outcomes.runIfDue() else { return }
+            metrics.outcomeUpdate(seconds: report.seconds)
+            logger.info(
+                "Observed outcomes judged as of a full rescoring",
+                metadata: [
+                    "model.id": "\(report.modelID)", "outcomes.as_of": "\(Timestamp(report.asOf).rfc3339)",
+                    "outcomes.changed": "\(report.alerts)",
+                    "outcomes.seconds": "\(String(format: "%.2f", report.seconds))",
+                ]
+            )
+        }
+        await step("refresh retention gauges") {
+            metrics.retention(try await AlertsReport.load(pool: pool))
+            metrics.outcomes(try await RetentionReport.load(pool: pool))
+        }
     }
 
     /// Releases held alerts that fit today and updates the held gauge.

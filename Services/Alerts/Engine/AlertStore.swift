@@ -105,10 +105,19 @@ enum AlertStore {
                 cases[id]?.coolingReasons.insert(reason)
             }
         }
+        for row in try connection.query(
+            "SELECT customer_id, flag FROM customer_flags WHERE customer_id = ANY($1::text[])",
+            [customers]
+        ) {
+            let id: String = try row.decode(0)
+            guard let flag = CustomerFlag(rawValue: try row.decode(1)) else { continue }
+            cases[id]?.flags.insert(flag)
+        }
         return customers.compactMap { cases[$0] }
     }
 
-    /// Writes alerts and their open reasons; `held` names the alerts kept back by the daily cap.
+    /// Writes alerts and their open reasons; `held` names the alerts kept back by the daily cap. A control alert's
+    /// delivery is `control`: never published. Every alert starts `pending`, judged as of its `as_of`.
     static func insert(
         _ alerts: [PlannedAlert],
         held: Set<UUID>,
@@ -128,6 +137,8 @@ enum AlertStore {
         var evidence: [String] = []
         var bodies: [String] = []
         var deliveries: [String] = []
+        var groups: [String] = []
+        var asOfs: [Date] = []
         for alert in alerts {
             ids.append(alert.alertID)
             customers.append(alert.customerID)
@@ -141,21 +152,25 @@ enum AlertStore {
             actions.append(alert.content.suggestedAction)
             evidence.append(try AlertMessage.evidenceJSON(alert.evidence))
             bodies.append(String(decoding: alert.body, as: UTF8.self))
-            deliveries.append(held.contains(alert.alertID) ? "held" : "queued")
+            deliveries.append(alert.group == .control ? "control" : held.contains(alert.alertID) ? "held" : "queued")
+            groups.append(alert.group.rawValue)
+            asOfs.append(alert.asOf)
         }
         try connection.execute(
             """
             INSERT INTO retention_alerts (alert_id, customer_id, raised_at, scored_at, priority, reasons, value_at_risk,
-                tier, lifecycle_stage, suggested_action, evidence, body, delivery, queued_at)
+                tier, lifecycle_stage, suggested_action, evidence, body, delivery, queued_at, alert_group, as_of,
+                outcome_as_of)
             SELECT a, c, r, s, p, string_to_array(rs, ','), v, t, st, act, ev::jsonb, b, d,
-                   CASE WHEN d = 'queued' THEN now() END
+                   CASE WHEN d = 'queued' THEN now() END, g, ao, ao
             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[],
-                        $7::numeric[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-                 AS x(a, c, r, s, p, rs, v, t, st, act, ev, b, d)
+                        $7::numeric[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                        $14::text[], $15::timestamptz[])
+                 AS x(a, c, r, s, p, rs, v, t, st, act, ev, b, d, g, ao)
             """,
             [
                 ids, customers, raised, scored, priorities, reasons, values, tiers, stages, actions, evidence, bodies,
-                deliveries,
+                deliveries, groups, asOfs,
             ]
         )
         // The partial unique index on open reasons refuses a second open alert for a customer and reason: with the

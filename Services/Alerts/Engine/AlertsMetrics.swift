@@ -16,6 +16,12 @@ import Metrics
 /// | `crm_alerts_retention_rate_by_tier` | `tier` | retained ÷ (retained + lost) of resolved alerts |
 /// | `crm_alerts_retention_rate_by_reason` | `reason` | the same per reason |
 /// | `crm_alerts_sweep_seconds` | | duration of each sweep |
+/// | `crm_alerts_group_total` | `group` | alerts raised, by `alerted` and `control` |
+/// | `crm_alerts_suppressed_by_flag_total` | `flag` | alerts not raised because the customer is flagged |
+/// | `crm_alerts_observed_outcomes` | `group`, `outcome` | alerts by observed outcome now |
+/// | `crm_alerts_return_rate` | `group` | returned ÷ (returned + not returned) |
+/// | `crm_alerts_uplift` | `bound` | alerted − control return rate: `estimate`, `low`, `high` (95%) |
+/// | `crm_alerts_outcome_update_seconds` | | duration of a full rescoring's outcome update |
 struct AlertsMetrics: Sendable {
     /// The work a transaction committed, to count.
     struct Tally: Sendable {
@@ -24,6 +30,8 @@ struct AlertsMetrics: Sendable {
         var held: [AlertPriority: Int] = [:]
         var suppressed: [SuppressionCause: Int] = [:]
         var unpublishable = 0
+        var groups: [AlertGroup: Int] = [:]
+        var suppressedByFlag: [CustomerFlag: Int] = [:]
 
         var alerts: Int { raised.values.reduce(0, +) }
 
@@ -33,6 +41,8 @@ struct AlertsMetrics: Sendable {
             held.merge(other.held, uniquingKeysWith: +)
             suppressed.merge(other.suppressed, uniquingKeysWith: +)
             unpublishable += other.unpublishable
+            groups.merge(other.groups, uniquingKeysWith: +)
+            suppressedByFlag.merge(other.suppressedByFlag, uniquingKeysWith: +)
         }
     }
 
@@ -54,6 +64,42 @@ struct AlertsMetrics: Sendable {
         if tally.unpublishable > 0 {
             Counter(label: "crm_alerts_unpublishable_total").increment(by: tally.unpublishable)
         }
+        for (group, count) in tally.groups where count > 0 {
+            Counter(label: "crm_alerts_group_total", dimensions: [("group", group.rawValue)]).increment(by: count)
+        }
+        for (flag, count) in tally.suppressedByFlag where count > 0 {
+            Counter(label: "crm_alerts_suppressed_by_flag_total", dimensions: [("flag", flag.rawValue)]).increment(
+                by: count
+            )
+        }
+    }
+
+    /// The observed outcomes per group, the return rates and the uplift with its 95% interval; a rate or uplift that
+    /// cannot be computed yet is absent.
+    func outcomes(_ report: RetentionReport) {
+        for group in report.groups {
+            for (outcome, count) in [
+                (ObservedOutcome.returned, group.returned), (.notReturned, group.notReturned),
+                (.pending, group.pending),
+            ] {
+                Gauge(
+                    label: "crm_alerts_observed_outcomes",
+                    dimensions: [("group", group.group.rawValue), ("outcome", outcome.rawValue)]
+                ).record(count)
+            }
+            let rate = Gauge(label: "crm_alerts_return_rate", dimensions: [("group", group.group.rawValue)])
+            if let value = group.returnRate { rate.record(value) } else { rate.destroy() }
+        }
+        for (bound, value) in [
+            ("estimate", report.uplift?.estimate), ("low", report.uplift?.low), ("high", report.uplift?.high),
+        ] {
+            let gauge = Gauge(label: "crm_alerts_uplift", dimensions: [("bound", bound)])
+            if let value { gauge.record(value) } else { gauge.destroy() }
+        }
+    }
+
+    func outcomeUpdate(seconds: Double) {
+        Timer(label: "crm_alerts_outcome_update_seconds").recordSeconds(seconds)
     }
 
     func released(_ counts: [AlertPriority: Int]) {

@@ -1,72 +1,13 @@
 import Alerts
+import CRMContract
 import CRMPostgres
 import Foundation
 
-/// Return rates of alerted customers against the control group, when the alerts carry a group and an observed
-/// outcome (`retention_alerts.group`, `observed_outcome`, `returned_value`); nil while they do not.
-struct ControlGroupFigures: Sendable {
-    struct Group: Sendable {
-        var name: String
-        var alerts: Int
-        var returned: Int
-        var notReturned: Int
-        var pending: Int
-        var returnedValue: String
-
-        /// returned ÷ (returned + not returned).
-        var rate: Double? { returned + notReturned == 0 ? nil : Double(returned) / Double(returned + notReturned) }
-        var decided: Int { returned + notReturned }
-    }
-
-    var groups: [Group]
-
-    /// The uplift (alerted − control return rate) with its 95% interval (normal approximation).
-    var uplift: (value: Double, low: Double, high: Double)? {
-        guard let alerted = groups.first(where: { $0.name == "alerted" }),
-            let control = groups.first(where: { $0.name == "control" }),
-            let p1 = alerted.rate, let p2 = control.rate
-        else { return nil }
-        let error = (p1 * (1 - p1) / Double(alerted.decided) + p2 * (1 - p2) / Double(control.decided)).squareRoot()
-        return (p1 - p2, p1 - p2 - 1.96 * error, p1 - p2 + 1.96 * error)
-    }
-
-    static func load(pool: PostgresPool) async throws -> ControlGroupFigures? {
-        let columns = Set(
-            try await pool.query(
-                """
-                SELECT column_name::text FROM information_schema.columns
-                WHERE table_schema = current_schema() AND table_name = 'retention_alerts'
-                  AND column_name IN ('group', 'observed_outcome', 'returned_value')
-                """
-            ).compactMap { $0[0] }
-        )
-        guard columns.count == 3 else { return nil }
-        let groups = try await pool.query(
-            """
-            SELECT "group", count(*), count(*) FILTER (WHERE observed_outcome = 'returned'),
-                   count(*) FILTER (WHERE observed_outcome = 'not_returned'),
-                   count(*) FILTER (WHERE observed_outcome = 'pending'),
-                   coalesce(sum(returned_value), 0)::text
-            FROM retention_alerts GROUP BY 1 ORDER BY 1
-            """
-        ).map { row in
-            Group(
-                name: try row.decode(0),
-                alerts: try row.decode(1),
-                returned: try row.decode(2),
-                notReturned: try row.decode(3),
-                pending: try row.decode(4),
-                returnedValue: try row.decode(5)
-            )
-        }
-        return ControlGroupFigures(groups: groups)
-    }
-}
-
-/// `/console/retention`: the retention report (`crm status`'s alerts: by tier and reason, with the desks'
-/// outcomes), and the uplift against the control group once alerts carry one.
+/// `/console/retention`: the retention report of `crm retention` (return rates of the alerted and control groups
+/// from the orders, the uplift with its 95% interval, lost customers by cause and tier), and `crm status`'s alerts by
+/// tier and reason with the desks' outcomes.
 enum RetentionPage {
-    static func render(report: AlertsReport, control: ControlGroupFigures?, session: ConsoleSession) -> HTML {
+    static func render(report: AlertsReport, control: RetentionReport, session: ConsoleSession) -> HTML {
         var html = HTML()
         Layout.write(into: &html, title: "Retention", current: .retention, session: session) { html in
             Layout.heading(&html, "Retention", "Retention alerts and what became of them.")
@@ -101,24 +42,30 @@ enum RetentionPage {
             }
             html.element("section", .init("class", "panel"), .init("id", "uplift")) { html in
                 html.element("h2", text: "Uplift against the control group")
-                guard let control, !control.groups.isEmpty else {
-                    html.element(
-                        "p",
-                        .init("class", "empty"),
-                        text: control == nil
-                            ? "No control group is kept yet: these alerts carry no group and no observed outcome. "
-                                + "Once alerts are split into alerted and control groups, their return rates and the "
-                                + "uplift with its 95% interval appear here."
-                            : "No alert has been evaluated into a group yet."
-                    )
+                guard control.groups.contains(where: { $0.alerts > 0 }) else {
+                    html.element("p", .init("class", "empty"), text: "No alert raised yet.")
                     return
                 }
                 if let uplift = control.uplift {
                     html.element(
                         "p",
-                        text: "Uplift \(Figures.percent(uplift.value)) (95% interval \(Figures.percent(uplift.low)) "
+                        text: "Uplift \(Figures.percent(uplift.estimate)) (95% interval \(Figures.percent(uplift.low)) "
                             + "to \(Figures.percent(uplift.high))): the return rate of alerted customers minus the "
                             + "control group's."
+                    )
+                } else {
+                    html.element(
+                        "p",
+                        text: "No uplift yet: each group needs an alert whose outcome window has passed or whose "
+                            + "customer came back."
+                    )
+                }
+                if let caution = control.caution {
+                    html.element(
+                        "p",
+                        .init("class", "caution"),
+                        .init("id", "uplift-caution"),
+                        text: "Caution: \(caution)."
                     )
                 }
                 lines(
@@ -128,10 +75,32 @@ enum RetentionPage {
                     ],
                     rows: control.groups.map { group in
                         [
-                            group.name, Figures.count(group.alerts), Figures.count(group.returned),
-                            Figures.count(group.notReturned), Figures.count(group.pending), Figures.percent(group.rate),
-                            Figures.money(group.returnedValue),
+                            group.group.rawValue, Figures.count(group.alerts), Figures.count(group.returned),
+                            Figures.count(group.notReturned), Figures.count(group.pending),
+                            Figures.percent(group.returnRate),
+                            Figures.money(RetentionReport.money(group.returnedValue)),
                         ]
+                    }
+                )
+            }
+            html.element("section", .init("class", "panel"), .init("id", "lost")) { html in
+                html.element("h2", text: "Lost customers by cause")
+                guard !control.lost.isEmpty else {
+                    html.element("p", .init("class", "empty"), text: "No customer reported lost yet.")
+                    return
+                }
+                html.element(
+                    "p",
+                    text: "\(Figures.count(control.lostCustomers)) lost; service failure "
+                        + "\(Figures.percent(control.serviceFailureShare)) of those with a known cause."
+                )
+                let tiers = ValueTier.allCases.sorted(by: >).map(\.rawValue)
+                lines(
+                    &html,
+                    headers: ["cause", "customers"] + tiers,
+                    rows: control.lost.map { cause in
+                        [Figures.words(cause.cause), Figures.count(cause.customers)]
+                            + tiers.map { Figures.count(cause.byTier[$0] ?? 0) }
                     }
                 )
             }

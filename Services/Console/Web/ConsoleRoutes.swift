@@ -65,7 +65,7 @@ struct ConsoleRoutes: Sendable {
         router.get("/console/retention") { _, context in
             try await page(.retention, context) { session in
                 async let report = AlertsReport.load(pool: pool)
-                async let control = ControlGroupFigures.load(pool: pool)
+                async let control = RetentionReport.load(pool: pool)
                 return RetentionPage.render(report: try await report, control: try await control, session: session)
             }
         }

@@ -1,7 +1,10 @@
 /// A desk's answer to a retention alert (`alert-feedback.v1`, routing key `alert.v1.feedback` on `crm.alerts`).
 ///
-/// `{"schema": "alert-feedback.v1", "alert_id": "…", "status": "resolved", "outcome": "retained",
-///   "at": "…", "agent": "…", "note": "…"}`
+/// `{"schema": "alert-feedback.v1", "alert_id": "…", "status": "resolved", "outcome": "lost",
+///   "churn_type": "active", "churn_cause": "service_failure", "at": "…", "agent": "…", "note": "…"}`
+///
+/// `churn_type` and `churn_cause` are optional (version 2) and meaningful with the outcome `lost`; an unknown word
+/// in either is refused naming the field.
 public struct AlertFeedback: SchemaMessage {
     /// `alert-feedback.v1`.
     public static let schema = "alert-feedback.v1"
@@ -30,6 +33,10 @@ public struct AlertFeedback: SchemaMessage {
     public var status: Status
     /// What became of the customer; optional, usually sent with `resolved`.
     public var outcome: Outcome?
+    /// How a lost customer left; optional.
+    public var churnType: ChurnType?
+    /// Why a lost customer left; optional.
+    public var churnCause: ChurnCause?
     /// When the desk recorded this.
     public var at: Timestamp
     /// Who did, e.g. an agent's login; optional.
@@ -42,6 +49,8 @@ public struct AlertFeedback: SchemaMessage {
         alertID: Identifier,
         status: Status,
         outcome: Outcome? = nil,
+        churnType: ChurnType? = nil,
+        churnCause: ChurnCause? = nil,
         at: Timestamp,
         agent: String? = nil,
         note: String? = nil
@@ -49,6 +58,8 @@ public struct AlertFeedback: SchemaMessage {
         self.alertID = alertID
         self.status = status
         self.outcome = outcome
+        self.churnType = churnType
+        self.churnCause = churnCause
         self.at = at
         self.agent = agent
         self.note = note
@@ -62,7 +73,10 @@ public struct AlertFeedback: SchemaMessage {
     enum CodingKeys: String, CodingKey {
         case schema
         case alertID = "alert_id"
-        case status, outcome, at, agent, note
+        case status, outcome
+        case churnType = "churn_type"
+        case churnCause = "churn_cause"
+        case at, agent, note
     }
 
     /// Decodes and validates feedback; ``decode(body:)`` is the entry point for raw bodies.
@@ -72,6 +86,8 @@ public struct AlertFeedback: SchemaMessage {
         alertID = try container.required(Identifier.self, .alertID)
         status = try container.required(Status.self, .status)
         outcome = try container.optional(Outcome.self, .outcome)
+        churnType = try container.optional(ChurnType.self, .churnType)
+        churnCause = try container.optional(ChurnCause.self, .churnCause)
         at = try container.required(Timestamp.self, .at)
         agent = try container.optional(String.self, .agent)
         note = try container.optional(String.self, .note)
@@ -85,6 +101,8 @@ public struct AlertFeedback: SchemaMessage {
         try container.encode(alertID, forKey: .alertID)
         try container.encode(status, forKey: .status)
         try container.encodeIfPresent(outcome, forKey: .outcome)
+        try container.encodeIfPresent(churnType, forKey: .churnType)
+        try container.encodeIfPresent(churnCause, forKey: .churnCause)
         try container.encode(at, forKey: .at)
         try container.encodeIfPresent(agent, forKey: .agent)
         try container.encodeIfPresent(note, forKey: .note)

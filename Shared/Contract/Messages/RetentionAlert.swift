@@ -5,8 +5,11 @@
 ///  "reasons": ["lifecycle_decline", "overdue_purchase"], "value_at_risk": "1520.00",
 ///  "customer": {"tier": "…", "lifecycle_stage": "decline", "clv": "…", "p_alive": 0.31, "last_order_at": "…",
 ///               "orders_count": 14, "expected_interval_days": 21.5, "days_since_last_order": 75},
-///  "suggested_action": "…"}
+///  "suggested_action": "…", "as_of": "…"}
 /// ```
+///
+/// `as_of` (optional, version 2) is the scoring time the alert was evaluated at: the as-of time of a replayed
+/// rescoring, else the wall clock. The observed outcome is judged from the orders after it.
 public struct RetentionAlert: SchemaMessage {
     /// `retention-alert.v1`.
     public static let schema = "retention-alert.v1"
@@ -27,6 +30,8 @@ public struct RetentionAlert: SchemaMessage {
     public var customer: CustomerValueSnapshot
     /// What the desk could do, free text; optional.
     public var suggestedAction: String?
+    /// The scoring time the alert was evaluated at; optional.
+    public var asOf: Timestamp?
 
     /// Creates an alert; call ``validate()`` to check it.
     public init(
@@ -37,7 +42,8 @@ public struct RetentionAlert: SchemaMessage {
         reasons: [AlertReason],
         valueAtRisk: Money,
         customer: CustomerValueSnapshot,
-        suggestedAction: String? = nil
+        suggestedAction: String? = nil,
+        asOf: Timestamp? = nil
     ) {
         self.alertID = alertID
         self.customerID = customerID
@@ -47,6 +53,7 @@ public struct RetentionAlert: SchemaMessage {
         self.valueAtRisk = valueAtRisk
         self.customer = customer
         self.suggestedAction = suggestedAction
+        self.asOf = asOf
     }
 
     /// Checks the reasons and the customer snapshot.
@@ -68,6 +75,7 @@ public struct RetentionAlert: SchemaMessage {
         case valueAtRisk = "value_at_risk"
         case customer
         case suggestedAction = "suggested_action"
+        case asOf = "as_of"
     }
 
     /// Decodes and validates an alert; ``decode(body:)`` is the entry point for raw bodies.
@@ -82,6 +90,7 @@ public struct RetentionAlert: SchemaMessage {
         valueAtRisk = try container.required(Money.self, .valueAtRisk)
         customer = try container.required(CustomerValueSnapshot.self, .customer)
         suggestedAction = try container.optional(String.self, .suggestedAction)
+        asOf = try container.optional(Timestamp.self, .asOf)
         try validate(locatedAt: decoder.codingPath)
     }
 
@@ -97,5 +106,6 @@ public struct RetentionAlert: SchemaMessage {
         try container.encode(valueAtRisk, forKey: .valueAtRisk)
         try container.encode(customer, forKey: .customer)
         try container.encodeIfPresent(suggestedAction, forKey: .suggestedAction)
+        try container.encodeIfPresent(asOf, forKey: .asOf)
     }
 }
