@@ -21,5 +21,8 @@ public enum Schema {
         operations,
         console,
         consoleListIndexes,
+        customerRegistrations,
+        lifecycleAnnouncements,
+        satisfaction,
     ]
 }

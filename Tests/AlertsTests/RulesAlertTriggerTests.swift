@@ -156,7 +156,8 @@ struct RulesAlertTriggerTests {
         #expect(
             AlertReason.allCases.map(\.rawValue) == [
                 "lifecycle_termination", "lifecycle_decline", "p_alive_low", "p_alive_drop", "overdue_purchase",
-                "tier_downgrade", "complaint_valuable_customer", "repeated_complaints",
+                "tier_downgrade", "complaint_valuable_customer", "repeated_complaints", "complaint_unresolved",
+                "dissatisfied",
             ]
         )
     }

@@ -94,7 +94,6 @@ struct MessageOrderAcceptedEventsTests {
                 ]),
                 "customers[1].order_ids[1]: repeated"
             ),
-            (OrderAcceptedEvents(customers: [try Self.customer("C", orders: [])]), "customers[0].order_ids: empty"),
         ]
         for (events, reason) in cases {
             #expect(throws: MessageRejection.self) { try events.encodedBody() }
@@ -109,6 +108,14 @@ struct MessageOrderAcceptedEventsTests {
             #"{"schema": "order.accepted.v2", "customers": [{"customer_id": "C", "order_ids": ["A"]}]}"#.utf8
         )
         #expect(throws: MessageRejection.self) { try OrderAcceptedEvents.decode(body: body) }
+    }
+
+    @Test("a customer registered without an order is an entry naming no order")
+    func registration() throws {
+        let events = OrderAcceptedEvents(customers: [try Self.customer("C", orders: [])])
+        let decoded = try OrderAcceptedEvents.decode(body: events.encodedBody())
+        #expect(decoded == events)
+        #expect(try OrderAcceptedEvents.customerIDs(in: events.encodedBody()) == [try Identifier("C")])
     }
 
     @Test("packs within the entry and byte limits, keeping every order once and in order")
