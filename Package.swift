@@ -202,7 +202,7 @@ let package = Package(
         integrationTests("SharedIntegrationTests", sharedFloors),
         integrationTests("IntakeIntegrationTests", ["Intake"]),
         integrationTests("ScoringIntegrationTests", ["Scoring", "Intake"]),
-        integrationTests("AlertsIntegrationTests", ["Alerts", "Scoring", "Intake"]),
+        integrationTests("AlertsIntegrationTests", ["Alerts", "Scoring", "Intake", "Complaints"]),
         integrationTests("ComplaintsIntegrationTests", ["Complaints"]),
         // The web console against the real database, over HTTP and in a real headless Chromium (DevTools protocol
         // over a WebSocket, spoken with swift-nio's own WebSocket codec).

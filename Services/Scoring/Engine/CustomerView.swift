@@ -41,9 +41,9 @@ public enum CustomerView {
         bytes.removeLast()
         bytes.append(contentsOf: #","history":"#.utf8)
         bytes.append(contentsOf: (history.first?[0] ?? "[]").utf8)
-        if let members = satisfaction.first?[0] {
+        if let row = satisfaction.first {
             bytes.append(UInt8(ascii: ","))
-            bytes.append(contentsOf: members.utf8)
+            bytes.append(contentsOf: try SatisfactionView.members(row).utf8)
         }
         bytes.append(UInt8(ascii: "}"))
         return String(decoding: bytes, as: UTF8.self)
