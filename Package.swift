@@ -176,6 +176,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "LifecycleBenchmark",
+            dependencies: ["Scoring", "Intake", "TestSupport"],
+            path: "Benchmarks/LifecycleBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ComplaintsBenchmark",
             dependencies: ["Complaints", "TestSupport"],
             path: "Benchmarks/ComplaintsBenchmark",

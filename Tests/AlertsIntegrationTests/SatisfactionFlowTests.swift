@@ -16,10 +16,10 @@ private typealias H = AlertsHarness
 /// `dissatisfied` once, a gold customer's complaint left open past its resolution target `complaint_unresolved` once.
 @Suite("Satisfaction flow")
 struct SatisfactionFlowTests {
-    static func complaint(_ id: String, customer: String) -> OutboundMessage {
+    static func complaint(_ id: String, customer: String, subject: String = "Parcel never arrived") -> OutboundMessage {
         let body =
             #"{"schema":"complaint.v1","complaint_id":"\#(id)","customer_id":"\#(customer)","#
-            + #""received_at":"\#(Timestamp(Date()).rfc3339)","channel":"email","subject":"Parcel never arrived"}"#
+            + #""received_at":"\#(Timestamp(Date()).rfc3339)","channel":"email","subject":"\#(subject)"}"#
         return OutboundMessage(
             exchange: Topology.complaintsExchange,
             routingKey: "complaint.v1.new",
@@ -70,7 +70,9 @@ struct SatisfactionFlowTests {
             }
             let complaintsSettings = [
                 "CRM_COMPLAINT_RULES_FILE": rules, "CRM_COMPLAINTS_SWEEP_INTERVAL": "100ms",
-                "CRM_COMPLAINTS_SLA_TARGETS": ["p1", "p2", "p3", "p4"].map { "\($0)=1s/3s" }.joined(separator: ","),
+                // A critical complaint (p1) breaches both targets within a second, its resolution at the second escalation
+                // level whenever it is acknowledged; the others (p2 to p4) have time to be resolved.
+                "CRM_COMPLAINTS_SLA_TARGETS": "p1=1s/1s,p2=1m/10m,p3=1m/10m,p4=1m/10m",
             ]
             let topology = ComplaintsService.topology(desks: ComplaintsTopology.shippedDesks).merging(Topology.alerts)
             let publisher = AMQPPublisher(
@@ -101,8 +103,10 @@ struct SatisfactionFlowTests {
                         Self.status("K-1", "reopened", at: Date().addingTimeInterval(0.1)),
                         Self.status("K-1", "resolved", satisfaction: 2, at: Date().addingTimeInterval(0.2)),
                     ])
-                    // G-2's complaint is acknowledged and left open past its 3-second resolution target.
-                    try await publisher.publish([Self.complaint("K-2", customer: "G-2")])
+                    // G-2's critical complaint is acknowledged and left open past its resolution target.
+                    try await publisher.publish([
+                        Self.complaint("K-2", customer: "G-2", subject: "The charger caught fire")
+                    ])
                     #expect(try await eventually { try await Self.alerts(environment).count == 3 })
                     try await publisher.publish([Self.status("K-2", "acknowledged")])
                     #expect(

@@ -145,11 +145,12 @@ struct LifecycleEventsTests {
             )
             #expect(FullRescoring.isReplay(asOf: now.addingTimeInterval(-200 * 86_400), started: now))
             #expect(!FullRescoring.isReplay(asOf: now, started: now))
-            _ = try await rescoring.run(asOf: now.addingTimeInterval(-370 * 86_400))
+            // As of 385 days ago only the first purchase (400 days ago) had happened: development.
+            _ = try await rescoring.run(asOf: now.addingTimeInterval(-385 * 86_400))
             let replayed = try await pool.query(
                 "SELECT lifecycle_stage, announced_stage FROM customer_scores WHERE customer_id = 'R-1'"
             )
-            #expect(replayed.first.map { [$0[0], $0[1]] } == ["growth", "maturity"])
+            #expect(replayed.first.map { [$0[0], $0[1]] } == ["development", "maturity"])
             #expect(try await Self.events(pool).count == 1)
 
             // Back in the present: the stage is what marketing tools already know, so nothing is announced.
