@@ -51,6 +51,8 @@ import CRMRuntime
             ).compactMap { $0[0] }
             #expect(everyone.count == 2357)
 
+            // What `crm migrate` declares: the service only checks that its topology exists, and is not ready before.
+            try await environment.declare(ScoringService.topology)
             let port = TestPorts.unused()
             var variables = environment.serviceVariables
             variables["CRM_HTTP_PORT"] = "\(port)"
