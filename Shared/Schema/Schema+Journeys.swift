@@ -18,15 +18,14 @@ extension Schema {
     ///   replay (a rescoring as of a past time) leaves it alone: the present run that follows compares with it, not
     ///   with the replayed past. Existing scores start as announced, so the first run announces no settled stage.
     /// - `customer_scores.purchase_due_for`: the last purchase whose expected successor was announced as due, so the
-    ///   sweep announces each expected purchase once.
+    ///   sweep announces each expected purchase once. The sweep reads the repeat customers' rows every few minutes
+    ///   without an index: one on the expected date would be rewritten with nearly every score.
     static let lifecycleAnnouncements = Migration(
         version: 34,
         name: "lifecycle announcements",
         sql: """
             ALTER TABLE customer_scores ADD COLUMN announced_stage text, ADD COLUMN purchase_due_for timestamptz;
             UPDATE customer_scores SET announced_stage = lifecycle_stage, purchase_due_for = last_order_at;
-            CREATE INDEX customer_scores_purchase_due ON customer_scores (last_order_at)
-                WHERE transactions >= 2 AND expected_interval_days IS NOT NULL;
             """
     )
 }
