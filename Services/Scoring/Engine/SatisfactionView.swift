@@ -33,7 +33,7 @@ enum SatisfactionView {
         FROM customer_scores s
         CROSS JOIN LATERAL (
             SELECT count(*) AS n, avg(c.satisfaction) AS mean,
-                   (array_agg(c.satisfaction ORDER BY c.satisfaction_at DESC, c.complaint_id DESC))[1] AS last,
+                   (array_agg(c.satisfaction ORDER BY c.satisfaction_at DESC, c.satisfaction))[1] AS last,
                    max(c.satisfaction_at) AS last_at
             FROM complaints c WHERE c.customer_id = s.customer_id AND c.satisfaction IS NOT NULL
         ) r
