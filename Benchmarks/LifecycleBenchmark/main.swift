@@ -46,6 +46,8 @@ final class Measurements: Sendable {
     private struct State {
         var sent: [String: ContinuousClock.Instant] = [:]
         var accepted: [String: ContinuousClock.Instant] = [:]
+        var scored: [String: ContinuousClock.Instant] = [:]
+        var scoring: [Double] = []
         var triggered = 0
         var total: [Double] = []
         var intake: [Double] = []
@@ -65,6 +67,15 @@ final class Measurements: Sendable {
         state.withLock { state in
             guard state.sent[customer] != nil, state.accepted[customer] == nil else { return }
             state.accepted[customer] = instant
+        }
+    }
+
+    /// The `customer.scored` of a triggered customer: the same scoring transaction's other event, for comparison.
+    func scored(_ customer: String, at instant: ContinuousClock.Instant) {
+        state.withLock { state in
+            guard let sent = state.sent[customer], state.scored[customer] == nil else { return }
+            state.scored[customer] = instant
+            state.scoring.append((instant - sent).seconds * 1000)
         }
     }
 
@@ -90,8 +101,8 @@ final class Measurements: Sendable {
 
     var events: Int { state.withLock { $0.events } }
     var pending: Int { state.withLock { $0.sent.count } }
-    var figures: (triggered: Int, total: [Double], intake: [Double], wrong: [String]) {
-        state.withLock { ($0.triggered, $0.total.sorted(), $0.intake.sorted(), $0.wrong) }
+    var figures: (triggered: Int, total: [Double], intake: [Double], scored: [Double], wrong: [String]) {
+        state.withLock { ($0.triggered, $0.total.sorted(), $0.intake.sorted(), $0.scoring.sorted(), $0.wrong) }
     }
 }
 
@@ -132,7 +143,9 @@ let probe = Topology(
         ),
         Topology.Queue(
             "bench.events",
-            bindings: [.init(Topology.eventsExchange, "order.accepted")],
+            bindings: [
+                .init(Topology.eventsExchange, "order.accepted"), .init(Topology.eventsExchange, "customer.scored"),
+            ],
             deadLettered: false
         ),
     ]
@@ -272,7 +285,11 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, events: I
                         let entries = object["customers"] as? [[String: Any]] ?? [object]
                         for case let customer as String in entries.map({ $0["customer_id"] })
                         where customer.hasPrefix("P-") {
-                            measurements.accepted(customer, at: arrived)
+                            if message.routingKey == Topology.EventKey.customerScored {
+                                measurements.scored(customer, at: arrived)
+                            } else {
+                                measurements.accepted(customer, at: arrived)
+                            }
                         }
                     }
                     try await events.acknowledge(upTo: last)
@@ -314,9 +331,11 @@ let line = String(
     figures.triggered
 )
 let intakeLeg = String(
-    format: "order.accepted at p50 %.0f / p99 %.0f ms",
+    format: "order.accepted at p50 %.0f / p99 %.0f ms, customer.scored (same transaction) at p50 %.0f / p99 %.0f ms",
     percentile(figures.intake, 0.5),
-    percentile(figures.intake, 0.99)
+    percentile(figures.intake, 0.99),
+    percentile(figures.scored, 0.5),
+    percentile(figures.scored, 0.99)
 )
 print("order → lifecycle event (potential → development): \(line); \(intakeLeg)")
 print(

@@ -272,11 +272,11 @@ public struct FullRescoring: Sendable {
                 on: connection
             )
             let merged = ContinuousClock.now
-            try ScoredEvents.enqueue(events, into: outbox, on: connection)
             let announced = try lifecyclePlaybook.map { playbook in
-                try LifecycleAnnouncements.announceStageChanges(playbook: playbook, outbox: outbox, on: connection)
+                try LifecycleAnnouncements.stageChanges(playbook: playbook, on: connection)
             }
-            stored.statistics["lifecycle_events"] = Double(announced ?? 0)
+            try ScoredEvents.enqueue(events + (announced ?? []), into: outbox, on: connection)
+            stored.statistics["lifecycle_events"] = Double(announced?.count ?? 0)
             stored.statistics["seconds.write.merge"] = (merged - staged).seconds
             stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
             if let base {

@@ -117,8 +117,8 @@ public final class IncrementalScoring: Sendable {
             try ScoreStore.createStage(on: connection)
             try ScoreStore.stage(scores, on: connection)
             try ScoreStore.merge(modelID: model.modelID, scoredAt: asOf, unlessUpdatedSince: nil, on: connection)
-            try ScoredEvents.enqueue(events, into: outbox, on: connection)
-            try LifecycleAnnouncements.announceStageChanges(playbook: playbook, outbox: self.outbox, on: connection)
+            let announced = try LifecycleAnnouncements.stageChanges(playbook: playbook, on: connection)
+            try ScoredEvents.enqueue(events + announced, into: outbox, on: connection)
             return events.count
         }
     }

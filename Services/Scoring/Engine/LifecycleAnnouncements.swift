@@ -38,14 +38,12 @@ enum LifecycleAnnouncements {
         var optedOut: Bool
     }
 
-    /// Announces the stage changes of the customers in `scoring_stage` (the scores this transaction wrote); returns the
-    /// number of events enqueued.
-    @discardableResult
-    static func announceStageChanges(
+    /// The events of the stage changes of the customers in `scoring_stage` (the scores this transaction wrote), marked
+    /// announced: the caller enqueues them in the same transaction, with its other events (one hand-off to the relay).
+    static func stageChanges(
         playbook: LifecyclePlaybook,
-        outbox: Outbox,
         on connection: isolated PostgresConnection
-    ) throws -> Int {
+    ) throws -> [OutboundMessage] {
         let rows = try connection.query(
             """
             SELECT s.customer_id, s.announced_stage, s.lifecycle_stage, s.lifecycle_rule, s.tier,
@@ -58,7 +56,7 @@ enum LifecycleAnnouncements {
             FOR UPDATE OF s
             """
         ).map(Self.row)
-        guard !rows.isEmpty else { return 0 }
+        guard !rows.isEmpty else { return [] }
         try connection.execute(
             """
             UPDATE customer_scores s SET announced_stage = s.lifecycle_stage
@@ -66,7 +64,7 @@ enum LifecycleAnnouncements {
             """,
             [rows.map(\.customerID)]
         )
-        return try enqueue(rows, event: .stageChanged, playbook: playbook, outbox: outbox, on: connection)
+        return try messages(rows, event: .stageChanged, playbook: playbook)
     }
 
     /// Announces the purchases due by `now` (at most `limit`): repeat customers (two or more purchase days) whose
@@ -108,7 +106,11 @@ enum LifecycleAnnouncements {
             """,
             [rows.map(\.customerID)]
         )
-        _ = try enqueue(rows, event: .purchaseDue, playbook: playbook, outbox: outbox, on: connection)
+        try ScoredEvents.enqueue(
+            try messages(rows, event: .purchaseDue, playbook: playbook),
+            into: outbox,
+            on: connection
+        )
         return rows.count
     }
 
@@ -138,13 +140,12 @@ enum LifecycleAnnouncements {
         )
     }
 
-    private static func enqueue(
+    /// The events of `rows`, but none for a customer flagged opt_out; counted.
+    private static func messages(
         _ rows: [Row],
         event: CustomerLifecycleEvent.Event,
-        playbook: LifecyclePlaybook,
-        outbox: Outbox,
-        on connection: isolated PostgresConnection
-    ) throws -> Int {
+        playbook: LifecyclePlaybook
+    ) throws -> [OutboundMessage] {
         var messages: [OutboundMessage] = []
         var optedOut = 0
         for row in rows {
@@ -179,9 +180,8 @@ enum LifecycleAnnouncements {
                 )
             )
         }
-        try ScoredEvents.enqueue(messages, into: outbox, on: connection)
         (event == .purchaseDue ? dueEvents : stageEvents).increment(by: messages.count)
         suppressed.increment(by: optedOut)
-        return messages.count
+        return messages
     }
 }
