@@ -52,7 +52,7 @@ struct LifecyclePipelineTests {
                 try await ScoringHarness.whileScoring(environment) { _ in
                     // Nobody listens yet: the event is published all the same and leaves the outbox.
                     try await publisher.publish([Self.registration("P-0")])
-                    let drained = try await eventually(.seconds(20)) {
+                    let drained = try await eventually(.seconds(60)) {
                         let scored = try await environment.pool.query(
                             "SELECT count(*) FROM customer_scores WHERE customer_id = 'P-0' AND announced_stage = 'potential'"
                         )[0].decode(0, as: Int.self)
@@ -89,7 +89,7 @@ struct LifecyclePipelineTests {
                         }
                         let batch = try await consumer.nextBatch(
                             maxCount: 1,
-                            wait: .seconds(20),
+                            wait: .seconds(60),
                             linger: .milliseconds(10)
                         )
                         if let last = batch.last { try await consumer.acknowledge(upTo: last) }
