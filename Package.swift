@@ -176,6 +176,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "LifecycleBenchmark",
+            dependencies: ["Scoring", "Intake", "TestSupport"],
+            path: "Benchmarks/LifecycleBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ComplaintsBenchmark",
             dependencies: ["Complaints", "TestSupport"],
             path: "Benchmarks/ComplaintsBenchmark",
@@ -204,7 +210,7 @@ let package = Package(
         integrationTests("SharedIntegrationTests", sharedFloors),
         integrationTests("IntakeIntegrationTests", ["Intake"]),
         integrationTests("ScoringIntegrationTests", ["Scoring", "Intake", "TestText"]),
-        integrationTests("AlertsIntegrationTests", ["Alerts", "Scoring", "Intake"]),
+        integrationTests("AlertsIntegrationTests", ["Alerts", "Scoring", "Intake", "Complaints"]),
         integrationTests("ComplaintsIntegrationTests", ["Complaints"]),
         // The web console against the real database, over HTTP and in a real headless Chromium (DevTools protocol
         // over a WebSocket, spoken with swift-nio's own WebSocket codec).

@@ -29,7 +29,7 @@ run() {  # name, then the command
   echo "== $name" >&2
   "$@" 2>&1 | tee "$logs/$name.log" >&2
 }
-benchmarks=(IntakeBenchmark ScoringBenchmark AlertsBenchmark ComplaintsBenchmark ConsoleBenchmark)
+benchmarks=(IntakeBenchmark ScoringBenchmark AlertsBenchmark LifecycleBenchmark ComplaintsBenchmark ConsoleBenchmark)
 for benchmark in "${benchmarks[@]}"; do
   [ -x "$bin/$benchmark" ] || continue
   case "$benchmark" in

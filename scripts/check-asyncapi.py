@@ -15,7 +15,8 @@
    names, with the arguments the services declare (Shared/AMQP/Topology.swift): durable topic
    exchanges; durable quorum queues; every consuming queue dead-letters to `crm.dead` with its own
    name as routing key and has a `<queue>.dead` companion bound to `crm.dead`; every routing key the
-   system publishes reaches a queue; every desk of deploy/complaint-rules.json has its queue.
+   system publishes mandatorily reaches a queue (a channel with `x-crm-mandatory: false`, whose
+   queues are the consumers' own to bind, is exempt); every desk of deploy/complaint-rules.json has its queue.
 4. With --examples DIR: every DIR/*.json is one message named `<schema>.json` or `<schema>.<label>.json`
    (e.g. `order.v1.json`, `order.v1.refund.json`) and must validate against the payload of the message
    whose `schema` const is <schema>; every DIR/invalid/*.json, named the same way, must NOT validate.
@@ -347,7 +348,7 @@ def check_definitions(document, definitions, rules, report):
             addresses = expand_address(channel.get("address"), channel.get("parameters"))
             if addresses is None:
                 report.fail(f"channel {name}", "a routing-key channel's parameters need an enum, to check that every key is bound")
-            else:
+            elif channel.get("x-crm-mandatory", True):
                 published += [(name, exchange.get("name"), address) for address in addresses]
         else:
             report.fail(f"channel {name}", "has no AMQP binding saying whether it is an exchange or a queue")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes the default complaint rules and retention playbook (deploy/*.json) into Swift sources, so the binaries
+# Writes the default complaint rules, retention and lifecycle playbooks (deploy/*.json) into Swift sources, so the binaries
 # carry them and work from any directory. Run it after editing either file; a unit test fails until you do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +26,5 @@ embed deploy/complaint-rules.json Services/Complaints/Rules/Policy/DefaultCompla
     "The complaint rules an empty database is seeded with when \`CRM_COMPLAINT_RULES_FILE\` is unset."
 embed deploy/retention-playbook.json Services/Alerts/Rules/DefaultRetentionPlaybook.swift DefaultRetentionPlaybook \
     "The retention playbook \`crm-alerts\` uses when \`CRM_RETENTION_PLAYBOOK_FILE\` is unset."
+embed deploy/lifecycle-playbook.json Services/Scoring/Rules/DefaultLifecyclePlaybook.swift DefaultLifecyclePlaybook \
+    "The lifecycle playbook \`crm-scoring\` uses when \`CRM_LIFECYCLE_PLAYBOOK_FILE\` is unset."

@@ -149,6 +149,21 @@ struct Customer: AsyncParsableCommand {
         print("  tier / grid     \(text("tier")) / \(text("grid")) → \(text("strategy"))")
         print("  flags           \(flags.isEmpty ? "–" : flags.joined(separator: ", "))")
         print("  open            \(text("open_alerts")) alerts, \(text("open_complaints")) complaints")
+        if let satisfaction = object["satisfaction"] as? [String: Any],
+            let degrees = object["three_degree"] as? [String: Any]
+        {
+            let ratings = text("ratings", in: satisfaction)
+            let rated =
+                ratings == "0"
+                ? "no ratings"
+                : "mean \(text("mean", in: satisfaction)) of \(ratings) rated, last \(text("last", in: satisfaction))"
+            print("  satisfaction    \(rated)")
+            print(
+                "  three degrees   satisfaction \(text("satisfaction", in: degrees)), retention "
+                    + "\(text("retention", in: degrees)), contribution \(text("contribution", in: degrees))"
+                    + ((degrees["false_loyalty"] as? Bool) == true ? "; false loyalty" : "")
+            )
+        }
         print("  scored at       \(text("scored_at"))")
         let history = object["history"] as? [[String: Any]] ?? []
         if !history.isEmpty {

@@ -12,9 +12,12 @@ struct Rescore: AsyncParsableCommand {
         abstract: "Rescore every customer: aggregate the orders, refit the models, write all scores.",
         discussion: """
             Only orders at or before the as-of time count; scores, stages and events are as of that time, so
-            history can be replayed. A date alone means the end of that day (UTC). Only one full rescoring runs
-            at a time: if a service replica is running one, this exits 1 and says so.
-            Reads the model settings (CRM_SCORING_*) from the environment, like crm-scoring.
+            history can be replayed. A date alone means the end of that day (UTC). An as-of time more than a
+            minute in the past is a replay: it announces no lifecycle events on crm.lifecycle (those are for the
+            present), and the next rescoring of the present announces only what changed since the last
+            announcement. Only one full rescoring runs at a time: if a service replica is running one, this exits 1
+            and says so. Reads the model settings (CRM_SCORING_*, CRM_LIFECYCLE_PLAYBOOK_FILE) from the environment,
+            like crm-scoring.
             """
     )
 
@@ -45,14 +48,21 @@ struct Rescore: AsyncParsableCommand {
         } catch {
             throw CommandFailure.configuration("\(error)")
         }
+        let playbook: LifecyclePlaybookSource
+        do {
+            playbook = try ScoringService.lifecyclePlaybook(environment.settings, logger: environment.logger)
+        } catch {
+            throw CommandFailure.configuration("\(error)")
+        }
         let pool = try environment.pool()
-        let rescoring = FullRescoring(
+        var rescoring = FullRescoring(
             pool: pool,
             outbox: Outbox(of: .scoring),
             settings: settings,
             workMemory: environment.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"),
             logger: environment.logger
         )
+        rescoring.lifecyclePlaybook = playbook
         let quiet = json
         let report = try await rescoring.run(asOf: asOf.flatMap(Self.parse)) { phase in
             if !quiet { FileHandle.standardError.write(Data("rescore: \(phase)…\n".utf8)) }

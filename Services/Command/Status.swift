@@ -92,6 +92,15 @@ enum StatusQueries {
             ("held_refunds", heldRefunds),
             ("complaints", complaints),
             (
+                "satisfaction",
+                { pool in
+                    let figures = try await pool.transaction { connection in
+                        try SatisfactionFigures.load(on: connection)
+                    }
+                    return (SatisfactionFigures.jsonObject(figures), SatisfactionFigures.lines(figures))
+                }
+            ),
+            (
                 "retention_alerts",
                 { pool in
                     let report = try await AlertsReport.load(pool: pool)

@@ -17,7 +17,7 @@ public enum IntakeService {
         try ConsumerSettings(settings, prefix: "INTAKE", batchSize: 2000, consumers: 1)
     }
 
-    /// Builds the consumers of `intake.orders`, the outbox relay of `order.accepted` events and the sweep of held
+    /// Builds the consumers of `intake.orders` and `intake.customers`, the outbox relay of `order.accepted` events and the sweep of held
     /// refunds.
     ///
     /// Settings: `CRM_BASE_CURRENCY` (default USD), `CRM_INTAKE_MAXIMUM_AMOUNT` (default a billion in the base
@@ -44,7 +44,14 @@ public enum IntakeService {
             settings: try consumerSettings(context.settings),
             handler: handler.staged
         )
+        // Registrations are few and small: one consumer with the default batch, apart from the orders' settings.
+        let registrations = context.consumers(
+            of: Topology.intakeCustomersQueue,
+            topology: topology,
+            settings: try ConsumerSettings(context.settings, prefix: "INTAKE_CUSTOMERS", batchSize: 200, consumers: 1),
+            handler: CustomerIntakeHandler(pool: context.pool, outbox: outbox).handle
+        )
         let sweep = HeldRefundSweep(pool: context.pool, outbox: outbox, interval: heldInterval, logger: context.logger)
-        return ServiceParts(services: consumers + [relay, sweep])
+        return ServiceParts(services: consumers + registrations + [relay, sweep])
     }
 }

@@ -5,6 +5,7 @@ import CRMPostgres
 import CRMRuntime
 import CRMSupport
 import Foundation
+import Logging
 
 /// The parts of `crm-scoring` that run inside the service host.
 public enum ScoringService {
@@ -16,20 +17,25 @@ public enum ScoringService {
         try ConsumerSettings(settings, prefix: "SCORING", batchSize: 200)
     }
 
-    /// Builds the consumer of `scoring.events` (incremental scoring), the full-rescoring schedule, the outbox
-    /// relay of `customer.scored` events and the routes `GET /customers/{id}`, `GET /customers` and `GET /report`.
+    /// Builds the consumer of `scoring.events` (incremental scoring), the full-rescoring schedule, the sweep of
+    /// purchases due, the outbox relay of `customer.scored` and lifecycle events and the routes `GET /customers/{id}`,
+    /// `GET /customers` and `GET /report`.
     ///
-    /// Settings: ``consumerSettings(_:)``, `CRM_SCORING_RESCORE_INTERVAL` (default 24h), and the model and rule
-    /// settings of ``ScoringConfiguration``.
+    /// Settings: ``consumerSettings(_:)``, `CRM_SCORING_RESCORE_INTERVAL` (default 24h),
+    /// `CRM_SCORING_PURCHASE_DUE_INTERVAL` (default 5m), `CRM_LIFECYCLE_PLAYBOOK_FILE` (default the built-in
+    /// playbook) and the model and rule settings of ``ScoringConfiguration``.
     public static func parts(_ context: ServiceContext) async throws -> ServiceParts {
         let settings = try ScoringConfiguration(context.settings)
         let interval = try context.settings.duration("CRM_SCORING_RESCORE_INTERVAL", default: .seconds(86_400))
         let relay = context.outboxRelay(for: .scoring)
         let outbox = Outbox(relay: relay)
+        let playbook = try lifecyclePlaybook(context.settings, logger: context.logger)
+        let dueInterval = try context.settings.duration("CRM_SCORING_PURCHASE_DUE_INTERVAL", default: .seconds(300))
         let incremental = IncrementalScoring(
             pool: context.pool,
             outbox: outbox,
             settings: settings,
+            playbook: playbook,
             logger: context.logger
         )
         let consumers = context.consumers(
@@ -39,23 +45,40 @@ public enum ScoringService {
             publishers: context.internalEventPublishers,
             handler: incremental.handle
         )
-        let schedule = RescoreSchedule(
-            rescoring: FullRescoring(
-                pool: context.pool,
-                outbox: outbox,
-                settings: settings,
-                workMemory: context.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"),
-                logger: context.logger
-            ),
-            interval: interval,
+        var rescoring = FullRescoring(
+            pool: context.pool,
+            outbox: outbox,
+            settings: settings,
+            workMemory: context.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"),
+            logger: context.logger
+        )
+        rescoring.lifecyclePlaybook = playbook
+        let schedule = RescoreSchedule(rescoring: rescoring, interval: interval, logger: context.logger)
+        let due = PurchaseDueSweep(
+            pool: context.pool,
+            outbox: outbox,
+            playbook: playbook,
+            interval: dueInterval,
             logger: context.logger
         )
         return ServiceParts(
-            services: consumers + [relay, schedule],
+            services: consumers + [relay, schedule, due],
             routes: [
                 customerRoute(pool: context.pool), customersRoute(pool: context.pool), reportRoute(pool: context.pool),
             ]
         )
+    }
+
+    /// The lifecycle playbook of `CRM_LIFECYCLE_PLAYBOOK_FILE`, reread when edited, or the one built in when unset.
+    public static func lifecyclePlaybook(_ settings: Settings, logger: Logger) throws -> LifecyclePlaybookSource {
+        guard let path = settings.string("CRM_LIFECYCLE_PLAYBOOK_FILE") else {
+            return LifecyclePlaybookSource(logger: logger)
+        }
+        do {
+            return try LifecyclePlaybookSource(path: path, logger: logger)
+        } catch let error as ScoringRulesError {
+            throw SettingsError(variable: "CRM_LIFECYCLE_PLAYBOOK_FILE", problem: error.context)
+        }
     }
 
     /// `GET /customers?FILTERS&sort=…&limit=N&after=CURSOR`: a keyset page of customer objects,

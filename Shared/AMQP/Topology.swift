@@ -107,6 +107,10 @@ extension Topology {
     public static let errorHeader = "x-crm-error"
 
     public static let ordersExchange = "crm.orders"
+    /// Customers registered or updated without an order (`customer.v1`).
+    public static let customersExchange = "crm.customers"
+    /// Lifecycle events for marketing tools (`customer-lifecycle.v1`); operators bind their own queues.
+    public static let lifecycleExchange = "crm.lifecycle"
     public static let complaintsExchange = "crm.complaints"
     public static let alertsExchange = "crm.alerts"
     public static let desksExchange = "crm.desks"
@@ -114,11 +118,19 @@ extension Topology {
     public static let eventsExchange = "crm.events"
 
     public static let intakeQueue = "intake.orders"
+    public static let intakeCustomersQueue = "intake.customers"
     public static let complaintsQueue = "complaints.inbox"
     public static let feedbackQueue = "alerts.feedback"
     public static let escalationsQueue = "desk.escalations"
     public static let scoringEventsQueue = "scoring.events"
     public static let alertEventsQueue = "alerts.events"
+
+    /// Whether publishes to `exchange` are mandatory (returned, and retried, when no queue takes them): everywhere
+    /// but on `crm.lifecycle`, whose queues are the marketing tools' own to bind, and where an event nobody listens
+    /// to is dropped by the broker rather than held up in the outbox.
+    public static func isMandatory(exchange: String) -> Bool {
+        exchange != lifecycleExchange
+    }
 
     /// Routing keys of the internal events.
     public enum EventKey {
@@ -129,18 +141,22 @@ extension Topology {
 
     static let dead = Topology(exchanges: [Exchange(deadLetterExchange)])
 
-    /// What `crm-intake` touches: it consumes orders and emits `order.accepted`.
+    /// What `crm-intake` touches: it consumes orders and customer registrations and emits `order.accepted`.
     public static let intake = dead.merging(
         Topology(
-            exchanges: [Exchange(ordersExchange), Exchange(eventsExchange)],
-            queues: [Queue(intakeQueue, bindings: [Binding(ordersExchange, "order.v1")])]
+            exchanges: [Exchange(ordersExchange), Exchange(customersExchange), Exchange(eventsExchange)],
+            queues: [
+                Queue(intakeQueue, bindings: [Binding(ordersExchange, "order.v1")]),
+                Queue(intakeCustomersQueue, bindings: [Binding(customersExchange, "customer.v1")]),
+            ]
         )
     )
 
-    /// What `crm-scoring` touches: it consumes `order.accepted` and emits `customer.scored`.
+    /// What `crm-scoring` touches: it consumes `order.accepted`, emits `customer.scored` and publishes lifecycle
+    /// events on `crm.lifecycle`, which has no queue of the system's: marketing tools bind their own.
     public static let scoring = dead.merging(
         Topology(
-            exchanges: [Exchange(eventsExchange)],
+            exchanges: [Exchange(eventsExchange), Exchange(lifecycleExchange)],
             queues: [Queue(scoringEventsQueue, bindings: [Binding(eventsExchange, EventKey.orderAccepted)])]
         )
     )

@@ -98,7 +98,8 @@ public struct Outbox: Sendable {
                     body: message.body,
                     headers: message.headers.filter { $0.value.stringValue != nil }
                         .mapValues { .string($0.stringValue ?? "") },
-                    messageID: messageID
+                    messageID: messageID,
+                    mandatory: Topology.isMandatory(exchange: message.exchange)
                 )
             )
         }
@@ -127,19 +128,22 @@ public struct Outbox: Sendable {
     }
 
     /// The message of an outbox row read as `returnedColumns`, starting at `column`, with its headers (`headers::text`)
-    /// from `headersColumn` when the row has them.
+    /// from `headersColumn` when the row has them; mandatory unless its exchange says otherwise
+    /// (``Topology/isMandatory(exchange:)``).
     static func message(
         of row: PostgresRow,
         from column: Int,
         headersColumn: Int? = nil
     ) throws -> (id: Int64, message: OutboundMessage) {
         let id: Int64 = try row.decode(column)
+        let exchange: String = try row.decode(column + 1)
         let message = OutboundMessage(
-            exchange: try row.decode(column + 1),
+            exchange: exchange,
             routingKey: try row.decode(column + 2),
             body: Data((try row.decode(column + 4, as: String.self)).utf8),
             headers: try headersColumn.map { headers(fromJSON: try row.decodeIfPresent($0, as: String.self)) } ?? [:],
-            messageID: try row.decode(column + 3)
+            messageID: try row.decode(column + 3),
+            mandatory: Topology.isMandatory(exchange: exchange)
         )
         return (id, message)
     }

@@ -24,6 +24,8 @@ public enum MetricCatalogue {
         "crm_outbox_publish_failures_total": "Outbox publishes that failed and will be retried, by source service.",
         // Intake.
         "crm_intake_orders_accepted_total": "Orders stored for the first time.",
+        "crm_intake_customers_total":
+            "customer.v1 registrations by result: stored (new or changed) or unchanged (nothing new).",
         "crm_intake_duplicates_total": "Orders received again with the same content (no-ops).",
         "crm_intake_conflicts_total": "Orders received again with other content (dead-lettered).",
         "crm_intake_held_refunds_refused_total": "Held refunds their purchase refused once it arrived (dead-lettered).",
@@ -39,6 +41,10 @@ public enum MetricCatalogue {
             "When the newest full rescoring finished, in seconds since the Unix epoch (read from the database).",
         "crm_scoring_customers_scored_total": "Customers scored, by mode.",
         "crm_scoring_events_total": "customer.scored events written to the outbox, by mode.",
+        "crm_scoring_lifecycle_events_total":
+            "customer-lifecycle.v1 events written to the outbox for crm.lifecycle, by event (stage_changed, purchase_due).",
+        "crm_scoring_lifecycle_suppressed_total":
+            "Lifecycle events not published because the customer is flagged, by flag (opt_out).",
         "crm_scoring_batch_seconds": "Time to score a batch of order.accepted events, in seconds.",
         "crm_scoring_model_fit_failures_total":
             "Purchase or spend model fits that failed in a full rescoring (the previous fit kept), by model.",
@@ -81,7 +87,12 @@ public enum MetricCatalogue {
         "crm_complaints_first_responses_total": "First responses, by desk.",
         "crm_complaints_status_updates_total": "Complaint status updates applied, by status.",
         "crm_complaints_duplicates_total": "Complaints received again with the same content (no-ops).",
-        "crm_complaints_signals_total": "Complaints of valuable customers signalled to crm-alerts.",
+        "crm_complaints_signals_total":
+            "Complaints of valuable customers, and low ratings, signalled to crm-alerts.",
+        "crm_complaints_ratings_total": "Satisfaction ratings (1 to 5) stored with complaint status updates, by desk.",
+        "crm_complaints_rating_points_total":
+            "Sum of the satisfaction ratings stored, by desk; divided by crm_complaints_ratings_total, the mean.",
+        "crm_complaints_low_ratings_total": "Satisfaction ratings of 1 or 2, by desk.",
         "crm_complaints_batch_seconds": "Time to route a batch of complaints, in seconds.",
         "crm_complaints_sweep_seconds": "Duration of an SLA sweep, in seconds.",
         "crm_complaints_rules_version": "The complaint rules version in force.",

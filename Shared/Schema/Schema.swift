@@ -22,5 +22,8 @@ public enum Schema {
         console,
         consoleListIndexes,
         retentionOutcomes,
+        customerRegistrations,
+        lifecycleAnnouncements,
+        satisfaction,
     ]
 }

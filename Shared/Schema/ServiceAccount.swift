@@ -51,7 +51,9 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 // A report per full rescoring, only ever added.
                 "base_reports": "SELECT, INSERT",
                 // The customer view counts open alerts and complaints (two columns each) and shows the flags.
-                "retention_alerts": "SELECT (customer_id, status)", "complaints": "SELECT (customer_id, state)",
+                "retention_alerts": "SELECT (customer_id, status)",
+                // The customer object's satisfaction: each complaint's rating, nothing of its text.
+                "complaints": "SELECT (customer_id, state, satisfaction, satisfaction_at)",
                 "customer_flags": "SELECT",
             ]
         case .alerts:
@@ -61,6 +63,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 "retention_alerts": own,
                 "retention_alert_reasons": own, "alert_feedback": own, "alert_complaints": own,
                 "alert_daily_counts": own, "alert_sweeps": own, "alert_outcome_runs": own,
+                "alert_complaint_facts": own,
                 // Observed outcomes: the purchases and refunds after an alert (no customer data), and the as-of time
                 // of each full rescoring, which outcomes are judged at.
                 "orders": "SELECT (order_id, customer_id, kind, original_order_id, occurred_at, amount_base, held)",
@@ -140,7 +143,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
     /// The queues the service consumes; it dead-letters their messages to `crm.dead` under the queue's name.
     public var consumes: [String] {
         switch self {
-        case .intake: [Topology.intakeQueue]
+        case .intake: [Topology.intakeQueue, Topology.intakeCustomersQueue]
         case .scoring: [Topology.scoringEventsQueue]
         case .alerts: [Topology.alertEventsQueue, Topology.feedbackQueue]
         case .complaints: [Topology.complaintsQueue]
@@ -173,7 +176,8 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
         switch self {
         case .alerts: result.append((Topology.alertsExchange, keys([], [#"retention\.p[1-3]"#])))
         case .complaints: result.append((Topology.desksExchange, keys([], [#"desk\.[^.]+"#])))
-        case .intake, .scoring: break
+        case .scoring: result.append((Topology.lifecycleExchange, keys([], [#"lifecycle\.[a-z_]+"#])))
+        case .intake: break
         case .console: return []
         }
         if !events.isEmpty { result.append((Topology.eventsExchange, keys(events))) }

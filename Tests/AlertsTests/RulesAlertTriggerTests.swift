@@ -156,7 +156,8 @@ struct RulesAlertTriggerTests {
         #expect(
             AlertReason.allCases.map(\.rawValue) == [
                 "lifecycle_termination", "lifecycle_decline", "p_alive_low", "p_alive_drop", "overdue_purchase",
-                "tier_downgrade", "complaint_valuable_customer", "repeated_complaints",
+                "tier_downgrade", "complaint_valuable_customer", "repeated_complaints", "complaint_unresolved",
+                "dissatisfied",
             ]
         )
     }
@@ -179,5 +180,48 @@ struct RulesAlertTriggerTests {
         #expect(throws: AlertRulesError.self) {
             try AlertSettings(priority: PriorityBands(p1Minimum: 100, p2Minimum: 200)).validate()
         }
+    }
+}
+
+@Suite("Alert triggers: satisfaction")
+struct RulesSatisfactionTriggerTests {
+    private typealias F = RulesAlertFixtures
+
+    private func findings(_ facts: [ComplaintFact]) -> [AlertFinding] {
+        var context = F.context(previous: F.healthy(), current: F.healthy())
+        context.newComplaintFacts = facts
+        return AlertTrigger().findings(context)
+    }
+
+    @Test("a rating of 1 or 2 is dissatisfied, with the lowest rating as evidence; 3 and above are not")
+    func dissatisfied() {
+        #expect(findings([ComplaintFact(complaintID: "K-1", rating: 3, at: F.daysAgo(0.1))]).isEmpty)
+        let found = findings([
+            ComplaintFact(complaintID: "K-1", rating: 2, at: F.daysAgo(0.2)),
+            ComplaintFact(complaintID: "K-2", rating: 1, at: F.daysAgo(0.1)),
+        ])
+        #expect(found == [AlertFinding(reason: .dissatisfied, evidence: .ratedLow(complaintID: "K-2", rating: 1))])
+    }
+
+    @Test("a breached resolution target is complaint_unresolved, graver than dissatisfied")
+    func unresolved() {
+        let found = findings([
+            ComplaintFact(complaintID: "K-1", rating: 1, at: F.daysAgo(0.2)),
+            ComplaintFact(complaintID: "K-3", breached: .resolution, at: F.daysAgo(0.1)),
+        ])
+        #expect(found.map(\.reason) == [.complaintUnresolved, .dissatisfied])
+        #expect(found.first?.evidence == .targetBreached(complaintID: "K-3", target: .resolution))
+        #expect(findings([ComplaintFact(complaintID: "K-4", breached: .firstResponse, at: F.daysAgo(0.1))]).isEmpty)
+    }
+
+    @Test("a customer below the eligibility minimum gets no alert for a low rating")
+    func eligibility() throws {
+        var context = F.context(previous: F.healthy(tier: .bronze), current: F.healthy(tier: .bronze))
+        context.newComplaintFacts = [ComplaintFact(complaintID: "K-1", rating: 1, at: F.daysAgo(0.1))]
+        let composer = RetentionAlertComposer(playbook: try F.deployPlaybook())
+        #expect(composer.compose(context) == nil)
+        context.previous = F.healthy()
+        context.current = F.healthy()
+        #expect(composer.compose(context)?.reasons == [.dissatisfied])
     }
 }

@@ -42,14 +42,15 @@ enum IntakeHarness {
         ) { _ in try await body() }
     }
 
-    /// Dead letters waiting in `intake.orders.dead`, by reason.
+    /// Dead letters waiting in `queue` (`intake.orders.dead` unless named), by reason.
     static func deadLetters(
         _ environment: TestEnvironment,
-        expecting count: Int
+        expecting count: Int,
+        queue: String = "intake.orders.dead"
     ) async throws -> [String: [InboundMessage]] {
         let consumer = AMQPConsumer(
             settings: environment.amqp,
-            queue: "intake.orders.dead",
+            queue: queue,
             prefetch: 200,
             logger: TestServers.logger
         )

@@ -16,6 +16,8 @@ struct AsyncAPIConformanceTests {
     static func encodedByTheCode(_ body: Data, schema: String) throws -> Data {
         switch schema {
         case OrderMessage.schema: try OrderMessage.decode(body: body).encodedBody()
+        case CustomerMessage.schema: try CustomerMessage.decode(body: body).encodedBody()
+        case CustomerLifecycleEvent.schema: try CustomerLifecycleEvent.decode(body: body).encodedBody()
         case ComplaintMessage.schema: try ComplaintMessage.decode(body: body).encodedBody()
         case ComplaintStatusMessage.schema: try ComplaintStatusMessage.decode(body: body).encodedBody()
         case RoutedComplaint.schema: try RoutedComplaint.decode(body: body).encodedBody()

@@ -29,7 +29,8 @@ struct MessageAlertTests {
             (
                 ["reasons": #"["p_alive_low", "churned"]"#],
                 #"reasons[1]: unknown "churned" (expected one of lifecycle_termination, lifecycle_decline, p_alive_low, "#
-                    + #"p_alive_drop, overdue_purchase, tier_downgrade, complaint_valuable_customer, repeated_complaints)"#
+                    + #"p_alive_drop, overdue_purchase, tier_downgrade, complaint_valuable_customer, repeated_complaints, "#
+                    + #"complaint_unresolved, dissatisfied)"#
             ),
             (["reasons": #""a""#], "reasons: expected an array"),
             (["value_at_risk": #""-1""#], "value_at_risk: negative"),

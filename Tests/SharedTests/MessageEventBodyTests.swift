@@ -94,7 +94,6 @@ struct MessageOrderAcceptedEventsTests {
                 ]),
                 "customers[1].order_ids[1]: repeated"
             ),
-            (OrderAcceptedEvents(customers: [try Self.customer("C", orders: [])]), "customers[0].order_ids: empty"),
         ]
         for (events, reason) in cases {
             #expect(throws: MessageRejection.self) { try events.encodedBody() }
@@ -109,6 +108,14 @@ struct MessageOrderAcceptedEventsTests {
             #"{"schema": "order.accepted.v2", "customers": [{"customer_id": "C", "order_ids": ["A"]}]}"#.utf8
         )
         #expect(throws: MessageRejection.self) { try OrderAcceptedEvents.decode(body: body) }
+    }
+
+    @Test("a customer registered without an order is an entry naming no order")
+    func registration() throws {
+        let events = OrderAcceptedEvents(customers: [try Self.customer("C", orders: [])])
+        let decoded = try OrderAcceptedEvents.decode(body: events.encodedBody())
+        #expect(decoded == events)
+        #expect(try OrderAcceptedEvents.customerIDs(in: events.encodedBody()) == [try Identifier("C")])
     }
 
     @Test("packs within the entry and byte limits, keeping every order once and in order")
@@ -156,5 +163,75 @@ struct MessageOrderAcceptedEventsTests {
         #expect(throws: MessageRejection.self) {
             try OrderAcceptedEvents.customerIDs(in: Data(#"{"schema": "order.v1"}"#.utf8))
         }
+    }
+}
+
+/// `customer.v1` and `customer-lifecycle.v1`: required fields, reasons, and the rules across fields.
+@Suite("Customer and lifecycle messages")
+struct MessageCustomerLifecycleTests {
+    static func reason<M: SchemaMessage>(_ json: String, as type: M.Type) -> String? {
+        do {
+            _ = try M.decode(body: Data(json.utf8))
+            return nil
+        } catch {
+            return error.reason
+        }
+    }
+
+    @Test func aRegistrationNeedsItsIdAndTimeAndValidFields() throws {
+        let full = try CustomerMessage.decode(
+            body: Data(
+                #"{"schema":"customer.v1","customer_id":"C-42","registered_at":"2026-11-20T10:15:00+08:00","region":"east","type":"final"}"#
+                    .utf8
+            )
+        )
+        #expect(full.customer.region == "east" && full.customer.type == .final && full.channel == nil)
+        #expect(try CustomerMessage.decode(body: full.encodedBody()) == full)
+        #expect(
+            Self.reason(#"{"schema":"customer.v1","customer_id":"C-42"}"#, as: CustomerMessage.self)?.hasPrefix(
+                "registered_at"
+            ) == true
+        )
+        #expect(
+            Self.reason(
+                #"{"schema":"customer.v1","customer_id":"C-42","registered_at":"2026-11-20T10:15:00Z","email":"x"}"#,
+                as: CustomerMessage.self
+            ) == "email: not an email address"
+        )
+        #expect(
+            Self.reason(
+                #"{"schema":"customer.v1","customer_id":"C-42","registered_at":"2026-11-20T10:15:00Z","channel":" web"}"#,
+                as: CustomerMessage.self
+            )?.hasPrefix("channel") == true
+        )
+    }
+
+    @Test func aPurchaseDueNamesItsExpectedTimeAndAStageChangeNone() throws {
+        let at = try Timestamp(rfc3339: "2026-12-05T10:00:00Z")
+        var event = CustomerLifecycleEvent(
+            eventID: "e-1",
+            event: .stageChanged,
+            customerID: try Identifier("C-42"),
+            stage: .recovery,
+            previousStage: .termination,
+            tier: .gold,
+            changedAt: at,
+            suggestedAction: "welcome_back_vip"
+        )
+        #expect(event.routingKey == "lifecycle.recovery")
+        #expect(try CustomerLifecycleEvent.decode(body: event.encodedBody()) == event)
+        var first = event
+        first.previousStage = nil
+        #expect(String(decoding: try first.encodedBody(), as: UTF8.self).contains(#""previous_stage":null"#))
+        event.expectedAt = at
+        #expect(throws: MessageRejection(.invalidValue, field: "expected_at", "only on purchase_due")) {
+            try event.encodedBody()
+        }
+        event.event = .purchaseDue
+        event.previousStage = nil
+        #expect(event.routingKey == "lifecycle.purchase_due")
+        #expect(try CustomerLifecycleEvent.decode(body: event.encodedBody()) == event)
+        event.expectedAt = nil
+        #expect(throws: MessageRejection(.missingField, field: "expected_at", "required")) { try event.encodedBody() }
     }
 }

@@ -19,6 +19,10 @@ struct MessageFuzzTests {
     /// The decoders, by schema name.
     static let decoders: [String: @Sendable (Data) throws(MessageRejection) -> Void] = [
         OrderMessage.schema: { body throws(MessageRejection) in try roundTrip(OrderMessage.self, body) },
+        CustomerMessage.schema: { body throws(MessageRejection) in try roundTrip(CustomerMessage.self, body) },
+        CustomerLifecycleEvent.schema: { body throws(MessageRejection) in
+            try roundTrip(CustomerLifecycleEvent.self, body)
+        },
         ComplaintMessage.schema: { body throws(MessageRejection) in try roundTrip(ComplaintMessage.self, body) },
         ComplaintStatusMessage.schema: { body throws(MessageRejection) in
             try roundTrip(ComplaintStatusMessage.self, body)

@@ -74,6 +74,20 @@ struct ServiceAccountTests {
         for topic in topics.values { #expect(topic.read == "^$", "\(account.name) may bind from \(topic.exchange)") }
     }
 
+    @Test func onlyScoringPublishesLifecycleEventsAndOnlyIntakeReadsRegistrations() throws {
+        for account in ServiceAccount.brokerAccounts {
+            let lifecycle = account.topicPermissions.first { $0.exchange == Topology.lifecycleExchange }
+            #expect((lifecycle != nil) == (account == .scoring), "\(account.name)")
+            #expect(account.owns(queue: Topology.intakeCustomersQueue) == (account == .intake), "\(account.name)")
+        }
+        let write = try #require(
+            ServiceAccount.scoring.topicPermissions.first { $0.exchange == Topology.lifecycleExchange }
+        )
+        .write
+        for key in ["lifecycle.development", "lifecycle.purchase_due"] { #expect(Self.allows(write, key)) }
+        for key in ["lifecycle", "lifecycle.a.b", "order.v1", "xlifecycle.growth"] { #expect(!Self.allows(write, key)) }
+    }
+
     @Test func patternsAreAnchored() throws {
         let complaints = ServiceAccount.complaints
         let desks = try #require(complaints.topicPermissions.first { $0.exchange == Topology.desksExchange })

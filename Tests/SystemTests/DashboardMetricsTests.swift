@@ -59,8 +59,8 @@ extension SystemTests {
                         try await Task.sleep(for: .milliseconds(100))
                     }
                 }
-                // Activity that every panel counts: a dead letter, a complaint answered in time and one left to breach,
-                // and a valuable customer falling into decline.
+                // Activity that every panel counts: a dead letter, a complaint answered in time (and rated) and one left to
+                // breach, a registration, and a valuable customer falling into decline.
                 let publisher = AMQPPublisher(
                     settings: environment.amqp,
                     name: "test",
@@ -102,6 +102,15 @@ extension SystemTests {
                         body: Data(#"{"schema":"order.v1"}"#.utf8)
                     ),
                     complaint("M-1"), complaint("M-2"),
+                    // A registration: a potential customer, scored and announced on crm.lifecycle.
+                    OutboundMessage(
+                        exchange: Topology.customersExchange,
+                        routingKey: "customer.v1",
+                        body: Data(
+                            #"{"schema":"customer.v1","customer_id":"P-1","registered_at":"\#(Timestamp(Date()).rfc3339)"}"#
+                                .utf8
+                        )
+                    ),
                     OutboundMessage(
                         exchange: Topology.eventsExchange,
                         routingKey: Topology.EventKey.customerScored,
@@ -114,7 +123,7 @@ extension SystemTests {
                         exchange: Topology.complaintsExchange,
                         routingKey: "complaint.v1.status",
                         body: Data(
-                            #"{"schema":"complaint-status.v1","complaint_id":"M-1","status":"acknowledged","at":"\#(Timestamp(Date()).rfc3339)","agent":"a"}"#
+                            #"{"schema":"complaint-status.v1","complaint_id":"M-1","status":"acknowledged","at":"\#(Timestamp(Date()).rfc3339)","agent":"a","satisfaction":1}"#
                                 .utf8
                         )
                     )

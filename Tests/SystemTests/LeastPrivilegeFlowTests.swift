@@ -79,6 +79,8 @@ extension SystemTests {
                 #expect(customer.status == 200, "GET /customers/C-8 answered \(customer)")
                 let object = try JSONSerialization.jsonObject(with: Data(customer.body.utf8)) as? [String: Any]
                 #expect(object?["open_alerts"] is Int && object?["open_complaints"] is Int, "\(customer.body)")
+                // ... and the satisfaction from the two columns of each complaint it may read.
+                #expect(object?["satisfaction"] is [String: Any], "\(customer.body)")
 
                 kill(reader.processIdentifier, SIGTERM)
                 let failures = await system.stopAll()

@@ -17,6 +17,8 @@ struct CustomerCase: Sendable {
     var complaints: [ComplaintSignal] = []
     /// Complaints not weighed in an evaluation yet.
     var newComplaintIDs: Set<String> = []
+    /// Ratings and breached targets not weighed in an evaluation yet.
+    var newComplaintFacts: [ComplaintFact] = []
     /// Reasons of this customer's open alerts.
     var openReasons: Set<AlertReason> = []
     /// Reasons of this customer's alerts resolved within the cooldown.
@@ -104,9 +106,9 @@ struct AlertDecider: Sendable {
             current = newest
             advanced = true
         }
-        guard advanced || !customer.newComplaintIDs.isEmpty else { return nil }
+        guard advanced || !customer.newComplaintIDs.isEmpty || !customer.newComplaintFacts.isEmpty else { return nil }
 
-        let context = AlertContext(
+        var context = AlertContext(
             previous: previous,
             current: current.snapshot,
             complaints: customer.complaints,
@@ -114,6 +116,7 @@ struct AlertDecider: Sendable {
             newComplaintIDs: customer.newComplaintIDs,
             now: now
         )
+        context.newComplaintFacts = customer.newComplaintFacts
         var evaluation = Evaluation(customerID: customer.customerID, current: current)
         guard let unfiltered = composer.compose(context) else { return evaluation }
         let blocked = customer.openReasons.union(customer.coolingReasons)

@@ -39,7 +39,8 @@ struct AlertEvaluator: Sendable {
         var tally = AlertsMetrics.Tally()
         guard !ids.isEmpty else { return tally }
         try AlertStore.lock(customers: ids, on: connection)
-        try AlertStore.record(complaints: complaints, on: connection)
+        try AlertStore.record(complaints: complaints.filter { $0.kind == .received }, on: connection)
+        try AlertStore.record(facts: complaints.filter { $0.kind != .received }, on: connection)
         let rules = configuration.rules
         let cases = try AlertStore.cases(
             customers: ids,

@@ -89,6 +89,10 @@ struct EvidenceRecord: Encodable, Hashable, Sendable {
             fields = ["complaint_ids": .texts(ids), "tier": .text(tier.rawValue)]
         case .complaintsInWindow(let count, let windowDays):
             fields = ["complaints": .integer(count), "window_days": .number(windowDays)]
+        case .ratedLow(let id, let rating):
+            fields = ["complaint_id": .text(id), "satisfaction": .integer(rating)]
+        case .targetBreached(let id, let target):
+            fields = ["complaint_id": .text(id), "breached_target": .text(target.rawValue)]
         }
     }
 

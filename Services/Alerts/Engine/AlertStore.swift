@@ -47,6 +47,25 @@ enum AlertStore {
         )
     }
 
+    /// Stores ratings and breaches of complaints, once per complaint and kind (a first low rating, a first breach).
+    static func record(facts: [ComplaintSignalEvent], on connection: isolated PostgresConnection) throws {
+        guard !facts.isEmpty else { return }
+        try connection.execute(
+            """
+            INSERT INTO alert_complaint_facts (complaint_id, kind, customer_id, rating, target, at)
+            SELECT i, k, c, r, t, least(a, now())
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::timestamptz[])
+                AS x(i, k, c, r, t, a)
+            ON CONFLICT (complaint_id, kind) DO NOTHING
+            """,
+            [
+                facts.map(\.complaintID.rawValue), facts.map { $0.satisfaction == nil ? "breach" : "rating" },
+                facts.map(\.customerID.rawValue), facts.map(\.satisfaction), facts.map { $0.breached?.rawValue },
+                facts.map { ($0.at ?? $0.receivedAt).date },
+            ]
+        )
+    }
+
     /// The case of every named customer, with the events in hand; customers are returned in the order given.
     static func cases(
         customers: [String],
@@ -89,6 +108,23 @@ enum AlertStore {
             let complaint = ComplaintSignal(complaintID: try row.decode(1), receivedAt: try row.decode(2))
             cases[id]?.complaints.append(complaint)
             if try !row.decode(3, as: Bool.self) { cases[id]?.newComplaintIDs.insert(complaint.complaintID) }
+        }
+        for row in try connection.query(
+            """
+            SELECT customer_id, complaint_id, rating, target, at FROM alert_complaint_facts
+            WHERE customer_id = ANY($1::text[]) AND NOT evaluated
+            """,
+            [customers]
+        ) {
+            let id: String = try row.decode(0)
+            cases[id]?.newComplaintFacts.append(
+                ComplaintFact(
+                    complaintID: try row.decode(1),
+                    rating: try row.decodeIfPresent(2, as: Int.self),
+                    breached: try row.decodeIfPresent(3, as: String.self).flatMap(SLATarget.init(rawValue:)),
+                    at: try row.decode(4)
+                )
+            )
         }
         for row in try connection.query(
             """
@@ -215,6 +251,10 @@ enum AlertStore {
         )
         try connection.execute(
             "UPDATE alert_complaints SET evaluated = true WHERE customer_id = ANY($1::text[]) AND NOT evaluated",
+            [evaluations.map(\.customerID)]
+        )
+        try connection.execute(
+            "UPDATE alert_complaint_facts SET evaluated = true WHERE customer_id = ANY($1::text[]) AND NOT evaluated",
             [evaluations.map(\.customerID)]
         )
     }

@@ -15,6 +15,26 @@ public struct ComplaintSignal: Hashable, Sendable, Codable {
     }
 }
 
+/// A fact about a complaint after its receipt that the alert rules weigh once: a rating or a breached target.
+public struct ComplaintFact: Hashable, Sendable, Codable {
+    /// The complaint's `complaint_id`.
+    public var complaintID: String
+    /// The rating given (1 to 5), or nil for a breach.
+    public var rating: Int?
+    /// The target breached, or nil for a rating.
+    public var breached: SLATarget?
+    /// When it was rated or breached.
+    public var at: Date
+
+    /// Creates a fact.
+    public init(complaintID: String, rating: Int? = nil, breached: SLATarget? = nil, at: Date) {
+        self.complaintID = complaintID
+        self.rating = rating
+        self.breached = breached
+        self.at = at
+    }
+}
+
 /// Everything one alert evaluation of one customer looks at.
 public struct AlertContext: Hashable, Sendable {
     /// The snapshot evaluated last time; nil the first time a customer is evaluated.
@@ -33,6 +53,8 @@ public struct AlertContext: Hashable, Sendable {
     public var newComplaintIDs: Set<String>?
     /// The evaluation time: the wall clock, or the as-of time of a replay.
     public var now: Date
+    /// Ratings and breaches not yet weighed in an evaluation.
+    public var newComplaintFacts: [ComplaintFact] = []
 
     /// Creates a context.
     public init(

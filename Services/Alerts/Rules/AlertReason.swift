@@ -16,6 +16,10 @@ public enum AlertEvidence: Hashable, Sendable, Codable {
     case complaintReceived(complaintIDs: [String], tier: ValueTier)
     /// `count` distinct complaints within `windowDays` days.
     case complaintsInWindow(count: Int, windowDays: Double)
+    /// The customer rated complaint `complaintID` `rating` (of 5).
+    case ratedLow(complaintID: String, rating: Int)
+    /// Complaint `complaintID` breached its `target` while open.
+    case targetBreached(complaintID: String, target: SLATarget)
 }
 
 /// One reason that fired, with its evidence.

@@ -17,6 +17,8 @@ import Foundation
 /// | `complaint_valuable_customer` | a new complaint, standing tier ≥ `complaintMinimumTier`         |
 /// | `repeated_complaints`         | ≥ `repeatedComplaintsCount` distinct complaints in the last     |
 /// |                               | `repeatedComplaintsWindowDays` days, at least one of them new   |
+/// | `complaint_unresolved`        | a complaint newly breached its resolution target while open     |
+/// | `dissatisfied`                | a new rating ≤ `dissatisfiedMaximumRating` (2) of a complaint   |
 ///
 /// Overdue: days since the last order > `overdueIntervalMultiple` × the own interval, and
 /// ≥ `overdueMinimumDays`, with at least `overdueMinimumOrders` orders.
@@ -42,6 +44,7 @@ public struct AlertTrigger: Hashable, Sendable {
         findings += overdueFindings(context)
         findings += downgradeFindings(context)
         findings += complaintFindings(context)
+        findings += satisfactionFindings(context)
         return findings.sorted { $0.reason < $1.reason }
     }
 
@@ -146,6 +149,35 @@ public struct AlertTrigger: Hashable, Sendable {
         }
         return findings
     }
+
+    /// The newest breach of a resolution target, and the lowest new rating (the newest of equals), each once.
+    private func satisfactionFindings(_ context: AlertContext) -> [AlertFinding] {
+        let facts = context.newComplaintFacts.filter { $0.at <= context.now.addingTimeInterval(86_400) }
+        var findings: [AlertFinding] = []
+        let breaches = facts.filter { $0.breached == .resolution }.sorted {
+            ($0.at, $0.complaintID) > ($1.at, $1.complaintID)
+        }
+        if let breach = breaches.first {
+            findings.append(
+                AlertFinding(
+                    reason: .complaintUnresolved,
+                    evidence: .targetBreached(complaintID: breach.complaintID, target: .resolution)
+                )
+            )
+        }
+        let low = facts.compactMap { fact in fact.rating.map { (fact, $0) } }
+            .filter { $0.1 <= Self.dissatisfiedMaximumRating }
+            .sorted { ($0.1, $1.0.at, $0.0.complaintID) < ($1.1, $0.0.at, $1.0.complaintID) }
+        if let (fact, rating) = low.first {
+            findings.append(
+                AlertFinding(reason: .dissatisfied, evidence: .ratedLow(complaintID: fact.complaintID, rating: rating))
+            )
+        }
+        return findings
+    }
+
+    /// The highest rating that counts as dissatisfied: 1 and 2 of 5.
+    public static let dissatisfiedMaximumRating = 2
 
     /// Complaint ids newest first, each once, ties broken by id so evidence is deterministic.
     private func uniqueIDsNewestFirst(_ complaints: [ComplaintSignal]) -> [String] {

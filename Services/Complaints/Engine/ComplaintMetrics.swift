@@ -15,6 +15,9 @@ import Metrics
 /// | `crm_complaints_first_response_seconds_total` | desk | summed wall-clock time to first response |
 /// | `crm_complaints_first_responses_total` | desk | first responses (divide the two for the mean) |
 /// | `crm_complaints_status_updates_total` | status | status updates applied |
+/// | `crm_complaints_ratings_total` | desk | satisfaction ratings stored |
+/// | `crm_complaints_rating_points_total` | desk | their sum (divide by the ratings for the mean) |
+/// | `crm_complaints_low_ratings_total` | desk | ratings of 1 or 2 |
 /// | `crm_complaints_dead_lettered_total` | reason | dead letters by field at fault |
 /// | `crm_complaints_duplicates_total`, `crm_complaints_signals_total`, `crm_complaints_rules_version` | | |
 enum ComplaintMetrics {
@@ -55,6 +58,12 @@ enum ComplaintMetrics {
     static func escalated(desk: String, level: Int) {
         Counter(label: "crm_complaints_escalations_total", dimensions: [("desk", desk), ("level", "\(level)")])
             .increment()
+    }
+
+    static func rated(desk: String, rating: Int) {
+        Counter(label: "crm_complaints_ratings_total", dimensions: [("desk", desk)]).increment()
+        Counter(label: "crm_complaints_rating_points_total", dimensions: [("desk", desk)]).increment(by: rating)
+        if rating <= 2 { Counter(label: "crm_complaints_low_ratings_total", dimensions: [("desk", desk)]).increment() }
     }
 
     static func statusUpdate(_ status: String) {

@@ -52,6 +52,11 @@ public struct FullRescoring: Sendable {
     /// The purchase models fitted: all three, as every full rescoring does; fewer only where a benchmark measures
     /// what the others cost (the others then keep the previous model's fits, and are not selected).
     public var purchaseModels = PurchaseModelKind.allCases
+    /// The actions of the lifecycle events a rescoring of the present announces (the built-in playbook by default).
+    public var lifecyclePlaybook: LifecyclePlaybookSource
+    /// How far before its start a requested as-of time may lie and the run still count as the present (1 minute):
+    /// an older one is a replay, which announces no lifecycle events.
+    public static let presentTolerance: TimeInterval = 60
 
     /// A rescoring over `pool` with `settings`.
     public init(
@@ -66,6 +71,12 @@ public struct FullRescoring: Sendable {
         self.settings = settings
         self.workMemory = workMemory
         self.logger = logger
+        lifecyclePlaybook = LifecyclePlaybookSource(logger: logger)
+    }
+
+    /// Whether a run as of `asOf` started at `started` replays the past: it then announces no lifecycle events.
+    public static func isReplay(asOf: Date, started: Date) -> Bool {
+        asOf < started.addingTimeInterval(-presentTolerance)
     }
 
     /// Runs a full rescoring as of `asOf` (the wall clock when nil). Throws ``ScoringError/Code/rescoringInProgress``
@@ -112,6 +123,8 @@ public struct FullRescoring: Sendable {
 
         progress("reading orders")
         let reportsBase = self.reportsBase
+        // A replay announces nothing on crm.lifecycle: those events are for the present.
+        let lifecyclePlaybook = Self.isReplay(asOf: asOf, started: started) ? nil : self.lifecyclePlaybook.current
         let calibrationEnd = settings.validationHoldoutDays.map { asOf.addingTimeInterval(-Double($0) * 86_400) }
         let logger = self.logger
         let (entries, holdout, previous, cohorts) = try await connection.transaction(isolation: .repeatableRead) {
@@ -259,7 +272,11 @@ public struct FullRescoring: Sendable {
                 on: connection
             )
             let merged = ContinuousClock.now
-            try ScoredEvents.enqueue(events, into: outbox, on: connection)
+            let announced = try lifecyclePlaybook.map { playbook in
+                try LifecycleAnnouncements.stageChanges(playbook: playbook, on: connection)
+            }
+            try ScoredEvents.enqueue(events + (announced ?? []), into: outbox, on: connection)
+            stored.statistics["lifecycle_events"] = Double(announced?.count ?? 0)
             stored.statistics["seconds.write.merge"] = (merged - staged).seconds
             stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
             if let base {

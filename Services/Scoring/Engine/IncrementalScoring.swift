@@ -17,17 +17,26 @@ public final class IncrementalScoring: Sendable {
     private let pool: PostgresPool
     private let outbox: Outbox
     private let settings: ScoringConfiguration
+    private let playbook: LifecyclePlaybookSource
     private let logger: Logger
     private let cachedModel = Mutex<ScoringModel?>(nil)
     private let scored = Counter(label: "crm_scoring_customers_scored_total", dimensions: [("mode", "incremental")])
     private let published = Counter(label: "crm_scoring_events_total", dimensions: [("mode", "incremental")])
     private let latency = Timer(label: "crm_scoring_batch_seconds", dimensions: [("mode", "incremental")])
 
-    /// Scoring over `pool`; `settings` apply until the first full rescoring stores a model with its own.
-    public init(pool: PostgresPool, outbox: Outbox, settings: ScoringConfiguration, logger: Logger) {
+    /// Scoring over `pool`; `settings` apply until the first full rescoring stores a model with its own. Stage changes
+    /// are announced on `crm.lifecycle` with the actions of `playbook` (the built-in one when nil).
+    public init(
+        pool: PostgresPool,
+        outbox: Outbox,
+        settings: ScoringConfiguration,
+        playbook: LifecyclePlaybookSource? = nil,
+        logger: Logger
+    ) {
         self.pool = pool
         self.outbox = outbox
         self.settings = settings
+        self.playbook = playbook ?? LifecyclePlaybookSource(logger: logger)
         self.logger = logger
     }
 
@@ -54,10 +63,14 @@ public final class IncrementalScoring: Sendable {
         return dispositions
     }
 
-    /// Rescores the named customers as of now and returns the number of events published.
+    /// Rescores the named customers as of now and returns the number of `customer.scored` events published.
+    ///
+    /// Incremental scoring scores the present: its stage changes are announced on `crm.lifecycle` whatever `asOf`
+    /// says (only tests and benchmarks pass one, as a clock).
     @discardableResult
     public func rescore(customers: [String], asOf: Date = Date()) async throws -> Int {
         let fallback = settings
+        let playbook = playbook.current
         return try await pool.retryingTransaction { connection in
             // One round trip: the customers' locks, in one order, and the planner told that every join of this
             // transaction is a primary-key probe (a batch names a few dozen customers; seeing a staging table without
@@ -104,7 +117,8 @@ public final class IncrementalScoring: Sendable {
             try ScoreStore.createStage(on: connection)
             try ScoreStore.stage(scores, on: connection)
             try ScoreStore.merge(modelID: model.modelID, scoredAt: asOf, unlessUpdatedSince: nil, on: connection)
-            try ScoredEvents.enqueue(events, into: outbox, on: connection)
+            let announced = try LifecycleAnnouncements.stageChanges(playbook: playbook, on: connection)
+            try ScoredEvents.enqueue(events + announced, into: outbox, on: connection)
             return events.count
         }
     }

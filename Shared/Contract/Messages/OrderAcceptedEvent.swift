@@ -36,9 +36,9 @@ public struct OrderAcceptedEvent: SchemaMessage {
         entry = OrderAcceptedEvents.Customer(customerID: customerID, orderIDs: orderIDs, occurredAt: occurredAt)
     }
 
-    /// Checks that at least one order is named, and none twice.
+    /// Checks that at least one order is named (v1 knew no registrations), and none twice.
     public func validate() throws(MessageRejection) {
-        try entry.validate()
+        try ListRules.checkDistinct(entry.orderIDs, field: "order_ids", key: { $0 })
     }
 
     enum CodingKeys: String, CodingKey {

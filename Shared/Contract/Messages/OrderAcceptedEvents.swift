@@ -4,8 +4,8 @@ import Foundation
 /// Intake's word to scoring that customers' orders changed, every customer of one intake transaction in one message
 /// (`order.accepted.v2`; internal, not in the public spec).
 ///
-/// One entry per customer touched, naming every order the transaction stored for it; `occurred_at` is the latest
-/// `occurred_at` among them, which lets scoring skip an entry older than the customer's last scoring. A batch of
+/// One entry per customer touched, naming every order the transaction stored for it (none for a customer registered
+/// without an order); `occurred_at` is the latest `occurred_at` among them (the registration time without orders), which lets scoring skip an entry older than the customer's last scoring. A batch of
 /// orders from as many customers made one `order.accepted.v1` message per customer, nearly one per order: the broker
 /// carried every order twice, and intake's relay publishing them slowed intake down (BENCHMARKS.md, "Design
 /// choices"). Intake writes at most ``maximumCustomers`` entries per message. Scoring still takes `order.accepted.v1`,
@@ -25,7 +25,8 @@ public struct OrderAcceptedEvents: SchemaMessage {
     public struct Customer: Codable, Sendable, Equatable {
         /// The customer.
         public var customerID: Identifier
-        /// The orders newly stored; at least one, no repeats.
+        /// The orders newly stored, no repeats; empty for a customer registered or updated without an order
+        /// (`customer.v1`), whom scoring scores all the same.
         public var orderIDs: [Identifier]
         /// The latest `occurred_at` among those orders.
         public var occurredAt: Timestamp
@@ -36,8 +37,9 @@ public struct OrderAcceptedEvents: SchemaMessage {
             self.occurredAt = occurredAt
         }
 
-        /// Checks that at least one order is named, and none twice.
+        /// Checks that no order is named twice.
         public func validate() throws(MessageRejection) {
+            guard !orderIDs.isEmpty else { return }
             try ListRules.checkDistinct(orderIDs, field: "order_ids", key: { $0 })
         }
 

@@ -18,6 +18,10 @@ public enum AlertReason: String, MessageVocabulary, Comparable {
     case complaintValuableCustomer = "complaint_valuable_customer"
     /// At least `repeatedComplaintsCount` complaints within `repeatedComplaintsWindowDays`.
     case repeatedComplaints = "repeated_complaints"
+    /// A complaint breached its resolution target while still open.
+    case complaintUnresolved = "complaint_unresolved"
+    /// The customer rated a complaint's handling 1 or 2 (of 5).
+    case dissatisfied
 
     private var order: Int { Self.allCases.firstIndex(of: self) ?? Self.allCases.count }
 

@@ -87,7 +87,10 @@ public struct ComplaintInboxHandler: Sendable {
         } else {
             (routing, statuses) = try await pool.transaction { [complaints, updates] connection in
                 let routing = try writer.write(complaints, on: connection)
-                let statuses = try StatusUpdateWriter(policy: current.policy, now: now).write(updates, on: connection)
+                let statuses = try StatusUpdateWriter(policy: current.policy, now: now, outbox: outbox).write(
+                    updates,
+                    on: connection
+                )
                 return (routing, statuses)
             }
         }
@@ -108,6 +111,8 @@ public struct ComplaintInboxHandler: Sendable {
             ComplaintMetrics.statusUpdate(update.message.status.rawValue)
         }
         for stop in statuses.stops { ComplaintMetrics.clockStopped(stop) }
+        for rating in statuses.ratings { ComplaintMetrics.rated(desk: rating.desk, rating: rating.rating) }
+        signals.increment(by: statuses.lowRatings)
         duplicates.increment(by: routing.duplicates)
         batchLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         return dispositions

@@ -1,4 +1,6 @@
+import CRMAMQP
 import CRMContract
+import CRMOutbox
 import CRMPostgres
 import CRMSupport
 import Foundation
@@ -16,9 +18,14 @@ import Foundation
 /// An update counts at its `at`, but never before the complaint was routed (no desk could act on it sooner: a
 /// back-dated acknowledgement meets no target it missed) nor after it was received here (a desk's clock running
 /// ahead breaches nothing); the update is stored as sent.
+///
+/// A rating (`satisfaction`) is kept on the complaint: the one of the update with the latest `at`. A new rating of 1 or
+/// 2 is signalled to `crm-alerts` (`complaint.signal` with `satisfaction`), in the same transaction.
 struct StatusUpdateWriter {
     let policy: ComplaintPolicy
     let now: Date
+    /// Where the signals of low ratings are written.
+    var outbox: Outbox?
 
     /// A validated status update at its position in the batch, with its body as received.
     struct Candidate: Sendable {
@@ -41,6 +48,10 @@ struct StatusUpdateWriter {
         var applied = 0
         var duplicates = 0
         var stops: [Stop] = []
+        /// Ratings stored by this batch, for the metrics.
+        var ratings: [(desk: String, rating: Int)] = []
+        /// Low ratings signalled to alerts.
+        var lowRatings = 0
     }
 
     private struct Complaint {
@@ -49,6 +60,8 @@ struct StatusUpdateWriter {
         var desk: String
         var firstResponseOutcome: String?
         var resolutionOutcome: String?
+        var customerID: String
+        var severity: ComplaintSeverity
     }
 
     func write(_ candidates: [Candidate], on connection: isolated PostgresConnection) throws -> Outcome {
@@ -60,7 +73,8 @@ struct StatusUpdateWriter {
         var complaints: [String: Complaint] = [:]
         for row in try connection.query(
             """
-            SELECT complaint_id, received_at, priority, desk, first_response_outcome, resolution_outcome
+            SELECT complaint_id, received_at, priority, desk, first_response_outcome, resolution_outcome, customer_id,
+                   severity
             FROM complaints WHERE complaint_id = ANY($1::text[]) ORDER BY complaint_id FOR UPDATE
             """,
             [ids]
@@ -70,7 +84,9 @@ struct StatusUpdateWriter {
                 priority: ComplaintPriority(rawValue: try row.decode(2)) ?? .p1,
                 desk: try row.decode(3),
                 firstResponseOutcome: try row.decodeIfPresent(4),
-                resolutionOutcome: try row.decodeIfPresent(5)
+                resolutionOutcome: try row.decodeIfPresent(5),
+                customerID: try row.decode(6),
+                severity: ComplaintSeverity(rawValue: try row.decode(7)) ?? .medium
             )
         }
         var known: [Candidate] = []
@@ -100,15 +116,16 @@ struct StatusUpdateWriter {
             SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::smallint[],
                                  $7::text[])
             ON CONFLICT (complaint_id, status, at) DO NOTHING
-            RETURNING id
+            RETURNING id, complaint_id, satisfaction, at
             """,
             [
                 messages.map(\.complaintID.rawValue), messages.map(\.status.rawValue), messages.map(\.at.date),
                 messages.map(\.agent), messages.map(\.resolution), messages.map(\.satisfaction), known.map(\.raw),
             ]
-        ).count
-        outcome.applied = inserted
-        outcome.duplicates = known.count - inserted
+        )
+        outcome.applied = inserted.count
+        outcome.duplicates = known.count - inserted.count
+        try keepRatings(inserted, complaints: complaints, outcome: &outcome, on: connection)
 
         // 3. Rebuild each clock from its whole history and record where it stands.
         let touched = Array(Set(messages.map(\.complaintID.rawValue))).sorted()
@@ -174,5 +191,54 @@ struct StatusUpdateWriter {
             [touched, states, responded, resolved, firstResponseOutcomes, resolutionOutcomes, nextChecks]
         )
         return outcome
+    }
+
+    /// Keeps each rated complaint's latest rating and signals the new low ones to alerts.
+    private func keepRatings(
+        _ inserted: [PostgresRow],
+        complaints: [String: Complaint],
+        outcome: inout Outcome,
+        on connection: isolated PostgresConnection
+    ) throws {
+        var rated: [String] = []
+        var signals: [OutboundMessage] = []
+        for row in inserted {
+            guard let rating = try row.decodeIfPresent(2, as: Int.self) else { continue }
+            let id: String = try row.decode(1)
+            guard let complaint = complaints[id] else { continue }
+            rated.append(id)
+            outcome.ratings.append((complaint.desk, rating))
+            guard rating <= 2, outbox != nil else { continue }
+            let event = ComplaintSignalEvent(
+                complaintID: try Identifier(id),
+                customerID: try Identifier(complaint.customerID),
+                severity: complaint.severity,
+                receivedAt: Timestamp(complaint.receivedAt),
+                satisfaction: rating,
+                at: Timestamp(try row.decode(3, as: Date.self))
+            )
+            signals.append(
+                OutboundMessage(
+                    exchange: Topology.eventsExchange,
+                    routingKey: Topology.EventKey.complaintSignal,
+                    body: try event.encodedBody(),
+                    messageID: "\(id)/rating/\(try row.decode(0, as: Int64.self))"
+                )
+            )
+        }
+        guard !rated.isEmpty else { return }
+        try connection.execute(
+            """
+            UPDATE complaints k SET satisfaction = e.satisfaction, satisfaction_at = e.at
+            FROM (SELECT DISTINCT ON (complaint_id) complaint_id, satisfaction, at FROM complaint_status_events
+                  WHERE complaint_id = ANY($1::text[]) AND satisfaction IS NOT NULL
+                  ORDER BY complaint_id, at DESC, id DESC) e
+            WHERE k.complaint_id = e.complaint_id
+              AND (k.satisfaction, k.satisfaction_at) IS DISTINCT FROM (e.satisfaction, e.at)
+            """,
+            [Array(Set(rated)).sorted()]
+        )
+        try outbox?.enqueue(signals, on: connection)
+        outcome.lowRatings = signals.count
     }
 }

@@ -115,6 +115,26 @@ struct SLASweep {
                     }
                     fresh[id] = entry
                     result.breaches.append(Breach(desk: item.due.desk, target: escalation.target))
+                    if escalation.target == .resolution {
+                        // An open complaint past its resolution target: the fact behind `complaint_unresolved`.
+                        let signal = ComplaintSignalEvent(
+                            complaintID: routed.complaint.complaintID,
+                            customerID: routed.complaint.customerID,
+                            tier: routed.customer.tier,
+                            severity: routed.severity,
+                            receivedAt: routed.complaint.receivedAt,
+                            breached: .resolution,
+                            at: Timestamp(escalation.breachedAt)
+                        )
+                        messages.append(
+                            OutboundMessage(
+                                exchange: Topology.eventsExchange,
+                                routingKey: Topology.EventKey.complaintSignal,
+                                body: try signal.encodedBody(),
+                                messageID: "\(id)/breach/resolution"
+                            )
+                        )
+                    }
                 }
             }
             for target in targets {

@@ -1,0 +1,187 @@
+import CRMAMQP
+import CRMContract
+import CRMOutbox
+import CRMPostgres
+import CRMSupport
+import Foundation
+import Metrics
+
+/// Lifecycle events for marketing tools (`customer-lifecycle.v1` on `crm.lifecycle`), written into scoring's outbox
+/// in the transaction of the scores they announce.
+///
+/// A stage change is announced when a customer's stored stage differs from its `announced_stage`, the stage of its
+/// previous event; the same statement that reads it sets it, under the row's lock, so each change is announced once
+/// whichever replica, incremental batch or full rescoring writes it, and a score another scoring overtook is not
+/// announced at all. A customer flagged `opt_out` is marked announced without an event: nothing about it reaches
+/// the exchange. A replay (a full rescoring as of a past time) does not announce: `announced_stage` stays what the
+/// marketing tools were told, and the next scoring of the present announces only real changes since.
+enum LifecycleAnnouncements {
+    static let stageEvents = Counter(
+        label: "crm_scoring_lifecycle_events_total",
+        dimensions: [("event", "stage_changed")]
+    )
+    static let dueEvents = Counter(label: "crm_scoring_lifecycle_events_total", dimensions: [("event", "purchase_due")])
+    static let suppressed = Counter(label: "crm_scoring_lifecycle_suppressed_total", dimensions: [("flag", "opt_out")])
+
+    /// A row read for an event: the stored score's figures.
+    struct Row {
+        var customerID: String
+        var previous: LifecycleStage?
+        var stage: LifecycleStage
+        var rule: String?
+        var tier: ValueTier
+        var at: Date
+        var clv: String?
+        var pAlive: Double?
+        var lastOrderAt: Date?
+        var expectedAt: Date?
+        var optedOut: Bool
+    }
+
+    /// The events of the stage changes of the customers in `scoring_stage` (the scores this transaction wrote), marked
+    /// announced: the caller enqueues them in the same transaction, with its other events (one hand-off to the relay).
+    static func stageChanges(
+        playbook: LifecyclePlaybook,
+        on connection: isolated PostgresConnection
+    ) throws -> [OutboundMessage] {
+        let rows = try connection.query(
+            """
+            SELECT s.customer_id, s.announced_stage, s.lifecycle_stage, s.lifecycle_rule, s.tier,
+                   date_part('epoch', s.scored_at), s.clv_predicted::text, s.p_alive,
+                   date_part('epoch', s.last_order_at), NULL::float8,
+                   EXISTS (SELECT 1 FROM customer_flags f WHERE f.customer_id = s.customer_id AND f.flag = 'opt_out')
+            FROM scoring_stage st JOIN customer_scores s ON s.customer_id = st.customer_id
+            WHERE s.announced_stage IS DISTINCT FROM s.lifecycle_stage
+            ORDER BY s.customer_id
+            FOR UPDATE OF s
+            """
+        ).map(Self.row)
+        guard !rows.isEmpty else { return [] }
+        try connection.execute(
+            """
+            UPDATE customer_scores s SET announced_stage = s.lifecycle_stage
+            FROM unnest($1::text[]) AS i(id) WHERE s.customer_id = i.id
+            """,
+            [rows.map(\.customerID)]
+        )
+        return try messages(rows, event: .stageChanged, playbook: playbook)
+    }
+
+    /// Announces the purchases due by `now` (at most `limit`): repeat customers (two or more purchase days) whose
+    /// expected next purchase, last purchase + their expected interval, passed no longer than one interval ago, and
+    /// whose last purchase has not been announced as due yet. Customers in `termination` are left to win-back. Replicas
+    /// skip each other's rows. Returns the number of customers settled (announced, or passed over for `opt_out`).
+    static func announcePurchasesDue(
+        now: Date,
+        limit: Int,
+        playbook: LifecyclePlaybook,
+        outbox: Outbox,
+        on connection: isolated PostgresConnection
+    ) throws -> Int {
+        let rows = try connection.query(
+            """
+            SELECT s.customer_id, NULL::text, s.lifecycle_stage, s.lifecycle_rule, s.tier,
+                   date_part('epoch', $1::timestamptz), s.clv_predicted::text, s.p_alive,
+                   date_part('epoch', s.last_order_at),
+                   date_part('epoch', s.last_order_at) + s.expected_interval_days * 86400,
+                   EXISTS (SELECT 1 FROM customer_flags f WHERE f.customer_id = s.customer_id AND f.flag = 'opt_out')
+            FROM customer_scores s
+            WHERE s.transactions >= 2 AND s.expected_interval_days > 0
+              AND s.purchase_due_for IS DISTINCT FROM s.last_order_at
+              AND s.lifecycle_stage <> 'termination'
+              AND date_part('epoch', s.last_order_at) + s.expected_interval_days * 86400
+                  BETWEEN date_part('epoch', $1::timestamptz) - s.expected_interval_days * 86400
+                      AND date_part('epoch', $1::timestamptz)
+            ORDER BY s.last_order_at
+            LIMIT $2
+            FOR UPDATE OF s SKIP LOCKED
+            """,
+            [now, limit]
+        ).map(Self.row)
+        guard !rows.isEmpty else { return 0 }
+        try connection.execute(
+            """
+            UPDATE customer_scores s SET purchase_due_for = s.last_order_at
+            FROM unnest($1::text[]) AS i(id) WHERE s.customer_id = i.id
+            """,
+            [rows.map(\.customerID)]
+        )
+        try ScoredEvents.enqueue(
+            try messages(rows, event: .purchaseDue, playbook: playbook),
+            into: outbox,
+            on: connection
+        )
+        return rows.count
+    }
+
+    private static func row(_ row: PostgresRow) throws -> Row {
+        func stage(_ column: Int) throws -> LifecycleStage? {
+            guard let text = try row.decodeIfPresent(column, as: String.self) else { return nil }
+            guard let stage = LifecycleStage(rawValue: text) else {
+                throw ScoringError(.unreadableRow, "unknown lifecycle stage in customer_scores")
+            }
+            return stage
+        }
+        guard let current = try stage(2),
+            let tier = ValueTier(rawValue: try row.decode(4, as: String.self))
+        else { throw ScoringError(.unreadableRow, "a score without stage or tier") }
+        return Row(
+            customerID: try row.decode(0),
+            previous: try stage(1),
+            stage: current,
+            rule: try row.decodeIfPresent(3, as: String.self),
+            tier: tier,
+            at: Date(timeIntervalSince1970: try row.decode(5, as: Double.self)),
+            clv: try row.decodeIfPresent(6, as: String.self),
+            pAlive: try row.decodeIfPresent(7, as: Double.self),
+            lastOrderAt: try row.decodeIfPresent(8, as: Double.self).map(Date.init(timeIntervalSince1970:)),
+            expectedAt: try row.decodeIfPresent(9, as: Double.self).map(Date.init(timeIntervalSince1970:)),
+            optedOut: try row.decode(10, as: Bool.self)
+        )
+    }
+
+    /// The events of `rows`, but none for a customer flagged opt_out; counted.
+    private static func messages(
+        _ rows: [Row],
+        event: CustomerLifecycleEvent.Event,
+        playbook: LifecyclePlaybook
+    ) throws -> [OutboundMessage] {
+        var messages: [OutboundMessage] = []
+        var optedOut = 0
+        for row in rows {
+            guard !row.optedOut else {
+                optedOut += 1
+                continue
+            }
+            let id = MessageID.random()
+            let message = CustomerLifecycleEvent(
+                eventID: id,
+                event: event,
+                customerID: try Identifier(row.customerID),
+                stage: row.stage,
+                previousStage: row.previous,
+                rule: row.rule,
+                tier: row.tier,
+                changedAt: Timestamp(row.at),
+                clv: row.clv.flatMap { try? Money($0) },
+                pAlive: row.pAlive.map { min(max(($0 * 10_000).rounded() / 10_000, 0), 1) },
+                lastOrderAt: row.lastOrderAt.map(Timestamp.init),
+                expectedAt: event == .purchaseDue ? row.expectedAt.map(Timestamp.init) : nil,
+                suggestedAction: event == .purchaseDue
+                    ? playbook.action(on: LifecyclePlaybook.purchaseDue, tier: row.tier)
+                    : playbook.action(stage: row.stage, tier: row.tier)
+            )
+            messages.append(
+                OutboundMessage(
+                    exchange: Topology.lifecycleExchange,
+                    routingKey: message.routingKey,
+                    body: try message.encodedBody(),
+                    messageID: id
+                )
+            )
+        }
+        (event == .purchaseDue ? dueEvents : stageEvents).increment(by: messages.count)
+        suppressed.increment(by: optedOut)
+        return messages
+    }
+}
