@@ -172,6 +172,8 @@ struct BaseBenchmark {
     /// A running `crm-scoring`, asked for page after page of gold customers in decline, 100 at a time.
     func pages() async throws {
         print("== GET /customers?tier=gold&stage=decline&limit=100 on crm-scoring")
+        // What `crm migrate` declares in a deployment: the service only checks its topology exists.
+        try await environment.declare(ScoringService.topology)
         let port = TestPorts.unused()
         var variables = environment.serviceVariables
         variables["CRM_HTTP_PORT"] = "\(port)"
