@@ -110,7 +110,7 @@ struct SatisfactionFlowTests {
                     #expect(try await eventually { try await Self.alerts(environment).count == 3 })
                     try await publisher.publish([Self.status("K-2", "acknowledged")])
                     #expect(
-                        try await eventually(.seconds(20)) {
+                        try await eventually {
                             try await Self.alerts(environment).contains { $0.reasons == "complaint_unresolved" }
                         }
                     )

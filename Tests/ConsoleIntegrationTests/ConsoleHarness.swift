@@ -34,7 +34,7 @@ enum ConsoleHarness {
             options: ConsoleService.hostOptions,
             parts: ConsoleService.parts
         ) { _ in
-            let ready = try await eventually(.seconds(20)) {
+            let ready = try await eventually {
                 try await HTTPClient.request(port: port, "/health/ready").status == 200
             }
             #expect(ready, "the console did not become ready")

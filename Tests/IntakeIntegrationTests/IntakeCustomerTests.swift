@@ -155,7 +155,7 @@ struct IntakeCustomerTests {
         )
         let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-race'") }
         // The delete must come to wait for the writer's lock (on a busy machine it may take a while to get there).
-        let waiting = try await eventually(.seconds(10)) {
+        let waiting = try await eventually {
             try await environment.pool.query(
                 """
                 SELECT count(*) FROM pg_stat_activity

@@ -38,7 +38,7 @@ struct IntakeRegistrationTests {
                         #""customer_id":"P-1","registered_at":"2026-11-22T10:15:00+08:00","region":"west""#
                     ),
                 ])
-                let stored = try await eventually(.seconds(20)) {
+                let stored = try await eventually {
                     let region = try await environment.pool.query(
                         "SELECT region FROM customers WHERE customer_id = 'P-1'"
                     ).first?[0]
