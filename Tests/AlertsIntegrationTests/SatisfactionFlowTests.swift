@@ -48,6 +48,11 @@ struct SatisfactionFlowTests {
         ).map { (try $0.decode(0), try $0.decode(1), try $0.decode(2)) }
     }
 
+    /// Whether an alert's comma-separated reasons name `reason`.
+    static func names(_ reasons: String, _ reason: String) -> Bool {
+        reasons.split(separator: ",").contains { $0 == reason }
+    }
+
     @Test func ratingsAndBreachesReachRetentionOnceAndTheCustomerObject() async throws {
         try await TestServers.withEnvironment { environment in
             let rules = Repository.file("deploy/complaint-rules.json").path
@@ -107,11 +112,13 @@ struct SatisfactionFlowTests {
                     try await publisher.publish([
                         Self.complaint("K-2", customer: "G-2", subject: "The charger caught fire")
                     ])
-                    #expect(try await eventually { try await Self.alerts(environment).count == 3 })
+                    // Its own alert; the breach of its one-second resolution target follows as an alert of its own, or
+                    // as a second reason of the same alert when both signals reach one batch (a loaded machine).
+                    #expect(try await eventually { try await Self.alerts(environment).contains { $0.customer == "G-2" } })
                     try await publisher.publish([Self.status("K-2", "acknowledged")])
                     #expect(
                         try await eventually {
-                            try await Self.alerts(environment).contains { $0.reasons == "complaint_unresolved" }
+                            try await Self.alerts(environment).contains { Self.names($0.reasons, "complaint_unresolved") }
                         }
                     )
                     // Long enough for another sweep, rating or signal to raise something twice.
@@ -120,13 +127,13 @@ struct SatisfactionFlowTests {
             }
             await publisher.close()
             let alerts = try await Self.alerts(environment)
-            #expect(alerts.filter { $0.reasons == "dissatisfied" }.map(\.customer) == ["G-1"])
-            #expect(alerts.filter { $0.reasons == "complaint_unresolved" }.map(\.customer) == ["G-2"])
+            #expect(alerts.filter { Self.names($0.reasons, "dissatisfied") }.map(\.customer) == ["G-1"])
+            #expect(alerts.filter { Self.names($0.reasons, "complaint_unresolved") }.map(\.customer) == ["G-2"])
             #expect(alerts.allSatisfy { $0.customer != "B-1" })
-            let dissatisfied = try #require(alerts.first { $0.reasons == "dissatisfied" })
+            let dissatisfied = try #require(alerts.first { Self.names($0.reasons, "dissatisfied") })
             #expect(dissatisfied.evidence.contains(#""complaint_id": "K-1""#))
             #expect(dissatisfied.evidence.contains(#""satisfaction": 1"#))
-            let unresolved = try #require(alerts.first { $0.reasons == "complaint_unresolved" })
+            let unresolved = try #require(alerts.first { Self.names($0.reasons, "complaint_unresolved") })
             #expect(unresolved.evidence.contains(#""breached_target": "resolution""#))
             #expect(unresolved.evidence.contains(#""complaint_id": "K-2""#))
 
