@@ -59,7 +59,7 @@ struct Rescore: AsyncParsableCommand {
             pool: pool,
             outbox: Outbox(of: .scoring),
             settings: settings,
-            workMemory: environment.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"),
+            environment: environment.settings,
             logger: environment.logger
         )
         rescoring.lifecyclePlaybook = playbook

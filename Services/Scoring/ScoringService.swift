@@ -49,7 +49,7 @@ public enum ScoringService {
             pool: context.pool,
             outbox: outbox,
             settings: settings,
-            workMemory: context.settings.string("CRM_SCORING_WORK_MEM", default: "512MB"),
+            environment: context.settings,
             logger: context.logger
         )
         rescoring.lifecyclePlaybook = playbook

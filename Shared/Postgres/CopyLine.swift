@@ -98,6 +98,11 @@ public struct CopyLine {
         return value
     }
 
+    /// Passes over the next `count` fields unread.
+    public mutating func skip(_ count: Int) {
+        for _ in 0..<count { _ = nextField() }
+    }
+
     /// The next field as a boolean (`t`/`f`).
     public mutating func optionalBool() -> Bool? {
         guard let field = nextField() else { return nil }

@@ -52,6 +52,11 @@ public struct FullRescoring: Sendable {
     /// The purchase models fitted: all three, as every full rescoring does; fewer only where a benchmark measures
     /// what the others cost (the others then keep the previous model's fits, and are not selected).
     public var purchaseModels = PurchaseModelKind.allCases
+    /// Where the run keeps its customers between the read and the write (``ScoringSpill``; `CRM_SCORING_SPILL_DIR`,
+    /// the temporary directory by default): about 190 bytes a customer, in a file removed when the run ends.
+    public var spillDirectory = FileManager.default.temporaryDirectory.path
+    /// Customers scored, staged and handed to the outbox at a time in the write phase.
+    static let writeChunk = 20_000
     /// The actions of the lifecycle events a rescoring of the present announces (the built-in playbook by default).
     public var lifecyclePlaybook: LifecyclePlaybookSource
     /// How far before its start a requested as-of time may lie and the run still count as the present (1 minute):
@@ -72,6 +77,25 @@ public struct FullRescoring: Sendable {
         self.workMemory = workMemory
         self.logger = logger
         lifecyclePlaybook = LifecyclePlaybookSource(logger: logger)
+    }
+
+    /// A rescoring over `pool` with `settings`, tuned by the environment's `CRM_SCORING_WORK_MEM` and
+    /// `CRM_SCORING_SPILL_DIR`: what the service and `crm rescore` run.
+    public init(
+        pool: PostgresPool,
+        outbox: Outbox,
+        settings: ScoringConfiguration,
+        environment: Settings,
+        logger: Logger
+    ) {
+        self.init(
+            pool: pool,
+            outbox: outbox,
+            settings: settings,
+            workMemory: environment.string("CRM_SCORING_WORK_MEM", default: "512MB"),
+            logger: logger
+        )
+        spillDirectory = environment.string("CRM_SCORING_SPILL_DIR", default: spillDirectory)
     }
 
     /// Whether a run as of `asOf` started at `started` replays the past: it then announces no lifecycle events.
@@ -127,7 +151,10 @@ public struct FullRescoring: Sendable {
         let lifecyclePlaybook = Self.isReplay(asOf: asOf, started: started) ? nil : self.lifecyclePlaybook.current
         let calibrationEnd = settings.validationHoldoutDays.map { asOf.addingTimeInterval(-Double($0) * 86_400) }
         let logger = self.logger
-        let (entries, holdout, previous, cohorts) = try await connection.transaction(isolation: .repeatableRead) {
+        let spillDirectory = self.spillDirectory
+        // Every customer goes to the spill file as it streams past; memory keeps only the few figures per customer the
+        // fits and the base-wide cut-offs need (``BaseFigures``).
+        let (spill, figures, holdout, previous, cohorts) = try await connection.transaction(isolation: .repeatableRead) {
             connection in
             // One big sort: JIT compilation costs more than it saves, work_mem decides memory against disk, and
             // the sort is worth parallel workers whatever the planner guesses of the as-of filter (1/3 of the rows
@@ -142,22 +169,36 @@ public struct FullRescoring: Sendable {
             let previous = try PurchaseModels.previous(on: connection, logger: logger)
             // The base report's cohorts are counted from each customer's purchase days as its orders stream past.
             var cohorts = CohortTally()
-            let read = try ScoreStore.read(
-                customers: nil,
-                asOf: asOf,
-                settings: settings,
-                calibrationEnd: calibrationEnd,
-                on: connection,
-                purchaseDays: reportsBase ? { cohorts.add(purchaseDays: $0) } : nil
-            )
-            return (read.entries, read.holdout, previous, cohorts)
+            var holdout: [HoldoutHistory] = []
+            var figures = BaseFigures(settings: settings, asOf: asOf)
+            var spill = try ScoringSpill(directory: spillDirectory)
+            do {
+                try ScoreStore.stream(
+                    .all,
+                    asOf: asOf,
+                    settings: settings,
+                    calibrationEnd: calibrationEnd,
+                    on: connection,
+                    purchaseDays: reportsBase ? { cohorts.add(purchaseDays: $0) } : nil,
+                    holdout: { holdout.append($0) }
+                ) { entry in
+                    figures.add(entry.activity)
+                    try spill.append(entry)
+                }
+                try spill.finishWriting()
+            } catch {
+                spill.close()
+                throw error
+            }
+            return (spill, figures, holdout, previous, cohorts)
         }
+        defer { spill.close() }
         clock.lap("read")
 
         progress("fitting models")
-        let activities = entries.lazy.map(\.activity)
         var model = try Self.fit(
-            activities,
+            summaries: figures.summaries,
+            customers: figures.customers,
             settings: settings,
             asOf: asOf,
             requested: requested,
@@ -191,13 +232,14 @@ public struct FullRescoring: Sendable {
         PurchaseModels.report(model, logger: logger)
 
         progress("scoring customers")
-        let bulk = Self.predict(activities, model: model)
-        Self.calibrate(&model, activities: activities, predictions: bulk)
+        Self.calibrate(&model, figures: figures)
         clock.lap("score")
 
         progress("writing scores")
         let prepared = model
         let validated = validation
+        let customers = figures.customers
+        let outbox = self.outbox
         let outcome = try await connection.transaction { connection in
             // The validation's id first, so that the model's selection can name it and the validation its model.
             var selected = prepared
@@ -222,28 +264,31 @@ public struct FullRescoring: Sendable {
                     asOf: asOf,
                     previousAsOf: try BaseReportStore.latestAsOf(on: connection),
                     spend: prepared.gammaGamma?.parameters,
-                    capacity: entries.count
+                    capacity: customers
                 ) : nil
             base?.cohorts = cohorts
             try ScoreStore.createStage(on: connection)
-            var events: [OutboundMessage] = []
+            var events = 0
             var stages: [LifecycleStage: Int] = [:]
             var tiers: [ValueTier: Int] = [:]
             var cells: [String: Int] = [:]
             var unscored: [String] = []
-            var start = 0
-            while start < entries.count {
-                let end = min(start + 20_000, entries.count)
+            var reader = try spill.reader()
+            // A chunk at a time: predicted, scored, staged, and its notable changes handed to the outbox.
+            while true {
+                let entries = try reader.next(Self.writeChunk)
+                guard !entries.isEmpty else { break }
+                let predictions = Self.predict(entries.lazy.map(\.activity), model: prepared)
                 var scores: [CustomerScore] = []
-                scores.reserveCapacity(end - start)
-                for index in start..<end {
-                    let entry = entries[index]
+                var messages: [OutboundMessage] = []
+                scores.reserveCapacity(entries.count)
+                for (entry, prediction) in zip(entries, predictions) {
                     let score = scorer.score(
                         customerID: entry.customerID,
                         activity: entry.activity,
                         previous: entry.previous,
                         asOf: asOf,
-                        predictions: bulk[index]
+                        predictions: prediction
                     )
                     guard score.isWritable else {
                         unscored.append(entry.customerID)
@@ -256,12 +301,13 @@ public struct FullRescoring: Sendable {
                     if scorer.isNotable(score, previous: entry.previous),
                         let message = try ScoredEvents.message(for: score, previous: entry.previous)
                     {
-                        events.append(message)
+                        messages.append(message)
                     }
                     scores.append(score)
                 }
                 try ScoreStore.stage(scores, on: connection)
-                start = end
+                try ScoredEvents.enqueue(messages, into: outbox, on: connection)
+                events += messages.count
             }
             let staged = ContinuousClock.now
             let written = try ScoreStore.merge(
@@ -275,7 +321,7 @@ public struct FullRescoring: Sendable {
             let announced = try lifecyclePlaybook.map { playbook in
                 try LifecycleAnnouncements.stageChanges(playbook: playbook, on: connection)
             }
-            try ScoredEvents.enqueue(events + (announced ?? []), into: outbox, on: connection)
+            try ScoredEvents.enqueue(announced ?? [], into: outbox, on: connection)
             stored.statistics["lifecycle_events"] = Double(announced?.count ?? 0)
             stored.statistics["seconds.write.merge"] = (merged - staged).seconds
             stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
@@ -287,11 +333,11 @@ public struct FullRescoring: Sendable {
             for (stage, count) in stages { stored.statistics["customers.stage.\(stage.rawValue)"] = Double(count) }
             for (tier, count) in tiers { stored.statistics["customers.tier.\(tier.rawValue)"] = Double(count) }
             for (cell, count) in cells { stored.statistics["customers.grid.\(cell)"] = Double(count) }
-            stored.statistics["events"] = Double(events.count)
+            stored.statistics["events"] = Double(events)
             stored.statistics["written"] = Double(written)
             stored.statistics["unscored"] = Double(unscored.count)
             return (
-                model: stored, written: written, events: events.count, unscored: unscored, validation: storedValidation
+                model: stored, written: written, events: events, unscored: unscored, validation: storedValidation
             )
         }
         clock.lap("write")
@@ -316,7 +362,7 @@ public struct FullRescoring: Sendable {
             "full rescoring finished",
             metadata: [
                 "model.id": "\(model.modelID ?? 0)", "model.selected": "\(model.selected.rawValue)",
-                "as_of": "\(Timestamp(asOf))", "customers": "\(entries.count)",
+                "as_of": "\(Timestamp(asOf))", "customers": "\(figures.customers)",
                 "written": "\(outcome.written)", "events": "\(outcome.events)",
                 "seconds":
                     "\(phases.map { "\($0.name)=\(String(format: "%.2f", $0.seconds))" }.joined(separator: " "))",
@@ -324,7 +370,7 @@ public struct FullRescoring: Sendable {
         )
         return Report(
             model: model,
-            customers: entries.count,
+            customers: figures.customers,
             written: outcome.written,
             events: outcome.events,
             unscored: outcome.unscored,
@@ -350,16 +396,35 @@ public struct FullRescoring: Sendable {
         validation: StoredValidation? = nil,
         kinds: [PurchaseModelKind] = PurchaseModelKind.allCases
     ) throws -> ScoringModel {
+        try fit(
+            summaries: activities.compactMap(\.summary),
+            customers: activities.count,
+            settings: settings,
+            asOf: asOf,
+            requested: requested,
+            previous: previous,
+            validation: validation,
+            kinds: kinds
+        )
+    }
+
+    /// ``fit(_:settings:asOf:requested:previous:validation:kinds:)`` from the summaries of the customers with purchases
+    /// in a base of `customers`.
+    static func fit(
+        summaries: [TransactionSummary],
+        customers: Int,
+        settings: ScoringConfiguration,
+        asOf: Date,
+        requested: Bool,
+        previous: ScoringModel?,
+        validation: StoredValidation?,
+        kinds: [PurchaseModelKind]
+    ) throws -> ScoringModel {
         var model = ScoringModel.empty(settings: settings, asOf: asOf)
         model.asOfRequested = requested
         model.fittedAt = Date()
-        model.customers = activities.count
-        let failures = PurchaseModels.fit(
-            &model,
-            summaries: activities.compactMap(\.summary),
-            previous: previous,
-            kinds: kinds
-        )
+        model.customers = customers
+        let failures = PurchaseModels.fit(&model, summaries: summaries, previous: previous, kinds: kinds)
         for failure in failures { model.fitFailures[failure.model] = failure.code.rawValue }
         model.selection = PurchaseModels.select(
             setting: settings.purchaseModel,
@@ -392,19 +457,77 @@ public struct FullRescoring: Sendable {
         activities: some Collection<CustomerActivity>,
         predictions: [CustomerPredictions]
     ) {
-        let asOf = model.asOf
-        model.rfm = RFMBreakpoints(
-            base: activities.compactMap { CustomerScorer.rfmValues($0, asOf: asOf) },
-            settings: model.settings.rfm
-        )
-        let scorer = CustomerScorer(model: model)
-        model.tierCutoffs = TierCutoffs(
-            base: zip(activities, predictions).compactMap { activity, prediction in
-                guard activity.orderCount > 0 else { return nil }
-                let plain = scorer.plainValues(activity, asOf: asOf)
-                return CLVFigures(historical: plain.historical, simple: plain.simple, predicted: prediction.predicted)
-            },
-            settings: model.settings.tiering
-        )
+        var figures = BaseFigures(settings: model.settings, asOf: model.asOf)
+        for activity in activities { figures.add(activity) }
+        let predicted = zip(activities, predictions).compactMap { activity, prediction in
+            activity.orderCount > 0 ? prediction.predicted : nil
+        }
+        calibrate(&model, figures: figures, predicted: predicted)
+    }
+
+    /// ``calibrate(_:activities:predictions:)`` from the figures a streaming read kept, with the predicted values of
+    /// the customers with purchases computed here a slice at a time (under the `predicted` value basis only).
+    static func calibrate(_ model: inout ScoringModel, figures: BaseFigures) {
+        var predicted: [Double?] = []
+        if model.settings.tiering.valueBasis == .predicted, let transactions = model.purchaseModel {
+            predicted.reserveCapacity(figures.summaries.count)
+            var start = 0
+            while start < figures.summaries.count {
+                let end = min(start + 100_000, figures.summaries.count)
+                predicted += PurchaseModels.predictions(
+                    transactions,
+                    spend: model.gammaGamma?.parameters,
+                    summaries: figures.summaries[start..<end].map { $0 },
+                    settings: model.settings
+                ).map(\.predicted)
+                start = end
+            }
+        }
+        calibrate(&model, figures: figures, predicted: predicted)
+    }
+
+    /// Sets the RFM breakpoints and the tier cut-offs from `figures` and the predicted values of its customers with
+    /// purchases, in order (empty when there are none: each customer's value falls back as ``CLVFigures`` says).
+    private static func calibrate(_ model: inout ScoringModel, figures: BaseFigures, predicted: [Double?]) {
+        model.rfm = RFMBreakpoints(base: figures.rfm, settings: model.settings.rfm)
+        var values = figures.plainTierValues
+        if model.settings.tiering.valueBasis == .predicted {
+            for (index, value) in predicted.enumerated() where value != nil { values[index] = value! }
+        }
+        model.tierCutoffs = TierCutoffs(values: values, settings: model.settings.tiering)
+    }
+}
+
+/// What a full rescoring keeps in memory of every customer between its read and its calibration: the summary the
+/// purchase models are fitted to, the RFM values and the value the tiers rank where it needs no model. About 70 bytes
+/// a customer with purchases; the rest of each customer waits in the ``ScoringSpill``.
+struct BaseFigures: Sendable {
+    /// Customers read, with purchases or without.
+    private(set) var customers = 0
+    /// The summaries of the customers with purchases, in the order read.
+    private(set) var summaries: [TransactionSummary] = []
+    /// The same customers' values under the tiers' value basis: historical (the `predicted` basis's fallback until
+    /// the predictions replace it) or simple.
+    private(set) var plainTierValues: [Double] = []
+    /// The RFM values of every customer with purchases.
+    private(set) var rfm: [RFMValues] = []
+    private let asOf: Date
+    private let basis: ValueBasis
+    private let scorer: CustomerScorer
+
+    init(settings: ScoringConfiguration, asOf: Date) {
+        self.asOf = asOf
+        basis = settings.tiering.valueBasis
+        scorer = CustomerScorer(model: .empty(settings: settings, asOf: asOf))
+    }
+
+    /// Keeps what the base-wide figures need of one customer's activity.
+    mutating func add(_ activity: CustomerActivity) {
+        customers += 1
+        if let values = CustomerScorer.rfmValues(activity, asOf: asOf) { rfm.append(values) }
+        guard activity.orderCount > 0, let summary = activity.summary else { return }
+        summaries.append(summary)
+        let plain = scorer.plainValues(activity, asOf: asOf)
+        plainTierValues.append(basis == .simple ? plain.simple : plain.historical)
     }
 }

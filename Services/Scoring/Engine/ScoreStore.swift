@@ -14,36 +14,51 @@ struct ScoringEntry: Sendable {
 /// The SQL of scoring: the set-wise aggregation read back as a stream, and the bulk write of scores, history
 /// and events. Every statement runs on the caller's connection inside the caller's transaction.
 enum ScoreStore {
-    /// Reads every customer (or the named ones) with its previous score and its activity as of `asOf`.
+    /// Which customers a read covers: the whole base, or the named ones.
+    enum Selection {
+        case all
+        case named([String])
+    }
+
+    /// Reads the named customers with their previous scores and their activities as of `asOf`.
     static func read(
-        customers filter: [String]?,
+        customers: [String],
         asOf: Date,
         settings: ScoringConfiguration,
         on connection: isolated PostgresConnection
     ) throws -> [ScoringEntry] {
-        try read(customers: filter, asOf: asOf, settings: settings, calibrationEnd: nil, on: connection).entries
+        var entries: [ScoringEntry] = []
+        try stream(.named(customers), asOf: asOf, settings: settings, on: connection) { entries.append($0) }
+        return entries
     }
 
-    /// Reads every customer (or the named ones) with its previous score and its activity as of `asOf`, and with a
-    /// `calibrationEnd`, the split histories of the customers who bought by then (a holdout validation's data,
-    /// from the same pass over the orders).
+    /// Streams the selected customers, each with its previous score and its activity as of `asOf`, to `each`, one at
+    /// a time in byte order of their ids: memory holds one customer's orders, never the base.
     ///
-    /// Two `COPY ... TO STDOUT` streams, both ordered by customer id in byte order: the customers with their
-    /// previous scores, then their orders (only those at or before `asOf`, held refunds left out), folded into
-    /// activities customer by customer as they stream past. They are merged in one pass, so memory grows with
-    /// customers, never with orders. `purchaseDays`, when given, hears each customer's purchase days (days since
-    /// 1970, in no particular order) as its orders are folded: what the base report's cohorts count.
-    static func read(
-        customers filter: [String]?,
+    /// One `COPY ... TO STDOUT` of two row kinds sorted together by customer id: a customer's row (its previous
+    /// score) and then its orders (only those at or before `asOf`, held refunds left out), which are folded into its
+    /// activity as they stream past. With a `calibrationEnd`, `holdout` hears the split history of every customer who
+    /// bought by then (a holdout validation's data, from the same pass over the orders); `purchaseDays` hears each
+    /// customer's purchase days (days since 1970, in no particular order) as its orders are folded: what the base
+    /// report's cohorts count.
+    static func stream(
+        _ selection: Selection,
         asOf: Date,
         settings: ScoringConfiguration,
-        calibrationEnd: Date?,
+        calibrationEnd: Date? = nil,
         on connection: isolated PostgresConnection,
-        purchaseDays: ((_ days: ActivityBuilder.PurchaseDays) -> Void)? = nil
-    ) throws -> (entries: [ScoringEntry], holdout: [HoldoutHistory]) {
+        purchaseDays: ((_ days: ActivityBuilder.PurchaseDays) -> Void)? = nil,
+        holdout: ((HoldoutHistory) -> Void)? = nil,
+        each: (ScoringEntry) throws -> Void
+    ) throws {
+        let names: [String]
+        switch selection {
+        case .all: names = []
+        case .named(let customers): names = customers
+        }
         try connection.execute(
             "SELECT set_config('crm.scoring_as_of', $1, true), set_config('crm.scoring_customers', $2, true)",
-            [asOf, filter ?? []]
+            [asOf, names]
         )
         // Named customers are looked up one by one through the primary keys and `orders_customer`: lateral
         // subqueries behind `OFFSET 0`, which the planner can neither flatten nor turn into joins. Planned as joins
@@ -54,29 +69,79 @@ enum ScoreStore {
         let orderColumns = "customer_id, occurred_at, kind, amount_base, cost_base, held"
         let named = "(SELECT DISTINCT id FROM unnest(current_setting('crm.scoring_customers')::text[]) AS id) AS f(id)"
         // Only the columns read: the service's role may select no others (column grants, `ServiceAccount`).
-        func each(_ table: String, _ columns: String) -> String {
+        func lookup(_ table: String, _ columns: String) -> String {
             "(SELECT \(columns) FROM \(table) WHERE customer_id = f.id OFFSET 0)"
         }
-        let customers =
-            filter == nil
-            ? "customers c LEFT JOIN customer_scores s ON s.customer_id = c.customer_id"
-            : "\(named) CROSS JOIN LATERAL \(each("customers", "customer_id")) c"
-                + " LEFT JOIN LATERAL \(each("customer_scores", scoreColumns)) s ON true"
-        var entries: [ScoringEntry] = []
+        let (customers, orders) =
+            switch selection {
+            case .all: ("customers c LEFT JOIN customer_scores s ON s.customer_id = c.customer_id", "orders o")
+            case .named:
+                (
+                    "\(named) CROSS JOIN LATERAL \(lookup("customers", "customer_id")) c"
+                        + " LEFT JOIN LATERAL \(lookup("customer_scores", scoreColumns)) s ON true",
+                    "\(named) CROSS JOIN LATERAL \(lookup("orders", orderColumns)) o"
+                )
+            }
+        var builder = ActivityBuilder(asOf: asOf, settings: settings)
+        var entry: ScoringEntry?
+        var purchaseTimes: [Double] = []
+        func finish() throws {
+            guard var done = entry else { return }
+            if let purchaseDays { builder.withPurchaseDays(purchaseDays) }
+            done.activity = builder.finish()
+            if let calibrationEnd {
+                let split = HoldoutHistory(
+                    purchaseTimes: purchaseTimes,
+                    calibrationEnd: calibrationEnd.timeIntervalSince1970,
+                    holdoutEnd: asOf.timeIntervalSince1970,
+                    unit: settings.timeUnit
+                )
+                if let split { holdout?(split) }
+                purchaseTimes.removeAll(keepingCapacity: true)
+            }
+            entry = nil
+            try each(done)
+        }
+        // PostgreSQL only filters and sorts (in parallel, in memory with the settings the caller makes); a
+        // customer's row sorts before its orders (the second key), and `ActivityBuilder` puts the orders into days,
+        // cheaper than any GROUP BY and than sorting the orders by time as well. An order row's score columns and a
+        // customer row's order columns are NULL, which the sort stores as bits and the parse passes over. Per row
+        // PostgreSQL does as little as it can: `date_part` is already a float8 (`extract` is a numeric, and numeric
+        // to float8 goes through text), amounts go out as their numeric text, and the as-of time is read once (a
+        // sub-select) rather than parsed from the setting again for every order.
         try connection.copyOut(
             """
             COPY (
-                SELECT c.customer_id COLLATE "C", s.lifecycle_stage, s.tier, s.p_alive,
-                       date_part('epoch', s.last_order_at), s.grid, date_part('epoch', s.scored_at),
-                       s.rescored_tier, s.rescored_stage
+                SELECT c.customer_id COLLATE "C", 0, NULL::float8, NULL::boolean, NULL::numeric, NULL::numeric,
+                       s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
+                       date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage
                 FROM \(customers)
-                ORDER BY 1
+                UNION ALL
+                SELECT o.customer_id COLLATE "C", 1, date_part('epoch', o.occurred_at), o.kind = 'purchase',
+                       o.amount_base, o.cost_base, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                FROM \(orders)
+                WHERE NOT o.held AND o.occurred_at <= (SELECT current_setting('crm.scoring_as_of')::timestamptz)
+                ORDER BY 1, 2
             ) TO STDOUT
             """
         ) { bytes in
             var line = CopyLine(bytes)
-            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "customer without an id") }
-            var entry = ScoringEntry(customerID: id)
+            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "a row without a customer id") }
+            if try line.int() == 1 {
+                guard entry?.customerID == id else {
+                    throw ScoringError(.unreadableRow, "orders of a customer missing from the customer rows")
+                }
+                let time = try line.double()
+                let isPurchase = line.optionalBool() ?? false
+                let amount = try line.double()
+                let cost = try line.optionalDouble()
+                builder.add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
+                if calibrationEnd != nil, isPurchase { purchaseTimes.append(time) }
+                return
+            }
+            try finish()
+            line.skip(4)
+            var next = ScoringEntry(customerID: id)
             let stage = try line.text().flatMap(LifecycleStage.init(rawValue:))
             let tier = try line.text().flatMap(ValueTier.init(rawValue:))
             let pAlive = try line.optionalDouble()
@@ -86,10 +151,10 @@ enum ScoreStore {
             if let tier = try line.text().flatMap(ValueTier.init(rawValue:)),
                 let stage = try line.text().flatMap(LifecycleStage.init(rawValue:))
             {
-                entry.rescored = (tier, stage)
+                next.rescored = (tier, stage)
             }
             if let stage, let tier, let scoredAt {
-                entry.previous = PreviousScore(
+                next.previous = PreviousScore(
                     stage: stage,
                     tier: tier,
                     pAlive: pAlive,
@@ -98,69 +163,9 @@ enum ScoreStore {
                     scoredAt: Date(timeIntervalSince1970: scoredAt)
                 )
             }
-            entries.append(entry)
+            entry = next
         }
-
-        var index = 0
-        var builder = ActivityBuilder(asOf: asOf, settings: settings)
-        var current: String?
-        var holdout: [HoldoutHistory] = []
-        var purchaseTimes: [Double] = []
-        func finish() {
-            guard current != nil else { return }
-            if let purchaseDays { builder.withPurchaseDays(purchaseDays) }
-            entries[index].activity = builder.finish()
-            if let calibrationEnd {
-                let split = HoldoutHistory(
-                    purchaseTimes: purchaseTimes,
-                    calibrationEnd: calibrationEnd.timeIntervalSince1970,
-                    holdoutEnd: asOf.timeIntervalSince1970,
-                    unit: settings.timeUnit
-                )
-                if let split { holdout.append(split) }
-                purchaseTimes.removeAll(keepingCapacity: true)
-            }
-        }
-        // Raw orders grouped by customer: PostgreSQL only filters and sorts by customer (in parallel, in memory
-        // with the settings the caller makes); `ActivityBuilder` puts each customer's orders into days, cheaper
-        // than any GROUP BY and than sorting ten million rows by time as well. Per row PostgreSQL does as little
-        // as it can: `date_part` is already a float8 (`extract` is a numeric, and numeric to float8 goes through
-        // text), amounts go out as their numeric text, and the as-of time is read once (a sub-select) rather
-        // than parsed from the setting again for every order.
-        try connection.copyOut(
-            """
-            COPY (
-                SELECT o.customer_id COLLATE "C", date_part('epoch', o.occurred_at), o.kind = 'purchase',
-                       o.amount_base, o.cost_base
-                FROM \(filter == nil ? "orders o" : "\(named) CROSS JOIN LATERAL \(each("orders", orderColumns)) o")
-                WHERE NOT o.held AND o.occurred_at <= (SELECT current_setting('crm.scoring_as_of')::timestamptz)
-                ORDER BY 1
-            ) TO STDOUT
-            """
-        ) { bytes in
-            var line = CopyLine(bytes)
-            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "an order without a customer") }
-            if id != current {
-                finish()
-                if current != nil { index += 1 }
-                // Both streams are in byte order: customers without orders are passed over.
-                while index < entries.count, entries[index].customerID.utf8.lexicographicallyPrecedes(id.utf8) {
-                    index += 1
-                }
-                guard index < entries.count, entries[index].customerID == id else {
-                    throw ScoringError(.unreadableRow, "orders of a customer missing from the customer stream")
-                }
-                current = id
-            }
-            let time = try line.double()
-            let isPurchase = line.optionalBool() ?? false
-            let amount = try line.double()
-            let cost = try line.optionalDouble()
-            builder.add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
-            if calibrationEnd != nil, isPurchase { purchaseTimes.append(time) }
-        }
-        finish()
-        return (entries, holdout)
+        try finish()
     }
 
     // MARK: - Writing

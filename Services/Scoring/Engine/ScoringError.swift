@@ -13,6 +13,9 @@ public struct ScoringError: Error, CustomStringConvertible, Sendable, Hashable {
         /// A holdout validation's periods or data cannot measure the models (no purchase in the calibration
         /// period, a holdout that ends before it starts, too few calibration customers).
         case invalidValidation
+        /// The full rescoring's spill file could not be made, written or read back (a full or missing
+        /// `CRM_SCORING_SPILL_DIR`).
+        case spillFailed
     }
 
     /// The kind of failure.

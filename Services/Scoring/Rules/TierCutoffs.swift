@@ -21,7 +21,12 @@ public struct TierCutoffs: Hashable, Sendable {
 
     /// Computes cut-offs from the whole base's lifetime values. O(n).
     public init(base: some Sequence<CLVFigures>, settings: TieringSettings = TieringSettings()) {
-        let values = base.map { $0.value(for: settings.valueBasis).value }.filter { $0 > 0 && $0.isFinite }
+        self.init(values: base.map { $0.value(for: settings.valueBasis).value }, settings: settings)
+    }
+
+    /// Computes cut-offs from every customer's value under `settings.valueBasis` (``CLVFigures/value(for:)``). O(n).
+    public init(values all: [Double], settings: TieringSettings = TieringSettings()) {
+        let values = all.filter { $0 > 0 && $0.isFinite }
         let cutoffs = RankThreshold.cutoffs(
             values,
             direction: .higherIsBetter,
