@@ -58,6 +58,16 @@ func describe(_ report: FullRescoring.Report, seconds: Double) {
     print(String(format: "  peak memory of the process: %.0f MiB", peakMemoryMiB()))
     describe(report.model)
     print("  scores written: \(report.written), customer.scored events: \(report.events)")
+    let statistics = report.model.statistics
+    print(
+        String(
+            format: "  spill file %.0f MiB; write phase: merge %.2f s, events %.2f s, report %.2f s",
+            (statistics["spill_bytes"] ?? 0) / 1_048_576,
+            statistics["seconds.write.merge"] ?? 0,
+            statistics["seconds.write.events"] ?? 0,
+            statistics["seconds.write.report"] ?? 0
+        )
+    )
 }
 
 /// The fitted models, with their fit seconds, and the selection.

@@ -53,7 +53,7 @@ public struct FullRescoring: Sendable {
     /// what the others cost (the others then keep the previous model's fits, and are not selected).
     public var purchaseModels = PurchaseModelKind.allCases
     /// Where the run keeps its customers between the read and the write (``ScoringSpill``; `CRM_SCORING_SPILL_DIR`,
-    /// the temporary directory by default): about 190 bytes a customer, in a file removed when the run ends.
+    /// the temporary directory by default): about 230 bytes a customer, in a file removed when the run ends.
     public var spillDirectory = FileManager.default.temporaryDirectory.path
     /// Customers scored, staged and handed to the outbox at a time in the write phase.
     static let writeChunk = 20_000
@@ -333,6 +333,7 @@ public struct FullRescoring: Sendable {
             for (stage, count) in stages { stored.statistics["customers.stage.\(stage.rawValue)"] = Double(count) }
             for (tier, count) in tiers { stored.statistics["customers.tier.\(tier.rawValue)"] = Double(count) }
             for (cell, count) in cells { stored.statistics["customers.grid.\(cell)"] = Double(count) }
+            stored.statistics["spill_bytes"] = Double(spill.bytes)
             stored.statistics["events"] = Double(events)
             stored.statistics["written"] = Double(written)
             stored.statistics["unscored"] = Double(unscored.count)

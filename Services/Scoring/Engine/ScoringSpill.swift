@@ -9,12 +9,14 @@ import Glibc
 ///
 /// The file is made in `directory` (`CRM_SCORING_SPILL_DIR`, the temporary directory by default) and unlinked at
 /// once: nothing is left behind when the process ends, however it ends, and no other process can open it. About
-/// 190 bytes a customer (1.9 GB at ten million), written and read sequentially.
+/// 230 bytes a customer (2.3 GB at ten million), written and read sequentially.
 struct ScoringSpill: Sendable {
     /// The open, unlinked file.
     private let descriptor: Int32
     /// Customers written.
     private(set) var count = 0
+    /// Bytes written.
+    private(set) var bytes = 0
     private var buffer: [UInt8] = []
     private static let bufferSize = 1 << 20
 
@@ -60,6 +62,7 @@ struct ScoringSpill: Sendable {
             }
             written += result
         }
+        bytes += written
         buffer.removeAll(keepingCapacity: true)
     }
 
