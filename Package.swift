@@ -28,7 +28,7 @@ let sharedTargets: [Target] = [
         providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
     ),
     // Settings, durations, back-off, threads as executors, byte writers, MD5: no I/O, nothing of ours below.
-    .target(name: "CRMSupport", dependencies: [lifecycle], path: "Shared/Support", swiftSettings: swiftSettings),
+    .target(name: "CRMSupport", dependencies: [lifecycle, log], path: "Shared/Support", swiftSettings: swiftSettings),
     // The message contract: every message type of the interface, its vocabulary, and the checked JSON codec.
     .target(name: "CRMContract", dependencies: ["CRMSupport"], path: "Shared/Contract", swiftSettings: swiftSettings),
     // libpq behind actors on their own threads: connections, the pool, rows, values, COPY.
