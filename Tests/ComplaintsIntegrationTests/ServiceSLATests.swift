@@ -1,3 +1,4 @@
+import CRMAMQP
 import CRMContract
 import CRMPostgres
 import CRMSupport
@@ -48,6 +49,15 @@ struct ServiceSLATests {
                 try await Task.sleep(for: .seconds(2))
                 return (routed, escalations, try await ComplaintsHarness.depth("desk.escalations", environment))
             }
+            // The first response's breaches took every level (1, 2, 3 s; the resolution's 3 s comes after on the tie):
+            // the resolution breach is still the complaint's outcome, and alerts hear it once.
+            let signals = try await ComplaintsHarness.take(10, from: Topology.alertEventsQueue, environment, timeout: .seconds(3))
+            let breaches = try signals.filter { try ComplaintSignalEvent.decode(body: $0.body).breached == .resolution }
+            #expect(breaches.compactMap(\.messageID) == ["S-1/breach/resolution"])
+            let outcomes = try await environment.pool.query(
+                "SELECT first_response_outcome, resolution_outcome FROM complaints WHERE complaint_id = 'S-1'"
+            )
+            #expect(outcomes.map { [$0[0], $0[1]] } == [["breached", "breached"]])
             #expect(routed.count == 1)
             let levels = try escalations.map { try RoutedComplaint.decode(body: $0.body) }
             #expect(levels.map(\.escalationLevel) == [1, 2, 3])

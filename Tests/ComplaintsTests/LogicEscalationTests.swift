@@ -53,6 +53,30 @@ struct LogicEscalationTests {
         #expect(result.escalations.allSatisfy { $0.target == .firstResponse })
     }
 
+    @Test("Levels used up by the first response: the resolution target's first breach is still looked at, then nothing")
+    func levelsUsedUp() {
+        let clock = SLAClock(receivedAt: Self.received)
+        let progress = EscalationProgress(level: 3, warned: [.firstResponse])
+        let before = Self.sla.escalationPlan(
+            for: clock,
+            priority: .p2,
+            in: .continuous,
+            progress: progress,
+            now: Self.minutes(200)
+        )
+        #expect(before.isEmpty)
+        #expect(before.nextCheckAt == Self.minutes(480))
+        let after = Self.sla.escalationPlan(
+            for: clock,
+            priority: .p2,
+            in: .continuous,
+            progress: progress,
+            now: Self.minutes(481)
+        )
+        #expect(after.isEmpty)
+        #expect(after.nextCheckAt == nil)
+    }
+
     @Test("Answered in time: a single warning before the resolution target, then its breaches escalate")
     func answeredInTime() {
         let result = Self.sweep { minute in
@@ -100,7 +124,8 @@ struct LogicEscalationTests {
             #expect(plan.warnings.isEmpty)  // too late to warn: the breach itself is escalated
             if let escalation = plan.escalation {
                 levels.append(escalation.level)
-                #expect(plan.nextCheckAt == (escalation.level < 3 ? now : nil))
+                // After the last level: the resolution target's first breach (480 min) is still looked at.
+                #expect(plan.nextCheckAt == (escalation.level < 3 ? now : Self.minutes(480)))
             }
             progress = plan.progress
         }

@@ -83,11 +83,39 @@ struct SLASweep {
 
         var messages: [OutboundMessage] = []
         var fresh: [String: (firstResponse: String?, resolution: String?)] = [:]
+        /// Records the first breach of the resolution target at `at` as the complaint's outcome, with the signal that
+        /// is `complaint_unresolved` to alerts.
+        func resolutionBreached(_ item: Planned, _ routed: RoutedComplaint, at: Date) throws {
+            fresh[item.due.id, default: (nil, nil)].resolution = "breached"
+            result.breaches.append(Breach(desk: item.due.desk, target: .resolution))
+            let signal = ComplaintSignalEvent(
+                complaintID: routed.complaint.complaintID,
+                customerID: routed.complaint.customerID,
+                tier: routed.customer.tier,
+                severity: routed.severity,
+                receivedAt: routed.complaint.receivedAt,
+                breached: .resolution,
+                at: Timestamp(at)
+            )
+            messages.append(
+                OutboundMessage(
+                    exchange: Topology.eventsExchange,
+                    routingKey: Topology.EventKey.complaintSignal,
+                    body: try signal.encodedBody(),
+                    messageID: "\(item.due.id)/breach/resolution"
+                )
+            )
+        }
         for item in planned {
             let id = item.due.id
             let levels = item.escalations.filter { escalated.contains("\(id)/\($0.level)") }
             let targets = item.warnings.filter { warned.contains("\(id)/\($0.rawValue)") }
-            guard !levels.isEmpty || !targets.isEmpty else { continue }
+            // A resolution breach with no escalation level left for it (the first response's breaches used them up).
+            let unescalated =
+                item.due.resolutionOutcome == nil && item.clock.isRunning(.resolution)
+                    && !item.escalations.contains { $0.target == .resolution }
+                ? dueInstant(of: .resolution, item).flatMap { $0 <= now ? $0 : nil } : nil
+            guard !levels.isEmpty || !targets.isEmpty || unescalated != nil else { continue }
             let routed = try RoutedComplaint.decode(body: Data(item.due.routed.utf8))
             for escalation in levels {
                 // The routed complaint as first published, every member as it stands, with the new level.
@@ -110,32 +138,16 @@ struct SLASweep {
                 if recorded == nil && already == nil {
                     if escalation.target == .firstResponse {
                         entry.firstResponse = "breached"
+                        fresh[id] = entry
+                        result.breaches.append(Breach(desk: item.due.desk, target: escalation.target))
                     } else {
-                        entry.resolution = "breached"
-                    }
-                    fresh[id] = entry
-                    result.breaches.append(Breach(desk: item.due.desk, target: escalation.target))
-                    if escalation.target == .resolution {
                         // An open complaint past its resolution target: the fact behind `complaint_unresolved`.
-                        let signal = ComplaintSignalEvent(
-                            complaintID: routed.complaint.complaintID,
-                            customerID: routed.complaint.customerID,
-                            tier: routed.customer.tier,
-                            severity: routed.severity,
-                            receivedAt: routed.complaint.receivedAt,
-                            breached: .resolution,
-                            at: Timestamp(escalation.breachedAt)
-                        )
-                        messages.append(
-                            OutboundMessage(
-                                exchange: Topology.eventsExchange,
-                                routingKey: Topology.EventKey.complaintSignal,
-                                body: try signal.encodedBody(),
-                                messageID: "\(id)/breach/resolution"
-                            )
-                        )
+                        try resolutionBreached(item, routed, at: escalation.breachedAt)
                     }
                 }
+            }
+            if let unescalated, fresh[id]?.resolution == nil {
+                try resolutionBreached(item, routed, at: unescalated)
             }
             for target in targets {
                 let dueAt = dueInstant(of: target, item) ?? now

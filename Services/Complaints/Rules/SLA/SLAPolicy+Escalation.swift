@@ -58,6 +58,10 @@ extension SLAPolicy {
     /// still runs, the target is not yet breached (a late sweep lets the escalation speak) and an
     /// escalation can still follow.
     ///
+    /// The resolution target's first breach is looked at even when no level is left for it (the first response's
+    /// breaches used them up): it is the complaint's SLA outcome and the fact behind `complaint_unresolved`, which
+    /// the sweep records then without an escalation; `nextCheckAt` comes no later than that breach.
+    ///
     /// Counting by level means a backdated acknowledgement that removes an already escalated breach
     /// leaves that level used: the next breach escalates one level higher, never the same level again.
     public func escalationPlan(
@@ -91,6 +95,11 @@ extension SLAPolicy {
         var upcoming: [Date] = []
         if next.level < breaches.count {
             upcoming.append(max(breaches[next.level].at, now))
+        }
+        if clock.isRunning(.resolution),
+            let resolution = schedules.first(where: { $0.target == .resolution })?.breaches.first, resolution > now
+        {
+            upcoming.append(resolution)
         }
         var warnings: [SLATarget] = []
         for schedule in schedules
