@@ -65,4 +65,14 @@ extension Schema {
             CREATE INDEX alert_complaint_facts_pending ON alert_complaint_facts (customer_id) WHERE NOT evaluated;
             """
     )
+
+    /// `scoring_models.value_quantiles`: the distribution of the base's predicted values a full rescoring found
+    /// (``ValueQuantiles`` in the scoring service), from which the customer object reads its contribution percentile.
+    static let valueQuantiles = Migration(
+        version: 36,
+        name: "value quantiles",
+        sql: """
+            ALTER TABLE scoring_models ADD COLUMN value_quantiles jsonb;
+            """
+    )
 }

@@ -25,5 +25,6 @@ public enum Schema {
         customerRegistrations,
         lifecycleAnnouncements,
         satisfaction,
+        valueQuantiles,
     ]
 }

@@ -48,6 +48,25 @@ import Testing
             #expect(customer["orders_count"] as? Int == 3)
             #expect(customer["transactions"] as? Int == 3)
 
+            // three_degree.contribution: the share of the base with a lower predicted value, counted here exactly and
+            // read by the customer object from the model's quantiles (within their 0.1%).
+            let exact = try await environment.pool.query(
+                """
+                SELECT s.customer_id,
+                       (SELECT count(*) FROM customer_scores x WHERE x.clv_predicted < s.clv_predicted)::float8
+                       / ((SELECT count(*) FROM customer_scores x WHERE x.clv_predicted IS NOT NULL) - 1)
+                FROM customer_scores s WHERE s.clv_predicted IS NOT NULL ORDER BY s.customer_id
+                """
+            )
+            #expect(exact.count == 2357)
+            for row in stride(from: 0, to: exact.count, by: 97).map({ exact[$0] }) {
+                let id = try row.decode(0, as: String.self)
+                let share = try row.decode(1, as: Double.self)
+                let object = try #require(try await ScoringHarness.customer(id, pool: environment.pool))
+                let contribution = try #require((object["three_degree"] as? [String: Any])?["contribution"] as? Double)
+                #expect(abs(contribution - share) < 0.0015, "\(id): \(contribution) against \(share)")
+            }
+
             // Stored with the model; every customer scored once, first scorings recorded and announced.
             let counts = try await environment.pool.query(
                 """

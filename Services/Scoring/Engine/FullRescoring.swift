@@ -53,7 +53,7 @@ public struct FullRescoring: Sendable {
     /// what the others cost (the others then keep the previous model's fits, and are not selected).
     public var purchaseModels = PurchaseModelKind.allCases
     /// Where the run keeps its customers between the read and the write (``ScoringSpill``; `CRM_SCORING_SPILL_DIR`,
-    /// the temporary directory by default): about 230 bytes a customer, in a file removed when the run ends.
+    /// the temporary directory by default): about 200 bytes a customer, in a file removed when the run ends.
     public var spillDirectory = FileManager.default.temporaryDirectory.path
     /// Customers scored, staged and handed to the outbox at a time in the write phase.
     static let writeChunk = 20_000
@@ -467,10 +467,10 @@ public struct FullRescoring: Sendable {
     }
 
     /// ``calibrate(_:activities:predictions:)`` from the figures a streaming read kept, with the predicted values of
-    /// the customers with purchases computed here a slice at a time (under the `predicted` value basis only).
+    /// the customers with purchases computed here a slice at a time.
     static func calibrate(_ model: inout ScoringModel, figures: BaseFigures) {
         var predicted: [Double?] = []
-        if model.settings.tiering.valueBasis == .predicted, let transactions = model.purchaseModel {
+        if let transactions = model.purchaseModel {
             predicted.reserveCapacity(figures.summaries.count)
             var start = 0
             while start < figures.summaries.count {
@@ -487,10 +487,13 @@ public struct FullRescoring: Sendable {
         calibrate(&model, figures: figures, predicted: predicted)
     }
 
-    /// Sets the RFM breakpoints and the tier cut-offs from `figures` and the predicted values of its customers with
-    /// purchases, in order (empty when there are none: each customer's value falls back as ``CLVFigures`` says).
+    /// Sets the RFM breakpoints, the tier cut-offs and the quantiles of the predicted values from `figures` and the
+    /// predicted values of its customers with purchases, in order (empty when there are none: each customer's value
+    /// falls back as ``CLVFigures`` says).
     private static func calibrate(_ model: inout ScoringModel, figures: BaseFigures, predicted: [Double?]) {
         model.rfm = RFMBreakpoints(base: figures.rfm, settings: model.settings.rfm)
+        // Rounded as `customer_scores.clv_predicted` stores them, so that a stored value finds its own place among them.
+        model.valueQuantiles = ValueQuantiles(values: predicted.compactMap { $0.map { ($0 * 10_000).rounded() / 10_000 } })
         var values = figures.plainTierValues
         if model.settings.tiering.valueBasis == .predicted {
             for (index, value) in predicted.enumerated() where value != nil { values[index] = value! }

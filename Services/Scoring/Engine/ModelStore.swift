@@ -19,9 +19,9 @@ enum ModelStore {
             """
             INSERT INTO scoring_models (as_of, as_of_requested, fitted_at, time_unit_days, customers, bgnbd,
                 gamma_gamma, rfm_breakpoints, tier_cutoffs, settings, statistics, mbgnbd, pareto_nbd,
-                selected_model, selection, fit_failures)
+                selected_model, selection, fit_failures, value_quantiles)
             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11::jsonb,
-                $12::jsonb, $13::jsonb, $14, $15::jsonb, $16::jsonb)
+                $12::jsonb, $13::jsonb, $14, $15::jsonb, $16::jsonb, $17::jsonb)
             RETURNING model_id
             """,
             [
@@ -29,7 +29,7 @@ enum ModelStore {
                 try model.bgnbd.map(json), try model.gammaGamma.map(json), try model.rfm.map(json),
                 try model.tierCutoffs.map(json), try json(model.settings), try json(model.statistics),
                 try model.mbgnbd.map(json), try model.paretoNBD.map(json), model.selection?.selected.rawValue,
-                try model.selection.map(json), try json(model.fitFailures),
+                try model.selection.map(json), try json(model.fitFailures), try model.valueQuantiles.map(json),
             ]
         )
         var stored = model
@@ -54,7 +54,7 @@ enum ModelStore {
         let rows = try connection.query(
             """
             SELECT model_id, as_of, as_of_requested, fitted_at, customers, bgnbd, gamma_gamma, rfm_breakpoints,
-                   tier_cutoffs, settings, statistics, mbgnbd, pareto_nbd, selection, fit_failures
+                   tier_cutoffs, settings, statistics, mbgnbd, pareto_nbd, selection, fit_failures, value_quantiles
             FROM scoring_models ORDER BY model_id DESC LIMIT 1
             """
         )
@@ -86,6 +86,7 @@ enum ModelStore {
             fitFailures: try json(14, [String: String].self) ?? [:],
             rfm: try json(7, RFMBreakpoints.self),
             tierCutoffs: try json(8, TierCutoffs.self),
+            valueQuantiles: try json(15, ValueQuantiles.self),
             statistics: try json(10, [String: Double].self) ?? [:]
         )
     }

@@ -1,6 +1,7 @@
 import CRMContract
 import CRMPostgres
 import CRMSupport
+import Foundation
 
 /// The customer object's `satisfaction` and `three_degree`: the three-degree model of satisfaction × retention ×
 /// contribution.
@@ -10,8 +11,9 @@ import CRMSupport
 ///   rating and when it was given); `mean`, `last` and `last_at` are null without ratings.
 /// - `three_degree`: `satisfaction` (the mean rating on a 0..1 scale, (mean − 1) ÷ 4, so that the three degrees share
 ///   one scale; null without ratings), `retention` (p_alive), `contribution` (the customer's predicted value as a
-///   percentile of the scored base, 0..1: the share of the other customers with a predicted value below it; null
-///   without one), and `false_loyalty`: true for a customer who still looks likely to buy (p_alive at least
+///   percentile of the base, 0..1: the share of the customers with purchases whose predicted value is below it, as
+///   the newest full rescoring found them (``ValueQuantiles``, within 0.1%); null without a predicted value or before
+///   a full rescoring has kept the quantiles), and `false_loyalty`: true for a customer who still looks likely to buy (p_alive at least
 ///   ``falseLoyaltyPAlive``) while its latest rating is 1 or 2, the seeds' "false loyalty": loyal by behaviour,
 ///   not by attitude, and the first to leave when a competitor asks.
 enum SatisfactionView {
@@ -19,17 +21,15 @@ enum SatisfactionView {
     static let falseLoyaltyPAlive = 0.7
 
     /// `$1` the customer, `$2` ``falseLoyaltyPAlive``: ratings, mean, last rating, its time (epoch seconds),
-    /// p_alive, contribution and false loyalty.
+    /// p_alive, the predicted value, false loyalty, and the newest model's ``ValueQuantiles`` (JSON).
     ///
-    /// The percentile counts the scored base once per request (a sequential scan of `customer_scores`): an index on
-    /// the predicted value would be rewritten with nearly every score.
+    /// The contribution percentile is read from the quantiles the newest full rescoring stored: counting the base at
+    /// every request would scan `customer_scores` twice (an index on the predicted value would be rewritten with
+    /// nearly every score).
     static let query = """
         SELECT r.n, round(r.mean, 2)::text, r.last, date_part('epoch', r.last_at), s.p_alive,
-               CASE WHEN s.clv_predicted IS NOT NULL THEN round((
-                   (SELECT count(*) FROM customer_scores x WHERE x.clv_predicted < s.clv_predicted)::numeric
-                   / greatest((SELECT count(*) FROM customer_scores x WHERE x.clv_predicted IS NOT NULL) - 1, 1)
-               ), 4)::text END,
-               coalesce(r.last <= 2 AND s.p_alive >= $2, false)
+               s.clv_predicted::float8, coalesce(r.last <= 2 AND s.p_alive >= $2, false),
+               (SELECT m.value_quantiles::text FROM scoring_models m ORDER BY m.model_id DESC LIMIT 1)
         FROM customer_scores s
         CROSS JOIN LATERAL (
             SELECT count(*) AS n, avg(c.satisfaction) AS mean,
@@ -40,6 +40,15 @@ enum SatisfactionView {
         WHERE s.customer_id = $1
         """
 
+    /// The customer's contribution: its predicted value's percentile in `quantiles` (JSON), to four decimals; nil
+    /// without a predicted value or without quantiles (before the first full rescoring that keeps them).
+    static func contribution(predicted: Double?, quantiles: String?) -> Double? {
+        guard let predicted, let quantiles,
+            let distribution = try? JSONDecoder().decode(ValueQuantiles.self, from: Data(quantiles.utf8))
+        else { return nil }
+        return (distribution.percentile(of: predicted) * 10_000).rounded() / 10_000
+    }
+
     /// The two members, without braces, as the rest of the object is written: compact JSON.
     static func members(_ row: PostgresRow) throws -> String {
         let ratings = try row.decode(0, as: Int.self)
@@ -47,7 +56,10 @@ enum SatisfactionView {
         let last = try row.decodeIfPresent(2, as: Int.self)
         let lastAt = try row.decodeIfPresent(3, as: Double.self)
         let pAlive = try row.decodeIfPresent(4, as: Double.self)
-        let contribution = try row.decodeIfPresent(5, as: String.self)
+        let contribution = Self.contribution(
+            predicted: try row.decodeIfPresent(5, as: Double.self),
+            quantiles: try row.decodeIfPresent(7, as: String.self)
+        )
         let falseLoyalty = try row.decode(6, as: Bool.self)
         func number(_ value: String?) -> String { value.flatMap { Double($0) }.map { "\($0)" } ?? "null" }
         var bytes: [UInt8] = Array(#""satisfaction":{"ratings":"#.utf8)
@@ -66,7 +78,7 @@ enum SatisfactionView {
         bytes.append(contentsOf: #","retention":"#.utf8)
         bytes.append(contentsOf: (pAlive.map { "\($0)" } ?? "null").utf8)
         bytes.append(contentsOf: #","contribution":"#.utf8)
-        bytes.append(contentsOf: number(contribution).utf8)
+        bytes.append(contentsOf: (contribution.map { "\($0)" } ?? "null").utf8)
         bytes.append(contentsOf: #","false_loyalty":"#.utf8)
         bytes.append(contentsOf: (falseLoyalty ? "true" : "false").utf8)
         bytes.append(UInt8(ascii: "}"))

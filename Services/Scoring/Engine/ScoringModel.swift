@@ -72,6 +72,9 @@ public struct ScoringModel: Sendable, Codable {
     public var rfm: RFMBreakpoints?
     /// The value cut-offs of the tiers.
     public var tierCutoffs: TierCutoffs?
+    /// The distribution of the predicted values of the customers with purchases: `three_degree.contribution`'s
+    /// percentiles. Nil without a fitted purchase model (and in models stored before it was kept).
+    public var valueQuantiles: ValueQuantiles? = nil
     /// Figures of the run: seconds per phase, customers per stage and tier, events published.
     public var statistics: [String: Double]
 

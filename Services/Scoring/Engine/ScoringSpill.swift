@@ -9,7 +9,7 @@ import Glibc
 ///
 /// The file is made in `directory` (`CRM_SCORING_SPILL_DIR`, the temporary directory by default) and unlinked at
 /// once: nothing is left behind when the process ends, however it ends, and no other process can open it. About
-/// 230 bytes a customer (2.3 GB at ten million), written and read sequentially.
+/// 200 bytes a customer (2 GB at ten million), written and read sequentially.
 struct ScoringSpill: Sendable {
     /// The open, unlinked file.
     private let descriptor: Int32
