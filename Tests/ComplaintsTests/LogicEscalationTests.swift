@@ -55,26 +55,19 @@ struct LogicEscalationTests {
 
     @Test("Levels used up by the first response: the resolution target's first breach is still looked at, then nothing")
     func levelsUsedUp() {
-        let clock = SLAClock(receivedAt: Self.received)
         let progress = EscalationProgress(level: 3, warned: [.firstResponse])
-        let before = Self.sla.escalationPlan(
-            for: clock,
-            priority: .p2,
-            in: .continuous,
-            progress: progress,
-            now: Self.minutes(200)
-        )
-        #expect(before.isEmpty)
-        #expect(before.nextCheckAt == Self.minutes(480))
-        let after = Self.sla.escalationPlan(
-            for: clock,
-            priority: .p2,
-            in: .continuous,
-            progress: progress,
-            now: Self.minutes(481)
-        )
-        #expect(after.isEmpty)
-        #expect(after.nextCheckAt == nil)
+        let plans = [200, 481].map { minute in
+            Self.sla.escalationPlan(
+                for: SLAClock(receivedAt: Self.received),
+                priority: .p2,
+                in: .continuous,
+                progress: progress,
+                now: Self.minutes(minute)
+            )
+        }
+        #expect(plans.allSatisfy { $0.isEmpty })
+        #expect(plans[0].nextCheckAt == Self.minutes(480))
+        #expect(plans[1].nextCheckAt == nil)
     }
 
     @Test("Answered in time: a single warning before the resolution target, then its breaches escalate")
