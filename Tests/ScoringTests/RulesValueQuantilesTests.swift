@@ -2,7 +2,8 @@ import Foundation
 import Scoring
 import Testing
 
-/// The predicted values' distribution a model keeps, and the percentiles read from it.
+/// The predicted values' distribution a model keeps (PostgreSQL's `crm_value_percentile` reads percentiles from it:
+/// `FullRescoringTests` checks those against the exact shares).
 @Suite struct RulesValueQuantilesTests {
     /// Values with ties and a long tail, as predicted values are.
     static func values(_ count: Int) -> [Double] {
@@ -14,29 +15,33 @@ import Testing
         }
     }
 
-    @Test("percentiles are within 0.1% of the exact share below, exact at the ends", arguments: [2, 57, 1_000, 25_000])
-    func withinResolution(count: Int) throws {
+    @Test("breakpoints are the quantiles: a share i ÷ 1000 of the values lies below the i-th", arguments: [2, 57, 1_000, 25_000])
+    func quantiles(count: Int) throws {
         let values = Self.values(count)
         let quantiles = try #require(ValueQuantiles(values: values))
         #expect(quantiles.count == count)
-        #expect(quantiles.breakpoints.count == min(count, ValueQuantiles.resolution + 1))
+        let breakpoints = quantiles.breakpoints
+        let intervals = breakpoints.count - 1
+        #expect(intervals == min(count - 1, ValueQuantiles.resolution))
+        #expect(breakpoints == breakpoints.sorted())
         let sorted = values.sorted()
-        for value in values.prefix(500) + [sorted[0], sorted[count - 1], sorted[count / 2]] {
-            let below = Double(sorted.filter { $0 < value }.count) / Double(count - 1)
-            #expect(abs(quantiles.percentile(of: value) - below) <= 1.0 / Double(ValueQuantiles.resolution) + 1e-9)
+        #expect(breakpoints.first == sorted.first)
+        #expect(breakpoints.last == sorted.last)
+        for (index, breakpoint) in breakpoints.enumerated() {
+            let share = Double(index) / Double(intervals)
+            let below = Double(sorted.filter { $0 < breakpoint }.count) / Double(count - 1)
+            let atOrBelow = Double(sorted.filter { $0 <= breakpoint }.count - 1) / Double(count - 1)
+            // The i-th breakpoint is the value at the position nearest i ÷ 1000 of the way: half a value either side.
+            let slack = 0.5 / Double(count - 1) + 1e-9
+            #expect(below <= share + slack && share <= atOrBelow + slack, "breakpoint \(index)")
         }
-        #expect(quantiles.percentile(of: sorted[0]) == 0)
-        #expect(quantiles.percentile(of: sorted[0] - 1) == 0)
-        #expect(quantiles.percentile(of: sorted[count - 1] + 1) == 1)
     }
 
-    @Test("no finite value: no quantiles; one value: everything else lies at 0 or 1")
+    @Test("no finite value: no quantiles; one value: one breakpoint")
     func degenerate() throws {
         #expect(ValueQuantiles(values: []) == nil)
         #expect(ValueQuantiles(values: [.nan, .infinity]) == nil)
-        let one = try #require(ValueQuantiles(values: [42]))
-        #expect(one.percentile(of: 42) == 0)
-        #expect(one.percentile(of: 43) == 1)
+        #expect(try #require(ValueQuantiles(values: [42])).breakpoints == [42])
     }
 
     @Test("they survive the model's JSON unchanged")

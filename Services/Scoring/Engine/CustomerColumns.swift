@@ -34,6 +34,8 @@ enum CustomerColumns {
             case flags
             /// The RFM code, the digits of the three fields from `field` on (R, F, M): a JSON string.
             case code
+            /// PostgreSQL's `t` or `f`: `true` or `false`, in JSON and CSV alike.
+            case boolean
         }
 
         var path: String
@@ -62,7 +64,50 @@ enum CustomerColumns {
         Source(sql: OpenItems.alertsCount, bulk: "coalesce(oa.n, 0)"),
         Source(sql: OpenItems.complaintsCount, bulk: "coalesce(oc.n, 0)"),
         Source(sql: "s.model_id"), Source(sql: "date_part('epoch', s.scored_at)"),
+        Source(sql: Satisfaction.ratings, bulk: "coalesce(sat.n, 0)"),
+        Source(sql: Satisfaction.mean, bulk: "sat.mean"),
+        Source(sql: Satisfaction.last, bulk: "sat.last"),
+        Source(sql: Satisfaction.lastAt, bulk: "date_part('epoch', sat.last_at)"),
+        Source(sql: Satisfaction.degree, bulk: "round((sat.mean - 1) / 4, 4)"),
+        Source(sql: Satisfaction.contribution),
+        Source(sql: Satisfaction.falseLoyalty(last: Satisfaction.last), bulk: Satisfaction.falseLoyalty(last: "sat.last")),
     ]
+
+    /// The customer's `satisfaction` and `three_degree`: the three-degree model of satisfaction × retention ×
+    /// contribution.
+    ///
+    /// - `satisfaction`: `ratings` (how many of the customer's complaints were rated, 1 to 5, by the desks' status
+    ///   updates; a complaint counts with its latest rating), `mean` (two decimals), `last` and `last_at` (the latest
+    ///   rating and when it was given); `mean`, `last` and `last_at` are null without ratings.
+    /// - `three_degree`: `satisfaction` (the mean rating on a 0..1 scale, (mean − 1) ÷ 4, so that the three degrees
+    ///   share one scale; null without ratings), `retention` (p_alive), `contribution` (the customer's predicted
+    ///   value as a percentile of the base, 0..1: the share of the customers with purchases whose predicted value is
+    ///   below it, as the newest full rescoring found them: `crm_value_percentile` over its ``ValueQuantiles``,
+    ///   within 0.1%; null without a predicted value or before a full rescoring has kept them), and
+    ///   `false_loyalty`: true for a customer who still looks likely to buy (p_alive at least
+    ///   ``falseLoyaltyPAlive``) while its latest rating is 1 or 2, the seeds' "false loyalty": loyal by behaviour,
+    ///   not by attitude, and the first to leave when a competitor asks.
+    enum Satisfaction {
+        /// The p_alive at or above which a dissatisfied customer counts as falsely loyal.
+        static let falseLoyaltyPAlive = 0.7
+        private static func rated(_ aggregate: String) -> String {
+            "(SELECT \(aggregate) FROM complaints k WHERE k.customer_id = s.customer_id AND k.satisfaction IS NOT NULL)"
+        }
+        static let ratings = rated("count(*)")
+        static let mean = rated("round(avg(k.satisfaction), 2)")
+        static let last = rated("(array_agg(k.satisfaction ORDER BY k.satisfaction_at DESC, k.satisfaction))[1]")
+        static let lastAt = rated("date_part('epoch', max(k.satisfaction_at))")
+        static let degree = rated("round((round(avg(k.satisfaction), 2) - 1) / 4, 4)")
+        /// The newest model's breakpoints, read once per statement (an uncorrelated subquery).
+        static let contribution = """
+            crm_value_percentile(s.clv_predicted::float8, (SELECT ARRAY(
+                SELECT b::float8 FROM jsonb_array_elements_text(m.value_quantiles -> 'breakpoints') b)
+                FROM scoring_models m ORDER BY m.model_id DESC LIMIT 1))
+            """
+        static func falseLoyalty(last: String) -> String {
+            "coalesce(\(last) <= 2 AND s.p_alive >= \(falseLoyaltyPAlive), false)"
+        }
+    }
 
     /// The joins that feed the bulk forms of ``sources``.
     static let bulkJoins = """
@@ -72,6 +117,11 @@ enum CustomerColumns {
             ON oa.customer_id = s.customer_id
         LEFT JOIN (SELECT customer_id, count(*) AS n FROM complaints WHERE state <> 'resolved' GROUP BY 1) oc
             ON oc.customer_id = s.customer_id
+        LEFT JOIN (SELECT customer_id, count(*) AS n, round(avg(satisfaction), 2) AS mean,
+                          (array_agg(satisfaction ORDER BY satisfaction_at DESC, satisfaction))[1] AS last,
+                          max(satisfaction_at) AS last_at
+                   FROM complaints WHERE satisfaction IS NOT NULL GROUP BY 1) sat
+            ON sat.customer_id = s.customer_id
         """
 
     /// The leaves in the object's order.
@@ -112,6 +162,15 @@ enum CustomerColumns {
         Column(path: "open_complaints", field: 29, kind: .number),
         Column(path: "model_id", field: 30, kind: .number),
         Column(path: "scored_at", field: 31, kind: .timestamp),
+        Column(path: "satisfaction.ratings", field: 32, kind: .number),
+        Column(path: "satisfaction.mean", field: 33, kind: .number),
+        Column(path: "satisfaction.last", field: 34, kind: .number),
+        Column(path: "satisfaction.last_at", field: 35, kind: .timestamp),
+        // `false_loyalty` leads: never null, it keeps the object present when the others are.
+        Column(path: "three_degree.false_loyalty", field: 38, kind: .boolean),
+        Column(path: "three_degree.satisfaction", field: 36, kind: .number),
+        Column(path: "three_degree.retention", field: 18, kind: .number),
+        Column(path: "three_degree.contribution", field: 37, kind: .number),
     ]
 
     /// The field of `customer_id`, which cursors read.

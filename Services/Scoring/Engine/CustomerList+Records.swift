@@ -25,6 +25,8 @@ public struct CustomerRecord: Sendable {
                     CustomerWriter.appendCode(row, column.field, into: &bytes)
                 }
                 values.append(String(decoding: bytes, as: UTF8.self))
+            case .boolean:
+                values.append(String(decoding: CustomerWriter.boolean(row, column.field), as: UTF8.self))
             case .text, .number, .money, .flags:
                 values.append(row.string(column.field))
             }

@@ -152,6 +152,7 @@ struct CustomerWriter {
             bytes.append(UInt8(ascii: "\""))
             Self.appendCode(row, field, into: &bytes)
             bytes.append(UInt8(ascii: "\""))
+        case .boolean: bytes.append(contentsOf: Self.boolean(row, field))
         case .flags:
             bytes.append(UInt8(ascii: "["))
             for (index, name) in row.raw(field).split(separator: UInt8(ascii: ";")).enumerated() {
@@ -173,9 +174,18 @@ struct CustomerWriter {
             case .text: row.withText(field, scratch: &scratch) { bytes.appendCSVField($0) }
             case .timestamp: Self.appendTimestamp(row, field, into: &bytes)
             case .code: Self.appendCode(row, field, into: &bytes)
+            case .boolean: bytes.append(contentsOf: Self.boolean(row, field))
             }
         }
         bytes.append(contentsOf: [13, 10])
+    }
+
+    private static let trueBytes = Array("true".utf8)
+    private static let falseBytes = Array("false".utf8)
+
+    /// `true` for PostgreSQL's `t`, `false` for anything else.
+    static func boolean(_ row: CopyFields, _ field: Int) -> [UInt8] {
+        row.raw(field).first == UInt8(ascii: "t") ? trueBytes : falseBytes
     }
 
     /// The three digits of the R, F and M fields from `field` on.

@@ -3,8 +3,9 @@ import Foundation
 
 /// The customer object of the interface: `crm customer ID --json` and `GET /customers/{id}` return it.
 ///
-/// The leaves of ``CustomerColumns`` (the same object `crm customers` and `GET /customers` list), plus `history`
-/// (every change of stage or tier, oldest first) and ``SatisfactionView``'s `satisfaction` and `three_degree`. Beyond the interface's keys it carries `region` and `type`, the
+/// The leaves of ``CustomerColumns`` (the same object `crm customers` and `GET /customers` list, `satisfaction` and
+/// `three_degree` included: ``CustomerColumns/Satisfaction``), plus `history` (every change of stage or tier, oldest
+/// first). Beyond the interface's keys it carries `region` and `type`, the
 /// RFM `code` and `segment`, `lifecycle_rule` (which documented rule set the stage), `strategy` (the nine-grid
 /// cell's), `flags` and `model_id`.
 public enum CustomerView {
@@ -34,17 +35,9 @@ public enum CustomerView {
             """,
             [customerID]
         )
-        let satisfaction = try connection.query(
-            SatisfactionView.query,
-            [customerID, SatisfactionView.falseLoyaltyPAlive]
-        )
         bytes.removeLast()
         bytes.append(contentsOf: #","history":"#.utf8)
         bytes.append(contentsOf: (history.first?[0] ?? "[]").utf8)
-        if let row = satisfaction.first {
-            bytes.append(UInt8(ascii: ","))
-            bytes.append(contentsOf: try SatisfactionView.members(row).utf8)
-        }
         bytes.append(UInt8(ascii: "}"))
         return String(decoding: bytes, as: UTF8.self)
     }
