@@ -51,7 +51,7 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
                 // A report per full rescoring, only ever added.
                 "base_reports": "SELECT, INSERT",
                 // The customer view counts open alerts and complaints (two columns each) and shows the flags.
-                "retention_alerts": "SELECT (customer_id, status)",
+                "retention_alerts": "SELECT (customer_id, status, alert_group)",
                 // The customer object's satisfaction: each complaint's rating, nothing of its text.
                 "complaints": "SELECT (customer_id, state, satisfaction, satisfaction_at)",
                 "customer_flags": "SELECT",

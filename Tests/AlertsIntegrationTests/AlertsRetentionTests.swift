@@ -2,6 +2,7 @@ import CRMAMQP
 import CRMContract
 import CRMSupport
 import Foundation
+import Scoring
 import TestSupport
 import Testing
 
@@ -124,6 +125,17 @@ struct AlertsRetentionTests {
                 try await H.count(environment, "SELECT coalesce(sum(queued), 0)::int FROM alert_daily_counts")
                     == alerted.count
             )
+            // Nor in the customer object's open alerts: no desk holds them.
+            for (customer, group) in groups.prefix(20) {
+                let json = try #require(try await CustomerView.json(customerID: customer, pool: environment.pool))
+                let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+                let open = try await H.count(
+                    environment,
+                    "SELECT count(*) FROM retention_alerts WHERE customer_id = $1 AND status <> 'resolved'",
+                    [customer]
+                )
+                #expect(object?["open_alerts"] as? Int == (group == ["control"] ? 0 : open), "\(customer)")
+            }
             await publisher.close()
         }
     }

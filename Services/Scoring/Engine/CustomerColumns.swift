@@ -113,7 +113,8 @@ enum CustomerColumns {
     static let bulkJoins = """
         LEFT JOIN (SELECT customer_id, string_agg(flag, ';' ORDER BY flag) AS flags FROM customer_flags GROUP BY 1) fl
             ON fl.customer_id = s.customer_id
-        LEFT JOIN (SELECT customer_id, count(*) AS n FROM retention_alerts WHERE status <> 'resolved' GROUP BY 1) oa
+        LEFT JOIN (SELECT customer_id, count(*) AS n FROM retention_alerts
+                   WHERE status <> 'resolved' AND alert_group <> 'control' GROUP BY 1) oa
             ON oa.customer_id = s.customer_id
         LEFT JOIN (SELECT customer_id, count(*) AS n FROM complaints WHERE state <> 'resolved' GROUP BY 1) oc
             ON oc.customer_id = s.customer_id

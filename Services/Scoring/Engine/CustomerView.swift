@@ -44,10 +44,12 @@ public enum CustomerView {
 }
 
 /// How the customer view counts a customer's open alerts and complaints (the tables of crm-alerts and
-/// crm-complaints: read here, never written).
+/// crm-complaints: read here, never written). A control-group alert is no open item: no desk was sent it, and it
+/// stays open only until its outcome window has passed.
 enum OpenItems {
     static let alertsCount =
-        "(SELECT count(*) FROM retention_alerts a WHERE a.customer_id = s.customer_id AND a.status <> 'resolved')"
+        "(SELECT count(*) FROM retention_alerts a WHERE a.customer_id = s.customer_id AND a.status <> 'resolved'"
+        + " AND a.alert_group <> 'control')"
     static let complaintsCount =
         "(SELECT count(*) FROM complaints c WHERE c.customer_id = s.customer_id AND c.state <> 'resolved')"
 }
