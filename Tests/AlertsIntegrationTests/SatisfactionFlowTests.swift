@@ -114,11 +114,15 @@ struct SatisfactionFlowTests {
                     ])
                     // Its own alert; the breach of its one-second resolution target follows as an alert of its own, or
                     // as a second reason of the same alert when both signals reach one batch (a loaded machine).
-                    #expect(try await eventually { try await Self.alerts(environment).contains { $0.customer == "G-2" } })
+                    #expect(
+                        try await eventually { try await Self.alerts(environment).contains { $0.customer == "G-2" } }
+                    )
                     try await publisher.publish([Self.status("K-2", "acknowledged")])
                     #expect(
                         try await eventually {
-                            try await Self.alerts(environment).contains { Self.names($0.reasons, "complaint_unresolved") }
+                            try await Self.alerts(environment).contains {
+                                Self.names($0.reasons, "complaint_unresolved")
+                            }
                         }
                     )
                     // Long enough for another sweep, rating or signal to raise something twice.

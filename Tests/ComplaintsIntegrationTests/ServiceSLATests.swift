@@ -51,7 +51,12 @@ struct ServiceSLATests {
             }
             // The first response's breaches took every level (1, 2, 3 s; the resolution's 3 s comes after on the tie):
             // the resolution breach is still the complaint's outcome, and alerts hear it once.
-            let signals = try await ComplaintsHarness.take(10, from: Topology.alertEventsQueue, environment, timeout: .seconds(3))
+            let signals = try await ComplaintsHarness.take(
+                10,
+                from: Topology.alertEventsQueue,
+                environment,
+                timeout: .seconds(3)
+            )
             let breaches = try signals.filter { try ComplaintSignalEvent.decode(body: $0.body).breached == .resolution }
             #expect(breaches.compactMap(\.messageID) == ["S-1/breach/resolution"])
             let outcomes = try await environment.pool.query(

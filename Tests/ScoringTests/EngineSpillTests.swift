@@ -93,7 +93,11 @@ import Testing
         )
         #expect(streamed.bgnbd?.parameters == inMemory.bgnbd?.parameters)
         #expect(streamed.customers == inMemory.customers)
-        FullRescoring.calibrate(&inMemory, activities: activities, predictions: FullRescoring.predict(activities, model: inMemory))
+        FullRescoring.calibrate(
+            &inMemory,
+            activities: activities,
+            predictions: FullRescoring.predict(activities, model: inMemory)
+        )
         FullRescoring.calibrate(&streamed, figures: figures)
         #expect(streamed.rfm == inMemory.rfm)
         #expect(streamed.tierCutoffs == inMemory.tierCutoffs)

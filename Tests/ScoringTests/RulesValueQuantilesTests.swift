@@ -15,7 +15,10 @@ import Testing
         }
     }
 
-    @Test("breakpoints are the quantiles: a share i ÷ 1000 of the values lies below the i-th", arguments: [2, 57, 1_000, 25_000])
+    @Test(
+        "breakpoints are the quantiles: a share i ÷ 1000 of the values lies below the i-th",
+        arguments: [2, 57, 1_000, 25_000]
+    )
     func quantiles(count: Int) throws {
         let values = Self.values(count)
         let quantiles = try #require(ValueQuantiles(values: values))

@@ -25,7 +25,12 @@ import Testing
     }
 
     static func source(_ file: URL, checkInterval: Duration?) throws -> ReloadingFile<Int> {
-        try ReloadingFile(path: file.path, name: "Test value", checkInterval: checkInterval, logger: Logger(label: "test")) {
+        try ReloadingFile(
+            path: file.path,
+            name: "Test value",
+            checkInterval: checkInterval,
+            logger: Logger(label: "test")
+        ) {
             path in
             let text = String(decoding: try ReloadingFile<Int>.contents(of: path) { Unreadable() }, as: UTF8.self)
             guard let value = Int(text) else { throw Unreadable() }

@@ -70,7 +70,10 @@ enum CustomerColumns {
         Source(sql: Satisfaction.lastAt, bulk: "date_part('epoch', sat.last_at)"),
         Source(sql: Satisfaction.degree, bulk: "round((sat.mean - 1) / 4, 4)"),
         Source(sql: Satisfaction.contribution),
-        Source(sql: Satisfaction.falseLoyalty(last: Satisfaction.last), bulk: Satisfaction.falseLoyalty(last: "sat.last")),
+        Source(
+            sql: Satisfaction.falseLoyalty(last: Satisfaction.last),
+            bulk: Satisfaction.falseLoyalty(last: "sat.last")
+        ),
     ]
 
     /// The customer's `satisfaction` and `three_degree`: the three-degree model of satisfaction × retention ×

@@ -154,8 +154,7 @@ public struct FullRescoring: Sendable {
         let spillDirectory = self.spillDirectory
         // Every customer goes to the spill file as it streams past; memory keeps only the few figures per customer the
         // fits and the base-wide cut-offs need (``BaseFigures``).
-        let (spill, figures, holdout, previous, cohorts) = try await connection.transaction(isolation: .repeatableRead) {
-            connection in
+        let read = try await connection.transaction(isolation: .repeatableRead) { connection in
             // One big sort: JIT compilation costs more than it saves, work_mem decides memory against disk, and
             // the sort is worth parallel workers whatever the planner guesses of the as-of filter (1/3 of the rows
             // from a value it cannot see, too few for workers by its costs; with them the read takes 2/3 the time).
@@ -192,6 +191,7 @@ public struct FullRescoring: Sendable {
             }
             return (spill, figures, holdout, previous, cohorts)
         }
+        let (spill, figures, holdout, previous, cohorts) = read
         defer { spill.close() }
         clock.lap("read")
 
@@ -493,7 +493,9 @@ public struct FullRescoring: Sendable {
     private static func calibrate(_ model: inout ScoringModel, figures: BaseFigures, predicted: [Double?]) {
         model.rfm = RFMBreakpoints(base: figures.rfm, settings: model.settings.rfm)
         // Rounded as `customer_scores.clv_predicted` stores them, so that a stored value finds its own place among them.
-        model.valueQuantiles = ValueQuantiles(values: predicted.compactMap { $0.map { ($0 * 10_000).rounded() / 10_000 } })
+        model.valueQuantiles = ValueQuantiles(
+            values: predicted.compactMap { $0.map { ($0 * 10_000).rounded() / 10_000 } }
+        )
         var values = figures.plainTierValues
         if model.settings.tiering.valueBasis == .predicted {
             for (index, value) in predicted.enumerated() where value != nil { values[index] = value! }

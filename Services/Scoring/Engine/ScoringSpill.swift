@@ -1,6 +1,5 @@
 import CRMContract
 import Foundation
-
 import Glibc
 
 /// The customers of a full rescoring between its read and its write, in a file rather than in memory: the read
@@ -58,7 +57,10 @@ struct ScoringSpill: Sendable {
             }
             guard result > 0 else {
                 if result < 0, errno == EINTR { continue }
-                throw ScoringError(.spillFailed, "cannot write the rescoring's spill file: \(String(cString: strerror(errno)))")
+                throw ScoringError(
+                    .spillFailed,
+                    "cannot write the rescoring's spill file: \(String(cString: strerror(errno)))"
+                )
             }
             written += result
         }
@@ -74,7 +76,10 @@ struct ScoringSpill: Sendable {
     /// A reader of every customer written, from the first.
     func reader() throws -> Reader {
         guard lseek(descriptor, 0, SEEK_SET) == 0 else {
-            throw ScoringError(.spillFailed, "cannot rewind the rescoring's spill file: \(String(cString: strerror(errno)))")
+            throw ScoringError(
+                .spillFailed,
+                "cannot rewind the rescoring's spill file: \(String(cString: strerror(errno)))"
+            )
         }
         return Reader(descriptor: descriptor, remaining: count)
     }
@@ -108,7 +113,9 @@ struct ScoringSpill: Sendable {
                 position += 4
                 try fill(length)
                 let entry = try buffer.withUnsafeBytes { bytes in
-                    var decoder = SpillRecord.Decoder(bytes: UnsafeRawBufferPointer(rebasing: bytes[position..<position + length]))
+                    var decoder = SpillRecord.Decoder(
+                        bytes: UnsafeRawBufferPointer(rebasing: bytes[position..<position + length])
+                    )
                     return try SpillRecord.decode(&decoder)
                 }
                 position += length
