@@ -67,28 +67,12 @@ extension Schema {
     )
 
     /// `scoring_models.value_quantiles`: the distribution of the base's predicted values a full rescoring found
-    /// (`ValueQuantiles` in the scoring service), and `crm_value_percentile`, which reads a value's percentile from
-    /// its breakpoints (`q`, ascending, values with four decimals as `customer_scores` stores them): the share of the
-    /// base below the value, interpolated between the two breakpoints around it. `width_bucket` counts the
-    /// breakpoints at or below its operand by binary search; half a ten-thousandth below the value, that is those
-    /// strictly below it.
+    /// (``ValueQuantiles`` in the scoring service), from which the customer object reads its contribution percentile.
     static let valueQuantiles = Migration(
         version: 36,
         name: "value quantiles",
         sql: """
             ALTER TABLE scoring_models ADD COLUMN value_quantiles jsonb;
-            CREATE FUNCTION crm_value_percentile(v double precision, q double precision[]) RETURNS numeric
-                LANGUAGE sql IMMUTABLE PARALLEL SAFE
-                RETURN CASE
-                    WHEN v IS NULL OR coalesce(cardinality(q), 0) = 0 THEN NULL
-                    WHEN v <= q[1] THEN 0
-                    WHEN v > q[cardinality(q)] THEN 1
-                    ELSE round(((width_bucket(v - 0.00005, q) - 1)
-                                + coalesce((v - q[width_bucket(v - 0.00005, q)])
-                                           / nullif(q[width_bucket(v - 0.00005, q) + 1]
-                                                    - q[width_bucket(v - 0.00005, q)], 0), 0))::numeric
-                               / greatest(cardinality(q) - 1, 1), 4)
-                END;
             """
     )
 }

@@ -142,7 +142,7 @@ struct EngineCustomerListTests {
 
     static func write(_ format: CustomerFormat, _ values: [String: String]) -> String {
         var fields = CopyFields()
-        var writer = CustomerWriter(format: format)
+        var writer = CustomerWriter(format: format, quantiles: nil)
         var bytes: [UInt8] = []
         line(values).withUnsafeBytes { pointer in
             fields.split(pointer)
@@ -185,7 +185,7 @@ struct EngineCustomerListTests {
         var fields = CopyFields()
         let record = Self.line(Self.scored).withUnsafeBytes { pointer in
             fields.split(pointer)
-            return CustomerRecord(fields)
+            return CustomerRecord(fields, quantiles: nil)
         }
         let csv = try #require(CSVReader.parse(Self.write(.csv, Self.scored)).first)
         for (path, cell) in zip(CustomerRecord.paths, csv) {
@@ -227,7 +227,7 @@ struct EngineCustomerListTests {
         #expect(byPath["first_order_at"] == "1998-01-01T00:00:00.123Z")
         #expect(byPath["clv.predicted"] == "")
         var header1: [UInt8] = []
-        CustomerWriter(format: .csv).header(into: &header1)
+        CustomerWriter(format: .csv, quantiles: nil).header(into: &header1)
         #expect(String(decoding: header1, as: UTF8.self) == header.joined(separator: ",") + "\r\n")
     }
 

@@ -2,8 +2,8 @@ import Foundation
 import Scoring
 import Testing
 
-/// The predicted values' distribution a model keeps (PostgreSQL's `crm_value_percentile` reads percentiles from it:
-/// `FullRescoringTests` checks those against the exact shares).
+/// The predicted values' distribution a model keeps, and the percentiles read from it (`FullRescoringTests` checks
+/// the customer object's against the exact shares in PostgreSQL).
 @Suite struct RulesValueQuantilesTests {
     /// Values with ties and a long tail, as predicted values are.
     static func values(_ count: Int) -> [Double] {
@@ -38,6 +38,22 @@ import Testing
             let slack = 0.5 / Double(count - 1) + 1e-9
             #expect(below <= share + slack && share <= atOrBelow + slack, "breakpoint \(index)")
         }
+    }
+
+    @Test("percentiles are within 0.1% of the exact share below, exact at the ends", arguments: [2, 57, 25_000])
+    func percentiles(count: Int) throws {
+        let values = Self.values(count).map { ($0 * 10_000).rounded() / 10_000 }
+        let quantiles = try #require(ValueQuantiles(values: values))
+        let sorted = values.sorted()
+        for value in values.prefix(400) + [sorted[0], sorted[count - 1], sorted[count / 2]] {
+            let below = Double(sorted.filter { $0 < value }.count) / Double(count - 1)
+            // The breakpoints' resolution, half a value's position, and the four decimals written.
+            let slack = 1.0 / Double(ValueQuantiles.resolution) + 0.5 / Double(count - 1) + 0.00005
+            #expect(abs(quantiles.percentile(of: value) - below) <= slack, "\(value)")
+        }
+        #expect(quantiles.percentile(of: sorted[0]) == 0)
+        #expect(quantiles.percentile(of: sorted[0] - 1) == 0)
+        #expect(quantiles.percentile(of: sorted[count - 1] + 1) == 1)
     }
 
     @Test("no finite value: no quantiles; one value: one breakpoint")

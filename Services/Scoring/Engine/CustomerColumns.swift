@@ -36,6 +36,8 @@ enum CustomerColumns {
             case code
             /// PostgreSQL's `t` or `f`: `true` or `false`, in JSON and CSV alike.
             case boolean
+            /// The value's percentile in the newest model's ``ValueQuantiles`` (which the writer holds): a number.
+            case percentile
         }
 
         var path: String
@@ -69,7 +71,6 @@ enum CustomerColumns {
         Source(sql: Satisfaction.last, bulk: "sat.last"),
         Source(sql: Satisfaction.lastAt, bulk: "date_part('epoch', sat.last_at)"),
         Source(sql: Satisfaction.degree, bulk: "round((sat.mean - 1) / 4, 4)"),
-        Source(sql: Satisfaction.contribution),
         Source(
             sql: Satisfaction.falseLoyalty(last: Satisfaction.last),
             bulk: Satisfaction.falseLoyalty(last: "sat.last")
@@ -85,8 +86,9 @@ enum CustomerColumns {
     /// - `three_degree`: `satisfaction` (the mean rating on a 0..1 scale, (mean − 1) ÷ 4, so that the three degrees
     ///   share one scale; null without ratings), `retention` (p_alive), `contribution` (the customer's predicted
     ///   value as a percentile of the base, 0..1: the share of the customers with purchases whose predicted value is
-    ///   below it, as the newest full rescoring found them: `crm_value_percentile` over its ``ValueQuantiles``,
-    ///   within 0.1%; null without a predicted value or before a full rescoring has kept them), and
+    ///   below it, as the newest full rescoring found them: ``ValueQuantiles/percentile(of:)`` of `clv.predicted`,
+    ///   computed as the row is written, within 0.1%; null without a predicted value or before a full rescoring has
+    ///   kept them), and
     ///   `false_loyalty`: true for a customer who still looks likely to buy (p_alive at least
     ///   ``falseLoyaltyPAlive``) while its latest rating is 1 or 2, the seeds' "false loyalty": loyal by behaviour,
     ///   not by attitude, and the first to leave when a competitor asks.
@@ -101,12 +103,6 @@ enum CustomerColumns {
         static let last = rated("(array_agg(k.satisfaction ORDER BY k.satisfaction_at DESC, k.satisfaction))[1]")
         static let lastAt = rated("date_part('epoch', max(k.satisfaction_at))")
         static let degree = rated("round((round(avg(k.satisfaction), 2) - 1) / 4, 4)")
-        /// The newest model's breakpoints, read once per statement (an uncorrelated subquery).
-        static let contribution = """
-            crm_value_percentile(s.clv_predicted::float8, (SELECT ARRAY(
-                SELECT b::float8 FROM jsonb_array_elements_text(m.value_quantiles -> 'breakpoints') b)
-                FROM scoring_models m ORDER BY m.model_id DESC LIMIT 1))
-            """
         static func falseLoyalty(last: String) -> String {
             "coalesce(\(last) <= 2 AND s.p_alive >= \(falseLoyaltyPAlive), false)"
         }
@@ -171,10 +167,10 @@ enum CustomerColumns {
         Column(path: "satisfaction.last", field: 34, kind: .number),
         Column(path: "satisfaction.last_at", field: 35, kind: .timestamp),
         // `false_loyalty` leads: never null, it keeps the object present when the others are.
-        Column(path: "three_degree.false_loyalty", field: 38, kind: .boolean),
+        Column(path: "three_degree.false_loyalty", field: 37, kind: .boolean),
         Column(path: "three_degree.satisfaction", field: 36, kind: .number),
         Column(path: "three_degree.retention", field: 18, kind: .number),
-        Column(path: "three_degree.contribution", field: 37, kind: .number),
+        Column(path: "three_degree.contribution", field: 16, kind: .percentile),
     ]
 
     /// The field of `customer_id`, which cursors read.

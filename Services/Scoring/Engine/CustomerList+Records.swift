@@ -6,7 +6,7 @@ import CRMPostgres
 public struct CustomerRecord: Sendable {
     private let values: [String?]
 
-    init(_ row: CopyFields) {
+    init(_ row: CopyFields, quantiles: ValueQuantiles?) {
         var values: [String?] = []
         values.reserveCapacity(CustomerColumns.all.count)
         // Each leaf from its field among the sources (a leaf may repeat another's, `rfm.frequency` is
@@ -27,6 +27,9 @@ public struct CustomerRecord: Sendable {
                 values.append(String(decoding: bytes, as: UTF8.self))
             case .boolean:
                 values.append(String(decoding: CustomerWriter.boolean(row, column.field), as: UTF8.self))
+            case .percentile:
+                let percentile = CustomerWriter.percentile(row, column.field, in: quantiles)
+                values.append(percentile == CustomerWriter.null ? nil : String(decoding: percentile, as: UTF8.self))
             case .text, .number, .money, .flags:
                 values.append(row.string(column.field))
             }
@@ -63,6 +66,7 @@ extension CustomerList {
         probe.limit = size + 1  // one more than shown tells whether another page follows
         let extended = probe
         return try await pool.transaction { connection in
+            let quantiles = try ModelStore.valueQuantiles(on: connection)
             var records: [CustomerRecord] = []
             var last: CustomerCursor?
             var more = false
@@ -71,7 +75,7 @@ extension CustomerList {
                     more = true
                     return
                 }
-                records.append(CustomerRecord(row))
+                records.append(CustomerRecord(row, quantiles: quantiles))
                 last = cursor(after: row, query: query)
             }
             return (records, more ? last : nil)

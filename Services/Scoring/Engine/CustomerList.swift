@@ -82,7 +82,7 @@ public enum CustomerList {
     ) async throws -> Int {
         try await connection.transaction(isolation: .repeatableRead) { connection in
             if let total { total(min(try count(query, on: connection), query.limit ?? .max)) }
-            var writer = CustomerWriter(format: format)
+            var writer = CustomerWriter(format: format, quantiles: try ModelStore.valueQuantiles(on: connection))
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 20 + 4096)
             writer.header(into: &buffer)
@@ -123,7 +123,7 @@ public enum CustomerList {
         size: Int,
         on connection: isolated PostgresConnection
     ) throws -> [UInt8] {
-        var writer = CustomerWriter(format: .jsonl)
+        var writer = CustomerWriter(format: .jsonl, quantiles: try ModelStore.valueQuantiles(on: connection))
         var bytes = Array(#"{"customers":["#.utf8)
         var shown = 0
         var last: CustomerCursor?
@@ -187,7 +187,7 @@ public enum CustomerList {
             page.limit = min(pageSize, remaining)
             let current = page
             let (bytes, count, last) = try await pool.transaction { connection in
-                var writer = CustomerWriter(format: .csv)
+                var writer = CustomerWriter(format: .csv, quantiles: try ModelStore.valueQuantiles(on: connection))
                 var bytes: [UInt8] = []
                 var last: CustomerCursor?
                 let count = try stream(current, on: connection) { row in

@@ -80,10 +80,13 @@ public enum CustomerFormat: String, Sendable, CaseIterable {
 /// Writes customers' COPY rows in a format into a byte buffer: header, rows, nothing at the end.
 struct CustomerWriter {
     let format: CustomerFormat
+    /// The newest model's predicted-value quantiles, which `three_degree.contribution` is read from (nil: null).
+    let quantiles: ValueQuantiles?
     private var scratch: [UInt8] = []
 
-    init(format: CustomerFormat) {
+    init(format: CustomerFormat, quantiles: ValueQuantiles?) {
         self.format = format
+        self.quantiles = quantiles
     }
 
     /// What goes before the first row.
@@ -153,6 +156,7 @@ struct CustomerWriter {
             Self.appendCode(row, field, into: &bytes)
             bytes.append(UInt8(ascii: "\""))
         case .boolean: bytes.append(contentsOf: Self.boolean(row, field))
+        case .percentile: bytes.append(contentsOf: Self.percentile(row, field, in: quantiles))
         case .flags:
             bytes.append(UInt8(ascii: "["))
             for (index, name) in row.raw(field).split(separator: UInt8(ascii: ";")).enumerated() {
@@ -175,9 +179,20 @@ struct CustomerWriter {
             case .timestamp: Self.appendTimestamp(row, field, into: &bytes)
             case .code: Self.appendCode(row, field, into: &bytes)
             case .boolean: bytes.append(contentsOf: Self.boolean(row, field))
+            case .percentile:
+                let percentile = Self.percentile(row, field, in: quantiles)
+                if percentile != Self.null { bytes.append(contentsOf: percentile) }
             }
         }
         bytes.append(contentsOf: [13, 10])
+    }
+
+    static let null = Array("null".utf8)
+
+    /// The percentile of field `field`'s value in `quantiles` as a JSON number; `null` without either.
+    static func percentile(_ row: CopyFields, _ field: Int, in quantiles: ValueQuantiles?) -> [UInt8] {
+        guard let quantiles, let value = row.double(field) else { return null }
+        return Array("\(quantiles.percentile(of: value))".utf8)
     }
 
     private static let trueBytes = Array("true".utf8)

@@ -20,7 +20,7 @@ public enum CustomerView {
     public static func json(customerID: String, on connection: isolated PostgresConnection) throws -> String? {
         var query = CustomerQuery()
         query.customerID = customerID
-        var writer = CustomerWriter(format: .jsonl)
+        var writer = CustomerWriter(format: .jsonl, quantiles: try ModelStore.valueQuantiles(on: connection))
         var bytes: [UInt8] = []
         _ = try CustomerList.rows(query, on: connection) { row in writer.appendObject(row, into: &bytes) }
         guard bytes.last == UInt8(ascii: "}") else { return nil }

@@ -49,6 +49,19 @@ enum ModelStore {
         )
     }
 
+    /// The newest model's quantiles of predicted values, or nil (before the first full rescoring that kept them).
+    static func valueQuantiles(on connection: isolated PostgresConnection) throws -> ValueQuantiles? {
+        let rows = try connection.query(
+            "SELECT value_quantiles::text FROM scoring_models ORDER BY model_id DESC LIMIT 1"
+        )
+        guard let text = rows.first?[0] else { return nil }
+        do {
+            return try JSONDecoder().decode(ValueQuantiles.self, from: Data(text.utf8))
+        } catch {
+            throw ScoringError(.unreadableModel, "value_quantiles of the newest model: \(error)")
+        }
+    }
+
     /// The newest model, or nil before the first full rescoring.
     static func latest(on connection: isolated PostgresConnection) throws -> ScoringModel? {
         let rows = try connection.query(
