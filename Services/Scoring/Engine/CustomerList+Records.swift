@@ -28,8 +28,7 @@ public struct CustomerRecord: Sendable {
             case .boolean:
                 values.append(String(decoding: CustomerWriter.boolean(row, column.field), as: UTF8.self))
             case .percentile:
-                let percentile = CustomerWriter.percentile(row, column.field, in: quantiles)
-                values.append(percentile == CustomerWriter.null ? nil : String(decoding: percentile, as: UTF8.self))
+                values.append(CustomerWriter.percentile(row, column.field, in: quantiles).map { "\($0)" })
             case .text, .number, .money, .flags:
                 values.append(row.string(column.field))
             }

@@ -173,6 +173,9 @@ public enum CustomerList {
         private let pageSize: Int
         private var remaining: Int
         private var done = false
+        /// The newest model's quantiles (`three_degree.contribution`), read with the first page and kept for the
+        /// rest: once per export, as every other list reads them once per request.
+        private var quantiles: ValueQuantiles??
 
         public init(query: CustomerQuery, pageSize: Int = 5_000) {
             self.query = query
@@ -186,16 +189,19 @@ public enum CustomerList {
             var page = query
             page.limit = min(pageSize, remaining)
             let current = page
-            let (bytes, count, last) = try await pool.transaction { connection in
-                var writer = CustomerWriter(format: .csv, quantiles: try ModelStore.valueQuantiles(on: connection))
+            let known = quantiles
+            let (bytes, count, last, read) = try await pool.transaction { connection in
+                let read = try known ?? ModelStore.valueQuantiles(on: connection)
+                var writer = CustomerWriter(format: .csv, quantiles: read)
                 var bytes: [UInt8] = []
                 var last: CustomerCursor?
                 let count = try stream(current, on: connection) { row in
                     writer.append(row, into: &bytes)
                     last = cursor(after: row, query: current)
                 }
-                return (bytes, count, last)
+                return (bytes, count, last, read)
             }
+            quantiles = read
             remaining -= count
             if count == current.limit, let last {
                 query.after = last

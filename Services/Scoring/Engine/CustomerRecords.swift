@@ -156,7 +156,8 @@ struct CustomerWriter {
             Self.appendCode(row, field, into: &bytes)
             bytes.append(UInt8(ascii: "\""))
         case .boolean: bytes.append(contentsOf: Self.boolean(row, field))
-        case .percentile: bytes.append(contentsOf: Self.percentile(row, field, in: quantiles))
+        case .percentile:
+            bytes.append(contentsOf: (Self.percentile(row, field, in: quantiles).map { "\($0)" } ?? "null").utf8)
         case .flags:
             bytes.append(UInt8(ascii: "["))
             for (index, name) in row.raw(field).split(separator: UInt8(ascii: ";")).enumerated() {
@@ -180,19 +181,17 @@ struct CustomerWriter {
             case .code: Self.appendCode(row, field, into: &bytes)
             case .boolean: bytes.append(contentsOf: Self.boolean(row, field))
             case .percentile:
-                let percentile = Self.percentile(row, field, in: quantiles)
-                if percentile != Self.null { bytes.append(contentsOf: percentile) }
+                if let percentile = Self.percentile(row, field, in: quantiles) {
+                    bytes.append(contentsOf: "\(percentile)".utf8)
+                }
             }
         }
         bytes.append(contentsOf: [13, 10])
     }
 
-    static let null = Array("null".utf8)
-
-    /// The percentile of field `field`'s value in `quantiles` as a JSON number; `null` without either.
-    static func percentile(_ row: CopyFields, _ field: Int, in quantiles: ValueQuantiles?) -> [UInt8] {
-        guard let quantiles, let value = row.double(field) else { return null }
-        return Array("\(quantiles.percentile(of: value))".utf8)
+    /// The percentile of field `field`'s value in `quantiles`; nil without either.
+    static func percentile(_ row: CopyFields, _ field: Int, in quantiles: ValueQuantiles?) -> Double? {
+        row.double(field).flatMap { quantiles?.percentile(of: $0) }
     }
 
     private static let trueBytes = Array("true".utf8)
