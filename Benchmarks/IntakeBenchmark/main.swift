@@ -51,9 +51,13 @@ if options.stages.contains(.decode) {
 }
 
 if options.stages.contains(.handler) {
+    // Alternating with the triggers that keep customer_activity and without them (dropped in that run's database):
+    // what summing each batch's customers up costs intake.
     var figures = Figures()
+    var without = Figures()
     for _ in 0..<options.runs {
         figures.values.append(try await handlerAlone())
+        without.values.append(try await handlerAlone(activity: false))
     }
     print(
         String(
@@ -65,8 +69,24 @@ if options.stages.contains(.handler) {
     )
     print(
         String(
+            format: "  the same without the customer_activity triggers: %8.0f orders/s best, %8.0f median",
+            without.best,
+            without.median
+        )
+    )
+    print(
+        String(
             format: "RESULT | intake handler alone (decode, validate, store), no broker | %.0f orders/s | |",
             figures.median
+        )
+    )
+    print(
+        String(
+            format:
+                "RESULT | intake handler alone, with the customer_activity triggers against without (medians, same run) | %.0f against %.0f orders/s: %+.0f%% | |",
+            figures.median,
+            without.median,
+            (figures.median / without.median - 1) * 100
         )
     )
 }
@@ -161,9 +181,15 @@ if !ratios.values.isEmpty {
 
 // MARK: - Stages
 
-/// The handler alone (decode, validate, one transaction per batch), without the broker.
-func handlerAlone() async throws -> Double {
+/// The handler alone (decode, validate, one transaction per batch), without the broker; with `activity` false, without
+/// the triggers on `orders` that keep `customer_activity`.
+func handlerAlone(activity: Bool = true) async throws -> Double {
     try await TestServers.withEnvironment { environment in
+        if !activity {
+            for trigger in ["orders_activity_inserted", "orders_activity_updated", "orders_activity_deleted"] {
+                try await environment.pool.execute("DROP TRIGGER \(trigger) ON orders")
+            }
+        }
         let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
         let messages = bodies.map { InboundMessage(body: $0) }
         let start = ContinuousClock.now

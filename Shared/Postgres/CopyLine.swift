@@ -108,4 +108,49 @@ public struct CopyLine {
         guard let field = nextField() else { return nil }
         return field.first == 116
     }
+
+    /// The next field, a one-dimensional array of integers (`{1,2,3}`), appended to `values`; NULL and `{}` add
+    /// nothing.
+    public mutating func integers(into values: inout [Int]) throws(PostgresError) {
+        try elements { element throws(PostgresError) in
+            var value = 0
+            var negative = false
+            for (index, byte) in element.enumerated() {
+                if index == 0, byte == 45 {
+                    negative = true
+                    continue
+                }
+                guard byte >= 48, byte <= 57 else {
+                    throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an array of integers")
+                }
+                value = value * 10 + Int(byte - 48)
+            }
+            values.append(negative ? -value : value)
+        }
+    }
+
+    /// The next field, a one-dimensional array of numbers (`{1.5,2,1e+21}`), appended to `values`; NULL and `{}` add
+    /// nothing.
+    public mutating func doubles(into values: inout [Double]) throws(PostgresError) {
+        try elements { element throws(PostgresError) in
+            var parser = CopyLine(element)
+            values.append(try parser.double())
+        }
+    }
+
+    /// Calls `body` with each element of the next field, an array without quoted elements or nested arrays.
+    private mutating func elements(
+        _ body: (UnsafeRawBufferPointer) throws(PostgresError) -> Void
+    ) throws(PostgresError) {
+        guard let field = nextField() else { return }
+        guard field.count >= 2, field.first == 123, field.last == 125 else {
+            throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an array")
+        }
+        guard field.count > 2 else { return }
+        var start = 1
+        for index in 1..<field.count where field[index] == 44 || index == field.count - 1 {
+            try body(UnsafeRawBufferPointer(rebasing: field[start..<index]))
+            start = index + 1
+        }
+    }
 }

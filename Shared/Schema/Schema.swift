@@ -26,5 +26,7 @@ public enum Schema {
         lifecycleAnnouncements,
         satisfaction,
         valueQuantiles,
+        customerActivity,
+        scoresUpdatedInPlace,
     ]
 }

@@ -48,6 +48,8 @@ public enum ServiceAccount: String, CaseIterable, Sendable {
             return [
                 "customers": "SELECT (customer_id, region, customer_type)", "orders": "SELECT", "scoring_models": own,
                 "customer_scores": own, "customer_score_history": own, "scoring_validations": own,
+                // Each customer's orders summed up, kept by triggers on `orders` (a full rescoring reads it).
+                "customer_activity": "SELECT",
                 // A report per full rescoring, only ever added.
                 "base_reports": "SELECT, INSERT",
                 // The customer view counts open alerts and complaints (two columns each) and shows the flags.

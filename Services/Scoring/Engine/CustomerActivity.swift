@@ -80,44 +80,77 @@ public struct CustomerActivity: Sendable, Hashable {
 }
 
 extension CustomerActivity {
-    /// Builds the activity from a customer's order days sorted by day, as of the end of `asOfDay`.
-    ///
-    /// Days after `asOfDay` must already be left out (the query does). The first purchase day is not a repeat
-    /// and its value does not enter the Gamma-Gamma monetary value; a repeat day's value enters it floored at
-    /// zero, since a spend model has no negative spend.
-    init(days: some Collection<OrderDay>, asOfDay: Int, unit: TimeUnit, lifecycle: LifecycleSettings) {
-        var activity = CustomerActivity()
-        var firstDay: Int?
-        var lastDay = 0
-        var repeatValue = 0.0
+    /// What a customer's counted orders add up to, whatever the days: the totals beside its purchase days.
+    struct Totals: Sendable, Hashable {
+        /// Purchase orders.
+        var orderCount = 0
+        /// The first and last purchase, seconds since 1970.
+        var firstPurchaseAt: Double?
+        var lastPurchaseAt: Double?
+        /// Purchases minus refunds, by amount and by value.
+        var netRevenue = 0.0
+        var netValue = 0.0
+        /// The same net sums over the orders that carry a cost, and whether any does.
         var costedRevenue = 0.0
         var costedMargin = 0.0
         var hasCost = false
+    }
+
+    /// Builds the activity from a customer's order days sorted by day, as of the end of `asOfDay`.
+    ///
+    /// Days after `asOfDay` must already be left out (the query does).
+    init(days: some Collection<OrderDay>, asOfDay: Int, unit: TimeUnit, lifecycle: LifecycleSettings) {
+        var totals = Totals()
         for day in days {
-            activity.netRevenue += day.revenue - day.refundedRevenue
-            activity.netValue += day.value - day.refundedValue
-            costedRevenue += day.costedRevenue
-            costedMargin += day.costedMargin
-            hasCost = hasCost || day.hasCost
+            totals.netRevenue += day.revenue - day.refundedRevenue
+            totals.netValue += day.value - day.refundedValue
+            totals.costedRevenue += day.costedRevenue
+            totals.costedMargin += day.costedMargin
+            totals.hasCost = totals.hasCost || day.hasCost
             guard day.purchases > 0 else { continue }
-            activity.orderCount += day.purchases
-            activity.transactions += 1
-            if let first = day.firstPurchaseAt, activity.firstPurchaseAt == nil {
-                activity.firstPurchaseAt = Date(timeIntervalSince1970: first)
-            }
-            if let last = day.lastPurchaseAt { activity.lastPurchaseAt = Date(timeIntervalSince1970: last) }
-            if firstDay == nil {
-                firstDay = day.day
-            } else {
-                repeatValue += max(day.value, 0)
-            }
-            lastDay = day.day
+            totals.orderCount += day.purchases
+            if totals.firstPurchaseAt == nil { totals.firstPurchaseAt = day.firstPurchaseAt }
+            if let last = day.lastPurchaseAt { totals.lastPurchaseAt = last }
         }
-        if hasCost, costedRevenue > 0 { activity.marginRate = costedMargin / costedRevenue }
-        guard let firstDay else {
+        self.init(
+            totals: totals,
+            purchaseDays: days.lazy.filter { $0.purchases > 0 }.map { (day: $0.day, value: $0.value) },
+            asOfDay: asOfDay,
+            unit: unit,
+            lifecycle: lifecycle
+        )
+    }
+
+    /// Builds the activity from a customer's totals and purchase days (ascending, each with the value of its
+    /// purchases), as of the end of `asOfDay`: what `customer_activity` stores, and what the order days add up to.
+    ///
+    /// The first purchase day is not a repeat and its value does not enter the Gamma-Gamma monetary value; a repeat
+    /// day's value enters it floored at zero, since a spend model has no negative spend.
+    init(
+        totals: Totals,
+        purchaseDays: some Collection<(day: Int, value: Double)>,
+        asOfDay: Int,
+        unit: TimeUnit,
+        lifecycle: LifecycleSettings
+    ) {
+        var activity = CustomerActivity()
+        activity.orderCount = totals.orderCount
+        activity.firstPurchaseAt = totals.firstPurchaseAt.map(Date.init(timeIntervalSince1970:))
+        activity.lastPurchaseAt = totals.lastPurchaseAt.map(Date.init(timeIntervalSince1970:))
+        activity.netRevenue = totals.netRevenue
+        activity.netValue = totals.netValue
+        if totals.hasCost, totals.costedRevenue > 0 { activity.marginRate = totals.costedMargin / totals.costedRevenue }
+        guard let firstDay = purchaseDays.first?.day else {
             self = activity
             return
         }
+        var lastDay = firstDay
+        var repeatValue = 0.0
+        for purchase in purchaseDays.dropFirst() {
+            repeatValue += max(purchase.value, 0)
+            lastDay = purchase.day
+        }
+        activity.transactions = purchaseDays.count
         let repeats = activity.repeatTransactions
         activity.summary = TransactionSummary(
             frequency: repeats,
@@ -132,13 +165,13 @@ extension CustomerActivity {
         let boundary = asOfDay - window
         var recent = (purchases: 0, spend: 0.0)
         var earlier = (purchases: 0, spend: 0.0)
-        for day in days where day.purchases > 0 {
-            if day.day > boundary {
+        for purchase in purchaseDays {
+            if purchase.day > boundary {
                 recent.purchases += 1
-                recent.spend += day.value
+                recent.spend += purchase.value
             } else {
                 earlier.purchases += 1
-                earlier.spend += day.value
+                earlier.spend += purchase.value
             }
         }
         activity.recent = ActivityWindow(
@@ -206,20 +239,50 @@ public struct ActivityBuilder: Sendable {
         days.append(orderDay)
     }
 
-    /// The purchase days of the orders added since the previous ``finish()``, in no particular order.
+    /// The purchase days of the orders added since the previous ``finish()``, in no particular order; or a customer's
+    /// stored purchase days (`customer_activity`).
     public struct PurchaseDays: Sequence, Sendable {
-        fileprivate let days: [OrderDay]
+        fileprivate enum Days: Sendable {
+            case orders([OrderDay])
+            case stored([Int])
+        }
+        private let days: Days
+
+        fileprivate init(orders: [OrderDay]) { days = .orders(orders) }
+
+        /// Stored purchase days.
+        init(_ days: [Int]) { self.days = .stored(days) }
 
         /// Days since 1970-01-01 (UTC) with at least one purchase; a day may come twice when its orders did not
         /// arrive in time order.
-        public func makeIterator() -> some IteratorProtocol<Int> {
-            days.lazy.filter { $0.purchases > 0 }.map(\.day).makeIterator()
+        public func makeIterator() -> Iterator { Iterator(days: days) }
+
+        public struct Iterator: IteratorProtocol {
+            fileprivate let days: Days
+            private var index = 0
+
+            fileprivate init(days: Days) { self.days = days }
+
+            public mutating func next() -> Int? {
+                switch days {
+                case .stored(let stored):
+                    guard index < stored.count else { return nil }
+                    defer { index += 1 }
+                    return stored[index]
+                case .orders(let orders):
+                    while index < orders.count {
+                        defer { index += 1 }
+                        if orders[index].purchases > 0 { return orders[index].day }
+                    }
+                    return nil
+                }
+            }
         }
     }
 
     /// Lets `body` see the purchase days of the current customer before ``finish()``.
     public func withPurchaseDays(_ body: (PurchaseDays) -> Void) {
-        body(PurchaseDays(days: days))
+        body(PurchaseDays(orders: days))
     }
 
     /// The activity of the orders added since the previous call (``CustomerActivity/none`` without any); the

@@ -40,10 +40,14 @@ enum LifecycleAnnouncements {
 
     /// The events of the stage changes of the customers in `scoring_stage` (the scores this transaction wrote), marked
     /// announced: the caller enqueues them in the same transaction, with its other events (one hand-off to the relay).
+    /// With a `limit`, only the first that many changes after the customer id `after`: the slices of
+    /// ``announceStageChanges(playbook:outbox:on:)``. Returns the events and the last customer read.
     static func stageChanges(
         playbook: LifecyclePlaybook,
+        after: String? = nil,
+        limit: Int? = nil,
         on connection: isolated PostgresConnection
-    ) throws -> [OutboundMessage] {
+    ) throws -> (messages: [OutboundMessage], last: String?) {
         let rows = try connection.query(
             """
             SELECT s.customer_id, s.announced_stage, s.lifecycle_stage, s.lifecycle_rule, s.tier,
@@ -51,12 +55,14 @@ enum LifecycleAnnouncements {
                    date_part('epoch', s.last_order_at), NULL::float8,
                    EXISTS (SELECT 1 FROM customer_flags f WHERE f.customer_id = s.customer_id AND f.flag = 'opt_out')
             FROM scoring_stage st JOIN customer_scores s ON s.customer_id = st.customer_id
-            WHERE s.announced_stage IS DISTINCT FROM s.lifecycle_stage
-            ORDER BY s.customer_id
+            WHERE s.announced_stage IS DISTINCT FROM s.lifecycle_stage AND ($1::text IS NULL OR st.customer_id > $1)
+            ORDER BY st.customer_id
+            LIMIT $2
             FOR UPDATE OF s
-            """
+            """,
+            [after, limit]
         ).map(Self.row)
-        guard !rows.isEmpty else { return [] }
+        guard !rows.isEmpty else { return ([], nil) }
         try connection.execute(
             """
             UPDATE customer_scores s SET announced_stage = s.lifecycle_stage
@@ -64,7 +70,27 @@ enum LifecycleAnnouncements {
             """,
             [rows.map(\.customerID)]
         )
-        return try messages(rows, event: .stageChanged, playbook: playbook)
+        return (try messages(rows, event: .stageChanged, playbook: playbook), rows.last?.customerID)
+    }
+
+    /// Announces the stage changes of every customer in `scoring_stage` into `outbox`, `slice` customers at a time, so
+    /// that memory stays bounded however many changed (every customer of a base first scored by a replay, say).
+    /// Returns the number of events.
+    static func announceStageChanges(
+        playbook: LifecyclePlaybook,
+        outbox: Outbox,
+        slice: Int,
+        on connection: isolated PostgresConnection
+    ) throws -> Int {
+        var after: String?
+        var events = 0
+        repeat {
+            let slice = try stageChanges(playbook: playbook, after: after, limit: slice, on: connection)
+            try ScoredEvents.enqueue(slice.messages, into: outbox, on: connection)
+            events += slice.messages.count
+            after = slice.last
+        } while after != nil
+        return events
     }
 
     /// Announces the purchases due by `now` (at most `limit`): repeat customers (two or more purchase days) whose

@@ -142,30 +142,131 @@ enum ScoreStore {
             try finish()
             line.skip(4)
             var next = ScoringEntry(customerID: id)
-            let stage = try line.text().flatMap(LifecycleStage.init(rawValue:))
-            let tier = try line.text().flatMap(ValueTier.init(rawValue:))
-            let pAlive = try line.optionalDouble()
-            let last = try line.optionalDouble()
-            let grid = try line.text()
-            let scoredAt = try line.optionalDouble()
-            if let tier = try line.text().flatMap(ValueTier.init(rawValue:)),
-                let stage = try line.text().flatMap(LifecycleStage.init(rawValue:))
-            {
-                next.rescored = (tier, stage)
-            }
-            if let stage, let tier, let scoredAt {
-                next.previous = PreviousScore(
-                    stage: stage,
-                    tier: tier,
-                    pAlive: pAlive,
-                    lastPurchaseAt: last.map(Date.init(timeIntervalSince1970:)),
-                    grid: grid,
-                    scoredAt: Date(timeIntervalSince1970: scoredAt)
-                )
-            }
+            try readScore(&line, into: &next)
             entry = next
         }
         try finish()
+    }
+
+    /// Reads a customer row's score columns (stage, tier, p_alive, last order, grid, scored at, rescored tier and
+    /// stage) into `entry`.
+    private static func readScore(_ line: inout CopyLine, into entry: inout ScoringEntry) throws {
+        let stage = try line.text().flatMap(LifecycleStage.init(rawValue:))
+        let tier = try line.text().flatMap(ValueTier.init(rawValue:))
+        let pAlive = try line.optionalDouble()
+        let last = try line.optionalDouble()
+        let grid = try line.text()
+        let scoredAt = try line.optionalDouble()
+        // Both read whatever the first holds: more columns may follow.
+        let rescoredTier = try line.text().flatMap(ValueTier.init(rawValue:))
+        let rescoredStage = try line.text().flatMap(LifecycleStage.init(rawValue:))
+        if let rescoredTier, let rescoredStage { entry.rescored = (rescoredTier, rescoredStage) }
+        if let stage, let tier, let scoredAt {
+            entry.previous = PreviousScore(
+                stage: stage,
+                tier: tier,
+                pAlive: pAlive,
+                lastPurchaseAt: last.map(Date.init(timeIntervalSince1970:)),
+                grid: grid,
+                scoredAt: Date(timeIntervalSince1970: scoredAt)
+            )
+        }
+    }
+
+    /// Whether at most a tenth of the customers with stored activity ordered after `asOf`: then reading the stored
+    /// activities and those few customers' orders beats sorting every order (``streamStored(asOf:settings:on:purchaseDays:each:)``).
+    static func fewCustomersOrderedSince(_ asOf: Date, on connection: isolated PostgresConnection) throws -> Bool {
+        let rows = try connection.query(
+            "SELECT count(*) FILTER (WHERE last_order_at > $1) <= count(*) / 10 FROM customer_activity",
+            [asOf]
+        )
+        return try rows.first?.decode(0, as: Bool.self) ?? true
+    }
+
+    /// Streams every customer as ``stream(_:asOf:settings:calibrationEnd:on:purchaseDays:holdout:each:)`` does, but
+    /// from `customer_activity` (one row a customer, no order read, nothing sorted) rather than from the orders: what
+    /// a full rescoring of the present reads. A customer with a counted order after `asOf` (stored meanwhile, or
+    /// dated ahead) is read from its orders at the end, in the caller's snapshot; customers come in no particular
+    /// order. Returns the number of customers read from their orders.
+    @discardableResult
+    static func streamStored(
+        asOf: Date,
+        settings: ScoringConfiguration,
+        on connection: isolated PostgresConnection,
+        purchaseDays: ((_ days: ActivityBuilder.PurchaseDays) -> Void)? = nil,
+        each: (ScoringEntry) throws -> Void
+    ) throws -> Int {
+        try connection.execute("SELECT set_config('crm.scoring_as_of', $1, true)", [asOf])
+        let asOfDay = Int((asOf.timeIntervalSince1970 / 86_400).rounded(.down))
+        let unit = settings.timeUnit
+        let lifecycle = settings.lifecycle
+        var later: [String] = []
+        var days: [Int] = []
+        var values: [Double] = []
+        try connection.copyOut(
+            """
+            COPY (
+                SELECT c.customer_id, a.last_order_at > (SELECT current_setting('crm.scoring_as_of')::timestamptz),
+                       s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
+                       date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage,
+                       a.purchases, date_part('epoch', a.first_purchase_at), date_part('epoch', a.last_purchase_at),
+                       a.net_revenue, a.net_value, a.costed_revenue, a.costed_margin, a.has_cost, a.purchase_days,
+                       a.day_values
+                FROM customers c
+                LEFT JOIN customer_scores s ON s.customer_id = c.customer_id
+                LEFT JOIN customer_activity a ON a.customer_id = c.customer_id
+            ) TO STDOUT
+            """
+        ) { bytes in
+            var line = CopyLine(bytes)
+            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "a row without a customer id") }
+            if line.optionalBool() == true {
+                later.append(id)
+                return
+            }
+            var entry = ScoringEntry(customerID: id)
+            try readScore(&line, into: &entry)
+            guard let purchases = try line.optionalDouble() else {
+                // No orders ever stored.
+                try each(entry)
+                return
+            }
+            var totals = CustomerActivity.Totals()
+            totals.orderCount = Int(purchases)
+            totals.firstPurchaseAt = try line.optionalDouble()
+            totals.lastPurchaseAt = try line.optionalDouble()
+            totals.netRevenue = try line.double()
+            totals.netValue = try line.double()
+            totals.costedRevenue = try line.double()
+            totals.costedMargin = try line.double()
+            totals.hasCost = line.optionalBool() ?? false
+            days.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            try line.integers(into: &days)
+            try line.doubles(into: &values)
+            guard days.count == values.count else {
+                throw ScoringError(.unreadableRow, "a stored activity whose purchase days and values differ in number")
+            }
+            purchaseDays?(ActivityBuilder.PurchaseDays(days))
+            entry.activity = CustomerActivity(
+                totals: totals,
+                purchaseDays: days.indices.lazy.map { (day: days[$0], value: values[$0]) },
+                asOfDay: asOfDay,
+                unit: unit,
+                lifecycle: lifecycle
+            )
+            try each(entry)
+        }
+        guard !later.isEmpty else { return 0 }
+        try stream(
+            .named(later),
+            asOf: asOf,
+            settings: settings,
+            on: connection,
+            purchaseDays: purchaseDays,
+            each: each
+        )
+        return later.count
     }
 
     // MARK: - Writing
@@ -186,23 +287,32 @@ enum ScoreStore {
                 clv_historical numeric, clv_simple numeric, clv_predicted numeric,
                 p_alive float8, expected_purchases_90d float8, expected_interval_days float8,
                 lifecycle_stage text, lifecycle_rule text, tier text, grid text, grid_axis text, strategy text,
-                rfm_segment text
+                rfm_segment text, settled boolean
             ) ON COMMIT DELETE ROWS
             """
         )
     }
 
-    /// Adds scores to the staging table with COPY.
-    static func stage(_ scores: [CustomerScore], on connection: isolated PostgresConnection) throws {
+    /// Adds scores to the staging table with COPY. `settled` says, score by score, whether the run read a stored score
+    /// of the same stage and tier for the customer: such a score needs neither a history row nor an insert, and
+    /// ``merge(modelID:scoredAt:unlessUpdatedSince:fullRescoring:on:)`` looks only at the others for those (unknown
+    /// without it).
+    static func stage(
+        _ scores: [CustomerScore],
+        settled: [Bool]? = nil,
+        on connection: isolated PostgresConnection
+    ) throws {
         try connection.copy(
             into: "scoring_stage",
             columns: [
                 "customer_id", "orders_count", "transactions", "first_order_at", "last_order_at", "recency_days",
                 "monetary_total", "monetary_average", "margin_rate", "rfm_r", "rfm_f", "rfm_m", "clv_historical",
                 "clv_simple", "clv_predicted", "p_alive", "expected_purchases_90d", "expected_interval_days",
-                "lifecycle_stage", "lifecycle_rule", "tier", "grid", "grid_axis", "strategy", "rfm_segment",
+                "lifecycle_stage", "lifecycle_rule", "tier", "grid", "grid_axis", "strategy", "rfm_segment", "settled",
             ],
-            rows: scores.lazy.map(stagedRow)
+            rows: scores.indices.lazy.map { index in
+                stagedRow(scores[index]) + [settled.map { $0[index] ? "t" : "f" }]
+            }
         )
     }
 
@@ -226,7 +336,8 @@ enum ScoreStore {
             SELECT st.customer_id, $1, $2, old.lifecycle_stage, st.lifecycle_stage, st.lifecycle_rule, old.tier,
                    st.tier, st.grid, st.p_alive, round(st.clv_predicted, 4)
             FROM scoring_stage st LEFT JOIN customer_scores old ON old.customer_id = st.customer_id
-            WHERE (old.customer_id IS NULL OR old.lifecycle_stage <> st.lifecycle_stage OR old.tier <> st.tier)
+            WHERE st.settled IS NOT TRUE
+              AND (old.customer_id IS NULL OR old.lifecycle_stage <> st.lifecycle_stage OR old.tier <> st.tier)
               AND ($3::timestamptz IS NULL OR old.updated_at IS NULL OR old.updated_at < $3)
             """,
             [scoredAt, modelID, guardTime]
@@ -269,7 +380,8 @@ enum ScoreStore {
                    lifecycle_stage, lifecycle_rule, tier, grid, grid_axis, strategy, rfm_segment,
                    CASE WHEN $4 THEN tier END, CASE WHEN $4 THEN lifecycle_stage END
             FROM scoring_stage AS st
-            WHERE NOT EXISTS (SELECT 1 FROM customer_scores AS c WHERE c.customer_id = st.customer_id)
+            WHERE st.settled IS NOT TRUE
+              AND NOT EXISTS (SELECT 1 FROM customer_scores AS c WHERE c.customer_id = st.customer_id)
             ON CONFLICT (customer_id) DO UPDATE SET
                 model_id = EXCLUDED.model_id, scored_at = EXCLUDED.scored_at, updated_at = EXCLUDED.updated_at,
                 orders_count = EXCLUDED.orders_count, transactions = EXCLUDED.transactions,
