@@ -1,8 +1,8 @@
 extension Schema {
     /// `customer_activity`: every customer's counted orders (held refunds left out) summed up, one row per customer,
     /// kept current by triggers on `orders` in the transaction that changes them, so that a full rescoring of the
-    /// present reads a row per customer instead of sorting every order (``FullRescoring``; a replay to a past time
-    /// and a holdout validation still read the orders).
+    /// present reads a row per customer instead of sorting every order (``FullRescoring``; a replay far back and a
+    /// holdout validation still read the orders).
     ///
     /// - `last_order_at`: the latest time of the counted orders, purchases or refunds; a rescoring as of an earlier time
     ///   reads that customer's orders instead. Null when no order counts (all held or removed).
@@ -13,12 +13,15 @@ extension Schema {
     /// - `purchase_days`, `day_values`: the UTC days (since 1970) with purchases, ascending, and the value of each
     ///   day's purchases: what the purchase models' summary, the lifecycle windows and the cohorts need.
     ///
-    /// The view `customer_activity_from_orders` computes the rows from the orders (a filter on `customer_id` reaches
-    /// the orders' index through its groupings). `crm_refresh_customer_activity(ids)` recomputes the named customers. It first locks their rows
-    /// (creating missing ones) in id order, so that two transactions storing orders of one customer take turns, and
-    /// then reads the orders in a statement of its own, which under READ COMMITTED sees what the other committed.
-    /// The three triggers run it once per statement with the customers the statement touched; it runs with its
-    /// owner's rights, so no service needs to write the table. The table is filled from the stored orders here.
+    /// Every sum is `numeric`, so adding orders to a row gives exactly what summing them all up again gives. Stored
+    /// orders are added (`crm_orders_inserted`): one upsert per statement that adds each customer's new sums to its row
+    /// and merges the days, evaluated on the row's latest version under its lock, so two transactions storing orders
+    /// of one customer both count. Orders released, changed or removed (rare: held refunds, `crm orders remove`) have
+    /// their customers summed up again from the orders (`crm_refresh_customer_activity`: their rows locked in id order
+    /// first, the orders read in a statement of its own, which under READ COMMITTED sees what others committed). The
+    /// view `customer_activity_from_orders` computes the rows from the orders (a filter on `customer_id` reaches the
+    /// orders' index through its groupings). The triggers run with their owner's rights, so no service writes the
+    /// table. It is filled from the stored orders here.
     static let customerActivity = Migration(
         version: 37,
         name: "customer activity",
@@ -35,38 +38,11 @@ extension Schema {
                 costed_margin numeric NOT NULL DEFAULT 0,
                 has_cost boolean NOT NULL DEFAULT false,
                 purchase_days integer[] NOT NULL DEFAULT '{}',
-                day_values float8[] NOT NULL DEFAULT '{}'
+                day_values numeric[] NOT NULL DEFAULT '{}'
             );
 
             CREATE VIEW customer_activity_from_orders AS
-                WITH days AS (
-                    SELECT o.customer_id, floor(date_part('epoch', o.occurred_at) / 86400)::integer AS day,
-                           max(o.occurred_at) AS last_order_at,
-                           count(*) FILTER (WHERE o.kind = 'purchase') AS purchases,
-                           min(o.occurred_at) FILTER (WHERE o.kind = 'purchase') AS first_purchase_at,
-                           max(o.occurred_at) FILTER (WHERE o.kind = 'purchase') AS last_purchase_at,
-                           sum(o.amount_base - coalesce(o.cost_base, 0)) FILTER (WHERE o.kind = 'purchase') AS value,
-                           sum(CASE o.kind WHEN 'purchase' THEN o.amount_base ELSE -o.amount_base END) AS net_revenue,
-                           sum(CASE o.kind WHEN 'purchase' THEN 1 ELSE -1 END
-                               * (o.amount_base - coalesce(o.cost_base, 0))) AS net_value,
-                           sum(CASE o.kind WHEN 'purchase' THEN o.amount_base ELSE -o.amount_base END)
-                               FILTER (WHERE o.cost_base IS NOT NULL) AS costed_revenue,
-                           sum(CASE o.kind WHEN 'purchase' THEN 1 ELSE -1 END * (o.amount_base - o.cost_base))
-                               FILTER (WHERE o.cost_base IS NOT NULL) AS costed_margin,
-                           bool_or(o.cost_base IS NOT NULL) AS has_cost
-                    FROM orders o
-                    WHERE NOT o.held
-                    GROUP BY 1, 2
-                )
-                SELECT customer_id, max(last_order_at) AS last_order_at, sum(purchases)::integer AS purchases,
-                       min(first_purchase_at) AS first_purchase_at, max(last_purchase_at) AS last_purchase_at,
-                       sum(net_revenue) AS net_revenue, sum(net_value) AS net_value,
-                       coalesce(sum(costed_revenue), 0) AS costed_revenue,
-                       coalesce(sum(costed_margin), 0) AS costed_margin, bool_or(has_cost) AS has_cost,
-                       coalesce(array_agg(day ORDER BY day) FILTER (WHERE purchases > 0), '{}') AS purchase_days,
-                       coalesce(array_agg(value::float8 ORDER BY day) FILTER (WHERE purchases > 0), '{}') AS day_values
-                FROM days
-                GROUP BY customer_id;
+            \(activitySums(of: "orders"));
 
             CREATE FUNCTION crm_refresh_customer_activity(ids text[]) RETURNS void
                 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -76,7 +52,7 @@ extension Schema {
                 ON CONFLICT (customer_id) DO NOTHING;
                 PERFORM 1 FROM public.customer_activity WHERE customer_id = ANY(ids) ORDER BY customer_id FOR UPDATE;
                 -- A statement of its own: it sees every order committed before the locks were granted. Planned for
-                -- the ids at hand (EXECUTE): the orders' index for a batch, one pass over all orders for a bulk load.
+                -- the ids at hand (EXECUTE): the orders' index for a few, one pass over all orders for many.
                 EXECUTE $update$
                     UPDATE public.customer_activity AS a SET
                         last_order_at = r.last_order_at, purchases = coalesce(r.purchases, 0),
@@ -94,6 +70,32 @@ extension Schema {
             $$;
             REVOKE ALL ON FUNCTION crm_refresh_customer_activity(text[]) FROM PUBLIC;
 
+            CREATE FUNCTION crm_orders_inserted() RETURNS trigger
+                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            BEGIN
+                INSERT INTO public.customer_activity AS a
+                SELECT * FROM (\(activitySums(of: "changed"))) AS n ORDER BY n.customer_id
+                ON CONFLICT (customer_id) DO UPDATE SET
+                    last_order_at = greatest(a.last_order_at, EXCLUDED.last_order_at),
+                    purchases = a.purchases + EXCLUDED.purchases,
+                    first_purchase_at = least(a.first_purchase_at, EXCLUDED.first_purchase_at),
+                    last_purchase_at = greatest(a.last_purchase_at, EXCLUDED.last_purchase_at),
+                    net_revenue = a.net_revenue + EXCLUDED.net_revenue, net_value = a.net_value + EXCLUDED.net_value,
+                    costed_revenue = a.costed_revenue + EXCLUDED.costed_revenue,
+                    costed_margin = a.costed_margin + EXCLUDED.costed_margin,
+                    has_cost = a.has_cost OR EXCLUDED.has_cost,
+                    (purchase_days, day_values) = (
+                        SELECT coalesce(array_agg(m.day ORDER BY m.day), '{}'), coalesce(array_agg(m.value ORDER BY m.day), '{}')
+                        FROM (SELECT u.day, sum(u.value) AS value
+                              FROM unnest(a.purchase_days || EXCLUDED.purchase_days, a.day_values || EXCLUDED.day_values)
+                                   AS u(day, value)
+                              GROUP BY u.day) AS m
+                    );
+                RETURN NULL;
+            END
+            $$;
+            REVOKE ALL ON FUNCTION crm_orders_inserted() FROM PUBLIC;
+
             CREATE FUNCTION crm_orders_changed() RETURNS trigger
                 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
             DECLARE
@@ -109,7 +111,7 @@ extension Schema {
             REVOKE ALL ON FUNCTION crm_orders_changed() FROM PUBLIC;
 
             CREATE TRIGGER orders_activity_inserted AFTER INSERT ON orders REFERENCING NEW TABLE AS changed
-                FOR EACH STATEMENT EXECUTE FUNCTION crm_orders_changed();
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_orders_inserted();
             CREATE TRIGGER orders_activity_updated AFTER UPDATE ON orders REFERENCING NEW TABLE AS changed
                 FOR EACH STATEMENT EXECUTE FUNCTION crm_orders_changed();
             CREATE TRIGGER orders_activity_deleted AFTER DELETE ON orders REFERENCING OLD TABLE AS changed
@@ -118,6 +120,41 @@ extension Schema {
             INSERT INTO customer_activity SELECT * FROM customer_activity_from_orders;
             """
     )
+
+    /// The `customer_activity` rows of the counted orders in `orders` (a table, or a trigger's transition table of
+    /// `orders` rows), one per customer, in the table's column order.
+    private static func activitySums(of orders: String) -> String {
+        """
+        WITH days AS (
+                SELECT o.customer_id, floor(date_part('epoch', o.occurred_at) / 86400)::integer AS day,
+                       max(o.occurred_at) AS last_order_at,
+                       count(*) FILTER (WHERE o.kind = 'purchase') AS purchases,
+                       min(o.occurred_at) FILTER (WHERE o.kind = 'purchase') AS first_purchase_at,
+                       max(o.occurred_at) FILTER (WHERE o.kind = 'purchase') AS last_purchase_at,
+                       sum(o.amount_base - coalesce(o.cost_base, 0)) FILTER (WHERE o.kind = 'purchase') AS value,
+                       sum(CASE o.kind WHEN 'purchase' THEN o.amount_base ELSE -o.amount_base END) AS net_revenue,
+                       sum(CASE o.kind WHEN 'purchase' THEN 1 ELSE -1 END
+                           * (o.amount_base - coalesce(o.cost_base, 0))) AS net_value,
+                       sum(CASE o.kind WHEN 'purchase' THEN o.amount_base ELSE -o.amount_base END)
+                           FILTER (WHERE o.cost_base IS NOT NULL) AS costed_revenue,
+                       sum(CASE o.kind WHEN 'purchase' THEN 1 ELSE -1 END * (o.amount_base - o.cost_base))
+                           FILTER (WHERE o.cost_base IS NOT NULL) AS costed_margin,
+                       bool_or(o.cost_base IS NOT NULL) AS has_cost
+                FROM \(orders) o
+                WHERE NOT o.held
+                GROUP BY 1, 2
+            )
+            SELECT customer_id, max(last_order_at) AS last_order_at, sum(purchases)::integer AS purchases,
+                   min(first_purchase_at) AS first_purchase_at, max(last_purchase_at) AS last_purchase_at,
+                   sum(net_revenue) AS net_revenue, sum(net_value) AS net_value,
+                   coalesce(sum(costed_revenue), 0) AS costed_revenue,
+                   coalesce(sum(costed_margin), 0) AS costed_margin, bool_or(has_cost) AS has_cost,
+                   coalesce(array_agg(day ORDER BY day) FILTER (WHERE purchases > 0), '{}') AS purchase_days,
+                   coalesce(array_agg(value ORDER BY day) FILTER (WHERE purchases > 0), '{}') AS day_values
+            FROM days
+            GROUP BY customer_id
+        """
+    }
 }
 
 extension Schema {

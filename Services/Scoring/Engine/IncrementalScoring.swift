@@ -117,7 +117,7 @@ public final class IncrementalScoring: Sendable {
             try ScoreStore.createStage(on: connection)
             try ScoreStore.stage(scores, on: connection)
             try ScoreStore.merge(modelID: model.modelID, scoredAt: asOf, unlessUpdatedSince: nil, on: connection)
-            let announced = try LifecycleAnnouncements.stageChanges(playbook: playbook, on: connection).messages
+            let announced = try LifecycleAnnouncements.stageChanges(playbook: playbook, on: connection)
             try ScoredEvents.enqueue(events + announced, into: outbox, on: connection)
             return events.count
         }

@@ -38,31 +38,60 @@ enum LifecycleAnnouncements {
         var optedOut: Bool
     }
 
+    /// The stored scores of `scoring_stage`'s customers whose stage differs from the one last announced, as ``row(_:)``
+    /// reads them.
+    private static let stageChangeRows = """
+        SELECT s.customer_id, s.announced_stage, s.lifecycle_stage, s.lifecycle_rule, s.tier,
+               date_part('epoch', s.scored_at), s.clv_predicted::text, s.p_alive,
+               date_part('epoch', s.last_order_at), NULL::float8,
+               EXISTS (SELECT 1 FROM customer_flags f WHERE f.customer_id = s.customer_id AND f.flag = 'opt_out')
+        FROM scoring_stage st JOIN customer_scores s ON s.customer_id = st.customer_id
+        WHERE s.announced_stage IS DISTINCT FROM s.lifecycle_stage
+        """
+
     /// The events of the stage changes of the customers in `scoring_stage` (the scores this transaction wrote), marked
     /// announced: the caller enqueues them in the same transaction, with its other events (one hand-off to the relay).
-    /// With a `limit`, only the first that many changes after the customer id `after`: the slices of
-    /// ``announceStageChanges(playbook:outbox:on:)``. Returns the events and the last customer read.
     static func stageChanges(
         playbook: LifecyclePlaybook,
-        after: String? = nil,
-        limit: Int? = nil,
         on connection: isolated PostgresConnection
-    ) throws -> (messages: [OutboundMessage], last: String?) {
-        let rows = try connection.query(
-            """
-            SELECT s.customer_id, s.announced_stage, s.lifecycle_stage, s.lifecycle_rule, s.tier,
-                   date_part('epoch', s.scored_at), s.clv_predicted::text, s.p_alive,
-                   date_part('epoch', s.last_order_at), NULL::float8,
-                   EXISTS (SELECT 1 FROM customer_flags f WHERE f.customer_id = s.customer_id AND f.flag = 'opt_out')
-            FROM scoring_stage st JOIN customer_scores s ON s.customer_id = st.customer_id
-            WHERE s.announced_stage IS DISTINCT FROM s.lifecycle_stage AND ($1::text IS NULL OR st.customer_id > $1)
-            ORDER BY st.customer_id
-            LIMIT $2
-            FOR UPDATE OF s
-            """,
-            [after, limit]
-        ).map(Self.row)
-        guard !rows.isEmpty else { return ([], nil) }
+    ) throws -> [OutboundMessage] {
+        let rows = try connection.query(stageChangeRows + " ORDER BY s.customer_id FOR UPDATE OF s").map(Self.row)
+        return try announce(rows, playbook: playbook, on: connection)
+    }
+
+    /// Announces the stage changes of every customer in `scoring_stage` into `outbox`, `slice` customers at a time
+    /// through a cursor over one pass of the join, so that memory stays bounded however many changed (every customer
+    /// of a base first scored by a replay, say). Returns the number of events.
+    static func announceStageChanges(
+        playbook: LifecyclePlaybook,
+        outbox: Outbox,
+        slice: Int,
+        on connection: isolated PostgresConnection
+    ) throws -> Int {
+        // All of it will be read: planned for the whole result (a hash join), not for its first rows.
+        try connection.execute("SELECT set_config('cursor_tuple_fraction', '1', true)")
+        try connection.execute(
+            "DECLARE crm_stage_changes NO SCROLL CURSOR FOR " + stageChangeRows + " FOR UPDATE OF s"
+        )
+        var events = 0
+        while true {
+            let rows = try connection.query("FETCH FORWARD \(slice) FROM crm_stage_changes").map(Self.row)
+            let messages = try announce(rows, playbook: playbook, on: connection)
+            try ScoredEvents.enqueue(messages, into: outbox, on: connection)
+            events += messages.count
+            guard rows.count == slice else { break }
+        }
+        try connection.execute("CLOSE crm_stage_changes")
+        return events
+    }
+
+    /// Marks `rows` announced and returns their events.
+    private static func announce(
+        _ rows: [Row],
+        playbook: LifecyclePlaybook,
+        on connection: isolated PostgresConnection
+    ) throws -> [OutboundMessage] {
+        guard !rows.isEmpty else { return [] }
         try connection.execute(
             """
             UPDATE customer_scores s SET announced_stage = s.lifecycle_stage
@@ -70,27 +99,7 @@ enum LifecycleAnnouncements {
             """,
             [rows.map(\.customerID)]
         )
-        return (try messages(rows, event: .stageChanged, playbook: playbook), rows.last?.customerID)
-    }
-
-    /// Announces the stage changes of every customer in `scoring_stage` into `outbox`, `slice` customers at a time, so
-    /// that memory stays bounded however many changed (every customer of a base first scored by a replay, say).
-    /// Returns the number of events.
-    static func announceStageChanges(
-        playbook: LifecyclePlaybook,
-        outbox: Outbox,
-        slice: Int,
-        on connection: isolated PostgresConnection
-    ) throws -> Int {
-        var after: String?
-        var events = 0
-        repeat {
-            let slice = try stageChanges(playbook: playbook, after: after, limit: slice, on: connection)
-            try ScoredEvents.enqueue(slice.messages, into: outbox, on: connection)
-            events += slice.messages.count
-            after = slice.last
-        } while after != nil
-        return events
+        return try messages(rows, event: .stageChanged, playbook: playbook)
     }
 
     /// Announces the purchases due by `now` (at most `limit`): repeat customers (two or more purchase days) whose
