@@ -30,10 +30,12 @@ struct BenchmarkOptions {
     var ackDelay: Int?
     /// Most messages the publisher leaves unconfirmed (raw and e2e alike; `crm load-orders` publishes so too).
     var publishWindow = 4000
+    /// Run raw and e2e with the triggers that keep `customer_activity` dropped: what they cost end to end.
+    var withoutActivity = false
 
     static let usage = """
         USAGE: IntakeBenchmark [FILE] [--stages decode,handler,raw,e2e] [--runs N] [--batch-size N] [--consumers N]
-               [--prefetch N] [--ack-delay MS] [--publish-window N]
+               [--prefetch N] [--ack-delay MS] [--publish-window N] [--without-activity]
 
         Measures intake throughput against the broker's own ceiling on this machine, both in the same run.
           FILE           order.v1 JSON lines or a CDNOW file (default Tests/Fixtures/cdnow/CDNOW_master.txt)
@@ -48,6 +50,7 @@ struct BenchmarkOptions {
           --prefetch N   unacknowledged deliveries per intake consumer (default twice the batch size)
           --ack-delay MS also run the raw client acking each batch MS ms after it arrived, consuming on meanwhile
           --publish-window N most messages the publisher leaves unconfirmed, raw and e2e alike (default 4000, as `crm load-orders`)
+          --without-activity e2e without the triggers that keep customer_activity (the handler stage measures both)
         Needs the servers of scripts/servers.sh: `source .local/env` first.
         """
 
@@ -76,6 +79,7 @@ struct BenchmarkOptions {
                     options.stages.insert(stage)
                 }
             case "--runs": options.runs = try count(argument)
+            case "--without-activity": options.withoutActivity = true
             case "--batch-size": options.batchSize = try count(argument)
             case "--consumers": options.consumers = try count(argument)
             case "--prefetch": options.prefetch = try count(argument)

@@ -181,15 +181,18 @@ if !ratios.values.isEmpty {
 
 // MARK: - Stages
 
+/// Drops the triggers on `orders` that keep `customer_activity`, in the environment's database.
+func dropActivityTriggers(_ environment: TestEnvironment) async throws {
+    for trigger in ["orders_activity_inserted", "orders_activity_updated", "orders_activity_deleted"] {
+        try await environment.pool.execute("DROP TRIGGER \(trigger) ON orders")
+    }
+}
+
 /// The handler alone (decode, validate, one transaction per batch), without the broker; with `activity` false, without
 /// the triggers on `orders` that keep `customer_activity`.
 func handlerAlone(activity: Bool = true) async throws -> Double {
     try await TestServers.withEnvironment { environment in
-        if !activity {
-            for trigger in ["orders_activity_inserted", "orders_activity_updated", "orders_activity_deleted"] {
-                try await environment.pool.execute("DROP TRIGGER \(trigger) ON orders")
-            }
-        }
+        if !activity { try await dropActivityTriggers(environment) }
         let handler = OrderIntakeHandler(pool: environment.pool, outbox: Outbox(of: .intake), baseCurrency: "USD")
         let messages = bodies.map { InboundMessage(body: $0) }
         let start = ContinuousClock.now
@@ -272,6 +275,7 @@ func rawBroker(ackDelay: Duration = .zero) async throws -> Double {
 /// committed and the outbox is empty.
 func endToEnd() async throws -> Double {
     try await TestServers.withEnvironment { environment in
+        if options.withoutActivity { try await dropActivityTriggers(environment) }
         // Scoring's queue takes the events, as in a deployment (nothing consumes them here).
         let topology = IntakeService.topology.merging(Topology.scoring)
         let publisher = AMQPPublisher(
