@@ -386,17 +386,7 @@ try await TestServers.withEnvironment(migrate: true) { environment in
             try connection.execute(
                 "INSERT INTO customers (customer_id) SELECT DISTINCT customer_id FROM synthetic"
             )
-            try connection.execute(
-                """
-                INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, channel,
-                                    content_hash)
-                SELECT customer_id || '-' || row_number() OVER (PARTITION BY customer_id), customer_id, 'purchase',
-                       to_timestamp($1::float8 + day * 86400.0 + 43200), round(amount::numeric, 4), 'USD',
-                       round(amount::numeric, 4), 'synthetic', 'synthetic'
-                FROM synthetic
-                """,
-                [origin]
-            )
+            try connection.execute(SyntheticOrders.insert, [origin])
             try connection.execute("TRUNCATE synthetic")
         }
         let orderCount = try generateSyntheticBase { id, orders in

@@ -57,9 +57,15 @@ public struct CopyLine {
 
     /// The next field as an integer; NULL is an error.
     public mutating func int() throws(PostgresError) -> Int {
-        guard let field = nextField(), !field.isEmpty else {
+        guard let field = nextField() else {
             throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an integer")
         }
+        return try Self.integer(field, "expected an integer")
+    }
+
+    /// The decimal integer `field` holds; `problem` names what was expected when it holds anything else.
+    private static func integer(_ field: UnsafeRawBufferPointer, _ problem: String) throws(PostgresError) -> Int {
+        guard !field.isEmpty else { throw PostgresError(.decodingFailed, message: "COPY field: " + problem) }
         var value = 0
         var negative = false
         for (index, byte) in field.enumerated() {
@@ -68,7 +74,7 @@ public struct CopyLine {
                 continue
             }
             guard byte >= 48, byte <= 57 else {
-                throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an integer")
+                throw PostgresError(.decodingFailed, message: "COPY field: " + problem)
             }
             value = value * 10 + Int(byte - 48)
         }
@@ -113,19 +119,7 @@ public struct CopyLine {
     /// nothing.
     public mutating func integers(into values: inout [Int]) throws(PostgresError) {
         try elements { element throws(PostgresError) in
-            var value = 0
-            var negative = false
-            for (index, byte) in element.enumerated() {
-                if index == 0, byte == 45 {
-                    negative = true
-                    continue
-                }
-                guard byte >= 48, byte <= 57 else {
-                    throw PostgresError(.decodingFailed, message: "COPY field: " + "expected an array of integers")
-                }
-                value = value * 10 + Int(byte - 48)
-            }
-            values.append(negative ? -value : value)
+            values.append(try Self.integer(element, "expected an array of integers"))
         }
     }
 
