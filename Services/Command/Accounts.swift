@@ -41,6 +41,9 @@ struct Accounts: AsyncParsableCommand {
     @Flag(help: "Require the password of every service (what a deployment of all four needs).")
     var all = false
 
+    @Flag(help: "Print what was set up as one JSON object (roles, grants, console user, broker users).")
+    var json = false
+
     /// Passwords shorter than this are refused, and so is the placeholder of `.env.example`.
     static let minimumPasswordLength = 12
 
@@ -66,16 +69,33 @@ struct Accounts: AsyncParsableCommand {
             await pool.close()
             throw error
         }
-        print("Database roles: \(accounts.map(\.account.name).joined(separator: ", ")). \(grants.summary)")
+        var result: [String: Any] = [
+            "roles": accounts.map(\.account.name), "granted": grants.granted, "absent_roles": grants.absent,
+            "broker_users": [String](),
+        ]
+        if !json { print("Database roles: \(accounts.map(\.account.name).joined(separator: ", ")). \(grants.summary)") }
         do {
-            try await Self.addConsoleAdmin(environment.settings, pool: pool)
+            let admin = try await Self.addConsoleAdmin(environment.settings, pool: pool)
+            if let admin {
+                result["console_user"] = ["name": admin.name, "added": admin.added]
+                if !json {
+                    print(
+                        admin.added
+                            ? "Console user \(admin.name) added as admin."
+                            : "Console user \(admin.name) exists: left as it is."
+                    )
+                }
+            }
         } catch {
             await pool.close()
             throw error
         }
         await pool.close()
         let brokerAccounts = accounts.filter(\.account.usesBroker)
-        guard !skipBroker, !brokerAccounts.isEmpty else { return }
+        guard !skipBroker, !brokerAccounts.isEmpty else {
+            if json { print(try JSONOutput.string(result)) }
+            return
+        }
 
         let amqp = try environment.amqp()
         let management = BrokerManagement(
@@ -99,16 +119,23 @@ struct Accounts: AsyncParsableCommand {
                 try await management.send("PUT", "/api/topic-permissions/\(vhost)/\(user)", permission.body)
             }
         }
-        print(
-            "Broker users with their permissions on vhost \(amqp.virtualHost): "
-                + "\(brokerAccounts.map(\.account.name).joined(separator: ", "))."
-        )
+        result["broker_users"] = brokerAccounts.map(\.account.name)
+        result["vhost"] = amqp.virtualHost
+        if json {
+            print(try JSONOutput.string(result))
+        } else {
+            print(
+                "Broker users with their permissions on vhost \(amqp.virtualHost): "
+                    + "\(brokerAccounts.map(\.account.name).joined(separator: ", "))."
+            )
+        }
     }
 
     /// The console's first administrator, from `CRM_CONSOLE_ADMIN_PASSWORD` (and `CRM_CONSOLE_ADMIN_USER`, default
     /// `admin`), added once: an existing user of that name is left as it is (its password may have been changed).
-    static func addConsoleAdmin(_ settings: Settings, pool: PostgresPool) async throws {
-        guard let password = settings.string("CRM_CONSOLE_ADMIN_PASSWORD"), !password.isEmpty else { return }
+    /// Returns the user's name and whether it was added; nil without the password.
+    static func addConsoleAdmin(_ settings: Settings, pool: PostgresPool) async throws -> (name: String, added: Bool)? {
+        guard let password = settings.string("CRM_CONSOLE_ADMIN_PASSWORD"), !password.isEmpty else { return nil }
         let name = settings.string("CRM_CONSOLE_ADMIN_USER", default: "admin")
         guard ConsoleUsers.isValidName(name) else {
             throw CommandFailure.configuration("CRM_CONSOLE_ADMIN_USER: '\(name)' is not a user name")
@@ -122,8 +149,8 @@ struct Accounts: AsyncParsableCommand {
             )
         }
         switch try await ConsoleUsers.add(name: name, role: .admin, password: password, replace: false, pool: pool) {
-        case .added: print("Console user \(name) added as admin.")
-        case .exists, .updated: print("Console user \(name) exists: left as it is.")
+        case .added: return (name, true)
+        case .exists, .updated: return (name, false)
         }
     }
 

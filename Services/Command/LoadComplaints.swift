@@ -20,6 +20,9 @@ struct LoadComplaints: AsyncParsableCommand {
     @Argument(help: "The file to publish.", completion: .file())
     var file: String
 
+    @Flag(help: "Print what was published as one JSON object.")
+    var json = false
+
     func run() async throws {
         let text = try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8)
         var messages: [OutboundMessage] = []
@@ -48,6 +51,14 @@ struct LoadComplaints: AsyncParsableCommand {
             try await publisher.publish(Array(messages[start..<min(start + 500, messages.count)]))
         }
         await publisher.close()
-        print("Published \(messages.count) complaint messages from \(file) to \(Topology.complaintsExchange).")
+        if json {
+            print(
+                try JSONOutput.string([
+                    "published": messages.count, "file": file, "exchange": Topology.complaintsExchange,
+                ])
+            )
+        } else {
+            print("Published \(messages.count) complaint messages from \(file) to \(Topology.complaintsExchange).")
+        }
     }
 }

@@ -21,6 +21,9 @@ struct LoadOrders: AsyncParsableCommand {
     @Argument(help: "The file to publish.", completion: .file())
     var file: String
 
+    @Flag(help: "Print what was published as one JSON object.")
+    var json = false
+
     @Option(help: "Most messages awaiting the broker's confirm at a time.")
     var window = 4000
 
@@ -54,6 +57,15 @@ struct LoadOrders: AsyncParsableCommand {
         }
         if messages.isEmpty { progress.update(0) }
         await publisher.close()
-        print("Published \(messages.count) orders (\(format.rawValue)) from \(file) to \(Topology.ordersExchange).")
+        if json {
+            print(
+                try JSONOutput.string([
+                    "published": messages.count, "format": format.rawValue, "file": file,
+                    "exchange": Topology.ordersExchange,
+                ])
+            )
+        } else {
+            print("Published \(messages.count) orders (\(format.rawValue)) from \(file) to \(Topology.ordersExchange).")
+        }
     }
 }

@@ -82,6 +82,32 @@ extension SystemTests {
                 let replicas = try #require(report["replicas"] as? [[String: Any]])
                 #expect(replicas.contains { $0["service"] as? String == "crm-intake" && $0["running"] as? Int == 1 })
                 #expect(report["last_rescoring"] is NSNull)
+
+                // `crm load-orders --json`: what was published, as one object; intake stores it.
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("crm-load-\(UUID()).jsonl")
+                defer { try? FileManager.default.removeItem(at: file) }
+                try Data(
+                    #"{"schema":"order.v1","order_id":"USD-1","customer_id":"C-9","occurred_at":"2026-11-21T10:15:00Z","amount":"20.00","currency":"USD"}"#
+                        .utf8
+                ).write(to: file)
+                let loaded = try Shell.execute(
+                    "crm",
+                    arguments: ["load-orders", file.path, "--json"],
+                    environment: variables
+                )
+                #expect(loaded.status == 0, "\(loaded.output)")
+                let published = try #require(
+                    try JSONSerialization.jsonObject(with: Data(loaded.output.utf8)) as? [String: Any],
+                    "\(loaded.output)"
+                )
+                #expect(published["published"] as? Int == 1)
+                #expect(published["exchange"] as? String == Topology.ordersExchange)
+                var loadedOrder: [PostgresRow] = []
+                for _ in 0..<100 where loadedOrder.isEmpty {
+                    try await Task.sleep(for: .milliseconds(100))
+                    loadedOrder = try await environment.pool.query("SELECT 1 FROM orders WHERE order_id = 'USD-1'")
+                }
+                #expect(loadedOrder.count == 1)
                 await publisher.close()
             }
         }

@@ -259,6 +259,19 @@ extension SystemTests {
                 #expect(admin.count == 1 && admin.first?[0] == "admin" && admin.first?[1]?.hasPrefix("$2b$") == true)
                 let again = try Shell.execute("crm", arguments: ["accounts"], environment: variables)
                 #expect(again.output.contains("Console user admin exists: left as it is."))
+                // The same as one JSON object, for scripts.
+                let structured = try Shell.execute("crm", arguments: ["accounts", "--json"], environment: variables)
+                #expect(structured.status == 0, "\(structured.output)")
+                let object = try #require(
+                    try JSONSerialization.jsonObject(with: Data(structured.output.utf8)) as? [String: Any],
+                    "\(structured.output)"
+                )
+                #expect(Set(object["roles"] as? [String] ?? []) == Set(ServiceAccount.allCases.map(\.name)))
+                #expect(
+                    Set(object["broker_users"] as? [String] ?? []) == Set(ServiceAccount.brokerAccounts.map(\.name))
+                )
+                #expect((object["console_user"] as? [String: Any])?["added"] as? Bool == false)
+                for password in passwords { #expect(!structured.output.contains(password)) }
 
                 let roles = try await environment.pool.query(
                     "SELECT rolname FROM pg_authid WHERE rolname = ANY($1) AND rolcanlogin AND NOT rolsuper AND NOT rolbypassrls "
