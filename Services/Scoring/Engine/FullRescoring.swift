@@ -153,7 +153,7 @@ public struct FullRescoring: Sendable {
         let settings = self.settings
         let workMemory = self.workMemory
 
-        progress("reading orders")
+        progress("reading customers")
         let reportsBase = self.reportsBase
         // A replay announces nothing on crm.lifecycle: those events are for the present.
         let replay = Self.isReplay(asOf: asOf, started: started)

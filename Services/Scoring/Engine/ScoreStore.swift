@@ -271,7 +271,8 @@ enum ScoreStore {
 
     // MARK: - Writing
 
-    /// Creates the session's staging table for ``stage(_:on:)`` and ``merge(modelID:scoredAt:unlessUpdatedSince:on:)``
+    /// Creates the session's staging table for ``stage(_:settled:on:)`` and
+    /// ``merge(modelID:scoredAt:unlessUpdatedSince:fullRescoring:on:)``
     /// unless it exists; it empties at every commit. Created once per connection rather than per transaction: an
     /// incremental batch would otherwise write the catalog twice (create, drop) for a few dozen rows. Money is
     /// staged as numeric, parsed once from the client's text, where float8 would be parsed and then turned into
