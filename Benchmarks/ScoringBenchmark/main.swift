@@ -26,6 +26,12 @@ import TestSupport
 // in the full rescoring, `crm customers --format csv`, `GET /customers` pages, `crm report`) unless --skip-base.
 // Usage: ScoringBenchmark [--customers N] [--skip-cdnow] [--skip-base] [--lifetimes /path/to/python]
 //                         [--lifetimes-models LIST] [--engine-only] [--rounds N]
+// --rounds 0 skips the comparison of purchase models (at ten million customers, each round is three more rescorings,
+// one of them reading every order). Output is written a line at a time, so a long run can be followed in its log.
+func print(_ line: String) {
+    Swift.print(line)
+    fflush(nil)
+}
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
@@ -35,8 +41,8 @@ let customerCount = Int(option("--customers") ?? "") ?? 1_000_000
 let lifetimesPython = option("--lifetimes")
 let lifetimesModels = option("--lifetimes-models") ?? PurchaseModelKind.allCases.map(\.rawValue).joined(separator: ",")
 let engineOnly = arguments.contains("--engine-only")
-/// Alternating pairs of steady-state full rescorings, BG/NBD alone and the three purchase models.
-let rounds = max(Int(option("--rounds") ?? "") ?? 2, 1)
+/// Alternating pairs of steady-state full rescorings, BG/NBD alone and the three purchase models; none with 0.
+let rounds = max(Int(option("--rounds") ?? "") ?? 2, 0)
 
 /// Peak resident memory of this process so far, in MiB (VmHWM).
 func peakMemoryMiB() -> Double {
@@ -50,6 +56,33 @@ func peakMemoryMiB() -> Double {
 /// Resets the kernel's peak-memory mark so each phase reports its own peak.
 func resetPeakMemory() {
     try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+}
+
+/// What the base takes on disk: the database and its largest tables, each with its indexes (what the disk needs).
+func describeDisk(_ pool: PostgresPool, _ moment: String) async throws {
+    let rows = try await pool.query(
+        """
+        SELECT c.relname, pg_total_relation_size(c.oid), pg_database_size(current_database())
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+        ORDER BY 2 DESC LIMIT 6
+        """
+    )
+    let gib = 1_073_741_824.0
+    let database: Int64 = try rows.first?.decode(2) ?? 0
+    var tables: [String] = []
+    for row in rows {
+        let (name, bytes): (String, Int64) = (try row.decode(0), try row.decode(1))
+        tables.append(String(format: "%@ %.2f", name, Double(bytes) / gib))
+    }
+    print(
+        String(
+            format: "  on disk %@: database %.2f GiB (with indexes, GiB: %@)",
+            moment,
+            Double(database) / gib,
+            tables.joined(separator: ", ")
+        )
+    )
 }
 
 func describe(_ report: FullRescoring.Report, seconds: Double) {
@@ -421,6 +454,7 @@ try await TestServers.withEnvironment(migrate: true) { environment in
         )
     )
 
+    try await describeDisk(environment.pool, "after loading")
     let rescoring = FullRescoring(
         pool: environment.pool,
         outbox: Outbox(of: .scoring),
@@ -462,6 +496,7 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     print("  the next day (as of now: every customer's age and recency one day more, every score rewritten):")
     describe(nextDay, seconds: nextDaySeconds)
     print("  lifecycle events announced: \(Int(nextDay.model.statistics["lifecycle_events"] ?? 0))")
+    try await describeDisk(environment.pool, "after four rescorings")
     func phase(_ report: FullRescoring.Report, _ name: String) -> Double {
         report.phases.first { $0.name == name }?.seconds ?? .nan
     }
@@ -505,56 +540,60 @@ try await TestServers.withEnvironment(migrate: true) { environment in
 
     // What MBG/NBD and Pareto/NBD cost: steady-state rescorings alternating BG/NBD alone, the three models, and the
     // three models with a scheduled 26-week holdout validation.
-    var single = rescoring
-    single.purchaseModels = [.bgnbd]
-    var validating = settings
-    validating.validationHoldoutDays = 182
-    let validated = FullRescoring(
-        pool: environment.pool,
-        outbox: Outbox(of: .scoring),
-        settings: validating,
-        logger: logger
-    )
-    let variants = [("BG/NBD alone", single), ("three purchase models", rescoring), ("three, validated", validated)]
-    var seconds: [String: [Double]] = [:]
-    for round in 1...rounds {
-        for (name, run) in variants {
-            start = ContinuousClock.now
-            let report = try await run.run(asOf: asOf)
-            let total = (ContinuousClock.now - start).seconds
-            seconds[name, default: []].append(total)
-            for phase in report.phases { seconds["\(name) \(phase.name)", default: []].append(phase.seconds) }
-            let phases = report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }
-            print(String(format: "  round %d, %@: %.2f s (%@)", round, name, total, phases.joined(separator: ", ")))
+    if rounds > 0 {
+        var single = rescoring
+        single.purchaseModels = [.bgnbd]
+        var validating = settings
+        validating.validationHoldoutDays = 182
+        let validated = FullRescoring(
+            pool: environment.pool,
+            outbox: Outbox(of: .scoring),
+            settings: validating,
+            logger: logger
+        )
+        let variants = [
+            ("BG/NBD alone", single), ("three purchase models", rescoring), ("three, validated", validated),
+        ]
+        var seconds: [String: [Double]] = [:]
+        for round in 1...rounds {
+            for (name, run) in variants {
+                start = ContinuousClock.now
+                let report = try await run.run(asOf: asOf)
+                let total = (ContinuousClock.now - start).seconds
+                seconds[name, default: []].append(total)
+                for phase in report.phases { seconds["\(name) \(phase.name)", default: []].append(phase.seconds) }
+                let phases = report.phases.map { String(format: "%@ %.2f", $0.name, $0.seconds) }
+                print(String(format: "  round %d, %@: %.2f s (%@)", round, name, total, phases.joined(separator: ", ")))
+            }
         }
+        func median(of name: String) -> Double { SampleStatistics.median(seconds[name] ?? [.nan]) }
+        let (one, all, checked) = (
+            median(of: "BG/NBD alone"), median(of: "three purchase models"), median(of: "three, validated")
+        )
+        print(
+            String(
+                format:
+                    "RESULT | full rescoring, %d customers, three purchase models against BG/NBD alone (same run, medians of %d) | %.1f s against %.1f s: %+.0f%% (fit %.2f s against %.2f s) | <= +30%% |",
+                customerCount,
+                rounds,
+                all,
+                one,
+                (all / one - 1) * 100,
+                median(of: "three purchase models fit"),
+                median(of: "BG/NBD alone fit")
+            )
+        )
+        print(
+            String(
+                format:
+                    "RESULT | full rescoring, %d customers, three purchase models and a 26-week holdout validation (same run) | %.1f s: %+.0f%% against BG/NBD alone (validate %.2f s) | |",
+                customerCount,
+                checked,
+                (checked / one - 1) * 100,
+                median(of: "three, validated validate")
+            )
+        )
     }
-    func median(of name: String) -> Double { SampleStatistics.median(seconds[name] ?? [.nan]) }
-    let (one, all, checked) = (
-        median(of: "BG/NBD alone"), median(of: "three purchase models"), median(of: "three, validated")
-    )
-    print(
-        String(
-            format:
-                "RESULT | full rescoring, %d customers, three purchase models against BG/NBD alone (same run, medians of %d) | %.1f s against %.1f s: %+.0f%% (fit %.2f s against %.2f s) | <= +30%% |",
-            customerCount,
-            rounds,
-            all,
-            one,
-            (all / one - 1) * 100,
-            median(of: "three purchase models fit"),
-            median(of: "BG/NBD alone fit")
-        )
-    )
-    print(
-        String(
-            format:
-                "RESULT | full rescoring, %d customers, three purchase models and a 26-week holdout validation (same run) | %.1f s: %+.0f%% against BG/NBD alone (validate %.2f s) | |",
-            customerCount,
-            checked,
-            (checked / one - 1) * 100,
-            median(of: "three, validated validate")
-        )
-    )
     if !arguments.contains("--skip-base") {
         try await BaseBenchmark(environment: environment, rescoring: rescoring, asOf: asOf, customers: customerCount)
             .run()
