@@ -42,8 +42,9 @@ public struct FullRescoring: Sendable {
     public let outbox: Outbox
     public let settings: ScoringConfiguration
     public let logger: Logger
-    /// PostgreSQL's `work_mem` for the rescoring's sort of all orders (`CRM_SCORING_WORK_MEM`, default 512MB):
-    /// enough keeps the sort of ten million orders in memory instead of spilling it to disk.
+    /// PostgreSQL's `work_mem` for the rescoring's sort of all orders and its merge of the scores
+    /// (`CRM_SCORING_WORK_MEM`, default 512MB): enough keeps the sort of ten million orders in memory instead of spilling
+    /// it to disk, and the merge's hash of the staged scores in few batches.
     public let workMemory: String
     /// Whether the run also gathers and stores the base report (`crm report`) and keeps each score's tier and stage
     /// for the next report's moves; default true. Off, a run does what it did before the report existed, which is how
@@ -271,6 +272,11 @@ public struct FullRescoring: Sendable {
         let customers = figures.customers
         let outbox = self.outbox
         let outcome = try await connection.transaction { connection in
+            // The merge joins every staged score to its stored row in one hash: with PostgreSQL's default 4 MB the
+            // hash is cut into batches whose rows reach the table in no order of its pages, so each update fetches and
+            // dirties a page anew (a million customers: 850,000 page reads, 9.8 s for the UPDATE against 5.6 s in one
+            // batch). The same work_mem as the read keeps a million scores in one batch and ten million in three.
+            try connection.execute("SELECT set_config('work_mem', $1, true)", [workMemory])
             // The validation's id first, so that the model's selection can name it and the validation its model.
             var selected = prepared
             let validationID = try validated.map { _ in try ValidationStore.nextID(on: connection) }
