@@ -150,23 +150,10 @@ final class PGHandle {
 
     /// Streams rows through `COPY ... FROM STDIN` in text format.
     func copyIn(_ statement: String, rows: some Sequence<[(any PostgresEncodable)?]>) throws(PostgresError) -> Int {
-        let start = PGResult(PQexec(connection, statement))
-        guard start.status == PGRES_COPY_IN else {
-            try check(start, query: statement)
-            throw PostgresError(.serverError, message: "COPY did not start", query: statement)
-        }
+        try startCopyIn(statement)
         var buffer = [UInt8]()
         buffer.reserveCapacity(1 << 16)
-        func flush() -> Bool {
-            defer { buffer.removeAll(keepingCapacity: true) }
-            return buffer.withUnsafeBufferPointer { bytes in
-                bytes.baseAddress.map { base in
-                    base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                        PQputCopyData(connection, $0, Int32(bytes.count)) == 1
-                    }
-                } ?? true
-            }
-        }
+        func flush() -> Bool { send(&buffer) }
         var sent = true
         for row in rows where sent {
             for (index, value) in row.enumerated() {
@@ -190,6 +177,54 @@ final class PGHandle {
             if buffer.count >= 1 << 16 { sent = flush() }
         }
         if sent { sent = flush() }
+        return try finishCopyIn(statement, sent: sent)
+    }
+
+    /// Streams rows through `COPY ... FROM STDIN (FORMAT binary)`: `row` writes each element's `fields` fields.
+    func copyInBinary<Element>(
+        _ statement: String,
+        fields: Int,
+        rows: some Sequence<Element>,
+        row: (Element, inout CopyBinaryRow) -> Void
+    ) throws(PostgresError) -> Int {
+        try startCopyIn(statement)
+        var buffer = CopyBinaryRow(capacity: 1 << 17)
+        buffer.bytes.append(contentsOf: CopyBinaryRow.header)
+        var sent = true
+        for element in rows where sent {
+            buffer.start(fields: fields)
+            row(element, &buffer)
+            if buffer.bytes.count >= 1 << 16 { sent = send(&buffer.bytes) }
+        }
+        if sent {
+            buffer.bytes.append(contentsOf: CopyBinaryRow.trailer)
+            sent = send(&buffer.bytes)
+        }
+        return try finishCopyIn(statement, sent: sent)
+    }
+
+    private func startCopyIn(_ statement: String) throws(PostgresError) {
+        let start = PGResult(PQexec(connection, statement))
+        guard start.status == PGRES_COPY_IN else {
+            try check(start, query: statement)
+            throw PostgresError(.serverError, message: "COPY did not start", query: statement)
+        }
+    }
+
+    /// Hands `buffer` to libpq and empties it; false when the connection failed.
+    private func send(_ buffer: inout [UInt8]) -> Bool {
+        defer { buffer.removeAll(keepingCapacity: true) }
+        return buffer.withUnsafeBufferPointer { bytes in
+            bytes.baseAddress.map { base in
+                base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    PQputCopyData(connection, $0, Int32(bytes.count)) == 1
+                }
+            } ?? true
+        }
+    }
+
+    /// Ends a COPY FROM STDIN (aborting it when not everything was sent) and returns the rows it stored.
+    private func finishCopyIn(_ statement: String, sent: Bool) throws(PostgresError) -> Int {
         PQputCopyEnd(connection, sent ? nil : "client failed to send data")
         var affected = 0
         var failure: PostgresError?

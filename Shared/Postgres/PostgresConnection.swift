@@ -162,6 +162,20 @@ public actor PostgresConnection {
         return try handle.copyIn(statement, rows: rows)
     }
 
+    /// Streams `rows` into `table` with `COPY ... FROM STDIN (FORMAT binary)`: `row` writes each element's fields,
+    /// one per column in `columns`' order (``CopyBinaryRow``); returns the number of rows stored.
+    @discardableResult
+    public func copyBinary<Element>(
+        into table: String,
+        columns: [String],
+        rows: some Sequence<Element>,
+        row: (Element, inout CopyBinaryRow) -> Void
+    ) throws(PostgresError) -> Int {
+        let handle = try connected()
+        let statement = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
+        return try handle.copyInBinary(statement, fields: columns.count, rows: rows, row: row)
+    }
+
     /// Streams the result of `COPY (query) TO STDOUT` to `body`, one text-format line at a time (columns
     /// separated by tabs, `\\N` for NULL, without the newline); returns the row count.
     ///

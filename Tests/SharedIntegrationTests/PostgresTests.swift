@@ -101,6 +101,52 @@ struct PostgresTests {
         }
     }
 
+    @Test func binaryCopyWritesEveryFieldTypeAndNull() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            try await environment.pool.execute(
+                "CREATE TABLE b (id integer, small smallint, figure float8, flag boolean, note text)"
+            )
+            // Enough rows to cross the 64 KiB the writer sends at a time, with values text COPY would have to escape.
+            let figures: [Double] = [0, -0.1, 1e-300, 123_456_789_012.345_6, .pi, -.infinity, .nan]
+            let count = try await environment.pool.withConnection { connection in
+                try await connection.copyBinary(
+                    into: "b",
+                    columns: ["id", "small", "figure", "flag", "note"],
+                    rows: 0..<5000
+                ) { index, row in
+                    row.int32(index == 3 ? nil : -index)
+                    row.int16(index % 7 == 0 ? nil : -(index % 300))
+                    row.float8(figures[index % figures.count])
+                    row.bool(index % 3 == 0 ? nil : index % 3 == 1)
+                    row.text(index == 7 ? nil : "line\t\(index)\n\\ é ✓")
+                }
+            }
+            #expect(count == 5000)
+            let rows = try await environment.pool.query("SELECT * FROM b WHERE id > -7 OR id IS NULL ORDER BY id DESC")
+            #expect(rows.count == 7)
+            for (position, row) in rows.enumerated() {
+                let index = [3, 0, 1, 2, 4, 5, 6][position]
+                #expect(try row.decodeIfPresent(0, as: Int.self) == (index == 3 ? nil : -index))
+                #expect(try row.decodeIfPresent(1, as: Int.self) == (index % 7 == 0 ? nil : -(index % 300)))
+                let figure = figures[index % figures.count]
+                let stored = try row.decodeIfPresent(2, as: Double.self)
+                #expect(stored == (figure.isFinite ? figure : nil))
+                #expect(try row.decodeIfPresent(3, as: Bool.self) == (index % 3 == 0 ? nil : index % 3 == 1))
+                #expect(try row.decodeIfPresent(4, as: String.self) == "line\t\(index)\n\\ é ✓")
+            }
+            let last = try await environment.pool.query("SELECT note, small FROM b WHERE id = -4999 OR id = -7")
+            #expect(last.count == 2)
+            #expect(try last.contains { try $0.decodeIfPresent(0, as: String.self) == nil })
+            // A field of the wrong width is the server's error, and the connection stays usable.
+            await #expect(throws: PostgresError.self) {
+                try await environment.pool.withConnection { connection in
+                    try await connection.copyBinary(into: "b", columns: ["id"], rows: [1]) { _, row in row.int16(1) }
+                }
+            }
+            #expect(try await environment.pool.query("SELECT count(*) FROM b")[0].decode(0, as: Int.self) == 5000)
+        }
+    }
+
     @Test func transactionRollsBackWhenTheBodyThrows() async throws {
         struct Abort: Error {}
         try await TestServers.withEnvironment(migrate: false) { environment in
