@@ -58,6 +58,14 @@ func resetPeakMemory() {
     try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
 }
 
+/// How many `customer_scores` rows were updated so far, and how many of them heap-only.
+func scoreUpdates(_ pool: PostgresPool) async throws -> (all: Int, heapOnly: Int) {
+    let row = try await pool.query(
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'customer_scores'"
+    )[0]
+    return (try row.decode(0), try row.decode(1))
+}
+
 /// What the base takes on disk: the database and its largest tables, each with its indexes (what the disk needs).
 func describeDisk(_ pool: PostgresPool, _ moment: String) async throws {
     let rows = try await pool.query(
@@ -489,6 +497,9 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     // all along, which is what the next day is measured against.
     try await environment.pool.execute("UPDATE customer_scores SET announced_stage = lifecycle_stage")
     try await environment.pool.execute("VACUUM customer_scores")
+    // A server process reports its counts when idle, at most every 10 s.
+    try await Task.sleep(for: .seconds(11))
+    let updatesBefore = try await scoreUpdates(environment.pool)
     resetPeakMemory()
     start = ContinuousClock.now
     let nextDay = try await rescoring.run()
@@ -496,6 +507,17 @@ try await TestServers.withEnvironment(migrate: true) { environment in
     print("  the next day (as of now: every customer's age and recency one day more, every score rewritten):")
     describe(nextDay, seconds: nextDaySeconds)
     print("  lifecycle events announced: \(Int(nextDay.model.statistics["lifecycle_events"] ?? 0))")
+    try await Task.sleep(for: .seconds(11))
+    let updatesAfter = try await scoreUpdates(environment.pool)
+    let (updated, heapOnly) = (updatesAfter.all - updatesBefore.all, updatesAfter.heapOnly - updatesBefore.heapOnly)
+    print(
+        String(
+            format: "  score rows updated the next day: %d, heap-only (no index entry written) %d (%.1f%%)",
+            updated,
+            heapOnly,
+            100 * Double(heapOnly) / Double(max(updated, 1))
+        )
+    )
     try await describeDisk(environment.pool, "after four rescorings")
     func phase(_ report: FullRescoring.Report, _ name: String) -> Double {
         report.phases.first { $0.name == name }?.seconds ?? .nan
