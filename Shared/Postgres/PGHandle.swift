@@ -189,16 +189,20 @@ final class PGHandle {
     ) throws(PostgresError) -> Int {
         try startCopyIn(statement)
         var buffer = CopyBinaryRow(capacity: 1 << 17)
-        buffer.bytes.append(contentsOf: CopyBinaryRow.header)
+        CopyBinaryRow.header.withUnsafeBytes { buffer.append($0) }
         var sent = true
+        func flush() {
+            sent = send(buffer.written)
+            buffer.removeAll()
+        }
         for element in rows where sent {
             buffer.start(fields: fields)
             row(element, &buffer)
-            if buffer.bytes.count >= 1 << 16 { sent = send(&buffer.bytes) }
+            if buffer.count >= 1 << 16 { flush() }
         }
         if sent {
-            buffer.bytes.append(contentsOf: CopyBinaryRow.trailer)
-            sent = send(&buffer.bytes)
+            CopyBinaryRow.trailer.withUnsafeBytes { buffer.append($0) }
+            flush()
         }
         return try finishCopyIn(statement, sent: sent)
     }
@@ -214,13 +218,13 @@ final class PGHandle {
     /// Hands `buffer` to libpq and empties it; false when the connection failed.
     private func send(_ buffer: inout [UInt8]) -> Bool {
         defer { buffer.removeAll(keepingCapacity: true) }
-        return buffer.withUnsafeBufferPointer { bytes in
-            bytes.baseAddress.map { base in
-                base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                    PQputCopyData(connection, $0, Int32(bytes.count)) == 1
-                }
-            } ?? true
-        }
+        return buffer.withUnsafeBytes { send($0) }
+    }
+
+    /// Hands `bytes` to libpq; false when the connection failed.
+    private func send(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
+        return PQputCopyData(connection, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count)) == 1
     }
 
     /// Ends a COPY FROM STDIN (aborting it when not everything was sent) and returns the rows it stored.
