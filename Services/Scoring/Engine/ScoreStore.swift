@@ -295,6 +295,10 @@ enum ScoreStore {
         )
     }
 
+    /// A staged money figure as stored: `numeric` at 4 decimals, through the double's shortest text (see
+    /// ``createStage(on:)``). `column` is one of the staging table's, never input.
+    private static func money(_ column: String) -> String { "round(\(column)::text::numeric, 4)" }
+
     /// The staging table's columns in the order ``stage(_:settled:on:)`` writes them.
     private static let stagedColumns = [
         "customer_id", "orders_count", "transactions", "first_order_at", "last_order_at", "recency_days",
@@ -362,7 +366,7 @@ enum ScoreStore {
             INSERT INTO customer_score_history (customer_id, changed_at, model_id, previous_lifecycle_stage,
                 lifecycle_stage, lifecycle_rule, previous_tier, tier, grid, p_alive, clv_predicted)
             SELECT st.customer_id, $1, $2, old.lifecycle_stage, st.lifecycle_stage, st.lifecycle_rule, old.tier,
-                   st.tier, st.grid, st.p_alive, round(st.clv_predicted::text::numeric, 4)
+                   st.tier, st.grid, st.p_alive, \(money("st.clv_predicted"))
             FROM scoring_stage st LEFT JOIN customer_scores old ON old.customer_id = st.customer_id
             WHERE st.settled IS NOT TRUE
               AND (old.customer_id IS NULL OR old.lifecycle_stage <> st.lifecycle_stage OR old.tier <> st.tier)
@@ -377,11 +381,11 @@ enum ScoreStore {
                 model_id = $2, scored_at = $1, updated_at = clock_timestamp(),
                 orders_count = st.orders_count, transactions = st.transactions,
                 first_order_at = to_timestamp(st.first_order_at), last_order_at = to_timestamp(st.last_order_at),
-                recency_days = st.recency_days, monetary_total = round(st.monetary_total::text::numeric, 4),
-                monetary_average = round(st.monetary_average::text::numeric, 4), margin_rate = st.margin_rate,
+                recency_days = st.recency_days, monetary_total = \(money("st.monetary_total")),
+                monetary_average = \(money("st.monetary_average")), margin_rate = st.margin_rate,
                 rfm_r = st.rfm_r, rfm_f = st.rfm_f, rfm_m = st.rfm_m,
-                clv_historical = round(st.clv_historical::text::numeric, 4), clv_simple = round(st.clv_simple::text::numeric, 4),
-                clv_predicted = round(st.clv_predicted::text::numeric, 4), p_alive = st.p_alive,
+                clv_historical = \(money("st.clv_historical")), clv_simple = \(money("st.clv_simple")),
+                clv_predicted = \(money("st.clv_predicted")), p_alive = st.p_alive,
                 expected_purchases_90d = st.expected_purchases_90d, expected_interval_days = st.expected_interval_days,
                 lifecycle_stage = st.lifecycle_stage, lifecycle_rule = st.lifecycle_rule, tier = st.tier,
                 grid = st.grid, grid_axis = st.grid_axis, strategy = st.strategy, rfm_segment = st.rfm_segment,
@@ -402,9 +406,9 @@ enum ScoreStore {
                 rescored_tier, rescored_stage)
             SELECT customer_id, $2, $1, clock_timestamp(), orders_count, transactions,
                    to_timestamp(first_order_at), to_timestamp(last_order_at), recency_days,
-                   round(monetary_total::text::numeric, 4), round(monetary_average::text::numeric, 4), margin_rate,
-                   rfm_r, rfm_f, rfm_m, round(clv_historical::text::numeric, 4), round(clv_simple::text::numeric, 4),
-                   round(clv_predicted::text::numeric, 4), p_alive, expected_purchases_90d, expected_interval_days,
+                   \(money("monetary_total")), \(money("monetary_average")), margin_rate,
+                   rfm_r, rfm_f, rfm_m, \(money("clv_historical")), \(money("clv_simple")),
+                   \(money("clv_predicted")), p_alive, expected_purchases_90d, expected_interval_days,
                    lifecycle_stage, lifecycle_rule, tier, grid, grid_axis, strategy, rfm_segment,
                    CASE WHEN $4 THEN tier END, CASE WHEN $4 THEN lifecycle_stage END
             FROM scoring_stage AS st
