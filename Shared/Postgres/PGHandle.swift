@@ -249,6 +249,47 @@ final class PGHandle {
     /// newline; returns the row count. The stream is drained even when `body` throws, so the connection
     /// stays usable, and the first error is rethrown.
     func copyOut(_ statement: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        try copyOutMessages(statement) { message in
+            var count = message.count
+            if count > 0, message[count - 1] == 10 { count -= 1 }
+            try body(UnsafeRawBufferPointer(rebasing: message[0..<count]))
+            return true
+        }
+    }
+
+    /// Streams the rows of `COPY ... TO STDOUT (FORMAT binary)` to `body`, one row at a time; returns the row count.
+    /// PostgreSQL sends the stream's header with the first row and its trailer (a field count of -1) on its own; both
+    /// are checked and passed over. Drained and rethrown as ``copyOut(_:_:)`` is.
+    func copyOutBinary(_ statement: String, _ body: (inout CopyBinaryFields) throws -> Void) throws -> Int {
+        var started = false
+        return try copyOutMessages(statement) { message in
+            var row = message
+            if !started {
+                let header = CopyBinaryRow.header
+                guard row.count >= header.count, row[0..<11].elementsEqual(header[0..<11]) else {
+                    throw PostgresError(.decodingFailed, message: "binary COPY without its signature", query: statement)
+                }
+                let extensionLength = Int(UInt32(bigEndian: row.loadUnaligned(fromByteOffset: 15, as: UInt32.self)))
+                guard row.count >= header.count + extensionLength else {
+                    throw PostgresError(.decodingFailed, message: "binary COPY header cut short", query: statement)
+                }
+                row = UnsafeRawBufferPointer(rebasing: row[(header.count + extensionLength)...])
+                started = true
+            }
+            if row.count == 2, row[0] == 0xFF, row[1] == 0xFF { return false }  // the trailer
+            var fields = try CopyBinaryFields(row: row)
+            try body(&fields)
+            return true
+        }
+    }
+
+    /// Runs `COPY ... TO STDOUT` and hands each CopyData message to `body`, which says whether it was a row; returns
+    /// the rows. The stream is drained even when `body` throws, so the connection stays usable, and the first error is
+    /// rethrown.
+    private func copyOutMessages(
+        _ statement: String,
+        _ body: (UnsafeRawBufferPointer) throws -> Bool
+    ) throws -> Int {
         let start = PGResult(PQexec(connection, statement))
         guard start.status == PGRES_COPY_OUT else {
             try check(start, query: statement)
@@ -261,12 +302,9 @@ final class PGHandle {
             let length = PQgetCopyData(connection, &line, 0)
             guard length > 0, let line else { break }
             defer { PQfreemem(line) }
-            rows += 1
             guard failure == nil else { continue }
-            var count = Int(length)
-            if count > 0, line[count - 1] == 10 { count -= 1 }
             do {
-                try body(UnsafeRawBufferPointer(start: line, count: count))
+                if try body(UnsafeRawBufferPointer(start: line, count: Int(length))) { rows += 1 }
             } catch {
                 failure = error
             }

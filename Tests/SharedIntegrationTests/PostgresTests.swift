@@ -147,6 +147,93 @@ struct PostgresTests {
         }
     }
 
+    @Test func binaryCopyOutReadsEveryFieldTypeAsItsTextDoes() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            // Numerics of every shape: amounts with 4 decimals (the fast path), long and tiny ones (through the text),
+            // negatives, zero, whole powers of 10,000 (trailing zero digits dropped), and the specials.
+            let fixed = [
+                "0", "-0.0001", "1234.5678", "-987654321.1234", "99999999999.9999", "10000", "100000000", "0.5",
+                "123456789012345678901234567890.123456789", "1e-30", "-7.00000000000000000001", "NaN", "Infinity",
+                "-Infinity", "900719925474.0993", "900719925474.0992",
+            ]
+            let rows = try await environment.pool.transaction { connection in
+                do {
+                    try connection.execute(
+                        """
+                        CREATE TEMP TABLE n AS
+                        SELECT i, CASE WHEN i <= $2 THEN ($1::text[])[i]::numeric
+                                       ELSE round(((random() - 0.5) * 10 ^ (random() * 16))::numeric, (i % 9)) END AS x
+                        FROM generate_series(1, 20000) AS i
+                        """,
+                        [fixed, fixed.count]
+                    )
+                    var read: [(Int?, Double?, String?, Bool?, Double?, [Int], [Double], Double?)] = []
+                    let count = try connection.copyOutBinary(
+                        """
+                        SELECT i, x, CASE WHEN i % 5 = 0 THEN NULL ELSE 'é\t' || i END, i % 3 = 0,
+                               CASE WHEN i % 7 = 0 THEN NULL ELSE i / 3.0::float8 END,
+                               CASE WHEN i % 4 = 0 THEN '{}' ELSE ARRAY[i, -i, 0] END,
+                               CASE WHEN i % 4 = 0 THEN '{}' ELSE ARRAY[x, -x, 0.25] END,
+                               CASE WHEN i = 2 THEN NULL ELSE x END
+                        FROM n ORDER BY i
+                        """
+                    ) { fields in
+                        #expect(fields.count == 8)
+                        let (index, x, note, flag, third) = (
+                            try fields.int32(), try fields.numeric(), try fields.text(), try fields.bool(),
+                            try fields.float8()
+                        )
+                        var days: [Int] = []
+                        var values: [Double] = []
+                        try fields.int32s(into: &days)
+                        try fields.numerics(into: &values)
+                        read.append((index, x, note, flag, third, days, values, try fields.numeric()))
+                    }
+                    #expect(count == 20000)
+                    let texts = try connection.query("SELECT x::text FROM n ORDER BY i").map {
+                        try $0.decode(0, as: String.self)
+                    }
+                    return (read, texts)
+                }
+            }
+            let (read, texts) = rows
+            #expect(read.count == texts.count)
+            var mismatches = 0
+            for (row, text) in zip(read, texts) {
+                let index = row.0 ?? 0
+                // The nearest double, as the text format's reader gets it.
+                let expected = Double(text) ?? .nan
+                func same(_ value: Double?) -> Bool {
+                    guard let value else { return false }
+                    return value == expected || (value.isNaN && expected.isNaN)
+                }
+                if !same(row.1) { mismatches += 1 }
+                #expect(row.2 == (index % 5 == 0 ? nil : "é\t\(index)"))
+                #expect(row.3 == (index % 3 == 0))
+                #expect(row.4 == (index % 7 == 0 ? nil : Double(index) / 3))
+                #expect(row.5 == (index % 4 == 0 ? [] : [index, -index, 0]))
+                #expect(row.6.count == (index % 4 == 0 ? 0 : 3))
+                if index % 4 != 0, row.6.count == 3 {
+                    let negated = row.6[1]
+                    if !same(row.6[0]) || !(negated == -expected || (negated.isNaN && expected.isNaN))
+                        || row.6[2] != 0.25
+                    {
+                        mismatches += 1
+                    }
+                }
+                #expect(index == 2 ? row.7 == nil : same(row.7))
+            }
+            #expect(mismatches == 0)
+            // A column read as the wrong type is an error naming what was expected, and the connection stays usable.
+            await #expect(throws: PostgresError.self) {
+                try await environment.pool.withConnection { connection in
+                    try await connection.copyOutBinary("SELECT 1::smallint") { fields in _ = try fields.int32() }
+                }
+            }
+            #expect(try await environment.pool.query("SELECT 1")[0].decode(0, as: Int.self) == 1)
+        }
+    }
+
     @Test func transactionRollsBackWhenTheBodyThrows() async throws {
         struct Abort: Error {}
         try await TestServers.withEnvironment(migrate: false) { environment in

@@ -42,7 +42,7 @@ struct CopyFields {
         let field = raw(index)
         guard field.contains(92) else { return body(field) }
         scratch.removeAll(keepingCapacity: true)
-        CopyLine.unescape(field, into: &scratch)
+        CopyText.unescape(field, into: &scratch)
         return scratch.withUnsafeBytes(body)
     }
 

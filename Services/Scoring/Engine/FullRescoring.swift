@@ -348,6 +348,10 @@ public struct FullRescoring: Sendable {
                 try ScoredEvents.enqueue(messages, into: outbox, on: connection)
                 events += messages.count
             }
+            // Statistics of what was staged: without them PostgreSQL guesses how few scores are unsettled and may hash
+            // every stored score to find the new customers among a million settled ones (2.6 s where probing the
+            // primary key for the few takes milliseconds). A sample of 30,000 rows: 0.1 s.
+            try connection.execute("ANALYZE scoring_stage")
             let staged = ContinuousClock.now
             let written = try ScoreStore.merge(
                 modelID: stored.modelID,

@@ -107,42 +107,43 @@ enum ScoreStore {
         // cheaper than any GROUP BY and than sorting the orders by time as well. An order row's score columns and a
         // customer row's order columns are NULL, which the sort stores as bits and the parse passes over. Per row
         // PostgreSQL does as little as it can: `date_part` is already a float8 (`extract` is a numeric, and numeric
-        // to float8 goes through text), amounts go out as their numeric text, and the as-of time is read once (a
+        // to float8 goes through text), amounts go out in numeric's binary form, and the as-of time is read once (a
         // sub-select) rather than parsed from the setting again for every order.
-        try connection.copyOut(
+        try connection.copyOutBinary(
             """
-            COPY (
-                SELECT c.customer_id COLLATE "C", 0, NULL::float8, NULL::boolean, NULL::numeric, NULL::numeric,
-                       s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
-                       date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage
-                FROM \(customers)
-                UNION ALL
-                SELECT o.customer_id COLLATE "C", 1, date_part('epoch', o.occurred_at), o.kind = 'purchase',
-                       o.amount_base, o.cost_base, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-                FROM \(orders)
-                WHERE NOT o.held AND o.occurred_at <= (SELECT current_setting('crm.scoring_as_of')::timestamptz)
-                ORDER BY 1, 2
-            ) TO STDOUT
+            SELECT c.customer_id COLLATE "C", 0, NULL::float8, NULL::boolean, NULL::numeric, NULL::numeric,
+                   s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
+                   date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage
+            FROM \(customers)
+            UNION ALL
+            SELECT o.customer_id COLLATE "C", 1, date_part('epoch', o.occurred_at), o.kind = 'purchase',
+                   o.amount_base, o.cost_base, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM \(orders)
+            WHERE NOT o.held AND o.occurred_at <= (SELECT current_setting('crm.scoring_as_of')::timestamptz)
+            ORDER BY 1, 2
             """
-        ) { bytes in
-            var line = CopyLine(bytes)
-            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "a row without a customer id") }
-            if try line.int() == 1 {
+        ) { fields in
+            guard let id = try fields.text() else { throw ScoringError(.unreadableRow, "a row without a customer id") }
+            if try fields.int32() == 1 {
                 guard entry?.customerID == id else {
                     throw ScoringError(.unreadableRow, "orders of a customer missing from the customer rows")
                 }
-                let time = try line.double()
-                let isPurchase = line.optionalBool() ?? false
-                let amount = try line.double()
-                let cost = try line.optionalDouble()
+                guard let time = try fields.float8() else {
+                    throw ScoringError(.unreadableRow, "an order without its time")
+                }
+                let isPurchase = try fields.bool() ?? false
+                guard let amount = try fields.numeric() else {
+                    throw ScoringError(.unreadableRow, "an order without its amount")
+                }
+                let cost = try fields.numeric()
                 builder.add(time: time, isPurchase: isPurchase, amount: amount, cost: cost)
                 if calibrationEnd != nil, isPurchase { purchaseTimes.append(time) }
                 return
             }
             try finish()
-            line.skip(4)
+            try fields.skip(4)
             var next = ScoringEntry(customerID: id)
-            try readScore(&line, into: &next)
+            try readScore(&fields, into: &next)
             entry = next
         }
         try finish()
@@ -150,16 +151,16 @@ enum ScoreStore {
 
     /// Reads a customer row's score columns (stage, tier, p_alive, last order, grid, scored at, rescored tier and
     /// stage) into `entry`.
-    private static func readScore(_ line: inout CopyLine, into entry: inout ScoringEntry) throws {
-        let stage = try line.text().flatMap(LifecycleStage.init(rawValue:))
-        let tier = try line.text().flatMap(ValueTier.init(rawValue:))
-        let pAlive = try line.optionalDouble()
-        let last = try line.optionalDouble()
-        let grid = try line.text()
-        let scoredAt = try line.optionalDouble()
+    private static func readScore(_ fields: inout CopyBinaryFields, into entry: inout ScoringEntry) throws {
+        let stage = try fields.text().flatMap(LifecycleStage.init(rawValue:))
+        let tier = try fields.text().flatMap(ValueTier.init(rawValue:))
+        let pAlive = try fields.float8()
+        let last = try fields.float8()
+        let grid = try fields.text()
+        let scoredAt = try fields.float8()
         // Both read whatever the first holds: more columns may follow.
-        let rescoredTier = try line.text().flatMap(ValueTier.init(rawValue:))
-        let rescoredStage = try line.text().flatMap(LifecycleStage.init(rawValue:))
+        let rescoredTier = try fields.text().flatMap(ValueTier.init(rawValue:))
+        let rescoredStage = try fields.text().flatMap(LifecycleStage.init(rawValue:))
         if let rescoredTier, let rescoredStage { entry.rescored = (rescoredTier, rescoredStage) }
         if let stage, let tier, let scoredAt {
             entry.previous = PreviousScore(
@@ -203,47 +204,49 @@ enum ScoreStore {
         var later: [String] = []
         var days: [Int] = []
         var values: [Double] = []
-        try connection.copyOut(
+        // Binary: the sums and the days' values go out in numeric's binary form and the days as integers, neither
+        // formatted by PostgreSQL nor parsed here (their text was half of the client's time in this read).
+        try connection.copyOutBinary(
             """
-            COPY (
-                SELECT c.customer_id, a.last_order_at > (SELECT current_setting('crm.scoring_as_of')::timestamptz),
-                       s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
-                       date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage,
-                       a.purchases, date_part('epoch', a.first_purchase_at), date_part('epoch', a.last_purchase_at),
-                       a.net_revenue, a.net_value, a.costed_revenue, a.costed_margin, a.has_cost, a.purchase_days,
-                       a.day_values
-                FROM customers c
-                LEFT JOIN customer_scores s ON s.customer_id = c.customer_id
-                LEFT JOIN customer_activity a ON a.customer_id = c.customer_id
-            ) TO STDOUT
+            SELECT c.customer_id, a.last_order_at > (SELECT current_setting('crm.scoring_as_of')::timestamptz),
+                   s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
+                   date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage,
+                   a.purchases, date_part('epoch', a.first_purchase_at), date_part('epoch', a.last_purchase_at),
+                   a.net_revenue, a.net_value, a.costed_revenue, a.costed_margin, a.has_cost, a.purchase_days,
+                   a.day_values
+            FROM customers c
+            LEFT JOIN customer_scores s ON s.customer_id = c.customer_id
+            LEFT JOIN customer_activity a ON a.customer_id = c.customer_id
             """
-        ) { bytes in
-            var line = CopyLine(bytes)
-            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "a row without a customer id") }
-            if line.optionalBool() == true {
+        ) { fields in
+            guard let id = try fields.text() else { throw ScoringError(.unreadableRow, "a row without a customer id") }
+            if try fields.bool() == true {
                 later.append(id)
                 return
             }
             var entry = ScoringEntry(customerID: id)
-            try readScore(&line, into: &entry)
-            guard let purchases = try line.optionalDouble() else {
+            try readScore(&fields, into: &entry)
+            guard let purchases = try fields.int32() else {
                 // No orders ever stored.
                 try each(entry)
                 return
             }
             var totals = CustomerActivity.Totals()
-            totals.orderCount = Int(purchases)
-            totals.firstPurchaseAt = try line.optionalDouble()
-            totals.lastPurchaseAt = try line.optionalDouble()
-            totals.netRevenue = try line.double()
-            totals.netValue = try line.double()
-            totals.costedRevenue = try line.double()
-            totals.costedMargin = try line.double()
-            totals.hasCost = line.optionalBool() ?? false
+            totals.orderCount = purchases
+            totals.firstPurchaseAt = try fields.float8()
+            totals.lastPurchaseAt = try fields.float8()
+            guard let netRevenue = try fields.numeric(), let netValue = try fields.numeric(),
+                let costedRevenue = try fields.numeric(), let costedMargin = try fields.numeric()
+            else { throw ScoringError(.unreadableRow, "a stored activity without its sums") }
+            totals.netRevenue = netRevenue
+            totals.netValue = netValue
+            totals.costedRevenue = costedRevenue
+            totals.costedMargin = costedMargin
+            totals.hasCost = try fields.bool() ?? false
             days.removeAll(keepingCapacity: true)
             values.removeAll(keepingCapacity: true)
-            try line.integers(into: &days)
-            try line.doubles(into: &values)
+            try fields.int32s(into: &days)
+            try fields.numerics(into: &values)
             guard days.count == values.count else {
                 throw ScoringError(.unreadableRow, "a stored activity whose purchase days and values differ in number")
             }
@@ -274,7 +277,11 @@ enum ScoreStore {
     /// Creates the session's staging table for ``stage(_:settled:on:)`` and
     /// ``merge(modelID:scoredAt:unlessUpdatedSince:fullRescoring:on:)``
     /// unless it exists; it empties at every commit. Created once per connection rather than per transaction: an
-    /// incremental batch would otherwise write the catalog twice (create, drop) for a few dozen rows. Every figure is
+    /// incremental batch would otherwise write the catalog twice (create, drop) for a few dozen rows. It has no index:
+    /// every reader of it (the merge, the lifecycle announcements) scans it whole and joins it by hash or probes
+    /// `customer_scores` for each of its rows, and a primary key cost more than the copy itself (a million staged
+    /// scores: 3.4 s against 1.4 s), so a customer staged twice is the caller's mistake: each caller stages the
+    /// distinct customers it read. Every figure is
     /// staged as the client's double (binary COPY: nothing formatted, nothing parsed); the merge turns money into
     /// `numeric` at its 4 decimals through the double's shortest text, exact as the client's text was (a plain cast
     /// keeps 15 significant digits, and takes twice as long).
@@ -282,7 +289,7 @@ enum ScoreStore {
         try connection.execute(
             """
             CREATE TEMP TABLE IF NOT EXISTS scoring_stage (
-                customer_id text PRIMARY KEY, orders_count integer, transactions integer,
+                customer_id text NOT NULL, orders_count integer, transactions integer,
                 first_order_at float8, last_order_at float8, recency_days float8,
                 monetary_total float8, monetary_average float8, margin_rate float8,
                 rfm_r smallint, rfm_f smallint, rfm_m smallint,

@@ -156,24 +156,23 @@ enum ValidationStore {
             if let history { histories.append(history) }
             times.removeAll(keepingCapacity: true)
         }
-        try connection.copyOut(
+        try connection.copyOutBinary(
             """
-            COPY (
-                SELECT customer_id COLLATE "C", date_part('epoch', occurred_at)
-                FROM orders
-                WHERE kind = 'purchase' AND NOT held
-                  AND occurred_at <= (SELECT current_setting('crm.validation_holdout_end')::timestamptz)
-                ORDER BY 1
-            ) TO STDOUT
+            SELECT customer_id COLLATE "C", date_part('epoch', occurred_at)
+            FROM orders
+            WHERE kind = 'purchase' AND NOT held
+              AND occurred_at <= (SELECT current_setting('crm.validation_holdout_end')::timestamptz)
+            ORDER BY 1
             """
-        ) { bytes in
-            var line = CopyLine(bytes)
-            guard let id = try line.text() else { throw ScoringError(.unreadableRow, "an order without a customer") }
+        ) { fields in
+            guard let id = try fields.text(), let time = try fields.float8() else {
+                throw ScoringError(.unreadableRow, "an order without a customer or a time")
+            }
             if id != current {
                 finish()
                 current = id
             }
-            times.append(try line.double())
+            times.append(time)
         }
         finish()
         return histories
