@@ -78,6 +78,69 @@ public struct CopyBinaryRow: ~Copyable {
         append(UInt8(value ? 1 : 0))
     }
 
+    /// A `numeric` field: `value` rounded to `decimals` places (0 to 4), exactly as PostgreSQL's
+    /// `round(value::float8::text::numeric, decimals)` stores it: the double's shortest decimal text, rounded half away
+    /// from zero, with `decimals` as its display scale. nil, NaN and the infinities are NULL.
+    ///
+    /// Where the double lies clearly off a halfway point (nearly always) the rounding is one IEEE multiplication;
+    /// otherwise it is done on the digits of `value.description`, Swift's shortest text as PostgreSQL's is. Spares the
+    /// server the text of the double and the parse of the numeric (a million scores with five money figures: 1.2 s).
+    public mutating func numeric(_ value: Double?, decimals: Int) {
+        precondition((0...4).contains(decimals), "numeric fields are written with 0 to 4 decimals")
+        guard let value, value.isFinite else { return null() }
+        let scale = CopyNumeric.powersOfTen[decimals]
+        let scaled = abs(value) * scale
+        let fraction = scaled - scaled.rounded(.down)
+        // The shortest text lies within half an ulp of `value`, the product within half an ulp of the exact product.
+        let margin = 4 * scaled.ulp + scale * value.ulp
+        if scaled < 0x1p52, abs(fraction - 0.5) > margin {
+            // Whole units of 10^-4 (below 2^52 × 1,000: five base-10000 digits at most), split on the stack.
+            var rest = UInt64(scaled.rounded(.toNearestOrAwayFromZero))
+            for _ in decimals..<4 { rest *= 10 }
+            withUnsafeTemporaryAllocation(of: Int16.self, capacity: 5) { digits in
+                var count = 0
+                while rest > 0 {
+                    digits[count] = Int16(rest % 10_000)
+                    rest /= 10_000
+                    count += 1
+                }
+                writeNumeric(reversedDigits: UnsafeBufferPointer(rebasing: digits[..<count]), decimals, value < 0)
+            }
+        } else {
+            CopyNumeric.reversedDigits(shortestText: value.description, decimals: decimals) { digits, negative in
+                writeNumeric(reversedDigits: digits, decimals, negative)
+            }
+        }
+    }
+
+    /// Writes the numeric whose base-10000 digits are `reversed` (least significant, the fraction, first).
+    private mutating func writeNumeric(
+        reversedDigits reversed: UnsafeBufferPointer<Int16>,
+        _ decimals: Int,
+        _ negative: Bool
+    ) {
+        // Leading and trailing zero digits are left out; the first digit's weight counts from the fraction's, -1.
+        var first = reversed.count - 1
+        while first >= 0, reversed[first] == 0 { first -= 1 }
+        guard first >= 0 else {
+            // Zero: no digits, no sign.
+            append(Int32(8))
+            append(Int16(0))
+            append(Int16(0))
+            append(UInt16(0))
+            append(Int16(decimals))
+            return
+        }
+        var last = 0
+        while reversed[last] == 0 { last += 1 }
+        append(Int32(8 + 2 * (first - last + 1)))
+        append(Int16(first - last + 1))
+        append(Int16(first - 1))
+        append(UInt16(negative ? 0x4000 : 0))
+        append(Int16(decimals))
+        for index in stride(from: first, through: last, by: -1) { append(reversed[index]) }
+    }
+
     mutating func append(_ raw: UnsafeRawBufferPointer) {
         reserve(raw.count)
         if let base = raw.baseAddress { (storage + count).copyMemory(from: base, byteCount: raw.count) }
@@ -98,5 +161,70 @@ public struct CopyBinaryRow: ~Copyable {
         storage.deallocate()
         storage = larger
         capacity = grown
+    }
+}
+
+/// The rounding of a double's shortest text to a numeric of 0 to 4 decimals, on its decimal digits: what
+/// ``CopyBinaryRow/numeric(_:decimals:)`` does where the double lies too near a halfway point for one multiplication.
+enum CopyNumeric {
+    static let powersOfTen: [Double] = [1, 10, 100, 1_000, 10_000]
+
+    /// Calls `body` with the base-10000 digits (least significant, the fraction, first; in units of 10^-4) and the sign
+    /// of the number the shortest text of a finite double says (`123.45`, `1e-05`, `-1.2345e+16`), rounded half away
+    /// from zero to `decimals` places.
+    static func reversedDigits(
+        shortestText text: String,
+        decimals: Int,
+        _ body: (UnsafeBufferPointer<Int16>, Bool) -> Void
+    ) {
+        var negative = false
+        var mantissa: [UInt8] = []
+        var exponent = 0
+        var afterPoint = 0
+        var seenPoint = false
+        var utf8 = text.utf8[...]
+        if utf8.first == UInt8(ascii: "-") {
+            negative = true
+            utf8 = utf8.dropFirst()
+        }
+        while let byte = utf8.first, byte != UInt8(ascii: "e"), byte != UInt8(ascii: "E") {
+            utf8 = utf8.dropFirst()
+            if byte == UInt8(ascii: ".") {
+                seenPoint = true
+            } else {
+                mantissa.append(byte - UInt8(ascii: "0"))
+                if seenPoint { afterPoint += 1 }
+            }
+        }
+        if !utf8.isEmpty { exponent = Int(String(decoding: utf8.dropFirst(), as: UTF8.self)) ?? 0 }
+        // value = mantissa × 10^(exponent - afterPoint); in units of 10^-decimals, mantissa × 10^shift.
+        let shift = exponent - afterPoint + decimals
+        var units: [UInt8]
+        if shift >= 0 {
+            units = mantissa + [UInt8](repeating: 0, count: shift)
+        } else if -shift > mantissa.count {
+            units = [0]
+        } else {
+            units = Array(mantissa[..<(mantissa.count + shift)])
+            if mantissa[mantissa.count + shift] >= 5 {
+                // Half a unit or more: away from zero.
+                var index = units.count - 1
+                while index >= 0, units[index] == 9 {
+                    units[index] = 0
+                    index -= 1
+                }
+                if index >= 0 { units[index] += 1 } else { units.insert(1, at: 0) }
+            }
+        }
+        // Units of 10^-4, then base-10000 digits from the right.
+        units += [UInt8](repeating: 0, count: 4 - decimals)
+        var reversed: [Int16] = []
+        var end = units.count
+        while end > 0 {
+            let start = max(end - 4, 0)
+            reversed.append(Int16(units[start..<end].reduce(0) { $0 * 10 + Int($1) }))
+            end = start
+        }
+        reversed.withUnsafeBufferPointer { body($0, negative) }
     }
 }

@@ -147,6 +147,50 @@ struct PostgresTests {
         }
     }
 
+    @Test func binaryNumericsAreRoundedAsTheServerRoundsTheDoublesText() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            try await environment.pool.execute("CREATE TABLE m (i integer, d integer, x float8, n numeric)")
+            // Halfway points of every scale in decimal (which a double misses by a little either way), the extremes of
+            // a double, and random figures of every magnitude money takes.
+            var figures: [Double] = [
+                0, -0.0, 0.5, -0.5, 2.675, 1.005, 0.125, 0.000_05, 1.000_05, -1.000_05, 0.000_049_999_999_999_999_99,
+                1e15 + 0.5, 4_503_599_627_370_496.5, 1e20, -1e20, 1e-20, 5e-324, .greatestFiniteMagnitude,
+                -.greatestFiniteMagnitude, 123_456_789.987_65, 9_999.999_95, -9_999.999_95, 0.999_95, .nan, .infinity,
+            ]
+            var generator = SystemRandomNumberGenerator()
+            for decimals in 0...4 {
+                for unit in 0..<400 {
+                    let half = (Double(unit) + 0.5) / pow(10, Double(decimals))
+                    figures += [half, -half, half * 1_000_003]
+                }
+            }
+            for _ in 0..<20_000 {
+                let magnitude = Double.random(in: -6...12, using: &generator)
+                figures.append(Double.random(in: -1...1, using: &generator) * pow(10, magnitude))
+            }
+            try await environment.pool.withConnection { connection in
+                try await connection.copyBinary(into: "m", columns: ["i", "d", "x", "n"], rows: figures.indices) {
+                    index,
+                    row in
+                    row.int32(index)
+                    row.int32(index % 5)
+                    row.float8(figures[index])
+                    row.numeric(figures[index], decimals: index % 5)
+                }
+            }
+            let differing = try await environment.pool.query(
+                """
+                SELECT i, x::text, n::text, round(x::text::numeric, d)::text FROM m
+                WHERE n::text IS DISTINCT FROM round(x::text::numeric, d)::text ORDER BY i LIMIT 5
+                """
+            ).map { row in try (1...3).map { try row.decodeIfPresent($0, as: String.self) ?? "NULL" } }
+            #expect(differing.isEmpty, "\(differing)")
+            let stored = try await environment.pool.query("SELECT count(*), count(n) FROM m")[0]
+            #expect(try stored.decode(0, as: Int.self) == figures.count)
+            #expect(try stored.decode(1, as: Int.self) == figures.count - 2)  // NaN and infinity are NULL
+        }
+    }
+
     @Test func binaryCopyOutReadsEveryFieldTypeAsItsTextDoes() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
             // Numerics of every shape: amounts with 4 decimals (the fast path), long and tiny ones (through the text),

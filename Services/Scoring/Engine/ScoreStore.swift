@@ -281,19 +281,18 @@ enum ScoreStore {
     /// every reader of it (the merge, the lifecycle announcements) scans it whole and joins it by hash or probes
     /// `customer_scores` for each of its rows, and a primary key cost more than the copy itself (a million staged
     /// scores: 3.4 s against 1.4 s), so a customer staged twice is the caller's mistake: each caller stages the
-    /// distinct customers it read. Every figure is
-    /// staged as the client's double (binary COPY: nothing formatted, nothing parsed); the merge turns money into
-    /// `numeric` at its 4 decimals through the double's shortest text, exact as the client's text was (a plain cast
-    /// keeps 15 significant digits, and takes twice as long).
+    /// distinct customers it read. Every figure is staged with binary COPY in the column's own type, nothing formatted
+    /// or parsed: figures as the client's double, money as the `numeric` at 4 decimals it is stored as (the double's
+    /// shortest text rounded, ``CopyBinaryRow/numeric(_:decimals:)``), which the merge copies as it is.
     static func createStage(on connection: isolated PostgresConnection) throws {
         try connection.execute(
             """
             CREATE TEMP TABLE IF NOT EXISTS scoring_stage (
                 customer_id text NOT NULL, orders_count integer, transactions integer,
                 first_order_at float8, last_order_at float8, recency_days float8,
-                monetary_total float8, monetary_average float8, margin_rate float8,
+                monetary_total numeric, monetary_average numeric, margin_rate float8,
                 rfm_r smallint, rfm_f smallint, rfm_m smallint,
-                clv_historical float8, clv_simple float8, clv_predicted float8,
+                clv_historical numeric, clv_simple numeric, clv_predicted numeric,
                 p_alive float8, expected_purchases_90d float8, expected_interval_days float8,
                 lifecycle_stage text, lifecycle_rule text, tier text, grid text, grid_axis text, strategy text,
                 rfm_segment text, settled boolean
@@ -301,10 +300,6 @@ enum ScoreStore {
             """
         )
     }
-
-    /// A staged money figure as stored: `numeric` at 4 decimals, through the double's shortest text (see
-    /// ``createStage(on:)``). `column` is one of the staging table's, never input.
-    private static func money(_ column: String) -> String { "round(\(column)::text::numeric, 4)" }
 
     /// The staging table's columns in the order ``stage(_:settled:on:)`` writes them.
     private static let stagedColumns = [
@@ -332,15 +327,15 @@ enum ScoreStore {
             row.float8(activity.firstPurchaseAt?.timeIntervalSince1970)
             row.float8(activity.lastPurchaseAt?.timeIntervalSince1970)
             row.float8(score.recencyDays.map(Double.init))
-            row.float8(activity.netValue)
-            row.float8(score.monetaryAverage)
+            row.numeric(activity.netValue, decimals: 4)
+            row.numeric(score.monetaryAverage, decimals: 4)
             row.float8(activity.marginRate)
             row.int16(score.rfm?.r)
             row.int16(score.rfm?.f)
             row.int16(score.rfm?.m)
-            row.float8(score.clv.historical)
-            row.float8(score.clv.simple)
-            row.float8(score.clv.predicted)
+            row.numeric(score.clv.historical, decimals: 4)
+            row.numeric(score.clv.simple, decimals: 4)
+            row.numeric(score.clv.predicted, decimals: 4)
             row.float8(score.pAlive)
             row.float8(score.expectedPurchases90d)
             row.float8(activity.expectedIntervalDays)
@@ -373,7 +368,7 @@ enum ScoreStore {
             INSERT INTO customer_score_history (customer_id, changed_at, model_id, previous_lifecycle_stage,
                 lifecycle_stage, lifecycle_rule, previous_tier, tier, grid, p_alive, clv_predicted)
             SELECT st.customer_id, $1, $2, old.lifecycle_stage, st.lifecycle_stage, st.lifecycle_rule, old.tier,
-                   st.tier, st.grid, st.p_alive, \(money("st.clv_predicted"))
+                   st.tier, st.grid, st.p_alive, st.clv_predicted
             FROM scoring_stage st LEFT JOIN customer_scores old ON old.customer_id = st.customer_id
             WHERE st.settled IS NOT TRUE
               AND (old.customer_id IS NULL OR old.lifecycle_stage <> st.lifecycle_stage OR old.tier <> st.tier)
@@ -388,11 +383,11 @@ enum ScoreStore {
                 model_id = $2, scored_at = $1, updated_at = clock_timestamp(),
                 orders_count = st.orders_count, transactions = st.transactions,
                 first_order_at = to_timestamp(st.first_order_at), last_order_at = to_timestamp(st.last_order_at),
-                recency_days = st.recency_days, monetary_total = \(money("st.monetary_total")),
-                monetary_average = \(money("st.monetary_average")), margin_rate = st.margin_rate,
+                recency_days = st.recency_days, monetary_total = st.monetary_total,
+                monetary_average = st.monetary_average, margin_rate = st.margin_rate,
                 rfm_r = st.rfm_r, rfm_f = st.rfm_f, rfm_m = st.rfm_m,
-                clv_historical = \(money("st.clv_historical")), clv_simple = \(money("st.clv_simple")),
-                clv_predicted = \(money("st.clv_predicted")), p_alive = st.p_alive,
+                clv_historical = st.clv_historical, clv_simple = st.clv_simple,
+                clv_predicted = st.clv_predicted, p_alive = st.p_alive,
                 expected_purchases_90d = st.expected_purchases_90d, expected_interval_days = st.expected_interval_days,
                 lifecycle_stage = st.lifecycle_stage, lifecycle_rule = st.lifecycle_rule, tier = st.tier,
                 grid = st.grid, grid_axis = st.grid_axis, strategy = st.strategy, rfm_segment = st.rfm_segment,
@@ -413,9 +408,9 @@ enum ScoreStore {
                 rescored_tier, rescored_stage)
             SELECT customer_id, $2, $1, clock_timestamp(), orders_count, transactions,
                    to_timestamp(first_order_at), to_timestamp(last_order_at), recency_days,
-                   \(money("monetary_total")), \(money("monetary_average")), margin_rate,
-                   rfm_r, rfm_f, rfm_m, \(money("clv_historical")), \(money("clv_simple")),
-                   \(money("clv_predicted")), p_alive, expected_purchases_90d, expected_interval_days,
+                   monetary_total, monetary_average, margin_rate,
+                   rfm_r, rfm_f, rfm_m, clv_historical, clv_simple,
+                   clv_predicted, p_alive, expected_purchases_90d, expected_interval_days,
                    lifecycle_stage, lifecycle_rule, tier, grid, grid_axis, strategy, rfm_segment,
                    CASE WHEN $4 THEN tier END, CASE WHEN $4 THEN lifecycle_stage END
             FROM scoring_stage AS st
