@@ -217,6 +217,10 @@ import Testing
             let now = Date()
             let orders = Self.recentOrders(now: now)
             try await ScoringHarness.store(orders.first + orders.second, pool: pool)
+            // A customer registered without any order, and R8 with every order removed (an emptied activity row): both
+            // read in the stored read's second part, with and without a row.
+            try await pool.execute("INSERT INTO customers (customer_id) VALUES ('P-none')")
+            try await pool.execute("DELETE FROM orders WHERE customer_id = 'R8'")
             var rescoring = FullRescoring(
                 pool: pool,
                 outbox: Outbox(of: .scoring),
@@ -238,7 +242,14 @@ import Testing
             rescoring.readsStoredActivity = true
             let fromActivities = try await rescoring.run(asOf: asOf)
             #expect(fromActivities.customers == fromOrders.customers)
-            #expect(fromActivities.customers == 2357 + 40)
+            #expect(fromActivities.customers == 2357 + 40 + 1)
+            let emptied = try await pool.query(
+                """
+                SELECT count(*) FROM customer_scores
+                WHERE customer_id IN ('P-none', 'R8') AND orders_count = 0 AND lifecycle_stage = 'potential'
+                """
+            )
+            #expect(try emptied[0].decode(0, as: Int.self) == 2)
             // Only R4, whose latest order lies after the as-of time, is read from its orders.
             #expect(fromActivities.model.statistics["customers.read_from_orders"] == 1)
             let bgnbd = try #require(fromActivities.model.bgnbd?.parameters)

@@ -206,17 +206,39 @@ enum ScoreStore {
         var values: [Double] = []
         // Binary: the sums and the days' values go out in numeric's binary form and the days as integers, neither
         // formatted by PostgreSQL nor parsed here (their text was half of the client's time in this read).
-        try connection.copyOutBinary(
+        //
+        // Two parts: the customers with counted orders from their activity rows, each joined by hash to its score (the
+        // narrow side hashed, the wide rows streamed past it: 3.0 s against 3.6 s for a million, in parallel), and the
+        // customers without (no activity row, or one whose orders are all held or removed), found by an anti-join and
+        // given their row and score by probing the keys. A customer with orders exists (its orders hold it), so the
+        // two parts are every customer once.
+        let scoreColumns = """
+            s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
+                   date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage
             """
-            SELECT c.customer_id, a.last_order_at > (SELECT current_setting('crm.scoring_as_of')::timestamptz),
-                   s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
-                   date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage,
-                   a.purchases, date_part('epoch', a.first_purchase_at), date_part('epoch', a.last_purchase_at),
+        let activityColumns = """
+            a.purchases, date_part('epoch', a.first_purchase_at), date_part('epoch', a.last_purchase_at),
                    a.net_revenue, a.net_value, a.costed_revenue, a.costed_margin, a.has_cost, a.purchase_days,
                    a.day_values
+            """
+        try connection.copyOutBinary(
+            """
+            SELECT a.customer_id, a.last_order_at > (SELECT current_setting('crm.scoring_as_of')::timestamptz),
+                   \(scoreColumns),
+                   \(activityColumns)
+            FROM customer_activity a
+            LEFT JOIN customer_scores s ON s.customer_id = a.customer_id
+            WHERE a.last_order_at IS NOT NULL
+            UNION ALL
+            SELECT c.customer_id, false,
+                   \(scoreColumns),
+                   \(activityColumns)
             FROM customers c
-            LEFT JOIN customer_scores s ON s.customer_id = c.customer_id
             LEFT JOIN customer_activity a ON a.customer_id = c.customer_id
+            LEFT JOIN customer_scores s ON s.customer_id = c.customer_id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM customer_activity o WHERE o.customer_id = c.customer_id AND o.last_order_at IS NOT NULL
+            )
             """
         ) { fields in
             guard let id = try fields.text() else { throw ScoringError(.unreadableRow, "a row without a customer id") }
