@@ -42,9 +42,11 @@ public enum TestServers {
         return value
     }
 
-    /// A fresh database and a fresh virtual host for one test, removed afterwards.
+    /// A fresh database and a fresh virtual host for one test, removed afterwards; with `keep`, the database stays
+    /// when `body` succeeds (a benchmark's base, to be measured against again), and is the caller's to drop.
     public static func withEnvironment<T>(
         migrate: Bool = true,
+        keep: Bool = false,
         _ body: (TestEnvironment) async throws -> T
     ) async throws -> T {
         // Trace contexts travel as in a service process (the propagating tracer; a no-op once installed).
@@ -63,7 +65,8 @@ public enum TestServers {
             let result = try await body(environment)
             await environment.pool.close()
             try? await vhost.delete()
-            try? await database.drop()
+            // Kept (a benchmark's loaded base, to measure against again): the caller said where it is.
+            if !keep { try? await database.drop() }
             return result
         } catch {
             await environment.pool.close()
