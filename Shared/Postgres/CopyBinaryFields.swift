@@ -144,7 +144,7 @@ public struct CopyBinaryFields {
             var mantissa: UInt64 = 0
             for index in 0..<digits { mantissa = mantissa * 10_000 + UInt64(int16(at: 8 + 2 * index)) }
             if mantissa < 1 << 53 {
-                let power = powersOfTen[abs(exponent)]
+                let power = CopyNumeric.powersOfTen[abs(exponent)]
                 let magnitude = exponent >= 0 ? Double(mantissa) * power : Double(mantissa) / power
                 return negative ? -magnitude : magnitude
             }
@@ -157,11 +157,6 @@ public struct CopyBinaryFields {
         text += "e\(exponent)"
         guard let value = Double(text) else { throw failure("expected a numeric") }
         return value
-    }
-
-    /// 10^0 ... 10^22, each exact in a double.
-    private static let powersOfTen: [Double] = (0...22).map { exponent in
-        (0..<exponent).reduce(1.0) { product, _ in product * 10 }
     }
 
     private static func failure(_ problem: String) -> PostgresError {

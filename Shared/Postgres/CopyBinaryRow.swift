@@ -122,23 +122,16 @@ public struct CopyBinaryRow: ~Copyable {
         // Leading and trailing zero digits are left out; the first digit's weight counts from the fraction's, -1.
         var first = reversed.count - 1
         while first >= 0, reversed[first] == 0 { first -= 1 }
-        guard first >= 0 else {
-            // Zero: no digits, no sign.
-            append(Int32(8))
-            append(Int16(0))
-            append(Int16(0))
-            append(UInt16(0))
-            append(Int16(decimals))
-            return
-        }
         var last = 0
-        while reversed[last] == 0 { last += 1 }
-        append(Int32(8 + 2 * (first - last + 1)))
-        append(Int16(first - last + 1))
-        append(Int16(first - 1))
-        append(UInt16(negative ? 0x4000 : 0))
+        while last < first, reversed[last] == 0 { last += 1 }
+        // Zero has no digits, no weight and no sign.
+        let digits = max(first - last + 1, 0)
+        append(Int32(8 + 2 * digits))
+        append(Int16(digits))
+        append(Int16(digits > 0 ? first - 1 : 0))
+        append(UInt16(negative && digits > 0 ? 0x4000 : 0))
         append(Int16(decimals))
-        for index in stride(from: first, through: last, by: -1) { append(reversed[index]) }
+        for index in stride(from: first, through: last, by: -1) where digits > 0 { append(reversed[index]) }
     }
 
     mutating func append(_ raw: UnsafeRawBufferPointer) {
@@ -167,7 +160,10 @@ public struct CopyBinaryRow: ~Copyable {
 /// The rounding of a double's shortest text to a numeric of 0 to 4 decimals, on its decimal digits: what
 /// ``CopyBinaryRow/numeric(_:decimals:)`` does where the double lies too near a halfway point for one multiplication.
 enum CopyNumeric {
-    static let powersOfTen: [Double] = [1, 10, 100, 1_000, 10_000]
+    /// 10^0 ... 10^22, each exact in a double (the decimal scales here, and ``CopyBinaryFields``'s fast path).
+    static let powersOfTen: [Double] = (0...22).map { exponent in
+        (0..<exponent).reduce(1.0) { product, _ in product * 10 }
+    }
 
     /// Calls `body` with the base-10000 digits (least significant, the fraction, first; in units of 10^-4) and the sign
     /// of the number the shortest text of a finite double says (`123.45`, `1e-05`, `-1.2345e+16`), rounded half away

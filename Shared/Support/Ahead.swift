@@ -16,10 +16,10 @@ public final class Ahead<Value>: @unchecked Sendable {
         }
     }
 
-    /// Waits for the work to end and returns what it returned, or throws what it threw. Call it once.
+    /// Waits for the work to end and returns what it returned, or throws what it threw; a second call returns the same.
     public func value() throws -> Value {
         finished.wait()
-        defer { finished.signal() }  // a second call returns the same rather than waiting for ever
+        defer { finished.signal() }  // for the next call, which would otherwise wait for ever
         return try result!.get()
     }
 }

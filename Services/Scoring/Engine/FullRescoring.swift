@@ -325,12 +325,7 @@ public struct FullRescoring: Sendable {
             let (stages, tiers, cells, unscored, base) = (
                 chunks.stages, chunks.tiers, chunks.cells, chunks.unscored, chunks.base
             )
-            // Statistics of what was staged: without them PostgreSQL guesses how few scores are unsettled and may hash
-            // every stored score to find the new customers among a million settled ones (2.6 s where probing the
-            // primary key for the few takes milliseconds). The count of rows and the share of settled ones is all it
-            // needs: a sample of 3,000 rows of that one column takes 12 ms, the whole table's default 0.5 s.
-            try connection.execute("SELECT set_config('default_statistics_target', '10', true)")
-            try connection.execute("ANALYZE scoring_stage (settled)")
+            try ScoreStore.describeStage(on: connection)
             let staged = ContinuousClock.now
             let written = try ScoreStore.merge(
                 modelID: stored.modelID,

@@ -372,6 +372,15 @@ enum ScoreStore {
         }
     }
 
+    /// Gives PostgreSQL statistics of a large staging (a full rescoring's): without them it guesses how few scores are
+    /// unsettled and may hash every stored score to find the new customers among a million settled ones (2.6 s where
+    /// probing the primary key for the few takes milliseconds). The count of rows and the share of settled ones is all
+    /// it needs: a sample of 3,000 rows of that one column takes 12 ms, the whole table's default 0.5 s.
+    static func describeStage(on connection: isolated PostgresConnection) throws {
+        try connection.execute("SELECT set_config('default_statistics_target', '10', true)")
+        try connection.execute("ANALYZE scoring_stage (settled)")
+    }
+
     /// Upserts the staged scores set-wise, with the history rows of every change of stage or tier. With
     /// `unlessUpdatedSince`, a score written after that time (by an incremental scoring that saw newer orders)
     /// is kept rather than overwritten. With `fullRescoring`, each score written also becomes the customer's
