@@ -76,3 +76,19 @@ extension Schema {
             """
     )
 }
+
+extension Schema {
+    /// The scores whose stage has not been announced yet, indexed by themselves: a full rescoring of the present
+    /// announces them from this index instead of joining every stored score with every staged one (18 s of the next
+    /// day at ten million customers, for a few thousand events). The index holds only those rows, normally a day's
+    /// stage changes; after a replay, every changed customer until the present run has announced it. Neither of its
+    /// columns changes for a score that keeps its stage, so rewriting such a score stays heap-only.
+    static let unannouncedStages = Migration(
+        version: 39,
+        name: "unannounced stages",
+        sql: """
+            CREATE INDEX customer_scores_unannounced ON customer_scores (customer_id)
+                WHERE announced_stage IS DISTINCT FROM lifecycle_stage;
+            """
+    )
+}

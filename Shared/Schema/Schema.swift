@@ -28,5 +28,6 @@ public enum Schema {
         valueQuantiles,
         customerActivity,
         scoresUpdatedInPlace,
+        unannouncedStages,
     ]
 }

@@ -38,14 +38,26 @@ enum LifecycleAnnouncements {
         var optedOut: Bool
     }
 
-    /// The stored scores of `scoring_stage`'s customers whose stage differs from the one last announced, as ``row(_:)``
-    /// reads them.
-    private static let stageChangeRows = """
+    /// What ``row(_:)`` reads of a stored score whose stage differs from the one last announced.
+    private static let stageChangeColumns = """
         SELECT s.customer_id, s.announced_stage, s.lifecycle_stage, s.lifecycle_rule, s.tier,
                date_part('epoch', s.scored_at), s.clv_predicted::text, s.p_alive,
                date_part('epoch', s.last_order_at), NULL::float8,
                EXISTS (SELECT 1 FROM customer_flags f WHERE f.customer_id = s.customer_id AND f.flag = 'opt_out')
+        """
+
+    /// The stored scores of `scoring_stage`'s customers whose stage differs from the one last announced.
+    private static let stageChangeRows = """
+        \(stageChangeColumns)
         FROM scoring_stage st JOIN customer_scores s ON s.customer_id = st.customer_id
+        WHERE s.announced_stage IS DISTINCT FROM s.lifecycle_stage
+        """
+
+    /// Every stored score whose stage differs from the one last announced, read from the partial index that holds
+    /// only those (`customer_scores_unannounced`).
+    private static let unannouncedRows = """
+        \(stageChangeColumns)
+        FROM customer_scores s
         WHERE s.announced_stage IS DISTINCT FROM s.lifecycle_stage
         """
 
@@ -59,19 +71,22 @@ enum LifecycleAnnouncements {
         return try announce(rows, playbook: playbook, on: connection)
     }
 
-    /// Announces the stage changes of every customer in `scoring_stage` into `outbox`, `slice` customers at a time
-    /// through a cursor over one pass of the join, so that memory stays bounded however many changed (every customer
-    /// of a base first scored by a replay, say). Returns the number of events.
+    /// Announces every stage change not announced yet into `outbox`: what a full rescoring of the present does after
+    /// writing every customer's score. `slice` customers at a time through a cursor, so that memory stays bounded
+    /// however many changed (every customer of a base first scored by a replay, say). Returns the number of events.
+    ///
+    /// Every unannounced score, not only the staged ones: the rows the run did not write (overtaken by an incremental
+    /// scoring, which announces its own under the same row lock) are announced by whichever transaction locks them
+    /// first, and the other finds them announced. Read from `customer_scores_unannounced`, a partial index of those
+    /// rows alone, instead of a hash join of every staged score with every stored one.
     static func announceStageChanges(
         playbook: LifecyclePlaybook,
         outbox: Outbox,
         slice: Int,
         on connection: isolated PostgresConnection
     ) throws -> Int {
-        // All of it will be read: planned for the whole result (a hash join), not for its first rows.
-        try connection.execute("SELECT set_config('cursor_tuple_fraction', '1', true)")
         try connection.execute(
-            "DECLARE crm_stage_changes NO SCROLL CURSOR FOR " + stageChangeRows + " FOR UPDATE OF s"
+            "DECLARE crm_stage_changes NO SCROLL CURSOR FOR " + unannouncedRows + " FOR UPDATE OF s"
         )
         var events = 0
         while true {
