@@ -85,8 +85,17 @@ enum LifecycleAnnouncements {
         slice: Int,
         on connection: isolated PostgresConnection
     ) throws -> Int {
+        // The planner cannot count them: it guesses `IS DISTINCT FROM` between two columns true for 99.5% of the rows,
+        // and would scan every stored score (8.4 s at ten million customers) rather than the index of the few. Only
+        // the index is allowed for this one plan, then the transaction's settings come back.
+        let saved = try connection.query("SELECT current_setting('enable_seqscan'), current_setting('jit')")
+        try connection.execute("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
         try connection.execute(
             "DECLARE crm_stage_changes NO SCROLL CURSOR FOR " + unannouncedRows + " FOR UPDATE OF s"
+        )
+        try connection.execute(
+            "SELECT set_config('enable_seqscan', $1, true), set_config('jit', $2, true)",
+            [try saved.first?.decode(0, as: String.self) ?? "on", try saved.first?.decode(1, as: String.self) ?? "on"]
         )
         var events = 0
         while true {
@@ -107,10 +116,12 @@ enum LifecycleAnnouncements {
         on connection: isolated PostgresConnection
     ) throws -> [OutboundMessage] {
         guard !rows.isEmpty else { return [] }
+        // By key (`= ANY` probes the primary key for each id): a join with `unnest` of a slice of 20,000 ids was
+        // planned as a hash join over every stored score, 2.7 to 5.3 s a slice at ten million customers.
         try connection.execute(
             """
             UPDATE customer_scores s SET announced_stage = s.lifecycle_stage
-            FROM unnest($1::text[]) AS i(id) WHERE s.customer_id = i.id
+            WHERE s.customer_id = ANY($1::text[])
             """,
             [rows.map(\.customerID)]
         )
@@ -152,7 +163,7 @@ enum LifecycleAnnouncements {
         try connection.execute(
             """
             UPDATE customer_scores s SET purchase_due_for = s.last_order_at
-            FROM unnest($1::text[]) AS i(id) WHERE s.customer_id = i.id
+            WHERE s.customer_id = ANY($1::text[])
             """,
             [rows.map(\.customerID)]
         )
