@@ -131,7 +131,7 @@ public struct CopyBinaryRow: ~Copyable {
         append(Int16(digits > 0 ? first - 1 : 0))
         append(UInt16(negative && digits > 0 ? 0x4000 : 0))
         append(Int16(decimals))
-        for index in stride(from: first, through: last, by: -1) where digits > 0 { append(reversed[index]) }
+        for index in stride(from: first, through: last, by: -1) { append(reversed[index]) }  // none for zero (first -1)
     }
 
     mutating func append(_ raw: UnsafeRawBufferPointer) {
