@@ -9,10 +9,10 @@ struct AlertsCommand: AsyncParsableCommand {
         commandName: "alerts",
         abstract: "List retention alerts with their group, desk status, churn cause and observed outcome.",
         discussion: """
-            Oldest first. The observed outcome comes from the orders after the alert's as_of within
-            CRM_ALERTS_OUTCOME_WINDOW: returned, not_returned or pending. Control alerts (group control) were
-            stored and never published. With --json, one JSON object a line: alert_id, customer_id, group,
-            priority, reasons, value_at_risk, raised_at, as_of, status, feedback_outcome, churn_cause,
+            Oldest first. The observed outcome comes from the orders after the alert's as_of within \
+            CRM_ALERTS_OUTCOME_WINDOW: returned, not_returned or pending. Control alerts (group control) were \
+            stored and never published. With --json, one JSON object a line: alert_id, customer_id, group, \
+            priority, reasons, value_at_risk, raised_at, as_of, status, feedback_outcome, churn_cause, \
             observed_outcome, returned_value.
             """
     )
@@ -92,10 +92,10 @@ struct RetentionCommand: AsyncParsableCommand {
         commandName: "retention",
         abstract: "Report return rates by group, the uplift of the alerts with its 95% interval, and lost customers.",
         discussion: """
-            Return rate = returned / (returned + not returned): pending alerts are left out until their window
-            passes. The uplift is the alerted return rate minus the control group's, with the usual 95% interval
-            for a difference of two proportions; with fewer than 30 decided alerts in a group the report says it
-            is too early to conclude. Lost customers are those the desks resolved as lost, by churn_cause
+            Return rate = returned / (returned + not returned): pending alerts are left out until their window \
+            passes. The uplift is the alerted return rate minus the control group's, with the usual 95% interval \
+            for a difference of two proportions; with fewer than 30 decided alerts in a group the report says it \
+            is too early to conclude. Lost customers are those the desks resolved as lost, by churn_cause \
             (unknown when none was given) and the tier they were alerted at.
             """
     )

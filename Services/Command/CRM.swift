@@ -10,6 +10,7 @@ struct CRM: AsyncParsableCommand {
         abstract: "Operate the customer-value engine: schema, broker topology and status.",
         discussion: """
             Reads CRM_DATABASE_URL and CRM_AMQP_URL from the environment, like the services.
+
             Exit codes: 0 success, 1 failure, 2 bad configuration, 64 a wrong command line.
             """,
         version: CRMVersion.current,

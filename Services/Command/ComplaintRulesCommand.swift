@@ -10,9 +10,9 @@ struct ComplaintRulesCommand: AsyncParsableCommand {
         commandName: "rules",
         abstract: "Show, check or load the complaint rules crm-complaints decides with.",
         discussion: """
-            The rules live in the database, one version per load; the newest is in force. Running
-            services pick up a new version within CRM_COMPLAINTS_RULES_REFRESH (default 30s), and
-            declare the queue of any new desk. A document is checked as a whole before it is stored:
+            The rules live in the database, one version per load; the newest is in force. Running \
+            services pick up a new version within CRM_COMPLAINTS_RULES_REFRESH (default 30s), and \
+            declare the queue of any new desk. A document is checked as a whole before it is stored: \
             every problem is reported with where it is, and nothing is stored.
             """,
         subcommands: [Show.self, History.self, Check.self, Load.self],

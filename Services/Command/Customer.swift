@@ -16,11 +16,11 @@ struct Customer: AsyncParsableCommand {
             crm customer <id> forget [--reason <text>] [--json]
             """,
         discussion: """
-            The scores: RFM and segment, lifetime value, p_alive, lifecycle stage, tier, nine-grid cell, flags and
-            the history of stage and tier changes. --timeline: orders, stage and tier changes, retention alerts with
-            the desks' feedback, complaints with their status updates and flags, oldest first. Flags (fraud,
-            bad_debt, opt_out, do_not_retain) show in the customer object; a flagged customer gets no retention
-            alert. forget erases the customer's personal data (name, e-mail, complaint subjects and bodies and every
+            The scores: RFM and segment, lifetime value, p_alive, lifecycle stage, tier, nine-grid cell, flags and \
+            the history of stage and tier changes. --timeline: orders, stage and tier changes, retention alerts with \
+            the desks' feedback, complaints with their status updates and flags, oldest first. Flags (fraud, \
+            bad_debt, opt_out, do_not_retain) show in the customer object; a flagged customer gets no retention \
+            alert. forget erases the customer's personal data (name, e-mail, complaint subjects and bodies and every \
             other free text) and keeps the figures; recorded in customer_erasures.
             """
     )

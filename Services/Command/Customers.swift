@@ -8,12 +8,12 @@ struct Customers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List or export scored customers: filtered, sorted, as a table, CSV or JSON lines.",
         discussion: """
-            Filters combine with AND. Rows stream from PostgreSQL as they are read and are written at once, so a
-            base of any size exports in flat memory. A csv row has one column per leaf of the customer object,
-            named by its dotted path (rfm.r, clv.predicted), after a header line (RFC 4180, CRLF line ends); a
-            jsonl line is the object of crm customer ID --json without history. Times are RFC 3339 with an
-            offset; money bounds are decimals in the base currency. A progress bar goes to standard error when it
-            is a terminal; the count goes there at the end. With --output the file appears only once complete.
+            Filters combine with AND. Rows stream from PostgreSQL as they are read and are written at once, so a \
+            base of any size exports in flat memory. A csv row has one column per leaf of the customer object, \
+            named by its dotted path (rfm.r, clv.predicted), after a header line (RFC 4180, CRLF line ends); a \
+            jsonl line is the object of crm customer ID --json without history. Times are RFC 3339 with an \
+            offset; money bounds are decimals in the base currency. A progress bar goes to standard error when it \
+            is a terminal; the count goes there at the end. With --output the file appears only once complete. \
             Sort fields: \(CustomerSort.Field.allCases.map(\.rawValue).joined(separator: ", ")).
             """
     )

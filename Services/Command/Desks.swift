@@ -10,9 +10,9 @@ struct Desks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the support desks: queue depth, consumers, hours and open complaints.",
         discussion: """
-            Desks come from the complaint rules in force (`crm rules`), else the default rules file.
-            Queue figures need CRM_AMQP_URL; without a reachable broker they are shown as '-'. Satisfaction: the
-            mean rating (1 to 5) of the complaints rated and the share rated 1 or 2, per desk, and in a table below
+            Desks come from the complaint rules in force (`crm rules`), else the default rules file. \
+            Queue figures need CRM_AMQP_URL; without a reachable broker they are shown as '-'. Satisfaction: the \
+            mean rating (1 to 5) of the complaints rated and the share rated 1 or 2, per desk, and in a table below \
             per category and per tier; --json adds them under "satisfaction".
             """
     )

@@ -10,9 +10,9 @@ struct LoadComplaints: AsyncParsableCommand {
         commandName: "load-complaints",
         abstract: "Publish a file of complaint.v1 and complaint-status.v1 JSON lines to crm.complaints.",
         discussion: """
-            Each line is checked as crm-complaints will check it; a line that would be refused stops the load
-            before anything is sent, naming the line and the reason. New complaints go out with routing key
-            complaint.v1.new, status updates with complaint.v1.status, in file order, confirmed by the broker.
+            Each line is checked as crm-complaints will check it; a line that would be refused stops the load \
+            before anything is sent, naming the line and the reason. New complaints go out with routing key \
+            complaint.v1.new, status updates with complaint.v1.status, in file order, confirmed by the broker. \
             deploy/samples/complaints.jsonl holds a sample in English and Chinese.
             """
     )

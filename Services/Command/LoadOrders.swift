@@ -11,9 +11,9 @@ struct LoadOrders: AsyncParsableCommand {
         commandName: "load-orders",
         abstract: "Publish a file of orders (order.v1 JSON lines or CDNOW format) to crm.orders.",
         discussion: """
-            Messages stream to the broker with at most --window of them awaiting its confirm; after a
-            failure, publishing resumes from the first unconfirmed message, and intake stores each order
-            once however often it arrives. CDNOW lines get deterministic order ids, so loading the same
+            Messages stream to the broker with at most --window of them awaiting its confirm; after a \
+            failure, publishing resumes from the first unconfirmed message, and intake stores each order \
+            once however often it arrives. CDNOW lines get deterministic order ids, so loading the same \
             file again adds nothing.
             """
     )

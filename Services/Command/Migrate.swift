@@ -12,11 +12,11 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply pending database migrations and declare the broker topology.",
         discussion: """
-            Idempotent and safe while services run: migrations apply under an advisory lock, each
-            exactly once, and declaring exchanges and queues that exist changes nothing. Then each
-            service role that exists (crm_intake, crm_scoring, crm_alerts, crm_complaints, crm_console) is granted
-            exactly its tables; absent roles are skipped and named (crm accounts creates them). The
-            services only check the topology this declares: run it before them. The desks' queues come
+            Idempotent and safe while services run: migrations apply under an advisory lock, each \
+            exactly once, and declaring exchanges and queues that exist changes nothing. Then each \
+            service role that exists (crm_intake, crm_scoring, crm_alerts, crm_complaints, crm_console) is granted \
+            exactly its tables; absent roles are skipped and named (crm accounts creates them). The \
+            services only check the topology this declares: run it before them. The desks' queues come \
             from the rules in force, else CRM_COMPLAINT_RULES_FILE, else the rules built into crm.
             """
     )

@@ -8,9 +8,9 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe the whole base as of the last full rescoring: value, concentration, cohorts, moves.",
         discussion: """
-            Every full rescoring computes the report from what it holds and stores it; this reads that one row,
-            whatever the size of the base. Customers, value and cohorts count the customers with purchases;
-            stages, tiers and transitions every scored customer. Cohorts are by month of first purchase (UTC):
+            Every full rescoring computes the report from what it holds and stores it; this reads that one row, \
+            whatever the size of the base. Customers, value and cohorts count the customers with purchases; \
+            stages, tiers and transitions every scored customer. Cohorts are by month of first purchase (UTC): \
             each row gives the share of the cohort that bought in each month after its first.
             """
     )

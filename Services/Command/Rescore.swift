@@ -11,12 +11,12 @@ struct Rescore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rescore every customer: aggregate the orders, refit the models, write all scores.",
         discussion: """
-            Only orders at or before the as-of time count; scores, stages and events are as of that time, so
-            history can be replayed. A date alone means the end of that day (UTC). An as-of time more than a
-            minute in the past is a replay: it announces no lifecycle events on crm.lifecycle (those are for the
-            present), and the next rescoring of the present announces only what changed since the last
-            announcement. Only one full rescoring runs at a time: if a service replica is running one, this exits 1
-            and says so. Reads the model settings (CRM_SCORING_*, CRM_LIFECYCLE_PLAYBOOK_FILE) from the environment,
+            Only orders at or before the as-of time count; scores, stages and events are as of that time, so \
+            history can be replayed. A date alone means the end of that day (UTC). An as-of time more than a \
+            minute in the past is a replay: it announces no lifecycle events on crm.lifecycle (those are for the \
+            present), and the next rescoring of the present announces only what changed since the last \
+            announcement. Only one full rescoring runs at a time: if a service replica is running one, this exits 1 \
+            and says so. Reads the model settings (CRM_SCORING_*, CRM_LIFECYCLE_PLAYBOOK_FILE) from the environment, \
             like crm-scoring.
             """
     )

@@ -12,8 +12,8 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show queues, dead letters, replicas, the last full rescoring and the customer base at a glance.",
         discussion: """
-            Queue depths and consumers come from the broker, everything else from the database. A queue that
-            grows while its consumers count is 0 means its service is down; dead letters wait in <queue>.dead
+            Queue depths and consumers come from the broker, everything else from the database. A queue that \
+            grows while its consumers count is 0 means its service is down; dead letters wait in <queue>.dead \
             for `crm replay-dead <queue>` once their cause is fixed.
             """
     )
