@@ -446,6 +446,8 @@ try await TestServers.withEnvironment(migrate: true, keep: keepDatabase) { envir
     }
     try await connection.execute("VACUUM ANALYZE orders")
     try await connection.execute("VACUUM ANALYZE customers")
+    // Each customer's row was stored empty with the customer, then filled in by its orders: the empty versions go.
+    try await connection.execute("VACUUM ANALYZE customer_activity")
     await connection.close()
     print(
         String(

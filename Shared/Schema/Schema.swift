@@ -29,5 +29,6 @@ public enum Schema {
         customerActivity,
         scoresUpdatedInPlace,
         unannouncedStages,
+        activityOfEveryCustomer,
     ]
 }

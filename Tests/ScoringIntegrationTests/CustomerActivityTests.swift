@@ -1,6 +1,7 @@
 import CRMContract
 import CRMOutbox
 import CRMPostgres
+import CRMSchema
 import Foundation
 import Intake
 import Scoring
@@ -206,6 +207,62 @@ import Testing
         }
     }
 
+    /// Every customer has its activity row: one stored before the migration that brought the rule gets an empty row
+    /// from it, one stored after gets it from the trigger on `customers`, its first order fills it in as if it had
+    /// never been empty, and a customer deleted (one without orders) takes its row along.
+    @Test func everyCustomerHasItsActivityRow() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let pool = environment.pool
+            let connection = environment.connection(name: "migrate")
+            let before = Schema.migrations.filter { $0.version < 40 }  // before "an activity row for every customer"
+            try await Migrator(migrations: before).migrate(connection, logger: TestServers.logger)
+            try await pool.execute("INSERT INTO customers (customer_id) VALUES ('B-none')")
+            let at = Timestamp(Date().addingTimeInterval(-86_400)).rfc3339
+            try await ScoringHarness.store(
+                [ScoringHarness.order("B-1", customer: "B-ordered", at: at, amount: "12.50")],
+                pool: pool
+            )
+            func rows() async throws -> [String: String] {
+                let rows = try await pool.query(
+                    """
+                    SELECT customer_id, concat_ws(' ', purchases, net_value::float8, cardinality(purchase_days),
+                           CASE WHEN last_order_at IS NULL THEN 'none' ELSE 'ordered' END)
+                    FROM customer_activity
+                    """
+                )
+                return Dictionary(
+                    uniqueKeysWithValues: try rows.map {
+                        (try $0.decode(0, as: String.self), try $0.decode(1, as: String.self))
+                    }
+                )
+            }
+            #expect(try await rows() == ["B-ordered": "1 12.5 1 ordered"])
+
+            try await Migrator().migrate(connection, logger: TestServers.logger)
+            await connection.close()
+            #expect(try await rows() == ["B-ordered": "1 12.5 1 ordered", "B-none": "0 0 0 none"])
+
+            try await pool.execute("INSERT INTO customers (customer_id) VALUES ('A-none'), ('A-ordered')")
+            try await ScoringHarness.store(
+                [
+                    ScoringHarness.order("A-1", customer: "A-ordered", at: at, amount: "20.00"),
+                    ScoringHarness.order("A-2", customer: "A-new", at: at, amount: "7.00"),
+                ],
+                pool: pool
+            )
+            #expect(
+                try await rows() == [
+                    "B-ordered": "1 12.5 1 ordered", "B-none": "0 0 0 none", "A-none": "0 0 0 none",
+                    "A-ordered": "1 20 1 ordered", "A-new": "1 7 1 ordered",
+                ]
+            )
+            #expect(try await Self.differences(pool) == 0)
+
+            #expect(try await pool.execute("DELETE FROM customers WHERE customer_id IN ('A-none', 'B-none')") == 2)
+            #expect(Set(try await rows().keys) == ["B-ordered", "A-ordered", "A-new"])
+        }
+    }
+
     /// A full rescoring of the present gives every customer the same score from the stored activities as from the
     /// orders; R4's order dated ahead is left out either way (R4 is read from its orders). Money may differ by one
     /// unit of its fourth decimal: the stored sums are exact (numeric), the orders' are summed as doubles, so a
@@ -217,8 +274,8 @@ import Testing
             let now = Date()
             let orders = Self.recentOrders(now: now)
             try await ScoringHarness.store(orders.first + orders.second, pool: pool)
-            // A customer registered without any order, and R8 with every order removed (an emptied activity row): both
-            // read in the stored read's second part, with and without a row.
+            // A customer registered without any order (the empty row its registration made), and R8 with every order
+            // removed (an emptied row).
             try await pool.execute("INSERT INTO customers (customer_id) VALUES ('P-none')")
             try await pool.execute("DELETE FROM orders WHERE customer_id = 'R8'")
             var rescoring = FullRescoring(
