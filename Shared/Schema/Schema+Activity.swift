@@ -181,11 +181,14 @@ extension Schema {
     /// customers without a row had taken an anti-join of every customer with every activity (a second pass over the
     /// activities and a hash of every customer id: at ten million customers, 3 GB read again and 600 MB hashed, for
     /// none found in a base where everyone has ordered). A statement trigger on `customers` adds the rows of the
-    /// customers it inserted, in id order, with the owner's rights as the other triggers (intake stores a batch's
-    /// orders before their customers, so a new customer's row is usually there already, and the insert does nothing);
-    /// another takes the rows of deleted customers along (only a customer without orders can be deleted). No foreign
-    /// key: like `orders`, whose key was dropped for its row locks (``orderCustomerReference``), the row is written
-    /// before its customer.
+    /// customers it inserted, in id order, with the owner's rights as the other triggers; another takes the rows of
+    /// deleted customers along (only a customer without orders can be deleted).
+    ///
+    /// Every writer takes a new customer's row in `customers` before its row here: stored orders first store their
+    /// customers that are missing (`orders_activity_customers`, which fires before `orders_activity_inserted` because
+    /// triggers on one event fire in the order of their names). Intake stores a batch's orders before it upserts their
+    /// customers, so without it a batch holding a new customer's activity row and a customer message inserting that
+    /// customer would each wait for the other.
     static let activityOfEveryCustomer = Migration(
         version: 40,
         name: "an activity row for every customer",
@@ -202,6 +205,19 @@ extension Schema {
             REVOKE ALL ON FUNCTION crm_customers_inserted() FROM PUBLIC;
             CREATE TRIGGER customers_activity_inserted AFTER INSERT ON customers REFERENCING NEW TABLE AS added
                 FOR EACH STATEMENT EXECUTE FUNCTION crm_customers_inserted();
+
+            CREATE FUNCTION crm_orders_customers() RETURNS trigger
+                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            BEGIN
+                INSERT INTO public.customers (customer_id)
+                SELECT DISTINCT customer_id FROM changed ORDER BY customer_id
+                ON CONFLICT (customer_id) DO NOTHING;
+                RETURN NULL;
+            END
+            $$;
+            REVOKE ALL ON FUNCTION crm_orders_customers() FROM PUBLIC;
+            CREATE TRIGGER orders_activity_customers AFTER INSERT ON orders REFERENCING NEW TABLE AS changed
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_orders_customers();
 
             CREATE FUNCTION crm_customers_deleted() RETURNS trigger
                 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -136,6 +136,58 @@ struct IntakeCustomerTests {
         }
     }
 
+    /// A new customer's first order and its registration (a customer message) stored at once, as intake stores them:
+    /// the batch stores the order, the registration inserts the customer meanwhile, then the batch upserts its
+    /// customers. Both must commit, neither waiting for the other for good: every writer takes the customer's row
+    /// before its `customer_activity` row (the order stores its missing customer first), so the registration waits for
+    /// the batch and then finds the customer stored, and the order counts in the customer's activity.
+    @Test func aFirstOrderAndItsCustomersRegistrationAtOnceBothCommit() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            let batch = environment.connection(name: "batch")
+            let registration = environment.connection(name: "registration")
+            try await batch.execute("BEGIN")
+            try await batch.execute(
+                """
+                INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
+                VALUES ('O-first', 'C-new', 'purchase', now(), 10, 'USD', 10, 'h')
+                """
+            )
+            let registering = Task {
+                try await registration.execute(
+                    """
+                    INSERT INTO customers AS c (customer_id, name) VALUES ('C-new', 'Li Lei')
+                    ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name
+                    """
+                )
+            }
+            let waiting = try await eventually {
+                try await environment.pool.query(
+                    """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND wait_event_type = 'Lock'
+                      AND query LIKE 'INSERT INTO customers AS c%'
+                    """
+                )[0].decode(0, as: Int.self) == 1
+            }
+            #expect(waiting)
+            try await batch.execute(
+                "INSERT INTO customers (customer_id) VALUES ('C-new') ON CONFLICT (customer_id) DO NOTHING"
+            )
+            try await batch.execute("COMMIT")
+            _ = try await registering.value
+            let rows = try await environment.pool.query(
+                """
+                SELECT c.name, a.purchases FROM customers c JOIN customer_activity a USING (customer_id)
+                WHERE customer_id = 'C-new'
+                """
+            )
+            #expect(try rows.map { try $0.decode(0, as: String.self) } == ["Li Lei"])
+            #expect(try rows.map { try $0.decode(1, as: Int.self) } == [1])
+            await batch.close()
+            await registration.close()
+        }
+    }
+
     /// Deletes customer `C-race` while another transaction has stored an order for it and not committed yet; once
     /// the delete waits, `meanwhile` runs in that transaction, which then commits. The delete must fail: the customer
     /// has an order.
