@@ -193,46 +193,53 @@ extension Schema {
         version: 40,
         name: "an activity row for every customer",
         sql: """
-            CREATE FUNCTION crm_customers_inserted() RETURNS trigger
-                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-            BEGIN
-                INSERT INTO public.customer_activity (customer_id)
-                SELECT customer_id FROM added ORDER BY customer_id
-                ON CONFLICT (customer_id) DO NOTHING;
-                RETURN NULL;
-            END
-            $$;
-            REVOKE ALL ON FUNCTION crm_customers_inserted() FROM PUBLIC;
-            CREATE TRIGGER customers_activity_inserted AFTER INSERT ON customers REFERENCING NEW TABLE AS added
-                FOR EACH STATEMENT EXECUTE FUNCTION crm_customers_inserted();
-
-            CREATE FUNCTION crm_orders_customers() RETURNS trigger
-                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-            BEGIN
-                INSERT INTO public.customers (customer_id)
-                SELECT DISTINCT customer_id FROM changed ORDER BY customer_id
-                ON CONFLICT (customer_id) DO NOTHING;
-                RETURN NULL;
-            END
-            $$;
-            REVOKE ALL ON FUNCTION crm_orders_customers() FROM PUBLIC;
-            CREATE TRIGGER orders_activity_customers AFTER INSERT ON orders REFERENCING NEW TABLE AS changed
-                FOR EACH STATEMENT EXECUTE FUNCTION crm_orders_customers();
-
-            CREATE FUNCTION crm_customers_deleted() RETURNS trigger
-                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-            BEGIN
-                DELETE FROM public.customer_activity a USING removed r WHERE a.customer_id = r.customer_id;
-                RETURN NULL;
-            END
-            $$;
-            REVOKE ALL ON FUNCTION crm_customers_deleted() FROM PUBLIC;
-            CREATE TRIGGER customers_activity_deleted AFTER DELETE ON customers REFERENCING OLD TABLE AS removed
-                FOR EACH STATEMENT EXECUTE FUNCTION crm_customers_deleted();
-
+            \(statementTrigger(
+                "customers_activity_inserted", after: "INSERT", on: "customers", rows: "NEW TABLE AS added",
+                does: """
+                    INSERT INTO public.customer_activity (customer_id)
+                    SELECT customer_id FROM added ORDER BY customer_id
+                    ON CONFLICT (customer_id) DO NOTHING
+                    """
+            ))
+            \(statementTrigger(
+                "orders_activity_customers", after: "INSERT", on: "orders", rows: "NEW TABLE AS changed",
+                does: """
+                    INSERT INTO public.customers (customer_id)
+                    SELECT DISTINCT customer_id FROM changed ORDER BY customer_id
+                    ON CONFLICT (customer_id) DO NOTHING
+                    """
+            ))
+            \(statementTrigger(
+                "customers_activity_deleted", after: "DELETE", on: "customers", rows: "OLD TABLE AS removed",
+                does: "DELETE FROM public.customer_activity a USING removed r WHERE a.customer_id = r.customer_id"
+            ))
             INSERT INTO customer_activity (customer_id)
             SELECT customer_id FROM customers ORDER BY customer_id
             ON CONFLICT (customer_id) DO NOTHING;
             """
     )
+
+    /// A statement trigger `name` and its function `crm_<name>`, which runs `statement` with its owner's rights (so no
+    /// service needs rights on the tables it writes) and a search path that no caller can change.
+    private static func statementTrigger(
+        _ name: String,
+        after event: String,
+        on table: String,
+        rows transition: String,
+        does statement: String
+    ) -> String {
+        """
+        CREATE FUNCTION crm_\(name)() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+        BEGIN
+            \(statement);
+            RETURN NULL;
+        END
+        $$;
+        REVOKE ALL ON FUNCTION crm_\(name)() FROM PUBLIC;
+        CREATE TRIGGER \(name) AFTER \(event) ON \(table) REFERENCING \(transition)
+            FOR EACH STATEMENT EXECUTE FUNCTION crm_\(name)();
+
+        """
+    }
 }

@@ -145,13 +145,7 @@ struct IntakeCustomerTests {
         try await TestServers.withEnvironment(migrate: true) { environment in
             let batch = environment.connection(name: "batch")
             let registration = environment.connection(name: "registration")
-            try await batch.execute("BEGIN")
-            try await batch.execute(
-                """
-                INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
-                VALUES ('O-first', 'C-new', 'purchase', now(), 10, 'USD', 10, 'h')
-                """
-            )
+            try await Self.beginStoring(order: "O-first", of: "C-new", on: batch)
             let registering = Task {
                 try await registration.execute(
                     """
@@ -160,16 +154,7 @@ struct IntakeCustomerTests {
                     """
                 )
             }
-            let waiting = try await eventually {
-                try await environment.pool.query(
-                    """
-                    SELECT count(*) FROM pg_stat_activity
-                    WHERE datname = current_database() AND wait_event_type = 'Lock'
-                      AND query LIKE 'INSERT INTO customers AS c%'
-                    """
-                )[0].decode(0, as: Int.self) == 1
-            }
-            #expect(waiting)
+            #expect(try await Self.aStatementWaitsForALock(startingWith: "INSERT INTO customers AS c", in: environment))
             try await batch.execute(
                 "INSERT INTO customers (customer_id) VALUES ('C-new') ON CONFLICT (customer_id) DO NOTHING"
             )
@@ -188,6 +173,36 @@ struct IntakeCustomerTests {
         }
     }
 
+    /// Opens a transaction on `connection` that stores a purchase `order` of `customer` and stays open.
+    private static func beginStoring(order: String, of customer: String, on connection: PostgresConnection) async throws
+    {
+        try await connection.execute("BEGIN")
+        try await connection.execute(
+            """
+            INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
+            VALUES ($1, $2, 'purchase', now(), 10, 'USD', 10, 'h')
+            """,
+            [order, customer]
+        )
+    }
+
+    /// Whether a statement of the test's database starting with `prefix` comes to wait for a lock (on a busy machine
+    /// it may take a while to get there).
+    private static func aStatementWaitsForALock(
+        startingWith prefix: String,
+        in environment: TestEnvironment
+    ) async throws -> Bool {
+        try await eventually {
+            try await environment.pool.query(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND starts_with(query, $1)
+                """,
+                [prefix]
+            )[0].decode(0, as: Int.self) == 1
+        }
+    }
+
     /// Deletes customer `C-race` while another transaction has stored an order for it and not committed yet; once
     /// the delete waits, `meanwhile` runs in that transaction, which then commits. The delete must fail: the customer
     /// has an order.
@@ -198,25 +213,9 @@ struct IntakeCustomerTests {
         try await environment.pool.execute("INSERT INTO customers (customer_id) VALUES ('C-race')")
         let writer = environment.connection(name: "writer")
         let deleter = environment.connection(name: "deleter")
-        try await writer.execute("BEGIN")
-        try await writer.execute(
-            """
-            INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
-            VALUES ('O-race', 'C-race', 'purchase', now(), 10, 'USD', 10, 'h')
-            """
-        )
+        try await beginStoring(order: "O-race", of: "C-race", on: writer)
         let deletion = Task { try await deleter.execute("DELETE FROM customers WHERE customer_id = 'C-race'") }
-        // The delete must come to wait for the writer's lock (on a busy machine it may take a while to get there).
-        let waiting = try await eventually {
-            try await environment.pool.query(
-                """
-                SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock'
-                  AND query LIKE 'DELETE FROM customers%'
-                """
-            )[0].decode(0, as: Int.self) == 1
-        }
-        #expect(waiting)
+        #expect(try await aStatementWaitsForALock(startingWith: "DELETE FROM customers", in: environment))
         try await meanwhile(writer)
         try await writer.execute("COMMIT")
         do {
