@@ -187,8 +187,8 @@ enum ScoreStore {
 
     /// Streams every customer as ``stream(_:asOf:settings:calibrationEnd:on:purchaseDays:holdout:each:)`` does, but
     /// from `customer_activity` (one row a customer, every customer, no order read, nothing sorted) rather than from
-    /// the orders: what a full rescoring of the present reads. A customer with a counted order after `asOf` (stored meanwhile, or
-    /// dated ahead) is read from its orders at the end, in the caller's snapshot; customers come in no particular
+    /// the orders: what a full rescoring of the present reads. A customer with a counted order after `asOf` (stored
+    /// meanwhile, or dated ahead) is read from its orders at the end, in the caller's snapshot; customers come in no particular
     /// order. Returns the number of customers read from their orders.
     @discardableResult
     static func streamStored(
@@ -285,11 +285,12 @@ enum ScoreStore {
     /// 1.4 s), so a customer staged twice is the caller's mistake: each caller stages the distinct customers it read.
     /// Its one index holds only the scores not known to be settled (a few percent of a full rescoring's), which the
     /// history and the new customers' insert read: each had scanned every staged score for them (at ten million
-    /// customers, 2.2 GB read twice, 11 s and 3 s, for 43,000 scores that changed stage or tier). Every figure is staged with binary COPY in the column's own type, nothing formatted
-    /// or parsed: figures as the client's double, money as the `numeric` at 4 decimals it is stored as (the double's
+    /// customers, 2.2 GB read twice, 11 s and 3 s, for 43,000 scores that changed stage or tier). Every figure is
+    /// staged with binary COPY in the column's own type, nothing formatted or parsed: figures as the client's double, money as the `numeric` at 4 decimals it is stored as (the double's
     /// shortest text rounded, ``CopyBinaryRow/numeric(_:decimals:)``), which the merge copies as it is.
     static func createStage(on connection: isolated PostgresConnection) throws {
-        try connection.execute(
+        // Both statements in one round trip: an incremental batch runs this in every transaction.
+        try connection.executeScript(
             """
             CREATE TEMP TABLE IF NOT EXISTS scoring_stage (
                 customer_id text NOT NULL, orders_count integer, transactions integer,
@@ -300,11 +301,9 @@ enum ScoreStore {
                 p_alive float8, expected_purchases_90d float8, expected_interval_days float8,
                 lifecycle_stage text, lifecycle_rule text, tier text, grid text, grid_axis text, strategy text,
                 rfm_segment text, settled boolean
-            ) ON COMMIT DELETE ROWS
+            ) ON COMMIT DELETE ROWS;
+            CREATE INDEX IF NOT EXISTS scoring_stage_unsettled ON scoring_stage (customer_id) WHERE settled IS NOT TRUE;
             """
-        )
-        try connection.execute(
-            "CREATE INDEX IF NOT EXISTS scoring_stage_unsettled ON scoring_stage (customer_id) WHERE settled IS NOT TRUE"
         )
     }
 
