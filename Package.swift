@@ -130,6 +130,19 @@ func integrationTests(_ name: String, _ dependencies: [Target.Dependency]) -> Ta
     .testTarget(name: name, dependencies: dependencies + ["TestSupport"], swiftSettings: swiftSettings)
 }
 
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// A benchmark (scripts/bench.sh): an executable against the servers `TestSupport` finds, whose command line is read
+/// with ArgumentParser, so a misspelt flag stops it before an hour's run with the defaults (exit 64, naming the flag).
+func benchmark(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: dependencies + ["TestSupport", argumentParser],
+        path: "Benchmarks/\(name)",
+        swiftSettings: swiftSettings
+    )
+}
+
 let package = Package(
     name: "crm",
     platforms: [.macOS(.v15)],
@@ -151,48 +164,17 @@ let package = Package(
         .executableTarget(
             name: "CRMCommand",
             dependencies: sharedFloors + [
-                "Intake", "Scoring", "Alerts", "Complaints", "Console",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Intake", "Scoring", "Alerts", "Complaints", "Console", argumentParser,
             ],
             path: "Services/Command",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "IntakeBenchmark",
-            dependencies: ["Intake", "TestSupport"],
-            path: "Benchmarks/IntakeBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ScoringBenchmark",
-            dependencies: ["Scoring", "Intake", "TestSupport"],
-            path: "Benchmarks/ScoringBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "AlertsBenchmark",
-            dependencies: ["Alerts", "Complaints", "Intake", "Scoring", "TestSupport"],
-            path: "Benchmarks/AlertsBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "LifecycleBenchmark",
-            dependencies: ["Scoring", "Intake", "TestSupport"],
-            path: "Benchmarks/LifecycleBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ComplaintsBenchmark",
-            dependencies: ["Complaints", "TestSupport"],
-            path: "Benchmarks/ComplaintsBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ConsoleBenchmark",
-            dependencies: ["Console", "Scoring", "TestSupport"],
-            path: "Benchmarks/ConsoleBenchmark",
-            swiftSettings: swiftSettings
-        ),
+        benchmark("IntakeBenchmark", ["Intake"]),
+        benchmark("ScoringBenchmark", ["Scoring", "Intake"]),
+        benchmark("AlertsBenchmark", ["Alerts", "Complaints", "Intake", "Scoring"]),
+        benchmark("LifecycleBenchmark", ["Scoring", "Intake"]),
+        benchmark("ComplaintsBenchmark", ["Complaints"]),
+        benchmark("ConsoleBenchmark", ["Console", "Scoring"]),
         // Pure helpers for tests of either kind (reading back what an export wrote); no servers.
         .target(name: "TestText", path: "Tests/Text", swiftSettings: swiftSettings),
         .target(

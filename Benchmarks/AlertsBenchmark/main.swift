@@ -1,4 +1,5 @@
 import Alerts
+import ArgumentParser
 import CRMAMQP
 import CRMContract
 import CRMOutbox
@@ -49,6 +50,46 @@ struct Plan: Sendable {
     var valuable = 400
 
     var perTick: Int { max(rate * tick / 1000, 1) }
+}
+
+/// The command line, `[SECONDS] [RATE]`, both optional: anything else (a flag, a word, zero) stops the run (exit 64).
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "AlertsBenchmark",
+        abstract: "Retention-alert latency: from a triggering order or complaint to the alert on its desk queue.",
+        discussion: """
+            `AlertsBenchmark outcomes [CUSTOMERS]` measures the full rescoring's outcome update on a base instead \
+            (default 1,000,000 customers).
+            """
+    )
+
+    @Argument(help: "Seconds of triggers (after 5 s of background load alone).")
+    var seconds = 30
+
+    @Argument(help: "Background orders published per second.")
+    var rate = 1000
+
+    var plan: Plan { Plan(seconds: seconds, rate: rate) }
+
+    func validate() throws {
+        guard seconds > 0 else { throw ValidationError("SECONDS needs a positive number, not \(seconds)") }
+        guard rate > 0 else { throw ValidationError("RATE needs a positive number, not \(rate)") }
+    }
+}
+
+/// `outcomes [CUSTOMERS]`: the full rescoring's outcome update on a base of that many customers.
+struct OutcomesOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "AlertsBenchmark outcomes",
+        abstract: "The full rescoring's outcome update of retention alerts on a scored base."
+    )
+
+    @Argument(help: "Customers in the base.")
+    var customers = 1_000_000
+
+    func validate() throws {
+        guard customers > 0 else { throw ValidationError("CUSTOMERS needs a positive number, not \(customers)") }
+    }
 }
 
 /// Trigger publish times by customer, the first internal event seen for each after it, and the latencies, by
@@ -416,13 +457,12 @@ func measureOutcomeUpdate(customers: Int) async throws {
 }
 
 if CommandLine.arguments.dropFirst().first == "outcomes" {
-    let customers = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1_000_000
+    let customers = OutcomesOptions.parseOrExit(Array(CommandLine.arguments.dropFirst(2))).customers
     try await measureOutcomeUpdate(customers: customers)
     exit(0)
 }
 
-let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-let plan = Plan(seconds: arguments.first ?? 30, rate: arguments.dropFirst().first ?? 1000)
+let plan = Options.parseOrExit().plan
 print(
     "alerts: \(plan.seconds) s of triggers every \(plan.triggerEvery) ms under \(plan.rate) orders/s "
         + "(after \(plan.warmup) s of background alone), with and without outcome tracking, twice each"

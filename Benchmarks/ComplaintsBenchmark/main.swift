@@ -1,3 +1,4 @@
+import ArgumentParser
 import CRMAMQP
 import CRMContract
 import CRMRuntime
@@ -29,6 +30,27 @@ struct Plan: Sendable {
 
     var total: Int { seconds * rate }
     var perTick: Int { max(rate * tick / 1000, 1) }
+}
+
+/// The command line, `[SECONDS] [RATE]`, both optional: anything else (a flag, a word, zero) stops the run (exit 64).
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ComplaintsBenchmark",
+        abstract: "Complaint routing latency: from publish to the desk queue, under a steady stream of complaints."
+    )
+
+    @Argument(help: "Seconds of complaints published (the first 2 not counted).")
+    var seconds = 20
+
+    @Argument(help: "Complaints published per second.")
+    var rate = 1000
+
+    var plan: Plan { Plan(seconds: seconds, rate: rate) }
+
+    func validate() throws {
+        guard seconds > 0 else { throw ValidationError("SECONDS needs a positive number, not \(seconds)") }
+        guard rate > 0 else { throw ValidationError("RATE needs a positive number, not \(rate)") }
+    }
 }
 
 /// When each complaint was published, by index, shared by the publishing and the receiving task.
@@ -204,8 +226,7 @@ func measure(_ plan: Plan) async throws -> [Double] {
 }
 
 Observability.bootstrap(logLevel: .critical)
-let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-let plan = Plan(seconds: arguments.first ?? 20, rate: arguments.dropFirst().first ?? 1000)
+let plan = Options.parseOrExit().plan
 print(
     "complaints: \(plan.total) at \(plan.rate)/s for \(plan.seconds) s (first \(plan.warmup) s not counted), "
         + "\(plan.perTick) per \(plan.tick) ms"

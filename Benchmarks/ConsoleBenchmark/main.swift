@@ -1,3 +1,4 @@
+import ArgumentParser
 import CRMContract
 import CRMOutbox
 import CRMPostgres
@@ -12,14 +13,29 @@ import TestSupport
 // The web console on a scored base of a million customers: `crm-console` (this build's executable, as its own
 // database role) is signed in to, then every page is asked for again and again in sequence; each request's time
 // from sending to the last byte is recorded (loopback, so the server's time plus a socket's), and p50/p99 printed
-// per page. Usage: ConsoleBenchmark [--customers N] [--requests N]
+// per page. `ConsoleBenchmark --help` lists the options.
 
-let arguments = CommandLine.arguments
-func option(_ name: String) -> String? {
-    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+/// The command line: a count that is not a positive number, or an unknown flag, stops the run (exit 64, naming it).
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ConsoleBenchmark",
+        abstract: "Every console page's p50 and p99 on a scored base, asked for again and again in sequence."
+    )
+
+    @Option(help: ArgumentHelp("Customers in the scored base.", valueName: "n"))
+    var customers = 1_000_000
+
+    @Option(help: ArgumentHelp("Requests per page.", valueName: "n"))
+    var requests = 200
+
+    func validate() throws {
+        guard customers > 0 else { throw ValidationError("--customers needs a positive number, not \(customers)") }
+        guard requests > 0 else { throw ValidationError("--requests needs a positive number, not \(requests)") }
+    }
 }
-let customerCount = Int(option("--customers") ?? "") ?? 1_000_000
-let requests = Int(option("--requests") ?? "") ?? 200
+let options = Options.parseOrExit()
+let customerCount = options.customers
+let requests = options.requests
 var logger = Logger(label: "console-benchmark")
 logger.logLevel = .warning
 

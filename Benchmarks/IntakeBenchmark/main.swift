@@ -22,9 +22,14 @@ let options: BenchmarkOptions
 do {
     options = try BenchmarkOptions.parse(Array(CommandLine.arguments.dropFirst()))
 } catch let error as UsageError {
-    if let message = error.message { print("error: \(message)\n") }
-    print(BenchmarkOptions.usage)
-    exit(error.message == nil ? 0 : 2)
+    // As ArgumentParser's commands do: the error and the usage on standard error, exit 64 (EX_USAGE); --help on
+    // standard output, exit 0.
+    guard let message = error.message else {
+        print(BenchmarkOptions.usage)
+        exit(0)
+    }
+    FileHandle.standardError.write(Data("Error: \(message)\n\n\(BenchmarkOptions.usage)\n".utf8))
+    exit(64)
 }
 
 let (_, bodies) = try OrderFile.bodies(of: URL(fileURLWithPath: options.file))

@@ -1,3 +1,4 @@
+import ArgumentParser
 import CRMAMQP
 import CRMContract
 import CRMOutbox
@@ -39,6 +40,27 @@ struct Plan: Sendable {
     var registered = 600
 
     var perTick: Int { max(rate * tick / 1000, 1) }
+}
+
+/// The command line, `[SECONDS] [RATE]`, both optional: anything else (a flag, a word, zero) stops the run (exit 64).
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "LifecycleBenchmark",
+        abstract: "Lifecycle-event latency: from an order that changes a stage to its event on crm.lifecycle."
+    )
+
+    @Argument(help: "Seconds of triggers (after 5 s of background load alone).")
+    var seconds = 30
+
+    @Argument(help: "Background orders published per second.")
+    var rate = 1000
+
+    var plan: Plan { Plan(seconds: seconds, rate: rate) }
+
+    func validate() throws {
+        guard seconds > 0 else { throw ValidationError("SECONDS needs a positive number, not \(seconds)") }
+        guard rate > 0 else { throw ValidationError("RATE needs a positive number, not \(rate)") }
+    }
 }
 
 /// Trigger publish times by customer, the `order.accepted` seen for each, and the latencies by leg.
@@ -312,8 +334,7 @@ func measure(_ plan: Plan) async throws -> (Measurements, orders: Int, events: I
     }
 }
 
-let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-let plan = Plan(seconds: arguments.first ?? 30, rate: arguments.dropFirst().first ?? 1000)
+let plan = Options.parseOrExit().plan
 print(
     "lifecycle: \(plan.seconds) s of first purchases every \(plan.triggerEvery) ms under \(plan.rate) orders/s "
         + "(after \(plan.warmup) s of background alone)"

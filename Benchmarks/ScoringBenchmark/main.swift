@@ -24,8 +24,7 @@ import TestSupport
 // --customers 100000). --engine-only skips PostgreSQL: the synthetic orders go straight to the file, for the two
 // engines alone. On the synthetic base, BaseBenchmark then measures the whole-base outlets (the base report's cost
 // in the full rescoring, `crm customers --format csv`, `GET /customers` pages, `crm report`) unless --skip-base.
-// Usage: ScoringBenchmark [--customers N] [--skip-cdnow] [--skip-base] [--lifetimes /path/to/python]
-//                         [--lifetimes-models LIST] [--engine-only] [--rounds N] [--keep-database]
+// `ScoringBenchmark --help` lists the options (Options.swift).
 // --keep-database leaves the synthetic base's database in place after a successful run and prints its name (on the
 // test server): at ten million customers the load and the first rescoring take 45 minutes, and a kept base lets
 // `crm rescore` be measured against it again, build against build. Drop it with `DROP DATABASE` when done.
@@ -35,17 +34,13 @@ func print(_ line: String) {
     Swift.print(line)
     fflush(nil)
 }
-let arguments = CommandLine.arguments
-func option(_ name: String) -> String? {
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
-    return arguments[index + 1]
-}
-let customerCount = Int(option("--customers") ?? "") ?? 1_000_000
-let lifetimesPython = option("--lifetimes")
-let lifetimesModels = option("--lifetimes-models") ?? PurchaseModelKind.allCases.map(\.rawValue).joined(separator: ",")
-let engineOnly = arguments.contains("--engine-only")
+let options = Options.parseOrExit()
+let customerCount = options.customers
+let lifetimesPython = options.lifetimes
+let lifetimesModels = options.lifetimesModels
+let engineOnly = options.engineOnly
 /// Alternating pairs of steady-state full rescorings, BG/NBD alone and the three purchase models; none with 0.
-let rounds = max(Int(option("--rounds") ?? "") ?? 2, 0)
+let rounds = options.rounds
 
 /// Peak resident memory of this process so far, in MiB (VmHWM).
 func peakMemoryMiB() -> Double {
@@ -152,7 +147,7 @@ func describe(_ model: ScoringModel) {
 let logger = TestServers.logger
 let settings = ScoringConfiguration()
 
-if !arguments.contains("--skip-cdnow") && !engineOnly {
+if !options.skipCdnow && !engineOnly {
     print("== CDNOW master, as of 1998-06-30")
     try await TestServers.withEnvironment(migrate: true) { environment in
         let (_, bodies) = try OrderFile.bodies(of: URL(fileURLWithPath: "Tests/Fixtures/cdnow/CDNOW_master.txt"))
@@ -292,7 +287,7 @@ func compareEngines() throws -> (total: Double, model: Double)? {
     // The same purchase models as lifetimes fits, so that the whole-file comparison is of the same work.
     var engine = OrderCSVEngine(settings: settings)
     if lifetimesPython != nil {
-        engine.kinds = lifetimesModels.split(separator: ",").compactMap { PurchaseModelKind(rawValue: String($0)) }
+        engine.kinds = options.lifetimesKinds
     }
     resetPeakMemory()
     let run = try engine.run(path: csv.path, asOf: asOf)
@@ -409,7 +404,7 @@ if engineOnly {
     exit(0)
 }
 
-let keepDatabase = arguments.contains("--keep-database")
+let keepDatabase = options.keepDatabase
 try await TestServers.withEnvironment(migrate: true, keep: keepDatabase) { environment in
     if keepDatabase { print("  database kept after the run: \(environment.database.name)") }
     let generationStart = ContinuousClock.now
@@ -623,7 +618,7 @@ try await TestServers.withEnvironment(migrate: true, keep: keepDatabase) { envir
             )
         )
     }
-    if !arguments.contains("--skip-base") {
+    if !options.skipBase {
         try await BaseBenchmark(environment: environment, rescoring: rescoring, asOf: asOf, customers: customerCount)
             .run()
     }

@@ -42,5 +42,20 @@ extension SystemTests {
             #expect(read.count > 25, "\(read)")
             #expect(read.contains("crm model validate"))
         }
+
+        /// A benchmark runs for minutes to an hour: a misspelt flag must stop it at once, as `crm` does (exit 64,
+        /// the flag named on standard error), not run it with the defaults; `--help` lists what it takes.
+        @Test(arguments: [
+            "IntakeBenchmark", "ScoringBenchmark", "AlertsBenchmark", "LifecycleBenchmark", "ComplaintsBenchmark",
+            "ConsoleBenchmark",
+        ])
+        func aBenchmarkRefusesAFlagItDoesNotKnow(_ benchmark: String) throws {
+            let path = Shell.binDirectory.appendingPathComponent(benchmark).path
+            let refused = try Shell.run("'\(path)' --customer 10; echo \"exit $?\"")
+            #expect(refused.hasSuffix("exit 64\n"), "\(refused)")
+            #expect(refused.contains("--customer"), "\(refused)")
+            let help = try Shell.run("'\(path)' --help")
+            #expect(help.contains("USAGE:"), "\(help)")
+        }
     }
 }
