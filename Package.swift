@@ -179,7 +179,7 @@ let package = Package(
         .target(name: "TestText", path: "Tests/Text", swiftSettings: swiftSettings),
         .target(
             name: "TestSupport",
-            dependencies: sharedFloors,
+            dependencies: sharedFloors + [argumentParser],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),

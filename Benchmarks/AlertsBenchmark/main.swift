@@ -52,29 +52,20 @@ struct Plan: Sendable {
     var perTick: Int { max(rate * tick / 1000, 1) }
 }
 
-/// The command line, `[SECONDS] [RATE]`, both optional: anything else (a flag, a word, zero) stops the run (exit 64).
+/// The command line, `[SECONDS] [RATE]` (``LoadArguments``).
 struct Options: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "AlertsBenchmark",
         abstract: "Retention-alert latency: from a triggering order or complaint to the alert on its desk queue.",
         discussion: """
-            `AlertsBenchmark outcomes [CUSTOMERS]` measures the full rescoring's outcome update on a base instead \
-            (default 1,000,000 customers).
+            By default 30 s of triggers at 1,000 background orders/s. `AlertsBenchmark outcomes [CUSTOMERS]` measures \
+            the full rescoring's outcome update on a base instead (default 1,000,000 customers).
             """
     )
 
-    @Argument(help: "Seconds of triggers (after 5 s of background load alone).")
-    var seconds = 30
+    @OptionGroup var load: LoadArguments
 
-    @Argument(help: "Background orders published per second.")
-    var rate = 1000
-
-    var plan: Plan { Plan(seconds: seconds, rate: rate) }
-
-    func validate() throws {
-        guard seconds > 0 else { throw ValidationError("SECONDS needs a positive number, not \(seconds)") }
-        guard rate > 0 else { throw ValidationError("RATE needs a positive number, not \(rate)") }
-    }
+    var plan: Plan { Plan(seconds: load.seconds ?? 30, rate: load.rate ?? 1000) }
 }
 
 /// `outcomes [CUSTOMERS]`: the full rescoring's outcome update on a base of that many customers.

@@ -32,25 +32,19 @@ struct Plan: Sendable {
     var perTick: Int { max(rate * tick / 1000, 1) }
 }
 
-/// The command line, `[SECONDS] [RATE]`, both optional: anything else (a flag, a word, zero) stops the run (exit 64).
+/// The command line, `[SECONDS] [RATE]` (``LoadArguments``).
 struct Options: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ComplaintsBenchmark",
-        abstract: "Complaint routing latency: from publish to the desk queue, under a steady stream of complaints."
+        abstract: "Complaint routing latency: from publish to the desk queue, under a steady stream of complaints.",
+        discussion: """
+            By default 20 s at 1,000 complaints/s, the first 2 s not counted.
+            """
     )
 
-    @Argument(help: "Seconds of complaints published (the first 2 not counted).")
-    var seconds = 20
+    @OptionGroup var load: LoadArguments
 
-    @Argument(help: "Complaints published per second.")
-    var rate = 1000
-
-    var plan: Plan { Plan(seconds: seconds, rate: rate) }
-
-    func validate() throws {
-        guard seconds > 0 else { throw ValidationError("SECONDS needs a positive number, not \(seconds)") }
-        guard rate > 0 else { throw ValidationError("RATE needs a positive number, not \(rate)") }
-    }
+    var plan: Plan { Plan(seconds: load.seconds ?? 20, rate: load.rate ?? 1000) }
 }
 
 /// When each complaint was published, by index, shared by the publishing and the receiving task.
