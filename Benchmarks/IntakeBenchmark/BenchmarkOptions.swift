@@ -1,10 +1,12 @@
+import ArgumentParser
 import CRMSupport
 import Foundation
 import Intake
 import TestSupport
 
-/// The command line of the intake benchmark.
-struct BenchmarkOptions {
+/// The command line of the intake benchmark, read before anything runs: an unknown flag, an unknown stage or a count
+/// that is not a positive number exits 64, naming it.
+struct BenchmarkOptions: ParsableCommand {
     /// The stages the benchmark can run, in the order it runs them.
     enum Stage: String, CaseIterable {
         /// Decoding, validation and the content fingerprint on one core, no I/O.
@@ -15,88 +17,94 @@ struct BenchmarkOptions {
         case raw
         /// Intake consuming what is published while it runs, until every order is stored.
         case e2e
+
+        /// The stages of a comma-separated list.
+        static func list(_ text: String) throws -> Set<Stage> {
+            try Set(
+                text.split(separator: ",").map { name in
+                    guard let stage = Stage(rawValue: String(name)) else {
+                        let known = allCases.map(\.rawValue).joined(separator: ", ")
+                        throw ValidationError("unknown stage \(name) (known: \(known))")
+                    }
+                    return stage
+                }
+            )
+        }
     }
 
-    var file = "Tests/Fixtures/cdnow/CDNOW_master.txt"
-    var stages = Set(Stage.allCases)
-    var runs = 1
+    static let configuration = CommandConfiguration(
+        commandName: "IntakeBenchmark",
+        abstract: "Measures intake throughput against the broker's own ceiling on this machine, both in the same run.",
+        discussion: """
+            Stages: decode (decoding, validation and the content fingerprint alone, one core), handler (the intake \
+            handler against PostgreSQL, no broker), raw (a plain client publishing and consuming through a durable \
+            queue), e2e (intake end to end: published, validated, stored once, outbox written). Needs the servers of \
+            scripts/servers.sh: `source .local/env` first.
+            """
+    )
+
     /// The service's own defaults, as it reads them with nothing set.
     static let service = try! IntakeService.consumerSettings(Settings([:]))
+
+    @Argument(help: "order.v1 JSON lines or a CDNOW file.")
+    var file = "Tests/Fixtures/cdnow/CDNOW_master.txt"
+
+    @Option(
+        help: ArgumentHelp("Which stages to run, comma-separated (default all).", valueName: "list"),
+        transform: Stage.list
+    )
+    var stages = Set(Stage.allCases)
+
+    @Option(
+        help: ArgumentHelp(
+            "Repeat the measured stages n times, raw and e2e alternating, and print best and median.",
+            valueName: "n"
+        )
+    )
+    var runs = 1
+
+    @Option(help: ArgumentHelp("Intake batch size (the service's default).", valueName: "n"))
     var batchSize = service.batchSize
+
+    @Option(help: ArgumentHelp("Intake consumers in the process (the service's default).", valueName: "n"))
     var consumers = service.consumers
+
     /// Unacknowledged deliveries per consumer; `nil` is the service's default, twice the batch size.
+    @Option(
+        help: ArgumentHelp(
+            "Unacknowledged deliveries per intake consumer (default twice the batch size).",
+            valueName: "n"
+        )
+    )
     var prefetch: Int?
+
     /// Also measure the raw client with its acks held back this many milliseconds.
+    @Option(
+        help: ArgumentHelp("Also run the raw client acking each batch this many ms after it arrived.", valueName: "ms")
+    )
     var ackDelay: Int?
+
     /// Most messages the publisher leaves unconfirmed (raw and e2e alike; `crm load-orders` publishes so too).
+    @Option(
+        help: ArgumentHelp(
+            "Most messages the publisher leaves unconfirmed, raw and e2e alike (as `crm load-orders`).",
+            valueName: "n"
+        )
+    )
     var publishWindow = 4000
+
     /// Run raw and e2e with the triggers that keep `customer_activity` dropped: what they cost end to end.
+    @Flag(help: "e2e without the triggers that keep customer_activity (the handler stage measures both).")
     var withoutActivity = false
 
-    static let usage = """
-        USAGE: IntakeBenchmark [FILE] [--stages decode,handler,raw,e2e] [--runs N] [--batch-size N] [--consumers N]
-               [--prefetch N] [--ack-delay MS] [--publish-window N] [--without-activity]
-
-        Measures intake throughput against the broker's own ceiling on this machine, both in the same run.
-          FILE           order.v1 JSON lines or a CDNOW file (default Tests/Fixtures/cdnow/CDNOW_master.txt)
-          --stages       which stages to run (default all):
-                           decode   decoding, validation and the content fingerprint alone, one core
-                           handler  the intake handler against PostgreSQL, no broker
-                           raw      a plain client publishing and consuming through a durable queue
-                           e2e      intake end to end: published, validated, stored once, outbox written
-          --runs N       repeat the measured stages N times, raw and e2e alternating, and print best and median
-          --batch-size N intake batch size (default the service's, \(service.batchSize))
-          --consumers N  intake consumers in the process (default the service's, \(service.consumers))
-          --prefetch N   unacknowledged deliveries per intake consumer (default twice the batch size)
-          --ack-delay MS also run the raw client acking each batch MS ms after it arrived, consuming on meanwhile
-          --publish-window N most messages the publisher leaves unconfirmed, raw and e2e alike (default 4000, as `crm load-orders`)
-          --without-activity e2e without the triggers that keep customer_activity (the handler stage measures both)
-        Needs the servers of scripts/servers.sh: `source .local/env` first.
-        """
-
-    static func parse(_ arguments: [String]) throws -> BenchmarkOptions {
-        var options = BenchmarkOptions()
-        var rest = arguments[...]
-        func value(_ name: String) throws -> String {
-            guard let next = rest.popFirst() else { throw UsageError("\(name) needs a value") }
-            return next
+    func validate() throws {
+        for (flag, count) in [
+            ("--runs", runs), ("--batch-size", batchSize), ("--consumers", consumers), ("--prefetch", prefetch),
+            ("--ack-delay", ackDelay), ("--publish-window", publishWindow),
+        ] as [(String, Int?)] {
+            if let count, count <= 0 { throw ValidationError("\(flag) needs a positive number, not \(count)") }
         }
-        func count(_ name: String) throws -> Int {
-            guard let number = Int(try value(name)), number > 0 else {
-                throw UsageError("\(name) needs a positive number")
-            }
-            return number
-        }
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "-h", "--help":
-                throw UsageError(nil)
-            case "--stages":
-                let names = try value(argument).split(separator: ",")
-                options.stages = []
-                for name in names {
-                    guard let stage = Stage(rawValue: String(name)) else { throw UsageError("unknown stage \(name)") }
-                    options.stages.insert(stage)
-                }
-            case "--runs": options.runs = try count(argument)
-            case "--without-activity": options.withoutActivity = true
-            case "--batch-size": options.batchSize = try count(argument)
-            case "--consumers": options.consumers = try count(argument)
-            case "--prefetch": options.prefetch = try count(argument)
-            case "--ack-delay": options.ackDelay = try count(argument)
-            case "--publish-window": options.publishWindow = try count(argument)
-            case _ where argument.hasPrefix("-"): throw UsageError("unknown option \(argument)")
-            default: options.file = argument
-            }
-        }
-        return options
     }
-}
-
-/// A command line the benchmark cannot run; `nil` asks for the usage alone.
-struct UsageError: Error {
-    var message: String?
-    init(_ message: String?) { self.message = message }
 }
 
 /// Best and median of repeated measurements.

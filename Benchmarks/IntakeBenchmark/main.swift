@@ -18,19 +18,7 @@ import TestSupport
 // as a commit holds intake's acks back.
 // Run with scripts/bench.sh (release build, servers from scripts/servers.sh); --help for the options.
 
-let options: BenchmarkOptions
-do {
-    options = try BenchmarkOptions.parse(Array(CommandLine.arguments.dropFirst()))
-} catch let error as UsageError {
-    // As ArgumentParser's commands do: the error and the usage on standard error, exit 64 (EX_USAGE); --help on
-    // standard output, exit 0.
-    guard let message = error.message else {
-        print(BenchmarkOptions.usage)
-        exit(0)
-    }
-    FileHandle.standardError.write(Data("Error: \(message)\n\n\(BenchmarkOptions.usage)\n".utf8))
-    exit(64)
-}
+let options = BenchmarkOptions.parseOrExit()
 
 let (_, bodies) = try OrderFile.bodies(of: URL(fileURLWithPath: options.file))
 print("messages: \(bodies.count) from \((options.file as NSString).lastPathComponent)")
