@@ -251,25 +251,34 @@ struct AMQPTests {
                 logger: TestServers.logger
             )
             try await publisher.publish((0..<600).map { Self.order($0) })
+            // Which commits had ended when each message was prepared: a message committed in batch n and prepared
+            // before batch n - 1's commit ended was prepared ahead. (Not "while a commit flag was set": the consumer
+            // prepares what has arrived right after it starts a commit, which on a loaded machine can run before the
+            // commit's own first line, and a test that timed it failed there.)
             struct State {
                 var committed: [String] = []
-                var committing = false
-                var preparedDuringCommit = 0
+                var commitsEnded = 0
+                var preparedAfter: [String: Int] = [:]
+                var preparedAhead = 0
             }
             let state = Mutex(State())
             func consumerService() -> QueueConsumer {
                 let handler = QueueConsumer.StagedHandler<String>(
                     prepare: { message in
-                        state.withLock { if $0.committing { $0.preparedDuringCommit += 1 } }
-                        return message.messageID ?? ""
+                        let id = message.messageID ?? ""
+                        state.withLock { $0.preparedAfter[id] = $0.commitsEnded }
+                        return id
                     },
                     commit: { batch, prepared in
                         #expect(prepared == batch.map { $0.messageID ?? "" })
-                        state.withLock { $0.committing = true }
+                        state.withLock { state in
+                            let ended = state.commitsEnded
+                            state.preparedAhead += prepared.count { (state.preparedAfter[$0] ?? ended) < ended }
+                        }
                         try await Task.sleep(for: .milliseconds(30))
                         state.withLock {
                             $0.committed += prepared
-                            $0.committing = false
+                            $0.commitsEnded += 1
                         }
                         return batch.map { _ in .processed }
                     }
@@ -303,8 +312,8 @@ struct AMQPTests {
             try await run(until: 200)
             let first = state.withLock { $0.committed }
             #expect(first.count < 600)
-            #expect(state.withLock { $0.preparedDuringCommit } > 0)
             try await run(until: 600)
+            #expect(state.withLock { $0.preparedAhead } > 0, "messages prepared while the batch before them committed")
             let all = state.withLock { $0.committed }
             #expect(all.count == 600, "every message committed exactly once")
             #expect(Set(all).count == 600)
