@@ -5,11 +5,11 @@ import Synchronization
 
 /// Publishes with publisher confirms on a connection of its own thread.
 ///
-/// `publish` returns only when the broker has confirmed every message of the batch; a nack, an
-/// unroutable return or a missing confirm within the deadline throws, and the caller retries the
-/// batch (consumers deduplicate, so a retry never double-counts). `publish(streaming:window:)` keeps
-/// publishing while earlier messages await their confirms, at most `window` of them at a time, for
-/// long runs of messages. The connection opens lazily and is opened anew after any failure.
+/// `publish` returns only when the broker has confirmed every message of the batch; a nack, an unroutable return or
+/// a missing confirm within the deadline throws, and the caller retries the batch (consumers deduplicate, so a retry
+/// never double-counts). `publish(streaming:window:)` keeps publishing while earlier messages await their confirms,
+/// at most `window` of them at a time, for long runs of messages. The connection opens lazily, and anew after it
+/// fails, after a missing confirm and after a nack.
 public actor AMQPPublisher {
     private let executor: ThreadExecutor
     private let settings: AMQPSettings
@@ -84,7 +84,12 @@ public actor AMQPPublisher {
                 confirmed: confirmed
             )
         } catch {
-            if !connection.isOpen || error.code == .confirmTimeout { drop(reason: error) }
+            // A nack starts over on a new connection (the next broker of a cluster first): RabbitMQ 3.10 nacks what is
+            // routed to a quorum queue electing a new leader, and a channel nacked then can go on nacking every
+            // publish for minutes, where the next connection's publishes are taken.
+            if !connection.isOpen || error.code == .confirmTimeout || error.code == .publishNacked {
+                drop(reason: error)
+            }
             throw error
         }
     }

@@ -166,6 +166,41 @@ struct AMQPTests {
         }
     }
 
+    /// A nack throws and lets the connection go, so the retry starts on a new one (on a cluster, at the next broker).
+    @Test func aNackedPublishThrowsAndStartsOverOnANewConnection() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let publisher = AMQPPublisher(
+                settings: environment.amqp,
+                name: "t",
+                topology: Self.topology,
+                logger: TestServers.logger
+            )
+            try await publisher.connect()
+            // A queue that refuses every message: none fits, and a full queue rejects what comes.
+            let (admin, _) = try AMQPConnection.open(environment.amqp, connectionName: "crm test admin")
+            defer { admin.close() }
+            try admin.declareQueue(
+                "t.full",
+                arguments: ["x-max-length": .int(0), "x-overflow": .string("reject-publish")]
+            )
+            try admin.bindQueue("t.full", exchange: Topology.ordersExchange, routingKey: "order.full")
+            let refused = OutboundMessage(
+                exchange: Topology.ordersExchange,
+                routingKey: "order.full",
+                body: Data("{}".utf8)
+            )
+            await #expect {
+                try await publisher.publish([refused])
+            } throws: { error in
+                (error as? AMQPError)?.code == .publishNacked
+            }
+            #expect(await publisher.isConnected == false, "the nacked connection is let go")
+            try await publisher.publish([Self.order(1)])
+            #expect(await publisher.isConnected)
+            await publisher.close()
+        }
+    }
+
     @Test func consumerDeadLettersWithReasonAndAcksTheRest() async throws {
         struct Poison: Error {}
         try await TestServers.withEnvironment(migrate: false) { environment in

@@ -47,10 +47,34 @@ public enum Shell {
         if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let log = try serviceLog(for: executable) {
+            process.standardOutput = log
+            process.standardError = log
+            if let level = ProcessInfo.processInfo.environment["CRM_TEST_SERVICE_LOG_LEVEL"] {
+                process.environment?["CRM_LOG_LEVEL"] = level
+            }
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
+    }
+
+    /// A new file for a launched service's output in `CRM_TEST_SERVICE_LOGS` when that names a folder (for finding
+    /// out what a service did in a failing test; `CRM_TEST_SERVICE_LOG_LEVEL` sets their level); nil otherwise, and the
+    /// output is dropped.
+    static func serviceLog(for executable: String) throws -> FileHandle? {
+        guard let folder = ProcessInfo.processInfo.environment["CRM_TEST_SERVICE_LOGS"], !folder.isEmpty else {
+            return nil
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let stamp = Int(Date().timeIntervalSince1970 * 1000)
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(
+            "\(executable)-\(stamp)-\(UUID().uuidString.prefix(8)).log"
+        )
+        _ = FileManager.default.createFile(atPath: path.path, contents: nil)
+        return try FileHandle(forWritingTo: path)
     }
 
     /// Runs one of the project's executables to completion; returns its exit status and standard output.
