@@ -138,7 +138,7 @@ struct Customer: AsyncParsableCommand {
             "  orders          \(text("orders_count")) (\(text("transactions")) purchase days), total \(text("monetary_total"))"
         )
         print(
-            "  first / last    \(text("first_order_at")) / \(text("last_order_at")) (\(text("recency_days")) days ago)"
+            "  first / last    \(text("first_order_at")) / \(text("last_order_at")) (\(text("recency_days")) days before the scoring)"
         )
         print("  RFM             \(rfm.map { "\(text("code", in: $0)) \(text("segment", in: $0))" } ?? "–")")
         print(
