@@ -24,14 +24,14 @@ struct AMQPTests {
         )
     }
 
+    /// A publisher of the test's vhost that declares the intake topology.
+    static func publisher(_ environment: TestEnvironment) -> AMQPPublisher {
+        AMQPPublisher(settings: environment.amqp, name: "t", topology: topology, logger: TestServers.logger)
+    }
+
     @Test func publishesWithConfirmsAndConsumesInBatches() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             for start in stride(from: 0, to: 2000, by: 500) {
                 try await publisher.publish((start..<start + 500).map { Self.order($0) })
             }
@@ -65,12 +65,7 @@ struct AMQPTests {
 
     @Test func unacknowledgedMessagesAreRedelivered() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             try await publisher.publish((0..<10).map { Self.order($0) })
             let first = AMQPConsumer(
                 settings: environment.amqp,
@@ -101,12 +96,7 @@ struct AMQPTests {
     /// grows, ends at every message, and every message is in the queue once.
     @Test func streamingPublishKeepsAWindowAndReportsConfirmedMessages() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             let reports = Mutex<[Int]>([])
             try await publisher.publish(streaming: (0..<5000).map { Self.order($0) }, window: 300) { count in
                 reports.withLock { $0.append(count) }
@@ -148,12 +138,7 @@ struct AMQPTests {
 
     @Test func unroutablePublishIsAnError() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             let lost = OutboundMessage(
                 exchange: Topology.ordersExchange,
                 routingKey: "no.such.binding",
@@ -169,12 +154,7 @@ struct AMQPTests {
     /// A nack throws and lets the connection go, so the retry starts on a new one (on a cluster, at the next broker).
     @Test func aNackedPublishThrowsAndStartsOverOnANewConnection() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             try await publisher.connect()
             // A queue that refuses every message: none fits, and a full queue rejects what comes.
             let (admin, _) = try AMQPConnection.open(environment.amqp, connectionName: "crm test admin")
@@ -204,12 +184,7 @@ struct AMQPTests {
     @Test func consumerDeadLettersWithReasonAndAcksTheRest() async throws {
         struct Poison: Error {}
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             let messages = (0..<300).map { index in
                 switch index % 50 {
                 case 7: Self.order(index, body: "bad")
@@ -279,12 +254,7 @@ struct AMQPTests {
     /// unacknowledged, so the next consumer gets it.
     @Test func stagedHandlerPreparesAheadAndLosesNothingOnStop() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             try await publisher.publish((0..<600).map { Self.order($0) })
             // Which commits had ended when each message was prepared: a message committed in batch n and prepared
             // before batch n - 1's commit ended was prepared ahead. (Not "while a commit flag was set": the consumer
@@ -362,12 +332,7 @@ struct AMQPTests {
     @Test func outboxPublishesCommittedRowsOnly() async throws {
         struct Abort: Error {}
         try await TestServers.withEnvironment { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             let relay = OutboxRelay(
                 source: "test",
                 pool: environment.pool,
@@ -394,12 +359,7 @@ struct AMQPTests {
     /// the debug log without values.
     @Test func aProcessingFailureNamesItsCodeAndNoValue() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
-            let publisher = AMQPPublisher(
-                settings: environment.amqp,
-                name: "t",
-                topology: Self.topology,
-                logger: TestServers.logger
-            )
+            let publisher = Self.publisher(environment)
             let marker = "SECRET-li@example.com"
             try await publisher.publish([
                 OutboundMessage(
