@@ -61,13 +61,16 @@ public enum Shell {
         return process
     }
 
-    /// A new file for a launched service's output in `CRM_TEST_SERVICE_LOGS` when that names a folder (for finding
-    /// out what a service did in a failing test; `CRM_TEST_SERVICE_LOG_LEVEL` sets their level); nil otherwise, and the
-    /// output is dropped.
+    /// Where tests keep the logs of what they start (services, broker nodes): `CRM_TEST_SERVICE_LOGS`, for finding out
+    /// what a service did in a failing test; nil when unset, and their output is dropped.
+    public static var serviceLogFolder: String? {
+        ProcessInfo.processInfo.environment["CRM_TEST_SERVICE_LOGS"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A new file for a launched service's output in ``serviceLogFolder`` (`CRM_TEST_SERVICE_LOG_LEVEL` sets the
+    /// service's log level); nil without that folder.
     static func serviceLog(for executable: String) throws -> FileHandle? {
-        guard let folder = ProcessInfo.processInfo.environment["CRM_TEST_SERVICE_LOGS"], !folder.isEmpty else {
-            return nil
-        }
+        guard let folder = serviceLogFolder else { return nil }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let stamp = Int(Date().timeIntervalSince1970 * 1000)
         let path = URL(fileURLWithPath: folder).appendingPathComponent(

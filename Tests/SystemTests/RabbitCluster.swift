@@ -102,12 +102,11 @@ final class RabbitCluster: Sendable {
         return []
     }
 
-    /// Stops every node it started and deletes their folders, keeping their logs in `CRM_TEST_SERVICE_LOGS` when that
-    /// names a folder.
+    /// Stops every node it started and deletes their folders, keeping their logs in `Shell.serviceLogFolder` if set.
     func remove() {
         for node in nodes { _ = try? Shell.run("rabbitmqctl -q -n \(node.name) stop") }
         if let root = nodes.first?.folder.deletingLastPathComponent() {
-            if let logs = ProcessInfo.processInfo.environment["CRM_TEST_SERVICE_LOGS"], !logs.isEmpty {
+            if let logs = Shell.serviceLogFolder {
                 for node in nodes {
                     let kept = "\(logs)/\(node.folder.lastPathComponent)-\(root.lastPathComponent)"
                     _ = try? Shell.run("mkdir -p '\(kept)' && cp -r '\(node.folder.path)/log/.' '\(kept)/'")
