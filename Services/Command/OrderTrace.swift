@@ -1,5 +1,6 @@
 import ArgumentParser
 import CRMPostgres
+import CRMSchema
 import CRMSupport
 import Foundation
 
@@ -102,7 +103,7 @@ struct OrderTrace: AsyncParsableCommand {
         }
         let score = try await pool.query(
             """
-            SELECT scored_at, updated_at, lifecycle_stage, tier, clv_predicted::float8, p_alive
+            SELECT \(Schema.scoreAsOf("customer_scores")), updated_at, lifecycle_stage, tier, clv_predicted::float8, p_alive
             FROM customer_scores WHERE customer_id = $1
             """,
             [customerID]

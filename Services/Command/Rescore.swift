@@ -71,7 +71,8 @@ struct Rescore: AsyncParsableCommand {
         if json {
             var object: [String: Any] = [
                 "model_id": report.model.modelID ?? 0, "as_of": Timestamp(report.model.asOf).rfc3339,
-                "customers": report.customers, "written": report.written, "events": report.events,
+                "customers": report.customers, "written": report.written, "kept": report.kept,
+                "events": report.events,
                 "unscored": report.unscored,
                 "selected": report.model.selection.map { $0.selected.rawValue as Any } ?? NSNull(),
                 "fit_failures": report.model.fitFailures,
@@ -83,7 +84,8 @@ struct Rescore: AsyncParsableCommand {
         }
         let model = report.model
         print(
-            "Rescored \(report.customers) customers as of \(Timestamp(model.asOf).rfc3339) (model \(model.modelID ?? 0))."
+            "Rescored \(report.customers) customers as of \(Timestamp(model.asOf).rfc3339) (model \(model.modelID ?? 0)):"
+                + " \(report.written) scores written, \(report.kept) kept as they stood."
         )
         for kind in PurchaseModelKind.allCases {
             let name = kind.displayName.padding(toLength: 13, withPad: " ", startingAt: 0)

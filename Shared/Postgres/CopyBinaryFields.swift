@@ -58,6 +58,13 @@ public struct CopyBinaryFields {
         return Int(Int32(bigEndian: field.loadUnaligned(as: Int32.self)))
     }
 
+    /// The next field, a `bigint`; nil for NULL.
+    public mutating func int64() throws(PostgresError) -> Int64? {
+        guard let field = try field() else { return nil }
+        guard field.count == 8 else { throw Self.failure("expected a bigint") }
+        return Int64(bigEndian: field.loadUnaligned(as: Int64.self))
+    }
+
     /// The next field, a `double precision`; nil for NULL.
     public mutating func float8() throws(PostgresError) -> Double? {
         guard let field = try field() else { return nil }

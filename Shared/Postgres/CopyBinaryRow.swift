@@ -63,6 +63,13 @@ public struct CopyBinaryRow: ~Copyable {
         append(Int32(value))
     }
 
+    /// A `bigint` field; nil is NULL.
+    public mutating func int64(_ value: Int64?) {
+        guard let value else { return null() }
+        append(Int32(8))
+        append(value)
+    }
+
     /// A `double precision` field; nil, NaN and the infinities are NULL, as a figure that is not a number is
     /// stored as none.
     public mutating func float8(_ value: Double?) {

@@ -30,5 +30,6 @@ public enum Schema {
         scoresUpdatedInPlace,
         unannouncedStages,
         activityOfEveryCustomer,
+        keptScores,
     ]
 }

@@ -106,14 +106,46 @@ struct AlertsServiceTests {
     }
 
     @Test func theSweepFindsCustomersWhoStoppedBuyingWithoutAnyEvent() async throws {
+        let now = Date()
+        // A full rescoring a month later rewrites the row, without an event: 60 days silent, interval 21.5.
+        try await sweepFindsASilentCustomer(
+            lastOrderAt: now.addingTimeInterval(-30 * 86_400),
+            scoredAt: now.addingTimeInterval(-86_400)
+        ) { before, environment in
+            var later = before
+            later.scoredAt = now
+            later.lastOrderAt = now.addingTimeInterval(-60 * 86_400)
+            try await H.store([later], environment)
+        }
+    }
+
+    /// A full rescoring of the present keeps a score whose figures did not move; the customer stands as of the
+    /// rescoring all the same, and the days without an order count to it.
+    @Test func theSweepFindsThemWhenTheRescoringKeptTheirScore() async throws {
+        let now = Date()
+        try await sweepFindsASilentCustomer(
+            lastOrderAt: now.addingTimeInterval(-60 * 86_400),
+            scoredAt: now.addingTimeInterval(-30 * 86_400)
+        ) { _, environment in
+            try await environment.pool.execute(
+                """
+                INSERT INTO scoring_models (as_of, as_of_requested, time_unit_days, customers, settings)
+                VALUES ($1, false, 7, 1, '{}')
+                """,
+                [now]
+            )
+        }
+    }
+
+    /// A customer healthy at its first sweep, then silent 60 days by `rescore` (interval 21.5): one overdue alert.
+    private func sweepFindsASilentCustomer(
+        lastOrderAt: Date,
+        scoredAt: Date,
+        rescore: @escaping @Sendable (H.Score, TestEnvironment) async throws -> Void
+    ) async throws {
         try await TestServers.withEnvironment { environment in
             let publisher = H.publisher(environment)
-            let now = Date()
-            let before = H.Score(
-                customerID: "Q-1",
-                lastOrderAt: now.addingTimeInterval(-30 * 86_400),
-                scoredAt: now.addingTimeInterval(-86_400)
-            )
+            let before = H.Score(customerID: "Q-1", lastOrderAt: lastOrderAt, scoredAt: scoredAt)
             try await H.store([before], environment)
             let configuration = H.settings(sweepInterval: .milliseconds(200))
             let alerts = try await H.whileRunning(environment, settings: configuration) {
@@ -123,11 +155,7 @@ struct AlertsServiceTests {
                         try await H.count(environment, "SELECT count(*) FROM alert_customer_state") == 1
                     }
                 )
-                // A full rescoring a month later rewrites the row, without an event: 60 days silent, interval 21.5.
-                var later = before
-                later.scoredAt = now
-                later.lastOrderAt = now.addingTimeInterval(-60 * 86_400)
-                try await H.store([later], environment)
+                try await rescore(before, environment)
                 #expect(
                     try await eventually {
                         try await H.count(environment, "SELECT count(*) FROM retention_alerts") == 1

@@ -1,5 +1,8 @@
+import CRMContract
 import CRMOutbox
+import CRMPostgres
 import CRMRuntime
+import CRMSupport
 import Foundation
 import Scoring
 import TestSupport
@@ -171,5 +174,97 @@ import Testing
             #expect(then["lifecycle_stage"] as? String != "termination")
             #expect(abs((then["p_alive"] as? Double ?? 0) - 0.7266) < 0.00005)
         }
+    }
+
+    /// A run of the present rewrites only the scores that moved: the others keep their rows, and stand as of the run
+    /// all the same (their time and recency are read against the latest full rescoring).
+    @Test func theNextRunOfThePresentKeepsTheScoresThatDidNotMove() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
+            let rescoring = FullRescoring(
+                pool: environment.pool,
+                outbox: Outbox(of: .scoring),
+                settings: ScoringConfiguration(),
+                logger: TestServers.logger
+            )
+            let first = try await rescoring.run()
+            #expect(first.written == 2357)
+            #expect(first.kept == 0)
+            // As if the first run had been three days ago.
+            try await environment.pool.execute(
+                "UPDATE customer_scores SET scored_at = scored_at - interval '3 days', recency_days = recency_days - 3"
+            )
+            try await environment.pool.execute("UPDATE scoring_models SET as_of = as_of - interval '3 days'")
+            // One customer buys again meanwhile.
+            try await ScoringHarness.store(
+                [
+                    ScoringHarness.order(
+                        "O-NEW",
+                        customer: "00004",
+                        at: Timestamp(Date().addingTimeInterval(-86_400)).rfc3339,
+                        amount: "25.00"
+                    )
+                ],
+                pool: environment.pool
+            )
+            let before = try await Self.storedScores(environment.pool)
+            let second = try await rescoring.run()
+            let after = try await Self.storedScores(environment.pool)
+            #expect(second.written + second.kept == 2357)
+            #expect(second.kept > 2357 / 2)
+            #expect(second.written >= 1)
+            #expect(after["00004"]?.scoredAt != before["00004"]?.scoredAt)
+            #expect(after["00004"]?.digest != before["00004"]?.digest)
+            let keptRows = after.filter { id, row in row.scoredAt == before[id]?.scoredAt }
+            #expect(keptRows.count == second.kept)
+            #expect(after.count - keptRows.count == second.written)
+            // A kept row is the row as it stood: its figures, its digest.
+            for (id, row) in keptRows { #expect(row == before[id]) }
+
+            // A kept customer reads as of the second run, its recency counted to it.
+            let (id, row) = try #require(keptRows.first { $0.value.lastOrderAt != nil })
+            let customer = try #require(try await ScoringHarness.customer(id, pool: environment.pool))
+            let scoredAt = try #require(customer["scored_at"] as? String)
+            #expect(scoredAt == Timestamp(second.model.asOf).rfc3339)
+            let days = (second.model.asOf.timeIntervalSince(try #require(row.lastOrderAt)) / 86_400).rounded(.down)
+            #expect(customer["recency_days"] as? Double == days)
+            #expect(row.recencyDays == days - 3)
+
+            // A replay rewrites every score as of its time, kept or not.
+            let replay = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1998-06-30"))
+            #expect(replay.written == 2357)
+            #expect(replay.kept == 0)
+        }
+    }
+
+    /// What a stored score holds that a kept row must keep.
+    struct StoredScore: Equatable {
+        var scoredAt: Date
+        var lastOrderAt: Date?
+        var recencyDays: Double?
+        var pAlive: Double?
+        var predicted: Double?
+        var digest: Int64?
+    }
+
+    static func storedScores(_ pool: PostgresPool) async throws -> [String: StoredScore] {
+        var scores: [String: StoredScore] = [:]
+        for row in try await pool.query(
+            """
+            SELECT customer_id, scored_at, last_order_at, recency_days, p_alive, clv_predicted::float8,
+                   figures_digest
+            FROM customer_scores
+            """
+        ) {
+            scores[try row.decode(0)] = StoredScore(
+                scoredAt: try row.decode(1),
+                lastOrderAt: try row.decodeIfPresent(2),
+                recencyDays: try row.decodeIfPresent(3),
+                pAlive: try row.decodeIfPresent(4),
+                predicted: try row.decodeIfPresent(5),
+                digest: try row.decodeIfPresent(6)
+            )
+        }
+        return scores
     }
 }

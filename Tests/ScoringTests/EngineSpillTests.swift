@@ -21,7 +21,11 @@ import Testing
                     pAlive: index % 5 == 0 ? nil : Double(index) / 2_357,
                     lastPurchaseAt: activity.lastPurchaseAt,
                     grid: index % 4 == 0 ? nil : "high-medium",
-                    scoredAt: Date(timeIntervalSinceReferenceDate: 123_456_789.123_456 + Double(index))
+                    scoredAt: Date(timeIntervalSinceReferenceDate: 123_456_789.123_456 + Double(index)),
+                    figuresDigest: index % 6 == 1 ? nil : Int64.min + Int64(index) * 7_919,
+                    expectedPurchases90d: index % 5 == 0 ? nil : Double(index) / 977,
+                    clvSimple: Double(index) * 1.25,
+                    clvPredicted: index % 5 == 0 ? nil : Double(index) * 3.5
                 )
             }
             if index % 2 == 0 { entry.rescored = (tiers[index % tiers.count], stages[(index + 1) % stages.count]) }

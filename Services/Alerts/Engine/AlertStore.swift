@@ -1,5 +1,6 @@
 import CRMContract
 import CRMPostgres
+import CRMSchema
 import CRMSupport
 import Foundation
 
@@ -9,11 +10,13 @@ enum AlertStore {
     /// The first key of this service's per-customer advisory locks ("AL"), apart from scoring's one-key locks.
     static let lockClass: Int32 = 0x414C
 
-    /// The figure columns, in the order ``ScoredFigures/init(row:)`` reads them, of `customer_scores`.
+    /// The figure columns, in the order ``ScoredFigures/init(row:)`` reads them, of `customer_scores`: the time a
+    /// score stands as of is the later of its own and the latest full rescoring's (which keeps the scores that did
+    /// not move), and the days without an order count to it.
     static let scoreColumns = """
-        customer_id, scored_at, lifecycle_stage, tier, p_alive, clv_predicted::float8, orders_count,
-        expected_interval_days,
-        extract(epoch FROM scored_at - last_order_at)::float8 / 86400, last_order_at
+        customer_id, \(Schema.scoreAsOf("customer_scores")), lifecycle_stage, tier, p_alive, clv_predicted::float8,
+        orders_count, expected_interval_days,
+        extract(epoch FROM \(Schema.scoreAsOf("customer_scores")) - last_order_at)::float8 / 86400, last_order_at
         """
 
     /// Serialises evaluations of the same customers across consumers, sweeps and replicas until commit.

@@ -1,14 +1,15 @@
 import CRMPostgres
+import CRMSchema
 import CRMSupport
 import Foundation
 import ServiceLifecycle
 
 /// Evaluates every customer whose stored score is newer than this service's last evaluation of it.
 ///
-/// Scoring publishes `customer.scored` only when stage, tier or p_alive move past a threshold, but a full
-/// rescoring rewrites every score as of its time: a customer who simply stopped buying grows overdue there
-/// without any event. The sweep finds those rows (`customer_scores.scored_at` newer than the evaluated one)
-/// and evaluates them exactly as an event would, a chunk of customers per transaction under the same
+/// Scoring publishes `customer.scored` only when stage, tier or p_alive move past a threshold, but every full
+/// rescoring moves every score to its as-of time (rewritten, or kept as it stands when it did not move): a customer
+/// who simply stopped buying grows overdue there without any event. The sweep finds those rows (the time a score
+/// stands as of, `Schema.scoreAsOf`, newer than the evaluated one) and evaluates them exactly as an event would, a chunk of customers per transaction under the same
 /// per-customer locks, so a sweep and the consumers never raise the same alert twice.
 ///
 /// Only one replica sweeps at a time: the sweep holds a session advisory lock for its whole run (released by the
@@ -68,7 +69,7 @@ struct AlertSweep: Sendable {
                 """
                 SELECT s.customer_id FROM customer_scores s
                 LEFT JOIN alert_customer_state st ON st.customer_id = s.customer_id
-                WHERE s.customer_id > $1 AND (st.customer_id IS NULL OR s.scored_at > st.scored_at)
+                WHERE s.customer_id > $1 AND (st.customer_id IS NULL OR \(Schema.scoreAsOf("s")) > st.scored_at)
                 ORDER BY s.customer_id LIMIT $2
                 """,
                 [after, chunkSize]

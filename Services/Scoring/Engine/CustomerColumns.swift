@@ -1,3 +1,4 @@
+import CRMSchema
 import CRMSupport
 
 /// The customer object of the interface, leaf by leaf: what `crm customer ID --json`, `GET /customers`,
@@ -52,8 +53,9 @@ enum CustomerColumns {
         Source(sql: "s.customer_id"), Source(sql: "c.region"), Source(sql: "c.customer_type"),
         Source(sql: "s.orders_count"), Source(sql: "s.transactions"), Source(sql: "s.monetary_total"),
         Source(sql: "s.monetary_average"), Source(sql: "date_part('epoch', s.first_order_at)"),
-        Source(sql: "date_part('epoch', s.last_order_at)"), Source(sql: "s.recency_days"), Source(sql: "s.rfm_r"),
-        Source(sql: "s.rfm_f"), Source(sql: "s.rfm_m"), Source(sql: "s.rfm_segment"), Source(sql: "s.clv_historical"),
+        Source(sql: "date_part('epoch', s.last_order_at)"), Source(sql: Schema.recencyDays("s")),
+        Source(sql: "s.rfm_r"), Source(sql: "s.rfm_f"), Source(sql: "s.rfm_m"), Source(sql: "s.rfm_segment"),
+        Source(sql: "s.clv_historical"),
         Source(sql: "s.clv_simple"), Source(sql: "s.clv_predicted"), Source(sql: "s.margin_rate"),
         Source(sql: "s.p_alive"), Source(sql: "s.expected_purchases_90d"), Source(sql: "s.expected_interval_days"),
         Source(sql: "s.lifecycle_stage"), Source(sql: "s.lifecycle_rule"), Source(sql: "s.tier"), Source(sql: "s.grid"),
@@ -65,7 +67,7 @@ enum CustomerColumns {
         ),
         Source(sql: OpenItems.alertsCount, bulk: "coalesce(oa.n, 0)"),
         Source(sql: OpenItems.complaintsCount, bulk: "coalesce(oc.n, 0)"),
-        Source(sql: "s.model_id"), Source(sql: "date_part('epoch', s.scored_at)"),
+        Source(sql: "s.model_id"), Source(sql: "date_part('epoch', \(Schema.scoreAsOf("s")))"),
         Source(sql: Satisfaction.ratings, bulk: "coalesce(sat.n, 0)"),
         Source(sql: Satisfaction.mean, bulk: "sat.mean"),
         Source(sql: Satisfaction.last, bulk: "sat.last"),

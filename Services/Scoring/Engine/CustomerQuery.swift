@@ -1,3 +1,4 @@
+import CRMSchema
 import Foundation
 
 /// A selection of scored customers as SQL: filters, order, keyset start and limit.
@@ -38,7 +39,7 @@ public struct CustomerQuery: Sendable {
         case .monetaryTotal: ("s.monetary_total", "numeric")
         case .firstOrderAt: ("s.first_order_at", "timestamptz")
         case .lastOrderAt: ("s.last_order_at", "timestamptz")
-        case .recencyDays: ("s.recency_days", "float8")
+        case .recencyDays: (Schema.recencyDays("s"), "float8")
         case .rfmR: ("s.rfm_r", "smallint")
         case .rfmF: ("s.rfm_f", "smallint")
         case .rfmM: ("s.rfm_m", "smallint")

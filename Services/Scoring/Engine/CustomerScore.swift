@@ -39,6 +39,13 @@ public struct PreviousScore: Sendable, Hashable {
     public var grid: String?
     /// The as-of time of that score.
     public var scoredAt: Date
+    /// The digest of its codes, counts and money (``CustomerScore/figuresDigest``); nil when it has none (stored
+    /// before digests were) or the reader did not ask for it.
+    public var figuresDigest: Int64? = nil
+    /// Its daily figures, which ``KeptScores`` compares with today's.
+    public var expectedPurchases90d: Double? = nil
+    public var clvSimple: Double? = nil
+    public var clvPredicted: Double? = nil
 
     var scoring: PreviousScoring { PreviousScoring(stage: stage, pAlive: pAlive, lastOrderAt: lastPurchaseAt) }
 }

@@ -24,8 +24,10 @@ public struct FullRescoring: Sendable {
         public var model: ScoringModel
         /// Customers scored.
         public var customers: Int
-        /// Scores written (fewer than `customers` when incremental scorings overtook the run).
+        /// Scores written (fewer than `customers` when incremental scorings overtook the run, or scores were kept).
         public var written: Int
+        /// Scores a run of the present left as stored because they had not moved (``KeptScores``).
+        public var kept = 0
         /// `customer.scored` events enqueued.
         public var events: Int
         /// Customers left out because a figure of theirs is not a finite number (see ``CustomerScore/isWritable``);
@@ -298,6 +300,8 @@ public struct FullRescoring: Sendable {
                 model: prepared,
                 scorer: CustomerScorer(model: stored),
                 asOf: asOf,
+                // A replay rewrites every score as of its time; the present keeps those that did not move.
+                keepsUnmoved: !replay,
                 base: reportsBase
                     ? BaseReportBuilder(
                         asOf: asOf,
@@ -322,8 +326,8 @@ public struct FullRescoring: Sendable {
                 try ScoredEvents.enqueue(chunk.messages, into: outbox, on: connection)
                 events += chunk.messages.count
             }
-            let (stages, tiers, cells, unscored, base) = (
-                chunks.stages, chunks.tiers, chunks.cells, chunks.unscored, chunks.base
+            let (stages, tiers, cells, unscored, base, kept) = (
+                chunks.stages, chunks.tiers, chunks.cells, chunks.unscored, chunks.base, chunks.kept
             )
             try ScoreStore.describeStage(on: connection)
             let staged = ContinuousClock.now
@@ -358,9 +362,11 @@ public struct FullRescoring: Sendable {
             stored.statistics["customers.read_from_orders"] = Double(readFromOrders)
             stored.statistics["events"] = Double(events)
             stored.statistics["written"] = Double(written)
+            stored.statistics["kept"] = Double(kept)
             stored.statistics["unscored"] = Double(unscored.count)
             return (
-                model: stored, written: written, events: events, unscored: unscored, validation: storedValidation
+                model: stored, written: written, kept: kept, events: events, unscored: unscored,
+                validation: storedValidation
             )
         }
         clock.lap("write")
@@ -386,7 +392,7 @@ public struct FullRescoring: Sendable {
             metadata: [
                 "model.id": "\(model.modelID ?? 0)", "model.selected": "\(model.selected.rawValue)",
                 "as_of": "\(Timestamp(asOf))", "customers": "\(figures.customers)",
-                "written": "\(outcome.written)", "events": "\(outcome.events)",
+                "written": "\(outcome.written)", "kept": "\(outcome.kept)", "events": "\(outcome.events)",
                 "seconds":
                     "\(phases.map { "\($0.name)=\(String(format: "%.2f", $0.seconds))" }.joined(separator: " "))",
             ]
@@ -395,6 +401,7 @@ public struct FullRescoring: Sendable {
             model: model,
             customers: figures.customers,
             written: outcome.written,
+            kept: outcome.kept,
             events: outcome.events,
             unscored: outcome.unscored,
             phases: phases,
@@ -583,13 +590,24 @@ private final class WriteChunks: @unchecked Sendable {
     private(set) var cells: [String: Int] = [:]
     /// Customers left out because a figure is not a finite number.
     private(set) var unscored: [String] = []
+    /// Whether a score that did not move stays as stored rather than staged (``KeptScores``).
+    private let keepsUnmoved: Bool
+    /// Scores left as stored.
+    private(set) var kept = 0
 
-    init(reader: ScoringSpill.Reader, model: ScoringModel, scorer: CustomerScorer, asOf: Date, base: BaseReportBuilder?)
-    {
+    init(
+        reader: ScoringSpill.Reader,
+        model: ScoringModel,
+        scorer: CustomerScorer,
+        asOf: Date,
+        keepsUnmoved: Bool,
+        base: BaseReportBuilder?
+    ) {
         self.reader = reader
         self.model = model
         self.scorer = scorer
         self.asOf = asOf
+        self.keepsUnmoved = keepsUnmoved
         self.base = base
     }
 
@@ -621,6 +639,13 @@ private final class WriteChunks: @unchecked Sendable {
                 let message = try ScoredEvents.message(for: score, previous: entry.previous)
             {
                 chunk.messages.append(message)
+            }
+            // The tier and stage of this rescoring must reach the row too when it keeps them for the report's moves.
+            if keepsUnmoved, let previous = entry.previous, KeptScores.isUnmoved(score, stored: previous),
+                base == nil || (entry.rescored?.tier == score.tier && entry.rescored?.stage == score.stage)
+            {
+                kept += 1
+                continue
             }
             chunk.scores.append(score)
             chunk.settled.append(entry.previous.map { $0.stage == score.stage && $0.tier == score.tier } ?? false)

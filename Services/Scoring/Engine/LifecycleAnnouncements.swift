@@ -2,6 +2,7 @@ import CRMAMQP
 import CRMContract
 import CRMOutbox
 import CRMPostgres
+import CRMSchema
 import CRMSupport
 import Foundation
 import Metrics
@@ -41,7 +42,7 @@ enum LifecycleAnnouncements {
     /// What ``row(_:)`` reads of a stored score whose stage differs from the one last announced.
     private static let stageChangeColumns = """
         SELECT s.customer_id, s.announced_stage, s.lifecycle_stage, s.lifecycle_rule, s.tier,
-               date_part('epoch', s.scored_at), s.clv_predicted::text, s.p_alive,
+               date_part('epoch', \(Schema.scoreAsOf("s"))), s.clv_predicted::text, s.p_alive,
                date_part('epoch', s.last_order_at), NULL::float8,
                EXISTS (SELECT 1 FROM customer_flags f WHERE f.customer_id = s.customer_id AND f.flag = 'opt_out')
         """

@@ -65,7 +65,8 @@ enum ScoreStore {
         // or `= ANY` filters, a young table's statistics made PostgreSQL scan every stored order for a batch of 80
         // customers (50 ms at 50,000 orders).
         let scoreColumns =
-            "lifecycle_stage, tier, p_alive, last_order_at, grid, scored_at, rescored_tier, rescored_stage"
+            "lifecycle_stage, tier, p_alive, last_order_at, grid, scored_at, rescored_tier, rescored_stage,"
+            + " figures_digest, expected_purchases_90d, clv_simple, clv_predicted"
         let orderColumns = "customer_id, occurred_at, kind, amount_base, cost_base, held"
         let named = "(SELECT DISTINCT id FROM unnest(current_setting('crm.scoring_customers')::text[]) AS id) AS f(id)"
         // Only the columns read: the service's role may select no others (column grants, `ServiceAccount`).
@@ -112,12 +113,11 @@ enum ScoreStore {
         try connection.copyOutBinary(
             """
             SELECT c.customer_id COLLATE "C", 0, NULL::float8, NULL::boolean, NULL::numeric, NULL::numeric,
-                   s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
-                   date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage
+                   \(storedScore)
             FROM \(customers)
             UNION ALL
             SELECT o.customer_id COLLATE "C", 1, date_part('epoch', o.occurred_at), o.kind = 'purchase',
-                   o.amount_base, o.cost_base, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                   o.amount_base, o.cost_base, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM \(orders)
             WHERE NOT o.held AND o.occurred_at <= (SELECT current_setting('crm.scoring_as_of')::timestamptz)
             ORDER BY 1, 2
@@ -149,8 +149,16 @@ enum ScoreStore {
         try finish()
     }
 
-    /// Reads a customer row's score columns (stage, tier, p_alive, last order, grid, scored at, rescored tier and
-    /// stage) into `entry`.
+    /// The stored score's columns a read selects, in the order ``readScore(_:into:)`` reads them: what the scorer
+    /// compares with (stage, tier, p_alive, last order, grid, scored at), the tier and stage of the last full
+    /// rescoring, and what ``KeptScores`` compares with (the digest and the daily figures).
+    private static let storedScore = """
+        s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
+        date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage,
+        s.figures_digest, s.expected_purchases_90d, s.clv_simple::float8, s.clv_predicted::float8
+        """
+
+    /// Reads a customer row's ``storedScore`` columns into `entry`.
     private static func readScore(_ fields: inout CopyBinaryFields, into entry: inout ScoringEntry) throws {
         let stage = try fields.text().flatMap(LifecycleStage.init(rawValue:))
         let tier = try fields.text().flatMap(ValueTier.init(rawValue:))
@@ -162,6 +170,10 @@ enum ScoreStore {
         let rescoredTier = try fields.text().flatMap(ValueTier.init(rawValue:))
         let rescoredStage = try fields.text().flatMap(LifecycleStage.init(rawValue:))
         if let rescoredTier, let rescoredStage { entry.rescored = (rescoredTier, rescoredStage) }
+        let digest = try fields.int64()
+        let expected = try fields.float8()
+        let simple = try fields.float8()
+        let predicted = try fields.float8()
         if let stage, let tier, let scoredAt {
             entry.previous = PreviousScore(
                 stage: stage,
@@ -169,7 +181,11 @@ enum ScoreStore {
                 pAlive: pAlive,
                 lastPurchaseAt: last.map(Date.init(timeIntervalSince1970:)),
                 grid: grid,
-                scoredAt: Date(timeIntervalSince1970: scoredAt)
+                scoredAt: Date(timeIntervalSince1970: scoredAt),
+                figuresDigest: digest,
+                expectedPurchases90d: expected,
+                clvSimple: simple,
+                clvPredicted: predicted
             )
         }
     }
@@ -213,8 +229,7 @@ enum ScoreStore {
         try connection.copyOutBinary(
             """
             SELECT a.customer_id, a.last_order_at > (SELECT current_setting('crm.scoring_as_of')::timestamptz),
-                   s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
-                   date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage,
+                   \(storedScore),
                    a.purchases, date_part('epoch', a.first_purchase_at), date_part('epoch', a.last_purchase_at),
                    a.net_revenue, a.net_value, a.costed_revenue, a.costed_margin, a.has_cost, a.purchase_days,
                    a.day_values
@@ -300,7 +315,7 @@ enum ScoreStore {
                 clv_historical numeric, clv_simple numeric, clv_predicted numeric,
                 p_alive float8, expected_purchases_90d float8, expected_interval_days float8,
                 lifecycle_stage text, lifecycle_rule text, tier text, grid text, grid_axis text, strategy text,
-                rfm_segment text, settled boolean
+                rfm_segment text, settled boolean, figures_digest bigint
             ) ON COMMIT DELETE ROWS;
             CREATE INDEX IF NOT EXISTS scoring_stage_unsettled ON scoring_stage (customer_id) WHERE settled IS NOT TRUE;
             """
@@ -313,6 +328,7 @@ enum ScoreStore {
         "monetary_total", "monetary_average", "margin_rate", "rfm_r", "rfm_f", "rfm_m", "clv_historical",
         "clv_simple", "clv_predicted", "p_alive", "expected_purchases_90d", "expected_interval_days",
         "lifecycle_stage", "lifecycle_rule", "tier", "grid", "grid_axis", "strategy", "rfm_segment", "settled",
+        "figures_digest",
     ]
 
     /// Adds scores to the staging table with binary COPY. `settled` says, score by score, whether the run read a stored
@@ -353,6 +369,7 @@ enum ScoreStore {
             row.text(score.grid?.strategy.rawValue)
             row.text(score.rfm?.segment.rawValue)
             row.bool(settled.map { $0[index] })
+            row.int64(score.figuresDigest)
         }
     }
 
@@ -406,6 +423,7 @@ enum ScoreStore {
                 expected_purchases_90d = st.expected_purchases_90d, expected_interval_days = st.expected_interval_days,
                 lifecycle_stage = st.lifecycle_stage, lifecycle_rule = st.lifecycle_rule, tier = st.tier,
                 grid = st.grid, grid_axis = st.grid_axis, strategy = st.strategy, rfm_segment = st.rfm_segment,
+                figures_digest = st.figures_digest,
                 rescored_tier = CASE WHEN $4 THEN st.tier ELSE s.rescored_tier END,
                 rescored_stage = CASE WHEN $4 THEN st.lifecycle_stage ELSE s.rescored_stage END
             FROM scoring_stage AS st
@@ -420,13 +438,13 @@ enum ScoreStore {
                 first_order_at, last_order_at, recency_days, monetary_total, monetary_average, margin_rate,
                 rfm_r, rfm_f, rfm_m, clv_historical, clv_simple, clv_predicted, p_alive, expected_purchases_90d,
                 expected_interval_days, lifecycle_stage, lifecycle_rule, tier, grid, grid_axis, strategy, rfm_segment,
-                rescored_tier, rescored_stage)
+                figures_digest, rescored_tier, rescored_stage)
             SELECT customer_id, $2, $1, clock_timestamp(), orders_count, transactions,
                    to_timestamp(first_order_at), to_timestamp(last_order_at), recency_days,
                    monetary_total, monetary_average, margin_rate,
                    rfm_r, rfm_f, rfm_m, clv_historical, clv_simple,
                    clv_predicted, p_alive, expected_purchases_90d, expected_interval_days,
-                   lifecycle_stage, lifecycle_rule, tier, grid, grid_axis, strategy, rfm_segment,
+                   lifecycle_stage, lifecycle_rule, tier, grid, grid_axis, strategy, rfm_segment, figures_digest,
                    CASE WHEN $4 THEN tier END, CASE WHEN $4 THEN lifecycle_stage END
             FROM scoring_stage AS st
             WHERE st.settled IS NOT TRUE
@@ -444,7 +462,7 @@ enum ScoreStore {
                 expected_interval_days = EXCLUDED.expected_interval_days,
                 lifecycle_stage = EXCLUDED.lifecycle_stage, lifecycle_rule = EXCLUDED.lifecycle_rule,
                 tier = EXCLUDED.tier, grid = EXCLUDED.grid, grid_axis = EXCLUDED.grid_axis, strategy = EXCLUDED.strategy,
-                rfm_segment = EXCLUDED.rfm_segment,
+                rfm_segment = EXCLUDED.rfm_segment, figures_digest = EXCLUDED.figures_digest,
                 rescored_tier = CASE WHEN $4 THEN EXCLUDED.tier ELSE s.rescored_tier END,
                 rescored_stage = CASE WHEN $4 THEN EXCLUDED.lifecycle_stage ELSE s.rescored_stage END
             WHERE $3::timestamptz IS NULL OR s.updated_at < $3

@@ -167,6 +167,10 @@ enum SpillRecord {
             number(previous.lastPurchaseAt?.timeIntervalSinceReferenceDate, &bytes)
             text(previous.grid, &bytes)
             number(previous.scoredAt.timeIntervalSinceReferenceDate, &bytes)
+            integer(previous.figuresDigest.map(Int.init), &bytes)
+            number(previous.expectedPurchases90d, &bytes)
+            number(previous.clvSimple, &bytes)
+            number(previous.clvPredicted, &bytes)
         } else {
             bytes.append(0)
         }
@@ -206,6 +210,12 @@ enum SpillRecord {
         withUnsafeBytes(of: Int64(value).littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    private static func integer(_ value: Int?, _ bytes: inout [UInt8]) {
+        guard let value else { return bytes.append(0) }
+        bytes.append(1)
+        integer(value, &bytes)
+    }
+
     private static func number(_ value: Double, _ bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
     }
@@ -234,7 +244,11 @@ enum SpillRecord {
                 pAlive: try decoder.optionalNumber(),
                 lastPurchaseAt: try decoder.optionalNumber().map(Date.init(timeIntervalSinceReferenceDate:)),
                 grid: try decoder.text(),
-                scoredAt: Date(timeIntervalSinceReferenceDate: try decoder.number())
+                scoredAt: Date(timeIntervalSinceReferenceDate: try decoder.number()),
+                figuresDigest: try decoder.optionalInteger().map(Int64.init),
+                expectedPurchases90d: try decoder.optionalNumber(),
+                clvSimple: try decoder.optionalNumber(),
+                clvPredicted: try decoder.optionalNumber()
             )
         }
         if try decoder.byte() == 1 {
@@ -292,6 +306,10 @@ enum SpillRecord {
 
         mutating func number() throws -> Double {
             Double(bitPattern: UInt64(littleEndian: try take(8).loadUnaligned(as: UInt64.self)))
+        }
+
+        mutating func optionalInteger() throws -> Int? {
+            try byte() == 1 ? try integer() : nil
         }
 
         mutating func optionalNumber() throws -> Double? {
