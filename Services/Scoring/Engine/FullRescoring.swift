@@ -63,6 +63,9 @@ public struct FullRescoring: Sendable {
     /// a replay to a time so far back that more than a tenth of the base ordered since, and a run with a holdout
     /// validation, read every order. Off, every run does (what the benchmark compares with).
     public var readsStoredActivity = true
+    /// Whether a run of the present leaves the scores that did not move as stored (``KeptScores``); default true. Off,
+    /// every run rewrites every score (what the benchmark compares with).
+    public var keepsUnmovedScores = true
     /// Stage changes announced at a time (read, marked and handed to the outbox): the lifecycle events of a run are
     /// never all in memory at once, even when every customer's first stage is announced.
     public var announcementSlice = 20_000
@@ -273,6 +276,7 @@ public struct FullRescoring: Sendable {
         let validated = validation
         let customers = figures.customers
         let outbox = self.outbox
+        let keepsUnmovedScores = self.keepsUnmovedScores
         let outcome = try await connection.transaction { connection in
             // The merge joins every staged score to its stored row in one hash: with PostgreSQL's default 4 MB the
             // hash is cut into batches whose rows reach the table in no order of its pages, so each update fetches and
@@ -301,7 +305,7 @@ public struct FullRescoring: Sendable {
                 scorer: CustomerScorer(model: stored),
                 asOf: asOf,
                 // A replay rewrites every score as of its time; the present keeps those that did not move.
-                keepsUnmoved: !replay,
+                keepsUnmoved: keepsUnmovedScores && !replay,
                 base: reportsBase
                     ? BaseReportBuilder(
                         asOf: asOf,
