@@ -20,12 +20,7 @@ import Testing
             #expect(try Shell.execute("crm", arguments: ["report"], environment: variables).status == 1)
             _ = try await ScoringHarness.storeCDNOW("CDNOW_master.txt", pool: environment.pool)
             let truth = try CDNOWTruth()
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
             let first = try Self.report(environment)
             #expect(first["transitions"] is NSNull, "the first full rescoring has nothing to compare with")

@@ -278,12 +278,7 @@ import Testing
             // removed (an emptied row).
             try await pool.execute("INSERT INTO customers (customer_id) VALUES ('P-none')")
             try await pool.execute("DELETE FROM orders WHERE customer_id = 'R8'")
-            var rescoring = FullRescoring(
-                pool: pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            var rescoring = ScoringHarness.rescoring(pool)
             rescoring.readsStoredActivity = false
             // Every customer's first stage is announced by each run, 500 at a time.
             rescoring.announcementSlice = 500

@@ -65,12 +65,7 @@ import Testing
                 try await CustomerFlags.flag(flag, customerID: id, note: "test", pool: environment.pool) == .flagged
             )
         }
-        let rescoring = FullRescoring(
-            pool: environment.pool,
-            outbox: Outbox(of: .scoring),
-            settings: ScoringConfiguration(),
-            logger: TestServers.logger
-        )
+        let rescoring = ScoringHarness.rescoring(environment.pool)
         _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1998-06-30"))
     }
 

@@ -40,12 +40,7 @@ import CRMRuntime
     @Test func pagesGiveEveryCustomerOnceWhileAFullRescoringRuns() async throws {
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
             let everyone = try await environment.pool.query(
                 #"SELECT customer_id FROM customer_scores ORDER BY customer_id COLLATE "C""#

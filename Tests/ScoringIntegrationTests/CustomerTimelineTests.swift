@@ -31,12 +31,7 @@ import Testing
                 ],
                 pool: environment.pool
             )
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("2026-03-01"))
             // An alert with the desk's feedback, and a complaint with a status update, as those services store them.
             for statement in [

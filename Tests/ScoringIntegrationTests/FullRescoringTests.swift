@@ -16,12 +16,7 @@ import Testing
         try await TestServers.withEnvironment(migrate: true) { environment in
             let stored = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             #expect(stored == 6919)
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             let report = try await rescoring.run(asOf: try ScoringHarness.endOfDay("1997-09-30"))
 
             #expect(report.customers == 2357)
@@ -136,12 +131,7 @@ import Testing
                 ],
                 pool: environment.pool
             )
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             _ = try await rescoring.run(asOf: try ScoringHarness.endOfDay("2026-03-01"))
             let customer = try #require(try await ScoringHarness.customer("A", pool: environment.pool))
             #expect(customer["orders_count"] as? Int == 3)
@@ -160,12 +150,7 @@ import Testing
     @Test func aReplayIgnoresScoresFromAfterItsAsOfTime() async throws {
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             _ = try await rescoring.run()
             let today = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
             #expect(today["lifecycle_stage"] as? String == "termination")
@@ -181,12 +166,7 @@ import Testing
     @Test func theNextRunOfThePresentKeepsTheScoresThatDidNotMove() async throws {
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             let first = try await rescoring.run()
             #expect(first.written == 2357)
             #expect(first.kept == 0)
@@ -207,6 +187,14 @@ import Testing
                 ],
                 pool: environment.pool
             )
+            // And one whose tier an incremental scoring changed since: the tier the last full rescoring gave it (what
+            // the base report's moves compare with) is not the one stored.
+            try await environment.pool.execute(
+                """
+                UPDATE customer_scores SET rescored_tier = CASE WHEN tier = 'gold' THEN 'bronze' ELSE 'gold' END
+                WHERE customer_id = '00018'
+                """
+            )
             let before = try await Self.storedScores(environment.pool)
             let second = try await rescoring.run()
             let after = try await Self.storedScores(environment.pool)
@@ -215,6 +203,11 @@ import Testing
             #expect(second.written >= 1)
             #expect(after["00004"]?.scoredAt != before["00004"]?.scoredAt)
             #expect(after["00004"]?.digest != before["00004"]?.digest)
+            #expect(after["00018"]?.scoredAt != before["00018"]?.scoredAt)
+            let rescored = try await environment.pool.query(
+                "SELECT rescored_tier = tier FROM customer_scores WHERE customer_id = '00018'"
+            )
+            #expect(try rescored.first?.decode(0, as: Bool.self) == true)
             let keptRows = after.filter { id, row in row.scoredAt == before[id]?.scoredAt }
             #expect(keptRows.count == second.kept)
             #expect(after.count - keptRows.count == second.written)

@@ -17,12 +17,7 @@ import Testing
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
             // Nothing of intake's events from the load matters here: scoring starts after a full rescoring.
             try await environment.pool.execute("DELETE FROM crm_outbox")
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             _ = try await rescoring.run()
             try await environment.pool.execute("DELETE FROM crm_outbox")
             let before = try #require(try await ScoringHarness.customer("00004", pool: environment.pool))
@@ -178,12 +173,7 @@ import Testing
     @Test func onlyOneFullRescoringRunsAtATime() async throws {
         try await TestServers.withEnvironment(migrate: true) { environment in
             _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             let replica = environment.connection(name: "replica")
             _ = try await replica.query("SELECT pg_advisory_lock($1)", [FullRescoring.lockKey])
             await #expect(throws: ScoringError.self) { try await rescoring.run() }

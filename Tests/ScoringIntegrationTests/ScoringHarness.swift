@@ -53,6 +53,16 @@ enum ScoringHarness {
     }
 
     /// The end of a UTC day, as `crm rescore --as-of YYYY-MM-DD` means it.
+    /// A full rescoring of the database behind `pool` with the default settings, as `crm rescore` runs it.
+    static func rescoring(_ pool: PostgresPool) -> FullRescoring {
+        FullRescoring(
+            pool: pool,
+            outbox: Outbox(of: .scoring),
+            settings: ScoringConfiguration(),
+            logger: TestServers.logger
+        )
+    }
+
     static func endOfDay(_ date: String) throws -> Date {
         try Timestamp(rfc3339: date + "T00:00:00Z").date.addingTimeInterval(86_400 - 0.001)
     }

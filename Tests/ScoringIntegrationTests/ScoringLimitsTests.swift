@@ -51,12 +51,7 @@ struct ScoringLimitsTests {
                 }
             }
             try await Self.storeRaw(orders, environment)
-            let rescoring = FullRescoring(
-                pool: environment.pool,
-                outbox: Outbox(of: .scoring),
-                settings: ScoringConfiguration(),
-                logger: TestServers.logger
-            )
+            let rescoring = ScoringHarness.rescoring(environment.pool)
             let asOf = try Timestamp(rfc3339: "2026-06-30T00:00:00Z").date
             let report = try await rescoring.run(asOf: asOf)
             #expect(report.customers == 41)
