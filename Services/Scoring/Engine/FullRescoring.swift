@@ -9,8 +9,9 @@ import Metrics
 
 /// Rescores every customer from the stored orders: aggregates set-wise, fits the purchase models (BG/NBD, MBG/NBD,
 /// Pareto/NBD) and Gamma-Gamma and selects the one the scores carry (``PurchaseModels``), validates them on a
-/// holdout when so configured, computes RFM quintiles and tier cut-offs over the whole base, writes all scores back
-/// in bulk, records the model and publishes `customer.scored` for every notable change through the outbox.
+/// holdout when so configured, computes RFM quintiles and tier cut-offs over the whole base, writes back in bulk the
+/// scores that moved (a replay: every score; ``KeptScores``), records the model and publishes `customer.scored` for
+/// every notable change through the outbox.
 ///
 /// Only one full rescoring runs at a time across all replicas and `crm rescore`: it holds a PostgreSQL
 /// advisory lock for its whole run, released by the server if the process dies.
