@@ -111,7 +111,7 @@ struct FigureDigest {
 
     /// A time to the microsecond, as stored.
     mutating func add(time: Date?) {
-        add(time.map { Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()) }.map(Int.init))
+        add(time.map { Int(($0.timeIntervalSince1970 * 1_000_000).rounded()) })
     }
 
     mutating func add(_ text: String?) {
