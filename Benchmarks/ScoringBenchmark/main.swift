@@ -515,33 +515,34 @@ try await TestServers.withEnvironment(migrate: true, keep: keepDatabase) { envir
     try await Task.sleep(for: .seconds(11))
     let updatesAfter = try await scoreUpdates(environment.pool)
     let (updated, heapOnly) = (updatesAfter.all - updatesBefore.all, updatesAfter.heapOnly - updatesBefore.heapOnly)
-    /// Back to yesterday's scores, announced: where each of the next day's comparisons starts.
-    func backToYesterday() async throws {
+    /// The same next day run by `variant`, from yesterday's scores announced (where each comparison starts), timed and
+    /// described under `title`.
+    func sameNextDay(_ variant: FullRescoring, _ title: String) async throws -> (FullRescoring.Report, Double) {
         _ = try await rescoring.run(asOf: asOf)
         try await environment.pool.execute("UPDATE customer_scores SET announced_stage = lifecycle_stage")
         try await environment.pool.execute("VACUUM customer_scores")
+        resetPeakMemory()
+        let began = ContinuousClock.now
+        let report = try await variant.run()
+        let seconds = (ContinuousClock.now - began).seconds
+        print("  the same next day, \(title):")
+        describe(report, seconds: seconds)
+        return (report, seconds)
     }
-    // The same next day with the moved scores found by a hash of every stored score, as PostgreSQL plans it with its
-    // default random_page_cost.
-    try await backToYesterday()
+    // The moved scores found by a hash of every stored score, as PostgreSQL plans it with its default random_page_cost.
     var hashingAll = rescoring
     hashingAll.probesFewScores = false
-    resetPeakMemory()
-    start = ContinuousClock.now
-    let nextDayHashed = try await hashingAll.run()
-    let nextDayHashedSeconds = (ContinuousClock.now - start).seconds
-    print("  the same next day, the moved scores merged by a hash of every stored score (random_page_cost as set):")
-    describe(nextDayHashed, seconds: nextDayHashedSeconds)
-    // The same next day with every score rewritten, as before scores were kept.
-    try await backToYesterday()
+    let (nextDayHashed, nextDayHashedSeconds) = try await sameNextDay(
+        hashingAll,
+        "the moved scores merged by a hash of every stored score (random_page_cost as set)"
+    )
+    // Every score rewritten, as before scores were kept.
     var rewritingAll = rescoring
     rewritingAll.keepsUnmovedScores = false
-    resetPeakMemory()
-    start = ContinuousClock.now
-    let nextDayAll = try await rewritingAll.run()
-    let nextDayAllSeconds = (ContinuousClock.now - start).seconds
-    print("  the same next day, every score rewritten (as before scores were kept):")
-    describe(nextDayAll, seconds: nextDayAllSeconds)
+    let (nextDayAll, nextDayAllSeconds) = try await sameNextDay(
+        rewritingAll,
+        "every score rewritten (as before scores were kept)"
+    )
     print(
         String(
             format: "  score rows updated the next day: %d, heap-only (no index entry written) %d (%.1f%%)",
