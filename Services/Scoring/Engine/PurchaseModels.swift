@@ -81,8 +81,9 @@ enum PurchaseModels {
 
     /// Fits the purchase models of `kinds` on `sample` and Gamma-Gamma on `spenders`, each from its previous fit's
     /// parameters, on as many threads as the machine has cores: Pareto/NBD, about half of the fits' time, first, so
-    /// that on two cores the others run beside it and the fits take about as long as it alone (a million customers:
-    /// 1.3 s instead of 2.7 s). A purchase model left out of `kinds` is nil.
+    /// that on two cores the others run beside it and the fits take about as long as it alone. (On the two virtual
+    /// cores of BENCHMARKS.md a fit slows by half beside another: a million customers 2.3 s against 2.7 s one after
+    /// another, ten million 12.6 against 14.6 s.) A purchase model left out of `kinds` is nil.
     static func fitSideBySide(
         _ sample: Result<BGNBDSample, ModelFitError>,
         spenders: [TransactionSummary],
