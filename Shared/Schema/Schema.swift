@@ -31,5 +31,6 @@ public enum Schema {
         unannouncedStages,
         activityOfEveryCustomer,
         keptScores,
+        packedPurchaseDays,
     ]
 }

@@ -151,7 +151,7 @@ import Testing
             }
             #expect(try await Self.differences(pool) == 0)
             let emptied = try await pool.query(
-                "SELECT purchases, cardinality(purchase_days), last_order_at IS NULL FROM customer_activity WHERE customer_id = 'R8'"
+                "SELECT purchases, (SELECT count(*) FROM crm_purchase_days(purchase_days)), last_order_at IS NULL FROM customer_activity WHERE customer_id = 'R8'"
             )
             #expect(try emptied[0].decode(0, as: Int.self) == 0)
             #expect(try emptied[0].decode(1, as: Int.self) == 0)
@@ -199,7 +199,7 @@ import Testing
             }
             #expect(try await Self.differences(pool) == 0)
             let rows = try await pool.query(
-                "SELECT min(purchases), max(purchases), min(cardinality(purchase_days)) FROM customer_activity"
+                "SELECT min(purchases), max(purchases), min((SELECT count(*) FROM crm_purchase_days(purchase_days))) FROM customer_activity"
             )
             #expect(try rows[0].decode(0, as: Int.self) == 30)
             #expect(try rows[0].decode(1, as: Int.self) == 30)
@@ -225,7 +225,7 @@ import Testing
             func rows() async throws -> [String: String] {
                 let rows = try await pool.query(
                     """
-                    SELECT customer_id, concat_ws(' ', purchases, net_value::float8, cardinality(purchase_days),
+                    SELECT customer_id, concat_ws(' ', purchases, net_value::float8,
                            CASE WHEN last_order_at IS NULL THEN 'none' ELSE 'ordered' END)
                     FROM customer_activity
                     """
@@ -236,11 +236,11 @@ import Testing
                     }
                 )
             }
-            #expect(try await rows() == ["B-ordered": "1 12.5 1 ordered"])
+            #expect(try await rows() == ["B-ordered": "1 12.5 ordered"])
 
             try await Migrator().migrate(connection, logger: TestServers.logger)
             await connection.close()
-            #expect(try await rows() == ["B-ordered": "1 12.5 1 ordered", "B-none": "0 0 0 none"])
+            #expect(try await rows() == ["B-ordered": "1 12.5 ordered", "B-none": "0 0 none"])
 
             try await pool.execute("INSERT INTO customers (customer_id) VALUES ('A-none'), ('A-ordered')")
             try await ScoringHarness.store(
@@ -252,14 +252,108 @@ import Testing
             )
             #expect(
                 try await rows() == [
-                    "B-ordered": "1 12.5 1 ordered", "B-none": "0 0 0 none", "A-none": "0 0 0 none",
-                    "A-ordered": "1 20 1 ordered", "A-new": "1 7 1 ordered",
+                    "B-ordered": "1 12.5 ordered", "B-none": "0 0 none", "A-none": "0 0 none",
+                    "A-ordered": "1 20 ordered", "A-new": "1 7 ordered",
                 ]
             )
             #expect(try await Self.differences(pool) == 0)
 
             #expect(try await pool.execute("DELETE FROM customers WHERE customer_id IN ('A-none', 'B-none')") == 2)
             #expect(Set(try await rows().keys) == ["B-ordered", "A-ordered", "A-new"])
+        }
+    }
+
+    /// The purchase days as each customer's days and values, in the text of two arrays (as migration 37 stored them),
+    /// read from the packed column.
+    static let unpackedDays = """
+        SELECT customer_id,
+               (SELECT coalesce('{' || string_agg(day::text, ',' ORDER BY day) || '}', '{}')
+                FROM crm_purchase_days(purchase_days)),
+               (SELECT coalesce('{' || string_agg(value::text, ',' ORDER BY day) || '}', '{}')
+                FROM crm_purchase_days(purchase_days))
+        FROM customer_activity
+        """
+
+    static func rows(_ sql: String, _ pool: PostgresPool) async throws -> [String: String] {
+        let rows = try await pool.query(sql)
+        return Dictionary(
+            uniqueKeysWithValues: try rows.map {
+                let (days, values) = (try $0.decode(1, as: String.self), try $0.decode(2, as: String.self))
+                return (try $0.decode(0, as: String.self), "\(days) \(values)")
+            }
+        )
+    }
+
+    /// Packing the purchase days (migration 42) keeps every customer's days and values to the last decimal, and the
+    /// packed rows are the ones the orders give.
+    @Test func packingThePurchaseDaysKeepsEveryDayAndValue() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let pool = environment.pool
+            let connection = environment.connection(name: "migrate")
+            let before = Schema.migrations.filter { $0.version < 42 }  // before "packed purchase days"
+            try await Migrator(migrations: before).migrate(connection, logger: TestServers.logger)
+            try await ScoringHarness.store(try Self.recentCDNOW(), pool: pool)
+            let orders = Self.recentOrders(now: Date())
+            try await ScoringHarness.store(orders.first + orders.second, pool: pool)
+            let arrays = try await Self.rows(
+                "SELECT customer_id, purchase_days::text, day_values::text FROM customer_activity",
+                pool
+            )
+            #expect(arrays.count == 2357 + 40)
+            #expect(arrays.values.contains { $0.contains(",") })
+
+            try await Migrator().migrate(connection, logger: TestServers.logger)
+            await connection.close()
+            #expect(try await Self.rows(Self.unpackedDays, pool) == arrays)
+            #expect(try await Self.differences(pool) == 0)
+        }
+    }
+
+    /// Orders stored in statements of their own keep the packed days in the one form the orders give: days added
+    /// after the last, before it and on it, and a day whose value is beyond a bigint of ten-thousandths (its entries
+    /// add up to it exactly).
+    @Test func packedDaysStayExactAcrossStatements() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            let pool = environment.pool
+            let largest = "999999999999999.9999"  // numeric(19, 4) at its largest
+            let statements: [[(id: String, at: String, amount: String)]] = [
+                [("p1", "2026-01-10 10:00Z", "10"), ("p2", "2026-01-12 10:00Z", "20.5")],
+                [("p3", "2026-01-15 10:00Z", "1")],  // after the last day
+                [("p4", "2026-01-12 11:00Z", "0.0001"), ("p5", "2026-01-01 11:00Z", "3")],  // on a day, and before
+                [("h1", "2026-01-20 10:00Z", largest), ("h2", "2026-01-20 11:00Z", largest)],
+                [("h3", "2026-01-20 12:00Z", largest)],
+            ]
+            for orders in statements {
+                try await pool.transaction { connection in
+                    for order in orders {
+                        try connection.execute(
+                            """
+                            INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base,
+                                                content_hash)
+                            VALUES ($1, 'X1', 'purchase', $2::timestamptz, $3::numeric, 'USD', $3::numeric, 'test')
+                            """,
+                            [order.id, order.at, order.amount]
+                        )
+                    }
+                }
+                #expect(try await Self.differences(pool) == 0)
+            }
+            // Every order in one statement: the same days and values.
+            try await pool.execute(
+                """
+                INSERT INTO orders (order_id, customer_id, kind, occurred_at, amount, currency, amount_base, content_hash)
+                SELECT 'Y' || order_id, 'Y1', kind, occurred_at, amount, currency, amount_base, content_hash
+                FROM orders WHERE customer_id = 'X1'
+                """
+            )
+            let rows = try await Self.rows(Self.unpackedDays, pool)
+            let expected = "{20454,20463,20465,20468,20473} {3.0000,10.0000,20.5001,1.0000,2999999999999999.9997}"
+            #expect(rows == ["X1": expected, "Y1": expected])
+            let entries = try await pool.query(
+                "SELECT octet_length(purchase_days) / 12 FROM customer_activity WHERE customer_id = 'X1'"
+            )
+            #expect(try entries[0].decode(0, as: Int.self) == 4 + 4)  // four days, and the large one in four pieces
+            #expect(try await Self.differences(pool) == 0)
         }
     }
 

@@ -36,6 +36,13 @@ struct RulesNineGridTests {
         #expect(NineGridCell(id: "high-", axis: .growth) == nil)
         #expect(NineGridCell(id: "top-low", axis: .growth) == nil)
         #expect(GridStrategy.reduceCost.rawValue == "reduce_cost")
+        // Every cell's id and place among the nine, each one of its own.
+        let cells = GridLevel.allCases.flatMap { value in
+            GridLevel.allCases.map { NineGridCell(value: value, second: $0, axis: .profitability) }
+        }
+        #expect(cells.map(\.id) == cells.map { "\($0.value.rawValue)-\($0.second.rawValue)" })
+        #expect(cells.map(\.index) == Array(0..<9))
+        #expect(cells.allSatisfy { NineGridCell(id: $0.id, axis: .profitability) == $0 })
     }
 
     @Test(

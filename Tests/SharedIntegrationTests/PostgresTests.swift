@@ -278,6 +278,30 @@ struct PostgresTests {
         }
     }
 
+    /// A `timestamptz` read in its binary form is the number `date_part('epoch', ...)` gives for it, to the last bit:
+    /// microseconds, times before 1970 and far ahead, the infinities, NULL.
+    @Test func binaryTimestampsAreTheSecondsDatePartGives() async throws {
+        try await TestServers.withEnvironment(migrate: false) { environment in
+            let rows = try await environment.pool.withConnection { connection in
+                var rows: [(time: Double?, epoch: Double?)] = []
+                try await connection.copyOutBinary(
+                    """
+                    SELECT t, date_part('epoch', t)
+                    FROM (SELECT unnest(ARRAY['infinity', '-infinity', '1970-01-01 00:00:00+00', '1969-12-31 23:59:59.999999+00',
+                                              '2000-01-01 00:00:00.000001+00', '1900-02-28 12:34:56.789+00',
+                                              '2999-12-31 23:59:59.999999+00']::timestamptz[])
+                          UNION ALL SELECT NULL
+                          UNION ALL SELECT now() - random() * interval '60 years' FROM generate_series(1, 5000)) AS x(t)
+                    """
+                ) { fields in rows.append((try fields.timestamp(), try fields.float8())) }
+                return rows
+            }
+            #expect(rows.count == 7 + 1 + 5000)
+            #expect(rows.filter { $0.time != $0.epoch }.isEmpty, "\(rows.filter { $0.time != $0.epoch }.prefix(5))")
+            #expect(rows.contains { $0.time == -.infinity } && rows.contains { $0.time == nil })
+        }
+    }
+
     @Test func transactionRollsBackWhenTheBodyThrows() async throws {
         struct Abort: Error {}
         try await TestServers.withEnvironment(migrate: false) { environment in

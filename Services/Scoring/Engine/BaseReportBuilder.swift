@@ -25,10 +25,10 @@ struct BaseReportBuilder {
     private var predictedTotal: Double?
     private var expectedTransactions: Double?
     private var expectedRevenue: Double?
-    private var stages = [Int](repeating: 0, count: LifecycleStage.allCases.count)
-    private var tiers = [Int](repeating: 0, count: ValueTier.allCases.count)
+    private var stages = CaseCounts<LifecycleStage>()
+    private var tiers = CaseCounts<ValueTier>()
     private var cells = [Cell](repeating: Cell(), count: 9)
-    private var axes: [GridAxis: Int] = [:]
+    private var axes = CaseCounts<GridAxis>()
     /// Moves by index: from (the tier's or stage's index, or the last row for customers new since) to.
     private var tierMoves: [[Int]]
     private var stageMoves: [[Int]]
@@ -41,13 +41,8 @@ struct BaseReportBuilder {
         var customers = 0
         var historical = 0.0
         var predicted = 0.0
-        var strategies: [GridStrategy: Int] = [:]
+        var strategies = CaseCounts<GridStrategy>()
     }
-
-    private static let stageIndex = Dictionary(
-        uniqueKeysWithValues: LifecycleStage.allCases.enumerated().map { ($1, $0) }
-    )
-    private static let tierIndex = Dictionary(uniqueKeysWithValues: ValueTier.allCases.enumerated().map { ($1, $0) })
 
     /// A report as of `asOf`; `previousAsOf` is the as-of time of the previous full rescoring (nil for the first:
     /// no transitions), `spend` the fitted spend model, `capacity` the number of customers to expect.
@@ -69,13 +64,13 @@ struct BaseReportBuilder {
     /// Counts one scored customer; `rescored` is its tier and stage at the previous full rescoring.
     mutating func add(_ score: CustomerScore, rescored: (tier: ValueTier, stage: LifecycleStage)?) {
         scored += 1
-        let stage = Self.stageIndex[score.stage] ?? 0
-        let tier = Self.tierIndex[score.tier] ?? 0
-        stages[stage] += 1
-        tiers[tier] += 1
+        let stage = stages.index(of: score.stage)
+        let tier = tiers.index(of: score.tier)
+        stages.add(score.stage)
+        tiers.add(score.tier)
         if previousAsOf != nil {
-            tierMoves[rescored.flatMap { Self.tierIndex[$0.tier] } ?? ValueTier.allCases.count][tier] += 1
-            stageMoves[rescored.flatMap { Self.stageIndex[$0.stage] } ?? LifecycleStage.allCases.count][stage] += 1
+            tierMoves[rescored.map { tiers.index(of: $0.tier) } ?? ValueTier.allCases.count][tier] += 1
+            stageMoves[rescored.map { stages.index(of: $0.stage) } ?? LifecycleStage.allCases.count][stage] += 1
             let wasGold = rescored?.tier == .gold
             if wasGold != (score.tier == .gold) {
                 if wasGold {
@@ -104,12 +99,12 @@ struct BaseReportBuilder {
             }
         }
         if let grid = score.grid {
-            let index = Self.cellIndex(grid)
+            let index = grid.index
             cells[index].customers += 1
             cells[index].historical += score.clv.historical
             cells[index].predicted += score.clv.predicted ?? 0
-            cells[index].strategies[grid.strategy, default: 0] += 1
-            axes[grid.axis, default: 0] += 1
+            cells[index].strategies.add(grid.strategy)
+            axes.add(grid.axis)
         }
     }
 
@@ -117,14 +112,17 @@ struct BaseReportBuilder {
     func finish(modelID: Int64?) -> BaseReport {
         let concentration = ValueConcentration(historical)
         let axis =
-            axes.max { $0.value < $1.value || ($0.value == $1.value && $0.key == .profitability) }?.key ?? .growth
+            axes.counted.max { $0.value < $1.value || ($0.value == $1.value && $0.key == .profitability) }?.key
+            ?? .growth
         var grid: [String: BaseReport.GridCell] = [:]
         for value in GridLevel.allCases {
             for second in GridLevel.allCases {
                 let cell = NineGridCell(value: value, second: second, axis: axis)
-                let counted = cells[Self.cellIndex(cell)]
+                let counted = cells[cell.index]
                 let strategy =
-                    counted.strategies.max { $0.value < $1.value || ($0.value == $1.value && $0.key != cell.strategy) }?
+                    counted.strategies.counted.max {
+                        $0.value < $1.value || ($0.value == $1.value && $0.key != cell.strategy)
+                    }?
                     .key ?? cell.strategy
                 grid[cell.id] = BaseReport.GridCell(
                     customers: counted.customers,
@@ -164,8 +162,8 @@ struct BaseReportBuilder {
                 BaseReport.Forecast(transactions: transactions, revenue: expectedRevenue.map(BaseReport.money))
             },
             cohorts: cohorts.cohorts(asOf: asOf),
-            stages: names(LifecycleStage.allCases, stages),
-            tiers: names(ValueTier.allCases, tiers),
+            stages: names(LifecycleStage.allCases, stages.counts),
+            tiers: names(ValueTier.allCases, tiers.counts),
             grid: grid,
             transitions: previousAsOf.map { previous in
                 BaseReport.Transitions(
@@ -207,10 +205,5 @@ struct BaseReportBuilder {
         let position = list.firstIndex { before(entry, $0) } ?? list.count
         list.insert(entry, at: position)
         if list.count > moversShown { list.removeLast() }
-    }
-
-    private static func cellIndex(_ cell: NineGridCell) -> Int {
-        func level(_ level: GridLevel) -> Int { GridLevel.allCases.firstIndex(of: level) ?? 0 }
-        return level(cell.value) * 3 + level(cell.second)
     }
 }

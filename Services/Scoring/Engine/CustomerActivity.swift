@@ -244,14 +244,14 @@ public struct ActivityBuilder: Sendable {
     public struct PurchaseDays: Sequence, Sendable {
         fileprivate enum Days: Sendable {
             case orders([OrderDay])
-            case stored([Int])
+            case stored([(day: Int, value: Double)])
         }
         private let days: Days
 
         fileprivate init(orders: [OrderDay]) { days = .orders(orders) }
 
-        /// Stored purchase days.
-        init(_ days: [Int]) { self.days = .stored(days) }
+        /// Stored purchase days, each with its value.
+        init(_ days: [(day: Int, value: Double)]) { self.days = .stored(days) }
 
         /// Days since 1970-01-01 (UTC) with at least one purchase; a day may come twice when its orders did not
         /// arrive in time order.
@@ -268,7 +268,7 @@ public struct ActivityBuilder: Sendable {
                 case .stored(let stored):
                     guard index < stored.count else { return nil }
                     defer { index += 1 }
-                    return stored[index]
+                    return stored[index].day
                 case .orders(let orders):
                     while index < orders.count {
                         defer { index += 1 }

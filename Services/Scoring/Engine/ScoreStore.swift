@@ -47,7 +47,7 @@ enum ScoreStore {
         settings: ScoringConfiguration,
         calibrationEnd: Date? = nil,
         on connection: isolated PostgresConnection,
-        purchaseDays: ((_ days: ActivityBuilder.PurchaseDays) -> Void)? = nil,
+        purchaseDays: (_ days: ActivityBuilder.PurchaseDays) -> Void = { _ in },
         holdout: ((HoldoutHistory) -> Void)? = nil,
         each: (ScoringEntry) throws -> Void
     ) throws {
@@ -88,7 +88,7 @@ enum ScoreStore {
         var purchaseTimes: [Double] = []
         func finish() throws {
             guard var done = entry else { return }
-            if let purchaseDays { builder.withPurchaseDays(purchaseDays) }
+            builder.withPurchaseDays(purchaseDays)
             done.activity = builder.finish()
             if let calibrationEnd {
                 let split = HoldoutHistory(
@@ -107,16 +107,18 @@ enum ScoreStore {
         // customer's row sorts before its orders (the second key), and `ActivityBuilder` puts the orders into days,
         // cheaper than any GROUP BY and than sorting the orders by time as well. An order row's score columns and a
         // customer row's order columns are NULL, which the sort stores as bits and the parse passes over. Per row
-        // PostgreSQL does as little as it can: `date_part` is already a float8 (`extract` is a numeric, and numeric
-        // to float8 goes through text), amounts go out in numeric's binary form, and the as-of time is read once (a
-        // sub-select) rather than parsed from the setting again for every order.
+        // PostgreSQL does as little as it can: times and amounts go out in their binary forms (a time as its
+        // microseconds, which the client turns into the seconds `date_part('epoch', ...)` gives, without PostgreSQL
+        // reading the unit's name and dividing for every row; a `numeric` as its digits, never through text as a
+        // cast to float8 goes), and the as-of time is read once (a sub-select) rather than parsed from the setting
+        // again for every order.
         try connection.copyOutBinary(
             """
-            SELECT c.customer_id COLLATE "C", 0, NULL::float8, NULL::boolean, NULL::numeric, NULL::numeric,
+            SELECT c.customer_id COLLATE "C", 0, NULL::timestamptz, NULL::boolean, NULL::numeric, NULL::numeric,
                    \(storedScore)
             FROM \(customers)
             UNION ALL
-            SELECT o.customer_id COLLATE "C", 1, date_part('epoch', o.occurred_at), o.kind = 'purchase',
+            SELECT o.customer_id COLLATE "C", 1, o.occurred_at, o.kind = 'purchase',
                    o.amount_base, o.cost_base, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM \(orders)
             WHERE NOT o.held AND o.occurred_at <= (SELECT current_setting('crm.scoring_as_of')::timestamptz)
@@ -128,7 +130,7 @@ enum ScoreStore {
                 guard entry?.customerID == id else {
                     throw ScoringError(.unreadableRow, "orders of a customer missing from the customer rows")
                 }
-                guard let time = try fields.float8() else {
+                guard let time = try fields.timestamp() else {
                     throw ScoringError(.unreadableRow, "an order without its time")
                 }
                 let isPurchase = try fields.bool() ?? false
@@ -153,9 +155,8 @@ enum ScoreStore {
     /// compares with (stage, tier, p_alive, last order, grid, scored at), the tier and stage of the last full
     /// rescoring, and what ``KeptScores`` compares with (the digest and the daily figures).
     private static let storedScore = """
-        s.lifecycle_stage, s.tier, s.p_alive, date_part('epoch', s.last_order_at), s.grid,
-        date_part('epoch', s.scored_at), s.rescored_tier, s.rescored_stage,
-        s.figures_digest, s.expected_purchases_90d, s.clv_simple::float8, s.clv_predicted::float8
+        s.lifecycle_stage, s.tier, s.p_alive, s.last_order_at, s.grid, s.scored_at, s.rescored_tier, s.rescored_stage,
+        s.figures_digest, s.expected_purchases_90d, s.clv_simple, s.clv_predicted
         """
 
     /// Reads a customer row's ``storedScore`` columns into `entry`.
@@ -163,17 +164,17 @@ enum ScoreStore {
         let stage = try fields.text().flatMap(LifecycleStage.init(rawValue:))
         let tier = try fields.text().flatMap(ValueTier.init(rawValue:))
         let pAlive = try fields.float8()
-        let last = try fields.float8()
+        let last = try fields.timestamp()
         let grid = try fields.text()
-        let scoredAt = try fields.float8()
+        let scoredAt = try fields.timestamp()
         // Both read whatever the first holds: more columns may follow.
         let rescoredTier = try fields.text().flatMap(ValueTier.init(rawValue:))
         let rescoredStage = try fields.text().flatMap(LifecycleStage.init(rawValue:))
         if let rescoredTier, let rescoredStage { entry.rescored = (rescoredTier, rescoredStage) }
         let digest = try fields.int64()
         let expected = try fields.float8()
-        let simple = try fields.float8()
-        let predicted = try fields.float8()
+        let simple = try fields.numeric()
+        let predicted = try fields.numeric()
         if let stage, let tier, let scoredAt {
             entry.previous = PreviousScore(
                 stage: stage,
@@ -211,7 +212,7 @@ enum ScoreStore {
         asOf: Date,
         settings: ScoringConfiguration,
         on connection: isolated PostgresConnection,
-        purchaseDays: ((_ days: ActivityBuilder.PurchaseDays) -> Void)? = nil,
+        purchaseDays: (_ days: ActivityBuilder.PurchaseDays) -> Void = { _ in },
         each: (ScoringEntry) throws -> Void
     ) throws -> Int {
         try connection.execute("SELECT set_config('crm.scoring_as_of', $1, true)", [asOf])
@@ -219,20 +220,20 @@ enum ScoreStore {
         let unit = settings.timeUnit
         let lifecycle = settings.lifecycle
         var later: [String] = []
-        var days: [Int] = []
-        var values: [Double] = []
-        // Binary: the sums and the days' values go out in numeric's binary form and the days as integers, neither
-        // formatted by PostgreSQL nor parsed here (their text was half of the client's time in this read).
+        var days: [(day: Int, value: Double)] = []
+        // Binary: the sums go out in numeric's binary form and the purchase days packed as PostgreSQL stores them
+        // (``PackedPurchaseDays``), neither formatted by PostgreSQL nor parsed here (their text was half of the
+        // client's time in this read, and sending the days as arrays, element by element, most of the server's).
         //
-        // Every customer has its activity row (an empty one until its first counted order), streamed past a hash of the
-        // scores: the narrow side hashed, the wide rows streamed, in parallel.
+        // Every customer has its activity row (an empty one until its first counted order), joined to its score by a
+        // hash of the smaller table (the activities since their days are packed) in one process (the caller leaves
+        // parallel workers to the planner's costs).
         try connection.copyOutBinary(
             """
             SELECT a.customer_id, a.last_order_at > (SELECT current_setting('crm.scoring_as_of')::timestamptz),
                    \(storedScore),
-                   a.purchases, date_part('epoch', a.first_purchase_at), date_part('epoch', a.last_purchase_at),
-                   a.net_revenue, a.net_value, a.costed_revenue, a.costed_margin, a.has_cost, a.purchase_days,
-                   a.day_values
+                   a.purchases, a.first_purchase_at, a.last_purchase_at,
+                   a.net_revenue, a.net_value, a.costed_revenue, a.costed_margin, a.has_cost, a.purchase_days
             FROM customer_activity a
             LEFT JOIN customer_scores s ON s.customer_id = a.customer_id
             """
@@ -250,8 +251,8 @@ enum ScoreStore {
             }
             var totals = CustomerActivity.Totals()
             totals.orderCount = purchases
-            totals.firstPurchaseAt = try fields.float8()
-            totals.lastPurchaseAt = try fields.float8()
+            totals.firstPurchaseAt = try fields.timestamp()
+            totals.lastPurchaseAt = try fields.timestamp()
             guard let netRevenue = try fields.numeric(), let netValue = try fields.numeric(),
                 let costedRevenue = try fields.numeric(), let costedMargin = try fields.numeric()
             else { throw ScoringError(.unreadableRow, "a stored activity without its sums") }
@@ -261,16 +262,11 @@ enum ScoreStore {
             totals.costedMargin = costedMargin
             totals.hasCost = try fields.bool() ?? false
             days.removeAll(keepingCapacity: true)
-            values.removeAll(keepingCapacity: true)
-            try fields.int32s(into: &days)
-            try fields.numerics(into: &values)
-            guard days.count == values.count else {
-                throw ScoringError(.unreadableRow, "a stored activity whose purchase days and values differ in number")
-            }
-            purchaseDays?(ActivityBuilder.PurchaseDays(days))
+            try fields.bytes { packed in try PackedPurchaseDays.decode(packed, into: &days) }
+            purchaseDays(ActivityBuilder.PurchaseDays(days))
             entry.activity = CustomerActivity(
                 totals: totals,
-                purchaseDays: days.indices.lazy.map { (day: days[$0], value: values[$0]) },
+                purchaseDays: days,
                 asOfDay: asOfDay,
                 unit: unit,
                 lifecycle: lifecycle

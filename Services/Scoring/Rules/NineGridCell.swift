@@ -6,7 +6,7 @@ public enum GridLevel: String, Codable, Hashable, Sendable, CaseIterable {
 }
 
 /// What the nine-grid's second axis measures for a customer.
-public enum GridAxis: String, Codable, Hashable, Sendable {
+public enum GridAxis: String, Codable, Hashable, Sendable, CaseIterable {
     /// Margin rate, used wherever every order carries cost.
     case profitability
     /// Value trend (spend per day, recent against earlier), used where cost is unknown.
@@ -74,7 +74,23 @@ public struct NineGridCell: Hashable, Sendable, Codable {
     }
 
     /// The public `grid` value, `<value>-<second>`.
-    public var id: String { "\(value.rawValue)-\(second.rawValue)" }
+    public var id: String { Self.ids[index] }
+
+    /// The cell's place among the nine, 0 to 8: the value's level, then the second axis's (high, mid, low).
+    public var index: Int { Self.levelIndex(value) * 3 + Self.levelIndex(second) }
+
+    /// The ids of the nine cells by ``index``, made once: a full rescoring asks for a million.
+    private static let ids = GridLevel.allCases.flatMap { value in
+        GridLevel.allCases.map { "\(value.rawValue)-\($0.rawValue)" }
+    }
+
+    private static func levelIndex(_ level: GridLevel) -> Int {
+        switch level {
+        case .high: 0
+        case .mid: 1
+        case .low: 2
+        }
+    }
 
     /// The strategy of this cell, from the table of its axis.
     public var strategy: GridStrategy {
