@@ -44,56 +44,10 @@ extension Schema {
             CREATE VIEW customer_activity_from_orders AS
             \(activitySums(of: "orders"));
 
-            CREATE FUNCTION crm_refresh_customer_activity(ids text[]) RETURNS void
-                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-            BEGIN
-                -- Lock (creating where missing) in id order: concurrent writers of one customer take turns.
-                INSERT INTO public.customer_activity (customer_id) SELECT id FROM unnest(ids) AS id ORDER BY id
-                ON CONFLICT (customer_id) DO NOTHING;
-                PERFORM 1 FROM public.customer_activity WHERE customer_id = ANY(ids) ORDER BY customer_id FOR UPDATE;
-                -- A statement of its own: it sees every order committed before the locks were granted. Planned for
-                -- the ids at hand (EXECUTE): the orders' index for a few, one pass over all orders for many.
-                EXECUTE $update$
-                    UPDATE public.customer_activity AS a SET
-                        last_order_at = r.last_order_at, purchases = coalesce(r.purchases, 0),
-                        first_purchase_at = r.first_purchase_at, last_purchase_at = r.last_purchase_at,
-                        net_revenue = coalesce(r.net_revenue, 0), net_value = coalesce(r.net_value, 0),
-                        costed_revenue = coalesce(r.costed_revenue, 0), costed_margin = coalesce(r.costed_margin, 0),
-                        has_cost = coalesce(r.has_cost, false), purchase_days = coalesce(r.purchase_days, '{}'),
-                        day_values = coalesce(r.day_values, '{}')
-                    FROM unnest($1) AS i(id)
-                        LEFT JOIN (SELECT * FROM public.customer_activity_from_orders WHERE customer_id = ANY($1)) AS r
-                            ON r.customer_id = i.id
-                    WHERE a.customer_id = i.id
-                $update$ USING ids;
-            END
-            $$;
+            \(refreshActivity("CREATE", days: refreshedDayArrays))
             REVOKE ALL ON FUNCTION crm_refresh_customer_activity(text[]) FROM PUBLIC;
 
-            CREATE FUNCTION crm_orders_inserted() RETURNS trigger
-                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-            BEGIN
-                INSERT INTO public.customer_activity AS a
-                SELECT * FROM (\(activitySums(of: "changed"))) AS n ORDER BY n.customer_id
-                ON CONFLICT (customer_id) DO UPDATE SET
-                    last_order_at = greatest(a.last_order_at, EXCLUDED.last_order_at),
-                    purchases = a.purchases + EXCLUDED.purchases,
-                    first_purchase_at = least(a.first_purchase_at, EXCLUDED.first_purchase_at),
-                    last_purchase_at = greatest(a.last_purchase_at, EXCLUDED.last_purchase_at),
-                    net_revenue = a.net_revenue + EXCLUDED.net_revenue, net_value = a.net_value + EXCLUDED.net_value,
-                    costed_revenue = a.costed_revenue + EXCLUDED.costed_revenue,
-                    costed_margin = a.costed_margin + EXCLUDED.costed_margin,
-                    has_cost = a.has_cost OR EXCLUDED.has_cost,
-                    (purchase_days, day_values) = (
-                        SELECT coalesce(array_agg(m.day ORDER BY m.day), '{}'), coalesce(array_agg(m.value ORDER BY m.day), '{}')
-                        FROM (SELECT u.day, sum(u.value) AS value
-                              FROM unnest(a.purchase_days || EXCLUDED.purchase_days, a.day_values || EXCLUDED.day_values)
-                                   AS u(day, value)
-                              GROUP BY u.day) AS m
-                    );
-                RETURN NULL;
-            END
-            $$;
+            \(ordersInserted("CREATE", days: dayArrays, merge: mergedDayArrays))
             REVOKE ALL ON FUNCTION crm_orders_inserted() FROM PUBLIC;
 
             CREATE FUNCTION crm_orders_changed() RETURNS trigger
@@ -127,6 +81,79 @@ extension Schema {
         coalesce(array_agg(day ORDER BY day) FILTER (WHERE purchases > 0), '{}') AS purchase_days,
                    coalesce(array_agg(value ORDER BY day) FILTER (WHERE purchases > 0), '{}') AS day_values
         """
+
+    /// How ``refreshActivity(_:days:)`` set the days as two arrays (migration 37).
+    private static let refreshedDayArrays = """
+        purchase_days = coalesce(r.purchase_days, '{}'),
+                    day_values = coalesce(r.day_values, '{}')
+        """
+
+    /// How ``ordersInserted(_:days:merge:)`` merged the days as two arrays (migration 37).
+    private static let mergedDayArrays = """
+        (purchase_days, day_values) = (
+                    SELECT coalesce(array_agg(m.day ORDER BY m.day), '{}'), coalesce(array_agg(m.value ORDER BY m.day), '{}')
+                    FROM (SELECT u.day, sum(u.value) AS value
+                          FROM unnest(a.purchase_days || EXCLUDED.purchase_days, a.day_values || EXCLUDED.day_values)
+                               AS u(day, value)
+                          GROUP BY u.day) AS m
+                );
+        """
+
+    /// `crm_refresh_customer_activity(ids)`, made by `create` (`CREATE`, `CREATE OR REPLACE`): sums the customers
+    /// `ids` up again from their orders; `days` sets the purchase days' columns from the orders' row `r`.
+    private static func refreshActivity(_ create: String, days: String) -> String {
+        """
+        \(create) FUNCTION crm_refresh_customer_activity(ids text[]) RETURNS void
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+        BEGIN
+            -- Lock (creating where missing) in id order: concurrent writers of one customer take turns.
+            INSERT INTO public.customer_activity (customer_id) SELECT id FROM unnest(ids) AS id ORDER BY id
+            ON CONFLICT (customer_id) DO NOTHING;
+            PERFORM 1 FROM public.customer_activity WHERE customer_id = ANY(ids) ORDER BY customer_id FOR UPDATE;
+            -- A statement of its own: it sees every order committed before the locks were granted. Planned for
+            -- the ids at hand (EXECUTE): the orders' index for a few, one pass over all orders for many.
+            EXECUTE $update$
+                UPDATE public.customer_activity AS a SET
+                    last_order_at = r.last_order_at, purchases = coalesce(r.purchases, 0),
+                    first_purchase_at = r.first_purchase_at, last_purchase_at = r.last_purchase_at,
+                    net_revenue = coalesce(r.net_revenue, 0), net_value = coalesce(r.net_value, 0),
+                    costed_revenue = coalesce(r.costed_revenue, 0), costed_margin = coalesce(r.costed_margin, 0),
+                    has_cost = coalesce(r.has_cost, false), \(days)
+                FROM unnest($1) AS i(id)
+                    LEFT JOIN (SELECT * FROM public.customer_activity_from_orders WHERE customer_id = ANY($1)) AS r
+                        ON r.customer_id = i.id
+                WHERE a.customer_id = i.id
+            $update$ USING ids;
+        END
+        $$;
+        """
+    }
+
+    /// `crm_orders_inserted()`, made by `create`: adds the orders a statement stored to their customers' rows; `days`
+    /// aggregates the purchase days' columns of the statement's orders (``activitySums(of:days:)``), `merge` sets the
+    /// row's from them and the stored ones (`a`, `EXCLUDED`).
+    private static func ordersInserted(_ create: String, days: String, merge: String) -> String {
+        """
+        \(create) FUNCTION crm_orders_inserted() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+        BEGIN
+            INSERT INTO public.customer_activity AS a
+            SELECT * FROM (\(activitySums(of: "changed", days: days))) AS n ORDER BY n.customer_id
+            ON CONFLICT (customer_id) DO UPDATE SET
+                last_order_at = greatest(a.last_order_at, EXCLUDED.last_order_at),
+                purchases = a.purchases + EXCLUDED.purchases,
+                first_purchase_at = least(a.first_purchase_at, EXCLUDED.first_purchase_at),
+                last_purchase_at = greatest(a.last_purchase_at, EXCLUDED.last_purchase_at),
+                net_revenue = a.net_revenue + EXCLUDED.net_revenue, net_value = a.net_value + EXCLUDED.net_value,
+                costed_revenue = a.costed_revenue + EXCLUDED.costed_revenue,
+                costed_margin = a.costed_margin + EXCLUDED.costed_margin,
+                has_cost = a.has_cost OR EXCLUDED.has_cost,
+                \(merge)
+            RETURN NULL;
+        END
+        $$;
+        """
+    }
 
     /// The `customer_activity` rows of the counted orders in `orders` (a table, or a trigger's transition table of
     /// `orders` rows), one per customer, in the table's column order; `days` aggregates the purchase days' columns
@@ -357,48 +384,13 @@ extension Schema {
             CREATE VIEW customer_activity_from_orders AS
             \(activitySums(of: "orders", days: packedDays));
 
-            CREATE OR REPLACE FUNCTION crm_refresh_customer_activity(ids text[]) RETURNS void
-                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-            BEGIN
-                -- Lock (creating where missing) in id order: concurrent writers of one customer take turns.
-                INSERT INTO public.customer_activity (customer_id) SELECT id FROM unnest(ids) AS id ORDER BY id
-                ON CONFLICT (customer_id) DO NOTHING;
-                PERFORM 1 FROM public.customer_activity WHERE customer_id = ANY(ids) ORDER BY customer_id FOR UPDATE;
-                -- A statement of its own: it sees every order committed before the locks were granted. Planned for
-                -- the ids at hand (EXECUTE): the orders' index for a few, one pass over all orders for many.
-                EXECUTE $update$
-                    UPDATE public.customer_activity AS a SET
-                        last_order_at = r.last_order_at, purchases = coalesce(r.purchases, 0),
-                        first_purchase_at = r.first_purchase_at, last_purchase_at = r.last_purchase_at,
-                        net_revenue = coalesce(r.net_revenue, 0), net_value = coalesce(r.net_value, 0),
-                        costed_revenue = coalesce(r.costed_revenue, 0), costed_margin = coalesce(r.costed_margin, 0),
-                        has_cost = coalesce(r.has_cost, false), purchase_days = coalesce(r.purchase_days, '')
-                    FROM unnest($1) AS i(id)
-                        LEFT JOIN (SELECT * FROM public.customer_activity_from_orders WHERE customer_id = ANY($1)) AS r
-                            ON r.customer_id = i.id
-                    WHERE a.customer_id = i.id
-                $update$ USING ids;
-            END
-            $$;
+            \(refreshActivity("CREATE OR REPLACE", days: "purchase_days = coalesce(r.purchase_days, '')"))
 
-            CREATE OR REPLACE FUNCTION crm_orders_inserted() RETURNS trigger
-                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-            BEGIN
-                INSERT INTO public.customer_activity AS a
-                SELECT * FROM (\(activitySums(of: "changed", days: packedDays))) AS n ORDER BY n.customer_id
-                ON CONFLICT (customer_id) DO UPDATE SET
-                    last_order_at = greatest(a.last_order_at, EXCLUDED.last_order_at),
-                    purchases = a.purchases + EXCLUDED.purchases,
-                    first_purchase_at = least(a.first_purchase_at, EXCLUDED.first_purchase_at),
-                    last_purchase_at = greatest(a.last_purchase_at, EXCLUDED.last_purchase_at),
-                    net_revenue = a.net_revenue + EXCLUDED.net_revenue, net_value = a.net_value + EXCLUDED.net_value,
-                    costed_revenue = a.costed_revenue + EXCLUDED.costed_revenue,
-                    costed_margin = a.costed_margin + EXCLUDED.costed_margin,
-                    has_cost = a.has_cost OR EXCLUDED.has_cost,
-                    purchase_days = public.crm_merge_purchase_days(a.purchase_days, EXCLUDED.purchase_days);
-                RETURN NULL;
-            END
-            $$;
+            \(ordersInserted(
+                "CREATE OR REPLACE",
+                days: packedDays,
+                merge: "purchase_days = public.crm_merge_purchase_days(a.purchase_days, EXCLUDED.purchase_days);"
+            ))
             """
     )
 

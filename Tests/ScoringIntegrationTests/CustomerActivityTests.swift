@@ -207,15 +207,29 @@ import Testing
         }
     }
 
+    /// Migrates the environment's database up to migration `version`, leaving it out; the function returned applies the
+    /// rest.
+    static func migrate(
+        before version: Int,
+        _ environment: TestEnvironment
+    ) async throws -> () async throws -> Void {
+        let connection = environment.connection(name: "migrate")
+        let before = Schema.migrations.filter { $0.version < version }
+        try await Migrator(migrations: before).migrate(connection, logger: TestServers.logger)
+        return {
+            try await Migrator().migrate(connection, logger: TestServers.logger)
+            await connection.close()
+        }
+    }
+
     /// Every customer has its activity row: one stored before the migration that brought the rule gets an empty row
     /// from it, one stored after gets it from the trigger on `customers`, its first order fills it in as if it had
     /// never been empty, and a customer deleted (one without orders) takes its row along.
     @Test func everyCustomerHasItsActivityRow() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
             let pool = environment.pool
-            let connection = environment.connection(name: "migrate")
-            let before = Schema.migrations.filter { $0.version < 40 }  // before "an activity row for every customer"
-            try await Migrator(migrations: before).migrate(connection, logger: TestServers.logger)
+            // Before "an activity row for every customer".
+            let migrateTheRest = try await Self.migrate(before: 40, environment)
             try await pool.execute("INSERT INTO customers (customer_id) VALUES ('B-none')")
             let at = Timestamp(Date().addingTimeInterval(-86_400)).rfc3339
             try await ScoringHarness.store(
@@ -238,8 +252,7 @@ import Testing
             }
             #expect(try await rows() == ["B-ordered": "1 12.5 ordered"])
 
-            try await Migrator().migrate(connection, logger: TestServers.logger)
-            await connection.close()
+            try await migrateTheRest()
             #expect(try await rows() == ["B-ordered": "1 12.5 ordered", "B-none": "0 0 none"])
 
             try await pool.execute("INSERT INTO customers (customer_id) VALUES ('A-none'), ('A-ordered')")
@@ -289,9 +302,7 @@ import Testing
     @Test func packingThePurchaseDaysKeepsEveryDayAndValue() async throws {
         try await TestServers.withEnvironment(migrate: false) { environment in
             let pool = environment.pool
-            let connection = environment.connection(name: "migrate")
-            let before = Schema.migrations.filter { $0.version < 42 }  // before "packed purchase days"
-            try await Migrator(migrations: before).migrate(connection, logger: TestServers.logger)
+            let migrateTheRest = try await Self.migrate(before: 42, environment)  // before "packed purchase days"
             try await ScoringHarness.store(try Self.recentCDNOW(), pool: pool)
             let orders = Self.recentOrders(now: Date())
             try await ScoringHarness.store(orders.first + orders.second, pool: pool)
@@ -302,8 +313,7 @@ import Testing
             #expect(arrays.count == 2357 + 40)
             #expect(arrays.values.contains { $0.contains(",") })
 
-            try await Migrator().migrate(connection, logger: TestServers.logger)
-            await connection.close()
+            try await migrateTheRest()
             #expect(try await Self.rows(Self.unpackedDays, pool) == arrays)
             #expect(try await Self.differences(pool) == 0)
         }
