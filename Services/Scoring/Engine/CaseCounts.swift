@@ -12,8 +12,6 @@ struct CaseCounts<Case: CaseIterable & Hashable> {
 
     mutating func add(_ value: Case) { counts[index(of: value)] += 1 }
 
-    subscript(value: Case) -> Int { counts[index(of: value)] }
-
     /// The cases counted at least once, with their counts.
     var counted: [Case: Int] {
         Dictionary(uniqueKeysWithValues: zip(cases, counts).filter { $0.1 > 0 })

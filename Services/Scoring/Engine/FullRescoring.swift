@@ -620,16 +620,7 @@ private final class WriteChunks: @unchecked Sendable {
     /// Customers scored by stage, tier and nine-grid cell (its id).
     var stages: [LifecycleStage: Int] { stageCounts.counted }
     var tiers: [ValueTier: Int] { tierCounts.counted }
-    var cells: [String: Int] {
-        var cells: [String: Int] = [:]
-        for value in GridLevel.allCases {
-            for second in GridLevel.allCases {
-                let cell = NineGridCell(value: value, second: second, axis: .growth)
-                if cellCounts[cell.index] > 0 { cells[cell.id] = cellCounts[cell.index] }
-            }
-        }
-        return cells
-    }
+    var cells: [String: Int] { Dictionary(uniqueKeysWithValues: zip(NineGridCell.ids, cellCounts).filter { $0.1 > 0 }) }
     /// Customers left out because a figure is not a finite number.
     private(set) var unscored: [String] = []
     /// Whether a score that did not move stays as stored rather than staged (``KeptScores``).

@@ -80,7 +80,7 @@ public struct NineGridCell: Hashable, Sendable, Codable {
     public var index: Int { Self.levelIndex(value) * 3 + Self.levelIndex(second) }
 
     /// The ids of the nine cells by ``index``, made once: a full rescoring asks for a million.
-    private static let ids = GridLevel.allCases.flatMap { value in
+    static let ids = GridLevel.allCases.flatMap { value in
         GridLevel.allCases.map { "\(value.rawValue)-\($0.rawValue)" }
     }
 
