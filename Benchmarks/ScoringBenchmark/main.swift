@@ -102,11 +102,14 @@ func describe(_ report: FullRescoring.Report, seconds: Double) {
     let statistics = report.model.statistics
     print(
         String(
-            format: "  spill file %.0f MiB; write phase: merge %.2f s, events %.2f s, report %.2f s",
+            format:
+                "  spill file %.0f MiB; write phase: merge %.2f s, events %.2f s, report %.2f s, "
+                + "waiting for the fits beside it %.2f s",
             (statistics["spill_bytes"] ?? 0) / 1_048_576,
             statistics["seconds.write.merge"] ?? 0,
             statistics["seconds.write.events"] ?? 0,
-            statistics["seconds.write.report"] ?? 0
+            statistics["seconds.write.report"] ?? 0,
+            statistics["seconds.write.deferred_fits"] ?? 0
         )
     )
 }

@@ -211,6 +211,16 @@ import Testing
                         "gamma_gamma": "noCustomers",
                     ]
             )
+            // The failures of the fits made beside the scoring (the models the scores do not carry) reach the
+            // stored row too.
+            let stored = try await environment.pool.query(
+                """
+                SELECT fit_failures ->> 'bgnbd', fit_failures ->> 'mbgnbd', fit_failures ->> 'pareto_nbd'
+                FROM scoring_models WHERE model_id = $1
+                """,
+                [model.modelID]
+            )
+            #expect((0..<3).map { stored.first?[$0] } == ["degenerate", "degenerate", "degenerate"])
             #expect(model.bgnbd?.parameters == previous.model.bgnbd?.parameters)
             #expect(model.paretoNBD?.carriedOverFrom == previous.model.modelID)
             #expect(model.gammaGamma?.carriedOverFrom == previous.model.modelID)

@@ -55,6 +55,65 @@ struct EnginePurchaseModelsTests {
     }
 
     @Test(
+        "the models the scores do not carry, fitted beside the scoring, end as the fits made all at once",
+        arguments: [PurchaseModelChoice.auto, .paretoNBD]
+    )
+    func deferredFits(choice: PurchaseModelChoice) throws {
+        var settings = Self.settings
+        settings.purchaseModel = choice
+        let previous = try Self.sampleModel.get()
+        // A week later than the previous model, no one having bought since: each fit starts from its parameters
+        // and moves from them.
+        let summaries = try EngineBaseModelTests.sampleActivities().compactMap(\.summary).map { summary in
+            var later = summary
+            later.age += 1
+            return later
+        }
+        let asOf = EngineBaseModelTests.calibrationEnd.addingTimeInterval(7 * 86_400)
+        func fit(deferring: Bool) throws -> (model: ScoringModel, deferred: PurchaseModels.DeferredFits?) {
+            try FullRescoring.fit(
+                summaries: summaries,
+                customers: summaries.count,
+                settings: settings,
+                asOf: asOf,
+                requested: true,
+                previous: previous,
+                validation: nil,
+                kinds: PurchaseModelKind.allCases,
+                deferring: deferring
+            )
+        }
+        let whole = try fit(deferring: false)
+        #expect(whole.deferred == nil)
+        let (fitted, deferred) = try fit(deferring: true)
+        var model = fitted
+        let later = try #require(deferred)
+        let carried = choice.kind ?? .bgnbd
+        #expect(model.selected == carried && model.selection == whole.model.selection)
+        #expect(model.purchaseModel(carried) != nil)
+        #expect(model.gammaGamma?.parameters == whole.model.gammaGamma?.parameters)
+        // The carried model's fit is this run's now; the others hold the previous model's until they end.
+        switch carried {
+        case .paretoNBD:
+            #expect(model.paretoNBD?.parameters == whole.model.paretoNBD?.parameters)
+            #expect(model.paretoNBD?.parameters != previous.paretoNBD?.parameters)
+        default:
+            #expect(model.bgnbd?.parameters == whole.model.bgnbd?.parameters)
+            #expect(model.bgnbd?.parameters != previous.bgnbd?.parameters)
+            #expect(model.paretoNBD?.parameters == previous.paretoNBD?.parameters)
+        }
+        #expect(model.mbgnbd?.parameters == previous.mbgnbd?.parameters)
+        later.finish(into: &model)
+        later.finish(into: &model)  // a second call changes nothing and does not wait
+        #expect(model.bgnbd?.parameters == whole.model.bgnbd?.parameters)
+        #expect(model.mbgnbd?.parameters == whole.model.mbgnbd?.parameters)
+        #expect(model.paretoNBD?.parameters == whole.model.paretoNBD?.parameters)
+        #expect(model.mbgnbd?.parameters != previous.mbgnbd?.parameters)
+        #expect(model.fitFailures.isEmpty && model.fittedKinds == PurchaseModelKind.allCases)
+        #expect(Set(model.statistics.keys) == Set(whole.model.statistics.keys))
+    }
+
+    @Test(
         "CRM_SCORING_MODEL names the model whose p_alive and predictions the scores carry",
         arguments: ["mbgnbd", "pareto_nbd"]
     )

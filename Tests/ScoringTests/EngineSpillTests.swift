@@ -94,7 +94,7 @@ import Testing
             previous: nil,
             validation: nil,
             kinds: PurchaseModelKind.allCases
-        )
+        ).model
         #expect(streamed.bgnbd?.parameters == inMemory.bgnbd?.parameters)
         #expect(streamed.customers == inMemory.customers)
         FullRescoring.calibrate(

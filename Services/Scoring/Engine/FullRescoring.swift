@@ -248,7 +248,9 @@ public struct FullRescoring: Sendable {
         clock.lap("read")
 
         progress("fitting models")
-        var model = try Self.fit(
+        // The models the scores do not carry are fitted beside the scoring and the writing (whose two cores are a
+        // third idle), unless a scheduled validation starts from them all.
+        var (model, deferred) = try Self.fit(
             summaries: figures.summaries,
             customers: figures.customers,
             settings: settings,
@@ -256,8 +258,11 @@ public struct FullRescoring: Sendable {
             requested: requested,
             previous: previous.model,
             validation: previous.validation,
-            kinds: purchaseModels
+            kinds: purchaseModels,
+            deferring: calibrationEnd == nil
         )
+        // Never leave the thread fitting after this run ended, whichever way it ends.
+        defer { deferred?.wait() }
         clock.lap("fit")
 
         // A scheduled validation is the newest: under `auto` it decides the selection.
@@ -281,8 +286,6 @@ public struct FullRescoring: Sendable {
                 validation: StoredValidation(modelID: nil, validatedAt: Date(), scheduled: true, result: validation)
             )
         }
-        PurchaseModels.report(model, logger: logger)
-
         progress("scoring customers")
         Self.calibrate(&model, figures: figures)
         clock.lap("score")
@@ -293,6 +296,7 @@ public struct FullRescoring: Sendable {
         let customers = figures.customers
         let outbox = self.outbox
         let keepsUnmovedScores = self.keepsUnmovedScores
+        let later = deferred
         let outcome = try await connection.transaction { connection in
             // The merge joins every staged score to its stored row in one hash: with PostgreSQL's default 4 MB the
             // hash is cut into batches whose rows reach the table in no order of its pages, so each update fetches and
@@ -379,6 +383,14 @@ public struct FullRescoring: Sendable {
             stored.statistics["lifecycle_events"] = Double(announced ?? 0)
             stored.statistics["seconds.write.merge"] = (merged - staged).seconds
             stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
+            // The fits that went on beside the scoring, into the model row before it is seen.
+            if let later {
+                let waiting = ContinuousClock.now
+                later.finish(into: &stored)
+                stored.statistics["seconds.write.deferred_fits"] = (ContinuousClock.now - waiting).seconds
+                try ModelStore.updateFits(stored, on: connection)
+            }
+            PurchaseModels.report(stored, logger: logger)
             if let base {
                 let reporting = ContinuousClock.now
                 try BaseReportStore.insert(base.finish(modelID: stored.modelID), on: connection)
@@ -464,11 +476,14 @@ public struct FullRescoring: Sendable {
             previous: previous,
             validation: validation,
             kinds: kinds
-        )
+        ).model
     }
 
     /// ``fit(_:settings:asOf:requested:previous:validation:kinds:)`` from the summaries of the customers with purchases
-    /// in a base of `customers`.
+    /// in a base of `customers`. With `deferring`, only the purchase model the scores will carry (and Gamma-Gamma) is
+    /// fitted before this returns; the others go on beside the caller's scoring, holding `previous`'s fits until the
+    /// caller finishes them (``PurchaseModels/DeferredFits``). Should the carried model fail without an earlier fit
+    /// to keep, the others decide the selection, and are waited for here.
     static func fit(
         summaries: [TransactionSummary],
         customers: Int,
@@ -477,20 +492,39 @@ public struct FullRescoring: Sendable {
         requested: Bool,
         previous: ScoringModel?,
         validation: StoredValidation?,
-        kinds: [PurchaseModelKind]
-    ) throws -> ScoringModel {
+        kinds: [PurchaseModelKind],
+        deferring: Bool = false
+    ) throws -> (model: ScoringModel, deferred: PurchaseModels.DeferredFits?) {
         var model = ScoringModel.empty(settings: settings, asOf: asOf)
         model.asOfRequested = requested
         model.fittedAt = Date()
         model.customers = customers
-        let failures = PurchaseModels.fit(&model, summaries: summaries, previous: previous, kinds: kinds)
-        for failure in failures { model.fitFailures[failure.model] = failure.code.rawValue }
-        model.selection = PurchaseModels.select(
-            setting: settings.purchaseModel,
-            fitted: model.fittedKinds.filter(kinds.contains),
-            validation: validation
+        func select() {
+            model.selection = PurchaseModels.select(
+                setting: settings.purchaseModel,
+                fitted: model.fittedKinds.filter(kinds.contains),
+                validation: validation
+            )
+        }
+        // The selection were every fit to succeed: the one model the scores need now.
+        let carried =
+            deferring
+            ? PurchaseModels.select(setting: settings.purchaseModel, fitted: kinds, validation: validation)?.selected
+            : nil
+        var deferred = PurchaseModels.fit(
+            &model,
+            summaries: summaries,
+            previous: previous,
+            kinds: kinds,
+            deferring: carried.map { carried in kinds.filter { $0 != carried } } ?? []
         )
-        return model
+        select()
+        if let later = deferred, model.selection?.selected != carried {
+            later.finish(into: &model)
+            deferred = nil
+            select()
+        }
+        return (model, deferred)
     }
 
     /// Every customer's model figures by the selected purchase model, in order: p_alive, expected purchases in 90

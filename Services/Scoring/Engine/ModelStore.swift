@@ -10,11 +10,12 @@ enum ModelStore {
         return encoder
     }()
 
+    private static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
     /// Stores a model and returns it with its id.
     static func insert(_ model: ScoringModel, on connection: isolated PostgresConnection) throws -> ScoringModel {
-        func json(_ value: some Encodable) throws -> String {
-            String(decoding: try encoder.encode(value), as: UTF8.self)
-        }
         let rows = try connection.query(
             """
             INSERT INTO scoring_models (as_of, as_of_requested, fitted_at, time_unit_days, customers, bgnbd,
@@ -37,6 +38,22 @@ enum ModelStore {
         return stored
     }
 
+    /// Records the fits that ended after the model was stored (``PurchaseModels/DeferredFits``).
+    static func updateFits(_ model: ScoringModel, on connection: isolated PostgresConnection) throws {
+        guard let id = model.modelID else { return }
+        try connection.execute(
+            """
+            UPDATE scoring_models SET bgnbd = $2::jsonb, mbgnbd = $3::jsonb, pareto_nbd = $4::jsonb,
+                gamma_gamma = $5::jsonb, fit_failures = $6::jsonb
+            WHERE model_id = $1
+            """,
+            [
+                id, try model.bgnbd.map(json), try model.mbgnbd.map(json), try model.paretoNBD.map(json),
+                try model.gammaGamma.map(json), try json(model.fitFailures),
+            ]
+        )
+    }
+
     /// Records the statistics known only after the scores are written.
     static func updateStatistics(
         _ model: ScoringModel,
@@ -45,7 +62,7 @@ enum ModelStore {
         guard let id = model.modelID else { return }
         try connection.execute(
             "UPDATE scoring_models SET statistics = $2::jsonb WHERE model_id = $1",
-            [id, String(decoding: try encoder.encode(model.statistics), as: UTF8.self)]
+            [id, try json(model.statistics)]
         )
     }
 

@@ -10,28 +10,21 @@ import Synchronization
 /// Gamma-Gamma on the repeat buyers; where a fit fails, the previous model's fit stays in use; then the purchase
 /// model the scores carry is selected (`CRM_SCORING_MODEL`).
 enum PurchaseModels {
-    /// A fit that failed in this run, and whether an earlier fit took its place.
-    struct Failure: Sendable, Hashable {
-        /// `bgnbd`, `mbgnbd`, `pareto_nbd` or `gamma_gamma`.
-        var model: String
-        /// Why (``ModelFitError/Code``).
-        var code: ModelFitError.Code
-        /// The model id whose fit stays in use; nil when there was none to keep.
-        var keptFrom: Int64?
-    }
-
     /// Fits every model of `kinds` on `summaries` into `model` (a base smaller than the settings' minimum is left
     /// without models, as before any fit); a failed fit keeps `previous`'s when its time unit is the same, and so
     /// does a purchase model left out of `kinds` (a benchmark's measure of what the others cost). The fits are
     /// independent and run side by side (``fitSideBySide(_:spenders:previous:kinds:)``); each one's seconds go into
-    /// the model's statistics (`seconds.fit.<model>`). Returns the failures.
+    /// the model's statistics (`seconds.fit.<model>`). The models of `deferred` (of `kinds`) are fitted on a thread
+    /// of their own beside whatever the caller does next, and hold `previous`'s fit until ``DeferredFits/finish(into:)``
+    /// puts theirs in place. A failed fit is noted in ``ScoringModel/fitFailures``. Returns the deferred fits.
     static func fit(
         _ model: inout ScoringModel,
         summaries: [TransactionSummary],
         previous: ScoringModel?,
-        kinds: [PurchaseModelKind] = PurchaseModelKind.allCases
-    ) -> [Failure] {
-        guard summaries.count >= model.settings.minimumFitCustomers else { return [] }
+        kinds: [PurchaseModelKind] = PurchaseModelKind.allCases,
+        deferring deferred: [PurchaseModelKind] = []
+    ) -> DeferredFits? {
+        guard summaries.count >= model.settings.minimumFitCustomers else { return nil }
         let previous = previous.flatMap { $0.settings.timeUnitDays == model.settings.timeUnitDays ? $0 : nil }
         let started = ContinuousClock.now
         // One compression for the three purchase models; when it fails (no repeat purchase at all), every
@@ -39,32 +32,94 @@ enum PurchaseModels {
         let sample = Result { () throws(ModelFitError) in try BGNBDSample(summaries) }
         let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
         model.statistics["seconds.fit.sample"] = (ContinuousClock.now - started).seconds
-        let fits = fitSideBySide(sample, spenders: spenders, previous: previous, kinds: kinds)
+        let deferred = deferred.filter(kinds.contains)
+        let later = deferred.isEmpty ? nil : DeferredFits(sample, previous: previous, kinds: deferred)
+        let fits = fitSideBySide(
+            sample,
+            spenders: spenders,
+            previous: previous,
+            kinds: kinds.filter { !deferred.contains($0) }
+        )
+        adopt(fits, into: &model, previous: previous)
+        return later
+    }
 
-        var failures: [Failure] = []
-        /// The fit, or the previous one with the failure noted.
-        func adopt<P>(
+    /// The fits of one run that were started beside the caller's next steps, for ``fit(_:summaries:previous:kinds:deferring:)``.
+    final class DeferredFits: @unchecked Sendable {
+        private let previous: ScoringModel?
+        // Written once by the thread before it signals, read only after the wait.
+        private var fits: Fits?
+        private let finished = DispatchSemaphore(value: 0)
+
+        /// Starts the fits of `kinds` on `sample` on a thread of its own, not one of the shared pool's: the caller's
+        /// next steps run their parallel parts there, and a pool thread busy for seconds would leave them fewer.
+        init(_ sample: Result<BGNBDSample, ModelFitError>, previous: ScoringModel?, kinds: [PurchaseModelKind]) {
+            self.previous = previous
+            let thread = Thread { [self] in
+                fits = fitSideBySide(sample, spenders: nil, previous: previous, kinds: kinds)
+                finished.signal()
+            }
+            thread.name = "deferred fits"
+            thread.start()
+        }
+
+        /// Waits for the fits and puts them into `model` as ``fit(_:summaries:previous:kinds:deferring:)`` would
+        /// have.
+        func finish(into model: inout ScoringModel) {
+            wait()
+            if let fits { adopt(fits, into: &model, previous: previous) }
+        }
+
+        /// Waits for the fits to end; a second call returns at once.
+        func wait() {
+            finished.wait()
+            finished.signal()  // for the next call, which would otherwise wait for ever
+        }
+    }
+
+    /// One run's fits: nil for a model that was not fitted (left out, or deferred).
+    struct Fits: Sendable {
+        var bgnbd: TimedFit<BGNBD>?
+        var mbgnbd: TimedFit<MBGNBD>?
+        var paretoNBD: TimedFit<ParetoNBD>?
+        var gammaGamma: TimedFit<GammaGamma>?
+    }
+
+    /// Puts each fit of `fits` into `model` with its seconds (`seconds.fit.<model>`); a failed one keeps `previous`'s
+    /// fit, marked as carried over, and is noted in ``ScoringModel/fitFailures``. A model without a fit in `fits`
+    /// keeps `previous`'s as it is, and that is no failure.
+    private static func adopt(_ fits: Fits, into model: inout ScoringModel, previous: ScoringModel?) {
+        func adopted<P>(
             _ name: String,
             _ timed: TimedFit<P>?,
             previous earlier: ScoringModel.Fitted<P>?
         ) -> ScoringModel.Fitted<P>? {
-            // A purchase model left out of `kinds` keeps the previous fit, and that is no failure.
             guard let timed else { return earlier }
             model.statistics["seconds.fit.\(name)"] = timed.seconds
             switch timed.outcome {
             case .success(let fit):
                 return ScoringModel.Fitted(fit)
             case .failure(let error):
-                let kept = earlier?.carriedOver(from: previous?.modelID, failure: error.code.rawValue)
-                failures.append(Failure(model: name, code: error.code, keptFrom: kept?.carriedOverFrom))
-                return kept
+                model.fitFailures[name] = error.code.rawValue
+                return earlier?.carriedOver(from: previous?.modelID, failure: error.code.rawValue)
             }
         }
-        model.bgnbd = adopt(PurchaseModelKind.bgnbd.rawValue, fits.bgnbd, previous: previous?.bgnbd)
-        model.mbgnbd = adopt(PurchaseModelKind.mbgnbd.rawValue, fits.mbgnbd, previous: previous?.mbgnbd)
-        model.paretoNBD = adopt(PurchaseModelKind.paretoNBD.rawValue, fits.paretoNBD, previous: previous?.paretoNBD)
-        model.gammaGamma = adopt("gamma_gamma", fits.gammaGamma, previous: previous?.gammaGamma)
-        return failures
+        if fits.bgnbd != nil || model.bgnbd == nil {
+            model.bgnbd = adopted(PurchaseModelKind.bgnbd.rawValue, fits.bgnbd, previous: previous?.bgnbd)
+        }
+        if fits.mbgnbd != nil || model.mbgnbd == nil {
+            model.mbgnbd = adopted(PurchaseModelKind.mbgnbd.rawValue, fits.mbgnbd, previous: previous?.mbgnbd)
+        }
+        if fits.paretoNBD != nil || model.paretoNBD == nil {
+            model.paretoNBD = adopted(
+                PurchaseModelKind.paretoNBD.rawValue,
+                fits.paretoNBD,
+                previous: previous?.paretoNBD
+            )
+        }
+        if fits.gammaGamma != nil || model.gammaGamma == nil {
+            model.gammaGamma = adopted("gamma_gamma", fits.gammaGamma, previous: previous?.gammaGamma)
+        }
     }
 
     /// A fit's outcome and the seconds it took.
@@ -79,20 +134,17 @@ enum PurchaseModels {
         }
     }
 
-    /// Fits the purchase models of `kinds` on `sample` and Gamma-Gamma on `spenders`, each from its previous fit's
-    /// parameters, on as many threads as the machine has cores: Pareto/NBD, about half of the fits' time, first, so
-    /// that on two cores the others run beside it and the fits take about as long as it alone. (On the two virtual
-    /// cores of BENCHMARKS.md a fit slows by half beside another: a million customers 2.3 s against 2.7 s one after
-    /// another, ten million 12.6 against 14.6 s.) A purchase model left out of `kinds` is nil.
+    /// Fits the purchase models of `kinds` on `sample` and Gamma-Gamma on `spenders` (unless nil), each from its
+    /// previous fit's parameters, on as many threads as the machine has cores: Pareto/NBD, about half of the fits'
+    /// time, first, so that on two cores the others run beside it and the fits take about as long as it alone. (On
+    /// the two virtual cores of BENCHMARKS.md a fit slows by half beside another: a million customers 2.3 s against
+    /// 2.7 s one after another, ten million 12.6 against 14.6 s.) A model not fitted is nil.
     static func fitSideBySide(
         _ sample: Result<BGNBDSample, ModelFitError>,
-        spenders: [TransactionSummary],
+        spenders: [TransactionSummary]?,
         previous: ScoringModel?,
         kinds: [PurchaseModelKind]
-    ) -> (
-        bgnbd: TimedFit<BGNBD>?, mbgnbd: TimedFit<MBGNBD>?, paretoNBD: TimedFit<ParetoNBD>?,
-        gammaGamma: TimedFit<GammaGamma>?
-    ) {
+    ) -> Fits {
         let paretoNBD = Mutex<TimedFit<ParetoNBD>?>(nil)
         let gammaGamma = Mutex<TimedFit<GammaGamma>?>(nil)
         let bgnbd = Mutex<TimedFit<BGNBD>?>(nil)
@@ -106,6 +158,7 @@ enum PurchaseModels {
                 }
                 paretoNBD.withLock { $0 = fit }
             case 1:
+                guard let spenders else { return }
                 let fit = TimedFit { () throws(ModelFitError) in
                     // One repeat buyer identifies no spread of spend across customers.
                     guard spenders.count >= 2 else { throw ModelFitError(.noCustomers) }
@@ -126,9 +179,11 @@ enum PurchaseModels {
                 break
             }
         }
-        return (
-            bgnbd.withLock { $0 }, mbgnbd.withLock { $0 }, paretoNBD.withLock { $0 },
-            gammaGamma.withLock { $0 }
+        return Fits(
+            bgnbd: bgnbd.withLock { $0 },
+            mbgnbd: mbgnbd.withLock { $0 },
+            paretoNBD: paretoNBD.withLock { $0 },
+            gammaGamma: gammaGamma.withLock { $0 }
         )
     }
 
