@@ -31,6 +31,24 @@ struct ModelGammaGammaTests {
         }
     }
 
+    @Test("a fit searched from a nearby previous fit lands on the same optimum in fewer steps")
+    func warmStart() throws {
+        let summaries = try CDNOW.publishedSummaries().map {
+            TransactionSummary(frequency: $0.x, recency: $0.tx, age: $0.T, monetaryValue: $0.zbar)
+        }
+        let cold = try GammaGamma.fit(summaries)
+        let reference = CDNOW.lifetimesGammaGamma
+        let nearby = GammaGamma(p: reference.p * 1.05, q: reference.q * 0.95, v: reference.v * 1.05)
+        let warm = try GammaGamma.fit(summaries, from: nearby)
+        for (ours, theirs) in [(warm.model.p, reference.p), (warm.model.q, reference.q), (warm.model.v, reference.v)] {
+            #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs lifetimes \(theirs)")
+        }
+        #expect(warm.converged && warm.iterations < cold.iterations, "\(warm.iterations) against \(cold.iterations)")
+        // A previous fit that is no model is passed over: the cold starts alone.
+        let invalid = try GammaGamma.fit(summaries, from: GammaGamma(p: .nan, q: 1, v: 1))
+        #expect(invalid.model == cold.model && invalid.iterations == cold.iterations)
+    }
+
     @Test(
         "expected average spend matches lifetimes' conditional_expected_average_profit",
         arguments: [

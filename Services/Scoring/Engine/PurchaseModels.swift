@@ -134,8 +134,8 @@ enum PurchaseModels {
         }
     }
 
-    /// Fits the purchase models of `kinds` on `sample` and Gamma-Gamma on `spenders` (unless nil), each from its
-    /// previous fit's parameters, on as many threads as the machine has cores: Pareto/NBD, about half of the fits'
+    /// Fits the purchase models of `kinds` on `sample` and Gamma-Gamma on `spenders` (unless nil), each searched
+    /// from its previous fit's parameters first, on as many threads as the machine has cores: Pareto/NBD, about half of the fits'
     /// time, first, so that on two cores the others run beside it and the fits take about as long as it alone. (On
     /// the two virtual cores of BENCHMARKS.md a fit slows by half beside another: a million customers 2.3 s against
     /// 2.7 s one after another, ten million 12.6 against 14.6 s.) A model not fitted is nil.
@@ -162,7 +162,7 @@ enum PurchaseModels {
                 let fit = TimedFit { () throws(ModelFitError) in
                     // One repeat buyer identifies no spread of spend across customers.
                     guard spenders.count >= 2 else { throw ModelFitError(.noCustomers) }
-                    return try GammaGamma.fit(spenders)
+                    return try GammaGamma.fit(spenders, from: previous?.gammaGamma?.parameters)
                 }
                 gammaGamma.withLock { $0 = fit }
             case 2 where kinds.contains(.bgnbd):

@@ -55,9 +55,13 @@ extension GammaGamma {
     ///
     /// Given ν, the mean z̄ of x transaction values is Gamma(shape p x, rate ν x): a customer's mean counts
     /// as x observations. BFGS with analytic gradients on ln(p, q, v), each kept in [e⁻¹⁸, e¹⁸], from three
-    /// starts scaled to the mean spend; the best optimum wins, with its standard errors.
-    public static func fit(_ summaries: some Sequence<TransactionSummary>) throws(ModelFitError) -> ModelFit<GammaGamma>
-    {
+    /// starts scaled to the mean spend; the best optimum wins, with its standard errors. With a `previous` fit,
+    /// searched from it first (see
+    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:customerCount:totalWeight:box:_:model:)``).
+    public static func fit(
+        _ summaries: some Sequence<TransactionSummary>,
+        from previous: GammaGamma? = nil
+    ) throws(ModelFitError) -> ModelFit<GammaGamma> {
         let sample = try GammaGammaSample(summaries)
         // Starts whose mean spend p v / (q − 1) equals the observed one, which fixes the currency scale.
         let starts = [(1.0, 2.0), (5.0, 3.0), (0.5, 5.0)].map { p, q in
@@ -66,6 +70,7 @@ extension GammaGamma {
         return try ModelFit.maximumLikelihood(
             names: ["p", "q", "v"],
             starts: starts,
+            warmStart: previous.flatMap { $0.isValid ? [log($0.p), log($0.q), log($0.v)] : nil },
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
             sample.negativeLogLikelihood
