@@ -44,6 +44,15 @@ struct ModelGammaGammaTests {
             #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs lifetimes \(theirs)")
         }
         #expect(warm.converged && warm.iterations < cold.iterations, "\(warm.iterations) against \(cold.iterations)")
+        // With the curvature of the lifetimes optimum too: fewer steps still, the same optimum.
+        let lifetimes = try GammaGamma.fit(summaries, from: reference)
+        let curved = try GammaGamma.fit(summaries, from: nearby, curvature: lifetimes.logHessian)
+        for (ours, theirs) in [
+            (curved.model.p, reference.p), (curved.model.q, reference.q), (curved.model.v, reference.v),
+        ] {
+            #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs lifetimes \(theirs)")
+        }
+        #expect(curved.converged && curved.iterations < warm.iterations, "\(curved.iterations), \(warm.iterations)")
         // A previous fit that is no model is passed over: the cold starts alone.
         let invalid = try GammaGamma.fit(summaries, from: GammaGamma(p: .nan, q: 1, v: 1))
         #expect(invalid.model == cold.model && invalid.iterations == cold.iterations)

@@ -74,4 +74,34 @@ struct ModelLikelihoodTests {
         #expect(boxed.converged)
         #expect(boxed.point[0] == 0.5 && abs(boxed.point[1] - 0.25) < 1e-6)
     }
+
+    @Test("BFGS started with the inverse Hessian of a steep quadratic takes Newton's step; from the identity, many")
+    func knownCurvature() {
+        // Curvatures from 10⁶ down to 1, coupled: as a likelihood's in ln θ can be.
+        let hessian: [Double] = [
+            1e6, 9e3, 0, 0,
+            9e3, 1e3, 20, 0,
+            0, 20, 10, 2,
+            0, 0, 2, 1,
+        ]
+        let centre = [0.3, -0.2, 1.1, -0.7]
+        func quadratic(_ p: [Double], _ g: inout [Double]) -> Double {
+            let d = (0..<4).map { p[$0] - centre[$0] }
+            for i in 0..<4 { g[i] = (0..<4).reduce(0) { $0 + hessian[i * 4 + $1] * d[$1] } }
+            return (0..<4).reduce(0) { $0 + d[$1] * g[$1] } / 2
+        }
+        let box = BoundedBFGS(lowerBounds: [-5, -5, -5, -5], upperBounds: [5, 5, 5, 5])
+        let start = [0.0, 0, 0, 0]
+        let plain = box.minimize(from: start, quadratic)
+        let inverse = StandardErrors.inverse(hessian, dimension: 4)
+        let newton = box.minimize(from: start, inverseHessian: inverse, quadratic)
+        #expect(plain.converged && newton.converged)
+        #expect(
+            newton.iterations <= 2 && plain.iterations > 3 * newton.iterations,
+            "\(newton.iterations), \(plain.iterations)"
+        )
+        for i in 0..<4 { #expect(abs(newton.point[i] - centre[i]) < 1e-9) }
+        // A curvature that is no matrix of this size is passed over.
+        #expect(box.minimize(from: start, inverseHessian: [1, 0, 0], quadratic).iterations == plain.iterations)
+    }
 }

@@ -73,8 +73,26 @@ struct ModelStandardErrorsTests {
         #expect(StandardErrors.inverseDiagonal([.nan, 0, 0, 1], dimension: 2) == nil)
     }
 
+    @Test("the inverse of a known matrix times the matrix is the identity; none for one not positive definite")
+    func inverse() throws {
+        let matrix = [4.0, 2, 0, 2, 3, 1, 0, 1, 2]
+        let inverse = try #require(StandardErrors.inverse(matrix, dimension: 3))
+        // [[4, 2, 0], [2, 3, 1], [0, 1, 2]]⁻¹ = [[5, −4, 2], [−4, 8, −4], [2, −4, 8]] / 12.
+        for (ours, expected) in zip(inverse, [5.0, -4, 2, -4, 8, -4, 2, -4, 8].map { $0 / 12 }) {
+            #expect(abs(ours - expected) < 1e-15)
+        }
+        for i in 0..<3 {
+            for j in 0..<3 {
+                let product = (0..<3).reduce(0.0) { $0 + inverse[i * 3 + $1] * matrix[$1 * 3 + j] }
+                #expect(abs(product - (i == j ? 1 : 0)) < 1e-15)
+            }
+        }
+        #expect(StandardErrors.inverse([1, 2, 2, 1], dimension: 2) == nil)
+        #expect(StandardErrors.inverse([1, 0, 0], dimension: 2) == nil)  // not 2 × 2
+    }
+
     @Test("the quadratic's standard errors are exact; a point on a bound of the box has none")
-    func quadratic() {
+    func quadratic() throws {
         // f(ln θ) = Σ (θᵢ − cᵢ)² / (2 σᵢ² N): a normal likelihood, whose standard errors are σ whatever N.
         let (centre, sigma, weight) = ([2.0, 0.5], [0.3, 0.01], 1_000.0)
         func objective(_ point: [Double], _ gradient: inout [Double]) -> Double {
@@ -91,6 +109,17 @@ struct ModelStandardErrorsTests {
         let errors = StandardErrors.keyed(["a", "b"], at: point, totalWeight: weight, box: box, objective)
         Self.expectClose(errors, ["a": 0.3, "b": 0.01], tolerance: 1e-7)
         #expect(StandardErrors.keyed(["a", "b"], at: [18, log(0.5)], totalWeight: weight, box: box, objective) == nil)
+        // The Hessian they come from, in ln θ: at the centre, θᵢ² / (σᵢ² N) on the diagonal.
+        let measured = StandardErrors.measured(["a", "b"], at: point, totalWeight: weight, box: box, objective)
+        let hessian = try #require(measured.logHessian)
+        for i in 0..<2 {
+            let expected = centre[i] * centre[i] / (sigma[i] * sigma[i] * weight)
+            #expect(abs(hessian[i * 2 + i] / expected - 1) < 1e-7)
+            #expect(abs(hessian[i * 2 + 1 - i]) < 1e-9 * expected)
+        }
+        #expect(
+            StandardErrors.measured(["a", "b"], at: [18, 0], totalWeight: weight, box: box, objective) == (nil, nil)
+        )
     }
 
     @Test("a fit built without standard errors has none, as before")

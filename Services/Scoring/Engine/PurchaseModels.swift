@@ -154,7 +154,11 @@ enum PurchaseModels {
             switch job {
             case 0 where kinds.contains(.paretoNBD):
                 let fit = TimedFit { () throws(ModelFitError) in
-                    try ParetoNBD.fit(sample.get(), from: previous?.paretoNBD?.parameters)
+                    try ParetoNBD.fit(
+                        sample.get(),
+                        from: previous?.paretoNBD?.parameters,
+                        curvature: previous?.paretoNBD?.logHessian
+                    )
                 }
                 paretoNBD.withLock { $0 = fit }
             case 1:
@@ -162,17 +166,29 @@ enum PurchaseModels {
                 let fit = TimedFit { () throws(ModelFitError) in
                     // One repeat buyer identifies no spread of spend across customers.
                     guard spenders.count >= 2 else { throw ModelFitError(.noCustomers) }
-                    return try GammaGamma.fit(spenders, from: previous?.gammaGamma?.parameters)
+                    return try GammaGamma.fit(
+                        spenders,
+                        from: previous?.gammaGamma?.parameters,
+                        curvature: previous?.gammaGamma?.logHessian
+                    )
                 }
                 gammaGamma.withLock { $0 = fit }
             case 2 where kinds.contains(.bgnbd):
                 let fit = TimedFit { () throws(ModelFitError) in
-                    try BGNBD.fit(sample.get(), from: previous?.bgnbd?.parameters)
+                    try BGNBD.fit(
+                        sample.get(),
+                        from: previous?.bgnbd?.parameters,
+                        curvature: previous?.bgnbd?.logHessian
+                    )
                 }
                 bgnbd.withLock { $0 = fit }
             case 3 where kinds.contains(.mbgnbd):
                 let fit = TimedFit { () throws(ModelFitError) in
-                    try MBGNBD.fit(sample.get(), from: previous?.mbgnbd?.parameters)
+                    try MBGNBD.fit(
+                        sample.get(),
+                        from: previous?.mbgnbd?.parameters,
+                        curvature: previous?.mbgnbd?.logHessian
+                    )
                 }
                 mbgnbd.withLock { $0 = fit }
             default:

@@ -19,6 +19,9 @@ public struct ScoringModel: Sendable, Codable {
         /// Asymptotic standard error of each parameter, keyed as the parameters; nil when the Hessian at the
         /// estimates is not positive definite (or for a model stored before they were kept).
         public var standardErrors: [String: Double]?
+        /// The Hessian in ln θ at the parameters (``ModelFit/logHessian``), from which the next run's fit starts its
+        /// search; nil at a bound, and for a fit stored before it was kept.
+        public var logHessian: [Double]?
         /// When this run's fit failed and an earlier model's fit is in use instead: that model's id.
         public var carriedOverFrom: Int64?
         /// Why this run's fit failed (a ``ModelFitError/Code``), when ``carriedOverFrom`` is set.
@@ -31,6 +34,7 @@ public struct ScoringModel: Sendable, Codable {
             converged = fit.converged
             customers = fit.customerCount
             standardErrors = fit.standardErrors
+            logHessian = fit.logHessian
         }
 
         /// This fit, kept in use by a later run of model `previousID` whose own fit failed with `failure`.

@@ -13,8 +13,13 @@ extension BGNBD {
     }
 
     /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share; with a `previous`
-    /// fit, searched from it first (see ``ModelFit/maximumLikelihood(names:starts:warmStart:customerCount:totalWeight:box:_:model:)``).
-    static func fit(_ sample: BGNBDSample, from previous: BGNBD? = nil) throws(ModelFitError) -> ModelFit<BGNBD> {
+    /// fit, searched from it first, with its Hessian where kept (`curvature`; see
+    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
+    static func fit(
+        _ sample: BGNBDSample,
+        from previous: BGNBD? = nil,
+        curvature: [Double]? = nil
+    ) throws(ModelFitError) -> ModelFit<BGNBD> {
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit.
         let rate = sample.repeatRate
         let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 5.0)].map { r, a, b in
@@ -24,6 +29,7 @@ extension BGNBD {
             names: ["r", "alpha", "a", "b"],
             starts: starts,
             warmStart: previous.flatMap { $0.isValid ? $0.logParameters : nil },
+            warmCurvature: curvature,
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
             sample.negativeLogLikelihood

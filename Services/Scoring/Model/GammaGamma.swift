@@ -56,11 +56,12 @@ extension GammaGamma {
     /// Given ν, the mean z̄ of x transaction values is Gamma(shape p x, rate ν x): a customer's mean counts
     /// as x observations. BFGS with analytic gradients on ln(p, q, v), each kept in [e⁻¹⁸, e¹⁸], from three
     /// starts scaled to the mean spend; the best optimum wins, with its standard errors. With a `previous` fit,
-    /// searched from it first (see
-    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:customerCount:totalWeight:box:_:model:)``).
+    /// searched from it first, with its Hessian where kept (`curvature`; see
+    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
     public static func fit(
         _ summaries: some Sequence<TransactionSummary>,
-        from previous: GammaGamma? = nil
+        from previous: GammaGamma? = nil,
+        curvature: [Double]? = nil
     ) throws(ModelFitError) -> ModelFit<GammaGamma> {
         let sample = try GammaGammaSample(summaries)
         // Starts whose mean spend p v / (q − 1) equals the observed one, which fixes the currency scale.
@@ -71,6 +72,7 @@ extension GammaGamma {
             names: ["p", "q", "v"],
             starts: starts,
             warmStart: previous.flatMap { $0.isValid ? [log($0.p), log($0.q), log($0.v)] : nil },
+            warmCurvature: curvature,
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
             sample.negativeLogLikelihood

@@ -12,8 +12,13 @@ extension MBGNBD {
     }
 
     /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share; with a `previous`
-    /// fit, searched from it first (see ``ModelFit/maximumLikelihood(names:starts:warmStart:customerCount:totalWeight:box:_:model:)``).
-    static func fit(_ sample: BGNBDSample, from previous: MBGNBD? = nil) throws(ModelFitError) -> ModelFit<MBGNBD> {
+    /// fit, searched from it first, with its Hessian where kept (`curvature`; see
+    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
+    static func fit(
+        _ sample: BGNBDSample,
+        from previous: MBGNBD? = nil,
+        curvature: [Double]? = nil
+    ) throws(ModelFitError) -> ModelFit<MBGNBD> {
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit.
         let rate = sample.repeatRate
         let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 5.0)].map { r, a, b in
@@ -23,6 +28,7 @@ extension MBGNBD {
             names: ["r", "alpha", "a", "b"],
             starts: starts,
             warmStart: previous.flatMap { $0.isValid ? $0.logParameters : nil },
+            warmCurvature: curvature,
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
             sample.modifiedNegativeLogLikelihood

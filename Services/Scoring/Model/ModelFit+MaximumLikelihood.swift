@@ -11,10 +11,15 @@ extension ModelFit {
     /// With a `warmStart` (the previous fit's θ, in ln θ), that start is searched alone first, and when it
     /// converges inside the box its optimum is the fit: a base that changed a little since has its optimum a few
     /// steps away, where three cold starts take dozens each. Otherwise every start is searched, the warm one too.
+    /// With the previous fit's Hessian there (`warmCurvature`, ``ModelFit/logHessian``), that search starts from
+    /// its inverse rather than from a scaled identity: its first step is Newton's, and a day's change of a base of
+    /// a million customers is found in a few steps instead of as many as a cold start takes (the curvature in ln θ
+    /// differs by orders of magnitude between parameters, which an identity has to learn step by step).
     static func maximumLikelihood(
         names: [String],
         starts: [[Double]],
         warmStart: [Double]? = nil,
+        warmCurvature: [Double]? = nil,
         customerCount: Int,
         totalWeight: Double,
         box: BoundedBFGS? = nil,
@@ -24,7 +29,8 @@ extension ModelFit {
         let box = box ?? BoundedBFGS.logParameterBox(dimension: names.count)
         var warm: BoundedBFGS.Result?
         if let warmStart, warmStart.count == names.count, warmStart.allSatisfy({ $0.isFinite }) {
-            warm = box.minimize(from: warmStart, objective)
+            let inverseHessian = warmCurvature.flatMap { StandardErrors.inverse($0, dimension: names.count) }
+            warm = box.minimize(from: warmStart, inverseHessian: inverseHessian, objective)
         }
         let interior = { (point: [Double]) in
             point.indices.allSatisfy { point[$0] > box.lowerBounds[$0] && point[$0] < box.upperBounds[$0] }
@@ -37,14 +43,15 @@ extension ModelFit {
             best = [cold, warm].compactMap { $0 }.filter { $0.value.isFinite }.min { $0.value < $1.value }
         }
         guard let best, best.point.allSatisfy({ $0.isFinite }) else { throw ModelFitError(.likelihoodNotFinite) }
-        let errors = StandardErrors.keyed(names, at: best.point, totalWeight: totalWeight, box: box, objective)
+        let measured = StandardErrors.measured(names, at: best.point, totalWeight: totalWeight, box: box, objective)
         return ModelFit(
             model: model(best.point.map { exp($0) }),
             logLikelihood: -best.value * totalWeight,
             iterations: best.iterations,
             converged: best.converged,
             customerCount: customerCount,
-            standardErrors: errors
+            standardErrors: measured.errors,
+            logHessian: measured.logHessian
         )
     }
 }

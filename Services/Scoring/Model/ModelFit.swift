@@ -14,6 +14,11 @@ public struct ModelFit<Model: Sendable>: Sendable {
     /// square roots of the diagonal of the inverse observed information (the Hessian of the total negative
     /// log-likelihood at the estimates). Nil when that Hessian is not positive definite, e.g. at a bound.
     public var standardErrors: [String: Double]?
+    /// The Hessian of the mean negative log-likelihood per customer in ln θ at the estimates (row-major, in the
+    /// order of the parameters), from which the standard errors come; nil at a bound. The next fit of a base that
+    /// changed a little starts its search with this curvature (see
+    /// ``maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
+    public var logHessian: [Double]?
 
     /// A fit result from its parts.
     public init(
@@ -22,7 +27,8 @@ public struct ModelFit<Model: Sendable>: Sendable {
         iterations: Int,
         converged: Bool,
         customerCount: Int,
-        standardErrors: [String: Double]? = nil
+        standardErrors: [String: Double]? = nil,
+        logHessian: [Double]? = nil
     ) {
         self.model = model
         self.logLikelihood = logLikelihood
@@ -30,6 +36,7 @@ public struct ModelFit<Model: Sendable>: Sendable {
         self.converged = converged
         self.customerCount = customerCount
         self.standardErrors = standardErrors
+        self.logHessian = logHessian
     }
 }
 

@@ -33,14 +33,17 @@ struct BoundedBFGS {
         starts.map { minimize(from: $0, objective) }.filter { $0.value.isFinite }.min { $0.value < $1.value }
     }
 
-    /// The minimum reached from `start`, or the last point when the iteration or line search gives out.
-    func minimize(from start: [Double], _ objective: Objective) -> Result {
+    /// The minimum reached from `start`, or the last point when the iteration or line search gives out. The search
+    /// starts with `inverseHessian` (row-major, positive definite: a known curvature near `start`) where given, and
+    /// otherwise with the identity scaled to the curvature of the first step.
+    func minimize(from start: [Double], inverseHessian known: [Double]? = nil, _ objective: Objective) -> Result {
         let n = start.count
         var point = clamped(start)
         var gradient = [Double](repeating: 0, count: n)
         var value = objective(point, &gradient)
-        var inverseHessian = Self.identity(n)
-        var needsScaling = true
+        let given = known.flatMap { $0.count == n * n && $0.allSatisfy(\.isFinite) ? $0 : nil }
+        var inverseHessian = given ?? Self.identity(n)
+        var needsScaling = given == nil
         var iterations = 0
         var recent: [Double] = []
 

@@ -15,9 +15,13 @@ extension ParetoNBD {
     }
 
     /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share; with a `previous`
-    /// fit, searched from it first (see ``ModelFit/maximumLikelihood(names:starts:warmStart:customerCount:totalWeight:box:_:model:)``).
-    static func fit(_ sample: BGNBDSample, from previous: ParetoNBD? = nil) throws(ModelFitError) -> ModelFit<ParetoNBD>
-    {
+    /// fit, searched from it first, with its Hessian where kept (`curvature`; see
+    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
+    static func fit(
+        _ sample: BGNBDSample,
+        from previous: ParetoNBD? = nil,
+        curvature: [Double]? = nil
+    ) throws(ModelFitError) -> ModelFit<ParetoNBD> {
         let pass = ParetoLikelihood(sample)
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit, with β
         // 1, 2 and 1/2 times α: both branches of the integral (α ≤ β and α > β) are tried. (A start with β far
@@ -30,6 +34,7 @@ extension ParetoNBD {
             names: ["r", "alpha", "s", "beta"],
             starts: starts,
             warmStart: previous.flatMap { $0.isValid ? $0.logParameters : nil },
+            warmCurvature: curvature,
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
             box: searchBox,

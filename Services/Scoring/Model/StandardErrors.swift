@@ -26,13 +26,30 @@ enum StandardErrors {
         box: BoundedBFGS,
         _ objective: BoundedBFGS.Objective
     ) -> [String: Double]? {
+        measured(names, at: logParameters, totalWeight: totalWeight, box: box, objective).errors
+    }
+
+    /// ``keyed(_:at:totalWeight:box:_:)``, and the Hessian in ln θ they come from (row-major; nil on a bound of
+    /// `box`, where it is not taken).
+    static func measured(
+        _ names: [String],
+        at logParameters: [Double],
+        totalWeight: Double,
+        box: BoundedBFGS,
+        _ objective: BoundedBFGS.Objective
+    ) -> (errors: [String: Double]?, logHessian: [Double]?) {
         let interior = logParameters.indices.allSatisfy {
             logParameters[$0] > box.lowerBounds[$0] && logParameters[$0] < box.upperBounds[$0]
         }
-        guard interior,
-            let errors = standardErrors(at: logParameters, totalWeight: totalWeight, objective)
-        else { return nil }
-        return Dictionary(uniqueKeysWithValues: zip(names, errors))
+        guard interior else { return (nil, nil) }
+        let (logHessian, gradient) = hessian(at: logParameters, objective)
+        let errors = standardErrors(
+            at: logParameters,
+            logHessian: logHessian,
+            gradient: gradient,
+            totalWeight: totalWeight
+        )
+        return (errors.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) }, logHessian)
     }
 
     /// Standard errors of exp(`logParameters`) in order, or nil when the Hessian is not positive definite.
@@ -41,9 +58,19 @@ enum StandardErrors {
         totalWeight: Double,
         _ objective: BoundedBFGS.Objective
     ) -> [Double]? {
+        let (logHessian, gradient) = hessian(at: logParameters, objective)
+        return standardErrors(at: logParameters, logHessian: logHessian, gradient: gradient, totalWeight: totalWeight)
+    }
+
+    /// Standard errors of exp(`logParameters`) from the mean objective's Hessian and gradient in ln θ there.
+    private static func standardErrors(
+        at logParameters: [Double],
+        logHessian: [Double],
+        gradient: [Double],
+        totalWeight: Double
+    ) -> [Double]? {
         let n = logParameters.count
         let theta = logParameters.map { exp($0) }
-        let (logHessian, gradient) = hessian(at: logParameters, objective)
         // The total Hessian in θ, from the mean one in ln θ (see the type's notes).
         var information = [Double](repeating: 0, count: n * n)
         for i in 0..<n {
@@ -84,9 +111,15 @@ enum StandardErrors {
         return (hessian, gradient)
     }
 
-    /// The diagonal of the inverse of a symmetric matrix (row-major), by Cholesky: A = L Lᵀ gives
-    /// (A⁻¹)ᵢᵢ = Σₖ (L⁻¹)ₖᵢ². Nil when a pivot is not positive and finite, i.e. A is not positive definite.
+    /// The diagonal of the inverse of a symmetric matrix (row-major); nil unless the matrix is positive definite.
     static func inverseDiagonal(_ matrix: [Double], dimension n: Int) -> [Double]? {
+        inverse(matrix, dimension: n).map { inverse in (0..<n).map { inverse[$0 * n + $0] } }
+    }
+
+    /// The inverse of a symmetric matrix (row-major), by Cholesky: A = L Lᵀ gives A⁻¹ = L⁻ᵀ L⁻¹, so
+    /// (A⁻¹)ᵢⱼ = Σₖ (L⁻¹)ₖᵢ (L⁻¹)ₖⱼ. Nil when a pivot is not positive and finite, i.e. A is not positive definite.
+    static func inverse(_ matrix: [Double], dimension n: Int) -> [Double]? {
+        guard matrix.count == n * n else { return nil }
         var lower = [Double](repeating: 0, count: n * n)
         for i in 0..<n {
             for j in 0...i {
@@ -100,17 +133,21 @@ enum StandardErrors {
                 }
             }
         }
-        // L⁻¹ column by column, by forward substitution on the unit vectors.
-        var diagonal = [Double](repeating: 0, count: n)
+        // L⁻¹ column by column, by forward substitution on the unit vectors: row k of column c in lowerInverse[k][c].
+        var lowerInverse = [Double](repeating: 0, count: n * n)
         for column in 0..<n {
-            var solution = [Double](repeating: 0, count: n)
             for i in column..<n {
                 var sum = i == column ? 1.0 : 0.0
-                for k in column..<i { sum -= lower[i * n + k] * solution[k] }
-                solution[i] = sum / lower[i * n + i]
+                for k in column..<i { sum -= lower[i * n + k] * lowerInverse[k * n + column] }
+                lowerInverse[i * n + column] = sum / lower[i * n + i]
             }
-            diagonal[column] = solution.reduce(0) { $0 + $1 * $1 }
         }
-        return diagonal
+        var inverse = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0..<n {
+                inverse[i * n + j] = (0..<n).reduce(0) { $0 + lowerInverse[$1 * n + i] * lowerInverse[$1 * n + j] }
+            }
+        }
+        return inverse
     }
 }
