@@ -21,9 +21,7 @@ struct ModelBGNBDTests {
 
     @Test("fit on lifetimes' rounded summary lands on lifetimes' own optimum")
     func sameOptimumAsLifetimes() throws {
-        let summaries = try CDNOW.publishedSummaries().map {
-            TransactionSummary(frequency: $0.x, recency: $0.tx, age: $0.T, monetaryValue: $0.zbar)
-        }
+        let summaries = try CDNOW.publishedTransactionSummaries()
         let fit = try BGNBD.fit(summaries)
         let reference = CDNOW.lifetimesBGNBD
         for (ours, theirs) in [

@@ -72,6 +72,13 @@ enum CDNOW {
         }
     }
 
+    /// ``publishedSummaries()`` as the fits take them.
+    static func publishedTransactionSummaries() throws -> [TransactionSummary] {
+        try publishedSummaries().map {
+            TransactionSummary(frequency: $0.x, recency: $0.tx, age: $0.T, monetaryValue: $0.zbar)
+        }
+    }
+
     /// BG/NBD fitted to ``sampleSummaries()``, computed once for the tests that share it.
     static let fittedBGNBD = Result { try BGNBD.fit(sampleSummaries()) }
 

@@ -4,6 +4,13 @@ import Testing
 
 @Suite("Gamma-Gamma")
 struct ModelGammaGammaTests {
+    /// Expects `model` within 10⁻⁵ of `reference`, parameter by parameter.
+    static func expectClose(_ model: GammaGamma, to reference: GammaGamma) {
+        for (ours, theirs) in [(model.p, reference.p), (model.q, reference.q), (model.v, reference.v)] {
+            #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs lifetimes \(theirs)")
+        }
+    }
+
     @Test("fit on the 946 CDNOW repeat buyers reproduces the published p 6.25, q 3.74, v 15.44")
     func cdnowFit() throws {
         let fit = try GammaGamma.fit(CDNOW.sampleSummaries())
@@ -13,45 +20,30 @@ struct ModelGammaGammaTests {
         #expect(abs(fit.model.q - 3.74) <= 0.01)
         #expect(abs(fit.model.v - 15.44) <= 0.01)
         // lifetimes 0.11.3 on the same unrounded mean spends.
-        let reference = GammaGamma(p: 6.249_572_277_635_424_6, q: 3.744_224_674_758_356_3, v: 15.443_521_018_363_713)
-        for (ours, theirs) in [(fit.model.p, reference.p), (fit.model.q, reference.q), (fit.model.v, reference.v)] {
-            #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs lifetimes \(theirs)")
-        }
+        Self.expectClose(
+            fit.model,
+            to: GammaGamma(p: 6.249_572_277_635_424_6, q: 3.744_224_674_758_356_3, v: 15.443_521_018_363_713)
+        )
     }
 
     @Test("fit on lifetimes' rounded summary lands on lifetimes' own optimum")
     func sameOptimumAsLifetimes() throws {
-        let summaries = try CDNOW.publishedSummaries().map {
-            TransactionSummary(frequency: $0.x, recency: $0.tx, age: $0.T, monetaryValue: $0.zbar)
-        }
-        let model = try GammaGamma.fit(summaries).model
-        let reference = CDNOW.lifetimesGammaGamma
-        for (ours, theirs) in [(model.p, reference.p), (model.q, reference.q), (model.v, reference.v)] {
-            #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs lifetimes \(theirs)")
-        }
+        Self.expectClose(try GammaGamma.fit(CDNOW.publishedTransactionSummaries()).model, to: CDNOW.lifetimesGammaGamma)
     }
 
     @Test("a fit searched from a nearby previous fit lands on the same optimum in fewer steps")
     func warmStart() throws {
-        let summaries = try CDNOW.publishedSummaries().map {
-            TransactionSummary(frequency: $0.x, recency: $0.tx, age: $0.T, monetaryValue: $0.zbar)
-        }
+        let summaries = try CDNOW.publishedTransactionSummaries()
         let cold = try GammaGamma.fit(summaries)
         let reference = CDNOW.lifetimesGammaGamma
         let nearby = GammaGamma(p: reference.p * 1.05, q: reference.q * 0.95, v: reference.v * 1.05)
         let warm = try GammaGamma.fit(summaries, from: nearby)
-        for (ours, theirs) in [(warm.model.p, reference.p), (warm.model.q, reference.q), (warm.model.v, reference.v)] {
-            #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs lifetimes \(theirs)")
-        }
+        Self.expectClose(warm.model, to: reference)
         #expect(warm.converged && warm.iterations < cold.iterations, "\(warm.iterations) against \(cold.iterations)")
         // With the curvature of the lifetimes optimum too: fewer steps still, the same optimum.
         let lifetimes = try GammaGamma.fit(summaries, from: reference)
         let curved = try GammaGamma.fit(summaries, from: nearby, curvature: lifetimes.logHessian)
-        for (ours, theirs) in [
-            (curved.model.p, reference.p), (curved.model.q, reference.q), (curved.model.v, reference.v),
-        ] {
-            #expect(abs(ours / theirs - 1) < 1e-5, "\(ours) vs lifetimes \(theirs)")
-        }
+        Self.expectClose(curved.model, to: reference)
         #expect(curved.converged && curved.iterations < warm.iterations, "\(curved.iterations), \(warm.iterations)")
         // A previous fit that is no model is passed over: the cold starts alone.
         let invalid = try GammaGamma.fit(summaries, from: GammaGamma(p: .nan, q: 1, v: 1))

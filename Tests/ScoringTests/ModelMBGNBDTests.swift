@@ -34,9 +34,7 @@ struct ModelMBGNBDTests {
 
     @Test("fit on lifetimes' rounded summary lands on lifetimes' own optimum")
     func sameOptimumAsLifetimes() throws {
-        let summaries = try CDNOW.publishedSummaries().map {
-            TransactionSummary(frequency: $0.x, recency: $0.tx, age: $0.T, monetaryValue: $0.zbar)
-        }
+        let summaries = try CDNOW.publishedTransactionSummaries()
         let model = try MBGNBD.fit(summaries).model
         // lifetimes 0.11.3 on cdnow_customers_summary_with_transactions.csv.
         let reference = MBGNBD(
