@@ -92,7 +92,9 @@ struct EnginePurchaseModelsTests {
         #expect(model.selected == carried && model.selection == whole.model.selection)
         #expect(model.purchaseModel(carried) != nil)
         #expect(model.gammaGamma?.parameters == whole.model.gammaGamma?.parameters)
-        // The carried model's fit is this run's now; the others hold the previous model's until they end.
+        // The carried model's fit is this run's now, still without its standard errors; the others hold the
+        // previous model's until they end.
+        #expect(model.gammaGamma?.standardErrors == nil && model.purchaseModel(carried) != nil)
         switch carried {
         case .paretoNBD:
             #expect(model.paretoNBD?.parameters == whole.model.paretoNBD?.parameters)
@@ -110,7 +112,22 @@ struct EnginePurchaseModelsTests {
         #expect(model.paretoNBD?.parameters == whole.model.paretoNBD?.parameters)
         #expect(model.mbgnbd?.parameters != previous.mbgnbd?.parameters)
         #expect(model.fitFailures.isEmpty && model.fittedKinds == PurchaseModelKind.allCases)
-        #expect(Set(model.statistics.keys) == Set(whole.model.statistics.keys))
+        // Every fit has its standard errors and Hessian, as those made all at once (taken at the same optimum, up to
+        // the rounding of its logarithms).
+        let errors: [([String: Double]?, [String: Double]?)] = [
+            (model.bgnbd?.standardErrors, whole.model.bgnbd?.standardErrors),
+            (model.mbgnbd?.standardErrors, whole.model.mbgnbd?.standardErrors),
+            (model.paretoNBD?.standardErrors, whole.model.paretoNBD?.standardErrors),
+            (model.gammaGamma?.standardErrors, whole.model.gammaGamma?.standardErrors),
+        ]
+        for (ours, all) in errors {
+            let (ours, all) = (try #require(ours), try #require(all))
+            #expect(Set(ours.keys) == Set(all.keys))
+            for (name, error) in all { #expect(abs((ours[name] ?? 0) / error - 1) < 1e-6, "\(name)") }
+        }
+        #expect(model.bgnbd?.logHessian?.count == 16 && model.gammaGamma?.logHessian?.count == 9)
+        let measuredNames = [carried.rawValue, "gamma_gamma"].map { "seconds.measure.\($0)" }
+        #expect(Set(model.statistics.keys) == Set(whole.model.statistics.keys).union(measuredNames))
     }
 
     @Test(

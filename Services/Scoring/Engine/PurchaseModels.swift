@@ -13,7 +13,7 @@ enum PurchaseModels {
     /// Fits every model of `kinds` on `summaries` into `model` (a base smaller than the settings' minimum is left
     /// without models, as before any fit); a failed fit keeps `previous`'s when its time unit is the same, and so
     /// does a purchase model left out of `kinds` (a benchmark's measure of what the others cost). The fits are
-    /// independent and run side by side (``fitSideBySide(_:spenders:previous:kinds:)``); each one's seconds go into
+    /// independent and run side by side (``fitSideBySide(_:spenders:previous:kinds:measuring:)``); each one's seconds go into
     /// the model's statistics (`seconds.fit.<model>`). The models of `deferred` (of `kinds`) are fitted on a thread
     /// of their own beside whatever the caller does next, and hold `previous`'s fit until ``DeferredFits/finish(into:)``
     /// puts theirs in place. A failed fit is noted in ``ScoringModel/fitFailures``. Returns the deferred fits.
@@ -33,41 +33,71 @@ enum PurchaseModels {
         let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
         model.statistics["seconds.fit.sample"] = (ContinuousClock.now - started).seconds
         let deferred = deferred.filter(kinds.contains)
-        let later = deferred.isEmpty ? nil : DeferredFits(sample, previous: previous, kinds: deferred)
-        let fits = fitSideBySide(
-            sample,
-            spenders: spenders,
-            previous: previous,
-            kinds: kinds.filter { !deferred.contains($0) }
-        )
+        let now = kinds.filter { !deferred.contains($0) }
+        let later =
+            deferred.isEmpty ? nil : DeferredFits(sample, spenders: spenders, previous: previous, kinds: deferred)
+        // With fits deferred, those needed now leave their standard errors to the same thread.
+        let fits = fitSideBySide(sample, spenders: spenders, previous: previous, kinds: now, measuring: later == nil)
         adopt(fits, into: &model, previous: previous)
+        later?.measure(model, kinds: now)
         return later
     }
 
-    /// The fits of one run that were started beside the caller's next steps, for ``fit(_:summaries:previous:kinds:deferring:)``.
+    /// The fits of one run that were started beside the caller's next steps, for
+    /// ``fit(_:summaries:previous:kinds:deferring:)``: the models the scores do not carry, then the standard errors
+    /// and Hessians of those fitted without them.
     final class DeferredFits: @unchecked Sendable {
         private let previous: ScoringModel?
-        // Written once by the thread before it signals, read only after the wait.
+        // Written once by the thread before it signals `finished`, read only after the wait.
         private var fits: Fits?
+        private var measured: Fits?
+        /// The model with the fits made without their standard errors, and their kinds; set once by ``measure(_:kinds:)``.
+        private let unmeasured = Mutex<(model: ScoringModel, kinds: [PurchaseModelKind])?>(nil)
+        private let measurable = DispatchSemaphore(value: 0)
         private let finished = DispatchSemaphore(value: 0)
 
         /// Starts the fits of `kinds` on `sample` on a thread of its own, not one of the shared pool's: the caller's
         /// next steps run their parallel parts there, and a pool thread busy for seconds would leave them fewer.
-        init(_ sample: Result<BGNBDSample, ModelFitError>, previous: ScoringModel?, kinds: [PurchaseModelKind]) {
+        /// The thread then waits for ``measure(_:kinds:)``.
+        init(
+            _ sample: Result<BGNBDSample, ModelFitError>,
+            spenders: [TransactionSummary],
+            previous: ScoringModel?,
+            kinds: [PurchaseModelKind]
+        ) {
             self.previous = previous
             let thread = Thread { [self] in
-                fits = fitSideBySide(sample, spenders: nil, previous: previous, kinds: kinds)
+                fits = fitSideBySide(sample, spenders: nil, previous: previous, kinds: kinds, measuring: true)
+                measurable.wait()
+                if let (model, kinds) = unmeasured.withLock({ $0 }) {
+                    // Searched from their own optimum, with the previous fits' curvature, they end where they start
+                    // and take their Hessian there.
+                    var start = model
+                    start.bgnbd?.logHessian = previous?.bgnbd?.logHessian
+                    start.mbgnbd?.logHessian = previous?.mbgnbd?.logHessian
+                    start.paretoNBD?.logHessian = previous?.paretoNBD?.logHessian
+                    start.gammaGamma?.logHessian = previous?.gammaGamma?.logHessian
+                    measured = fitSideBySide(sample, spenders: spenders, previous: start, kinds: kinds, measuring: true)
+                }
                 finished.signal()
             }
             thread.name = "deferred fits"
             thread.start()
         }
 
+        /// Hands over `model`, whose fits of `kinds` and of Gamma-Gamma were made without their standard errors,
+        /// for the thread to take them. Call it once, after the fits.
+        func measure(_ model: ScoringModel, kinds: [PurchaseModelKind]) {
+            unmeasured.withLock { $0 = (model, kinds) }
+            measurable.signal()
+        }
+
         /// Waits for the fits and puts them into `model` as ``fit(_:summaries:previous:kinds:deferring:)`` would
-        /// have.
+        /// have, with the standard errors and Hessians of the fits made without them.
         func finish(into model: inout ScoringModel) {
             wait()
             if let fits { adopt(fits, into: &model, previous: previous) }
+            if let measured { PurchaseModels.measured(measured, into: &model) }
         }
 
         /// Waits for the fits to end; a second call returns at once.
@@ -75,6 +105,22 @@ enum PurchaseModels {
             finished.wait()
             finished.signal()  // for the next call, which would otherwise wait for ever
         }
+    }
+
+    /// Puts the standard errors and Hessians of `fits` (searched from the optimum of this run's fits in `model`)
+    /// into those fits, their seconds into `seconds.measure.<model>`; a fit carried over keeps its own.
+    private static func measured(_ fits: Fits, into model: inout ScoringModel) {
+        func measured<P>(_ name: String, _ timed: TimedFit<P>?, _ fitted: inout ScoringModel.Fitted<P>?) {
+            guard let timed, fitted != nil, fitted?.carriedOverFrom == nil, case .success(let fit) = timed.outcome
+            else { return }
+            model.statistics["seconds.measure.\(name)"] = timed.seconds
+            fitted?.standardErrors = fit.standardErrors
+            fitted?.logHessian = fit.logHessian
+        }
+        measured(PurchaseModelKind.bgnbd.rawValue, fits.bgnbd, &model.bgnbd)
+        measured(PurchaseModelKind.mbgnbd.rawValue, fits.mbgnbd, &model.mbgnbd)
+        measured(PurchaseModelKind.paretoNBD.rawValue, fits.paretoNBD, &model.paretoNBD)
+        measured("gamma_gamma", fits.gammaGamma, &model.gammaGamma)
     }
 
     /// One run's fits: nil for a model that was not fitted (left out, or deferred).
@@ -138,12 +184,14 @@ enum PurchaseModels {
     /// from its previous fit's parameters first, on as many threads as the machine has cores: Pareto/NBD, about half of the fits'
     /// time, first, so that on two cores the others run beside it and the fits take about as long as it alone. (On
     /// the two virtual cores of BENCHMARKS.md a fit slows by half beside another: a million customers 2.3 s against
-    /// 2.7 s one after another, ten million 12.6 against 14.6 s.) A model not fitted is nil.
+    /// 2.7 s one after another, ten million 12.6 against 14.6 s.) A model not fitted is nil; without `measuring`,
+    /// the fits have no standard errors.
     static func fitSideBySide(
         _ sample: Result<BGNBDSample, ModelFitError>,
         spenders: [TransactionSummary]?,
         previous: ScoringModel?,
-        kinds: [PurchaseModelKind]
+        kinds: [PurchaseModelKind],
+        measuring: Bool
     ) -> Fits {
         let paretoNBD = Mutex<TimedFit<ParetoNBD>?>(nil)
         let gammaGamma = Mutex<TimedFit<GammaGamma>?>(nil)
@@ -157,7 +205,8 @@ enum PurchaseModels {
                     try ParetoNBD.fit(
                         sample.get(),
                         from: previous?.paretoNBD?.parameters,
-                        curvature: previous?.paretoNBD?.logHessian
+                        curvature: previous?.paretoNBD?.logHessian,
+                        measuring: measuring
                     )
                 }
                 paretoNBD.withLock { $0 = fit }
@@ -169,7 +218,8 @@ enum PurchaseModels {
                     return try GammaGamma.fit(
                         spenders,
                         from: previous?.gammaGamma?.parameters,
-                        curvature: previous?.gammaGamma?.logHessian
+                        curvature: previous?.gammaGamma?.logHessian,
+                        measuring: measuring
                     )
                 }
                 gammaGamma.withLock { $0 = fit }
@@ -178,7 +228,8 @@ enum PurchaseModels {
                     try BGNBD.fit(
                         sample.get(),
                         from: previous?.bgnbd?.parameters,
-                        curvature: previous?.bgnbd?.logHessian
+                        curvature: previous?.bgnbd?.logHessian,
+                        measuring: measuring
                     )
                 }
                 bgnbd.withLock { $0 = fit }
@@ -187,7 +238,8 @@ enum PurchaseModels {
                     try MBGNBD.fit(
                         sample.get(),
                         from: previous?.mbgnbd?.parameters,
-                        curvature: previous?.mbgnbd?.logHessian
+                        curvature: previous?.mbgnbd?.logHessian,
+                        measuring: measuring
                     )
                 }
                 mbgnbd.withLock { $0 = fit }

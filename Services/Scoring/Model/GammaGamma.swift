@@ -57,11 +57,12 @@ extension GammaGamma {
     /// as x observations. BFGS with analytic gradients on ln(p, q, v), each kept in [e⁻¹⁸, e¹⁸], from three
     /// starts scaled to the mean spend; the best optimum wins, with its standard errors. With a `previous` fit,
     /// searched from it first, with its Hessian where kept (`curvature`; see
-    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
+    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:measuring:_:model:)``).
     public static func fit(
         _ summaries: some Sequence<TransactionSummary>,
         from previous: GammaGamma? = nil,
-        curvature: [Double]? = nil
+        curvature: [Double]? = nil,
+        measuring: Bool = true
     ) throws(ModelFitError) -> ModelFit<GammaGamma> {
         let sample = try GammaGammaSample(summaries)
         // Starts whose mean spend p v / (q − 1) equals the observed one, which fixes the currency scale.
@@ -75,6 +76,7 @@ extension GammaGamma {
             warmCurvature: curvature,
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
+            measuring: measuring,
             sample.negativeLogLikelihood
         ) { GammaGamma(p: $0[0], q: $0[1], v: $0[2]) }
     }

@@ -13,11 +13,12 @@ extension MBGNBD {
 
     /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share; with a `previous`
     /// fit, searched from it first, with its Hessian where kept (`curvature`; see
-    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
+    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:measuring:_:model:)``).
     static func fit(
         _ sample: BGNBDSample,
         from previous: MBGNBD? = nil,
-        curvature: [Double]? = nil
+        curvature: [Double]? = nil,
+        measuring: Bool = true
     ) throws(ModelFitError) -> ModelFit<MBGNBD> {
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit.
         let rate = sample.repeatRate
@@ -31,6 +32,7 @@ extension MBGNBD {
             warmCurvature: curvature,
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
+            measuring: measuring,
             sample.modifiedNegativeLogLikelihood
         ) { MBGNBD(r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) }
     }

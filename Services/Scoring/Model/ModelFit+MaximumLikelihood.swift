@@ -14,7 +14,9 @@ extension ModelFit {
     /// With the previous fit's Hessian there (`warmCurvature`, ``ModelFit/logHessian``), that search starts from
     /// its inverse rather than from a scaled identity: its first step is Newton's, and a day's change of a base of
     /// a million customers is found in a few steps instead of as many as a cold start takes (the curvature in ln θ
-    /// differs by orders of magnitude between parameters, which an identity has to learn step by step).
+    /// differs by orders of magnitude between parameters, which an identity has to learn step by step). Without
+    /// `measuring`, the fit has neither standard errors nor Hessian: a caller in a hurry for the parameters takes
+    /// them later by a search from the optimum, which ends where it starts.
     static func maximumLikelihood(
         names: [String],
         starts: [[Double]],
@@ -23,6 +25,7 @@ extension ModelFit {
         customerCount: Int,
         totalWeight: Double,
         box: BoundedBFGS? = nil,
+        measuring: Bool = true,
         _ objective: BoundedBFGS.Objective,
         model: ([Double]) -> Model
     ) throws(ModelFitError) -> ModelFit {
@@ -43,7 +46,11 @@ extension ModelFit {
             best = [cold, warm].compactMap { $0 }.filter { $0.value.isFinite }.min { $0.value < $1.value }
         }
         guard let best, best.point.allSatisfy({ $0.isFinite }) else { throw ModelFitError(.likelihoodNotFinite) }
-        let measured = StandardErrors.measured(names, at: best.point, totalWeight: totalWeight, box: box, objective)
+        // The standard errors' Hessian costs twice a pass per parameter: as much as a few steps of a warm search.
+        let measured =
+            measuring
+            ? StandardErrors.measured(names, at: best.point, totalWeight: totalWeight, box: box, objective)
+            : (errors: nil, logHessian: nil)
         return ModelFit(
             model: model(best.point.map { exp($0) }),
             logLikelihood: -best.value * totalWeight,

@@ -17,7 +17,7 @@ public struct ModelFit<Model: Sendable>: Sendable {
     /// The Hessian of the mean negative log-likelihood per customer in ln θ at the estimates (row-major, in the
     /// order of the parameters), from which the standard errors come; nil at a bound. The next fit of a base that
     /// changed a little starts its search with this curvature (see
-    /// ``maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
+    /// ``maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:measuring:_:model:)``).
     public var logHessian: [Double]?
 
     /// A fit result from its parts.

@@ -16,11 +16,12 @@ extension ParetoNBD {
 
     /// ``fit(_:)`` on summaries already compressed: the sample the three purchase models share; with a `previous`
     /// fit, searched from it first, with its Hessian where kept (`curvature`; see
-    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:_:model:)``).
+    /// ``ModelFit/maximumLikelihood(names:starts:warmStart:warmCurvature:customerCount:totalWeight:box:measuring:_:model:)``).
     static func fit(
         _ sample: BGNBDSample,
         from previous: ParetoNBD? = nil,
-        curvature: [Double]? = nil
+        curvature: [Double]? = nil,
+        measuring: Bool = true
     ) throws(ModelFitError) -> ModelFit<ParetoNBD> {
         let pass = ParetoLikelihood(sample)
         // Starts around r / α = the observed repeat rate, which fixes the time scale whatever the unit, with β
@@ -38,6 +39,7 @@ extension ParetoNBD {
             customerCount: sample.customerCount,
             totalWeight: sample.totalWeight,
             box: searchBox,
+            measuring: measuring,
             pass.negativeLogLikelihood
         ) { ParetoNBD(r: $0[0], alpha: $0[1], s: $0[2], beta: $0[3]) }
     }
