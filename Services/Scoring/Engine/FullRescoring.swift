@@ -248,8 +248,8 @@ public struct FullRescoring: Sendable {
         clock.lap("read")
 
         progress("fitting models")
-        // The models the scores do not carry are fitted beside the scoring and the writing (whose two cores are a
-        // third idle), unless a scheduled validation starts from them all.
+        // The models the scores do not carry are fitted beside the scoring and the writing (which leave cores idle
+        // while PostgreSQL works), unless a scheduled validation starts from them all.
         var (model, deferred) = try Self.fit(
             summaries: figures.summaries,
             customers: figures.customers,

@@ -13,10 +13,11 @@ enum PurchaseModels {
     /// Fits every model of `kinds` on `summaries` into `model` (a base smaller than the settings' minimum is left
     /// without models, as before any fit); a failed fit keeps `previous`'s when its time unit is the same, and so
     /// does a purchase model left out of `kinds` (a benchmark's measure of what the others cost). The fits are
-    /// independent and run side by side (``fitSideBySide(_:spenders:previous:kinds:measuring:)``); each one's seconds go into
-    /// the model's statistics (`seconds.fit.<model>`). The models of `deferred` (of `kinds`) are fitted on a thread
-    /// of their own beside whatever the caller does next, and hold `previous`'s fit until ``DeferredFits/finish(into:)``
-    /// puts theirs in place. A failed fit is noted in ``ScoringModel/fitFailures``. Returns the deferred fits.
+    /// independent and run side by side (``fitSideBySide(_:spenders:previous:kinds:measuring:)``); each one's
+    /// seconds go into the model's statistics (`seconds.fit.<model>`). The models of `deferred` (of `kinds`) are
+    /// fitted on a thread of their own beside whatever the caller does next, and hold `previous`'s fit until
+    /// ``DeferredFits/finish(into:)`` puts theirs in place. A failed fit is noted in ``ScoringModel/fitFailures``.
+    /// Returns the deferred fits.
     static func fit(
         _ model: inout ScoringModel,
         summaries: [TransactionSummary],
@@ -51,7 +52,8 @@ enum PurchaseModels {
         // Written once by the thread before it signals `finished`, read only after the wait.
         private var fits: Fits?
         private var measured: Fits?
-        /// The model with the fits made without their standard errors, and their kinds; set once by ``measure(_:kinds:)``.
+        /// The model with the fits made without their standard errors, and their kinds; set once by
+        /// ``measure(_:kinds:)``.
         private let unmeasured = Mutex<(model: ScoringModel, kinds: [PurchaseModelKind])?>(nil)
         private let measurable = DispatchSemaphore(value: 0)
         private let finished = DispatchSemaphore(value: 0)
@@ -181,11 +183,11 @@ enum PurchaseModels {
     }
 
     /// Fits the purchase models of `kinds` on `sample` and Gamma-Gamma on `spenders` (unless nil), each searched
-    /// from its previous fit's parameters first, on as many threads as the machine has cores: Pareto/NBD, about half of the fits'
-    /// time, first, so that on two cores the others run beside it and the fits take about as long as it alone. (On
-    /// the two virtual cores of BENCHMARKS.md a fit slows by half beside another: a million customers 2.3 s against
-    /// 2.7 s one after another, ten million 12.6 against 14.6 s.) A model not fitted is nil; without `measuring`,
-    /// the fits have no standard errors.
+    /// from its previous fit's parameters first, on as many threads as the machine has cores: Pareto/NBD, about half
+    /// of the fits' time, first, so that on two cores the others run beside it and the fits take about as long as it
+    /// alone. (On the two virtual cores of BENCHMARKS.md a fit slows by half beside another: a million customers 2.3 s
+    /// against 2.7 s one after another, ten million 12.6 against 14.6 s.) A model not fitted is nil; without
+    /// `measuring`, the fits have no standard errors.
     static func fitSideBySide(
         _ sample: Result<BGNBDSample, ModelFitError>,
         spenders: [TransactionSummary]?,
