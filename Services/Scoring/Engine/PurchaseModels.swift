@@ -27,18 +27,24 @@ enum PurchaseModels {
     ) -> DeferredFits? {
         guard summaries.count >= model.settings.minimumFitCustomers else { return nil }
         let previous = previous.flatMap { $0.settings.timeUnitDays == model.settings.timeUnitDays ? $0 : nil }
+        let deferred = deferred.filter(kinds.contains)
+        let now = kinds.filter { !deferred.contains($0) }
+        // With fits deferred, those needed now leave their standard errors to the thread of the deferred ones.
+        let measuring = deferred.isEmpty
+        let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
+        // Gamma-Gamma needs nothing of the purchase models: its fit, whose own compression is a sort of the repeat
+        // buyers, starts beside theirs (a sort of every customer's history) rather than after it.
+        let spend = Ahead { fitSpend(spenders, previous: previous, measuring: measuring) }
         let started = ContinuousClock.now
         // One compression for the three purchase models; when it fails (no repeat purchase at all), every
         // purchase model fails alike.
         let sample = Result { () throws(ModelFitError) in try BGNBDSample(summaries) }
-        let spenders = summaries.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
         model.statistics["seconds.fit.sample"] = (ContinuousClock.now - started).seconds
-        let deferred = deferred.filter(kinds.contains)
-        let now = kinds.filter { !deferred.contains($0) }
         let later =
             deferred.isEmpty ? nil : DeferredFits(sample, spenders: spenders, previous: previous, kinds: deferred)
-        // With fits deferred, those needed now leave their standard errors to the same thread.
-        let fits = fitSideBySide(sample, spenders: spenders, previous: previous, kinds: now, measuring: later == nil)
+        var fits = fitSideBySide(sample, spenders: nil, previous: previous, kinds: now, measuring: measuring)
+        // Ahead's work does not throw: its value is always there.
+        fits.gammaGamma = try? spend.value()
         adopt(fits, into: &model, previous: previous)
         later?.measure(model, kinds: now)
         return later
@@ -214,16 +220,7 @@ enum PurchaseModels {
                 paretoNBD.withLock { $0 = fit }
             case 1:
                 guard let spenders else { return }
-                let fit = TimedFit { () throws(ModelFitError) in
-                    // One repeat buyer identifies no spread of spend across customers.
-                    guard spenders.count >= 2 else { throw ModelFitError(.noCustomers) }
-                    return try GammaGamma.fit(
-                        spenders,
-                        from: previous?.gammaGamma?.parameters,
-                        curvature: previous?.gammaGamma?.logHessian,
-                        measuring: measuring
-                    )
-                }
+                let fit = fitSpend(spenders, previous: previous, measuring: measuring)
                 gammaGamma.withLock { $0 = fit }
             case 2 where kinds.contains(.bgnbd):
                 let fit = TimedFit { () throws(ModelFitError) in
@@ -255,6 +252,25 @@ enum PurchaseModels {
             paretoNBD: paretoNBD.withLock { $0 },
             gammaGamma: gammaGamma.withLock { $0 }
         )
+    }
+
+    /// Gamma-Gamma fitted on `spenders` (the customers with repeat purchases of value), searched from `previous`'s
+    /// fit first.
+    static func fitSpend(
+        _ spenders: [TransactionSummary],
+        previous: ScoringModel?,
+        measuring: Bool
+    ) -> TimedFit<GammaGamma> {
+        TimedFit { () throws(ModelFitError) in
+            // One repeat buyer identifies no spread of spend across customers.
+            guard spenders.count >= 2 else { throw ModelFitError(.noCustomers) }
+            return try GammaGamma.fit(
+                spenders,
+                from: previous?.gammaGamma?.parameters,
+                curvature: previous?.gammaGamma?.logHessian,
+                measuring: measuring
+            )
+        }
     }
 
     /// The newest stored model, whose fits stay in use where this run's fail, and the newest validation. A stored
