@@ -396,6 +396,9 @@ import Testing
             try await pool.execute("DELETE FROM customer_scores")
 
             rescoring.readsStoredActivity = true
+            // On a loaded machine the first run may take longer than the present's minute: the second then replays
+            // the past, and announces nothing.
+            let secondIsPresent = !FullRescoring.isReplay(asOf: asOf, started: Date())
             let fromActivities = try await rescoring.run(asOf: asOf)
             #expect(fromActivities.customers == fromOrders.customers)
             #expect(fromActivities.customers == 2357 + 40 + 1)
@@ -435,16 +438,19 @@ import Testing
             let ids = try differing.map { try $0.decode(0, as: String.self) }
             #expect(ids.isEmpty, "scores differ for \(ids)")
 
-            // Each run announced each customer's first stage once, over several slices.
+            // Each run of the present announced each customer's first stage once, over several slices.
             let announced = try await pool.query(
                 """
                 SELECT count(*), count(DISTINCT body::jsonb ->> 'customer_id')
                 FROM crm_outbox WHERE exchange = 'crm.lifecycle'
                 """
             )
-            #expect(try announced[0].decode(0, as: Int.self) == 2 * fromOrders.customers)
+            #expect(try announced[0].decode(0, as: Int.self) == (secondIsPresent ? 2 : 1) * fromOrders.customers)
             #expect(try announced[0].decode(1, as: Int.self) == fromOrders.customers)
-            #expect(fromActivities.model.statistics["lifecycle_events"] == Double(fromActivities.customers))
+            #expect(
+                fromActivities.model.statistics["lifecycle_events"]
+                    == Double(secondIsPresent ? fromActivities.customers : 0)
+            )
 
             // R4's order ahead is not counted; its others are.
             let r4 = try await pool.query(
