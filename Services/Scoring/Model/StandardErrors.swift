@@ -52,17 +52,8 @@ enum StandardErrors {
         return (errors.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) }, logHessian)
     }
 
-    /// Standard errors of exp(`logParameters`) in order, or nil when the Hessian is not positive definite.
-    static func standardErrors(
-        at logParameters: [Double],
-        totalWeight: Double,
-        _ objective: BoundedBFGS.Objective
-    ) -> [Double]? {
-        let (logHessian, gradient) = hessian(at: logParameters, objective)
-        return standardErrors(at: logParameters, logHessian: logHessian, gradient: gradient, totalWeight: totalWeight)
-    }
-
-    /// Standard errors of exp(`logParameters`) from the mean objective's Hessian and gradient in ln θ there.
+    /// Standard errors of exp(`logParameters`) in order from the mean objective's Hessian and gradient in ln θ
+    /// there, or nil when the Hessian is not positive definite.
     private static func standardErrors(
         at logParameters: [Double],
         logHessian: [Double],
