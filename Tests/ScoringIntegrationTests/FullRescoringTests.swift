@@ -230,6 +230,85 @@ import Testing
         }
     }
 
+    /// A run of the present that stages few of its customers merges them a chunk at a time, while the next chunk is
+    /// scored; it stores, records and announces what one merge after the last chunk does. Two databases with the same
+    /// orders and the same first run, rescored as of the same time: one merging along, one once at the end.
+    @Test func mergingAChunkAtATimeStoresWhatOneMergeStores() async throws {
+        try await TestServers.withEnvironment(migrate: true) { along in
+            try await TestServers.withEnvironment(migrate: true) { once in
+                let bought = Timestamp(Date().addingTimeInterval(-3_600)).rfc3339
+                var runs: [FullRescoring] = []
+                for (environment, mergesAlong) in [(along, true), (once, false)] {
+                    _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
+                    var rescoring = ScoringHarness.rescoring(environment.pool)
+                    rescoring.writeChunk = 100
+                    // Without probes of the few, the staged scores are merged once, by a hash, after the last chunk.
+                    rescoring.probesFewScores = mergesAlong
+                    runs.append(rescoring)
+                }
+                let first = Date()
+                for (environment, rescoring) in zip([along, once], runs) {
+                    _ = try await rescoring.run(asOf: first)
+                    // As if that run had been a day ago, and one customer in forty bought again since.
+                    try await environment.pool.execute(
+                        "UPDATE customer_scores SET scored_at = scored_at - interval '1 day', recency_days = recency_days - 1"
+                    )
+                    try await environment.pool.execute("UPDATE scoring_models SET as_of = as_of - interval '1 day'")
+                    let customers = try await environment.pool.query(
+                        "SELECT customer_id FROM customers ORDER BY customer_id"
+                    ).map { try $0.decode(0, as: String.self) }
+                    let buyers = stride(from: 0, to: customers.count, by: 40).map { customers[$0] }
+                    try await ScoringHarness.store(
+                        buyers.map { ScoringHarness.order("O-NEW-\($0)", customer: $0, at: bought, amount: "25.00") },
+                        pool: environment.pool
+                    )
+                }
+                let second = Date()
+                var reports: [FullRescoring.Report] = []
+                var scores: [[String]] = []
+                var history: [[String]] = []
+                var outbox: [[String]] = []
+                for (environment, rescoring) in zip([along, once], runs) {
+                    reports.append(try await rescoring.run(asOf: second))
+                    func rows(_ sql: String) async throws -> [String] {
+                        try await environment.pool.query(sql).map { try $0.decode(0, as: String.self) }
+                    }
+                    scores.append(
+                        try await rows(
+                            "SELECT (to_jsonb(s) - 'updated_at')::text FROM customer_scores s ORDER BY customer_id"
+                        )
+                    )
+                    history.append(
+                        try await rows(
+                            """
+                            SELECT (to_jsonb(h) - 'id' - 'recorded_at')::text FROM customer_score_history h
+                            ORDER BY customer_id, id
+                            """
+                        )
+                    )
+                    outbox.append(
+                        try await rows(
+                            "SELECT routing_key || ' ' || count(*) FROM crm_outbox GROUP BY routing_key ORDER BY 1"
+                        )
+                    )
+                }
+                // 2357 customers in chunks of 100, a few of them staged each: merged after nearly every chunk.
+                #expect(reports[0].kept > 2357 * 3 / 4, "\(reports[0].written) written, \(reports[0].kept) kept")
+                #expect(reports[0].written >= 2357 / 40)
+                #expect((reports[0].model.statistics["merges"] ?? 0) > 10, "\(reports[0].written) written")
+                #expect(reports[1].model.statistics["merges"] == 1)
+                #expect(reports[0].written == reports[1].written)
+                #expect(reports[0].kept == reports[1].kept)
+                #expect(reports[0].events == reports[1].events)
+                #expect(scores[0].count == 2357)
+                let differing = zip(scores[0], scores[1]).filter { $0 != $1 }.map(\.0)
+                #expect(differing.isEmpty, "\(differing.count) scores differ, e.g. \(differing.prefix(1))")
+                #expect(history[0] == history[1])
+                #expect(outbox[0] == outbox[1])
+            }
+        }
+    }
+
     /// What a stored score holds that a kept row must keep.
     struct StoredScore: Equatable {
         var scoredAt: Date

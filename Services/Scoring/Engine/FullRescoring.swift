@@ -75,8 +75,13 @@ public struct FullRescoring: Sendable {
     /// Stage changes announced at a time (read, marked and handed to the outbox): the lifecycle events of a run are
     /// never all in memory at once, even when every customer's first stage is announced.
     public var announcementSlice = 20_000
-    /// Customers scored, staged and handed to the outbox at a time in the write phase.
-    static let writeChunk = 20_000
+    /// Customers scored, staged and handed to the outbox at a time in the write phase (20,000: a few megabytes of
+    /// scores in memory at once, and few enough round trips).
+    public var writeChunk = 20_000
+    /// The write phase merges the staged scores as it goes while they are at most one in this many of the customers
+    /// scored since the last merge (probes of the primary key then beat a hash of every stored score), and once at
+    /// the end otherwise.
+    static let mergeAlongShare = 4
     /// The actions of the lifecycle events a rescoring of the present announces (the built-in playbook by default).
     public var lifecyclePlaybook: LifecyclePlaybookSource
     /// How far before its start a requested as-of time may lie and the run still count as the present (1 minute):
@@ -330,6 +335,7 @@ public struct FullRescoring: Sendable {
             }
             let chunks = WriteChunks(
                 reader: try spill.reader(),
+                size: writeChunk,
                 model: prepared,
                 scorer: CustomerScorer(model: stored),
                 asOf: asOf,
@@ -346,6 +352,29 @@ public struct FullRescoring: Sendable {
             chunks.base?.cohorts = cohorts
             try ScoreStore.createStage(on: connection)
             var events = 0
+            var written = 0
+            var merges = 0
+            var merging = Duration.zero
+            func mergeStage(on connection: isolated PostgresConnection) throws {
+                let start = ContinuousClock.now
+                try ScoreStore.describeStage(on: connection)
+                written += try ScoreStore.merge(
+                    modelID: stored.modelID,
+                    scoredAt: asOf,
+                    unlessUpdatedSince: started,
+                    fullRescoring: reportsBase,
+                    on: connection
+                )
+                merging += ContinuousClock.now - start
+                merges += 1
+            }
+            // Where the chunks stage a few of their customers (a run of the present, which keeps the scores that did
+            // not move), the staged scores are merged a chunk at a time, by probes of the primary key, while the next
+            // chunk is scored: PostgreSQL's merge and the client's scoring overlap instead of taking turns. Where they
+            // stage most (a replay, a base's first run) they are merged once after the last chunk, by one hash of
+            // every stored score, which is faster for the many than a probe each.
+            let mergesAlong = chunks.keepsUnmoved && probesFewScores
+            var unmerged = (staged: 0, scored: 0)
             // A chunk at a time: predicted, scored and turned into events on a thread of its own while this one stages
             // the chunk before and hands its notable changes to the outbox. The client's scoring (about 2.4 s of processor
             // a million customers) and PostgreSQL's copy (about 2 s) overlap instead of taking turns.
@@ -358,19 +387,20 @@ public struct FullRescoring: Sendable {
                 try ScoreStore.stage(chunk.scores, settled: chunk.settled, on: connection)
                 try ScoredEvents.enqueue(chunk.messages, into: outbox, on: connection)
                 events += chunk.messages.count
+                unmerged.staged += chunk.scores.count
+                unmerged.scored += chunk.customers
+                if mergesAlong, unmerged.staged * Self.mergeAlongShare <= unmerged.scored {
+                    if unmerged.staged > 0 {
+                        try mergeStage(on: connection)
+                        try ScoreStore.emptyStage(on: connection)
+                    }
+                    unmerged = (0, 0)
+                }
             }
             let (stages, tiers, cells, unscored, base, kept) = (
                 chunks.stages, chunks.tiers, chunks.cells, chunks.unscored, chunks.base, chunks.kept
             )
-            try ScoreStore.describeStage(on: connection)
-            let staged = ContinuousClock.now
-            let written = try ScoreStore.merge(
-                modelID: stored.modelID,
-                scoredAt: asOf,
-                unlessUpdatedSince: started,
-                fullRescoring: reportsBase,
-                on: connection
-            )
+            if unmerged.staged > 0 { try mergeStage(on: connection) }
             let merged = ContinuousClock.now
             let announced = try lifecyclePlaybook.map { playbook in
                 try LifecycleAnnouncements.announceStageChanges(
@@ -381,7 +411,8 @@ public struct FullRescoring: Sendable {
                 )
             }
             stored.statistics["lifecycle_events"] = Double(announced ?? 0)
-            stored.statistics["seconds.write.merge"] = (merged - staged).seconds
+            stored.statistics["seconds.write.merge"] = merging.seconds
+            stored.statistics["merges"] = Double(merges)
             stored.statistics["seconds.write.events"] = (ContinuousClock.now - merged).seconds
             // The fits that went on beside the scoring, into the model row before it is seen.
             if let later {
@@ -630,7 +661,7 @@ struct BaseFigures: Sendable {
     }
 }
 
-/// The write phase's customers, scored from the spill a chunk at a time (``FullRescoring/writeChunk``): predicted,
+/// The write phase's customers, scored from the spill a chunk at a time (``FullRescoring/writeChunk`` each): predicted,
 /// scored, counted into the run's figures and turned into their `customer.scored` events, on a thread of its own
 /// (``Ahead``) one chunk ahead of the connection staging the chunk before. One chunk is scored at a time and the
 /// connection reads the counts only after the last, so the state needs no lock.
@@ -638,12 +669,16 @@ private final class WriteChunks: @unchecked Sendable {
     /// One chunk's writable scores, whether each was settled (the stored score had the same stage and tier), and the
     /// events of its notable changes.
     struct Chunk {
+        /// Customers scored, kept ones included.
+        var customers = 0
         var scores: [CustomerScore] = []
         var settled: [Bool] = []
         var messages: [OutboundMessage] = []
     }
 
     private var reader: ScoringSpill.Reader
+    /// Customers a chunk.
+    private let size: Int
     private let model: ScoringModel
     private let scorer: CustomerScorer
     private let asOf: Date
@@ -658,12 +693,13 @@ private final class WriteChunks: @unchecked Sendable {
     /// Customers left out because a figure is not a finite number.
     private(set) var unscored: [String] = []
     /// Whether a score that did not move stays as stored rather than staged (``KeptScores``).
-    private let keepsUnmoved: Bool
+    let keepsUnmoved: Bool
     /// Scores left as stored.
     private(set) var kept = 0
 
     init(
         reader: ScoringSpill.Reader,
+        size: Int,
         model: ScoringModel,
         scorer: CustomerScorer,
         asOf: Date,
@@ -671,6 +707,7 @@ private final class WriteChunks: @unchecked Sendable {
         base: BaseReportBuilder?
     ) {
         self.reader = reader
+        self.size = size
         self.model = model
         self.scorer = scorer
         self.asOf = asOf
@@ -680,9 +717,10 @@ private final class WriteChunks: @unchecked Sendable {
 
     /// The next chunk, nil after the last.
     func next() throws -> Chunk? {
-        let entries = try reader.next(FullRescoring.writeChunk)
+        let entries = try reader.next(size)
         guard !entries.isEmpty else { return nil }
         var chunk = Chunk()
+        chunk.customers = entries.count
         chunk.scores.reserveCapacity(entries.count)
         chunk.settled.reserveCapacity(entries.count)
         for (entry, (score, unmoved)) in zip(entries, scoreSideBySide(entries)) {

@@ -369,6 +369,12 @@ enum ScoreStore {
         }
     }
 
+    /// Empties the staging table within the transaction, once its scores are merged: a new empty file rather than
+    /// deleted rows, which every later merge would scan again.
+    static func emptyStage(on connection: isolated PostgresConnection) throws {
+        try connection.execute("TRUNCATE scoring_stage")
+    }
+
     /// Gives PostgreSQL statistics of a large staging (a full rescoring's): without them it guesses how few scores are
     /// unsettled and may hash every stored score to find the new customers among a million settled ones (2.6 s where
     /// probing the primary key for the few takes milliseconds). The count of rows and the share of settled ones is all
