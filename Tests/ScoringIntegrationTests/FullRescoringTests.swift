@@ -309,6 +309,54 @@ import Testing
         }
     }
 
+    /// The full rescoring predicts a chunk of customers at once, taking the values its calibration ranked; an
+    /// incremental scoring predicts one customer at a time from the stored model. Both give each customer the same
+    /// figures.
+    @Test func theRescoringsFiguresAreTheOnesEachCustomerGetsAlone() async throws {
+        try await TestServers.withEnvironment(migrate: true) { environment in
+            _ = try await ScoringHarness.storeCDNOW("CDNOW_sample.txt", pool: environment.pool)
+            var rescoring = ScoringHarness.rescoring(environment.pool)
+            rescoring.writeChunk = 500
+            let report = try await rescoring.run()
+            let figures = """
+                SELECT customer_id, p_alive, expected_purchases_90d, clv_predicted::float8, tier, lifecycle_stage
+                FROM customer_scores ORDER BY customer_id
+                """
+            func read() async throws -> [(String, Double?, Double?, Double?, String, String)] {
+                try await environment.pool.query(figures).map { row in
+                    (
+                        try row.decode(0), try row.decodeIfPresent(1), try row.decodeIfPresent(2),
+                        try row.decodeIfPresent(3), try row.decode(4), try row.decode(5)
+                    )
+                }
+            }
+            let batched = try await read()
+            #expect(batched.count == 2357)
+            #expect(batched.filter { ($0.3 ?? 0) > 0 }.count > 2357 / 2)
+            let alone = IncrementalScoring(
+                pool: environment.pool,
+                outbox: Outbox(of: .scoring),
+                settings: ScoringConfiguration(),
+                logger: TestServers.logger
+            )
+            try await alone.rescore(customers: batched.map(\.0), asOf: report.model.asOf)
+            let single = try await read()
+            var differing: [String] = []
+            for (a, b) in zip(batched, single) {
+                func close(_ x: Double?, _ y: Double?, _ tolerance: Double) -> Bool {
+                    guard let x, let y else { return x == nil && y == nil }
+                    return abs(x - y) <= tolerance * max(1, abs(x))
+                }
+                if a.0 != b.0 || !close(a.1, b.1, 1e-12) || !close(a.2, b.2, 1e-12) || !close(a.3, b.3, 0.0001)
+                    || a.4 != b.4 || a.5 != b.5
+                {
+                    differing.append("\(a) against \(b)")
+                }
+            }
+            #expect(differing.isEmpty, "\(differing.count) customers differ, e.g. \(differing.prefix(2))")
+        }
+    }
+
     /// What a stored score holds that a kept row must keep.
     struct StoredScore: Equatable {
         var scoredAt: Date

@@ -292,7 +292,7 @@ public struct FullRescoring: Sendable {
             )
         }
         progress("scoring customers")
-        Self.calibrate(&model, figures: figures)
+        let values = Self.calibrate(&model, figures: figures)
         clock.lap("score")
 
         progress("writing scores")
@@ -336,6 +336,7 @@ public struct FullRescoring: Sendable {
             let chunks = WriteChunks(
                 reader: try spill.reader(),
                 size: writeChunk,
+                values: values,
                 model: prepared,
                 scorer: CustomerScorer(model: stored),
                 asOf: asOf,
@@ -565,12 +566,23 @@ public struct FullRescoring: Sendable {
         _ activities: some Collection<CustomerActivity>,
         model: ScoringModel
     ) -> [CustomerPredictions] {
+        predict(activities, model: model, values: nil)
+    }
+
+    /// ``predict(_:model:)`` with the predicted values already computed, one per activity (see
+    /// ``PurchaseModels/predictions(_:spend:summaries:settings:values:)``).
+    static func predict(
+        _ activities: some Collection<CustomerActivity>,
+        model: ScoringModel,
+        values: [Double]?
+    ) -> [CustomerPredictions] {
         guard let transactions = model.purchaseModel else { return activities.map { _ in .none } }
         return PurchaseModels.predictions(
             transactions,
             spend: model.gammaGamma?.parameters,
             summaries: activities.map(\.summary),
-            settings: model.settings
+            settings: model.settings,
+            values: values
         )
     }
 
@@ -590,38 +602,42 @@ public struct FullRescoring: Sendable {
     }
 
     /// ``calibrate(_:activities:predictions:)`` from the figures a streaming read kept, with the predicted values of
-    /// the customers with purchases computed here a slice at a time.
-    static func calibrate(_ model: inout ScoringModel, figures: BaseFigures) {
-        var predicted: [Double?] = []
-        if let transactions = model.purchaseModel {
-            predicted.reserveCapacity(figures.summaries.count)
+    /// the customers with purchases computed here a slice at a time. Returns those values, in the order read (nil
+    /// without a purchase model or a spend model): the write phase's predictions take them rather than value every
+    /// customer again.
+    @discardableResult
+    static func calibrate(_ model: inout ScoringModel, figures: BaseFigures) -> [Double]? {
+        var predicted: [Double]?
+        if let transactions = model.purchaseModel, let spend = model.gammaGamma?.parameters {
+            var values: [Double] = []
+            values.reserveCapacity(figures.summaries.count)
             var start = 0
             while start < figures.summaries.count {
                 let end = min(start + 100_000, figures.summaries.count)
-                predicted += PurchaseModels.predictions(
+                values += PurchaseModels.values(
                     transactions,
-                    spend: model.gammaGamma?.parameters,
-                    summaries: figures.summaries[start..<end].map { $0 },
+                    spend: spend,
+                    summaries: Array(figures.summaries[start..<end]),
                     settings: model.settings
-                ).map(\.predicted)
+                ) ?? []
                 start = end
             }
+            predicted = values
         }
-        calibrate(&model, figures: figures, predicted: predicted)
+        calibrate(&model, figures: figures, predicted: predicted ?? [])
+        return predicted
     }
 
     /// Sets the RFM breakpoints, the tier cut-offs and the quantiles of the predicted values from `figures` and the
     /// predicted values of its customers with purchases, in order (empty when there are none: each customer's value
     /// falls back as ``CLVFigures`` says).
-    private static func calibrate(_ model: inout ScoringModel, figures: BaseFigures, predicted: [Double?]) {
+    private static func calibrate(_ model: inout ScoringModel, figures: BaseFigures, predicted: [Double]) {
         model.rfm = RFMBreakpoints(base: figures.rfm, settings: model.settings.rfm)
         // Rounded as `customer_scores.clv_predicted` stores them, so that a stored value finds its own place among them.
-        model.valueQuantiles = ValueQuantiles(
-            values: predicted.compactMap { $0.map { ($0 * 10_000).rounded() / 10_000 } }
-        )
+        model.valueQuantiles = ValueQuantiles(values: predicted.map { ($0 * 10_000).rounded() / 10_000 })
         var values = figures.plainTierValues
         if model.settings.tiering.valueBasis == .predicted {
-            for (index, value) in predicted.enumerated() where value != nil { values[index] = value! }
+            for (index, value) in predicted.enumerated() { values[index] = value }
         }
         model.tierCutoffs = TierCutoffs(values: values, settings: model.settings.tiering)
     }
@@ -650,11 +666,16 @@ struct BaseFigures: Sendable {
         scorer = CustomerScorer(model: .empty(settings: settings, asOf: asOf))
     }
 
+    /// The summary of a customer ``summaries`` holds: one with purchases.
+    static func summary(_ activity: CustomerActivity) -> TransactionSummary? {
+        activity.orderCount > 0 ? activity.summary : nil
+    }
+
     /// Keeps what the base-wide figures need of one customer's activity.
     mutating func add(_ activity: CustomerActivity) {
         customers += 1
         if let values = CustomerScorer.rfmValues(activity, asOf: asOf) { rfm.append(values) }
-        guard activity.orderCount > 0, let summary = activity.summary else { return }
+        guard let summary = Self.summary(activity) else { return }
         summaries.append(summary)
         let plain = scorer.plainValues(activity, asOf: asOf)
         plainTierValues.append(basis == .simple ? plain.simple : plain.historical)
@@ -679,6 +700,10 @@ private final class WriteChunks: @unchecked Sendable {
     private var reader: ScoringSpill.Reader
     /// Customers a chunk.
     private let size: Int
+    /// The predicted values of the customers with purchases, in the order read (``FullRescoring/calibrate(_:figures:)``),
+    /// and the position of the next chunk's first among them.
+    private let values: [Double]?
+    private var nextValue = 0
     private let model: ScoringModel
     private let scorer: CustomerScorer
     private let asOf: Date
@@ -700,6 +725,7 @@ private final class WriteChunks: @unchecked Sendable {
     init(
         reader: ScoringSpill.Reader,
         size: Int,
+        values: [Double]?,
         model: ScoringModel,
         scorer: CustomerScorer,
         asOf: Date,
@@ -708,6 +734,7 @@ private final class WriteChunks: @unchecked Sendable {
     ) {
         self.reader = reader
         self.size = size
+        self.values = values
         self.model = model
         self.scorer = scorer
         self.asOf = asOf
@@ -723,7 +750,7 @@ private final class WriteChunks: @unchecked Sendable {
         chunk.customers = entries.count
         chunk.scores.reserveCapacity(entries.count)
         chunk.settled.reserveCapacity(entries.count)
-        for (entry, (score, unmoved)) in zip(entries, scoreSideBySide(entries)) {
+        for (entry, (score, unmoved)) in zip(entries, scoreSideBySide(entries, values: knownValues(entries))) {
             guard score.isWritable else {
                 unscored.append(entry.customerID)
                 continue
@@ -753,14 +780,39 @@ private final class WriteChunks: @unchecked Sendable {
     /// parts as the machine has cores, side by side: in a run of the present, which stages a few percent of the
     /// scores, this is the write phase's main work on the client. Where the staging keeps the other cores busy (ten
     /// million customers, 14% staged, on two cores) it gains nothing measurable.
-    private func scoreSideBySide(_ entries: [ScoringEntry]) -> [(score: CustomerScore, unmoved: Bool)] {
+    /// The calibration's predicted values of `entries`, one each (0 for a customer without purchases, which gets
+    /// none); nil when the calibration valued none, or not every customer the predictions value (a summary without a
+    /// counted purchase, which no stored activity has), whose values are then computed again.
+    private func knownValues(_ entries: [ScoringEntry]) -> [Double]? {
+        guard let values else { return nil }
+        var complete = true
+        let known = entries.map { entry in
+            guard BaseFigures.summary(entry.activity) != nil else {
+                if entry.activity.summary != nil { complete = false }
+                return 0.0
+            }
+            defer { nextValue += 1 }
+            return values[nextValue]
+        }
+        return complete ? known : nil
+    }
+
+    private func scoreSideBySide(
+        _ entries: [ScoringEntry],
+        values: [Double]?
+    ) -> [(score: CustomerScore, unmoved: Bool)] {
         let (model, scorer, asOf, keepsUnmoved) = (model, scorer, asOf, keepsUnmoved)
         let partCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, entries.count / 1_000))
         let partSize = (entries.count + partCount - 1) / partCount
         let parts = Mutex<[Int: [(score: CustomerScore, unmoved: Bool)]]>([:])
         DispatchQueue.concurrentPerform(iterations: partCount) { part in
-            let slice = entries[part * partSize..<min(entries.count, (part + 1) * partSize)]
-            let predictions = FullRescoring.predict(slice.lazy.map(\.activity), model: model)
+            let range = part * partSize..<min(entries.count, (part + 1) * partSize)
+            let slice = entries[range]
+            let predictions = FullRescoring.predict(
+                slice.lazy.map(\.activity),
+                model: model,
+                values: values.map { Array($0[range]) }
+            )
             let scored = zip(slice, predictions).map { entry, prediction in
                 let score = scorer.score(
                     customerID: entry.customerID,

@@ -436,12 +436,15 @@ enum PurchaseModels {
 
     /// Every customer's figures by `transactions` and `spend`: p_alive, expected purchases in 90 days, predicted
     /// value (nil without a summary). P(alive) is computed once per customer (Pareto/NBD's once per distinct
-    /// history), the expectations once per distinct (x, T).
+    /// history), the expectations once per distinct (x, T). `values`, when given, are the predicted values already
+    /// computed (by ``values(_:spend:summaries:settings:)``, in the same order; any for a customer without a
+    /// summary): the valuation, a sum over every period of the horizon, is most of the work.
     static func predictions<Transactions: PurchaseModel>(
         _ transactions: Transactions,
         spend: GammaGamma?,
         summaries: [TransactionSummary?],
-        settings: ScoringConfiguration
+        settings: ScoringConfiguration,
+        values known: [Double]? = nil
     ) -> [CustomerPredictions] {
         let present = summaries.map { $0 ?? TransactionSummary(frequency: 0, recency: 0, age: 0) }
         let histories = DistinctHistories(present)
@@ -452,12 +455,27 @@ enum PurchaseModels {
             alive: alive
         )
         let values = spend.map { spend in
-            LifetimeValue(valuing: transactions, spend: spend, settings: settings)
+            known
+                ?? LifetimeValue(valuing: transactions, spend: spend, settings: settings)
                 .values(for: present, histories: histories, alive: alive)
         }
         return ParallelChunks.array(count: summaries.count) { index in
             guard summaries[index] != nil else { return .none }
             return CustomerPredictions(pAlive: alive[index], expected90d: expected[index], predicted: values?[index])
+        }
+    }
+
+    /// The predicted values alone of customers with these `summaries` (what the base-wide calibration ranks), as
+    /// ``predictions(_:spend:summaries:settings:values:)`` computes them; nil without `spend`.
+    static func values<Transactions: PurchaseModel>(
+        _ transactions: Transactions,
+        spend: GammaGamma?,
+        summaries: [TransactionSummary],
+        settings: ScoringConfiguration
+    ) -> [Double]? {
+        spend.map { spend in
+            LifetimeValue(valuing: transactions, spend: spend, settings: settings)
+                .values(for: summaries, histories: DistinctHistories(summaries))
         }
     }
 
