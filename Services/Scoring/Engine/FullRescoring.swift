@@ -619,7 +619,7 @@ public struct FullRescoring: Sendable {
                     spend: spend,
                     summaries: Array(figures.summaries[start..<end]),
                     settings: model.settings
-                ) ?? []
+                )
                 start = end
             }
             predicted = values

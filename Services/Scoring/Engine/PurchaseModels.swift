@@ -466,17 +466,15 @@ enum PurchaseModels {
     }
 
     /// The predicted values alone of customers with these `summaries` (what the base-wide calibration ranks), as
-    /// ``predictions(_:spend:summaries:settings:values:)`` computes them; nil without `spend`.
+    /// ``predictions(_:spend:summaries:settings:values:)`` computes them.
     static func values<Transactions: PurchaseModel>(
         _ transactions: Transactions,
-        spend: GammaGamma?,
+        spend: GammaGamma,
         summaries: [TransactionSummary],
         settings: ScoringConfiguration
-    ) -> [Double]? {
-        spend.map { spend in
-            LifetimeValue(valuing: transactions, spend: spend, settings: settings)
-                .values(for: summaries, histories: DistinctHistories(summaries))
-        }
+    ) -> [Double] {
+        LifetimeValue(valuing: transactions, spend: spend, settings: settings)
+            .values(for: summaries, histories: DistinctHistories(summaries))
     }
 
     /// One customer's figures by `transactions` and `spend`.
