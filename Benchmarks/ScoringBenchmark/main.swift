@@ -103,10 +103,11 @@ func describe(_ report: FullRescoring.Report, seconds: Double) {
     print(
         String(
             format:
-                "  spill file %.0f MiB; write phase: merge %.2f s, events %.2f s, report %.2f s, "
-                + "waiting for the fits beside it %.2f s",
+                "  spill file %.0f MiB; write phase: merge %.2f s (%.0f merges, more than one along the scoring), "
+                + "events %.2f s, report %.2f s, waiting for the fits beside it %.2f s",
             (statistics["spill_bytes"] ?? 0) / 1_048_576,
             statistics["seconds.write.merge"] ?? 0,
+            statistics["merges"] ?? 0,
             statistics["seconds.write.events"] ?? 0,
             statistics["seconds.write.report"] ?? 0,
             statistics["seconds.write.deferred_fits"] ?? 0
@@ -537,12 +538,13 @@ try await TestServers.withEnvironment(migrate: true, keep: keepDatabase) { envir
         describe(report, seconds: seconds)
         return (report, seconds)
     }
-    // The moved scores found by a hash of every stored score, as PostgreSQL plans it with its default random_page_cost.
+    // The moved scores found by a hash of every stored score, as PostgreSQL plans it with its default random_page_cost,
+    // once after the last chunk is scored (a merge along the scoring probes by key).
     var hashingAll = rescoring
     hashingAll.probesFewScores = false
     let (nextDayHashed, nextDayHashedSeconds) = try await sameNextDay(
         hashingAll,
-        "the moved scores merged by a hash of every stored score (random_page_cost as set)"
+        "the moved scores merged once after the scoring, by a hash of every stored score (random_page_cost as set)"
     )
     // Every score rewritten, as before scores were kept.
     var rewritingAll = rescoring
@@ -588,7 +590,7 @@ try await TestServers.withEnvironment(migrate: true, keep: keepDatabase) { envir
     print(
         String(
             format:
-                "RESULT | full rescoring, the same next day, merge by a hash of every score (same run) | %.1f s (write %.1f s, merge %.1f s against %.1f s) | |",
+                "RESULT | full rescoring, the same next day, merged once by a hash of every score (same run) | %.1f s (write %.1f s, merge %.1f s against %.1f s along the scoring) | |",
             nextDayHashedSeconds,
             phase(nextDayHashed, "write"),
             nextDayHashed.model.statistics["seconds.write.merge"] ?? .nan,
