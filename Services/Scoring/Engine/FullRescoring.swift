@@ -775,11 +775,6 @@ private final class WriteChunks: @unchecked Sendable {
         return chunk
     }
 
-    /// Each entry's score, and whether it did not move from the stored one (only when unmoved scores are kept),
-    /// in order. One customer's figures depend on no other's, so the entries are predicted and scored in as many
-    /// parts as the machine has cores, side by side: in a run of the present, which stages a few percent of the
-    /// scores, this is the write phase's main work on the client. Where the staging keeps the other cores busy (ten
-    /// million customers, 14% staged, on two cores) it gains nothing measurable.
     /// The calibration's predicted values of `entries`, one each (0 for a customer without purchases, which gets
     /// none); nil when the calibration valued none, or not every customer the predictions value (a summary without a
     /// counted purchase, which no stored activity has), whose values are then computed again.
@@ -797,6 +792,12 @@ private final class WriteChunks: @unchecked Sendable {
         return complete ? known : nil
     }
 
+    /// Each entry's score, and whether it did not move from the stored one (only when unmoved scores are kept),
+    /// in order. One customer's figures depend on no other's, so the entries are predicted and scored in as many
+    /// parts as the machine has cores, side by side: in a run of the present, which stages a few percent of the
+    /// scores, this is the write phase's main work on the client. Where the staging keeps the other cores busy (ten
+    /// million customers, 14% staged, on two cores) it gains nothing measurable. `values` are the entries' predicted
+    /// values from the calibration (``knownValues(_:)``), computed here when nil.
     private func scoreSideBySide(
         _ entries: [ScoringEntry],
         values: [Double]?
