@@ -100,14 +100,15 @@ func describe(_ report: FullRescoring.Report, seconds: Double) {
         "  scores written: \(report.written), kept as stored: \(report.kept), customer.scored events: \(report.events)"
     )
     let statistics = report.model.statistics
+    let merges = Int(statistics["merges"] ?? 0)
     print(
         String(
             format:
-                "  spill file %.0f MiB; write phase: merge %.2f s (%.0f merges, more than one along the scoring), "
+                "  spill file %.0f MiB; write phase: merge %.2f s (%@), "
                 + "events %.2f s, report %.2f s, waiting for the fits beside it %.2f s",
             (statistics["spill_bytes"] ?? 0) / 1_048_576,
             statistics["seconds.write.merge"] ?? 0,
-            statistics["merges"] ?? 0,
+            merges > 1 ? "\(merges) merges along the scoring" : "\(merges) merge after the scoring",
             statistics["seconds.write.events"] ?? 0,
             statistics["seconds.write.report"] ?? 0,
             statistics["seconds.write.deferred_fits"] ?? 0
