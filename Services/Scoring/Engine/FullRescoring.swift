@@ -300,7 +300,8 @@ public struct FullRescoring: Sendable {
         let validated = validation
         let customers = figures.customers
         let outbox = self.outbox
-        let keepsUnmovedScores = self.keepsUnmovedScores
+        // A replay rewrites every score as of its time; the present keeps those that did not move.
+        let keepsUnmoved = keepsUnmovedScores && !replay
         let later = deferred
         let outcome = try await connection.transaction { connection in
             // The merge joins every staged score to its stored row in one hash: with PostgreSQL's default 4 MB the
@@ -340,8 +341,7 @@ public struct FullRescoring: Sendable {
                 model: prepared,
                 scorer: CustomerScorer(model: stored),
                 asOf: asOf,
-                // A replay rewrites every score as of its time; the present keeps those that did not move.
-                keepsUnmoved: keepsUnmovedScores && !replay,
+                keepsUnmoved: keepsUnmoved,
                 base: reportsBase
                     ? BaseReportBuilder(
                         asOf: asOf,
@@ -374,7 +374,7 @@ public struct FullRescoring: Sendable {
             // chunk is scored: PostgreSQL's merge and the client's scoring overlap instead of taking turns. Where they
             // stage most (a replay, a base's first run) they are merged once after the last chunk, by one hash of
             // every stored score, which is faster for the many than a probe each.
-            let mergesAlong = chunks.keepsUnmoved && probesFewScores
+            let mergesAlong = keepsUnmoved && probesFewScores
             var unmerged = (staged: 0, scored: 0)
             // A chunk at a time: predicted, scored and turned into events on a thread of its own while this one stages
             // the chunk before and hands its notable changes to the outbox. The client's scoring (about 2.4 s of processor
@@ -718,7 +718,7 @@ private final class WriteChunks: @unchecked Sendable {
     /// Customers left out because a figure is not a finite number.
     private(set) var unscored: [String] = []
     /// Whether a score that did not move stays as stored rather than staged (``KeptScores``).
-    let keepsUnmoved: Bool
+    private let keepsUnmoved: Bool
     /// Scores left as stored.
     private(set) var kept = 0
 
