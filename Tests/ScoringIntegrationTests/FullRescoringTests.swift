@@ -273,8 +273,9 @@ import Testing
                     func rows(_ sql: String) async throws -> [String] {
                         try await environment.pool.query(sql).map { try $0.decode(0, as: String.self) }
                     }
-                    // The model's figures to twelve places: the two databases return their customers in orders of
-                    // their own, and a figure may then differ in its last bit (under load, one run in several).
+                    // The model's figures to twelve places: under load, one run in several, the two databases' second
+                    // runs gave some customers a P(alive) differing in its last bit (cause not found; each database
+                    // returns its customers in an order of its own, which is the likeliest).
                     scores.append(
                         try await rows(
                             """
